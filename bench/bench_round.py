@@ -1,0 +1,141 @@
+"""Time one market round at 10, 100, 500 and 2,000 teams.
+
+The scenario is built in code: 8 markets x 5 products x 30 days, every team entered and
+listed everywhere with stock in every overseas warehouse and one shipment landing mid-round.
+Each size runs in a fresh subprocess (so peak RSS is that size's alone); the child prints
+JSON with the time of ``simulate_round`` (best of 3) and its peak RSS from
+``resource.getrusage`` (the whole process: Python, NumPy, SimPy, the state and the result).
+
+    .venv/bin/python bench/bench_round.py [SIZES...]
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+SIZES = (10, 100, 500, 2000)
+MARKETS = ("US", "EU", "UK", "JP", "RU", "SEA", "ME", "LATAM")
+CURRENCIES = ("USD", "EUR", "GBP", "JPY", "RUB", "THB", "AED", "MXN")
+
+
+def bench_scenario():
+    from simshop.engine.scenario import parse_scenario_dict
+
+    markets = [
+        {
+            "code": code,
+            "name": code,
+            "currency": CURRENCIES[i],
+            "fx_cny_per_local": 1.0 + i,
+            "size": 100.0 / (i + 1),
+            "platform_fee": 0.15,
+            "fulfilment_cny_per_unit": 20.0,
+            "storage_cny_per_unit_day": 0.03,
+            "lanes": [
+                {"mode": "sea", "lead_days": 20 + i, "cost_cny_per_kg": 4.0},
+                {"mode": "air", "lead_days": 8, "cost_cny_per_kg": 40.0},
+            ],
+        }
+        for i, code in enumerate(MARKETS)
+    ]
+    products = [
+        {
+            "id": f"p{j}",
+            "name": f"Product {j}",
+            "category": f"cat{j}",
+            "unit_cost_cny": 20.0 + j,
+            "weight_kg": 0.3,
+            "reference_price_usd": 15.0 + 5 * j,
+        }
+        for j in range(5)
+    ]
+    return parse_scenario_dict(
+        {
+            "meta": {"id": "bench", "title": "Bench"},
+            "calendar": {"rounds": 4, "days_per_round": 30},
+            "economy": {"starting_cash_cny": 1e7, "credit_line_cny": 1e6},
+            "markets": markets,
+            "products": products,
+            "tariffs": [{"market": code, "rate": 0.1} for code in MARKETS],
+        }
+    )
+
+
+def bench_inputs(n_teams: int):
+    from simshop.engine.decisions import DecisionSheet, Offer, Shipment
+    from simshop.engine.state import initial_state
+
+    sc = bench_scenario()
+    state = initial_state(sc, [f"team{i:04d}" for i in range(n_teams)])
+    decisions = {}
+    for k, (tid, team) in enumerate(state.teams.items()):
+        team.entered_markets = list(MARKETS)
+        team.china_stock = {p.id: 500 for p in sc.products}
+        for code in MARKETS:
+            team.warehouse_stock[code] = {p.id: 150 + (k % 50) for p in sc.products}
+        offers = {
+            m.code: {
+                p.id: Offer(
+                    price_local=round(
+                        p.reference_price_usd * 7.1 / m.fx_cny_per_local * (0.9 + 0.004 * (k % 50)),
+                        2,
+                    ),
+                    ad_budget_cny=1000.0 * (k % 3),
+                )
+                for p in sc.products
+            }
+            for m in sc.markets
+        }
+        decisions[tid] = DecisionSheet(
+            offers=offers,
+            shipments=[Shipment(product="p0", market=MARKETS[k % 8], mode="air", quantity=100)],
+        )
+    return sc, state, decisions
+
+
+def child(n_teams: int) -> None:
+    from simshop.engine.market import simulate_round
+
+    sc, state, decisions = bench_inputs(n_teams)
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        result = simulate_round(sc, state, decisions, game_seed=1)
+        best = min(best, time.perf_counter() - t0)
+    sold = sum(int(s["units_sold"]) for ps in result.markets.values() for s in ps.values())
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {"teams": n_teams, "seconds": best, "peak_rss_mb": peak_kb / 1024, "units_sold": sold}
+        )
+    )
+
+
+def main(sizes: tuple[int, ...]) -> None:
+    print(f"{'teams':>6} {'round s':>9} {'ms/team':>9} {'peak RSS MB':>12} {'units sold':>11}")
+    for n in sizes:
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", str(n)], capture_output=True, text=True
+        )
+        if proc.returncode:
+            raise SystemExit(proc.stderr)
+        out = proc.stdout
+        r = json.loads(out.strip().splitlines()[-1])
+        print(
+            f"{n:>6} {r['seconds']:>9.3f} {1000 * r['seconds'] / n:>9.3f} "
+            f"{r['peak_rss_mb']:>12.1f} {r['units_sold']:>11}"
+        )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        child(int(sys.argv[2]))
+    else:
+        main(tuple(int(a) for a in sys.argv[1:]) or SIZES)

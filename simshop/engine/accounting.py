@@ -1,0 +1,83 @@
+"""Profit and loss, cash, debt, ratings and quality: the end-of-round bookkeeping.
+
+All money is CNY, rounded to the cent per team and line. The cash rule:
+
+- Spending decided at the start of a round (entry fees, factory orders, freight, advertising,
+  quality investment, repayment) must fit in cash plus new borrowing, and borrowing must fit
+  in the credit line (checked by :func:`simshop.engine.decisions.validate_decisions`).
+- During the round, sales bring cash in and selling costs, duty and storage take it out.
+- At the end of the round interest (``interest_rate_per_round`` x debt after this round's
+  borrowing) is paid. If cash is then below 0 the bank lends the shortfall automatically
+  (an *overdraft*, logged): cash ends at 0 and the debt grows, even beyond the credit line;
+  a team over its credit line cannot borrow more until it repays.
+
+Hence ``cash_end = cash_start + inflows - outflows`` exactly, with
+inflows = sales revenue + borrowing + overdraft and
+outflows = every cash cost line (all P&L costs except cost of goods) + factory purchases +
+repayment. Profit uses the cost of goods *sold* (units sold x unit cost) instead of purchases:
+unsold stock is inventory.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+PNL_COST_LINES = (
+    "refunds_cny",
+    "cogs_cny",
+    "freight_cny",
+    "duty_cny",
+    "vat_cny",
+    "commission_cny",
+    "fulfilment_cny",
+    "storage_cny",
+    "advertising_cny",
+    "entry_fees_cny",
+    "quality_investment_cny",
+    "interest_cny",
+)
+"""The P&L cost lines, in the order reports show them."""
+
+CASH_COST_LINES = tuple(line for line in PNL_COST_LINES if line != "cogs_cny")
+
+
+def cents(values: np.ndarray) -> np.ndarray:
+    """Round money to the cent (half away from zero is not needed: numpy's rounding of
+    binary floats is deterministic, which is what byte-identical results need)."""
+    return np.round(values, 2) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def quality_after_investment(
+    base_quality: np.ndarray, invested_cny: np.ndarray, half_cny: float
+) -> np.ndarray:
+    """Quality 0..1 after a cumulative investment: each ``half_cny`` halves the gap to 1
+    in the sense q = base + (1 - base) * I / (I + half): diminishing returns."""
+    return base_quality + (1.0 - base_quality) * invested_cny / (invested_cny + half_cny)
+
+
+def rating_target(
+    quality: np.ndarray, delivery_days: np.ndarray, lost_fraction: np.ndarray
+) -> np.ndarray:
+    """The star rating (1..5) this round's buyers give: quality and speed raise it,
+    stockouts (the share of choosers who found no stock) lower it.
+
+    target = 2 + 3 * (0.6 * quality + 0.4 * speed) - 2 * lost_fraction, clipped to 1..5,
+    speed = 1 at 2 delivery days falling linearly to 0 at 20 days."""
+    speed = np.clip(1.0 - (delivery_days - 2.0) / 18.0, 0.0, 1.0)
+    return np.clip(2.0 + 3.0 * (0.6 * quality + 0.4 * speed) - 2.0 * lost_fraction, 1.0, 5.0)
+
+
+def update_rating(
+    rating: np.ndarray,
+    reviews: np.ndarray,
+    new_reviews: np.ndarray,
+    target: np.ndarray,
+    prior_reviews: float,
+) -> np.ndarray:
+    """Average the round's new reviews (all at ``target``) into the rating, the old rating
+    weighing ``reviews + prior_reviews``. Offers without new reviews keep their rating."""
+    old_weight = reviews + prior_reviews
+    blended = (rating * old_weight + target * new_reviews) / np.maximum(
+        old_weight + new_reviews, 1e-12
+    )
+    return np.where(new_reviews > 0, blended, rating)

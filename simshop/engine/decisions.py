@@ -1,0 +1,390 @@
+"""A team's decisions for one round, and their validation.
+
+The sheet (JSON shape, every key optional)::
+
+    {
+      "enter_markets": ["EU"],                # pay the market's entry_fee_cny once
+      "leave_markets": [],
+      "offers": {"US": {"earbuds": {"listed": true, "price_local": 34.99,
+                                    "ad_budget_cny": 8000.0, "channel": "warehouse"}}},
+      "factory_orders": {"earbuds": 3000},    # units, arrive in China at the round's start
+      "shipments": [{"product": "earbuds", "market": "US", "mode": "sea", "quantity": 2500}],
+      "quality_investment_cny": {"earbuds": 10000.0},
+      "borrow_cny": 50000.0                   # negative = repay
+    }
+
+:func:`validate_decisions` first checks the shape (pydantic, strict: ``"3"`` is not a number,
+unknown keys are errors) and then the meaning against the scenario and the team's state.
+Every problem becomes a :class:`DecisionIssue` with a location (a key path into the sheet),
+a stable machine ``code`` the web layer can translate, ``params`` and an English message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from simshop.engine.conditions import RoundConditions, conditions_for_round
+from simshop.engine.scenario import Scenario
+
+if TYPE_CHECKING:
+    from simshop.engine.state import TeamState
+
+CHANNELS = ("warehouse", "parcel")
+STOCK_MODES = ("sea", "rail", "air")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class Offer(_Strict):
+    """One product in one market. ``price_local`` is in the market's currency."""
+
+    listed: bool = True
+    price_local: float = 0.0
+    ad_budget_cny: float = 0.0
+    channel: Literal["warehouse", "parcel"] = "warehouse"
+
+
+class Shipment(_Strict):
+    """Stock moved from the China warehouse to a market's overseas warehouse."""
+
+    product: str
+    market: str
+    mode: Literal["sea", "rail", "air"]
+    quantity: int
+
+
+class DecisionSheet(_Strict):
+    enter_markets: list[str] = Field(default_factory=list)
+    leave_markets: list[str] = Field(default_factory=list)
+    offers: dict[str, dict[str, Offer]] = Field(default_factory=dict)
+    factory_orders: dict[str, int] = Field(default_factory=dict)
+    shipments: list[Shipment] = Field(default_factory=list)
+    quality_investment_cny: dict[str, float] = Field(default_factory=dict)
+    borrow_cny: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe, keys sorted (dicts nested in the sheet are sorted too)."""
+        return _sorted(self.model_dump(mode="json"))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DecisionSheet:
+        return cls.model_validate(data)
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class DecisionIssue:
+    loc: tuple[str | int, ...]
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "loc": list(self.loc),
+            "message": self.message,
+            "params": _sorted(self.params),
+        }
+
+
+class DecisionErrors(ValueError):
+    """Raised by :func:`validate_decisions`; ``issues`` holds every problem found."""
+
+    def __init__(self, issues: list[DecisionIssue]):
+        self.issues = issues
+        lines = [f"{'.'.join(map(str, i.loc)) or '(sheet)'}: {i.message}" for i in issues]
+        super().__init__("invalid decisions:\n" + "\n".join(lines))
+
+
+def empty_decisions() -> DecisionSheet:
+    """A sheet that does nothing: no listings, no orders."""
+    return DecisionSheet()
+
+
+def carry_over(previous: DecisionSheet | None) -> DecisionSheet:
+    """What a team that submits nothing gets: the same listings, prices, channels and ad
+    budgets; no market entries or exits, orders, shipments, quality investment or borrowing."""
+    if previous is None:
+        return empty_decisions()
+    return DecisionSheet(offers=previous.offers)
+
+
+_PYDANTIC_CODES = {
+    "missing": "missing",
+    "extra_forbidden": "unknown_field",
+    "literal_error": "invalid_choice",
+}
+
+
+def _shape_issues(error: ValidationError) -> list[DecisionIssue]:
+    issues = []
+    for err in error.errors(include_url=False):
+        code = _PYDANTIC_CODES.get(err["type"], "invalid_type")
+        loc = tuple(err["loc"])
+        params = {"expected": err["type"]}
+        if code == "invalid_choice":
+            params = {"expected": err.get("ctx", {}).get("expected", "")}
+        issues.append(DecisionIssue(loc, code, params, err["msg"]))
+    return issues
+
+
+def validate_decisions(
+    scenario: Scenario, team_state: TeamState, raw: dict[str, Any] | DecisionSheet
+) -> DecisionSheet:
+    """Check a raw sheet against the scenario and the team's state before the next round
+    (``team_state.round_no + 1``). Returns the sheet or raises :class:`DecisionErrors`."""
+    if isinstance(raw, DecisionSheet):
+        sheet = raw
+    else:
+        if not isinstance(raw, dict):
+            raise DecisionErrors(
+                [
+                    DecisionIssue(
+                        (),
+                        "invalid_type",
+                        {"expected": "object"},
+                        "decisions must be a JSON object",
+                    )
+                ]
+            )
+        try:
+            sheet = DecisionSheet.model_validate(raw)
+        except ValidationError as exc:
+            raise DecisionErrors(_shape_issues(exc)) from None
+    cond = conditions_for_round(scenario, min(team_state.round_no + 1, scenario.calendar.rounds))
+    issues = _Checker(scenario, team_state, cond, sheet).run()
+    if issues:
+        raise DecisionErrors(issues)
+    return sheet
+
+
+class _Checker:
+    """Semantic checks, one method per part of the sheet; collects every issue."""
+
+    def __init__(
+        self, scenario: Scenario, team: TeamState, cond: RoundConditions, sheet: DecisionSheet
+    ):
+        self.scenario, self.team, self.cond, self.sheet = scenario, team, cond, sheet
+        self.issues: list[DecisionIssue] = []
+        self.markets = [m.code for m in scenario.markets]
+        self.products = [p.id for p in scenario.products]
+        self.entered = (set(team.entered_markets) | set(sheet.enter_markets)) - set(
+            sheet.leave_markets
+        )
+
+    def add(self, loc: tuple, code: str, message: str, **params: Any) -> None:
+        self.issues.append(DecisionIssue(tuple(loc), code, params, message))
+
+    def run(self) -> list[DecisionIssue]:
+        self.check_markets()
+        self.check_offers()
+        self.check_stock()
+        self.check_quality()
+        if not self.issues:
+            self.check_money()
+        return self.issues
+
+    def known_market(self, loc: tuple, code: str) -> bool:
+        if code in self.markets:
+            return True
+        self.add(
+            loc,
+            "unknown_market",
+            f"'{code}' is not a market in this scenario",
+            market=code,
+            choices=self.markets,
+        )
+        return False
+
+    def known_product(self, loc: tuple, pid: str) -> bool:
+        if pid in self.products:
+            return True
+        self.add(
+            loc,
+            "unknown_product",
+            f"'{pid}' is not a product in this scenario",
+            product=pid,
+            choices=self.products,
+        )
+        return False
+
+    def check_markets(self) -> None:
+        for i, code in enumerate(self.sheet.enter_markets):
+            if self.known_market(("enter_markets", i), code) and (
+                code in self.team.entered_markets
+            ):
+                self.add(
+                    ("enter_markets", i),
+                    "already_entered",
+                    f"the team is already in market {code}",
+                    market=code,
+                )
+        for i, code in enumerate(self.sheet.leave_markets):
+            if self.known_market(("leave_markets", i), code) and (
+                code not in self.team.entered_markets
+            ):
+                self.add(
+                    ("leave_markets", i),
+                    "not_entered",
+                    f"the team cannot leave market {code}: it has not entered it",
+                    market=code,
+                )
+
+    def check_offers(self) -> None:
+        for code, offers in self.sheet.offers.items():
+            if not self.known_market(("offers", code), code):
+                continue
+            active = any(o.listed or o.ad_budget_cny > 0 for o in offers.values())
+            if active and code not in self.entered:
+                self.add(
+                    ("offers", code),
+                    "not_entered",
+                    f"enter market {code} before listing or advertising there",
+                    market=code,
+                )
+            for pid, offer in offers.items():
+                loc = ("offers", code, pid)
+                if self.known_product(loc, pid):
+                    self.check_offer(loc, code, offer)
+
+    def check_offer(self, loc: tuple, code: str, offer: Offer) -> None:
+        if offer.listed and not offer.price_local > 0:
+            self.add(
+                (*loc, "price_local"),
+                "price_not_positive",
+                "a listed product needs a price above 0",
+                price=offer.price_local,
+            )
+        if not offer.ad_budget_cny >= 0:
+            self.add(
+                (*loc, "ad_budget_cny"),
+                "negative_amount",
+                "the advertising budget cannot be negative",
+                amount=offer.ad_budget_cny,
+            )
+        if offer.channel == "parcel" and self.cond.markets[code].lane("parcel") is None:
+            self.add(
+                (*loc, "channel"),
+                "no_parcel_lane",
+                f"market {code} has no parcel lane for direct shipping",
+                market=code,
+            )
+
+    def check_stock(self) -> None:
+        for pid, qty in self.sheet.factory_orders.items():
+            if self.known_product(("factory_orders", pid), pid) and qty < 0:
+                self.add(
+                    ("factory_orders", pid),
+                    "negative_quantity",
+                    "a factory order cannot be negative",
+                    quantity=qty,
+                )
+        wanted: dict[str, int] = {}
+        for i, ship in enumerate(self.sheet.shipments):
+            loc = ("shipments", i)
+            ok = self.known_product((*loc, "product"), ship.product)
+            ok = self.known_market((*loc, "market"), ship.market) and ok
+            if ship.quantity <= 0:
+                self.add(
+                    (*loc, "quantity"),
+                    "quantity_not_positive",
+                    "a shipment needs at least 1 unit",
+                    quantity=ship.quantity,
+                )
+            if not ok:
+                continue
+            if ship.market not in self.entered:
+                self.add(
+                    (*loc, "market"),
+                    "not_entered",
+                    f"enter market {ship.market} before shipping stock there",
+                    market=ship.market,
+                )
+            mc = self.cond.markets[ship.market]
+            if mc.lane(ship.mode) is None:
+                self.add(
+                    (*loc, "mode"),
+                    "no_lane",
+                    f"market {ship.market} has no {ship.mode} lane",
+                    market=ship.market,
+                    mode=ship.mode,
+                )
+            elif ship.mode in mc.closed_channels:
+                self.add(
+                    (*loc, "mode"),
+                    "channel_closed",
+                    f"the {ship.mode} lane to {ship.market} is closed",
+                    market=ship.market,
+                    mode=ship.mode,
+                )
+            wanted[ship.product] = wanted.get(ship.product, 0) + max(ship.quantity, 0)
+            available = self.team.china_stock.get(ship.product, 0) + max(
+                self.sheet.factory_orders.get(ship.product, 0), 0
+            )
+            if wanted[ship.product] > available:
+                self.add(
+                    (*loc, "quantity"),
+                    "exceeds_stock",
+                    f"only {available} units of {ship.product} are in China "
+                    f"(stock plus this round's order); shipments ask for "
+                    f"{wanted[ship.product]}",
+                    product=ship.product,
+                    available=available,
+                    requested=wanted[ship.product],
+                )
+
+    def check_quality(self) -> None:
+        for pid, amount in self.sheet.quality_investment_cny.items():
+            loc = ("quality_investment_cny", pid)
+            if self.known_product(loc, pid) and amount < 0:
+                self.add(
+                    loc, "negative_amount", "quality investment cannot be negative", amount=amount
+                )
+
+    def check_money(self) -> None:
+        from simshop.engine.logistics import upfront_spend_cny
+
+        borrow = self.sheet.borrow_cny
+        available_credit = max(0.0, self.scenario.economy.credit_line_cny - self.team.debt_cny)
+        if borrow > available_credit + 1e-9:
+            self.add(
+                ("borrow_cny",),
+                "credit_exceeded",
+                f"only {available_credit:.2f} CNY of credit is left",
+                requested=borrow,
+                available=round(available_credit, 2),
+            )
+            return
+        if -borrow > self.team.debt_cny + 1e-9:
+            self.add(
+                ("borrow_cny",),
+                "repay_exceeds_debt",
+                f"the team owes only {self.team.debt_cny:.2f} CNY",
+                requested=-borrow,
+                debt=round(self.team.debt_cny, 2),
+            )
+            return
+        spend = upfront_spend_cny(self.scenario, self.cond, self.team, self.sheet)
+        funds = self.team.cash_cny + max(borrow, 0.0)
+        if spend > funds + 0.005:
+            self.add(
+                (),
+                "insufficient_cash",
+                f"this sheet spends {spend:.2f} CNY up front (repayment included) but "
+                f"the team has {funds:.2f} CNY (cash plus new borrowing)",
+                spend=round(spend, 2),
+                available=round(funds, 2),
+            )

@@ -1,0 +1,149 @@
+"""Play a whole game without the web app: bots plus teams whose decisions are given.
+
+:func:`play_game` returns a complete JSON-safe record (see docs/engine.md, "Game record").
+Floats in the record are rounded by :func:`json_safe` (6 decimals; money is already in cents)
+so two runs serialise byte-identically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from simshop.engine.bots import STRATEGIES, Strategy, make_view
+from simshop.engine.decisions import DecisionErrors, DecisionSheet, validate_decisions
+from simshop.engine.market import RoundResult, simulate_round
+from simshop.engine.scenario import Scenario, parse_scenario_text
+from simshop.engine.scoring import standings, team_metrics
+from simshop.engine.state import initial_state
+
+FLOAT_DIGITS = 6
+
+
+def json_safe(value: Any) -> Any:
+    """Round floats to :data:`FLOAT_DIGITS` (non-finite floats become None), recursively."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return round(value, FLOAT_DIGITS) + 0.0
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def bot_seats(scenario: Scenario, bots: int | list[str] | None) -> dict[str, str]:
+    """Bot team id -> strategy name. ``None``: the scenario's ``[bots]`` (count, cycling its
+    strategies, or all built-ins if it names none); an int: that many seats cycling the same
+    list; a list: one seat per strategy name. Ids are ``bot01-<strategy>``, ``bot02-…``."""
+    cycle = list(scenario.bots.strategies) or sorted(STRATEGIES)
+    if bots is None:
+        names = [cycle[i % len(cycle)] for i in range(scenario.bots.count)]
+    elif isinstance(bots, int):
+        names = [cycle[i % len(cycle)] for i in range(bots)]
+    else:
+        names = list(bots)
+    unknown = [n for n in names if n not in STRATEGIES]
+    if unknown:
+        raise ValueError(
+            f"unknown strategies: {', '.join(unknown)}; choose from {', '.join(sorted(STRATEGIES))}"
+        )
+    return {f"bot{i + 1:02d}-{name}": name for i, name in enumerate(names)}
+
+
+class HumanDecisionError(ValueError):
+    """A given team's decisions for a round are invalid; ``errors`` holds the issues."""
+
+    def __init__(self, team_id: str, round_no: int, errors: DecisionErrors):
+        self.team_id, self.round_no, self.errors = team_id, round_no, errors
+        lines = [
+            ".".join(["teams", team_id, str(round_no), *map(str, i.loc)])
+            + f": {i.message} [{i.code}]"
+            for i in errors.issues
+        ]
+        super().__init__("\n".join(lines))
+
+
+def play_game(
+    scenario: Scenario | str,
+    *,
+    seed: int,
+    rounds: int | None = None,
+    bots: int | list[str] | None = None,
+    human_teams: Mapping[str, Mapping[int, dict[str, Any]]] | None = None,
+    on_round: Callable[[RoundResult, list[dict[str, Any]]], None] | None = None,
+) -> dict[str, Any]:
+    """Play ``rounds`` rounds (default: the scenario's) and return the game record.
+
+    ``scenario`` is a parsed :class:`Scenario` or TOML text (then its SHA-256 is recorded).
+    ``human_teams``: team id -> {round number -> raw decision dict}; a round without an entry
+    carries the team's last decisions over. ``on_round(result, standings)`` is called after
+    each round. Raises :class:`HumanDecisionError` on an invalid given decision."""
+    text = scenario if isinstance(scenario, str) else None
+    sc = parse_scenario_text(text) if text is not None else scenario
+    n_rounds = sc.calendar.rounds if rounds is None else min(rounds, sc.calendar.rounds)
+    seats = bot_seats(sc, bots)
+    humans = {tid: dict(plan) for tid, plan in (human_teams or {}).items()}
+    clash = sorted(set(seats) & set(humans))
+    if clash:
+        raise ValueError(f"team ids used by both bots and given decisions: {clash}")
+    state = initial_state(sc, [*seats, *humans])
+    strategies: dict[str, Strategy] = {tid: STRATEGIES[name]() for tid, name in seats.items()}
+    history: list[dict[str, Any]] = []
+    own: dict[str, list[dict[str, Any]]] = {tid: [] for tid in state.teams}
+    record_rounds = []
+    for round_no in range(1, n_rounds + 1):
+        sheets: dict[str, DecisionSheet] = {}
+        for tid in state.teams:
+            team = state.teams[tid]
+            if tid in strategies:
+                view = make_view(sc, team, len(state.teams), history, own[tid])
+                sheets[tid] = validate_decisions(sc, team, strategies[tid].decide(view))
+            elif round_no in humans[tid] or str(round_no) in humans[tid]:
+                raw = humans[tid].get(round_no, humans[tid].get(str(round_no)))
+                try:
+                    sheets[tid] = validate_decisions(sc, team, raw)
+                except DecisionErrors as exc:
+                    raise HumanDecisionError(tid, round_no, exc) from None
+        result = simulate_round(sc, state, sheets, seed)
+        state = result.state
+        history.append(result.markets)
+        for tid, team_result in result.teams.items():
+            own[tid].append(team_result.to_dict())
+        table = standings(team_metrics(sc, state), sc.scoring.as_dict())
+        if on_round is not None:
+            on_round(result, table)
+        record_rounds.append(
+            {
+                "round_no": round_no,
+                "decisions": {
+                    tid: state.teams[tid].last_decisions.to_dict() for tid in sorted(state.teams)
+                },
+                "result": result.to_dict(),
+                "standings": table,
+            }
+        )
+    return json_safe(
+        {
+            "scenario": {
+                "id": sc.meta.id,
+                "sha256": hashlib.sha256(text.encode()).hexdigest() if text else None,
+            },
+            "seed": seed,
+            "rounds_played": n_rounds,
+            "teams": [
+                {
+                    "team_id": tid,
+                    "kind": "bot" if tid in seats else "given",
+                    "strategy": seats.get(tid),
+                }
+                for tid in sorted(state.teams)
+            ],
+            "rounds": record_rounds,
+            "final_state": state.to_dict(),
+            "standings": record_rounds[-1]["standings"] if record_rounds else [],
+        }
+    )

@@ -1,0 +1,89 @@
+"""Freight, duty, landed cost and arrival timing. All money in CNY unless named ``_local``.
+
+Stock shipments (sea/rail/air) leave the China warehouse at the start of a round (time 0)
+and land at time ``lead_days`` (disruptions included), possibly in a later round. Freight is
+paid when shipped; duty is paid on arrival at the arrival round's tariff rate on the customs
+value = unit cost + freight per unit. Direct parcels pay freight per unit sold and parcel
+duty (see :func:`parcel_duty_cny`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from simshop.engine.conditions import LaneConditions, MarketConditions, RoundConditions
+from simshop.engine.scenario import Product, Scenario
+
+if TYPE_CHECKING:
+    from simshop.engine.decisions import DecisionSheet
+    from simshop.engine.state import TeamState
+
+
+def freight_cny_per_unit(product: Product, lane: LaneConditions) -> float:
+    """Freight for one unit on a lane: weight (kg) x rate (CNY/kg, disruption included)."""
+    return product.weight_kg * lane.cost_cny_per_kg
+
+
+def customs_value_cny(product: Product, lane: LaneConditions) -> float:
+    """Customs value of one unit: unit cost plus freight (CNY)."""
+    return product.unit_cost_cny + freight_cny_per_unit(product, lane)
+
+
+def duty_cny_per_unit(product: Product, market: MarketConditions, customs_value: float) -> float:
+    """Import duty on one unit: the category's tariff stack times the customs value (CNY)."""
+    return market.tariff_rate(product.category) * customs_value
+
+
+def landed_cost_cny(product: Product, market: MarketConditions, mode: str) -> float:
+    """Unit cost + freight + duty of one unit brought into a market's warehouse by ``mode``
+    (CNY, before fulfilment, storage and selling fees)."""
+    lane = market.lane(mode)
+    if lane is None:
+        raise ValueError(f"market {market.code} has no {mode} lane")
+    value = customs_value_cny(product, lane)
+    return value + duty_cny_per_unit(product, market, value)
+
+
+def parcel_duty_cny(
+    product: Product, market: MarketConditions, price_local: float, fx_cny_per_local: float
+) -> float:
+    """Duty on one direct parcel (CNY). At or below a positive de-minimis threshold: none.
+    Else, if the market has parcel rules (rate or per-item duty): ``rate * price + per_item``
+    (local, converted at ``fx``). Else the tariff stack on unit cost + parcel freight."""
+    if market.de_minimis_local > 0 and price_local <= market.de_minimis_local:
+        return 0.0
+    if market.parcel_duty_rate > 0 or market.parcel_duty_per_item_local > 0:
+        local = market.parcel_duty_rate * price_local + market.parcel_duty_per_item_local
+        return local * fx_cny_per_local
+    lane = market.lane("parcel")
+    value = product.unit_cost_cny + (freight_cny_per_unit(product, lane) if lane else 0.0)
+    return duty_cny_per_unit(product, market, value)
+
+
+def arrival(round_no: int, days_per_round: int, lead_days: int) -> tuple[int, int]:
+    """(round, day) on which a shipment sent at the start of ``round_no`` lands.
+
+    Day ``d`` of a round is time ``d`` in that round's environment; a lead time of
+    ``days_per_round`` lands on the last day, one day more on day 1 of the next round."""
+    absolute = (round_no - 1) * days_per_round + lead_days
+    arrive_round = (absolute - 1) // days_per_round + 1
+    return arrive_round, absolute - (arrive_round - 1) * days_per_round
+
+
+def upfront_spend_cny(
+    scenario: Scenario, cond: RoundConditions, team: TeamState, sheet: DecisionSheet
+) -> float:
+    """Cash a sheet spends at the start of the round: entry fees, factory orders, freight of
+    shipments, advertising, quality investment and repayment (CNY)."""
+    total = sum(scenario.market(code).entry_fee_cny for code in sheet.enter_markets)
+    total += sum(
+        scenario.product(pid).unit_cost_cny * max(q, 0) for pid, q in sheet.factory_orders.items()
+    )
+    for ship in sheet.shipments:
+        lane = cond.markets[ship.market].lane(ship.mode)
+        if lane is not None:
+            total += freight_cny_per_unit(scenario.product(ship.product), lane) * ship.quantity
+    total += sum(o.ad_budget_cny for offers in sheet.offers.values() for o in offers.values())
+    total += sum(sheet.quality_investment_cny.values())
+    total += max(0.0, -sheet.borrow_cny)
+    return total

@@ -1,0 +1,318 @@
+"""Closing a round: returns, selling costs, the P&L, cash and debt, ratings, quality, the
+published market statistics and the next :class:`GameState`.
+
+Works on the arrays of :class:`simshop.engine.market._Book` (axes market, product, team);
+only the final conversion to per-team dictionaries loops over teams.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from simshop.engine import accounting
+from simshop.engine.accounting import CASH_COST_LINES, PNL_COST_LINES, cents
+from simshop.engine.state import GameState, TeamState
+
+if TYPE_CHECKING:
+    from simshop.engine.decisions import DecisionSheet
+    from simshop.engine.market import RoundResult, _Book, _MarketModel
+
+
+def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.divide(a, b, out=np.zeros(np.broadcast(a, b).shape), where=b > 0)
+
+
+def _selling_costs(book: _Book, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Per-offer money of the round's sales (CNY, arrays [market, product, team])."""
+    sc, cond = book.scenario, book.cond
+    rates = np.array([p.return_rate for p in sc.products])[None, :, None]
+    returned = rng.binomial(book.sold, np.broadcast_to(rates, book.shape))
+    revenue = book.price * book.sold_fx
+    unit_cost = np.array([p.unit_cost_cny for p in sc.products])[None, :, None]
+    out = {
+        "revenue": revenue,
+        "returned": returned,
+        "refunds": returned * _div(revenue, book.sold),
+        "cogs": book.sold * unit_cost,
+        "commission": np.zeros(book.shape),
+        "vat": np.zeros(book.shape),
+        "fulfilment": np.zeros(book.shape),
+        "storage": np.zeros(book.shape),
+        "parcel_freight": np.zeros(book.shape),
+        "parcel_duty": np.zeros(book.shape),
+    }
+    for m, market in enumerate(sc.markets):
+        mc = cond.markets[market.code]
+        out["commission"][m] = mc.platform_fee * revenue[m]
+        if mc.vat_seller_remits:
+            out["vat"][m] = revenue[m] * mc.vat_rate / (1.0 + mc.vat_rate)
+        out["fulfilment"][m] = np.where(book.parcel[m], 0, book.sold[m]) * (
+            market.fulfilment_cny_per_unit
+        )
+        out["storage"][m] = book.stock_days[m] * market.storage_cny_per_unit_day
+        _parcel_costs(book, m, mc, out)
+    return out
+
+
+def _parcel_costs(book: _Book, m: int, mc, out: dict[str, np.ndarray]) -> None:
+    lane = mc.lane("parcel")
+    if lane is None:
+        return
+    for p, product in enumerate(book.scenario.products):
+        units = np.where(book.parcel[m, p], book.sold[m, p], 0)
+        freight = product.weight_kg * lane.cost_cny_per_kg
+        out["parcel_freight"][m, p] = units * freight
+        price = book.price[m, p]
+        exempt = (mc.de_minimis_local > 0) & (price <= mc.de_minimis_local)
+        if mc.parcel_duty_rate > 0 or mc.parcel_duty_per_item_local > 0:
+            per_local = mc.parcel_duty_rate * price + mc.parcel_duty_per_item_local
+            duty = per_local * np.where(book.parcel[m, p], book.sold_fx[m, p], 0.0)
+        else:
+            duty = units * mc.tariff_rate(product.category) * (product.unit_cost_cny + freight)
+        out["parcel_duty"][m, p] = np.where(exempt, 0.0, duty)
+
+
+def _team_lines(book: _Book, money: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """P&L lines per team (CNY, rounded to the cent), interest excluded."""
+    sc = book.scenario
+    lines = book.lines
+    per_team = {k: v.sum(axis=(0, 1)) for k, v in money.items() if k != "returned"}
+    lines["revenue_cny"] += per_team["revenue"]
+    lines["refunds_cny"] += per_team["refunds"]
+    lines["cogs_cny"] += per_team["cogs"]
+    lines["commission_cny"] += per_team["commission"]
+    lines["vat_cny"] += per_team["vat"]
+    lines["fulfilment_cny"] += per_team["fulfilment"]
+    lines["freight_cny"] += per_team["parcel_freight"]
+    lines["duty_cny"] += per_team["parcel_duty"]
+    china_rate = sc.economy.china_storage_cny_per_unit_round
+    lines["storage_cny"] += per_team["storage"] + book.china.sum(axis=0) * china_rate
+    return {k: cents(v) for k, v in lines.items()}
+
+
+def _cash_and_debt(book: _Book, lines: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Interest, the cash identity and the automatic overdraft (see accounting)."""
+    rate = book.scenario.economy.interest_rate_per_round
+    borrowed, repaid = cents(book.borrowed), cents(book.repaid)
+    debt_mid = book.debt_start + borrowed - repaid
+    lines["interest_cny"] = cents(rate * debt_mid)
+    purchases = cents(book.purchases)
+    outflows = sum(lines[k] for k in CASH_COST_LINES) + purchases + repaid
+    before = cents(book.cash_start + lines["revenue_cny"] + borrowed - outflows)
+    overdraft = cents(np.maximum(0.0, -before))
+    return {
+        "start_cny": book.cash_start,
+        "end_cny": cents(before + overdraft),
+        "debt_start_cny": book.debt_start,
+        "debt_end_cny": cents(debt_mid + overdraft),
+        "borrowed_cny": borrowed,
+        "repaid_cny": repaid,
+        "overdraft_cny": overdraft,
+        "purchases_cny": purchases,
+        "inflows_cny": cents(lines["revenue_cny"] + borrowed + overdraft),
+        "outflows_cny": cents(outflows),
+    }
+
+
+def _ratings(book: _Book) -> tuple[np.ndarray, np.ndarray]:
+    params = book.scenario.model
+    lost_fraction = _div((book.picks - book.sold).astype(float), book.picks)
+    target = accounting.rating_target(book.quality[None], book.delivery_days, lost_fraction)
+    new_reviews = np.floor(book.sold * params.review_rate).astype(np.int64)
+    rating = accounting.update_rating(
+        book.rating, book.reviews, new_reviews, target, params.rating_prior_reviews
+    )
+    return rating, book.reviews + new_reviews
+
+
+def _in_transit(book: _Book) -> np.ndarray:
+    grid = np.zeros(book.shape, dtype=np.int64)
+    for t, shipments in enumerate(book.transit_next):
+        for s in shipments:
+            grid[book.m_index[s.market], book.p_index[s.product], t] += s.quantity
+    return grid
+
+
+def _price_stats(prices: np.ndarray) -> dict[str, float] | None:
+    if prices.size == 0:
+        return None
+    q = np.quantile(prices, [0.0, 0.25, 0.5, 0.75, 1.0])
+    return {
+        "min": float(q[0]),
+        "q1": float(q[1]),
+        "median": float(q[2]),
+        "q3": float(q[3]),
+        "max": float(q[4]),
+        "mean": float(prices.mean()),
+    }
+
+
+def _market_stats(book: _Book, money: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
+    stats: dict[str, dict[str, Any]] = {}
+    for m, code in enumerate(book.mcodes):
+        stats[code] = {}
+        for p, pid in enumerate(book.pids):
+            listed = book.listed[m, p]
+            sold = book.sold[m, p]
+            total = int(sold.sum())
+            idx = np.flatnonzero(listed)
+            shares = (sold[idx] / total) if total else np.zeros(idx.size)
+            stats[code][pid] = {
+                "currency": book.cond.markets[code].currency,
+                "shoppers": int(book.shoppers[m, p]),
+                "demand": int(book.first_inside[m, p]),
+                "units_sold": total,
+                "units_lost_stockout": int((book.picks[m, p] - sold).sum()),
+                "offers_listed": int(idx.size),
+                "revenue_cny": float(cents(money["revenue"][m, p].sum())),
+                "price_local": _price_stats(book.price[m, p, idx]),
+                "shares": {
+                    book.team_ids[t]: float(s)
+                    for t, s in zip(idx.tolist(), shares.tolist(), strict=True)
+                },
+            }
+    return stats
+
+
+def close_round(
+    book: _Book, model: _MarketModel, sheets: list[DecisionSheet], log: list[dict[str, Any]]
+) -> RoundResult:
+    """Turn the traded round into results and the next state."""
+    from simshop.engine.market import RoundResult
+
+    money = _selling_costs(book, model.rng)
+    lines = _team_lines(book, money)
+    cash = _cash_and_debt(book, lines)
+    costs = sum(lines[k] for k in PNL_COST_LINES)
+    lines["total_costs_cny"] = cents(costs)
+    lines["profit_cny"] = cents(lines["revenue_cny"] - costs)
+    rating, reviews = _ratings(book)
+    transit = _in_transit(book)
+    days = book.cond.days
+    for t in np.flatnonzero(cash["overdraft_cny"] > 0).tolist():
+        entry = {
+            "day": days,
+            "kind": "overdraft",
+            "team": book.team_ids[t],
+            "amount_cny": float(cash["overdraft_cny"][t]),
+        }
+        log.append(entry)
+        book.messages[t].append(entry)
+    quality = accounting.quality_after_investment(
+        np.array([p.base_quality for p in book.scenario.products])[:, None],
+        book.invested,
+        book.scenario.model.quality_investment_half_cny,
+    )
+    view = _TeamView(book, money, lines, cash, rating, reviews, transit, quality)
+    teams, states = {}, {}
+    for t, tid in enumerate(book.team_ids):
+        teams[tid] = view.result(t)
+        states[tid] = view.next_state(t, sheets[t])
+    state = GameState(round_no=book.cond.round_no, teams=states)
+    return RoundResult(book.cond.round_no, teams, _market_stats(book, money), log, state, book.cond)
+
+
+class _TeamView:
+    """Per-team dictionaries out of the round's arrays (the only per-team loop). Offer rows
+    are built lazily, per team, when a result's ``offers`` is first read."""
+
+    def __init__(self, book, money, lines, cash, rating, reviews, transit, quality):
+        self.book = book
+        self.arrays = {
+            "listed": book.listed,
+            "price_local": book.price,
+            "ad_budget_cny": book.ad,
+            "units_demanded": book.picks,
+            "units_sold": book.sold,
+            "units_lost_stockout": book.picks - book.sold,
+            "units_returned": money["returned"],
+            "revenue_cny": cents(money["revenue"]),
+            "market_share": _div(book.sold.astype(float), book.sold.sum(axis=2, keepdims=True)),
+            "ending_stock": book.wh,
+            "in_transit": transit,
+            "rating": np.round(rating, 4),
+            "reviews": reviews,
+            "adstock_cny": cents(book.adstock),
+            "delivery_days": book.delivery_days,
+        }
+        per_team = {
+            k: self.arrays[k].transpose(2, 0, 1).tolist()
+            for k in ("ending_stock", "adstock_cny", "rating", "reviews")
+        }
+        self.per_team = per_team
+        self.line_lists = {k: v.tolist() for k, v in lines.items()}
+        self.cash_lists = {k: np.asarray(v, dtype=float).tolist() for k, v in cash.items()}
+        self.china = book.china.T.tolist()
+        self.quality_t = np.round(quality, 6).T.tolist()
+        self.invested_t = cents(book.invested).T.tolist()
+        self.sold_total = book.sold.sum(axis=(0, 1)).tolist()
+        held = (book.wh > 0) | (transit > 0)
+        self.holds = held.any(axis=1).T.tolist()
+
+    def offers(self, t: int) -> list[dict[str, Any]]:
+        book = self.book
+        cols = {k: v[:, :, t].tolist() for k, v in self.arrays.items()}
+        parcel = book.parcel[:, :, t].tolist()
+        rows = []
+        for m, code in enumerate(book.mcodes):
+            if code not in book.entered[t] and not self.holds[t][m]:
+                continue
+            for p, pid in enumerate(book.pids):
+                row = {k: v[m][p] for k, v in cols.items()}
+                row["channel"] = "parcel" if parcel[m][p] else "warehouse"
+                row["market"], row["product"] = code, pid
+                rows.append(row)
+        return rows
+
+    def result(self, t: int):
+        from simshop.engine.market import TeamRoundResult
+
+        book = self.book
+        return TeamRoundResult(
+            team_id=book.team_ids[t],
+            round_no=book.cond.round_no,
+            pnl={k: v[t] for k, v in self.line_lists.items()},
+            cash={k: v[t] for k, v in self.cash_lists.items()},
+            china_stock=dict(zip(book.pids, self.china[t], strict=True)),
+            arrivals=book.arrivals[t],
+            messages=book.messages[t],
+            offers=lambda: self.offers(t),
+        )
+
+    def next_state(self, t: int, sheet: DecisionSheet) -> TeamState:
+        book, pids = self.book, self.book.pids
+        old = book.teams[t]
+
+        def by_market(key: str) -> dict[str, dict[str, Any]]:
+            rows = self.per_team[key][t]
+            return {
+                code: dict(zip(pids, rows[m], strict=True)) for m, code in enumerate(book.mcodes)
+            }
+
+        lines = self.line_lists
+        spend = self.cash_lists["outflows_cny"][t] - self.cash_lists["repaid_cny"][t]
+        cum = old.cumulative
+        return TeamState(
+            team_id=old.team_id,
+            round_no=book.cond.round_no,
+            cash_cny=self.cash_lists["end_cny"][t],
+            debt_cny=self.cash_lists["debt_end_cny"][t],
+            entered_markets=[c for c in book.mcodes if c in book.entered[t]],
+            china_stock=dict(zip(pids, self.china[t], strict=True)),
+            warehouse_stock=by_market("ending_stock"),
+            in_transit=book.transit_next[t],
+            quality=dict(zip(pids, self.quality_t[t], strict=True)),
+            quality_investment_cny=dict(zip(pids, self.invested_t[t], strict=True)),
+            adstock_cny=by_market("adstock_cny"),
+            rating=by_market("rating"),
+            reviews=by_market("reviews"),
+            cumulative={
+                "profit_cny": round(cum.get("profit_cny", 0.0) + lines["profit_cny"][t], 2),
+                "revenue_cny": round(cum.get("revenue_cny", 0.0) + lines["revenue_cny"][t], 2),
+                "spend_cny": round(cum.get("spend_cny", 0.0) + spend, 2),
+                "units_sold": cum.get("units_sold", 0.0) + self.sold_total[t],
+            },
+            last_decisions=sheet,
+        )

@@ -1,0 +1,733 @@
+"""The scenario schema: the world a game is played in.
+
+A scenario is a TOML file (parsed with :mod:`tomllib`) validated by the pydantic models
+below. Validation is strict (no silent type coercion: ``"3"`` is not a number) and unknown
+keys are rejected, so a typo in a file is an error, never a silently ignored setting.
+
+Units are in the names: ``*_cny`` is Chinese yuan (the home currency every account is kept
+in), ``*_local`` is the market's own currency, ``*_days`` are simulated days, rates are
+fractions (``0.15`` is 15 %).
+
+Event kinds live in :data:`EVENT_KINDS`, a registry keyed by the TOML ``kind`` string, so a
+new kind is one class plus one registry line (and one member of the :data:`Event` union).
+
+Checks that look across sections (an event naming a market the scenario does not have, an
+event after the last round, a duplicate id) live in :func:`cross_check`, which returns every
+problem with its own location; :class:`Scenario` runs it after field validation. Errors raised
+by the validators here carry a stable ``type`` (e.g. ``lane_repeated``) and parameters so the
+web layer can translate them; :mod:`simshop.engine.scenario_errors` turns them into located,
+human-readable problems with line numbers.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+MARKET_CODES = ("US", "EU", "UK", "JP", "RU", "SEA", "ME", "LATAM")
+LANE_MODES = ("sea", "rail", "air", "parcel")
+"""``sea``, ``rail`` and ``air`` carry stock to an overseas warehouse; ``parcel`` ships each
+order directly from China (no overseas stock, slower delivery, low-value-parcel rules)."""
+
+BOT_STRATEGIES = ("cost_plus", "discounter", "premium")
+"""The built-in bot strategies a scenario may name in ``[bots] strategies``."""
+
+ANY_CATEGORY = "*"
+MAX_SCENARIO_BYTES = 1_000_000
+"""Scenario files larger than this are refused before parsing (the library's are ~10 kB)."""
+MAX_SCENARIO_DEPTH = 10
+"""Tables and arrays nested deeper than this are refused (the schema needs 4)."""
+
+SKIP_CROSS_CHECK = "skip_cross_check"
+"""Validation-context flag: ``Scenario.model_validate(data, context={SKIP_CROSS_CHECK: True})``
+validates fields only, so a caller can run :func:`cross_check` and locate each problem."""
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_\-]{0,47}$")]
+MarketCode = Literal["US", "EU", "UK", "JP", "RU", "SEA", "ME", "LATAM"]
+LaneMode = Literal["sea", "rail", "air", "parcel"]
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+Category = Annotated[str, Field(pattern=r"^(\*|[a-z][a-z0-9_\-]{0,47})$")]
+"""A product category, or ``*`` for every category."""
+
+
+def loc_to_path(loc: Iterable[str | int]) -> str:
+    """``("markets", 1, "lanes", 0, "lead_days")`` → ``"markets[1].lanes[0].lead_days"``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+class Meta(StrictModel):
+    id: Identifier
+    title: Annotated[str, Field(min_length=1, max_length=120)]
+    title_zh: Annotated[str, Field(max_length=120)] = ""
+    description: Annotated[str, Field(max_length=4000)] = ""
+    description_zh: Annotated[str, Field(max_length=4000)] = ""
+    author: Annotated[str, Field(max_length=120)] = ""
+
+
+class Calendar(StrictModel):
+    rounds: Annotated[int, Field(ge=1, le=40)]
+    days_per_round: Annotated[int, Field(ge=1, le=92)] = 30
+    practice_rounds: Annotated[int, Field(ge=0, le=5)] = 0
+    start_month: Annotated[int, Field(ge=1, le=12)] = 1
+    """Calendar month of round 1; each round advances one month (for seasonality)."""
+
+
+class Economy(StrictModel):
+    starting_cash_cny: Positive
+    credit_line_cny: NonNegative = 0.0
+    interest_rate_per_round: Annotated[float, Field(ge=0.0, le=0.2)] = 0.01
+    """Interest charged on debt at the end of each round (0.01 = 1 % a month)."""
+    china_storage_cny_per_unit_round: NonNegative = 0.2
+
+
+class Lane(StrictModel):
+    mode: LaneMode
+    lead_days: Annotated[int, Field(ge=1, le=120)]
+    cost_cny_per_kg: NonNegative
+
+
+class Market(StrictModel):
+    code: MarketCode
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    name_zh: Annotated[str, Field(max_length=60)] = ""
+    currency: CurrencyCode
+    fx_cny_per_local: Positive
+    """How many CNY one unit of the local currency buys at the start of the game."""
+    size: Positive
+    """Demand index, US = 100 (by e-commerce value)."""
+    price_sensitivity: Annotated[float, Field(gt=0.0, le=5.0)] = 1.0
+    """Multiplier on the model's price coefficient (1.5 = more price-sensitive)."""
+    platform_fee: Annotated[float, Field(ge=0.0, le=0.6)]
+    vat_rate: Annotated[float, Field(ge=0.0, le=0.4)] = 0.0
+    vat_seller_remits: bool = False
+    """True when the seller (or the platform on its behalf) remits VAT out of the price."""
+    entry_fee_cny: NonNegative = 0.0
+    """One-time localisation and compliance cost of entering the market."""
+    fulfilment_cny_per_unit: NonNegative = 0.0
+    """Overseas-warehouse pick, pack and last mile (FBA-like) per unit sold."""
+    storage_cny_per_unit_day: NonNegative = 0.0
+    warehouse_delivery_days: Annotated[int, Field(ge=0, le=30)] = 2
+    de_minimis_local: NonNegative = 0.0
+    """Parcels whose value is at or below this pay no duty (0 = no exemption)."""
+    parcel_duty_rate: Annotated[float, Field(ge=0.0, le=3.0)] = 0.0
+    """Duty on direct parcels above the threshold, as a fraction of the item value;
+    0 means the ordinary tariff stack applies."""
+    parcel_duty_per_item_local: NonNegative = 0.0
+    """A flat duty per parcel item (e.g. the US $100 postal duty), added to the rate."""
+    seasonality: Annotated[list[Positive], Field(min_length=12, max_length=12)] = Field(
+        default_factory=lambda: [1.0] * 12
+    )
+    """Demand multiplier per calendar month, January first."""
+    lanes: Annotated[list[Lane], Field(min_length=1, max_length=4)]
+
+    @field_validator("lanes")
+    @classmethod
+    def _unique_lanes(cls, lanes: list[Lane]) -> list[Lane]:
+        modes = [lane.mode for lane in lanes]
+        dupes = sorted({m for m in modes if modes.count(m) > 1})
+        if dupes:
+            raise PydanticCustomError(
+                "lane_repeated",
+                "each lane mode may appear once in a market; repeated: {modes}",
+                {"modes": ", ".join(dupes)},
+            )
+        return lanes
+
+    def lane(self, mode: str) -> Lane | None:
+        return next((lane for lane in self.lanes if lane.mode == mode), None)
+
+
+class Product(StrictModel):
+    id: Identifier
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    name_zh: Annotated[str, Field(max_length=60)] = ""
+    category: Identifier
+    unit_cost_cny: Positive
+    weight_kg: Annotated[float, Field(gt=0.0, le=100.0)]
+    base_quality: Fraction = 0.5
+    return_rate: Annotated[float, Field(ge=0.0, le=0.8)] = 0.1
+    reference_price_usd: Positive
+    """A typical US retail price; anchors utility and the bots' pricing."""
+    demand_weight: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+    """Relative number of shoppers for this product (1 = the scenario's average)."""
+
+
+class Tariff(StrictModel):
+    market: MarketCode
+    category: Category = ANY_CATEGORY
+    rate: Annotated[float, Field(ge=0.0, le=5.0)]
+    """Ad valorem duty on the customs value (unit cost plus freight, CNY)."""
+    label: Annotated[str, Field(max_length=60)] = ""
+
+
+class ModelParams(StrictModel):
+    """Demand-model coefficients (calibrated in ../shared/reference/domain.md §4)."""
+
+    price_alpha: Annotated[float, Field(gt=0.0, le=20.0)] = 2.6
+    ad_beta: Annotated[float, Field(ge=0.0, le=2.0)] = 0.12
+    ad_carryover: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.5
+    ad_saturation_cny: Positive = 20000.0
+    """Adstock scale (CNY): the ad term of utility is ``ad_beta * ln(1 + adstock / this)``."""
+    rating_beta: Annotated[float, Field(ge=0.0, le=2.0)] = 0.07
+    quality_beta: Annotated[float, Field(ge=0.0, le=10.0)] = 1.5
+    delivery_beta_per_day: Annotated[float, Field(ge=0.0, le=1.0)] = 0.03
+    outside_utility: Annotated[float, Field(ge=-20.0, le=20.0)] = 0.0
+    shoppers_per_size_day: Annotated[float, Field(gt=0.0, le=10000.0)] = 10.0
+    """Daily shoppers per product per point of market size at seasonality 1."""
+    quality_investment_half_cny: Positive = 50000.0
+    """Quality investment (CNY, cumulative) that closes half the gap to quality 1."""
+    base_utility: Annotated[float, Field(ge=-20.0, le=20.0)] = -4.5
+    """Constant of every offer's utility (beta_0); with the outside option at 0 this keeps the
+    inside share small, so the market price elasticity alpha * (1 - share) stays near alpha."""
+    reference_cny_per_usd: Positive = 7.107
+    """Converts a product's reference price (USD) to each market's local reference price."""
+    initial_rating: Annotated[float, Field(ge=1.0, le=5.0)] = 4.0
+    review_rate: Fraction = 0.1
+    """New reviews per unit sold (rounded down per offer and round)."""
+    rating_prior_reviews: NonNegative = 5.0
+    """Weight (in reviews) of the old rating when a round's new reviews are averaged in."""
+
+
+class Bots(StrictModel):
+    strategies: list[Identifier] = Field(default_factory=list)
+    """Strategies the bot seats cycle through, from :data:`BOT_STRATEGIES`."""
+    count: Annotated[int, Field(ge=0, le=2000)] = 0
+
+    @field_validator("strategies")
+    @classmethod
+    def _known_strategies(cls, strategies: list[str]) -> list[str]:
+        unknown = [s for s in strategies if s not in BOT_STRATEGIES]
+        if unknown:
+            raise PydanticCustomError(
+                "unknown_strategy",
+                "unknown bot strategy {unknown}; choose from {known}",
+                {"unknown": ", ".join(unknown), "known": ", ".join(BOT_STRATEGIES)},
+            )
+        return strategies
+
+
+class Scoring(StrictModel):
+    profit: NonNegative = 0.4
+    revenue: NonNegative = 0.15
+    market_share: NonNegative = 0.15
+    rating: NonNegative = 0.15
+    roi: NonNegative = 0.15
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> Scoring:
+        if sum(self.as_dict().values()) <= 0:
+            raise PydanticCustomError(
+                "no_scoring_weight", "at least one scoring weight must be positive"
+            )
+        return self
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: float(getattr(self, k)) for k in type(self).model_fields}
+
+
+# --------------------------------------------------------------------------- events
+
+
+class EventBase(StrictModel):
+    """What every event has: when it takes effect, when it is announced, and its news."""
+
+    kind: str
+    id: Identifier
+    round: Annotated[int, Field(ge=1, le=40)]
+    """The round from whose first day the event takes effect."""
+    announce_round: Annotated[int, Field(ge=1, le=40)] | None = None
+    """The round whose news carries the headline; default the round before (or round 1)."""
+    headline: Annotated[str, Field(min_length=1, max_length=200)]
+    headline_zh: Annotated[str, Field(max_length=200)] = ""
+    body: Annotated[str, Field(max_length=4000)] = ""
+    body_zh: Annotated[str, Field(max_length=4000)] = ""
+
+    markets_referenced: ClassVar[tuple[str, ...]] = ()
+    kind_label: ClassVar[str] = "event"
+    """A short English name of the kind, for summaries (the TOML name is ``kind``)."""
+    kind_label_zh: ClassVar[str] = "事件"
+
+    @model_validator(mode="after")
+    def _announce_not_after_effect(self) -> EventBase:
+        if self.announce_round is not None and self.announce_round > self.round:
+            raise PydanticCustomError(
+                "announce_after_effect",
+                "announce_round ({announce_round}) cannot be after the round the event takes "
+                "effect ({round})",
+                {
+                    "announce_round": self.announce_round,
+                    "round": self.round,
+                    "field": "announce_round",
+                },
+            )
+        return self
+
+    @property
+    def announced_in(self) -> int:
+        return self.announce_round if self.announce_round is not None else max(1, self.round - 1)
+
+    def referenced_markets(self) -> list[str]:
+        found: list[str] = []
+        for name in ("market", "markets"):
+            value = getattr(self, name, None)
+            if isinstance(value, str):
+                found.append(value)
+            elif isinstance(value, list):
+                found.extend(value)
+        return found
+
+
+def _exactly_one(model: BaseModel, first: str, second: str) -> None:
+    given = [name for name in (first, second) if getattr(model, name) is not None]
+    if len(given) != 1:
+        raise PydanticCustomError(
+            "one_of_required" if not given else "one_of_exclusive",
+            "give exactly one of '{first}' or '{second}'" + ("" if not given else ", not both"),
+            # ``field`` points the problem at a key the author wrote (or the event itself).
+            {"first": first, "second": second, **({"field": second} if given else {})},
+        )
+
+
+class TariffChange(EventBase):
+    """Sets (``rate``) or adds to (``add_points``) the tariff stack for categories."""
+
+    kind: Literal["tariff_change"]
+    market: MarketCode
+    categories: Annotated[list[Category], Field(min_length=1)] = Field(
+        default_factory=lambda: [ANY_CATEGORY]
+    )
+    rate: Annotated[float, Field(ge=0.0, le=5.0)] | None = None
+    """The new ad valorem rate for these categories (0.30 = 30 %)."""
+    add_points: Annotated[float, Field(ge=-5.0, le=5.0)] | None = None
+    """Added to the current rate (0.10 = ten percentage points; negative lowers it)."""
+    label: Annotated[str, Field(max_length=60)] = ""
+
+    kind_label: ClassVar[str] = "tariff change"
+    kind_label_zh: ClassVar[str] = "关税调整"
+
+    @model_validator(mode="after")
+    def _rate_or_points(self) -> TariffChange:
+        _exactly_one(self, "rate", "add_points")
+        return self
+
+
+class DeMinimisChange(EventBase):
+    """Changes the low-value-parcel rule for direct parcels to a market."""
+
+    kind: Literal["de_minimis"]
+    market: MarketCode
+    threshold_local: NonNegative
+    """Parcels at or below this value pay no duty (0 ends the exemption)."""
+    parcel_duty_rate: Annotated[float, Field(ge=0.0, le=3.0)] = 0.0
+    """Duty on parcels above the threshold as a fraction of value (0 = ordinary tariffs)."""
+    parcel_duty_per_item_local: NonNegative = 0.0
+    """A flat duty per parcel item, added to the rate."""
+
+    kind_label: ClassVar[str] = "low-value-parcel rule"
+    kind_label_zh: ClassVar[str] = "小额包裹免税规则"
+
+
+class ShippingDisruption(EventBase):
+    """Lengthens and raises the cost of a lane to some markets for a number of rounds."""
+
+    kind: Literal["shipping_disruption"]
+    markets: Annotated[list[MarketCode], Field(min_length=1)]
+    mode: LaneMode
+    extra_days: Annotated[int, Field(ge=0, le=90)] = 0
+    cost_multiplier: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+    duration_rounds: Annotated[int, Field(ge=1, le=40)] = 1
+
+    kind_label: ClassVar[str] = "shipping disruption"
+    kind_label_zh: ClassVar[str] = "物流中断"
+
+
+class ExchangeRateMove(EventBase):
+    """Moves a currency against the yuan by ``change`` (0.10 = +10 %) spread over rounds."""
+
+    kind: Literal["fx_move"]
+    currency: CurrencyCode
+    change: Annotated[float, Field(gt=-0.9, le=5.0)]
+    over_rounds: Annotated[int, Field(ge=1, le=40)] = 1
+
+    kind_label: ClassVar[str] = "exchange-rate move"
+    kind_label_zh: ClassVar[str] = "汇率变动"
+
+
+class DemandShock(EventBase):
+    """Multiplies demand in a market (a festival, a slump) on some days of the round."""
+
+    kind: Literal["demand_shock"]
+    market: MarketCode
+    categories: Annotated[list[Category], Field(min_length=1)] = Field(
+        default_factory=lambda: [ANY_CATEGORY]
+    )
+    multiplier: Annotated[float, Field(ge=0.0, le=20.0)]
+    first_day: Annotated[int, Field(ge=1, le=92)] = 1
+    last_day: Annotated[int, Field(ge=1, le=92)] | None = None
+    """Inclusive; default the round's last day."""
+
+    kind_label: ClassVar[str] = "demand shock or festival"
+    kind_label_zh: ClassVar[str] = "需求冲击 / 购物节"
+
+    @model_validator(mode="after")
+    def _days_in_order(self) -> DemandShock:
+        if self.last_day is not None and self.last_day < self.first_day:
+            raise PydanticCustomError(
+                "days_out_of_order",
+                "last_day ({last_day}) cannot be before first_day ({first_day})",
+                {"last_day": self.last_day, "first_day": self.first_day, "field": "last_day"},
+            )
+        return self
+
+
+class PlatformFeeChange(EventBase):
+    """Sets (``fee``) or adds to (``add_points``) a market's platform commission."""
+
+    kind: Literal["platform_fee_change"]
+    market: MarketCode
+    fee: Annotated[float, Field(ge=0.0, le=0.6)] | None = None
+    add_points: Annotated[float, Field(ge=-0.6, le=0.6)] | None = None
+
+    kind_label: ClassVar[str] = "platform fee change"
+    kind_label_zh: ClassVar[str] = "平台佣金调整"
+
+    @model_validator(mode="after")
+    def _fee_or_points(self) -> PlatformFeeChange:
+        _exactly_one(self, "fee", "add_points")
+        return self
+
+
+class MarketRule(EventBase):
+    """A regulatory rule: a minimum price per item, a closed channel, a listing cap."""
+
+    kind: Literal["market_rule"]
+    market: MarketCode
+    min_price_local: NonNegative | None = None
+    """Items priced below this (local currency) may not be listed."""
+    channel_closed: LaneMode | None = None
+    """A lane that may no longer be used to ship to this market."""
+    listing_cap: Annotated[int, Field(ge=0, le=100)] | None = None
+    """The most products one team may list in this market."""
+
+    kind_label: ClassVar[str] = "market rule"
+    kind_label_zh: ClassVar[str] = "市场规则"
+
+    @model_validator(mode="after")
+    def _some_rule(self) -> MarketRule:
+        if (
+            self.min_price_local is None
+            and self.channel_closed is None
+            and (self.listing_cap is None)
+        ):
+            raise PydanticCustomError(
+                "rule_missing",
+                "a market_rule needs at least one of min_price_local, channel_closed or "
+                "listing_cap",
+            )
+        return self
+
+
+class NewsOnly(EventBase):
+    """A headline with no effect on the model (context, a warning, a rumour)."""
+
+    kind: Literal["news"]
+
+    kind_label: ClassVar[str] = "news only"
+    kind_label_zh: ClassVar[str] = "新闻"
+
+
+Event = Annotated[
+    TariffChange
+    | DeMinimisChange
+    | ShippingDisruption
+    | ExchangeRateMove
+    | DemandShock
+    | PlatformFeeChange
+    | MarketRule
+    | NewsOnly,
+    Field(discriminator="kind"),
+]
+
+EVENT_KINDS: dict[str, type[EventBase]] = {
+    "tariff_change": TariffChange,
+    "de_minimis": DeMinimisChange,
+    "shipping_disruption": ShippingDisruption,
+    "fx_move": ExchangeRateMove,
+    "demand_shock": DemandShock,
+    "platform_fee_change": PlatformFeeChange,
+    "market_rule": MarketRule,
+    "news": NewsOnly,
+}
+
+
+# --------------------------------------------------------------------------- cross-checks
+
+
+class CrossProblem(NamedTuple):
+    """A problem found by looking across sections; ``loc`` is a pydantic-style path."""
+
+    loc: tuple[str | int, ...]
+    code: str
+    message: str
+    params: dict[str, Any]
+
+
+def _repeats(items: Sequence[tuple[int, Any]]) -> list[tuple[int, Any]]:
+    """The (index, key) pairs whose key already appeared earlier in ``items``."""
+    seen: set[Any] = set()
+    out = []
+    for index, key in items:
+        if key in seen:
+            out.append((index, key))
+        seen.add(key)
+    return out
+
+
+def cross_check_parts(
+    *,
+    calendar: Calendar | None,
+    markets: Sequence[tuple[int, Market]],
+    products: Sequence[tuple[int, Product]],
+    tariffs: Sequence[tuple[int, Tariff]],
+    events: Sequence[tuple[int, EventBase]],
+    known_market_codes: Iterable[str] = (),
+    known_categories: Iterable[str] = (),
+    known_currencies: Iterable[str] = (),
+) -> list[CrossProblem]:
+    """Cross-section checks over the parts of a scenario that validated on their own.
+
+    Each part is a list of ``(index in the file, model)``, so a scenario with a broken market
+    still gets its events checked. ``known_*`` add names seen in parts that failed
+    validation, so a broken market does not also make every event naming it "unknown".
+    """
+    out: list[CrossProblem] = []
+    codes = {m.code for _, m in markets} | set(known_market_codes)
+    categories = {p.category for _, p in products} | set(known_categories) | {ANY_CATEGORY}
+    currencies = {m.currency for _, m in markets} | set(known_currencies)
+    lanes_by_market = {m.code: {lane.mode for lane in m.lanes} for _, m in markets}
+
+    for i, code in _repeats([(i, m.code) for i, m in markets]):
+        out.append(
+            CrossProblem(
+                ("markets", i, "code"),
+                "duplicate_market",
+                f"market '{code}' is listed twice",
+                {"market": code},
+            )
+        )
+    fx_by_currency: dict[str, float] = {}
+    for i, m in markets:
+        first = fx_by_currency.setdefault(m.currency, m.fx_cny_per_local)
+        if first != m.fx_cny_per_local:
+            out.append(
+                CrossProblem(
+                    ("markets", i, "fx_cny_per_local"),
+                    "currency_fx_mismatch",
+                    f"{m.currency} is already priced at {first} CNY in another market",
+                    {"currency": m.currency, "fx": first},
+                )
+            )
+    for i, pid in _repeats([(i, p.id) for i, p in products]):
+        out.append(
+            CrossProblem(
+                ("products", i, "id"),
+                "duplicate_product",
+                f"product id '{pid}' is used twice",
+                {"product": pid},
+            )
+        )
+    for i, key in _repeats([(i, (t.market, t.category)) for i, t in tariffs]):
+        out.append(
+            CrossProblem(
+                ("tariffs", i),
+                "duplicate_tariff",
+                f"a tariff for market '{key[0]}' and category '{key[1]}' is already given",
+                {"market": key[0], "category": key[1]},
+            )
+        )
+    for i, tariff in tariffs:
+        if tariff.market not in codes:
+            out.append(_unknown_market(("tariffs", i, "market"), tariff.market, codes))
+        if tariff.category not in categories:
+            out.append(_unknown_category(("tariffs", i, "category"), tariff.category, categories))
+
+    for i, eid in _repeats([(i, e.id) for i, e in events]):
+        out.append(
+            CrossProblem(
+                ("events", i, "id"),
+                "duplicate_event",
+                f"event id '{eid}' is used twice",
+                {"event": eid},
+            )
+        )
+    for i, event in events:
+        market = getattr(event, "market", None)
+        if isinstance(market, str) and market not in codes:
+            out.append(_unknown_market(("events", i, "market"), market, codes))
+        for j, code in enumerate(getattr(event, "markets", None) or []):
+            if code not in codes:
+                out.append(_unknown_market(("events", i, "markets", j), code, codes))
+        for j, cat in enumerate(getattr(event, "categories", None) or []):
+            if cat not in categories:
+                out.append(_unknown_category(("events", i, "categories", j), cat, categories))
+        currency = getattr(event, "currency", None)
+        if currency is not None and currency not in currencies:
+            out.append(
+                CrossProblem(
+                    ("events", i, "currency"),
+                    "unknown_currency",
+                    f"no market here uses '{currency}' (currencies: "
+                    f"{', '.join(sorted(currencies)) or 'none'})",
+                    {"currency": currency, "known": sorted(currencies)},
+                )
+            )
+        lane_field = {"shipping_disruption": "mode", "market_rule": "channel_closed"}.get(
+            event.kind
+        )
+        mode = getattr(event, lane_field, None) if lane_field else None
+        if mode is not None:
+            for code in event.referenced_markets():
+                if code in lanes_by_market and mode not in lanes_by_market[code]:
+                    out.append(
+                        CrossProblem(
+                            ("events", i, lane_field),
+                            "lane_not_in_market",
+                            f"market '{code}' has no '{mode}' lane",
+                            {"market": code, "mode": mode},
+                        )
+                    )
+        if calendar is None:
+            continue
+        if event.round > calendar.rounds:
+            out.append(
+                CrossProblem(
+                    ("events", i, "round"),
+                    "event_after_last_round",
+                    f"round {event.round} is after the last round ({calendar.rounds})",
+                    {"round": event.round, "rounds": calendar.rounds},
+                )
+            )
+        for name in ("first_day", "last_day"):
+            day = getattr(event, name, None)
+            if day is not None and day > calendar.days_per_round:
+                out.append(
+                    CrossProblem(
+                        ("events", i, name),
+                        "day_past_round",
+                        f"day {day} is past the round's {calendar.days_per_round} days",
+                        {"day": day, "days_per_round": calendar.days_per_round},
+                    )
+                )
+    if calendar is not None and calendar.practice_rounds >= calendar.rounds:
+        out.append(
+            CrossProblem(
+                ("calendar", "practice_rounds"),
+                "too_many_practice_rounds",
+                f"{calendar.practice_rounds} practice rounds leave no scored round "
+                f"(rounds = {calendar.rounds})",
+                {"practice_rounds": calendar.practice_rounds, "rounds": calendar.rounds},
+            )
+        )
+    return out
+
+
+def _unknown_market(loc: tuple[str | int, ...], code: str, codes: set[str]) -> CrossProblem:
+    return CrossProblem(
+        loc,
+        "unknown_market",
+        f"'{code}' is not a market in this scenario (markets: {', '.join(sorted(codes))})",
+        {"market": code, "known": sorted(codes)},
+    )
+
+
+def _unknown_category(loc: tuple[str | int, ...], cat: str, cats: set[str]) -> CrossProblem:
+    known = sorted(cats - {ANY_CATEGORY})
+    return CrossProblem(
+        loc,
+        "unknown_category",
+        f"no product has category '{cat}' (categories: {', '.join(known)}, or '*')",
+        {"category": cat, "known": known},
+    )
+
+
+def cross_check(scenario: Scenario) -> list[CrossProblem]:
+    """Every cross-section problem of a field-valid scenario, each located on its own."""
+    return cross_check_parts(
+        calendar=scenario.calendar,
+        markets=list(enumerate(scenario.markets)),
+        products=list(enumerate(scenario.products)),
+        tariffs=list(enumerate(scenario.tariffs)),
+        events=list(enumerate(scenario.events)),
+    )
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+class Scenario(StrictModel):
+    meta: Meta
+    calendar: Calendar
+    economy: Economy
+    model: ModelParams = Field(default_factory=ModelParams)
+    markets: Annotated[list[Market], Field(min_length=1, max_length=8)]
+    products: Annotated[list[Product], Field(min_length=1, max_length=12)]
+    tariffs: list[Tariff] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+    bots: Bots = Field(default_factory=Bots)
+    scoring: Scoring = Field(default_factory=Scoring)
+
+    @model_validator(mode="after")
+    def _cross_references(self, info: ValidationInfo) -> Scenario:
+        if info.context and info.context.get(SKIP_CROSS_CHECK):
+            return self
+        problems = cross_check(self)
+        if problems:
+            raise PydanticCustomError(
+                "cross_reference",
+                "{problems}",
+                {"problems": "; ".join(f"{loc_to_path(p.loc)}: {p.message}" for p in problems)},
+            )
+        return self
+
+    def market(self, code: str) -> Market:
+        return next(m for m in self.markets if m.code == code)
+
+    def product(self, product_id: str) -> Product:
+        return next(p for p in self.products if p.id == product_id)
+
+
+def parse_scenario_dict(data: dict[str, Any]) -> Scenario:
+    """Validate already-parsed TOML data. Raises ``pydantic.ValidationError``."""
+    return Scenario.model_validate(data)
+
+
+def parse_scenario_text(text: str) -> Scenario:
+    """Parse and validate TOML text. Raises ``tomllib.TOMLDecodeError`` or
+    ``pydantic.ValidationError``; :mod:`simshop.engine.scenario_errors` turns either into
+    located, human-readable messages."""
+    return parse_scenario_dict(tomllib.loads(text))

@@ -1,0 +1,93 @@
+"""The balanced scorecard: team metrics and the standings table. Pure functions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from simshop.engine.scenario import Scenario
+from simshop.engine.state import GameState
+
+METRICS = ("profit", "revenue", "market_share", "rating", "roi")
+
+
+def team_metrics(scenario: Scenario, state: GameState) -> list[dict[str, Any]]:
+    """Scorecard rows from a game state, one per team (sorted by id):
+
+    - ``profit``: cumulative profit (CNY)
+    - ``revenue``: cumulative revenue (CNY)
+    - ``market_share``: the team's cumulative units sold / all teams' (0..1; 0 if none sold)
+    - ``rating``: the team's star rating averaged over its offers weighted by review count
+      (the model's initial rating while it has no reviews)
+    - ``roi``: cumulative profit / starting cash (a fixed base every team shares, so ROI
+      stays defined before anything is spent)
+    """
+    total_units = sum(t.cumulative.get("units_sold", 0.0) for t in state.teams.values())
+    start = scenario.economy.starting_cash_cny
+    rows = []
+    for tid in sorted(state.teams):
+        team = state.teams[tid]
+        weighted = reviews = 0.0
+        for code, per_product in team.reviews.items():
+            for pid, count in per_product.items():
+                weighted += team.rating[code][pid] * count
+                reviews += count
+        profit = team.cumulative.get("profit_cny", 0.0)
+        units = team.cumulative.get("units_sold", 0.0)
+        rows.append(
+            {
+                "team_id": tid,
+                "profit": profit,
+                "revenue": team.cumulative.get("revenue_cny", 0.0),
+                "market_share": units / total_units if total_units else 0.0,
+                "rating": weighted / reviews if reviews else scenario.model.initial_rating,
+                "roi": profit / start,
+            }
+        )
+    return rows
+
+
+def standings(
+    rows: Iterable[Mapping[str, Any]], weights: Mapping[str, float]
+) -> list[dict[str, Any]]:
+    """Rank teams on a weighted scorecard.
+
+    ``rows``: one mapping per team with ``team_id`` and a raw value for each metric named in
+    ``weights`` (see :func:`team_metrics`). ``weights``: metric -> weight >= 0 (e.g.
+    ``Scenario.scoring.as_dict()``); weights are used as given, not re-normalised.
+
+    Normalisation: per metric, min-max across the teams in the table,
+    ``(x - min) / (max - min)`` in 0..1; if every team has the same value, each gets 1.
+    Score = sum of weight x normalised value, rounded to 6 decimals.
+
+    Order and tie-break: higher score first; equal scores by higher raw ``profit`` (if the
+    rows carry it), then by ``team_id`` ascending. Rank is 1-based and strictly increasing
+    (ties do not share a rank, the tie-break decides).
+
+    Returns one dict per team: ``rank``, ``team_id``, ``score``, ``metrics`` (raw) and
+    ``normalised``.
+    """
+    rows = [dict(r) for r in rows]
+    names = list(weights)
+    profit = {r["team_id"]: float(r.get("profit", 0.0)) for r in rows}
+    lows = {m: min((float(r[m]) for r in rows), default=0.0) for m in names}
+    highs = {m: max((float(r[m]) for r in rows), default=0.0) for m in names}
+    table = []
+    for r in rows:
+        norm = {}
+        for m in names:
+            span = highs[m] - lows[m]
+            norm[m] = 1.0 if span <= 0 else (float(r[m]) - lows[m]) / span
+        score = round(sum(float(weights[m]) * norm[m] for m in names), 6)
+        table.append(
+            {
+                "team_id": r["team_id"],
+                "score": score,
+                "metrics": {m: float(r[m]) for m in names},
+                "normalised": {m: round(norm[m], 6) for m in names},
+            }
+        )
+    table.sort(key=lambda e: (-e["score"], -profit[e["team_id"]], e["team_id"]))
+    for rank, entry in enumerate(table, start=1):
+        entry["rank"] = rank
+    return table

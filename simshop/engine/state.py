@@ -1,0 +1,144 @@
+"""The persisted state of a game between rounds: plain dataclasses, JSON via to_dict/from_dict.
+
+Nothing of a running simulation lives here; :func:`simshop.engine.market.simulate_round`
+builds a fresh SimPy environment from a :class:`GameState` and returns the next one.
+Stock is in units, money in CNY, ratings in stars (1..5), adstock in CNY.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from simshop.engine.decisions import DecisionSheet
+from simshop.engine.scenario import Scenario
+
+
+@dataclass
+class InTransit:
+    """A shipment on its way to an overseas warehouse. It lands on ``arrive_day`` of
+    ``arrive_round``, before that day's trading; duty is paid then on the customs value."""
+
+    product: str
+    market: str
+    mode: str
+    quantity: int
+    shipped_round: int
+    arrive_round: int
+    arrive_day: int
+    customs_value_cny_per_unit: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(sorted(asdict(self).items()))
+
+
+@dataclass
+class TeamState:
+    team_id: str
+    round_no: int
+    """Rounds completed (0 before the first round)."""
+    cash_cny: float
+    debt_cny: float = 0.0
+    entered_markets: list[str] = field(default_factory=list)
+    china_stock: dict[str, int] = field(default_factory=dict)
+    warehouse_stock: dict[str, dict[str, int]] = field(default_factory=dict)
+    """market -> product -> units in the overseas warehouse."""
+    in_transit: list[InTransit] = field(default_factory=list)
+    quality: dict[str, float] = field(default_factory=dict)
+    """product -> quality 0..1 used in the next round."""
+    quality_investment_cny: dict[str, float] = field(default_factory=dict)
+    """product -> cumulative quality investment."""
+    adstock_cny: dict[str, dict[str, float]] = field(default_factory=dict)
+    rating: dict[str, dict[str, float]] = field(default_factory=dict)
+    reviews: dict[str, dict[str, int]] = field(default_factory=dict)
+    cumulative: dict[str, float] = field(default_factory=dict)
+    """Totals since round 1: profit_cny, revenue_cny, spend_cny, units_sold."""
+    last_decisions: DecisionSheet | None = None
+    """The sheet played last round; what the team gets again (via carry_over) if silent."""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {
+            "adstock_cny": self.adstock_cny,
+            "cash_cny": self.cash_cny,
+            "china_stock": self.china_stock,
+            "cumulative": self.cumulative,
+            "debt_cny": self.debt_cny,
+            "entered_markets": list(self.entered_markets),
+            "in_transit": [s.to_dict() for s in self.in_transit],
+            "last_decisions": (
+                self.last_decisions.to_dict() if self.last_decisions is not None else None
+            ),
+            "quality": self.quality,
+            "quality_investment_cny": self.quality_investment_cny,
+            "rating": self.rating,
+            "reviews": self.reviews,
+            "round_no": self.round_no,
+            "team_id": self.team_id,
+            "warehouse_stock": self.warehouse_stock,
+        }
+        return _sorted_copy(data)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TeamState:
+        values = dict(data)
+        values["in_transit"] = [InTransit(**s) for s in data.get("in_transit", [])]
+        if values.get("last_decisions") is not None:
+            values["last_decisions"] = DecisionSheet.from_dict(values["last_decisions"])
+        return cls(**values)
+
+
+@dataclass
+class GameState:
+    round_no: int
+    """Rounds completed."""
+    teams: dict[str, TeamState]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "round_no": self.round_no,
+            "teams": {tid: self.teams[tid].to_dict() for tid in sorted(self.teams)},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GameState:
+        teams = {tid: TeamState.from_dict(t) for tid, t in data["teams"].items()}
+        return cls(round_no=data["round_no"], teams=dict(sorted(teams.items())))
+
+
+def _sorted_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted_copy(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_copy(v) for v in value]
+    return value
+
+
+def initial_team_state(scenario: Scenario, team_id: str) -> TeamState:
+    """A team before round 1: starting cash, no markets, no stock, base quality,
+    the model's initial rating and no reviews."""
+    markets = [m.code for m in scenario.markets]
+    products = [p.id for p in scenario.products]
+    rating0 = scenario.model.initial_rating
+    return TeamState(
+        team_id=team_id,
+        round_no=0,
+        cash_cny=float(scenario.economy.starting_cash_cny),
+        china_stock={p: 0 for p in products},
+        warehouse_stock={m: {p: 0 for p in products} for m in markets},
+        quality={p.id: float(p.base_quality) for p in scenario.products},
+        quality_investment_cny={p: 0.0 for p in products},
+        adstock_cny={m: {p: 0.0 for p in products} for m in markets},
+        rating={m: {p: rating0 for p in products} for m in markets},
+        reviews={m: {p: 0 for p in products} for m in markets},
+        cumulative={"profit_cny": 0.0, "revenue_cny": 0.0, "spend_cny": 0.0, "units_sold": 0.0},
+    )
+
+
+def initial_state(scenario: Scenario, team_ids: list[str]) -> GameState:
+    """The state before round 1 for the given teams (ids must be unique)."""
+    if len(set(team_ids)) != len(team_ids):
+        raise ValueError("team ids must be unique")
+    return GameState(
+        round_no=0,
+        teams={tid: initial_team_state(scenario, tid) for tid in sorted(team_ids)},
+    )

@@ -1,0 +1,71 @@
+"""Built-in bots play the tutorial sensibly and differently."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from simshop.engine.bots import STRATEGIES, Strategy, make_view
+from simshop.engine.decisions import validate_decisions
+from simshop.engine.headless import play_game
+from simshop.engine.state import initial_state
+
+
+def _numbers(value):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _numbers(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _numbers(v)
+    elif isinstance(value, float | int) and not isinstance(value, bool):
+        yield value
+
+
+@pytest.fixture(scope="module")
+def record(tutorial_text):
+    return play_game(tutorial_text, seed=3)
+
+
+def test_registry_names_three_strategies():
+    assert sorted(STRATEGIES) == ["cost_plus", "discounter", "premium"]
+    assert all(issubclass(cls, Strategy) and cls.name == key for key, cls in STRATEGIES.items())
+
+
+def test_bots_play_six_rounds_with_clean_numbers(record):
+    assert record["rounds_played"] == 6
+    assert all(n is not None and math.isfinite(n) for n in _numbers(record))
+    for rnd in record["rounds"]:
+        for team in rnd["result"]["teams"].values():
+            assert min(team["china_stock"].values()) >= 0
+            for row in team["offers"]:
+                assert row["ending_stock"] >= 0 and row["in_transit"] >= 0
+                assert 0.0 <= row["market_share"] <= 1.0
+                assert 1.0 <= row["rating"] <= 5.0
+        for per_product in rnd["result"]["markets"].values():
+            for stats in per_product.values():
+                assert all(0.0 <= s <= 1.0 for s in stats["shares"].values())
+
+
+def test_bots_sell_and_end_with_positive_cumulative_revenue(record):
+    for team in record["final_state"]["teams"].values():
+        assert team["cumulative"]["revenue_cny"] > 0
+        assert team["cumulative"]["units_sold"] > 0
+
+
+def test_strategies_price_in_the_expected_order(tutorial):
+    state = initial_state(tutorial, ["a", "b", "c"])
+    prices = {}
+    for name, cls in STRATEGIES.items():
+        team = state.teams["a"]
+        sheet = cls().decide(make_view(tutorial, team, 3))
+        validate_decisions(tutorial, team, sheet)  # raises if the bot is wrong
+        prices[name] = sheet.offers["US"]["earbuds"].price_local
+    assert prices["discounter"] < prices["cost_plus"] < prices["premium"]
+
+
+def test_bots_are_deterministic(tutorial):
+    state = initial_state(tutorial, ["a"])
+    view = make_view(tutorial, state.teams["a"], 3)
+    assert STRATEGIES["premium"]().decide(view) == STRATEGIES["premium"]().decide(view)
