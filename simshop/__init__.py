@@ -1,0 +1,56 @@
+"""SimShop: a simulation platform for teaching cross-border e-commerce.
+
+Flask and the extensions are imported inside ``create_app`` on purpose: the simulation
+engine lives in ``simshop.engine`` and must be importable without pulling in the web stack
+(``import simshop.engine`` runs this file first). tests/test_boundaries.py checks it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the web application.
+
+    ``test_config`` replaces ``instance/config.py`` and takes precedence over everything.
+    """
+    from flask import Flask
+
+    from simshop import config, db, i18n, security
+    from simshop.cli import register_cli
+    from simshop.extensions import csrf, limiter, login_manager, migrate
+    from simshop.views import register_blueprints, register_error_handlers
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config.Defaults)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    app.config.update(config.from_environment(os.environ))
+    if test_config is not None:
+        app.config.update(test_config)
+
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config.load_or_create_secret_key(app.instance_path)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = config.default_database_uri(app.instance_path)
+
+    db.init_app(app)
+    migrations = os.path.join(os.path.dirname(app.root_path), "migrations")
+    migrate.init_app(app, db.db, directory=migrations)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_cli(app)
+    return app

@@ -1,0 +1,111 @@
+"""Configuration defaults, environment overrides and the generated secret key.
+
+Order of precedence (lowest first): the defaults below, ``instance/config.py`` (optional),
+environment variables, then the ``test_config`` mapping given to ``create_app``.
+Secrets never live in code: ``SECRET_KEY`` comes from the environment or from
+``instance/secret_key``, which is generated on first run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+SECRET_KEY_FILENAME = "secret_key"
+DATABASE_FILENAME = "simshop.sqlite"
+
+
+class Defaults:
+    """Settings every deployment starts from. Only UPPERCASE attributes are loaded."""
+
+    # Filled in by create_app: from the environment or instance/secret_key.
+    SECRET_KEY: str | None = None
+    # Filled in by create_app: sqlite:///<instance>/simshop.sqlite unless DATABASE_URL is set.
+    SQLALCHEMY_DATABASE_URI: str | None = None
+
+    # Cookies: not readable from JS, not sent on cross-site subrequests.
+    SESSION_COOKIE_NAME = "simshop_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    LOCALE_COOKIE_NAME = "simshop_locale"
+
+    # Uploads (scenario files, rosters) are small; refuse anything bigger early.
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+    # Our forms give explicit, translated messages for every validator.
+    WTF_I18N_ENABLED = False
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+
+    # Naming the in-memory store explicitly states the choice (and silences
+    # Flask-Limiter's warning). It counts per process: use redis:// with several workers.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+    LOGIN_RATE_LIMIT = "10 per minute"
+
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+
+
+def _as_bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Return the settings that environment variables override."""
+    overrides: dict[str, Any] = {}
+    if environ.get("SECRET_KEY"):
+        overrides["SECRET_KEY"] = environ["SECRET_KEY"]
+    if environ.get("DATABASE_URL"):
+        url = environ["DATABASE_URL"]
+        # Heroku-style URLs name the dialect "postgres"; SQLAlchemy wants a driver too.
+        if url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+        overrides["SQLALCHEMY_DATABASE_URI"] = url
+    if environ.get("RATELIMIT_STORAGE_URI"):
+        overrides["RATELIMIT_STORAGE_URI"] = environ["RATELIMIT_STORAGE_URI"]
+    if environ.get("SESSION_COOKIE_SECURE"):
+        secure = _as_bool(environ["SESSION_COOKIE_SECURE"])
+        overrides["SESSION_COOKIE_SECURE"] = secure
+        overrides["REMEMBER_COOKIE_SECURE"] = secure
+    return overrides
+
+
+def load_or_create_secret_key(instance_path: str) -> str:
+    """Read ``instance/secret_key``, creating it (mode 0600) with a random key if missing.
+
+    Several gunicorn workers may start at once on a fresh instance folder, so the key is
+    written to a private temporary file and hard-linked into place: exactly one worker's key
+    wins and every worker reads that same key.
+    """
+    path = os.path.join(instance_path, SECRET_KEY_FILENAME)
+    if not os.path.exists(path):
+        tmp_path = f"{path}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32) + "\n")
+            # If another process won the race, its key is the one everybody uses.
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp_path, path)
+        finally:
+            os.unlink(tmp_path)
+    with open(path, encoding="ascii") as handle:
+        key = handle.read().strip()
+    if len(key) < 32:
+        raise RuntimeError(f"{path} holds a secret key that is too short; delete it to regenerate")
+    return key
+
+
+def default_database_uri(instance_path: str) -> str:
+    return "sqlite:///" + os.path.join(instance_path, DATABASE_FILENAME)

@@ -1,0 +1,96 @@
+"""Database setup: the declarative base, the Flask-SQLAlchemy handle and SQLite tuning.
+
+SQLite settings follow SQLAlchemy's pysqlite "serializable isolation" recipe: the driver's
+own transaction handling is switched off and every transaction starts with
+``BEGIN IMMEDIATE``, so a read-then-write transaction waits for the write lock (up to the
+busy timeout) instead of failing with "database is locked" halfway through.
+WAL is switched on once, when the database is initialised (``init_db``): running that
+PRAGMA on every new connection races when several workers open a fresh file together.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import Engine, MetaData, event
+from sqlalchemy.orm import DeclarativeBase
+
+# Named constraints make Alembic's batch mode (SQLite ALTER TABLE) and PostgreSQL agree.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+def _on_sqlite_connect(dbapi_conn: Any, _connection_record: Any) -> None:
+    # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _on_sqlite_begin).
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _on_sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """Install the pragmas and BEGIN IMMEDIATE on an SQLite engine (no-op elsewhere)."""
+    if engine.dialect.name != "sqlite":
+        return
+    if not event.contains(engine, "connect", _on_sqlite_connect):
+        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
+
+
+def enable_wal(engine: Engine) -> str | None:
+    """Switch an SQLite file database to WAL; the mode persists in the file.
+
+    Returns the journal mode now in force, or None for non-SQLite databases.
+    """
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return None
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode.lower() != "wal":
+            mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        cursor.close()
+    finally:
+        raw.close()
+    return str(mode).lower()
+
+
+def init_app(app: Flask) -> None:
+    db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            configure_sqlite(engine)
+
+
+def init_db() -> None:
+    """Create the database if needed and migrate it to the latest schema.
+
+    Must run inside an application context. Safe to run again: Alembic only applies
+    missing revisions.
+    """
+    from flask_migrate import upgrade
+
+    enable_wal(db.engine)
+    upgrade()

@@ -1,0 +1,80 @@
+"""Locale selection for Flask-Babel.
+
+An explicit choice (stored in the session and in a long-lived cookie) wins. Otherwise the
+browser's Accept-Language decides, and every Chinese tag (zh, zh-CN, zh-Hans-CN, zh-TW,
+zh-HK, ...) maps to our one Chinese catalog, ``zh_Hans_CN``: Babel's own ``best_match``
+returns nothing for ``zh-Hans-CN`` or ``zh-TW`` against ``zh_CN``, so we map by hand.
+The catalog directory must be named ``zh_Hans_CN``: Babel normalises ``zh_CN`` to that name
+and silently ignores a ``translations/zh_CN/`` folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import get_locale
+
+DEFAULT_LOCALE = "en"
+CHINESE = "zh_Hans_CN"
+# Locale code -> the language's own name, shown in the switch.
+SUPPORTED_LOCALES = {"en": "English", CHINESE: "简体中文"}
+SESSION_KEY = "locale"
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it yet."""
+    return message
+
+
+def normalize_locale(code: str | None) -> str | None:
+    """Map a language tag (``zh-TW``, ``en_US``, ``zh_Hans_CN``) to a supported locale."""
+    if not code:
+        return None
+    tag = code.strip().replace("_", "-").lower()
+    if tag == "zh" or tag.startswith("zh-"):
+        return CHINESE
+    if tag == "en" or tag.startswith("en-"):
+        return DEFAULT_LOCALE
+    return None
+
+
+def locale_from_accept_language(tags: Iterable[str]) -> str:
+    """The first supported locale among tags given in order of preference."""
+    for tag in tags:
+        locale = normalize_locale(tag)
+        if locale:
+            return locale
+    return DEFAULT_LOCALE
+
+
+def select_locale() -> str:
+    if not has_request_context():  # CLI commands and background work speak English
+        return DEFAULT_LOCALE
+    chosen = session.get(SESSION_KEY) or request.cookies.get(
+        current_app.config["LOCALE_COOKIE_NAME"]
+    )
+    if chosen in SUPPORTED_LOCALES:
+        return chosen
+    # LanguageAccept iterates (tag, quality) pairs, best first.
+    return locale_from_accept_language(tag for tag, _quality in request.accept_languages)
+
+
+def html_lang() -> str:
+    """The BCP 47 tag for ``<html lang>``."""
+    return "zh-Hans" if str(get_locale()) == CHINESE else "en"
+
+
+def init_app(app: Flask) -> None:
+    from simshop.extensions import babel
+
+    babel.init_app(app, locale_selector=select_locale)
+
+    @app.context_processor
+    def locale_context() -> dict[str, object]:
+        current = str(get_locale())
+        return {
+            "current_locale": current,
+            "supported_locales": SUPPORTED_LOCALES,
+            "html_lang": html_lang(),
+        }

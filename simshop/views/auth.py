@@ -1,0 +1,167 @@
+"""Register, log in, log out and change password."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required, login_user, logout_user
+
+from simshop.extensions import db, limiter, login_manager
+from simshop.forms.auth import (
+    LOGIN_MESSAGES,
+    PASSWORD_MESSAGES,
+    ChangePasswordForm,
+    LoginForm,
+    RegisterForm,
+)
+from simshop.i18n import N_
+from simshop.i18n import SESSION_KEY as LOCALE_SESSION_KEY
+from simshop.models import User
+from simshop.services import accounts
+from simshop.views import safe_next_url
+
+bp = Blueprint("auth", __name__)
+
+# Endpoints a user who must change their password may still reach.
+PASSWORD_CHANGE_EXEMPT = {"auth.change_password", "auth.logout", "main.set_language", "static"}
+
+
+def load_user(user_token: str) -> User | None:
+    return accounts.load_user_for_session(db.session, user_token)
+
+
+def configure_login() -> None:
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = N_("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.localize_callback = _
+
+
+def login_rate_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def login_rate_key() -> str:
+    """Count login attempts per client address and login name."""
+    login = accounts.normalize_login(request.form.get("login", ""))[: accounts.LOGIN_MAX_LENGTH]
+    return f"login:{get_remote_address()}:{login}"
+
+
+def start_session(user: User) -> None:
+    """Log ``user`` in on a brand-new session (ASVS 7.2.4), keeping only the language."""
+    locale = session.get(LOCALE_SESSION_KEY)
+    session.clear()
+    if locale:
+        session[LOCALE_SESSION_KEY] = locale
+    login_user(user)
+    session.permanent = True
+
+
+def end_session() -> None:
+    locale = session.get(LOCALE_SESSION_KEY)
+    logout_user()
+    session.clear()
+    if locale:
+        session[LOCALE_SESSION_KEY] = locale
+
+
+@bp.before_app_request
+def require_password_change():
+    if (
+        current_user.is_authenticated
+        and current_user.must_change_password
+        and request.endpoint not in PASSWORD_CHANGE_EXEMPT
+    ):
+        flash(_("Please choose a new password before you continue."), "warning")
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register_student(
+                db.session,
+                login=form.login.data,
+                display_name=form.display_name.data,
+                password=form.password.data,
+            )
+        except accounts.LoginTakenError:
+            form.login.errors.append(
+                _("This student number or email is already registered. Log in instead.")
+            )
+        except accounts.InvalidLoginError as exc:
+            form.login.errors.append(LOGIN_MESSAGES[str(exc)])
+        except accounts.InvalidDisplayNameError:
+            form.display_name.errors.append(_("Enter your name."))
+        except accounts.WeakPasswordError as exc:
+            form.password.errors.append(PASSWORD_MESSAGES[exc.problem])
+        else:
+            start_session(user)
+            flash(_("Welcome to SimShop, %(name)s!", name=user.display_name), "success")
+            return redirect(url_for("main.dashboard"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_rate_limit, key_func=login_rate_key, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(db.session, form.login.data, form.password.data)
+        if user is None:
+            form.password.errors.append(_("Wrong student number, email or password."))
+        else:
+            start_session(user)
+            next_url = safe_next_url(request.args.get("next"))
+            return redirect(next_url or url_for("main.dashboard"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    accounts.logout_everywhere(db.session, current_user.id)
+    end_session()
+    flash(_("You have been logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.change_password(
+                db.session,
+                current_user._get_current_object(),
+                current_password=form.current_password.data,
+                new_password=form.new_password.data,
+            )
+        except accounts.WrongPasswordError:
+            form.current_password.errors.append(_("That is not your current password."))
+        except accounts.WeakPasswordError as exc:
+            form.new_password.errors.append(PASSWORD_MESSAGES[exc.problem])
+        else:
+            start_session(user)
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("main.dashboard"))
+    return render_template("auth/change_password.html", form=form)

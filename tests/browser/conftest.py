@@ -1,0 +1,157 @@
+"""Browser fixtures: a live SimShop server and headless Debian Chromium via Playwright.
+
+- ``live_server``: the app served by werkzeug in a thread on a free loopback port, with its
+  own temporary database (one per test session; use unique logins in each test).
+- ``browser``: headless /usr/bin/chromium (never ``playwright install``).
+- ``page``: a fresh browser context and page per test. Requests to anything but loopback
+  are aborted and recorded, console errors are recorded, and both must stay empty. When a
+  test fails, a full-page screenshot goes to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from simshop import create_app
+from simshop.db import db, init_db
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Flask
+
+
+@dataclass
+class PageProblems:
+    console_errors: list[str] = field(default_factory=list)
+    blocked_requests: list[str] = field(default_factory=list)
+
+
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    database = tmp_path_factory.mktemp("live") / "simshop.sqlite"
+    app = create_app(
+        {
+            "SECRET_KEY": "live-server-test-secret-key-0123456789abcdef",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+        }
+    )
+    with app.app_context():
+        init_db()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing; .ci/run should have installed it")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def viewport() -> dict[str, int]:
+    """The page size; override in a test module or parametrize indirectly."""
+    return DESKTOP
+
+
+@pytest.fixture
+def page_problems() -> PageProblems:
+    return PageProblems()
+
+
+@pytest.fixture
+def page(browser, live_server, viewport, page_problems, request):
+    context = browser.new_context(
+        base_url=live_server.url, viewport=viewport, locale="en-US", service_workers="block"
+    )
+
+    def only_loopback(route):
+        url = route.request.url
+        if url.startswith(("data:", "blob:")) or urlsplit(url).hostname in LOOPBACK_HOSTS:
+            route.continue_()
+        else:
+            page_problems.blocked_requests.append(url)
+            route.abort()
+
+    context.route("**/*", only_loopback)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.on(
+        "console",
+        lambda message: (
+            page_problems.console_errors.append(message.text) if message.type == "error" else None
+        ),
+    )
+    page.on("pageerror", lambda error: page_problems.console_errors.append(str(error)))
+    try:
+        yield page
+    finally:
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        context.close()
+    assert page_problems.blocked_requests == [], "the page tried to reach the network"
+    assert page_problems.console_errors == [], "the page logged errors to the console"

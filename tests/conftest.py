@@ -1,0 +1,198 @@
+"""Shared fixtures, in the style of the Flask tutorial (flaskr).
+
+- ``app``: an application on a fresh temporary SQLite file, migrated with Alembic.
+- ``client`` / ``runner``: Flask's test client and CLI runner.
+- ``make_user``: a factory fixture; ``make_user(role="instructor")`` returns a saved User.
+- ``auth``: ``auth.login(login, password)`` / ``auth.logout()`` through the real forms.
+- ``submit``: POST a form with a valid CSRF token taken from a page, like a browser would.
+
+CSRF protection stays on in tests so that every form is exercised the way browsers use it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from werkzeug.test import TestResponse
+
+from simshop import create_app
+from simshop.db import db, init_db
+from simshop.models import User
+from simshop.security import hash_password
+
+DEFAULT_PASSWORD = "plum orchard seventeen"
+
+CSRF_INPUT_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def make_test_config(database_path: str, **overrides: object) -> dict[str, object]:
+    config: dict[str, object] = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database_path}",
+    }
+    config.update(overrides)
+    return config
+
+
+def build_app(database_path: str, **overrides: object) -> Flask:
+    """Create an app on ``database_path`` and migrate it to the latest schema."""
+    app = create_app(make_test_config(database_path, **overrides))
+    with app.app_context():
+        init_db()
+    return app
+
+
+@pytest.fixture
+def app_config() -> dict[str, object]:
+    """Extra settings for the ``app`` fixture; override this fixture in a module to change them."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, app_config) -> Iterator[Flask]:
+    app = build_app(str(tmp_path / "simshop.sqlite"), **app_config)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+def csrf_token_from(html: str) -> str:
+    match = CSRF_INPUT_RE.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def get_csrf_token(client: FlaskClient, page: str = "/login") -> str:
+    """The CSRF token a browser would see on ``page`` (every page has one in its header)."""
+    response = client.get(page)
+    try:
+        return csrf_token_from(response.get_data(as_text=True))
+    finally:
+        response.close()
+
+
+@pytest.fixture
+def submit(client: FlaskClient) -> Callable[..., TestResponse]:
+    """POST ``data`` to ``url`` with a CSRF token read from ``page`` (default: ``url``)."""
+
+    def post(
+        url: str,
+        data: dict[str, str] | None = None,
+        *,
+        page: str | None = None,
+        follow_redirects: bool = False,
+        **kwargs: object,
+    ) -> TestResponse:
+        token = get_csrf_token(client, page or url)
+        form = {"csrf_token": token, **(data or {})}
+        return client.post(url, data=form, follow_redirects=follow_redirects, **kwargs)
+
+    return post
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    """Return a function that saves a user and returns it (detached, attributes loaded)."""
+    numbers = itertools.count(1)
+
+    def create(
+        role: str = "student",
+        *,
+        login: str | None = None,
+        display_name: str | None = None,
+        password: str = DEFAULT_PASSWORD,
+        **fields: object,
+    ) -> User:
+        n = next(numbers)
+        login = (login or f"{role}{n:03d}").lower()
+        with app.app_context():
+            user = User(
+                login=login,
+                display_name=display_name or f"Test {role.title()} {n}",
+                role=role,
+                password_hash=hash_password(password),
+                **fields,
+            )
+            db.session.add(user)
+            db.session.commit()
+            db.session.refresh(user)
+            db.session.expunge(user)
+        return user
+
+    return create
+
+
+class AuthActions:
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def login(
+        self, login: str, password: str = DEFAULT_PASSWORD, *, follow_redirects: bool = False
+    ) -> TestResponse:
+        token = get_csrf_token(self._client, "/login")
+        return self._client.post(
+            "/login",
+            data={"login": login, "password": password, "csrf_token": token},
+            follow_redirects=follow_redirects,
+        )
+
+    def logout(self, *, follow_redirects: bool = False) -> TestResponse:
+        token = get_csrf_token(self._client, "/dashboard")
+        return self._client.post(
+            "/logout", data={"csrf_token": token}, follow_redirects=follow_redirects
+        )
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def default_password() -> str:
+    """The password ``make_user`` and ``auth.login`` use unless told otherwise."""
+    return DEFAULT_PASSWORD
+
+
+# Test modules cannot import from conftest reliably (several conftest.py files share that
+# module name), so the helpers are also offered as fixtures.
+
+
+@pytest.fixture
+def csrf_token() -> Callable[[FlaskClient, str], str]:
+    """``csrf_token(client, page)``: the token a browser would see on ``page``."""
+    return get_csrf_token
+
+
+@pytest.fixture
+def auth_for() -> Callable[[FlaskClient], AuthActions]:
+    """``auth_for(other_client)``: AuthActions for a second browser."""
+    return AuthActions
+
+
+@pytest.fixture
+def app_factory(tmp_path) -> Callable[..., Flask]:
+    """``app_factory(**config)``: another migrated app, on its own temporary database."""
+    numbers = itertools.count(1)
+
+    def create(**overrides: object) -> Flask:
+        return build_app(str(tmp_path / f"app{next(numbers)}.sqlite"), **overrides)
+
+    return create
