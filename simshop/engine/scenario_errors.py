@@ -551,7 +551,8 @@ class TomlLocator:
                 continue
             if match := _TABLE_HEADER.match(line):
                 table = self._resolve(_key_parts(match.group(1)), current_index)
-                self.lines.setdefault(table, number)
+                for k in range(1, len(table) + 1):
+                    self.lines.setdefault(table[:k], number)
                 continue
             if match := _KEY_LINE.match(line):
                 parts = _key_parts(match.group(1))

@@ -1,0 +1,181 @@
+"""Regenerate the malformed fixtures: .venv/bin/python tests/engine/scenario_cases/generate_cases.py
+
+Each case is the small valid base with one thing broken; line numbers in
+tests/engine/test_scenario_validation.py depend on the base, so change it with care.
+"""
+
+from pathlib import Path
+
+OUT = Path(__file__).parent
+BASE = """[meta]
+id = "case"
+title = "A small valid scenario"
+
+[calendar]
+rounds = 4
+days_per_round = 30
+
+[economy]
+starting_cash_cny = 500000.0
+
+[[markets]]
+code = "US"
+name = "United States"
+currency = "USD"
+fx_cny_per_local = 7.107
+size = 100.0
+platform_fee = 0.15
+
+[[markets.lanes]]
+mode = "sea"
+lead_days = 25
+cost_cny_per_kg = 3.6
+
+[[markets.lanes]]
+mode = "parcel"
+lead_days = 10
+cost_cny_per_kg = 60.0
+
+[[markets]]
+code = "EU"
+name = "European Union"
+currency = "EUR"
+fx_cny_per_local = 8.313
+size = 64.0
+platform_fee = 0.15
+
+[[markets.lanes]]
+mode = "sea"
+lead_days = 35
+cost_cny_per_kg = 4.3
+
+[[products]]
+id = "earbuds"
+name = "Wireless earbuds"
+category = "electronics"
+unit_cost_cny = 45.0
+weight_kg = 0.15
+reference_price_usd = 29.99
+
+[[products]]
+id = "toy-blocks"
+name = "Building blocks"
+category = "toys"
+unit_cost_cny = 30.0
+weight_kg = 0.5
+reference_price_usd = 24.99
+
+[[tariffs]]
+market = "US"
+category = "electronics"
+rate = 0.375
+
+[[events]]
+kind = "tariff_change"
+id = "hike"
+round = 2
+headline = "Tariffs up"
+market = "US"
+add_points = 0.10
+"""
+
+
+def rep(old, new, count=1):
+    assert BASE.count(old) >= 1, old
+    return BASE.replace(old, new, count)
+
+
+EVENT = """
+[[events]]
+kind = "{kind}"
+id = "{id}"
+round = {round}
+headline = "Something happens"
+{extra}"""
+
+
+def ev(kind="news", id="extra", round=3, extra=""):
+    return BASE + EVENT.format(kind=kind, id=id, round=round, extra=extra)
+
+
+CASES = {
+    "syntax_error.toml": rep("size = 64.0", "size = 64.0.0"),
+    "syntax_unclosed_table.toml": rep("[calendar]", "[calendar"),
+    "missing_meta_title.toml": rep('title = "A small valid scenario"\n', ""),
+    "missing_lane_lead_days.toml": rep("lead_days = 35\n", ""),
+    "string_for_number.toml": rep("unit_cost_cny = 45.0", 'unit_cost_cny = "45"'),
+    "negative_price.toml": rep("reference_price_usd = 24.99", "reference_price_usd = -24.99"),
+    "negative_lead_days.toml": rep("lead_days = 10", "lead_days = -3"),
+    "unknown_market_in_event.toml": ev("demand_shock", extra='market = "JP"\nmultiplier = 2.0\n'),
+    "unknown_market_in_tariff.toml": rep(
+        'market = "US"\ncategory = "electronics"', 'market = "UK"\ncategory = "electronics"'
+    ),
+    "unknown_category_in_event.toml": ev(
+        "tariff_change", extra='market = "US"\ncategories = ["furniture"]\nrate = 0.2\n'
+    ),
+    "unknown_currency_in_event.toml": ev("fx_move", extra='currency = "GBP"\nchange = 0.1\n'),
+    "event_after_last_round.toml": ev("news", round=7),
+    "duplicate_market.toml": rep('code = "EU"', 'code = "US"'),
+    "duplicate_product_id.toml": rep('id = "toy-blocks"', 'id = "earbuds"'),
+    "duplicate_event_id.toml": ev("news", id="hike"),
+    "duplicate_tariff.toml": BASE
+    + '\n[[tariffs]]\nmarket = "US"\ncategory = "electronics"\nrate = 0.1\n',
+    "deeply_nested.toml": BASE + "\n[meta.a.b.c.d.e.f.g.h.i.j]\nx = 1\n",
+    "deeply_nested_arrays.toml": BASE.replace(
+        "[meta]\n", "[meta]\njunk = " + "[" * 60 + "]" * 60 + "\n"
+    ),
+    "unknown_key_typo.toml": rep(
+        'platform_fee = 0.15\n\n[[markets.lanes]]\nmode = "sea"\nlead_days = 35',
+        'platfrom_fee = 0.15\n\n[[markets.lanes]]\nmode = "sea"\nlead_days = 35',
+    ),
+    "unknown_top_level_table.toml": BASE + '\n[marketz]\ncode = "US"\n',
+    "unknown_event_kind.toml": ev("tarif_change", extra='market = "US"\nrate = 0.2\n'),
+    "missing_event_kind.toml": BASE + '\n[[events]]\nid = "nokind"\nround = 2\nheadline = "x"\n',
+    "rate_and_add_points.toml": rep("add_points = 0.10", "add_points = 0.10\nrate = 0.5"),
+    "neither_rate_nor_points.toml": rep("add_points = 0.10\n", ""),
+    "bad_market_code.toml": rep('code = "EU"', 'code = "DE"'),
+    "bad_currency.toml": rep('currency = "EUR"', 'currency = "euro"'),
+    "lane_repeated.toml": rep('mode = "parcel"', 'mode = "sea"'),
+    "seasonality_11_values.toml": rep(
+        'platform_fee = 0.15\n\n[[markets.lanes]]\nmode = "sea"\nlead_days = 35',
+        "platform_fee = 0.15\nseasonality = ["
+        + ", ".join(["1.0"] * 11)
+        + ']\n\n[[markets.lanes]]\nmode = "sea"\nlead_days = 35',
+    ),
+    "announce_after_effect.toml": rep(
+        'round = 2\nheadline = "Tariffs up"',
+        'round = 2\nannounce_round = 3\nheadline = "Tariffs up"',
+    ),
+    "last_day_before_first_day.toml": ev(
+        "demand_shock", extra='market = "US"\nmultiplier = 2.0\nfirst_day = 20\nlast_day = 10\n'
+    ),
+    "day_past_round.toml": ev(
+        "demand_shock", extra='market = "US"\nmultiplier = 2.0\nfirst_day = 25\nlast_day = 31\n'
+    ),
+    "empty.toml": "",
+    "comments_only.toml": "# just a comment\n\n# nothing else\n",
+    "bad_identifier.toml": rep('id = "toy-blocks"', 'id = "Toy Blocks"'),
+    "boolean_for_number.toml": rep("rounds = 4", "rounds = true"),
+    "float_for_integer.toml": rep("rounds = 4", "rounds = 4.5"),
+    "unknown_bot_strategy.toml": BASE
+    + '\n[bots]\nstrategies = ["cost_plus", "random_walk"]\ncount = 2\n',
+    "zero_scoring_weights.toml": BASE
+    + "\n[scoring]\nprofit = 0.0\nrevenue = 0.0\nmarket_share = 0.0\nrating = 0.0\nroi = 0.0\n",
+    "disruption_on_missing_lane.toml": ev(
+        "shipping_disruption", extra='markets = ["EU"]\nmode = "air"\nextra_days = 5\n'
+    ),
+    "market_rule_empty.toml": ev("market_rule", extra='market = "US"\n'),
+    "events_not_an_array.toml": "events = 5\n" + BASE[: BASE.index("[[events]]")],
+    "practice_rounds_too_many.toml": rep(
+        "days_per_round = 30", "days_per_round = 30\npractice_rounds = 4"
+    ),
+    "fee_out_of_range.toml": rep("platform_fee = 0.15", "platform_fee = 15.0"),
+}
+
+for name, text in CASES.items():
+    (OUT / name).write_text(text, encoding="utf-8")
+(OUT / "non_utf8.toml").write_bytes(
+    BASE.replace('"Building blocks"', '"Building blocks \xe9"').encode("latin-1")
+)
+(OUT / "valid_base.toml").write_text(BASE, encoding="utf-8")
+print(len(CASES) + 1, "malformed")
