@@ -44,6 +44,7 @@ init-db: $(RUNTIME_STAMP)
 # clash between two checkouts.
 run: init-db
 	$(FLASK) seed-demo
+	$(FLASK) seed-demo-game
 	@echo "SimShop on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - \
 		--no-control-socket 'simshop:create_app()'

@@ -1,0 +1,215 @@
+"""Game commands: ``tick`` (for cron or a systemd timer), ``process-round`` and
+``seed-demo-game``.
+
+``tick`` closes rounds whose deadline passed, processes closed rounds (and rounds whose
+processor died, once their lease expired) and opens the next round of deadline-mode games.
+Run it every minute::
+
+    * * * * *  cd /srv/simshop && .venv/bin/flask --app simshop tick
+
+Test hook: ``SIMSHOP_TEST_PAUSE_BEFORE_COMMIT=<seconds>`` makes processing sleep inside the
+publishing transaction after half the result rows are written (``<seconds>:publish`` sleeps
+just before the fencing update instead). Tests kill the process there.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import click
+from flask.cli import with_appcontext
+
+from simshop.db import db
+from simshop.services import rounds as rounds_service
+
+PAUSE_ENV = "SIMSHOP_TEST_PAUSE_BEFORE_COMMIT"
+
+
+def _test_hook() -> rounds_service.PublishHook | None:
+    raw = os.environ.get(PAUSE_ENV)
+    if not raw:
+        return None
+    seconds_text, _, where = raw.partition(":")
+    seconds = float(seconds_text)
+    point = "before_publish" if where == "publish" else "rows_half"
+
+    def pause(stage: str) -> None:
+        if stage == point:
+            print(f"paused at {stage}", file=sys.stderr, flush=True)
+            time.sleep(seconds)
+
+    return pause
+
+
+_lease_option = click.option(
+    "--lease-seconds",
+    type=float,
+    default=rounds_service.DEFAULT_LEASE_SECONDS,
+    show_default=True,
+    help="How long a processor owns a round before another may take it over.",
+)
+
+
+@click.command("tick")
+@_lease_option
+@with_appcontext
+def tick_command(lease_seconds: float) -> None:
+    """Close due rounds, process closed ones, open the next ones."""
+    report = rounds_service.tick(db.session, lease_seconds=lease_seconds, hook=_test_hook())
+    click.echo(
+        f"closed {report.closed}; processed {len(report.processed)} "
+        f"{report.processed}; busy {report.skipped}; opened {report.opened}"
+    )
+
+
+@click.command("process-round")
+@click.argument("round_id", type=int)
+@_lease_option
+@with_appcontext
+def process_round_command(round_id: int, lease_seconds: float) -> None:
+    """Process one closed round now (exit 1 if it is not processable)."""
+    outcome = rounds_service.process_round(
+        db.session, round_id, lease_seconds=lease_seconds, hook=_test_hook()
+    )
+    if not outcome.claimed:
+        raise click.ClickException(
+            f"round {round_id} is not closed, or another processor holds its lease"
+        )
+    click.echo(
+        f"round {round_id} published: {outcome.teams} teams in {outcome.elapsed_ms} ms "
+        + " ".join(f"{k}={v * 1000:.0f}ms" for k, v in outcome.timings.items())
+    )
+
+
+DEMO_TITLE = "Demo class: first steps"
+DEMO_TEAMS = {"Dragon Trading": ("s2026001", "s2026002"), "Silk Road Supply": ("s2026003",)}
+
+
+def _demo_sheet(round_number: int, price: float, market: str) -> dict:
+    """A plausible sheet for scenarios/tutorial.toml."""
+    sheet: dict = {
+        "offers": {
+            market: {
+                "earbuds": {"listed": True, "price_local": price, "ad_budget_cny": 6000.0},
+                "toy-blocks": {
+                    "listed": True,
+                    "price_local": round(price * 0.8, 2),
+                    "ad_budget_cny": 3000.0,
+                },
+            }
+        },
+        "factory_orders": {"earbuds": 700, "toy-blocks": 500},
+        "shipments": [
+            {"product": "earbuds", "market": market, "mode": "air", "quantity": 700},
+            {"product": "toy-blocks", "market": market, "mode": "air", "quantity": 500},
+        ],
+    }
+    if round_number == 1:
+        sheet["enter_markets"] = [market]
+    return sheet
+
+
+def seed_demo_game(session, rounds_played: int = 2):
+    """Create the demo game and play ``rounds_played`` rounds; returns (game, issued
+    credentials as (login, password)) or None when it exists already."""
+    from sqlalchemy import select
+
+    from simshop.models import Game, Role, Team, User
+    from simshop.security import generate_password, hash_password
+    from simshop.services import accounts
+    from simshop.services import games as games_service
+    from simshop.services import teams as teams_service
+
+    if session.scalar(select(Game.id).where(Game.title == DEMO_TITLE)) is not None:
+        session.rollback()
+        return None
+    issued: list[tuple[str, str]] = []
+
+    def account(login: str, name: str, role: Role) -> User:
+        user = session.scalar(select(User).where(User.login == login))
+        if user is None:
+            password = generate_password()
+            user = User(
+                login=login,
+                display_name=name,
+                role=role.value,
+                email=login if "@" in login else None,
+                student_number=None if "@" in login else login,
+                password_hash=hash_password(password),
+            )
+            session.add(user)
+            session.commit()
+            issued.append((login, password))
+        return user
+
+    instructor = account(*accounts.DEMO_INSTRUCTOR, Role.INSTRUCTOR)
+    names = dict(accounts.DEMO_STUDENTS)
+    spec = games_service.GameSpec(
+        title=DEMO_TITLE,
+        scenario_file="tutorial.toml",
+        bot_count=3,
+        practice_rounds=0,
+        seed=2026,
+    )
+    from flask import current_app
+
+    game = games_service.create_game(
+        session, instructor, spec, scenarios_dir=scenarios_dir(current_app)
+    )
+    teams: dict[str, Team] = {}
+    members: dict[str, User] = {}
+    for team_name, logins in DEMO_TEAMS.items():
+        for login in logins:
+            user = account(login, names.get(login, login), Role.STUDENT)
+            player = teams_service.join_game(session, user, game.join_code)
+            if team_name in teams:
+                teams_service.join_team(session, player, teams[team_name].id)
+            else:
+                teams[team_name] = teams_service.create_team(session, player, team_name)
+                members[team_name] = user
+    plans = {"Dragon Trading": (33.99, "US"), "Silk Road Supply": (31.5, "EU")}
+    for rnd in rounds_service.rounds_of(session, game)[: rounds_played + 1]:
+        rounds_service.open_round(session, game, rnd)
+        if rnd.number > rounds_played:
+            break  # leave the next round open for the students
+        for team_name, (price, market) in plans.items():
+            rounds_service.submit_decision(
+                session,
+                members[team_name],
+                teams[team_name],
+                rnd,
+                _demo_sheet(rnd.number, price + rnd.number, market),
+            )
+        rounds_service.close_round(session, rnd)
+        rounds_service.process_round(session, rnd.id)
+    return game, issued
+
+
+def scenarios_dir(app) -> str:
+    """Where the shipped scenarios live (``SCENARIOS_DIR`` overrides)."""
+    return app.config.get("SCENARIOS_DIR") or os.path.join(
+        os.path.dirname(app.root_path), "scenarios"
+    )
+
+
+@click.command("seed-demo-game")
+@click.option("--rounds-played", default=2, show_default=True, help="Rounds to play at once.")
+@with_appcontext
+def seed_demo_game_command(rounds_played: int) -> None:
+    """Create a demo game (the demo instructor, students in two teams, three bots, rounds
+    already played, the next one open), unless it exists. Reuses ``seed-demo`` accounts."""
+    result = seed_demo_game(db.session, rounds_played=rounds_played)
+    if result is None:
+        click.echo("The demo game exists already; nothing created.")
+        return
+    game, issued = result
+    click.echo(f"Demo game {game.title!r} created: join code {game.join_code}.")
+    if issued:
+        click.echo("New accounts (passwords shown only this once):")
+        for login, password in issued:
+            click.echo(f"  {login:<24}  {password}")
+
+
+COMMANDS = (tick_command, process_round_command, seed_demo_game_command)

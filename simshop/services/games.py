@@ -1,0 +1,368 @@
+"""Games: create one from a shipped scenario, find it, staff it, end it.
+
+Every function takes the SQLAlchemy session explicitly and runs one transaction. Refusals
+are :class:`GameError` with a machine ``code`` (and the form ``field`` at fault, if any);
+the web and CLI layers turn codes into messages in the user's language.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from simshop.engine.scenario import BOT_STRATEGIES, Scenario, parse_scenario_text
+from simshop.engine.scenario_errors import ScenarioInvalid, load_scenario_file
+from simshop.models import (
+    Game,
+    GameStaff,
+    GameStatus,
+    Player,
+    Round,
+    RoundStatus,
+    ScheduleMode,
+    StaffRole,
+    Team,
+    User,
+)
+from simshop.models.user import utcnow
+
+# No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a code read off a projector is typed right the first time.
+JOIN_CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+JOIN_CODE_LENGTH = 7
+TITLE_MAX_LENGTH = 120
+MAX_TEAM_SIZE = 12
+MAX_BOTS = 50
+SCORING_KEYS = ("profit", "revenue", "market_share", "rating", "roi")
+
+
+class GameError(Exception):
+    """A refused game operation: ``code`` says why, ``field`` names the form field."""
+
+    def __init__(self, code: str, field: str | None = None, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.field = field
+        self.params = params
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+@dataclass(frozen=True)
+class ScenarioChoice:
+    """A shipped scenario file a game can be created from."""
+
+    file: str
+    title: str
+    title_zh: str
+    rounds: int
+    practice_rounds: int
+    bot_count: int
+    bot_strategies: tuple[str, ...]
+    scoring: dict[str, float]
+
+
+def list_scenarios(scenarios_dir: str | Path) -> list[ScenarioChoice]:
+    """The valid ``*.toml`` files in ``scenarios_dir``, by file name (invalid ones are left
+    out: ``flask scenario check`` reports them)."""
+    choices = []
+    for path in sorted(Path(scenarios_dir).glob("*.toml")):
+        try:
+            loaded = load_scenario_file(path)
+        except ScenarioInvalid:
+            continue
+        s = loaded.scenario
+        choices.append(
+            ScenarioChoice(
+                file=path.name,
+                title=s.meta.title,
+                title_zh=s.meta.title_zh,
+                rounds=s.calendar.rounds,
+                practice_rounds=s.calendar.practice_rounds,
+                bot_count=s.bots.count,
+                bot_strategies=tuple(s.bots.strategies),
+                scoring=s.scoring.as_dict(),
+            )
+        )
+    return choices
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_snapshot(sha256: str, text: str) -> Scenario:
+    return parse_scenario_text(text)
+
+
+def game_scenario(game: Game) -> Scenario:
+    """The game's scenario, parsed from its snapshot (cached by SHA-256)."""
+    return _parse_snapshot(game.scenario_sha256, game.scenario_text)
+
+
+# --------------------------------------------------------------------------- creating
+
+
+@dataclass
+class GameSpec:
+    """What an instructor chooses when creating a game.
+
+    ``first_deadline`` is aware (any zone); round ``k`` (counting practice rounds) closes at
+    ``first_deadline + (k - 1) * round_interval``. Ignored when ``schedule`` is manual.
+    """
+
+    title: str
+    scenario_file: str
+    scored_rounds: int | None = None
+    practice_rounds: int | None = None
+    schedule: str = ScheduleMode.MANUAL.value
+    first_deadline: datetime | None = None
+    round_interval: timedelta = timedelta(days=7)
+    timezone: str = "UTC"
+    team_min_size: int = 1
+    team_max_size: int = 4
+    bot_count: int | None = None
+    bot_strategies: list[str] | None = None
+    scoring_weights: dict[str, float] | None = None
+    show_rival_names: bool = True
+    seed: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+
+
+def normalize_join_code(raw: str) -> str:
+    """Upper-case, without spaces or dashes."""
+    return "".join(raw.split()).replace("-", "").upper()[:20]
+
+
+def _check_spec(spec: GameSpec, scenario: Scenario) -> None:
+    title = " ".join(spec.title.split())
+    if not title or len(title) > TITLE_MAX_LENGTH:
+        raise GameError("title_length", "title", max=TITLE_MAX_LENGTH)
+    spec.title = title
+    max_rounds = scenario.calendar.rounds
+    if spec.scored_rounds is None:
+        spec.scored_rounds = max_rounds
+    if not 1 <= spec.scored_rounds <= max_rounds:
+        raise GameError("rounds_range", "scored_rounds", max=max_rounds)
+    if spec.practice_rounds is None:
+        spec.practice_rounds = scenario.calendar.practice_rounds
+    if not 0 <= spec.practice_rounds <= min(5, max_rounds):
+        raise GameError("practice_range", "practice_rounds", max=min(5, max_rounds))
+    if spec.schedule not in {m.value for m in ScheduleMode}:
+        raise GameError("schedule_unknown", "schedule")
+    if spec.schedule == ScheduleMode.DEADLINES:
+        if spec.first_deadline is None or spec.first_deadline.tzinfo is None:
+            raise GameError("deadline_required", "first_deadline")
+        if spec.first_deadline <= utcnow():
+            raise GameError("deadline_past", "first_deadline")
+        if spec.round_interval < timedelta(minutes=5):
+            raise GameError("interval_too_short", "round_interval_hours")
+    try:
+        ZoneInfo(spec.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise GameError("timezone_unknown", "timezone") from None
+    if not 1 <= spec.team_min_size <= spec.team_max_size <= MAX_TEAM_SIZE:
+        raise GameError("team_size_range", "team_max_size", max=MAX_TEAM_SIZE)
+    if spec.bot_count is None:
+        spec.bot_count = scenario.bots.count
+    if not 0 <= spec.bot_count <= MAX_BOTS:
+        raise GameError("bot_count_range", "bot_count", max=MAX_BOTS)
+    if spec.bot_strategies is None or not spec.bot_strategies:
+        spec.bot_strategies = list(scenario.bots.strategies) or list(BOT_STRATEGIES)
+    unknown = [s for s in spec.bot_strategies if s not in BOT_STRATEGIES]
+    if unknown:
+        raise GameError("bot_strategy_unknown", "bot_strategies", strategy=", ".join(unknown))
+    weights = dict(scenario.scoring.as_dict())
+    if spec.scoring_weights is not None:
+        for key, value in spec.scoring_weights.items():
+            if key not in SCORING_KEYS:
+                raise GameError("weight_unknown", "scoring", key=key)
+            if value < 0:
+                raise GameError("weight_negative", f"weight_{key}", key=key)
+            weights[key] = float(value)
+    if sum(weights.values()) <= 0:
+        raise GameError("weights_zero", "weight_profit")
+    spec.scoring_weights = weights
+
+
+def create_game(
+    session: Session, owner: User, spec: GameSpec, *, scenarios_dir: str | Path
+) -> Game:
+    """Create a game from ``scenarios_dir/spec.scenario_file``: snapshot the scenario, make
+    its rounds (practice first), its bot teams and a join code. The owner becomes staff."""
+    if not owner.is_instructor:
+        raise GameError("not_instructor")
+    names = {c.file for c in list_scenarios(scenarios_dir)}
+    if spec.scenario_file not in names:
+        raise GameError("scenario_unknown", "scenario_file")
+    loaded = load_scenario_file(Path(scenarios_dir) / spec.scenario_file)
+    _check_spec(spec, loaded.scenario)
+    assert spec.scored_rounds is not None and spec.practice_rounds is not None
+    game = Game(
+        title=spec.title,
+        owner_id=owner.id,
+        status=GameStatus.SETUP.value,
+        join_code=new_join_code(),
+        seed=spec.seed if spec.seed is not None else secrets.randbelow(2**31),
+        scenario_file=spec.scenario_file,
+        scenario_id=loaded.scenario.meta.id,
+        scenario_text=loaded.text,
+        scenario_sha256=hashlib.sha256(loaded.text.encode("utf-8")).hexdigest(),
+        practice_rounds=spec.practice_rounds,
+        scored_rounds=spec.scored_rounds,
+        schedule=spec.schedule,
+        timezone=spec.timezone,
+        team_min_size=spec.team_min_size,
+        team_max_size=spec.team_max_size,
+        bot_count=spec.bot_count,
+        bot_strategies=list(spec.bot_strategies or []),
+        scoring_weights=dict(spec.scoring_weights or {}),
+        show_rival_names=spec.show_rival_names,
+    )
+    total = spec.practice_rounds + spec.scored_rounds
+    for number in range(1, total + 1):
+        practice = number <= spec.practice_rounds
+        deadline = None
+        if spec.schedule == ScheduleMode.DEADLINES and spec.first_deadline is not None:
+            deadline = (spec.first_deadline + (number - 1) * spec.round_interval).astimezone(
+                utcnow().tzinfo
+            )
+        game.rounds.append(
+            Round(
+                number=number,
+                scenario_round=number if practice else number - spec.practice_rounds,
+                is_practice=practice,
+                status=RoundStatus.SCHEDULED.value,
+                deadline=deadline,
+            )
+        )
+    strategies = game.bot_strategies or list(BOT_STRATEGIES)
+    for i in range(game.bot_count):
+        strategy = strategies[i % len(strategies)]
+        game.teams.append(
+            Team(name=f"Bot {i + 1} · {strategy}", is_bot=True, bot_strategy=strategy)
+        )
+    session.add(game)
+    session.flush()
+    session.add(GameStaff(game_id=game.id, user_id=owner.id, role=StaffRole.OWNER.value))
+    for _attempt in range(5):
+        try:
+            session.commit()
+            return game
+        except IntegrityError:  # pragma: no cover - a join-code collision (1 in 10^9)
+            session.rollback()
+            game.join_code = new_join_code()
+    raise GameError("join_code_exhausted")  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- finding
+
+
+def staff_game(session: Session, game_id: int, user: User) -> Game | None:
+    """The game if ``user`` is one of its instructors, else None."""
+    if not user.is_instructor:
+        return None
+    stmt = (
+        select(Game)
+        .join(GameStaff, GameStaff.game_id == Game.id)
+        .where(Game.id == game_id, GameStaff.user_id == user.id)
+    )
+    return session.scalar(stmt)
+
+
+def games_for_staff(session: Session, user: User) -> list[Game]:
+    stmt = (
+        select(Game)
+        .join(GameStaff, GameStaff.game_id == Game.id)
+        .where(GameStaff.user_id == user.id)
+        .order_by(Game.created_at.desc(), Game.id.desc())
+    )
+    return list(session.scalars(stmt))
+
+
+def game_by_code(session: Session, code: str) -> Game | None:
+    return session.scalar(select(Game).where(Game.join_code == normalize_join_code(code)))
+
+
+def staff_of(session: Session, game: Game) -> list[GameStaff]:
+    stmt = select(GameStaff).where(GameStaff.game_id == game.id).order_by(GameStaff.id)
+    return list(session.scalars(stmt))
+
+
+def add_assistant(session: Session, game: Game, login: str) -> User:
+    """Make the instructor with ``login`` an assistant of ``game``."""
+    user = session.scalar(select(User).where(User.login == login.strip().lower()))
+    if user is None or not user.is_instructor or not user.is_active:
+        session.rollback()
+        raise GameError("assistant_unknown", "login")
+    exists = session.scalar(
+        select(GameStaff.id).where(GameStaff.game_id == game.id, GameStaff.user_id == user.id)
+    )
+    if exists:
+        session.rollback()
+        raise GameError("assistant_already", "login")
+    session.add(GameStaff(game_id=game.id, user_id=user.id, role=StaffRole.ASSISTANT.value))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise GameError("assistant_already", "login") from None
+    return user
+
+
+def end_game(session: Session, game: Game) -> Game:
+    """End the game: rounds not yet processed are cancelled, so no decision is accepted any
+    more. A round being processed finishes and is published."""
+    now = utcnow()
+    result = session.execute(
+        update(Game)
+        .where(Game.id == game.id, Game.status != GameStatus.ENDED.value)
+        .values(status=GameStatus.ENDED.value, ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.rollback()
+        raise GameError("game_ended")
+    session.execute(
+        update(Round)
+        .where(
+            Round.game_id == game.id,
+            Round.status.in_(
+                [RoundStatus.SCHEDULED, RoundStatus.OPEN, RoundStatus.CLOSED, RoundStatus.HELD]
+            ),
+        )
+        .values(status=RoundStatus.CANCELLED.value, held_from=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    session.refresh(game)
+    return game
+
+
+def players_of(session: Session, game: Game) -> list[Player]:
+    stmt = (
+        select(Player)
+        .join(User, User.id == Player.user_id)
+        .where(Player.game_id == game.id)
+        .order_by(User.display_name, User.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def local_time(game: Game, value: datetime | None) -> datetime | None:
+    """``value`` (UTC) in the game's time zone."""
+    from simshop.models.game import as_utc
+
+    value = as_utc(value)
+    return value.astimezone(ZoneInfo(game.timezone)) if value is not None else None

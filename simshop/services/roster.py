@@ -1,0 +1,296 @@
+"""Roster import: a CSV of students (name, student number, team) becomes accounts, game
+enrolments and teams, all at once or not at all.
+
+Every problem is reported by row and column before anything is written. New accounts get a
+random initial password that must be changed at first login (ASVS 6.4.1); the passwords are
+returned once, and kept for one download as CSV (only the download token's SHA-256 is
+stored, the row is deleted on download and expires after :data:`CREDENTIALS_TTL`).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from simshop.models import Game, IssuedCredentials, Player, Role, Team, User
+from simshop.models.game import as_utc
+from simshop.models.user import utcnow
+from simshop.security import generate_password, hash_password
+from simshop.services.accounts import DISPLAY_NAME_MAX_LENGTH, STUDENT_NUMBER_RE
+from simshop.services.teams import TEAM_NAME_MAX_LENGTH
+
+MAX_ROWS = 2000
+CREDENTIALS_TTL = timedelta(minutes=30)
+COLUMNS = ("name", "student_number", "team")
+# Header names accepted for each column (lower-cased), English and Chinese.
+HEADER_ALIASES = {
+    "name": {"name", "姓名", "display_name"},
+    "student_number": {"student_number", "student number", "student_no", "学号", "login"},
+    "team": {"team", "团队", "小组", "team_name"},
+}
+
+
+@dataclass(frozen=True)
+class RosterIssue:
+    """``row`` is the line number in the file (the header is row 1; 0: the whole file)."""
+
+    row: int
+    column: str | None
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class RosterInvalid(Exception):
+    def __init__(self, issues: list[RosterIssue]) -> None:
+        super().__init__(f"{len(issues)} problems in the roster")
+        self.issues = issues
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    row: int
+    name: str
+    student_number: str
+    team: str
+
+
+@dataclass
+class RosterImport:
+    created: list[tuple[str, str, str]] = field(default_factory=list)
+    """(student number, name, initial password) of each new account."""
+    enrolled: list[str] = field(default_factory=list)
+    """Student numbers of existing accounts enrolled in the game."""
+    teams_created: list[str] = field(default_factory=list)
+    download_token: str | None = None
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RosterInvalid([RosterIssue(0, None, "not_utf8", {"offset": exc.start})]) from None
+
+
+def parse_roster(data: bytes) -> list[RosterRow]:
+    """Parse and check the file's shape and each value. Raises :class:`RosterInvalid`."""
+    text = _decode(data)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise RosterInvalid([RosterIssue(0, None, "empty_file")]) from None
+    except csv.Error:
+        raise RosterInvalid([RosterIssue(1, None, "bad_csv")]) from None
+    index: dict[str, int] = {}
+    for i, raw in enumerate(header):
+        key = raw.strip().lower()
+        for column, names in HEADER_ALIASES.items():
+            if key in names and column not in index:
+                index[column] = i
+    missing = [c for c in ("name", "student_number") if c not in index]
+    if missing:
+        raise RosterInvalid([RosterIssue(1, c, "missing_column") for c in missing])
+    issues: list[RosterIssue] = []
+    rows: list[RosterRow] = []
+    first_seen: dict[str, int] = {}
+    try:
+        for line_no, values in enumerate(reader, start=2):
+            if not any(v.strip() for v in values):
+                continue
+            if len(rows) >= MAX_ROWS:
+                issues.append(RosterIssue(line_no, None, "too_many_rows", {"max": MAX_ROWS}))
+                break
+
+            def cell(column: str, values: list[str] = values) -> str:
+                i = index.get(column)
+                return values[i].strip() if i is not None and i < len(values) else ""
+
+            name = " ".join(cell("name").split())
+            number = cell("student_number").lower()
+            team = " ".join(cell("team").split())
+            if not name:
+                issues.append(RosterIssue(line_no, "name", "required"))
+            elif len(name) > DISPLAY_NAME_MAX_LENGTH:
+                issues.append(
+                    RosterIssue(line_no, "name", "too_long", {"max": DISPLAY_NAME_MAX_LENGTH})
+                )
+            if not number:
+                issues.append(RosterIssue(line_no, "student_number", "required"))
+            elif not STUDENT_NUMBER_RE.match(number):
+                issues.append(
+                    RosterIssue(
+                        line_no, "student_number", "student_number_invalid", {"value": number}
+                    )
+                )
+            elif number in first_seen:
+                issues.append(
+                    RosterIssue(
+                        line_no, "student_number", "repeated", {"first_row": first_seen[number]}
+                    )
+                )
+            else:
+                first_seen[number] = line_no
+            if len(team) > TEAM_NAME_MAX_LENGTH:
+                issues.append(
+                    RosterIssue(line_no, "team", "too_long", {"max": TEAM_NAME_MAX_LENGTH})
+                )
+            rows.append(RosterRow(line_no, name, number, team))
+    except csv.Error:
+        issues.append(RosterIssue(reader.line_num, None, "bad_csv"))
+    if not rows and not issues:
+        issues.append(RosterIssue(0, None, "no_rows"))
+    if issues:
+        raise RosterInvalid(issues)
+    return rows
+
+
+def _check_against_game(session: Session, game: Game, rows: list[RosterRow]) -> list[RosterIssue]:
+    issues = []
+    numbers = [r.student_number for r in rows]
+    users = {u.login: u for u in session.scalars(select(User).where(User.login.in_(numbers)))}
+    players = {
+        p.user_id: p
+        for p in session.scalars(
+            select(Player).where(
+                Player.game_id == game.id, Player.user_id.in_([u.id for u in users.values()])
+            )
+        )
+    }
+    teams = {t.name: t for t in session.scalars(select(Team).where(Team.game_id == game.id))}
+    team_names = {t.id: t.name for t in teams.values()}
+    seats = {t.name: t.member_count for t in teams.values()}
+    for r in rows:
+        user = users.get(r.student_number)
+        if user is not None and user.role != Role.STUDENT.value:
+            issues.append(RosterIssue(r.row, "student_number", "not_a_student"))
+            continue
+        player = players.get(user.id) if user is not None else None
+        if player is not None and player.team_id is not None:
+            current = team_names.get(player.team_id, "")
+            if r.team and current != r.team:
+                issues.append(RosterIssue(r.row, "team", "already_in_team", {"team": current}))
+            continue
+        if r.team:
+            team = teams.get(r.team)
+            if team is not None and team.is_bot:
+                issues.append(RosterIssue(r.row, "team", "bot_team", {"team": r.team}))
+                continue
+            seats[r.team] = seats.get(r.team, 0) + 1
+            if seats[r.team] > game.team_max_size:
+                issues.append(
+                    RosterIssue(
+                        r.row, "team", "team_full", {"team": r.team, "max": game.team_max_size}
+                    )
+                )
+    return issues
+
+
+def _neutral(value: str) -> str:
+    """Stop spreadsheets from reading a cell as a formula (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def credentials_csv(created: list[tuple[str, str, str]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["student_number", "name", "initial_password"])
+    for number, name, password in created:
+        writer.writerow([_neutral(number), _neutral(name), password])
+    return "\ufeff" + out.getvalue()
+
+
+def import_roster(session: Session, game: Game, data: bytes, created_by: User) -> RosterImport:
+    """Check the whole file, then create accounts, enrolments and teams in one transaction.
+    Raises :class:`RosterInvalid` (nothing written) with every problem found."""
+    try:
+        rows = parse_roster(data)
+    except RosterInvalid:
+        session.rollback()
+        raise
+    # Hash before touching the database: argon2 costs ~17 ms a row, and on SQLite the first
+    # query takes the write lock until commit.
+    issued = {}
+    for r in rows:
+        password = generate_password()
+        issued[r.student_number] = (password, hash_password(password))
+    issues = _check_against_game(session, game, rows)
+    if issues:
+        session.rollback()
+        raise RosterInvalid(issues)
+    report = RosterImport()
+    teams = {t.name: t for t in session.scalars(select(Team).where(Team.game_id == game.id))}
+    for r in rows:
+        user = session.scalar(select(User).where(User.login == r.student_number))
+        if user is None:
+            password, password_hash = issued[r.student_number]
+            user = User(
+                login=r.student_number,
+                display_name=r.name,
+                student_number=r.student_number,
+                role=Role.STUDENT.value,
+                password_hash=password_hash,
+                must_change_password=True,
+            )
+            session.add(user)
+            session.flush()
+            report.created.append((r.student_number, r.name, password))
+        else:
+            report.enrolled.append(r.student_number)
+        player = session.scalar(
+            select(Player).where(Player.game_id == game.id, Player.user_id == user.id)
+        )
+        if player is None:
+            player = Player(game_id=game.id, user_id=user.id)
+            session.add(player)
+        if r.team and player.team_id is None:
+            team = teams.get(r.team)
+            if team is None:
+                team = Team(game_id=game.id, name=r.team, member_count=0)
+                session.add(team)
+                session.flush()
+                teams[r.team] = team
+                report.teams_created.append(r.team)
+            team.member_count = team.member_count + 1
+            player.team_id = team.id
+    if report.created:
+        token = secrets.token_urlsafe(24)
+        session.add(
+            IssuedCredentials(
+                game_id=game.id,
+                created_by_id=created_by.id,
+                token_sha256=hashlib.sha256(token.encode()).hexdigest(),
+                csv_text=credentials_csv(report.created),
+                expires_at=utcnow() + CREDENTIALS_TTL,
+            )
+        )
+        report.download_token = token
+    session.execute(delete(IssuedCredentials).where(IssuedCredentials.expires_at < utcnow()))
+    session.commit()
+    return report
+
+
+def take_credentials(session: Session, game: Game, user: User, token: str) -> str | None:
+    """The credentials CSV for ``token`` (once: the row is deleted), or None."""
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    row = session.scalar(
+        select(IssuedCredentials).where(
+            IssuedCredentials.token_sha256 == digest,
+            IssuedCredentials.game_id == game.id,
+            IssuedCredentials.created_by_id == user.id,
+        )
+    )
+    if row is None or as_utc(row.expires_at) < utcnow():
+        session.rollback()
+        return None
+    text = row.csv_text
+    session.delete(row)
+    session.commit()
+    return text

@@ -1,0 +1,229 @@
+"""Players and teams: join a game with its code, create or join a team, move students.
+
+Team sizes are enforced with SQL-side guarded updates (``UPDATE teams SET member_count =
+member_count + 1 WHERE id = :t AND member_count < :max``), so two students racing for the
+last seat cannot both get it, on SQLite or PostgreSQL. Refusals raise
+:class:`simshop.services.games.GameError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from simshop.models import Game, GameStatus, Player, Team, User
+from simshop.services.games import GameError, game_by_code
+
+TEAM_NAME_MAX_LENGTH = 60
+
+
+def player_for(session: Session, game_id: int, user: User) -> Player | None:
+    """The user's enrolment in the game, or None."""
+    return session.scalar(
+        select(Player).where(Player.game_id == game_id, Player.user_id == user.id)
+    )
+
+
+def games_for_player(session: Session, user: User) -> list[tuple[Game, Player]]:
+    stmt = (
+        select(Game, Player)
+        .join(Player, Player.game_id == Game.id)
+        .where(Player.user_id == user.id)
+        .order_by(Game.created_at.desc(), Game.id.desc())
+    )
+    return [(g, p) for g, p in session.execute(stmt)]
+
+
+def join_game(session: Session, user: User, code: str) -> Player:
+    """Enrol a student in the game with this join code (again: returns the enrolment)."""
+    if user.is_instructor:
+        session.rollback()
+        raise GameError("instructors_cannot_play", "code")
+    game = game_by_code(session, code)
+    if game is None:
+        session.rollback()
+        raise GameError("join_code_unknown", "code")
+    existing = player_for(session, game.id, user)
+    if existing is not None:
+        session.commit()
+        return existing
+    if game.status == GameStatus.ENDED:
+        session.rollback()
+        raise GameError("game_ended", "code")
+    player = Player(game_id=game.id, user_id=user.id)
+    session.add(player)
+    try:
+        session.commit()
+    except IntegrityError:  # the same student joined twice at once
+        session.rollback()
+        found = player_for(session, game.id, user)
+        if found is None:
+            raise
+        return found
+    return player
+
+
+def _clean_team_name(raw: str) -> str:
+    name = " ".join(raw.split())
+    if not name or len(name) > TEAM_NAME_MAX_LENGTH:
+        raise GameError("team_name_length", "name", max=TEAM_NAME_MAX_LENGTH)
+    return name
+
+
+def _take_seat(session: Session, game: Game, team_id: int) -> None:
+    result = session.execute(
+        update(Team)
+        .where(
+            Team.id == team_id,
+            Team.game_id == game.id,
+            Team.is_bot.is_(False),
+            Team.member_count < game.team_max_size,
+        )
+        .values(member_count=Team.member_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.rollback()
+        raise GameError("team_full", "team", max=game.team_max_size)
+
+
+def _leave_seat(session: Session, team_id: int) -> None:
+    session.execute(
+        update(Team)
+        .where(Team.id == team_id, Team.member_count > 0)
+        .values(member_count=Team.member_count - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _set_team(session: Session, player: Player, old: int | None, new: int | None) -> None:
+    """Move the player from ``old`` to ``new``; refuses if someone moved them meanwhile."""
+    cond = Player.team_id.is_(None) if old is None else Player.team_id == old
+    result = session.execute(
+        update(Player)
+        .where(Player.id == player.id, cond)
+        .values(team_id=new)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.rollback()
+        raise GameError("team_changed", "team")
+
+
+def create_team(session: Session, player: Player, name: str) -> Team:
+    """Create a team in the player's game with the player as its first member."""
+    game = session.get(Game, player.game_id)
+    assert game is not None
+    if game.status == GameStatus.ENDED:
+        session.rollback()
+        raise GameError("game_ended")
+    if player.team_id is not None:
+        session.rollback()
+        raise GameError("already_in_team", "name")
+    clean = _clean_team_name(name)
+    taken = session.scalar(select(Team.id).where(Team.game_id == game.id, Team.name == clean))
+    if taken is not None:
+        session.rollback()
+        raise GameError("team_name_taken", "name")
+    team = Team(game_id=game.id, name=clean, member_count=0)
+    session.add(team)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise GameError("team_name_taken", "name") from None
+    _take_seat(session, game, team.id)
+    _set_team(session, player, None, team.id)
+    session.commit()
+    session.refresh(team)
+    session.refresh(player)
+    return team
+
+
+def join_team(session: Session, player: Player, team_id: int) -> Team:
+    """Put the player (in no team yet) into ``team_id`` of the same game, if it has room."""
+    game = session.get(Game, player.game_id)
+    assert game is not None
+    if game.status == GameStatus.ENDED:
+        session.rollback()
+        raise GameError("game_ended")
+    team = session.get(Team, team_id)
+    if team is None or team.game_id != game.id or team.is_bot:
+        session.rollback()
+        raise GameError("team_unknown", "team")
+    if player.team_id is not None:
+        session.rollback()
+        raise GameError("already_in_team", "team")
+    _take_seat(session, game, team.id)
+    _set_team(session, player, None, team.id)
+    session.commit()
+    session.refresh(player)
+    return team
+
+
+def leave_team(session: Session, player: Player) -> None:
+    """Leave the team; only before the game starts (afterwards the instructor moves people,
+    so nobody can hop between teams to read rivals' decisions)."""
+    game = session.get(Game, player.game_id)
+    assert game is not None
+    if game.status != GameStatus.SETUP:
+        session.rollback()
+        raise GameError("team_locked")
+    if player.team_id is None:
+        session.rollback()
+        return
+    old = player.team_id
+    _set_team(session, player, old, None)
+    _leave_seat(session, old)
+    session.commit()
+    session.refresh(player)
+
+
+def move_player(session: Session, game: Game, player_id: int, team_id: int | None) -> Player:
+    """The instructor moves a student to another team (or out of every team)."""
+    player = session.get(Player, player_id)
+    if player is None or player.game_id != game.id:
+        session.rollback()
+        raise GameError("player_unknown", "player")
+    old = player.team_id
+    if old == team_id:
+        session.rollback()
+        return player
+    if team_id is not None:
+        team = session.get(Team, team_id)
+        if team is None or team.game_id != game.id or team.is_bot:
+            session.rollback()
+            raise GameError("team_unknown", "team")
+        _take_seat(session, game, team_id)
+    _set_team(session, player, old, team_id)
+    if old is not None:
+        _leave_seat(session, old)
+    session.commit()
+    session.refresh(player)
+    return player
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    team: Team
+    members: list[User]
+
+
+def teams_with_members(session: Session, game: Game) -> list[TeamRow]:
+    """Every team of the game with its members, bots last."""
+    teams = list(
+        session.scalars(select(Team).where(Team.game_id == game.id).order_by(Team.is_bot, Team.id))
+    )
+    members: dict[int, list[User]] = {t.id: [] for t in teams}
+    rows = session.execute(
+        select(Player.team_id, User)
+        .join(User, User.id == Player.user_id)
+        .where(Player.game_id == game.id, Player.team_id.is_not(None))
+        .order_by(User.display_name, User.id)
+    )
+    for team_id, user in rows:
+        members.setdefault(team_id, []).append(user)
+    return [TeamRow(t, members.get(t.id, [])) for t in teams]

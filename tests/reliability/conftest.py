@@ -1,0 +1,138 @@
+"""Real processes: a migrated SQLite database in a temp folder, ``flask`` CLI subprocesses
+and a gunicorn server with 4 workers on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from simshop import create_app
+from simshop.db import db, init_db
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+SECRET = "reliability-test-secret-key-0123456789abcdef"
+
+
+class LiveDatabase:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.path = folder / "simshop.sqlite"
+        self.url = f"sqlite:///{self.path}"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": self.url,
+            "SECRET_KEY": SECRET,
+            "PYTHONPATH": str(ROOT),
+        }
+        self.env.pop("SIMSHOP_TEST_PAUSE_BEFORE_COMMIT", None)
+        self.app = create_app(
+            {"SQLALCHEMY_DATABASE_URI": self.url, "SECRET_KEY": SECRET, "TESTING": False}
+        )
+        with self.app.app_context():
+            init_db()
+
+    def flask(self, *args: str, env: dict[str, str] | None = None, **kwargs) -> subprocess.Popen:
+        return subprocess.Popen(
+            [str(BIN / "flask"), "--app", "simshop", *args],
+            cwd=ROOT,
+            env={**self.env, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            **kwargs,
+        )
+
+    def run_flask(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        proc = self.flask(*args)
+        out, err = proc.communicate(timeout=timeout)
+        return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+    def dispose(self) -> None:
+        with self.app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def live_db(tmp_path) -> Iterator[LiveDatabase]:
+    live = LiveDatabase(tmp_path)
+    yield live
+    live.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, live: LiveDatabase, workers: int = 4) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = live.folder / "gunicorn.log"
+        self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--backlog",
+                "512",
+                "--timeout",
+                "60",
+                "simshop:create_app()",
+            ],
+            cwd=ROOT,
+            env=live.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.base + "/login", timeout=10).status_code == 200:
+                    return
+            except requests.RequestException:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("gunicorn did not start:\n" + self.log())
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self._log.close()
+
+
+@pytest.fixture
+def gunicorn_factory(live_db):
+    servers: list[Server] = []
+
+    def start(workers: int = 4) -> Server:
+        live_db.dispose()  # the test process holds no connection while workers write
+        server = Server(live_db, workers)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -1,0 +1,148 @@
+"""A processor killed (SIGKILL) in the middle of publishing leaves nothing behind; the next
+tick after the lease expires completes the round exactly once, with the same results as an
+uninterrupted run."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from simshop.db import db
+from simshop.models import Round, RoundResult
+from simshop.services import rounds as rounds_service
+from tests.reliability.conftest import LiveDatabase
+from tests.reliability.gamekit import (
+    enrol,
+    make_game,
+    make_user,
+    round_no,
+    team_named,
+    tutorial_decisions,
+)
+
+LEASE_SECONDS = 3
+
+
+def closed_round(live_db) -> int:
+    with live_db.app.app_context():
+        session = db.session
+        teacher = make_user(session, "teacher@example.edu", "instructor")
+        game = make_game(session, teacher, bot_count=6)
+        for i in range(4):
+            student = make_user(session, f"s{i:05d}")
+            enrol(session, game, student, f"Team {i}")
+            first = round_no(session, game, 1)
+            if i == 0:
+                rounds_service.open_round(session, game, first)
+            rounds_service.submit_decision(
+                session,
+                student,
+                team_named(session, game, f"Team {i}"),
+                first,
+                tutorial_decisions(price_us=30.0 + i),
+            )
+        rounds_service.close_round(session, first)
+        return first.id
+
+
+def results(live: LiveDatabase, round_id: int):
+    with live.app.app_context():
+        rows = db.session.execute(
+            select(
+                RoundResult.team_id,
+                RoundResult.result,
+                RoundResult.end_state,
+                RoundResult.rank,
+                RoundResult.score,
+            )
+            .where(RoundResult.round_id == round_id)
+            .order_by(RoundResult.team_id)
+        ).all()
+        rnd = db.session.get(Round, round_id)
+        summary = (rnd.status, rnd.standings, rnd.market_stats)
+        db.session.remove()
+    return [tuple(r) for r in rows], summary
+
+
+def copy_database(live_db, tmp_path) -> LiveDatabase:
+    target = tmp_path / "copy"
+    target.mkdir()
+    source = sqlite3.connect(live_db.path)
+    dest = sqlite3.connect(target / "simshop.sqlite")
+    source.backup(dest)
+    source.close()
+    dest.close()
+    return LiveDatabase(target)
+
+
+def wait_for(proc, text: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    seen = ""
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        seen += line
+        if text in line:
+            return
+        if proc.poll() is not None and not line:
+            break
+    raise AssertionError(f"never saw {text!r}; stderr:\n{seen}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pause_at", ["rows", "publish"])
+def test_a_killed_processor_leaves_nothing_and_tick_finishes_the_round_once(
+    live_db, tmp_path, pause_at
+):
+    round_id = closed_round(live_db)
+    live_db.dispose()
+    clean = copy_database(live_db, tmp_path)
+
+    pause = "60" if pause_at == "rows" else "60:publish"
+    proc = live_db.flask(
+        "process-round",
+        str(round_id),
+        "--lease-seconds",
+        str(LEASE_SECONDS),
+        env={"SIMSHOP_TEST_PAUSE_BEFORE_COMMIT": pause},
+    )
+    wait_for(proc, "paused at")
+    proc.kill()  # SIGKILL, mid-transaction
+    proc.wait()
+    proc.stdout.close()
+    proc.stderr.close()
+
+    rows, (status, standings, _) = results(live_db, round_id)
+    assert (rows, status, standings) == ([], "processing", None)
+
+    early = live_db.run_flask("tick", "--lease-seconds", str(LEASE_SECONDS))
+    assert early.returncode == 0, early.stderr
+    assert "processed 0" in early.stdout
+    assert results(live_db, round_id)[0] == []
+
+    time.sleep(LEASE_SECONDS + 0.5)
+    late = live_db.run_flask("tick")
+    assert late.returncode == 0, late.stderr
+    assert f"processed 1 [{round_id}]" in late.stdout
+    again = live_db.run_flask("tick")
+    assert "processed 0" in again.stdout
+
+    uninterrupted = clean.run_flask("process-round", str(round_id))
+    assert uninterrupted.returncode == 0, uninterrupted.stderr
+    recovered_rows, recovered = results(live_db, round_id)
+    clean_rows, reference = results(clean, round_id)
+    clean.dispose()
+    assert len(recovered_rows) == 10
+    assert recovered_rows == clean_rows
+    assert recovered == reference
+    with live_db.app.app_context():
+        rnd = db.session.get(Round, round_id)
+        assert (rnd.status, rnd.process_count) == ("published", 2)
+        assert (
+            db.session.scalar(
+                select(func.count(RoundResult.id)).where(RoundResult.round_id == round_id)
+            )
+            == 10
+        )

@@ -1,0 +1,133 @@
+"""Roster CSV import: good files create accounts, bad files are reported row by row."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from simshop.models import Player, Team, User
+from simshop.security import verify_password
+from simshop.services import roster as roster_service
+from simshop.services.roster import RosterInvalid
+from tests.reliability.gamekit import enrol, make_game, make_user, team_named
+
+
+@pytest.fixture
+def instructor(session):
+    return make_user(session, "teacher@example.edu", "instructor")
+
+
+@pytest.fixture
+def game(session, instructor):
+    return make_game(session, instructor, team_max_size=2)
+
+
+def counts(session):
+    return tuple(session.scalar(select(func.count()).select_from(m)) for m in (User, Player, Team))
+
+
+def test_a_good_roster_creates_accounts_teams_and_one_time_passwords(session, game, instructor):
+    data = (
+        "\ufeffname,student_number,team\n"
+        "Li Wei,S2026101,Dragon\n"
+        "Zhang Min,s2026102,Dragon\n"
+        "陈静,s2026103,凤凰\n"
+        "Wang Fang,s2026104,\n"
+    ).encode()
+
+    report = roster_service.import_roster(session, game, data, instructor)
+
+    assert [c[:2] for c in report.created] == [
+        ("s2026101", "Li Wei"),
+        ("s2026102", "Zhang Min"),
+        ("s2026103", "陈静"),
+        ("s2026104", "Wang Fang"),
+    ]
+    assert report.teams_created == ["Dragon", "凤凰"]
+    user = session.scalar(select(User).where(User.login == "s2026101"))
+    assert user.must_change_password is True
+    assert verify_password(user.password_hash, report.created[0][2])
+    assert team_named(session, game, "Dragon").member_count == 2
+
+    text = roster_service.take_credentials(session, game, instructor, report.download_token)
+    assert text.startswith("\ufeffstudent_number,name,initial_password\r\n")
+    assert report.created[2][2] in text
+    assert roster_service.take_credentials(session, game, instructor, report.download_token) is None
+
+
+def test_a_bad_roster_is_reported_row_by_row_and_nothing_is_imported(session, game):
+    make_user(session, "teacher2@example.edu", "instructor")
+    before = counts(session)
+    data = (
+        (
+            "name,student_number,team\n"
+            ",s2026201,A\n"  # row 2: no name
+            "Bob,x!,A\n"  # row 3: invalid number
+            "Carol,s2026203,A\n"
+            "Dan,S2026203,B\n"  # row 5: repeats row 4
+            "Eve,s2026205,A\n"  # row 6: team A would have 3 members (max 2)
+            "Fay,s2026206," + "T" * 61 + "\n"  # row 7: team name too long
+            "Gus,teacher2@example.edu,B\n"  # row 8: not a valid student number
+        ).encode()
+    )
+
+    with pytest.raises(RosterInvalid) as info:
+        roster_service.import_roster(session, game, data, game.owner)
+
+    assert [(i.row, i.column, i.code) for i in info.value.issues] == [
+        (2, "name", "required"),
+        (3, "student_number", "student_number_invalid"),
+        (5, "student_number", "repeated"),
+        (7, "team", "too_long"),
+        (8, "student_number", "student_number_invalid"),
+    ]
+    assert info.value.issues[2].params == {"first_row": 4}
+    assert counts(session) == before
+
+
+def test_team_limits_and_existing_accounts_are_checked_against_the_game(session, game):
+    existing = make_user(session, "s2026301")
+    other = make_user(session, "s2026302")
+    enrol(session, game, other, "Full")
+    enrol(session, game, make_user(session, "s2026303"), "Full")
+    make_user(session, "boss", "instructor")
+    before = counts(session)
+    data = b"name,student_number,team\nOld,s2026301,Full\nNew,s2026304,\nBoss,boss,\n"
+
+    with pytest.raises(RosterInvalid) as info:
+        roster_service.import_roster(session, game, data, game.owner)
+
+    assert [(i.row, i.code, i.params) for i in info.value.issues] == [
+        (2, "team_full", {"team": "Full", "max": 2}),
+        (4, "not_a_student", {}),
+    ]
+    assert counts(session) == before
+    assert session.scalar(select(Player).where(Player.user_id == existing.id)) is None
+
+
+@pytest.mark.parametrize(
+    ("data", "issue"),
+    [
+        (b"", (0, None, "empty_file")),
+        (b"name,team\nA,B\n", (1, "student_number", "missing_column")),
+        (b"name,student_number\n", (0, None, "no_rows")),
+        (b"name,student_number\n\xff\xfe,1\n", (0, None, "not_utf8")),
+    ],
+)
+def test_unusable_files_get_one_clear_problem(session, game, data, issue):
+    with pytest.raises(RosterInvalid) as info:
+        roster_service.import_roster(session, game, data, game.owner)
+    assert [(i.row, i.column, i.code) for i in info.value.issues] == [issue]
+
+
+def test_chinese_headers_and_existing_students_are_accepted(session, game):
+    make_user(session, "s2026401")
+    data = "姓名,学号,团队\n旧生,s2026401,龙\n新生,s2026402,龙\n".encode()
+    report = roster_service.import_roster(session, game, data, game.owner)
+    assert report.enrolled == ["s2026401"]
+    assert [c[0] for c in report.created] == ["s2026402"]
+
+
+def test_credentials_csv_neutralises_formulas():
+    text = roster_service.credentials_csv([("s1", '=HYPERLINK("x")', "pw")])
+    assert "'=HYPERLINK" in text

@@ -1,0 +1,254 @@
+"""The game pages through the test client: create, join, teams, decisions, results, roster."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from simshop.db import db
+from simshop.models import Decision, Game, Player, User
+from simshop.services import rounds as rounds_service
+from tests.reliability.gamekit import (
+    csrf_from,
+    enrol,
+    make_game,
+    make_user,
+    round_no,
+    tutorial_form,
+)
+
+
+@pytest.fixture
+def game_ids(app):
+    with app.app_context():
+        teacher = make_user(db.session, "teacher@example.edu", "instructor")
+        game = make_game(db.session, teacher, bot_count=1)
+        enrol(db.session, game, make_user(db.session, "s001"), "Alpha")
+        first = round_no(db.session, game, 1)
+        rounds_service.open_round(db.session, game, first)
+        return {"game": game.id, "round": first.id, "code": game.join_code}
+
+
+def post(client, url, data=None, page=None, **kwargs):
+    token = csrf_from(client.get(page or url).get_data(as_text=True))
+    return client.post(url, data={"csrf_token": token, **(data or {})}, **kwargs)
+
+
+def test_instructor_creates_a_game_from_a_shipped_scenario(app, client, auth):
+    with app.app_context():
+        make_user(db.session, "teacher@example.edu", "instructor")
+    auth.login("teacher@example.edu")
+    form = {
+        "title": "Class 3",
+        "scenario_file": "tutorial.toml",
+        "scored_rounds": "4",
+        "practice_rounds": "1",
+        "schedule": "manual",
+        "round_interval_hours": "168",
+        "timezone": "Asia/Shanghai",
+        "team_min_size": "1",
+        "team_max_size": "3",
+        "bot_count": "2",
+        "bot_strategies": ["cost_plus", "premium"],
+        "weight_profit": "0.5",
+        "weight_revenue": "0.1",
+        "weight_market_share": "0.1",
+        "weight_rating": "0.2",
+        "weight_roi": "0.1",
+        "show_rival_names": "y",
+    }
+    response = post(client, "/instructor/games/new", form)
+    assert response.status_code == 302
+    with app.app_context():
+        game = db.session.scalar(select(Game).where(Game.title == "Class 3"))
+        assert (game.scored_rounds, game.practice_rounds, game.bot_strategies) == (
+            4,
+            1,
+            ["cost_plus", "premium"],
+        )
+        assert game.scoring_weights["profit"] == 0.5
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert game.join_code in page
+
+
+def test_a_deadline_schedule_without_a_deadline_is_refused_on_the_field(app, client, auth):
+    with app.app_context():
+        make_user(db.session, "teacher@example.edu", "instructor")
+    auth.login("teacher@example.edu")
+    response = post(
+        client,
+        "/instructor/games/new",
+        {
+            "title": "X",
+            "scenario_file": "tutorial.toml",
+            "scored_rounds": "2",
+            "practice_rounds": "0",
+            "schedule": "deadlines",
+            "timezone": "UTC",
+            "team_min_size": "1",
+            "team_max_size": "3",
+            "bot_count": "0",
+            "weight_profit": "1",
+            "weight_revenue": "0",
+            "weight_market_share": "0",
+            "weight_rating": "0",
+            "weight_roi": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "Enter the first deadline" in response.get_data(as_text=True)
+
+
+def test_student_joins_with_the_link_and_creates_a_team(app, client, auth, game_ids):
+    with app.app_context():
+        make_user(db.session, "s002")
+    auth.login("s002")
+    page = client.get(f"/games/join/{game_ids['code']}").get_data(as_text=True)
+    assert game_ids["code"] in page
+    response = post(client, "/games/join", {"code": game_ids["code"].lower()})
+    assert response.headers["Location"].endswith(f"/games/{game_ids['game']}")
+    response = post(
+        client,
+        f"/games/{game_ids['game']}/teams",
+        {"name": "Beta"},
+        page=f"/games/{game_ids['game']}",
+    )
+    assert response.status_code == 302
+    home = client.get(f"/games/{game_ids['game']}").get_data(as_text=True)
+    assert "Beta" in home and "Round 1" in home
+
+
+def test_decisions_are_saved_and_shown_with_who_saved_them(app, client, auth, game_ids):
+    auth.login("s001")
+    url = f"/games/{game_ids['game']}/decisions"
+    response = post(client, url, tutorial_form(price_us=31.5))
+    assert response.status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert 'value="31.5"' in page
+    assert "Last saved by" in page
+    with app.app_context():
+        saved = db.session.scalar(select(Decision))
+        assert saved.payload["offers"]["US"]["earbuds"]["price_local"] == 31.5
+
+
+def test_invalid_decisions_show_errors_on_their_fields(app, client, auth, game_ids):
+    auth.login("s001")
+    url = f"/games/{game_ids['game']}/decisions"
+    form = {
+        **tutorial_form(),
+        "offers.US.earbuds.price_local": "0",
+        "ship.US.earbuds.air": "abc",
+        "factory_orders.earbuds": "1.5",
+    }
+    response = post(client, url, form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="d-ship-US-earbuds-air-errors"' in html
+    assert 'id="d-factory_orders-earbuds-errors"' in html
+    form = {**tutorial_form(), "offers.US.earbuds.price_local": "0"}
+    html = post(client, url, form).get_data(as_text=True)
+    assert 'id="d-offers-US-earbuds-price_local-errors"' in html
+    assert "A listed product needs a price above 0." in html
+    with app.app_context():
+        assert db.session.scalar(select(Decision)) is None
+
+
+def test_cash_errors_are_reported_for_the_whole_sheet(app, client, auth, game_ids):
+    auth.login("s001")
+    url = f"/games/{game_ids['game']}/decisions"
+    form = tutorial_form(qty=20000)
+    html = post(client, url, form).get_data(as_text=True)
+    assert "spend" in html and 'id="form-errors"' in html
+
+
+def test_saving_after_the_round_closed_gets_409(app, client, auth, game_ids):
+    auth.login("s001")
+    url = f"/games/{game_ids['game']}/decisions"
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    with app.app_context():
+        rnd = round_no(db.session, db.session.get(Game, game_ids["game"]), 1)
+        rounds_service.close_round(db.session, rnd)
+    response = client.post(
+        url, data={"csrf_token": token, **tutorial_form()}, headers={"Accept-Language": "zh-CN"}
+    )
+    assert response.status_code == 409
+    assert "本回合已关闭" in response.get_data(as_text=True)
+
+
+def test_results_show_pnl_and_rank_after_processing(app, client, auth, game_ids):
+    auth.login("s001")
+    post(client, f"/games/{game_ids['game']}/decisions", tutorial_form())
+    with app.app_context():
+        rnd = round_no(db.session, db.session.get(Game, game_ids["game"]), 1)
+        rounds_service.close_round(db.session, rnd)
+        rounds_service.process_round(db.session, rnd.id)
+    html = client.get(f"/games/{game_ids['game']}/results/1").get_data(as_text=True)
+    assert "Net profit" in html and 'id="rank"' in html
+    assert client.get(f"/games/{game_ids['game']}/results/2").status_code == 404
+
+
+def test_roster_upload_reports_bad_rows_and_imports_good_files_once(app, client, auth, game_ids):
+    auth.login("teacher@example.edu")
+    url = f"/instructor/games/{game_ids['game']}/roster"
+    page = f"/instructor/games/{game_ids['game']}/people"
+    bad = post(
+        client,
+        url,
+        {"roster": (io.BytesIO(b"name,student_number\nBob,x!\n"), "r.csv")},
+        page=page,
+        content_type="multipart/form-data",
+    )
+    assert bad.status_code == 400
+    assert 'id="roster-problems"' in bad.get_data(as_text=True)
+
+    good = post(
+        client,
+        url,
+        {"roster": (io.BytesIO(b"name,student_number,team\nAnn,s900,Gamma\n"), "r.csv")},
+        page=page,
+        content_type="multipart/form-data",
+    )
+    html = good.get_data(as_text=True)
+    assert good.status_code == 200 and good.headers["Cache-Control"] == "no-store"
+    assert 'id="issued-passwords"' in html
+    token = html.split('name="token" value="')[1].split('"')[0]
+    download = post(
+        client,
+        f"/instructor/games/{game_ids['game']}/roster/credentials",
+        {"token": token},
+        page=page,
+    )
+    assert download.mimetype == "text/csv" and b"s900" in download.data
+    again = post(
+        client,
+        f"/instructor/games/{game_ids['game']}/roster/credentials",
+        {"token": token},
+        page=page,
+    )
+    assert again.status_code == 302
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.login == "s900"))
+        assert user.must_change_password
+        assert db.session.scalar(select(Player).where(Player.user_id == user.id)).team_id
+
+
+def test_instructor_runs_a_round_from_the_game_page(app, client, auth, game_ids):
+    auth.login("teacher@example.edu")
+    game_url = f"/instructor/games/{game_ids['game']}"
+    base = f"{game_url}/rounds/{game_ids['round']}"
+    assert post(client, f"{base}/hold", page=game_url).status_code == 302
+    assert post(client, f"{base}/release", page=game_url).status_code == 302
+    response = post(client, f"{base}/process", page=game_url, follow_redirects=True)
+    assert "Round processed and published" in response.get_data(as_text=True)
+    response = post(client, f"{base}/reprocess", page=game_url, follow_redirects=True)
+    assert "Round processed again" in response.get_data(as_text=True)
+    live = client.get(f"{game_url}/live").get_data(as_text=True)
+    assert "Alpha" in live
+    response = post(
+        client, f"{game_url}/staff", {"login": "nobody@x.org"}, page=f"{game_url}/people"
+    )
+    assert response.status_code == 400
+    response = post(client, f"{game_url}/end", page=game_url, follow_redirects=True)
+    assert "The game has ended." in response.get_data(as_text=True)
