@@ -14,7 +14,10 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from simshop.extensions import db
 from simshop.i18n import SESSION_KEY, SUPPORTED_LOCALES
+from simshop.services.games import games_for_staff
+from simshop.services.teams import games_for_player
 from simshop.views import safe_next_url
 
 bp = Blueprint("main", __name__)
@@ -32,7 +35,13 @@ def index():
 @bp.get("/dashboard")
 @login_required
 def dashboard():
-    return render_template("main/dashboard.html")
+    if current_user.is_instructor:
+        return render_template(
+            "main/dashboard.html", staff_games=games_for_staff(db.session, current_user)
+        )
+    return render_template(
+        "main/dashboard.html", memberships=games_for_player(db.session, current_user)
+    )
 
 
 @bp.post("/lang")

@@ -1,0 +1,373 @@
+"""Scenario authoring pages (instructors only): the library, own scenarios, editing, preview.
+
+Students get 403 on every route; an instructor opening another instructor's scenario gets
+404. Administrators may open, edit and delete every instructor's scenarios. Shipped
+scenarios (``scenarios/*.toml``) are read-only: they can be viewed, downloaded, previewed
+and copied.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from simshop.engine.scenario import EVENT_KINDS, Scenario
+from simshop.engine.scenario_errors import ScenarioInvalid
+from simshop.extensions import db
+from simshop.forms.scenario import (
+    EVENT_KIND_LABELS,
+    LANE_LABELS,
+    ActionForm,
+    SettingsForm,
+    UploadForm,
+    apply_problems,
+    item_form,
+    new_item,
+    problem_message,
+)
+from simshop.models import ScenarioDraft
+from simshop.services import scenarios as service
+
+bp = Blueprint("scenarios", __name__, url_prefix="/scenarios")
+
+SECTION = "any(markets, products, tariffs, events)"
+CHART = "any(revenue, units, profit)"
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+"""pygal puts its styles in the SVG; served as an image, the SVG itself runs no script."""
+COPY_TITLE_PREFIX = "Copy of "
+COPY_TITLE_ZH_PREFIX = "副本："
+
+
+@bp.before_request
+@login_required
+def require_instructor():
+    if not current_user.is_instructor:
+        abort(403)
+
+
+def library_dir() -> str:
+    from simshop.cli.games import scenarios_dir
+
+    return scenarios_dir(current_app)
+
+
+def load_draft(draft_id: int) -> ScenarioDraft:
+    draft = service.draft_for(db.session, draft_id, current_user)
+    if draft is None:
+        abort(404)
+    return draft
+
+
+def load_shipped(name: str) -> service.ShippedScenario:
+    shipped = service.shipped_scenario(library_dir(), name)
+    if shipped is None:
+        abort(404)
+    return shipped
+
+
+def localized(obj: Any, name: str) -> str:
+    """``obj.<name>_zh`` when the page is in Chinese and it is not empty, else ``obj.<name>``."""
+    if str(get_locale()).startswith("zh"):
+        chinese = getattr(obj, f"{name}_zh", "")
+        if chinese:
+            return chinese
+    return getattr(obj, name)
+
+
+@bp.context_processor
+def authoring_helpers() -> dict[str, Any]:
+    return {
+        "localized": localized,
+        "kind_labels": EVENT_KIND_LABELS,
+        "lane_labels": LANE_LABELS,
+    }
+
+
+def toml_attachment(content: str | bytes, filename: str) -> Response:
+    """``content`` as a download (read into memory: scenario files are small)."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    return send_file(
+        io.BytesIO(data),
+        mimetype="application/toml",
+        as_attachment=True,
+        download_name=filename,
+    )
+
+
+# --------------------------------------------------------------------------- library
+
+
+@bp.get("/")
+def index():
+    return render_template(
+        "scenarios/index.html",
+        shipped=service.shipped_scenarios(library_dir()),
+        drafts=service.drafts_for(db.session, current_user),
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+def upload():
+    form = UploadForm()
+    problems = []
+    if form.validate_on_submit():
+        storage = form.file.data
+        filename = (storage.filename or "scenario.toml")[-120:]
+        try:
+            draft = service.upload_scenario(db.session, current_user, storage.read(), filename)
+        except ScenarioInvalid as exc:
+            problems = [(p, problem_message(p)) for p in exc.problems]
+        else:
+            flash(_("Scenario uploaded: it is valid and saved."), "success")
+            return redirect(url_for(".show", draft_id=draft.id))
+    return render_template("scenarios/upload.html", form=form, problems=problems)
+
+
+def _show(scenario: Scenario, **context: Any) -> str:
+    return render_template(
+        "scenarios/show.html",
+        scenario=scenario,
+        timeline=service.events_by_round(scenario),
+        action_form=ActionForm(),
+        **context,
+    )
+
+
+@bp.get("/library/<name>")
+def shipped(name: str):
+    entry = load_shipped(name)
+    return _show(entry.scenario, shipped=entry, draft=None)
+
+
+@bp.get("/library/<name>/download")
+def shipped_download(name: str):
+    entry = load_shipped(name)
+    return toml_attachment(entry.path.read_bytes(), entry.path.name)
+
+
+@bp.post("/library/<name>/copy")
+def shipped_copy(name: str):
+    return _copy(load_shipped(name).text)
+
+
+@bp.get("/library/<name>/preview")
+def shipped_preview(name: str):
+    entry = load_shipped(name)
+    return _preview(entry.scenario, entry.text, shipped=entry, draft=None)
+
+
+@bp.get(f"/library/<name>/preview/<{CHART}:chart>.svg")
+def shipped_chart(name: str, chart: str):
+    return _chart(load_shipped(name).text, chart)
+
+
+# --------------------------------------------------------------------------- own scenarios
+
+
+@bp.get("/<int:draft_id>")
+def show(draft_id: int):
+    draft = load_draft(draft_id)
+    return _show(
+        service.scenario_of(draft),
+        draft=draft,
+        shipped=None,
+        rewrites_file=service.has_unwritten_formatting(draft),
+    )
+
+
+@bp.get("/<int:draft_id>/download")
+def download(draft_id: int):
+    draft = load_draft(draft_id)
+    return toml_attachment(draft.toml_text, f"{draft.slug}.toml")
+
+
+@bp.post("/<int:draft_id>/copy")
+def copy(draft_id: int):
+    return _copy(load_draft(draft_id).toml_text)
+
+
+def _copy(text: str):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    draft = service.copy_scenario(
+        db.session,
+        current_user,
+        text,
+        title_prefix=COPY_TITLE_PREFIX,
+        title_zh_prefix=COPY_TITLE_ZH_PREFIX,
+    )
+    flash(_("Copied. This copy is yours to edit."), "success")
+    return redirect(url_for(".show", draft_id=draft.id))
+
+
+@bp.post("/<int:draft_id>/delete")
+def delete(draft_id: int):
+    draft = load_draft(draft_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    service.delete_draft(db.session, draft)
+    flash(_("Scenario deleted. Games that use it keep their own copy."), "success")
+    return redirect(url_for(".index"))
+
+
+@bp.get("/<int:draft_id>/preview")
+def preview(draft_id: int):
+    draft = load_draft(draft_id)
+    return _preview(service.scenario_of(draft), draft.toml_text, draft=draft, shipped=None)
+
+
+@bp.get(f"/<int:draft_id>/preview/<{CHART}:chart>.svg")
+def chart(draft_id: int, chart: str):
+    return _chart(load_draft(draft_id).toml_text, chart)
+
+
+def _preview(scenario: Scenario, text: str, **context: Any) -> str:
+    return render_template(
+        "scenarios/preview.html",
+        scenario=scenario,
+        run=service.preview(text),
+        bots=service.PREVIEW_BOTS,
+        **context,
+    )
+
+
+def _chart(text: str, chart: str) -> Response:
+    run = service.preview(text)
+    labels = [_("Round %(n)s", n=n) for n in run.rounds]
+    if chart == "revenue":
+        title, series = _("Revenue by market (CNY)"), dict(run.revenue_cny)
+    elif chart == "units":
+        title, series = _("Units sold by market"), dict(run.units_sold)
+    else:
+        title, series = _("Cumulative profit of each bot team (CNY)"), dict(run.profit_cny)
+    svg = service.line_chart_svg(title, labels, series)
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Content-Security-Policy"] = SVG_CSP
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+# --------------------------------------------------------------------------- editing
+
+
+def _edit_context(draft: ScenarioDraft, **context: Any) -> dict[str, Any]:
+    return {"draft": draft, "rewrites_file": service.has_unwritten_formatting(draft), **context}
+
+
+@bp.route("/<int:draft_id>/settings", methods=["GET", "POST"])
+def settings(draft_id: int):
+    draft = load_draft(draft_id)
+    form = SettingsForm.from_scenario(service.scenario_of(draft))
+    others: list[str] = []
+    if form.validate_on_submit():
+        tables = form.tables()
+        try:
+            service.edit_draft(db.session, draft, lambda data: service.set_tables(data, tables))
+        except ScenarioInvalid as exc:
+            others = apply_problems(form, exc.problems, "")
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for(".show", draft_id=draft.id))
+    return render_template(
+        "scenarios/settings.html", **_edit_context(draft, form=form, others=others)
+    )
+
+
+@bp.get(f"/<int:draft_id>/<{SECTION}:section>")
+def section(draft_id: int, section: str):
+    draft = load_draft(draft_id)
+    scenario = service.scenario_of(draft)
+    return render_template(
+        "scenarios/section.html",
+        **_edit_context(
+            draft,
+            section=section,
+            scenario=scenario,
+            timeline=service.events_by_round(scenario),
+            action_form=ActionForm(),
+            kinds=list(EVENT_KINDS),
+        ),
+    )
+
+
+@bp.route(f"/<int:draft_id>/<{SECTION}:section>/new", methods=["GET", "POST"])
+def add_item(draft_id: int, section: str):
+    draft = load_draft(draft_id)
+    scenario = service.scenario_of(draft)
+    kind = request.args.get("kind", "")
+    if section == "events" and kind not in EVENT_KINDS:
+        return render_template(
+            "scenarios/event_kinds.html", **_edit_context(draft, kinds=list(EVENT_KINDS))
+        )
+    return _item_page(draft, scenario, section, None, new_item(section, scenario, kind or "news"))
+
+
+@bp.route(f"/<int:draft_id>/<{SECTION}:section>/<int:index>", methods=["GET", "POST"])
+def edit_item(draft_id: int, section: str, index: int):
+    draft = load_draft(draft_id)
+    items = service.data_of(draft).get(section, [])
+    if index >= len(items):
+        abort(404)
+    return _item_page(draft, service.scenario_of(draft), section, index, items[index])
+
+
+def _item_page(
+    draft: ScenarioDraft, scenario: Scenario, section: str, index: int | None, item: dict
+):
+    form = item_form(section, item, scenario)
+    others: list[str] = []
+    if form.validate_on_submit():
+        new = form.to_item()
+        try:
+            service.edit_draft(
+                db.session, draft, lambda data: service.put_item(data, section, index, new)
+            )
+        except ScenarioInvalid as exc:
+            position = len(service.data_of(draft).get(section, [])) if index is None else index
+            others = apply_problems(form, exc.problems, f"{section}[{position}]")
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for(".section", draft_id=draft.id, section=section))
+    return render_template(
+        "scenarios/item.html",
+        **_edit_context(
+            draft, form=form, others=others, section=section, index=index, kind=item.get("kind")
+        ),
+    )
+
+
+@bp.post(f"/<int:draft_id>/<{SECTION}:section>/<int:index>/delete")
+def delete_item(draft_id: int, section: str, index: int):
+    draft = load_draft(draft_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if index >= len(service.data_of(draft).get(section, [])):
+        abort(404)
+    try:
+        service.edit_draft(
+            db.session, draft, lambda data: service.remove_item(data, section, index)
+        )
+    except ScenarioInvalid as exc:
+        flash(_("Not deleted: without it the scenario would not be valid."), "error")
+        for problem in exc.problems:
+            flash(f"{problem.loc}: {problem_message(problem)}", "error")
+    else:
+        flash(_("Deleted."), "success")
+    return redirect(url_for(".section", draft_id=draft.id, section=section))
