@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select, update
@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from simshop.engine.scenario import BOT_STRATEGIES, Scenario, parse_scenario_text
-from simshop.engine.scenario_errors import ScenarioInvalid, load_scenario_file
+from simshop.engine.scenario_errors import ScenarioInvalid, load_scenario_file, load_scenario_text
 from simshop.models import (
     Game,
     GameStaff,
@@ -29,6 +29,7 @@ from simshop.models import (
     Player,
     Round,
     RoundStatus,
+    ScenarioDraft,
     ScheduleMode,
     StaffRole,
     Team,
@@ -196,6 +197,39 @@ def _check_spec(spec: GameSpec, scenario: Scenario) -> None:
     spec.scoring_weights = weights
 
 
+class ChosenScenario(NamedTuple):
+    scenario: Scenario
+    text: str
+    source: str
+
+
+DRAFT_PREFIX = "draft:"
+"""``GameSpec.scenario_file`` of the form ``draft:<id>`` names an instructor's own scenario
+(a :class:`~simshop.models.ScenarioDraft`) instead of a shipped file."""
+
+
+def _chosen_scenario(
+    session: Session, owner: User, choice: str, scenarios_dir: str | Path
+) -> ChosenScenario:
+    """The scenario a new game snapshots: a shipped file, or one of the owner's drafts
+    (an admin may use anyone's). ``source`` is the name the game records."""
+    if choice.startswith(DRAFT_PREFIX):
+        draft_id = choice.removeprefix(DRAFT_PREFIX)
+        draft = session.get(ScenarioDraft, int(draft_id)) if draft_id.isdigit() else None
+        if draft is None or not (draft.owner_id == owner.id or owner.is_admin):
+            raise GameError("scenario_unknown", "scenario_file")
+        try:
+            loaded = load_scenario_text(draft.toml_text, f"{draft.slug}.toml")
+        except ScenarioInvalid:
+            raise GameError("scenario_unknown", "scenario_file") from None
+        return ChosenScenario(loaded.scenario, loaded.text, f"{draft.slug}.toml")
+    names = {c.file for c in list_scenarios(scenarios_dir)}
+    if choice not in names:
+        raise GameError("scenario_unknown", "scenario_file")
+    loaded = load_scenario_file(Path(scenarios_dir) / choice)
+    return ChosenScenario(loaded.scenario, loaded.text, choice)
+
+
 def create_game(
     session: Session, owner: User, spec: GameSpec, *, scenarios_dir: str | Path
 ) -> Game:
@@ -203,10 +237,7 @@ def create_game(
     its rounds (practice first), its bot teams and a join code. The owner becomes staff."""
     if not owner.is_instructor:
         raise GameError("not_instructor")
-    names = {c.file for c in list_scenarios(scenarios_dir)}
-    if spec.scenario_file not in names:
-        raise GameError("scenario_unknown", "scenario_file")
-    loaded = load_scenario_file(Path(scenarios_dir) / spec.scenario_file)
+    loaded = _chosen_scenario(session, owner, spec.scenario_file, scenarios_dir)
     _check_spec(spec, loaded.scenario)
     assert spec.scored_rounds is not None and spec.practice_rounds is not None
     game = Game(
@@ -215,7 +246,7 @@ def create_game(
         status=GameStatus.SETUP.value,
         join_code=new_join_code(),
         seed=spec.seed if spec.seed is not None else secrets.randbelow(2**31),
-        scenario_file=spec.scenario_file,
+        scenario_file=loaded.source,
         scenario_id=loaded.scenario.meta.id,
         scenario_text=loaded.text,
         scenario_sha256=hashlib.sha256(loaded.text.encode("utf-8")).hexdigest(),

@@ -45,6 +45,7 @@ from simshop.services import roster as roster_service
 from simshop.services import rounds as rounds_service
 from simshop.services import teams as teams_service
 from simshop.services.games import GameError
+from simshop.services.scenarios import drafts_for
 
 bp = Blueprint("instructor", __name__, url_prefix="/instructor")
 
@@ -104,7 +105,14 @@ def games():
 def new_game():
     choices = games_service.list_scenarios(scenarios_dir())
     form = CreateGameForm()
-    form.scenario_file.choices = [SelectChoice(c.file, c.title) for c in choices]
+    form.scenario_file.choices = [SelectChoice(c.file, c.title) for c in choices] + [
+        SelectChoice(
+            f"{games_service.DRAFT_PREFIX}{d.id}", _("%(title)s (your scenario)", title=d.title)
+        )
+        for d in drafts_for(db.session, current_user)
+    ]
+    if request.method == "GET" and request.args.get("scenario"):
+        form.scenario_file.data = request.args["scenario"]
     if request.method == "GET" and choices:
         weights = choices[0].scoring
         for key in ("profit", "revenue", "market_share", "rating", "roi"):

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from simshop.engine.scenario_errors import ScenarioInvalid, load_scenario_text
-from simshop.models import Round, ScenarioDraft
+from simshop.models import Game, Round, ScenarioDraft
 from simshop.services import games as games_service
 from simshop.services import rounds as rounds_service
 from simshop.services import scenarios as service
@@ -293,22 +293,19 @@ def test_two_instructors_may_use_the_same_id(session, teacher, draft):
 def test_a_game_keeps_its_snapshot_when_the_scenario_is_edited_or_deleted(
     session, teacher, draft, tmp_path
 ):
-    # create_game only takes files from a scenarios folder: export the draft to one.
-    folder = tmp_path / "mine"
-    folder.mkdir()
-    (folder / f"{draft.slug}.toml").write_text(draft.toml_text, "utf-8")
     game = games_service.create_game(
         session,
         teacher,
         games_service.GameSpec(
             title="From my scenario",
-            scenario_file=f"{draft.slug}.toml",
+            scenario_file=f"draft:{draft.id}",
             scored_rounds=2,
             bot_count=2,
             seed=7,
         ),
-        scenarios_dir=folder,
+        scenarios_dir=tmp_path,
     )
+    assert game.scenario_file == f"{draft.slug}.toml"
     text, sha = game.scenario_text, game.scenario_sha256
     assert sha == draft.sha256
 
@@ -327,6 +324,15 @@ def test_a_game_keeps_its_snapshot_when_the_scenario_is_edited_or_deleted(
     session.expire_all()
     assert first.status == "published"
     assert games_service.game_scenario(game).markets[0].platform_fee == 0.15
+
+
+def test_only_the_owner_can_start_a_game_from_a_draft(session, draft, tmp_path):
+    other = make_user(session, "other@example.edu", "instructor")
+    spec = games_service.GameSpec(title="Not mine", scenario_file=f"draft:{draft.id}")
+    with pytest.raises(games_service.GameError) as caught:
+        games_service.create_game(session, other, spec, scenarios_dir=tmp_path)
+    assert caught.value.code == "scenario_unknown"
+    assert session.scalars(select(Game)).all() == []
 
 
 # --------------------------------------------------------------------------- preview
