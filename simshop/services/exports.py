@@ -1,0 +1,420 @@
+"""Exports: a team's own data, or a whole game for its staff, as CSV and XLSX.
+
+Tables and their columns are fixed here (``TABLES``) and documented one by one in
+``docs/data-dictionary.md`` (a test checks that every column is there). Column names are
+stable English snake_case identifiers, whatever the user's language, so notebooks keep
+working; values are raw numbers in the unit the name says (``_cny``, ``_local``, fractions).
+
+- CSV is UTF-8 **with a BOM** (``utf-8-sig``), so Excel in China opens it as UTF-8.
+- Spreadsheet injection: a *string* cell starting with ``=``, ``+``, ``-``, ``@``, a tab, a
+  carriage return or NUL is prefixed with ``'`` (ASVS 1.2.10) in CSV and XLSX alike; real
+  numbers — negative profits included — stay numbers.
+
+A team export holds its own results and decisions plus the market research it can see
+(rivals anonymised unless the game shows names); a game export holds every team.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from simshop.engine.conditions import conditions_for_round
+from simshop.models import Game, Round, RoundResult, Team
+from simshop.services import analysis
+from simshop.services.games import game_scenario
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+ROUND_KEYS = ["round_number", "scenario_round", "is_practice"]
+PNL_KEYS = [
+    "revenue_cny",
+    "refunds_cny",
+    "cogs_cny",
+    "freight_cny",
+    "duty_cny",
+    "vat_cny",
+    "commission_cny",
+    "fulfilment_cny",
+    "storage_cny",
+    "advertising_cny",
+    "entry_fees_cny",
+    "quality_investment_cny",
+    "interest_cny",
+    "total_costs_cny",
+    "profit_cny",
+]
+CASH_KEYS = [
+    "start_cny",
+    "end_cny",
+    "debt_start_cny",
+    "debt_end_cny",
+    "borrowed_cny",
+    "repaid_cny",
+    "overdraft_cny",
+    "purchases_cny",
+]
+OFFER_KEYS = [
+    "listed",
+    "channel",
+    "price_local",
+    "ad_budget_cny",
+    "adstock_cny",
+    "units_demanded",
+    "units_sold",
+    "units_lost_stockout",
+    "units_returned",
+    "revenue_cny",
+    "market_share",
+    "ending_stock",
+    "in_transit",
+    "rating",
+    "reviews",
+    "delivery_days",
+]
+PRICE_KEYS = ["min", "q1", "median", "q3", "max", "mean"]
+
+TABLES: dict[str, list[str]] = {
+    "results": ROUND_KEYS
+    + ["team_id", "team_name", "decision_source", "rank", "score"]
+    + PNL_KEYS
+    + [f"cash_{k}" for k in CASH_KEYS]
+    + ["units_sold"],
+    "offers": ROUND_KEYS + ["team_id", "team_name", "market", "product", "currency"] + OFFER_KEYS,
+    "decisions": ROUND_KEYS
+    + [
+        "team_id",
+        "team_name",
+        "decision_source",
+        "item",
+        "market",
+        "product",
+        "mode",
+        "listed",
+        "channel",
+        "price_local",
+        "ad_budget_cny",
+        "quantity",
+        "amount_cny",
+    ],
+    "research": ROUND_KEYS
+    + [
+        "market",
+        "product",
+        "currency",
+        "shoppers",
+        "demand",
+        "units_sold",
+        "units_lost_stockout",
+        "offers_listed",
+        "revenue_cny",
+    ]
+    + [f"price_{k}_local" for k in PRICE_KEYS],
+    "shares": ROUND_KEYS + ["market", "product", "team_label", "is_own_team", "market_share"],
+    "conditions": ROUND_KEYS
+    + [
+        "market",
+        "category",
+        "tariff_rate",
+        "platform_fee",
+        "vat_rate",
+        "fx_cny_per_local_start",
+        "fx_cny_per_local_end",
+        "fx_cny_per_local_mean",
+        "de_minimis_local",
+    ],
+    "events": ["announced_round", "effective_round", "event_id", "kind", "headline"],
+    # The instructor's round debrief (services/debrief.py), staff only.
+    "debrief": [
+        "round_number",
+        "scenario_round",
+        "is_practice",
+        "team_id",
+        "team_name",
+        "is_bot",
+        "decision_source",
+        "rank",
+        "previous_rank",
+        "rank_change",
+        "profit_cny",
+        "previous_profit_cny",
+        "profit_change_cny",
+        "revenue_cny",
+        "units_sold",
+        "units_lost_stockout",
+        "stockout_share",
+        "price_index",
+        "advertising_cny",
+        "duty_cny",
+        "tariff_exposure",
+        "lanes",
+        "markets",
+        "cash_end_cny",
+    ],
+}
+"""Table name -> its columns, in order."""
+
+
+@dataclass
+class Table:
+    name: str
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+    def values(self) -> Iterator[list[Any]]:
+        for row in self.rows:
+            yield [row.get(c) for c in self.columns]
+
+
+def neutralise(value: Any) -> Any:
+    """Make a cell inert for spreadsheets: strings that a spreadsheet would run as a formula
+    get a leading apostrophe; numbers, booleans and None pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _round_cols(rnd: Round) -> dict[str, Any]:
+    return {
+        "round_number": rnd.number,
+        "scenario_round": rnd.scenario_round,
+        "is_practice": bool(rnd.is_practice),
+    }
+
+
+def _team_results(session: Session, game: Game, team_ids: list[int] | None):
+    stmt = (
+        select(Round, RoundResult, Team)
+        .join(RoundResult, RoundResult.round_id == Round.id)
+        .join(Team, Team.id == RoundResult.team_id)
+        .where(Round.game_id == game.id, Round.status == analysis.PUBLISHED)
+        .order_by(Round.number, Team.id)
+    )
+    if team_ids is not None:
+        stmt = stmt.where(RoundResult.team_id.in_(team_ids))
+    return session.execute(stmt).all()
+
+
+def _decision_rows(base: dict[str, Any], sheet: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    for market in sheet.get("enter_markets", []):
+        yield {**base, "item": "enter_market", "market": market}
+    for market in sheet.get("leave_markets", []):
+        yield {**base, "item": "leave_market", "market": market}
+    for market, products in sorted(sheet.get("offers", {}).items()):
+        for product, offer in sorted(products.items()):
+            yield {
+                **base,
+                "item": "offer",
+                "market": market,
+                "product": product,
+                "listed": bool(offer.get("listed")),
+                "channel": offer.get("channel"),
+                "price_local": offer.get("price_local"),
+                "ad_budget_cny": offer.get("ad_budget_cny"),
+            }
+    for product, qty in sorted(sheet.get("factory_orders", {}).items()):
+        yield {**base, "item": "factory_order", "product": product, "quantity": qty}
+    for s in sheet.get("shipments", []):
+        yield {
+            **base,
+            "item": "shipment",
+            "market": s["market"],
+            "product": s["product"],
+            "mode": s["mode"],
+            "quantity": s["quantity"],
+        }
+    for product, amount in sorted(sheet.get("quality_investment_cny", {}).items()):
+        yield {**base, "item": "quality_investment", "product": product, "amount_cny": amount}
+    if sheet.get("borrow_cny"):
+        yield {**base, "item": "borrow", "amount_cny": sheet["borrow_cny"]}
+
+
+def team_tables(session: Session, game: Game, team_ids: list[int] | None) -> list[Table]:
+    """Results, offers and decisions of ``team_ids`` (None: every team)."""
+    scenario = game_scenario(game)
+    currency = {m.code: m.currency for m in scenario.markets}
+    results, offers, decisions = [], [], []
+    for rnd, rr, team in _team_results(session, game, team_ids):
+        base = {**_round_cols(rnd), "team_id": team.id, "team_name": team.name}
+        r = rr.result
+        units = sum(o.get("units_sold", 0) for o in r.get("offers", []))
+        row = {
+            **base,
+            "decision_source": rr.decision_source,
+            "rank": rr.rank,
+            "score": rr.score,
+            **{k: r.get("pnl", {}).get(k) for k in PNL_KEYS},
+            **{f"cash_{k}": r.get("cash", {}).get(k) for k in CASH_KEYS},
+            "units_sold": units,
+        }
+        results.append(row)
+        for o in r.get("offers", []):
+            offers.append(
+                {
+                    **base,
+                    "market": o["market"],
+                    "product": o["product"],
+                    "currency": currency.get(o["market"]),
+                    **{k: o.get(k) for k in OFFER_KEYS},
+                }
+            )
+        decisions.extend(
+            _decision_rows({**base, "decision_source": rr.decision_source}, rr.decisions_used)
+        )
+    return [
+        Table("results", TABLES["results"], results),
+        Table("offers", TABLES["offers"], offers),
+        Table("decisions", TABLES["decisions"], decisions),
+    ]
+
+
+def research_tables(
+    session: Session, game: Game, viewer_team_id: int | None, *, staff: bool
+) -> list[Table]:
+    """Market statistics, shares, conditions and announced events, as the viewer sees them."""
+    scenario = game_scenario(game)
+    rounds = analysis.published_rounds(session, game)
+    labels = analysis.team_labels(session, game, viewer_team_id, staff=staff)
+    mine = str(viewer_team_id) if viewer_team_id is not None else None
+    research, shares, conditions = [], [], []
+    for rnd in rounds:
+        base = _round_cols(rnd)
+        cond = conditions_for_round(scenario, rnd.scenario_round)
+        for market in scenario.markets:
+            for product in scenario.products:
+                stats = ((rnd.market_stats or {}).get(market.code) or {}).get(product.id)
+                if not stats:
+                    continue
+                price = stats.get("price_local") or {}
+                research.append(
+                    {
+                        **base,
+                        "market": market.code,
+                        "product": product.id,
+                        "currency": stats.get("currency", market.currency),
+                        **{
+                            k: stats.get(k)
+                            for k in (
+                                "shoppers",
+                                "demand",
+                                "units_sold",
+                                "units_lost_stockout",
+                                "offers_listed",
+                                "revenue_cny",
+                            )
+                        },
+                        **{f"price_{k}_local": price.get(k) for k in PRICE_KEYS},
+                    }
+                )
+                for tid, share in sorted((stats.get("shares") or {}).items()):
+                    shares.append(
+                        {
+                            **base,
+                            "market": market.code,
+                            "product": product.id,
+                            "team_label": labels.get(tid, "?"),
+                            "is_own_team": tid == mine,
+                            "market_share": share,
+                        }
+                    )
+            mc = cond.markets[market.code]
+            fx = mc.fx_cny_per_local
+            for category, rate in sorted(mc.tariffs.items()):
+                conditions.append(
+                    {
+                        **base,
+                        "market": market.code,
+                        "category": category,
+                        "tariff_rate": rate,
+                        "platform_fee": mc.platform_fee,
+                        "vat_rate": mc.vat_rate,
+                        "fx_cny_per_local_start": fx[0],
+                        "fx_cny_per_local_end": fx[-1],
+                        "fx_cny_per_local_mean": round(sum(fx) / len(fx), 6),
+                        "de_minimis_local": mc.de_minimis_local,
+                    }
+                )
+    up_to = scenario.calendar.rounds if staff else analysis.announced_round(session, game)
+    events = [
+        {
+            "announced_round": e["announced_round"],
+            "effective_round": e["effective_round"],
+            "event_id": e["id"],
+            "kind": e["kind"],
+            "headline": e["headline"],
+        }
+        for e in analysis.announced_events(scenario, up_to)
+    ]
+    return [
+        Table("research", TABLES["research"], research),
+        Table("shares", TABLES["shares"], shares),
+        Table("conditions", TABLES["conditions"], conditions),
+        Table("events", TABLES["events"], events),
+    ]
+
+
+def team_export(session: Session, game: Game, team: Team) -> list[Table]:
+    """What a team may download: its own results and decisions, and its market research."""
+    return team_tables(session, game, [team.id]) + research_tables(
+        session, game, team.id, staff=False
+    )
+
+
+def game_export(session: Session, game: Game) -> list[Table]:
+    """Everything for the game's staff: every team, real names, every event."""
+    return team_tables(session, game, None) + research_tables(session, game, None, staff=True)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def to_csv(table: Table) -> bytes:
+    """One table as CSV: UTF-8 with a BOM, CRLF line ends, neutralised strings."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(table.columns)
+    for values in table.values():
+        writer.writerow(["" if v is None else neutralise(v) for v in values])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(tables: list[Table]) -> bytes:
+    """Every table as one sheet of a workbook; header row bold and frozen."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    bold = Font(bold=True)
+    for table in tables:
+        sheet = workbook.create_sheet(table.name)
+        sheet.append(table.columns)
+        for cell in sheet[1]:
+            cell.font = bold
+        sheet.freeze_panes = "A2"
+        for values in table.values():
+            sheet.append([_xlsx_cell(v) for v in values])
+        for cell in sheet[1]:
+            sheet.column_dimensions[cell.column_letter].width = max(10, len(str(cell.value)) + 2)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _xlsx_cell(value: Any) -> Any:
+    if isinstance(value, str):  # openpyxl refuses control characters; strip, then neutralise
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return neutralise(value)
+
+
+def table_named(tables: list[Table], name: str) -> Table | None:
+    return next((t for t in tables if t.name == name), None)

@@ -1,0 +1,297 @@
+"""The data lab: market research, team dashboards, "what if" replays, exports, debriefs.
+
+Who sees what (checked here, on every route):
+
+- team pages without a team id (research, dashboard, what if, team export) belong to the
+  signed-in student's own team; a student never names a team in a URL;
+- ``/teams/<team_id>/…`` pages, the debrief and the whole-game export are for the game's
+  staff only (404 for everyone else, like other games' pages);
+- research anonymises rivals unless the game shows their names (staff see every name).
+
+The "what if" POST replays a round in memory and writes nothing (the session is rolled back).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, render_template, request, send_file
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from simshop.engine.decisions import DecisionErrors
+from simshop.extensions import db
+from simshop.forms.game import DecisionForm
+from simshop.forms.lab import LAB_MESSAGES, WhatIfForm
+from simshop.models import Game, Team
+from simshop.services import analysis, charts, debrief, exports, whatif
+from simshop.services import games as games_service
+from simshop.services import teams as teams_service
+from simshop.services.games import GameError
+
+bp = Blueprint("lab", __name__, url_prefix="/games/<int:game_id>/lab")
+
+TEAM_TABLES = ("results", "offers", "decisions", "research", "shares", "conditions", "events")
+
+
+@bp.before_request
+@login_required
+def require_login():
+    return None
+
+
+@dataclass
+class Scope:
+    game: Game
+    team: Team | None
+    staff: bool
+
+
+def load_scope(game_id: int, team_id: int | None = None, *, need_team: bool = True) -> Scope:
+    game = db.session.get(Game, game_id)
+    if game is None:
+        abort(404)
+    staff = games_service.staff_game(db.session, game_id, current_user) is not None
+    if team_id is not None:
+        if not current_user.is_instructor:
+            abort(403)  # like every instructor page
+        team = db.session.get(Team, team_id)
+        if not staff or team is None or team.game_id != game.id:
+            abort(404)
+        return Scope(game, team, True)
+    player = teams_service.player_for(db.session, game_id, current_user)
+    team = player.team if player is not None else None
+    if team is None and not (staff and not need_team):
+        abort(404)
+    return Scope(game, team, staff and team is None)
+
+
+def load_staff(game_id: int) -> Game:
+    """The game if the user is one of its instructors: 403 for students (as on every
+    instructor page), 404 for other instructors."""
+    if not current_user.is_instructor:
+        abort(403)
+    game = games_service.staff_game(db.session, game_id, current_user)
+    if game is None:
+        abort(404)
+    return game
+
+
+def chinese() -> bool:
+    return str(get_locale()).startswith("zh")
+
+
+def local_name(obj) -> str:
+    """A scenario market or product in the reader's language."""
+    name_zh = getattr(obj, "name_zh", "")
+    return name_zh if chinese() and name_zh else obj.name
+
+
+def round_short(rnd) -> str:
+    if rnd.is_practice:
+        return _("P%(n)s", n=rnd.scenario_round)
+    return _("R%(n)s", n=rnd.scenario_round)
+
+
+def rival_label(letter: str) -> str:
+    return _("Rival %(letter)s", letter=letter)
+
+
+@bp.context_processor
+def chart_helpers():
+    return {
+        "chart": charts,
+        "Series": charts.Series,
+        "local_name": local_name,
+        "round_short": round_short,
+        "compact": charts.compact,
+        "is_chinese": chinese(),
+    }
+
+
+def download(data: bytes, name: str, mimetype: str):
+    response = send_file(
+        io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@bp.get("")
+def index(game_id: int):
+    scope = load_scope(game_id, need_team=False)
+    game = scope.game
+    return render_template(
+        "lab/index.html",
+        game=game,
+        team=scope.team,
+        staff=scope.staff,
+        scenario=games_service.game_scenario(game),
+        published=analysis.published_rounds(db.session, game),
+        teams=teams_service.teams_with_members(db.session, game) if scope.staff else [],
+        team_tables=TEAM_TABLES,
+    )
+
+
+@bp.get("/research")
+def research(game_id: int):
+    scope = load_scope(game_id, need_team=False)
+    scenario = games_service.game_scenario(scope.game)
+    market = request.args.get("market") or scenario.markets[0].code
+    data = analysis.market_research(
+        db.session,
+        scope.game,
+        market,
+        viewer_team_id=scope.team.id if scope.team else None,
+        staff=scope.staff,
+        rival=rival_label,
+    )
+    if data is None:
+        abort(404)
+    return render_template(
+        "lab/research.html", game=scope.game, team=scope.team, scenario=scenario, r=data
+    )
+
+
+def render_dashboard(scope: Scope):
+    assert scope.team is not None
+    return render_template(
+        "lab/dashboard.html",
+        game=scope.game,
+        team=scope.team,
+        staff=scope.staff,
+        scenario=games_service.game_scenario(scope.game),
+        d=analysis.team_dashboard(db.session, scope.game, scope.team),
+    )
+
+
+@bp.get("/dashboard")
+def dashboard(game_id: int):
+    return render_dashboard(load_scope(game_id))
+
+
+@bp.get("/teams/<int:team_id>/dashboard")
+def team_dashboard(game_id: int, team_id: int):
+    return render_dashboard(load_scope(game_id, team_id))
+
+
+@bp.route("/whatif/<int:number>", methods=["GET", "POST"])
+def whatif_round(game_id: int, number: int):
+    scope = load_scope(game_id)
+    game, team = scope.game, scope.team
+    rnd = analysis.published_round(db.session, game, number)
+    if rnd is None:
+        abort(404)
+    replay = whatif.load_replay(db.session, game, rnd)
+    db.session.rollback()  # read only: end the read transaction before computing
+    try:
+        state = whatif.team_state(replay, team)
+    except GameError as exc:
+        return render_template(
+            "lab/whatif.html", game=game, team=team, rnd=rnd, message=LAB_MESSAGES[exc.code]
+        ), 404
+    outcome, status = None, 200
+    if request.method == "POST":
+        if not WhatIfForm().validate_on_submit():
+            abort(400)
+        form = DecisionForm.from_request(replay.scenario, state, request.form)
+        if not form.has_errors:
+            try:
+                outcome = whatif.run_whatif(replay, team, form.raw())
+            except DecisionErrors as exc:
+                form.attach(exc.issues)
+        if outcome is None:
+            status = 422
+    else:
+        form = DecisionForm.from_sheet(replay.scenario, state, whatif.played_sheet(replay, team))
+    return render_template(
+        "lab/whatif.html",
+        game=game,
+        team=team,
+        rnd=rnd,
+        form=form,
+        csrf_form=WhatIfForm(),
+        state=state,
+        scenario=replay.scenario,
+        outcome=outcome,
+        published=analysis.published_rounds(db.session, game),
+    ), status
+
+
+# --------------------------------------------------------------------------- exports
+
+
+@bp.get("/export/<table>.csv")
+def export_csv(game_id: int, table: str):
+    scope = load_scope(game_id)
+    if table not in TEAM_TABLES:
+        abort(404)
+    found = exports.table_named(exports.team_export(db.session, scope.game, scope.team), table)
+    name = f"simshop-game{scope.game.id}-team{scope.team.id}-{table}.csv"
+    return download(exports.to_csv(found), name, CSV)
+
+
+@bp.get("/export.xlsx")
+def export_xlsx(game_id: int):
+    scope = load_scope(game_id)
+    tables = exports.team_export(db.session, scope.game, scope.team)
+    name = f"simshop-game{scope.game.id}-team{scope.team.id}.xlsx"
+    return download(exports.to_xlsx(tables), name, XLSX)
+
+
+@bp.get("/game-export/<table>.csv")
+def game_export_csv(game_id: int, table: str):
+    game = load_staff(game_id)
+    if table not in TEAM_TABLES:
+        abort(404)
+    found = exports.table_named(exports.game_export(db.session, game), table)
+    return download(exports.to_csv(found), f"simshop-game{game.id}-{table}.csv", CSV)
+
+
+@bp.get("/game-export.xlsx")
+def game_export_xlsx(game_id: int):
+    game = load_staff(game_id)
+    tables = exports.game_export(db.session, game)
+    return download(exports.to_xlsx(tables), f"simshop-game{game.id}.xlsx", XLSX)
+
+
+# --------------------------------------------------------------------------- debrief
+
+
+@bp.get("/debrief", defaults={"number": None})
+@bp.get("/debrief/<int:number>")
+def debrief_round(game_id: int, number: int | None):
+    """The debrief of round ``number`` (default: the latest published round)."""
+    game = load_staff(game_id)
+    published = analysis.published_rounds(db.session, game)
+    if number is None:
+        rnd = published[-1] if published else None
+    else:
+        rnd = next((r for r in published if r.number == number), None)
+        if rnd is None:
+            abort(404)
+    return render_template(
+        "debrief/round.html",
+        game=game,
+        report=debrief.round_debrief(db.session, game, rnd) if rnd else None,
+        published=published,
+    )
+
+
+@bp.get("/debrief/<int:number>.csv")
+def debrief_csv(game_id: int, number: int):
+    game = load_staff(game_id)
+    rnd = analysis.published_round(db.session, game, number)
+    if rnd is None:
+        abort(404)
+    table = debrief.debrief_table(debrief.round_debrief(db.session, game, rnd))
+    return download(exports.to_csv(table), f"simshop-game{game.id}-debrief-{number}.csv", CSV)
