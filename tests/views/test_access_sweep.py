@@ -8,6 +8,7 @@ cover: whoever adds a route adds its line here.
 - instructor: logged-in instructors (students get 403)
 - staff: instructors of *that* game (students 403, other instructors 403/404)
 - player: students enrolled in *that* game, and only their own team's objects (403/404)
+- owner: the instructor who owns *that* scenario (students 403, other instructors 404)
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ import pytest
 from werkzeug.routing import Rule
 
 from simshop.db import db
+from simshop.services import competitions as competitions_service
 from simshop.services import rounds as rounds_service
+from simshop.services import scenarios as scenarios_service
 from tests.reliability.gamekit import (
     PASSWORD,
+    SCENARIOS_DIR,
     csrf_from,
     enrol,
     make_game,
@@ -59,6 +63,57 @@ POLICY = {
     "instructor.deadline": "staff",
     "instructor.end": "staff",
     "instructor.round_results": "staff",
+    # data lab (views/lab.py): team pages of the signed-in student's own team; staff pages
+    "lab.index": "player",
+    "lab.research": "player",
+    "lab.dashboard": "player",
+    "lab.whatif_round": "player",
+    "lab.export_csv": "player",
+    "lab.export_xlsx": "player",
+    "lab.team_dashboard": "staff",
+    "lab.game_export_csv": "staff",
+    "lab.game_export_xlsx": "staff",
+    "lab.debrief_round": "staff",
+    "lab.debrief_csv": "staff",
+    "scenarios.index": "instructor",
+    "scenarios.upload": "instructor",
+    "scenarios.shipped": "instructor",
+    "scenarios.shipped_download": "instructor",
+    "scenarios.shipped_copy": "instructor",
+    "scenarios.shipped_preview": "instructor",
+    "scenarios.shipped_chart": "instructor",
+    "scenarios.show": "owner",
+    "scenarios.download": "owner",
+    "scenarios.copy": "owner",
+    "scenarios.delete": "owner",
+    "scenarios.preview": "owner",
+    "scenarios.chart": "owner",
+    "scenarios.settings": "owner",
+    "scenarios.section": "owner",
+    "scenarios.add_item": "owner",
+    "scenarios.edit_item": "owner",
+    "scenarios.delete_item": "owner",
+    # leaderboard, projector, competitions (views/leaderboard.py, views/competitions.py).
+    # "player" here: the game's players *and* staff. Bundles are "staff": players get them
+    # only once the game has ended (403 before). The secret projector link needs no login.
+    "leaderboard.show": "player",
+    "leaderboard.projector": "player",
+    "leaderboard.projector_state": "player",
+    "leaderboard.projector_by_link": "public",
+    "leaderboard.projector_state_by_link": "public",
+    "leaderboard.projector_link": "staff",
+    "leaderboard.rotate_projector_link": "staff",
+    "leaderboard.disable_projector_link": "staff",
+    "leaderboard.bundle": "staff",
+    # A private competition (as in the fixture) is for its organiser and its games' staff
+    # and players; "owner" = its organiser. Public ones: tests/views/test_competitions_views.py
+    "competitions.index": "instructor",
+    "competitions.create": "instructor",
+    "competitions.show": "player",
+    "competitions.bundle": "staff",
+    "competitions.add_game": "owner",
+    "competitions.remove_game": "owner",
+    "competitions.visibility": "owner",
 }
 DENIED = (403, 404)
 
@@ -87,8 +142,23 @@ def world(app):
                 "code": game.join_code,
                 "action": "close",
                 "filename": "css/app.css",
+                "table": "results",
+                "draft_id": scenarios_service.copy_scenario(
+                    session, teacher, (SCENARIOS_DIR / "tutorial.toml").read_text()
+                ).id,
+                "name": "tutorial",
+                "section": "markets",
+                "index": 0,
+                "chart": "revenue",
+                "competition_id": make_competition(session, teacher, game),
             }
         return ids
+
+
+def make_competition(session, teacher, game) -> int:
+    competition = competitions_service.create_competition(session, teacher, "Cup")
+    competitions_service.add_game(session, competition, teacher, game.id)
+    return competition.id
 
 
 def url_for_rule(rule: Rule, values: dict) -> str:
@@ -142,7 +212,7 @@ def test_anonymous_visitors_are_sent_to_login(app, client, world):
 def test_students_get_403_on_instructor_pages(app, client, world):
     login(client, "student-a")
     for rule, method in routes(app):
-        if POLICY[rule.endpoint] in ("instructor", "staff"):
+        if POLICY[rule.endpoint] in ("instructor", "staff", "owner"):
             response = request(client, method, url_for_rule(rule, world["a"]))
             assert response.status_code == 403, (rule.rule, method, response.status_code)
 
@@ -162,21 +232,34 @@ def test_students_never_reach_another_team_or_game(app, client, world):
 
 def test_instructors_never_reach_another_instructors_game(app, client, world):
     login(client, "teacher-a@example.edu")
-    mixed = {**world["a"], "round_id": world["b"]["round_id"], "player_id": world["b"]["player_id"]}
+    mixed = {
+        **world["a"],
+        "round_id": world["b"]["round_id"],
+        "player_id": world["b"]["player_id"],
+        "team_id": world["b"]["team_id"],
+    }
     for rule, method in routes(app):
         if POLICY[rule.endpoint] != "staff":
             continue
         for values in (world["b"], mixed):
-            if rule.arguments <= {"game_id"} and values is mixed:
+            if not rule.arguments & {"round_id", "player_id", "team_id"} and values is mixed:
                 continue
             response = request(client, method, url_for_rule(rule, values))
             assert response.status_code in DENIED, (rule.rule, method, response.status_code)
 
 
+def test_instructors_never_reach_another_instructors_scenario(app, client, world):
+    login(client, "teacher-a@example.edu")
+    for rule, method in routes(app):
+        if POLICY[rule.endpoint] == "owner":
+            response = request(client, method, url_for_rule(rule, world["b"]))
+            assert response.status_code == 404, (rule.rule, method, response.status_code)
+
+
 def test_each_side_reaches_its_own_pages(app, client, world):
     login(client, "teacher-a@example.edu")
     for rule, method in routes(app):
-        if POLICY[rule.endpoint] in ("staff", "instructor") and method == "GET":
+        if POLICY[rule.endpoint] in ("staff", "instructor", "owner") and method == "GET":
             assert client.get(url_for_rule(rule, world["a"])).status_code == 200, rule.rule
     client.post("/logout", data={"csrf_token": csrf_from(_page(client))})
     login(client, "student-a")

@@ -1,0 +1,38 @@
+"""ORM models, one module per area; import them from here."""
+
+from simshop.models.competition import Competition, CompetitionGame, ProjectorLink  # noqa: F401
+from simshop.models.game import (
+    Decision,
+    DecisionSource,
+    Game,
+    GameStaff,
+    GameStatus,
+    IssuedCredentials,
+    Player,
+    Round,
+    RoundResult,
+    RoundStatus,
+    ScheduleMode,
+    StaffRole,
+    Team,
+)
+from simshop.models.scenario import ScenarioDraft  # noqa: F401
+from simshop.models.user import Role, User
+
+__all__ = [
+    "Decision",
+    "DecisionSource",
+    "Game",
+    "GameStaff",
+    "GameStatus",
+    "IssuedCredentials",
+    "Player",
+    "Role",
+    "Round",
+    "RoundResult",
+    "RoundStatus",
+    "ScheduleMode",
+    "StaffRole",
+    "Team",
+    "User",
+]

@@ -1,0 +1,386 @@
+"""Competitions: several games of one scenario ranked together.
+
+An organiser (an instructor) creates a competition and adds games they are staff of. Every
+game must play the same scenario snapshot (the same SHA-256 of the scenario text): the
+first game added fixes it, in one guarded UPDATE, so two games of different scenarios added
+at the same moment cannot both get in.
+
+The combined ranking (:func:`combined_standings`, pure) is the fair rule stated on the page:
+
+1. **Same point in the game.** Games run at their own pace, so every game is compared after
+   the same scored round: the latest scored round that *every* game in the competition has
+   published (the "common round"). Cumulative profit after round 3 is not compared with
+   cumulative profit after round 6.
+2. **Same scorecard.** The weights are the scenario's own scoring weights (identical in every
+   game, since the snapshot is identical), not any one game's custom weights.
+3. **Market share relative to an equal split.** A team's market share is multiplied by the
+   number of teams (bots included) in its game: 1.0 means "its fair share". Without this a
+   team in a 5-team game (about 20 % each) would beat every team in a 30-team game (about
+   3 %) on share alone.
+4. **One pool.** Then each metric is min-max normalised across ALL ranked teams of ALL
+   games (lowest 0, highest 1; all equal: 1) and the score is the weighted sum: exactly the
+   engine's :func:`~simshop.engine.scoring.standings`, tie-break included (higher profit,
+   then the earlier game and team).
+5. Bot teams play in their games (they shape the market) but are not ranked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from simshop.engine.scenario import Scenario
+from simshop.engine.scoring import standings, team_metrics
+from simshop.engine.state import GameState, TeamState
+from simshop.models import (
+    Competition,
+    CompetitionGame,
+    Game,
+    GameStaff,
+    GameStatus,
+    Player,
+    Round,
+    RoundResult,
+    RoundStatus,
+    Team,
+    User,
+)
+from simshop.services.games import game_scenario, staff_game
+from simshop.services.leaderboard import LRUCache
+
+TITLE_MAX_LENGTH = 120
+ranking_cache = LRUCache(32)
+
+
+class CompetitionError(Exception):
+    """A refused competition operation: ``code`` says why (views translate it)."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+# --------------------------------------------------------------------------- managing
+
+
+def create_competition(
+    session: Session, organiser: User, title: str, *, is_public: bool = False
+) -> Competition:
+    if not organiser.is_instructor:
+        session.rollback()
+        raise CompetitionError("not_instructor")
+    title = " ".join((title or "").split())
+    if not title or len(title) > TITLE_MAX_LENGTH:
+        session.rollback()
+        raise CompetitionError("title_length", max=TITLE_MAX_LENGTH)
+    competition = Competition(title=title, organiser_id=organiser.id, is_public=is_public)
+    session.add(competition)
+    session.commit()
+    return competition
+
+
+def organised_by(session: Session, user: User) -> list[Competition]:
+    return list(
+        session.scalars(
+            select(Competition)
+            .where(Competition.organiser_id == user.id)
+            .order_by(Competition.created_at.desc(), Competition.id.desc())
+        )
+    )
+
+
+def organised_competition(session: Session, competition_id: int, user: User) -> Competition | None:
+    """The competition if ``user`` organises it, else None."""
+    competition = session.get(Competition, competition_id)
+    if competition is None or competition.organiser_id != user.id or not user.is_instructor:
+        return None
+    return competition
+
+
+def games_of(session: Session, competition: Competition) -> list[Game]:
+    return list(
+        session.scalars(
+            select(Game)
+            .join(CompetitionGame, CompetitionGame.game_id == Game.id)
+            .where(CompetitionGame.competition_id == competition.id)
+            .order_by(CompetitionGame.id)
+        )
+    )
+
+
+def can_view(session: Session, competition: Competition, user: User | None) -> bool:
+    """Public: anyone. Private: the organiser, and the staff and players of its games."""
+    if competition.is_public:
+        return True
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if competition.organiser_id == user.id:
+        return True
+    member_games = select(CompetitionGame.game_id).where(
+        CompetitionGame.competition_id == competition.id
+    )
+    staff = select(GameStaff.id).where(
+        GameStaff.user_id == user.id, GameStaff.game_id.in_(member_games)
+    )
+    player = select(Player.id).where(Player.user_id == user.id, Player.game_id.in_(member_games))
+    return session.scalar(select(or_(staff.exists(), player.exists()))) or False
+
+
+def viewable_competition(
+    session: Session, competition_id: int, user: User | None
+) -> Competition | None:
+    competition = session.get(Competition, competition_id)
+    if competition is None or not can_view(session, competition, user):
+        return None
+    return competition
+
+
+def can_download_bundle(session: Session, competition: Competition, user: User | None) -> bool:
+    """The organiser at any time; every other viewer once every game in it has ended
+    (mid-competition, other teams' decision sheets would be a leak)."""
+    if not can_view(session, competition, user):
+        return False
+    if (
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and competition.organiser_id == user.id
+    ):
+        return True
+    games = games_of(session, competition)
+    return bool(games) and all(g.status == GameStatus.ENDED.value for g in games)
+
+
+def public_competitions(session: Session) -> list[Competition]:
+    return list(
+        session.scalars(
+            select(Competition)
+            .where(Competition.is_public.is_(True))
+            .order_by(Competition.created_at.desc(), Competition.id.desc())
+        )
+    )
+
+
+def addable_games(session: Session, competition: Competition, user: User) -> list[Game]:
+    """Games ``user`` is staff of, not yet in the competition, of its scenario (any
+    scenario while the competition is empty)."""
+    inside = select(CompetitionGame.game_id).where(CompetitionGame.competition_id == competition.id)
+    stmt = (
+        select(Game)
+        .join(GameStaff, GameStaff.game_id == Game.id)
+        .where(GameStaff.user_id == user.id, Game.id.not_in(inside))
+        .order_by(Game.created_at.desc(), Game.id.desc())
+    )
+    if competition.scenario_sha256 is not None:
+        stmt = stmt.where(Game.scenario_sha256 == competition.scenario_sha256)
+    return list(session.scalars(stmt))
+
+
+def add_game(session: Session, competition: Competition, user: User, game_id: int) -> Game:
+    """Add one of ``user``'s games. Refuses a game of another scenario (``scenario_mismatch``)
+    and games ``user`` is not staff of (``game_unknown``: we do not say whether it exists)."""
+    if competition.organiser_id != user.id:
+        session.rollback()
+        raise CompetitionError("not_organiser")
+    game = staff_game(session, game_id, user)
+    if game is None:
+        session.rollback()
+        raise CompetitionError("game_unknown")
+    fixed = session.execute(
+        update(Competition)
+        .where(
+            Competition.id == competition.id,
+            or_(
+                Competition.scenario_sha256.is_(None),
+                Competition.scenario_sha256 == game.scenario_sha256,
+            ),
+        )
+        .values(scenario_sha256=game.scenario_sha256)
+        .execution_options(synchronize_session=False)
+    )
+    if (fixed.rowcount or 0) != 1:
+        session.rollback()
+        raise CompetitionError(
+            "scenario_mismatch",
+            game=game.title,
+            sha=game.scenario_sha256[:12],
+            expected=(competition.scenario_sha256 or "")[:12],
+        )
+    session.add(CompetitionGame(competition_id=competition.id, game_id=game.id))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise CompetitionError("game_already", game=game.title) from None
+    session.refresh(competition)
+    return game
+
+
+def remove_game(session: Session, competition: Competition, user: User, game_id: int) -> None:
+    if competition.organiser_id != user.id:
+        session.rollback()
+        raise CompetitionError("not_organiser")
+    removed = session.execute(
+        delete(CompetitionGame).where(
+            CompetitionGame.competition_id == competition.id, CompetitionGame.game_id == game_id
+        )
+    )
+    if (removed.rowcount or 0) != 1:
+        session.rollback()
+        raise CompetitionError("game_unknown")
+    left = session.scalar(
+        select(CompetitionGame.id).where(CompetitionGame.competition_id == competition.id)
+    )
+    if left is None:  # empty again: any scenario may start it
+        session.execute(
+            update(Competition)
+            .where(Competition.id == competition.id)
+            .values(scenario_sha256=None)
+            .execution_options(synchronize_session=False)
+        )
+    session.commit()
+    session.refresh(competition)
+
+
+def set_public(session: Session, competition: Competition, user: User, is_public: bool) -> None:
+    if competition.organiser_id != user.id:
+        session.rollback()
+        raise CompetitionError("not_organiser")
+    competition.is_public = is_public
+    session.commit()
+
+
+# --------------------------------------------------------------------------- ranking
+
+
+@dataclass(frozen=True)
+class GameAtRound:
+    """One game's teams at the common round: what :func:`combined_standings` needs."""
+
+    game_id: int
+    game_title: str
+    scenario: Scenario
+    state: GameState
+    team_names: Mapping[str, str]
+    bot_ids: frozenset[str]
+
+
+def entry_key(game_id: int, team_id: int | str) -> str:
+    """A team's id in the combined table; zero-padded so the final tie-break (ascending id)
+    means the earlier game, then the earlier team."""
+    return f"{int(game_id):09d}-{int(team_id):09d}"
+
+
+def combined_standings(
+    entries: Iterable[GameAtRound], weights: Mapping[str, float]
+) -> list[dict[str, Any]]:
+    """Rank the human teams of several games together (the module docstring states the
+    rule). Pure. Returns the engine's standings rows plus ``game_id``, ``game_title``,
+    ``team``, ``team_name``; ``team_id`` is :func:`entry_key`."""
+    rows: list[dict[str, Any]] = []
+    about: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        metrics = team_metrics(entry.scenario, entry.state)
+        n_teams = len(entry.state.teams)
+        for row in metrics:
+            if row["team_id"] in entry.bot_ids:
+                continue
+            key = entry_key(entry.game_id, row["team_id"])
+            rows.append({**row, "team_id": key, "market_share": row["market_share"] * n_teams})
+            about[key] = {
+                "game_id": entry.game_id,
+                "game_title": entry.game_title,
+                "team": int(row["team_id"]),
+                "team_name": entry.team_names.get(row["team_id"], row["team_id"]),
+            }
+    table = standings(rows, weights)
+    for row in table:
+        row.update(about[row["team_id"]])
+    return table
+
+
+@dataclass
+class CombinedRanking:
+    scenario_round: int | None
+    """The common scored round the games are compared at (None: not every game has a
+    published scored round yet)."""
+    weights: dict[str, float]
+    rows: list[dict[str, Any]]
+    games: list[tuple[Game, int | None]] = field(default_factory=list)
+    """Each game with its latest published scored round (scenario numbering)."""
+
+
+def _latest_scored(session: Session, game: Game) -> Round | None:
+    return session.scalar(
+        select(Round)
+        .where(
+            Round.game_id == game.id,
+            Round.status == RoundStatus.PUBLISHED.value,
+            Round.is_practice.is_(False),
+        )
+        .order_by(Round.number.desc())
+        .limit(1)
+    )
+
+
+def game_at_round(session: Session, game: Game, scenario_round: int) -> GameAtRound | None:
+    rnd = session.scalar(
+        select(Round).where(
+            Round.game_id == game.id,
+            Round.scenario_round == scenario_round,
+            Round.is_practice.is_(False),
+            Round.status == RoundStatus.PUBLISHED.value,
+        )
+    )
+    if rnd is None:
+        return None
+    teams = {
+        str(team_id): TeamState.from_dict(end_state)
+        for team_id, end_state in session.execute(
+            select(RoundResult.team_id, RoundResult.end_state).where(RoundResult.round_id == rnd.id)
+        )
+    }
+    names: dict[str, str] = {}
+    bots: set[str] = set()
+    for team_id, name, is_bot in session.execute(
+        select(Team.id, Team.name, Team.is_bot).where(Team.game_id == game.id)
+    ):
+        names[str(team_id)] = name
+        if is_bot:
+            bots.add(str(team_id))
+    return GameAtRound(
+        game_id=game.id,
+        game_title=game.title,
+        scenario=game_scenario(game),
+        state=GameState(round_no=scenario_round, teams=dict(sorted(teams.items()))),
+        team_names=names,
+        bot_ids=frozenset(bots),
+    )
+
+
+def combined_ranking(session: Session, competition: Competition) -> CombinedRanking:
+    games = games_of(session, competition)
+    latest = [(g, _latest_scored(session, g)) for g in games]
+    listed = [(g, r.scenario_round if r else None) for g, r in latest]
+    weights = game_scenario(games[0]).scoring.as_dict() if games else {}
+    if not games or any(r is None for _, r in latest):
+        return CombinedRanking(None, dict(weights), [], listed)
+    common = min(r.scenario_round for _, r in latest if r is not None)
+    key = (
+        competition.id,
+        common,
+        tuple((g.id, r.id if r else None, r.published_at if r else None) for g, r in latest),
+    )
+
+    def build() -> list[dict[str, Any]]:
+        entries = [e for g in games if (e := game_at_round(session, g, common)) is not None]
+        return combined_standings(entries, weights)
+
+    # Only plain rows are cached (never ORM objects: they belong to one session).
+    rows = ranking_cache.get_or_build(key, build)
+    return CombinedRanking(common, dict(weights), rows, listed)

@@ -1,0 +1,104 @@
+"""Blueprints and the generic error pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from simshop.extensions import db
+
+ERROR_TEXTS = {
+    400: (
+        _l("Bad request"),
+        _l(
+            "The request could not be understood. If you were sending a form, it may have "
+            "expired: go back, reload the page and try again."
+        ),
+    ),
+    401: (_l("Please log in"), _l("You need to log in to see this page.")),
+    403: (_l("Access denied"), _l("You do not have permission to see this page.")),
+    404: (
+        _l("Page not found"),
+        _l("There is nothing at this address. Check the link or go back to the dashboard."),
+    ),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    409: (
+        _l("Conflict"),
+        _l("Something changed in the meantime. Reload the page and try again."),
+    ),
+    413: (_l("Too large"), _l("What you sent is too large. The limit is 2 MB.")),
+    422: (
+        _l("Cannot be processed"),
+        _l("What you sent could not be used. Check it and try again."),
+    ),
+    429: (
+        _l("Too many attempts"),
+        _l("Too many attempts in a short time. Please wait a minute and try again."),
+    ),
+    500: (
+        _l("Something went wrong"),
+        _l("An unexpected error happened on our side. Please try again in a moment."),
+    ),
+}
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """Return ``target`` if it is a path on this site, else None (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def render_error(code: int):
+    title, message = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
+    return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+def handle_http_error(error: HTTPException):
+    code = error.code or 500
+    if code < 400:  # redirects raised as exceptions (e.g. RequestRedirect) pass through
+        return error
+    if code not in ERROR_TEXTS:
+        # Any other client error gets the generic "bad request" text with its own code.
+        title, message = ERROR_TEXTS[400] if code < 500 else ERROR_TEXTS[500]
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+    return render_error(code)
+
+
+def handle_server_error(_error: InternalServerError):
+    # The request's transaction may be half done; never leave it open or commit it.
+    db.session.rollback()
+    return render_error(500)
+
+
+def register_blueprints(app: Flask) -> None:
+    from simshop.views import auth, main
+
+    auth.configure_login()
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    from simshop.views import instructor, student  # games (views/instructor.py, student.py)
+
+    app.register_blueprint(instructor.bp)
+    app.register_blueprint(student.bp)
+    from simshop.views import lab  # data lab (research, dashboards, what if, exports, debrief)
+
+    app.register_blueprint(lab.bp)
+    from simshop.views import scenarios  # scenario authoring
+
+    app.register_blueprint(scenarios.bp)
+    from simshop.views import competitions, leaderboard  # leaderboards, projector, competitions
+
+    app.register_blueprint(leaderboard.bp)
+    app.register_blueprint(competitions.bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(InternalServerError, handle_server_error)

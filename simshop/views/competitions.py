@@ -1,0 +1,228 @@
+"""Competitions: an organiser ranks several games of one scenario together.
+
+Access: the list, creating and managing need an instructor (students 403); managing a
+competition needs its organiser (other instructors 404). A public competition's page is
+open to anyone, logged in or not, and shows team names and game titles only; a private
+one is open to its organiser and the staff and players of its games (anonymous users are
+sent to log in, anyone else gets 404). The results bundle: see
+:func:`simshop.services.competitions.can_download_bundle`.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from simshop.extensions import db, login_manager
+from simshop.forms.game import ActionForm
+from simshop.models import Competition
+from simshop.services import bundles as bundles_service
+from simshop.services import competitions as competitions_service
+from simshop.services.competitions import TITLE_MAX_LENGTH, CompetitionError
+
+bp = Blueprint("competitions", __name__, url_prefix="/competitions")
+
+MESSAGES = {
+    "not_instructor": _l("Only instructors can organise competitions."),
+    "not_organiser": _l("Only the organiser can change this competition."),
+    "title_length": _l("Give the competition a title of at most %(max)s characters."),
+    "game_unknown": _l("Choose one of your own games."),
+    "game_already": _l("“%(game)s” is already in this competition."),
+    "scenario_mismatch": _l(
+        "“%(game)s” plays a different scenario (SHA-256 %(sha)s…) from the games already in "
+        "this competition (%(expected)s…). Every game in a competition must play exactly "
+        "the same scenario file, so their results can be compared."
+    ),
+}
+
+
+class CompetitionForm(FlaskForm):
+    title = StringField(
+        _l("Title"),
+        validators=[
+            DataRequired(message=_l("Enter a title.")),
+            Length(max=TITLE_MAX_LENGTH, message=_l("At most %(max)d characters.")),
+        ],
+    )
+    is_public = BooleanField(_l("Public: anyone with the address can see the ranking"))
+
+
+class AddGameForm(FlaskForm):
+    game_id = SelectField(_l("Game"), coerce=int, validate_choice=False)
+
+
+class VisibilityForm(FlaskForm):
+    is_public = BooleanField(_l("Public: anyone with the address can see the ranking"))
+
+
+def message(exc: CompetitionError) -> str:
+    template = MESSAGES.get(exc.code)
+    if template is None:
+        return _("That did not work. Reload the page and try again.")
+    try:
+        return str(template) % exc.params
+    except (KeyError, TypeError, ValueError):
+        return str(template)
+
+
+def require_instructor() -> None:
+    if not current_user.is_instructor:
+        abort(403)
+
+
+def load_organised(competition_id: int) -> Competition:
+    require_instructor()
+    competition = competitions_service.organised_competition(
+        db.session, competition_id, current_user
+    )
+    if competition is None:
+        abort(404)
+    return competition
+
+
+def load_viewable(competition_id: int) -> Competition:
+    user = current_user if current_user.is_authenticated else None
+    competition = competitions_service.viewable_competition(db.session, competition_id, user)
+    if competition is None:
+        if user is None and db.session.get(Competition, competition_id) is not None:
+            # A private competition: its players and staff must log in to see it.
+            abort(login_manager.unauthorized())
+        abort(404)
+    return competition
+
+
+@bp.get("")
+@login_required
+def index():
+    require_instructor()
+    return render_template(
+        "competitions/index.html",
+        competitions=competitions_service.organised_by(db.session, current_user),
+        form=CompetitionForm(),
+    )
+
+
+@bp.post("")
+@login_required
+def create():
+    require_instructor()
+    form = CompetitionForm()
+    if form.validate_on_submit():
+        try:
+            competition = competitions_service.create_competition(
+                db.session, current_user, form.title.data, is_public=form.is_public.data
+            )
+        except CompetitionError as exc:
+            form.title.errors = [message(exc)]
+        else:
+            flash(_("Competition created. Now add your games."), "success")
+            return redirect(url_for("competitions.show", competition_id=competition.id))
+    return render_template(
+        "competitions/index.html",
+        competitions=competitions_service.organised_by(db.session, current_user),
+        form=form,
+    ), 422
+
+
+@bp.get("/<int:competition_id>")
+def show(competition_id: int):
+    competition = load_viewable(competition_id)
+    organiser = (
+        current_user.is_authenticated
+        and current_user.is_instructor
+        and competition.organiser_id == current_user.id
+    )
+    user = current_user if current_user.is_authenticated else None
+    add_form = visibility_form = None
+    if organiser:
+        add_form = AddGameForm()
+        add_form.game_id.choices = [
+            (g.id, g.title)
+            for g in competitions_service.addable_games(db.session, competition, current_user)
+        ]
+        visibility_form = VisibilityForm(is_public=competition.is_public)
+    return render_template(
+        "competitions/show.html",
+        competition=competition,
+        ranking=competitions_service.combined_ranking(db.session, competition),
+        organiser=organiser,
+        add_form=add_form,
+        visibility_form=visibility_form,
+        action_form=ActionForm(),
+        can_download=competitions_service.can_download_bundle(db.session, competition, user),
+    )
+
+
+@bp.post("/<int:competition_id>/games")
+@login_required
+def add_game(competition_id: int):
+    competition = load_organised(competition_id)
+    form = AddGameForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        game = competitions_service.add_game(
+            db.session, competition, current_user, form.game_id.data
+        )
+    except CompetitionError as exc:
+        flash(message(exc), "error")
+    else:
+        flash(_("“%(game)s” added.", game=game.title), "success")
+    return redirect(url_for("competitions.show", competition_id=competition_id))
+
+
+@bp.post("/<int:competition_id>/games/<int:game_id>/remove")
+@login_required
+def remove_game(competition_id: int, game_id: int):
+    competition = load_organised(competition_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        competitions_service.remove_game(db.session, competition, current_user, game_id)
+    except CompetitionError as exc:
+        if exc.code == "game_unknown":
+            abort(404)
+        flash(message(exc), "error")
+    else:
+        flash(_("Game removed from the competition."), "success")
+    return redirect(url_for("competitions.show", competition_id=competition_id))
+
+
+@bp.post("/<int:competition_id>/visibility")
+@login_required
+def visibility(competition_id: int):
+    competition = load_organised(competition_id)
+    form = VisibilityForm()
+    if not form.validate_on_submit():
+        abort(400)
+    competitions_service.set_public(db.session, competition, current_user, form.is_public.data)
+    flash(
+        _("The competition is now public.")
+        if form.is_public.data
+        else _("The competition is now private."),
+        "success",
+    )
+    return redirect(url_for("competitions.show", competition_id=competition_id))
+
+
+@bp.get("/<int:competition_id>/results-bundle.json")
+def bundle(competition_id: int):
+    competition = load_viewable(competition_id)
+    user = current_user if current_user.is_authenticated else None
+    if not competitions_service.can_download_bundle(db.session, competition, user):
+        abort(403)
+    body = bundles_service.dumps(bundles_service.competition_bundle(db.session, competition))
+    filename = f"simshop-competition-{competition.id}-results.json"
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -1,0 +1,291 @@
+"""Leaderboard, classroom projector, projector links and a game's results bundle.
+
+Access (checked on the server for every route):
+
+- leaderboard, projector page and its state endpoint: the game's staff and its players
+  (students enrolled in it); anyone else logged in gets 404, anonymous users the login page;
+- ``/projector/<token>``: anyone holding the game's secret projector link (no login), so a
+  classroom PC can show the projector without an instructor logging in on it;
+- projector link page and its POSTs: the game's staff only (students 403, other instructors
+  404);
+- results bundle: staff at any time, players once the game has ended (403 before).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from simshop.extensions import db
+from simshop.forms.game import ActionForm
+from simshop.models import Game
+from simshop.services import bundles as bundles_service
+from simshop.services import leaderboard as leaderboard_service
+from simshop.services.leaderboard import LRUCache
+
+bp = Blueprint("leaderboard", __name__)
+
+DEFAULT_POLL_SECONDS = 5
+DEFAULT_PROJECTOR_ROWS = 20
+_rows_cache = LRUCache(64)
+
+
+def load_game(game_id: int) -> tuple[Game, str]:
+    found = leaderboard_service.game_access(db.session, game_id, current_user)
+    if found is None:
+        abort(404)
+    return found
+
+
+def load_staff_game(game_id: int) -> Game:
+    if not current_user.is_instructor:
+        abort(403)
+    game, access = load_game(game_id)
+    if access != "staff":
+        abort(404)
+    return game
+
+
+def locale_code() -> str:
+    return str(get_locale() or "en")
+
+
+# --------------------------------------------------------------------------- leaderboard
+
+
+def _rows_html(game: Game, board: leaderboard_service.Leaderboard) -> str:
+    """The table body, rendered once per (round, locale): 500 rows cost ~8 ms to render."""
+    assert board.round is not None
+    key = (game.id, board.round.id, board.round.published_at, locale_code(), len(board.rows))
+    return _rows_cache.get_or_build(
+        key, lambda: render_template("leaderboard/_rows.html", board=board)
+    )
+
+
+@bp.get("/games/<int:game_id>/leaderboard")
+@login_required
+def show(game_id: int):
+    game, access = load_game(game_id)
+    number = request.args.get("round", type=int)
+    try:
+        board = leaderboard_service.leaderboard(db.session, game, number)
+    except LookupError:
+        abort(404)
+    rows = ""
+    own_team = None
+    if board.round is not None:
+        rows = _rows_html(game, board)
+        if access == "player":
+            own_team = leaderboard_service.player_team_id(db.session, game, current_user)
+            if own_team is not None:
+                marker = f'<tr data-team="{int(own_team)}">'
+                rows = rows.replace(marker, marker[:-1] + ' class="is-self">', 1)
+    return render_template(
+        "leaderboard/show.html",
+        game=game,
+        access=access,
+        board=board,
+        rows=Markup(rows),  # rendered by Jinja with autoescaping on; see _rows_html
+        own_team=own_team,
+    )
+
+
+# --------------------------------------------------------------------------- projector
+
+
+def _change_text(change: int | None) -> str:
+    if change is None:  # first round of a phase, or a team new in this round
+        return "–"
+    if change > 0:
+        return f"▲{change}"
+    if change < 0:
+        return f"▼{-change}"
+    return "="
+
+
+def _round_label(info: dict[str, Any] | None) -> str:
+    if info is None:
+        return ""
+    if info["is_practice"]:
+        return _("Practice round %(n)s", n=info["scenario_round"])
+    return _("Round %(n)s", n=info["scenario_round"])
+
+
+def _status_label(status: str) -> str:
+    labels = {
+        "scheduled": _("not open yet"),
+        "open": _("open for decisions"),
+        "closed": _("closed, waiting for results"),
+        "processing": _("computing results"),
+        "published": _("results published"),
+        "held": _("on hold"),
+        "cancelled": _("cancelled"),
+    }
+    return labels.get(status, status)
+
+
+def projector_payload(game: Game, raw: dict[str, Any]) -> dict[str, Any]:
+    """Add what the screen shows as text (in the viewer's language) to the raw state."""
+    for row in raw["standings"]:
+        row["change_text"] = _change_text(row["change"])
+        row["score_text"] = f"{row['score']:.3f}"
+        row["profit_text"] = "—" if row["profit"] is None else f"{row['profit']:,.0f}"
+    rnd = raw["round"]
+    if rnd is not None:
+        rnd["label"] = _round_label(rnd)
+        rnd["status_label"] = _status_label(rnd["status"])
+    if raw["published"] is not None:
+        raw["published"]["label"] = _(
+            "Standings after %(round)s", round=_round_label(raw["published"])
+        )
+    more = raw["standings_total"] - len(raw["standings"])
+    raw["more_text"] = _("… and %(n)s more teams", n=more) if more > 0 else ""
+    subs = raw["submissions"]
+    subs["label"] = _("%(saved)s of %(total)s teams have saved decisions", **subs)
+    for item in raw["news"]:
+        item["round_label"] = _("Round %(n)s", n=item["round"])
+    return raw
+
+
+def _snapshot(game: Game) -> leaderboard_service.ProjectorSnapshot:
+    return leaderboard_service.projector_snapshot(
+        db.session,
+        game,
+        locale=locale_code(),
+        render=projector_payload,
+        max_rows=int(current_app.config.get("PROJECTOR_MAX_ROWS", DEFAULT_PROJECTOR_ROWS)),
+    )
+
+
+def _state_response(game: Game) -> Response:
+    snap = _snapshot(game)
+    headers = {
+        "ETag": f'"{snap.etag}"',
+        "Cache-Control": "no-cache, private",
+        "Vary": "Cookie, Accept-Language",
+    }
+    if request.if_none_match.contains(snap.etag):
+        return Response(status=304, headers=headers)
+    return Response(snap.body, mimetype="application/json", headers=headers)
+
+
+def _projector_page(game: Game, state_url: str, *, via_link: bool):
+    poll = float(current_app.config.get("PROJECTOR_POLL_SECONDS", DEFAULT_POLL_SECONDS))
+    snap = _snapshot(game)
+    return render_template(
+        "projector/projector.html",
+        game=game,
+        state=snap.payload,
+        state_etag=f'"{snap.etag}"',
+        state_url=state_url,
+        poll_ms=int(poll * 1000),
+        via_link=via_link,
+    )
+
+
+@bp.get("/games/<int:game_id>/projector")
+@login_required
+def projector(game_id: int):
+    game, _access = load_game(game_id)
+    return _projector_page(
+        game, url_for("leaderboard.projector_state", game_id=game.id), via_link=False
+    )
+
+
+@bp.get("/games/<int:game_id>/projector/state")
+@login_required
+def projector_state(game_id: int):
+    game, _access = load_game(game_id)
+    return _state_response(game)
+
+
+def _game_for_token(token: str) -> Game:
+    game = leaderboard_service.game_for_projector_token(db.session, token)
+    if game is None:
+        abort(404)
+    return game
+
+
+@bp.get("/projector/<token>")
+def projector_by_link(token: str):
+    game = _game_for_token(token)
+    response = current_app.make_response(
+        _projector_page(
+            game, url_for("leaderboard.projector_state_by_link", token=token), via_link=True
+        )
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"  # keep the token out of referrers
+    return response
+
+
+@bp.get("/projector/<token>/state")
+def projector_state_by_link(token: str):
+    return _state_response(_game_for_token(token))
+
+
+@bp.get("/games/<int:game_id>/projector/link")
+@login_required
+def projector_link(game_id: int):
+    game = load_staff_game(game_id)
+    link = leaderboard_service.projector_link(db.session, game)
+    url = (
+        url_for("leaderboard.projector_by_link", token=link.token, _external=True) if link else None
+    )
+    return render_template("projector/link.html", game=game, link=link, url=url, form=ActionForm())
+
+
+@bp.post("/games/<int:game_id>/projector/link")
+@login_required
+def rotate_projector_link(game_id: int):
+    game = load_staff_game(game_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    leaderboard_service.rotate_projector_link(db.session, game, current_user)
+    flash(_("New projector link created. Any older link no longer works."), "success")
+    return redirect(url_for("leaderboard.projector_link", game_id=game.id))
+
+
+@bp.post("/games/<int:game_id>/projector/link/disable")
+@login_required
+def disable_projector_link(game_id: int):
+    game = load_staff_game(game_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    leaderboard_service.disable_projector_link(db.session, game)
+    flash(_("Projector link switched off."), "success")
+    return redirect(url_for("leaderboard.projector_link", game_id=game.id))
+
+
+# --------------------------------------------------------------------------- bundle
+
+
+@bp.get("/games/<int:game_id>/results-bundle.json")
+@login_required
+def bundle(game_id: int):
+    game, access = load_game(game_id)
+    if not bundles_service.can_download_game_bundle(game, access):
+        abort(403)
+    body = bundles_service.dumps(bundles_service.game_bundle(db.session, game))
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="simshop-game-{game.id}-results.json"',
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -1,0 +1,198 @@
+"""Leaderboard, projector (page, JSON state with ETag/304, secret link) and game bundles."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from simshop.db import db
+from simshop.models import Game, Player, User
+from simshop.services import games as games_service
+from simshop.services import leaderboard as lb
+from simshop.services import rounds as rounds_service
+from tests.reliability.gamekit import (
+    csrf_from,
+    enrol,
+    make_game,
+    make_user,
+    round_no,
+    team_named,
+    tutorial_decisions,
+)
+
+
+@pytest.fixture
+def ids(app):
+    """A game with one bot and two student teams; round 1 published, round 2 open."""
+    with app.app_context():
+        s = db.session
+        teacher = make_user(s, "teacher@example.edu", "instructor")
+        make_user(s, "other@example.edu", "instructor")
+        make_user(s, "outsider")
+        game = make_game(s, teacher, title="Class <3", bot_count=1)
+        alice = make_user(s, "s001")
+        enrol(s, game, alice, "Alpha")
+        enrol(s, game, make_user(s, "s002"), "<b>Beta</b>")
+        first = round_no(s, game, 1)
+        rounds_service.open_round(s, game, first)
+        rounds_service.submit_decision(
+            s, alice, team_named(s, game, "Alpha"), first, tutorial_decisions()
+        )
+        rounds_service.close_round(s, first)
+        rounds_service.process_round(s, first.id)
+        rounds_service.open_round(s, game, round_no(s, game, 2))
+        return {"game": game.id, "alpha": team_named(s, game, "Alpha").id}
+
+
+def alpha_user(session) -> int:
+    return session.query(Player).join(User).filter(User.login == "s001").one().user_id
+
+
+def post(client, url, data=None, page=None, **kwargs):
+    token = csrf_from(client.get(page or url).get_data(as_text=True))
+    return client.post(url, data={"csrf_token": token, **(data or {})}, **kwargs)
+
+
+def test_players_see_the_leaderboard_with_their_team_marked_and_the_rule(client, auth, ids):
+    auth.login("s001")
+    response = client.get(f"/games/{ids['game']}/leaderboard")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'<tr data-team="{ids["alpha"]}" class="is-self">' in html
+    assert "&lt;b&gt;Beta&lt;/b&gt;" in html and "<b>Beta</b>" not in html
+    assert "How the score is computed" in html
+    assert "min–max normalisation" in html
+    assert "higher cumulative profit" in html
+    assert "Cumulative profit (CNY)" in html and ">ROI<" in html
+    assert "weight 0.4" in html
+
+
+def test_staff_see_the_leaderboard_without_a_marked_row(client, auth, ids):
+    auth.login("teacher@example.edu")
+    html = client.get(f"/games/{ids['game']}/leaderboard").get_data(as_text=True)
+    assert 'class="is-self"' not in html
+    assert "Projector link for a classroom PC" in html
+
+
+@pytest.mark.parametrize(
+    ("login", "status"), [("outsider", 404), ("other@example.edu", 404), (None, 302)]
+)
+@pytest.mark.parametrize(
+    "path",
+    ["leaderboard", "projector", "projector/state", "results-bundle.json", "projector/link"],
+)
+def test_outsiders_are_kept_out(client, auth, ids, login, status, path):
+    if login:
+        auth.login(login)
+    response = client.get(f"/games/{ids['game']}/{path}")
+    if path == "projector/link" and login == "outsider":
+        status = 403  # a student asking for an instructor page
+    assert response.status_code == status
+    if status == 302:
+        assert "/login" in response.headers["Location"]
+
+
+def test_unknown_round_is_404(client, auth, ids):
+    auth.login("s001")
+    assert client.get(f"/games/{ids['game']}/leaderboard?round=9").status_code == 404
+
+
+def test_projector_state_answers_304_until_something_changes(app, client, auth, ids):
+    auth.login("s001")
+    url = f"/games/{ids['game']}/projector/state"
+    first = client.get(url)
+    etag = first.headers["ETag"]
+    state = first.get_json()
+    assert first.status_code == 200 and etag.startswith('"')
+    assert state["round"]["label"] == "Round 2" and state["round"]["status"] == "open"
+    assert state["published"]["label"] == "Standings after Round 1"
+    assert [row["rank"] for row in state["standings"]] == [1, 2, 3]
+    assert state["submissions"]["label"] == "0 of 2 teams have saved decisions"
+
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+
+    with app.app_context():
+        s = db.session
+        game = s.get(Game, ids["game"])
+        alpha = team_named(s, game, "Alpha")
+        rnd = round_no(s, game, 2)
+        sheet = tutorial_decisions()
+        del sheet["enter_markets"]
+        rounds_service.submit_decision(s, s.get(User, alpha_user(s)), alpha, rnd, sheet)
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert changed.get_json()["submissions"]["label"] == "1 of 2 teams have saved decisions"
+
+
+def test_projector_page_has_the_poll_interval_and_no_inline_script(app, client, auth, ids):
+    app.config["PROJECTOR_POLL_SECONDS"] = 1.5
+    auth.login("teacher@example.edu")
+    response = client.get(f"/games/{ids['game']}/projector")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'data-poll-ms="1500"' in html
+    assert '<script src="/static/js/projector.js"></script>' in html
+    assert "<script>" not in html and "style=" not in html
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_the_secret_link_opens_the_projector_without_login_and_can_be_rotated(
+    app, client, auth, ids
+):
+    auth.login("teacher@example.edu")
+    page = f"/games/{ids['game']}/projector/link"
+    assert "has no projector link" in client.get(page).get_data(as_text=True)
+    assert post(client, page).status_code == 302
+    with app.app_context():
+        first = lb.projector_link(db.session, db.session.get(Game, ids["game"])).token
+    assert f"/projector/{first}" in client.get(page).get_data(as_text=True)
+    auth.logout()
+
+    anonymous = app.test_client()
+    shown = anonymous.get(f"/projector/{first}")
+    assert shown.status_code == 200 and "Class &lt;3" in shown.get_data(as_text=True)
+    assert shown.headers["Referrer-Policy"] == "no-referrer"
+    assert anonymous.get(f"/projector/{first}/state").get_json()["title"] == "Class <3"
+
+    auth.login("teacher@example.edu")
+    post(client, page)  # rotate
+    assert anonymous.get(f"/projector/{first}").status_code == 404
+    assert anonymous.get(f"/projector/{first}/state").status_code == 404
+    post(client, f"{page}/disable", page=page)
+    with app.app_context():
+        assert lb.projector_link(db.session, db.session.get(Game, ids["game"])) is None
+
+
+def test_projector_link_posts_need_csrf_and_staff(client, auth, ids):
+    auth.login("teacher@example.edu")
+    assert client.post(f"/games/{ids['game']}/projector/link").status_code == 400
+    auth.logout()
+    auth.login("other@example.edu")
+    page = "/dashboard"
+    assert post(client, f"/games/{ids['game']}/projector/link", page=page).status_code == 404
+    auth.logout()
+    auth.login("s001")
+    assert post(client, f"/games/{ids['game']}/projector/link", page=page).status_code == 403
+
+
+def test_players_get_the_bundle_only_after_the_game_ended(app, client, auth, ids):
+    auth.login("s001")
+    url = f"/games/{ids['game']}/results-bundle.json"
+    assert client.get(url).status_code == 403
+    with app.app_context():
+        games_service.end_game(db.session, db.session.get(Game, ids["game"]))
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    data = json.loads(response.data)
+    assert data["format"] == "simshop-results-bundle"
+    assert [r["number"] for r in data["games"][0]["rounds"]] == [1]
+
+
+def test_staff_get_the_bundle_at_any_time(client, auth, ids):
+    auth.login("teacher@example.edu")
+    response = client.get(f"/games/{ids['game']}/results-bundle.json")
+    assert response.status_code == 200
+    assert json.loads(response.data)["games"][0]["game"]["id"] == ids["game"]
