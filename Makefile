@@ -47,7 +47,7 @@ run: init-db
 	$(FLASK) seed-demo-game
 	@echo "SimShop on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - \
-		--no-control-socket 'simshop:create_app()'
+		--no-control-socket 'simshop.wsgi:app'
 
 test: $(DEV_STAMP)
 	$(BIN)/pytest

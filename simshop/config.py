@@ -56,6 +56,11 @@ class Defaults:
 
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
 
+    # The classroom projector polls its update endpoint this often (seconds; ETag/304 makes
+    # an unchanged poll cheap) and shows at most this many teams.
+    PROJECTOR_POLL_SECONDS = 5
+    PROJECTOR_MAX_ROWS = 20
+
 
 def _as_bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
