@@ -156,6 +156,7 @@ def test_chinese_catalog_is_complete():
 
 def test_compiled_catalog_matches_the_po_file():
     """The committed .mo must be recompiled whenever the .po changes (make translations)."""
+
     def key(value):  # plural entries come back as lists from .mo and tuples from .po
         return tuple(value) if isinstance(value, list | tuple) else value
 
