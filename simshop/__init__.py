@@ -40,6 +40,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = config.load_or_create_secret_key(app.instance_path)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = config.default_database_uri(app.instance_path)
+    # The shipped scenario library (read-only); SCENARIOS_DIR may point elsewhere.
+    project_root = os.path.dirname(app.root_path)
+    app.config.setdefault("SCENARIOS_DIR", os.path.join(project_root, "scenarios"))
 
     db.init_app(app)
     migrations = os.path.join(os.path.dirname(app.root_path), "migrations")

@@ -156,7 +156,7 @@ def seed_demo_game(session, rounds_played: int = 2):
     from flask import current_app
 
     game = games_service.create_game(
-        session, instructor, spec, scenarios_dir=scenarios_dir(current_app)
+        session, instructor, spec, scenarios_dir=current_app.config["SCENARIOS_DIR"]
     )
     teams: dict[str, Team] = {}
     members: dict[str, User] = {}
@@ -185,13 +185,6 @@ def seed_demo_game(session, rounds_played: int = 2):
         rounds_service.close_round(session, rnd)
         rounds_service.process_round(session, rnd.id)
     return game, issued
-
-
-def scenarios_dir(app) -> str:
-    """Where the shipped scenarios live (``SCENARIOS_DIR`` overrides)."""
-    return app.config.get("SCENARIOS_DIR") or os.path.join(
-        os.path.dirname(app.root_path), "scenarios"
-    )
 
 
 @click.command("seed-demo-game")

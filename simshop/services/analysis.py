@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from simshop.engine.accounting import PNL_COST_LINES
 from simshop.engine.conditions import conditions_for_round
 from simshop.engine.scenario import Market, Product, Scenario
 from simshop.models import Game, Round, RoundResult, RoundStatus, Team
@@ -32,20 +33,7 @@ from simshop.services.games import game_scenario
 PUBLISHED = RoundStatus.PUBLISHED.value
 NOT_YET_OPENED = (RoundStatus.SCHEDULED.value, RoundStatus.CANCELLED.value)
 
-COST_LINES = (
-    "refunds_cny",
-    "cogs_cny",
-    "freight_cny",
-    "duty_cny",
-    "vat_cny",
-    "commission_cny",
-    "fulfilment_cny",
-    "storage_cny",
-    "advertising_cny",
-    "entry_fees_cny",
-    "quality_investment_cny",
-    "interest_cny",
-)
+COST_LINES = PNL_COST_LINES
 """The P&L cost lines of the engine, in the order the cost breakdown stacks them."""
 
 

@@ -329,7 +329,7 @@ def unpublish_for_reprocessing(session: Session, game: Game, rnd: Round) -> Roun
 # --------------------------------------------------------------------------- state
 
 
-def _phase_start(session: Session, rnd: Round) -> Round | None:
+def state_source_round(session: Session, rnd: Round) -> Round | None:
     """The round whose results hold the state before ``rnd`` (None: the initial state)."""
     if rnd.number == 1:
         return None
@@ -341,7 +341,7 @@ def _phase_start(session: Session, rnd: Round) -> Round | None:
     return prev
 
 
-def _fresh_team(scenario: Scenario, team_id: str, rnd: Round) -> TeamState:
+def fresh_team_state(scenario: Scenario, team_id: str, rnd: Round) -> TeamState:
     team = initial_team_state(scenario, team_id)
     team.round_no = rnd.scenario_round - 1
     return team
@@ -352,7 +352,7 @@ def team_state_before(
 ) -> TeamState:
     """The team's state at the start of ``rnd`` (what its decisions are checked against)."""
     scenario = scenario or game_scenario(game)
-    prev = _phase_start(session, rnd)
+    prev = state_source_round(session, rnd)
     if prev is not None:
         saved = session.scalar(
             select(RoundResult.end_state).where(
@@ -361,7 +361,7 @@ def team_state_before(
         )
         if saved is not None:
             return TeamState.from_dict(saved)
-    return _fresh_team(scenario, team.engine_id, rnd)
+    return fresh_team_state(scenario, team.engine_id, rnd)
 
 
 def _participants(session: Session, game: Game, prev: Round | None) -> list[Team]:
@@ -557,7 +557,7 @@ def load_round_inputs(session: Session, round_id: int) -> RoundInputs:
     game = session.get(Game, rnd.game_id)
     assert game is not None
     scenario = game_scenario(game)
-    prev = _phase_start(session, rnd)
+    prev = state_source_round(session, rnd)
     teams = _participants(session, game, prev)
     states: dict[str, TeamState] = {}
     if prev is not None:
@@ -569,7 +569,7 @@ def load_round_inputs(session: Session, round_id: int) -> RoundInputs:
             states[str(team_id)] = TeamState.from_dict(end_state)
     for team in teams:
         if team.engine_id not in states:
-            states[team.engine_id] = _fresh_team(scenario, team.engine_id, rnd)
+            states[team.engine_id] = fresh_team_state(scenario, team.engine_id, rnd)
     state = GameState(round_no=rnd.scenario_round - 1, teams=dict(sorted(states.items())))
     submitted = {
         str(team_id): payload

@@ -28,10 +28,10 @@ from simshop.engine.headless import json_safe
 from simshop.engine.market import simulate_round
 from simshop.engine.scenario import Scenario
 from simshop.engine.scoring import standings, team_metrics
-from simshop.engine.state import GameState, TeamState, initial_team_state
+from simshop.engine.state import GameState, TeamState
 from simshop.models import Game, Round, RoundResult, RoundStatus, Team
 from simshop.services.games import GameError, game_scenario
-from simshop.services.rounds import engine_seed
+from simshop.services.rounds import engine_seed, fresh_team_state, state_source_round
 
 
 @dataclass
@@ -76,19 +76,6 @@ class WhatIfOutcome:
         return self.whatif["pnl"]["profit_cny"] - self.actual["pnl"]["profit_cny"]
 
 
-def _state_round(session: Session, rnd: Round) -> Round | None:
-    """The round whose end states start ``rnd`` (None: the initial state). The same rule as
-    processing: after the practice rounds everything starts afresh."""
-    if rnd.number == 1:
-        return None
-    prev = session.scalar(
-        select(Round).where(Round.game_id == rnd.game_id, Round.number == rnd.number - 1)
-    )
-    if prev is None or (prev.is_practice and not rnd.is_practice):
-        return None
-    return prev
-
-
 def load_replay(session: Session, game: Game, rnd: Round) -> Replay:
     """Load a published round for replaying. Raises ``GameError('round_not_published')``."""
     if rnd.game_id != game.id or rnd.status != RoundStatus.PUBLISHED.value:
@@ -97,7 +84,7 @@ def load_replay(session: Session, game: Game, rnd: Round) -> Replay:
     rows = session.scalars(
         select(RoundResult).where(RoundResult.round_id == rnd.id).order_by(RoundResult.team_id)
     ).all()
-    prev = _state_round(session, rnd)
+    prev = state_source_round(session, rnd)
     before: dict[str, dict[str, Any]] = {}
     if prev is not None:
         before = {
@@ -116,9 +103,7 @@ def load_replay(session: Session, game: Game, rnd: Round) -> Replay:
         if tid in before:
             states[tid] = TeamState.from_dict(before[tid])
         else:
-            fresh = initial_team_state(scenario, tid)
-            fresh.round_no = rnd.scenario_round - 1
-            states[tid] = fresh
+            states[tid] = fresh_team_state(scenario, tid, rnd)
         sheets[tid] = DecisionSheet.from_dict(row.decisions_used)
         published[tid] = {"result": row.result, "rank": row.rank, "score": row.score}
     return Replay(

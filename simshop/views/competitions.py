@@ -24,6 +24,7 @@ from simshop.models import Competition
 from simshop.services import bundles as bundles_service
 from simshop.services import competitions as competitions_service
 from simshop.services.competitions import TITLE_MAX_LENGTH, CompetitionError
+from simshop.views.guards import require_instructor
 
 bp = Blueprint("competitions", __name__, url_prefix="/competitions")
 
@@ -68,11 +69,6 @@ def message(exc: CompetitionError) -> str:
         return str(template) % exc.params
     except (KeyError, TypeError, ValueError):
         return str(template)
-
-
-def require_instructor() -> None:
-    if not current_user.is_instructor:
-        abort(403)
 
 
 def load_organised(competition_id: int) -> Competition:

@@ -24,7 +24,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from wtforms import SelectChoice
 
 from simshop.extensions import db
@@ -46,21 +46,16 @@ from simshop.services import rounds as rounds_service
 from simshop.services import teams as teams_service
 from simshop.services.games import GameError
 from simshop.services.scenarios import drafts_for
+from simshop.views.guards import instructors_only
 
 bp = Blueprint("instructor", __name__, url_prefix="/instructor")
 
 
-@bp.before_request
-@login_required
-def require_instructor():
-    if not current_user.is_instructor:
-        abort(403)
+instructors_only(bp)
 
 
 def scenarios_dir() -> str:
-    from simshop.cli.games import scenarios_dir as configured
-
-    return configured(current_app)
+    return current_app.config["SCENARIOS_DIR"]
 
 
 def load_game(game_id: int) -> Game:

@@ -25,7 +25,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from simshop.engine.scenario import EVENT_KINDS, Scenario
 from simshop.engine.scenario_errors import ScenarioInvalid
@@ -43,6 +43,7 @@ from simshop.forms.scenario import (
 )
 from simshop.models import ScenarioDraft
 from simshop.services import scenarios as service
+from simshop.views.guards import instructors_only
 
 bp = Blueprint("scenarios", __name__, url_prefix="/scenarios")
 
@@ -54,17 +55,11 @@ COPY_TITLE_PREFIX = "Copy of "
 COPY_TITLE_ZH_PREFIX = "副本："
 
 
-@bp.before_request
-@login_required
-def require_instructor():
-    if not current_user.is_instructor:
-        abort(403)
+instructors_only(bp)
 
 
 def library_dir() -> str:
-    from simshop.cli.games import scenarios_dir
-
-    return scenarios_dir(current_app)
+    return current_app.config["SCENARIOS_DIR"]
 
 
 def load_draft(draft_id: int) -> ScenarioDraft:
