@@ -6,6 +6,11 @@ own transaction handling is switched off and every transaction starts with
 busy timeout) instead of failing with "database is locked" halfway through.
 WAL is switched on once, when the database is initialised (``init_db``): running that
 PRAGMA on every new connection races when several workers open a fresh file together.
+
+PostgreSQL sessions run in UTC (``SET TIME ZONE 'UTC'`` on connect): timestamps are stored
+as instants either way, but PostgreSQL hands them back in the session's time zone, which is
+the server's (often the school's, e.g. Asia/Shanghai). In UTC they read back like SQLite's,
+so exports, bundles and comparisons do not depend on where the server stands.
 """
 
 from __future__ import annotations
@@ -58,6 +63,21 @@ def configure_sqlite(engine: Engine) -> None:
         event.listen(engine, "begin", _on_sqlite_begin)
 
 
+def _on_postgresql_connect(dbapi_conn: Any, _connection_record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("SET TIME ZONE 'UTC'")
+    cursor.close()
+    dbapi_conn.commit()  # SET outlives the transaction; end it so the pool gets it idle
+
+
+def configure_postgresql(engine: Engine) -> None:
+    """Run every PostgreSQL session in UTC (no-op elsewhere)."""
+    if engine.dialect.name != "postgresql":
+        return
+    if not event.contains(engine, "connect", _on_postgresql_connect):
+        event.listen(engine, "connect", _on_postgresql_connect)
+
+
 def enable_wal(engine: Engine) -> str | None:
     """Switch an SQLite file database to WAL; the mode persists in the file.
 
@@ -82,6 +102,7 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         for engine in db.engines.values():
             configure_sqlite(engine)
+            configure_postgresql(engine)
 
 
 def init_db() -> None:

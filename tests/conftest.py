@@ -1,6 +1,8 @@
 """Shared fixtures, in the style of the Flask tutorial (flaskr).
 
-- ``app``: an application on a fresh temporary SQLite file, migrated with Alembic.
+- ``app``: an application on a fresh temporary SQLite file, migrated with Alembic; in
+  modules marked ``both_backends``, each test runs twice: ``[sqlite]`` and ``[postgresql]``
+  (a fresh copy of a migrated database on a throwaway server, see tests/pg.py).
 - ``client`` / ``runner``: Flask's test client and CLI runner.
 - ``make_user``: a factory fixture; ``make_user(role="instructor")`` returns a saved User.
 - ``auth``: ``auth.login(login, password)`` / ``auth.logout()`` through the real forms.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -24,28 +27,105 @@ from simshop import create_app
 from simshop.db import db, init_db
 from simshop.models import User
 from simshop.security import hash_password
+from tests.pg import (
+    TEMPLATE_DB,
+    pg_cluster,  # noqa: F401 - the session's PostgreSQL server (a fixture)
+)
 
 DEFAULT_PASSWORD = "plum orchard seventeen"
 
 CSRF_INPUT_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-def make_test_config(database_path: str, **overrides: object) -> dict[str, object]:
+BACKENDS = ("sqlite", "postgresql")
+
+
+def database_uri(database: str) -> str:
+    """An SQLAlchemy URL as is, or a file path for SQLite."""
+    return database if "://" in database else f"sqlite:///{database}"
+
+
+def make_test_config(database: str, **overrides: object) -> dict[str, object]:
     config: dict[str, object] = {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database_path}",
+        "SQLALCHEMY_DATABASE_URI": database_uri(database),
     }
     config.update(overrides)
     return config
 
 
-def build_app(database_path: str, **overrides: object) -> Flask:
-    """Create an app on ``database_path`` and migrate it to the latest schema."""
-    app = create_app(make_test_config(database_path, **overrides))
-    with app.app_context():
-        init_db()
+def build_app(database: str, *, migrate: bool = True, **overrides: object) -> Flask:
+    """Create an app on ``database`` (an SQLite file path or a URL) and migrate it to the
+    latest schema (``migrate=False``: it already is)."""
+    app = create_app(make_test_config(database, **overrides))
+    if migrate:
+        with app.app_context():
+            init_db()
     return app
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run the tests of modules marked ``both_backends`` on SQLite and on PostgreSQL."""
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "both_backends"
+    ):
+        metafunc.parametrize(
+            "backend",
+            ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)],
+            indirect=True,
+        )
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database the test runs on: ``sqlite`` unless parametrized (``both_backends``, or
+    ``@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)``)."""
+    name = getattr(request, "param", "sqlite")
+    assert name in BACKENDS, name
+    return name
+
+
+class DatabaseFactory:
+    """Fresh databases for one test: SQLite files in ``tmp_path``, or PostgreSQL databases
+    copied from the session's migrated template (dropped when the test ends)."""
+
+    def __init__(self, backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+        self.backend = backend
+        self.tmp_path = tmp_path
+        self.request = request
+        self.numbers = itertools.count(1)
+        self.created: list[str] = []
+
+    def __call__(self, *, migrated: bool = True) -> str:
+        """A new database's URL; ``migrated``: already at the latest schema (PostgreSQL
+        only: an SQLite file starts empty and ``build_app`` migrates it)."""
+        n = next(self.numbers)
+        if self.backend == "sqlite":
+            name = "simshop.sqlite" if n == 1 else f"app{n}.sqlite"
+            return database_uri(str(self.tmp_path / name))
+        cluster = self.request.getfixturevalue("pg_cluster")
+        name = cluster.create_database(TEMPLATE_DB if migrated else "template0")
+        self.created.append(name)
+        return cluster.url(name)
+
+    @property
+    def premigrated(self) -> bool:
+        return self.backend == "postgresql"
+
+    def drop_all(self) -> None:
+        if self.created:
+            cluster = self.request.getfixturevalue("pg_cluster")
+            for name in self.created:
+                cluster.drop_database(name)
+
+
+@pytest.fixture
+def new_database(backend: str, tmp_path, request) -> Iterator[DatabaseFactory]:
+    """``new_database(migrated=True)``: the URL of a fresh database on this test's backend."""
+    factory = DatabaseFactory(backend, tmp_path, request)
+    yield factory
+    factory.drop_all()
 
 
 @pytest.fixture
@@ -55,12 +135,10 @@ def app_config() -> dict[str, object]:
 
 
 @pytest.fixture
-def app(tmp_path, app_config) -> Iterator[Flask]:
-    app = build_app(str(tmp_path / "simshop.sqlite"), **app_config)
+def app(new_database: DatabaseFactory, app_config) -> Iterator[Flask]:
+    app = build_app(new_database(), migrate=not new_database.premigrated, **app_config)
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    dispose(app)
 
 
 @pytest.fixture
@@ -187,12 +265,22 @@ def auth_for() -> Callable[[FlaskClient], AuthActions]:
     return AuthActions
 
 
+def dispose(app: Flask) -> None:
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 @pytest.fixture
-def app_factory(tmp_path) -> Callable[..., Flask]:
+def app_factory(new_database: DatabaseFactory) -> Iterator[Callable[..., Flask]]:
     """``app_factory(**config)``: another migrated app, on its own temporary database."""
-    numbers = itertools.count(1)
+    apps: list[Flask] = []
 
     def create(**overrides: object) -> Flask:
-        return build_app(str(tmp_path / f"app{next(numbers)}.sqlite"), **overrides)
+        app = build_app(new_database(), migrate=not new_database.premigrated, **overrides)
+        apps.append(app)
+        return app
 
-    return create
+    yield create
+    for app in apps:
+        dispose(app)

@@ -4,6 +4,8 @@ Revision ID: be420142a267
 Revises: a0d1bc811f20
 Create Date: 2026-11-26 07:36:25.275657
 
+Reviewed by hand: the boolean server default is sa.false() (autogenerate rendered SQLite's
+text("0"), which PostgreSQL refuses for a boolean column; SQLite still gets DEFAULT 0).
 """
 
 import sqlalchemy as sa
@@ -23,7 +25,7 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("title", sa.String(length=120), nullable=False),
         sa.Column("organiser_id", sa.Integer(), nullable=False),
-        sa.Column("is_public", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("is_public", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("scenario_sha256", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

@@ -445,6 +445,10 @@ def submit_decision(
             "save_count": Decision.save_count + 1,
         },
     )
+    # psycopg 3 reports no rowcount for an INSERT without RETURNING once SQLAlchemy has
+    # closed the cursor (-1: "nothing written"); preserve_rowcount keeps the real count
+    # (sqlalchemy/sqlalchemy#10696, #10974). pysqlite reports it either way.
+    stmt = stmt.execution_options(preserve_rowcount=True)
     if _rowcount(session.execute(stmt)) != 1:
         session.rollback()
         raise RoundNotOpenError()

@@ -1,5 +1,6 @@
-"""Real processes: a migrated SQLite database in a temp folder, ``flask`` CLI subprocesses
-and a gunicorn server with 4 workers on a free loopback port."""
+"""Real processes: a migrated SQLite database in a temp folder (or, for tests parametrized
+with ``backend="postgresql"``, a database on the throwaway PostgreSQL server), ``flask`` CLI
+subprocesses and a gunicorn server with 4 workers on a free loopback port."""
 
 from __future__ import annotations
 
@@ -23,10 +24,10 @@ SECRET = "reliability-test-secret-key-0123456789abcdef"
 
 
 class LiveDatabase:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, url: str | None = None, *, migrated: bool = False) -> None:
         self.folder = folder
-        self.path = folder / "simshop.sqlite"
-        self.url = f"sqlite:///{self.path}"
+        self.path = folder / "simshop.sqlite"  # SQLite only
+        self.url = url or f"sqlite:///{self.path}"
         self.env = {
             **os.environ,
             "DATABASE_URL": self.url,
@@ -37,8 +38,9 @@ class LiveDatabase:
         self.app = create_app(
             {"SQLALCHEMY_DATABASE_URI": self.url, "SECRET_KEY": SECRET, "TESTING": False}
         )
-        with self.app.app_context():
-            init_db()
+        if not migrated:
+            with self.app.app_context():
+                init_db()
 
     def flask(self, *args: str, env: dict[str, str] | None = None, **kwargs) -> subprocess.Popen:
         return subprocess.Popen(
@@ -63,8 +65,8 @@ class LiveDatabase:
 
 
 @pytest.fixture
-def live_db(tmp_path) -> Iterator[LiveDatabase]:
-    live = LiveDatabase(tmp_path)
+def live_db(tmp_path, new_database) -> Iterator[LiveDatabase]:
+    live = LiveDatabase(tmp_path, new_database(), migrated=new_database.premigrated)
     yield live
     live.dispose()
 

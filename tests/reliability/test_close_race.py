@@ -1,5 +1,6 @@
 """Submissions racing the close: each one either landed before the close or was refused
-with 409 and a translated message; none is accepted after the round closed."""
+with 409 and a translated message; none is accepted after the round closed. On SQLite and
+on PostgreSQL (where the close's row lock, not a database-wide write lock, orders them)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from simshop.models import Decision, Round, Team
 from simshop.models.game import as_utc
 from tests.reliability.gamekit import csrf_from, tutorial_form
 from tests.reliability.test_submission_storm import build_class, logged_in
+
+pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
 
 STUDENTS = 50
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select, text
 
 from simshop.db import db
 from simshop.models import Role, User
 from simshop.security import verify_password
+
+pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
 
 PASSWORD = "granite meadow quartz"
 
@@ -94,11 +97,16 @@ def test_seed_demo_prints_passwords_once_and_only_seeds_an_empty_database(app, r
         assert db.session.scalar(select(db.func.count()).select_from(User)) == 4
 
 
-def test_init_db_is_idempotent_and_leaves_the_database_in_wal_mode(app, runner):
+def test_init_db_is_idempotent_and_leaves_the_database_in_wal_mode(app, runner, backend):
     result = runner.invoke(args=["init-db"])
 
     assert result.exit_code == 0, result.output
     with app.app_context():
+        versions = db.session.execute(text("SELECT version_num FROM alembic_version")).all()
+        assert len(versions) == 1
+        if backend != "sqlite":  # the rest is SQLite tuning
+            assert db.session.execute(text("SHOW TimeZone")).scalar() == "UTC"
+            return
         assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 5000

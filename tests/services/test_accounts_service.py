@@ -8,6 +8,8 @@ from simshop.models import Role, User
 from simshop.security import PasswordProblem, verify_password
 from simshop.services import accounts
 
+pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
+
 STRONG = "amber lantern harbour"
 
 

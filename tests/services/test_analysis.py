@@ -19,6 +19,8 @@ from tests.reliability.gamekit import (
     tutorial_decisions,
 )
 
+pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
+
 SCENARIO = "us-tariffs-2025.toml"
 
 

@@ -19,6 +19,8 @@ from tests.reliability.gamekit import (
     tutorial_decisions,
 )
 
+pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
+
 
 def later_decisions(price_us: float, qty: int) -> dict:
     """A sheet for a team already in the US: re-price, order and ship more."""

@@ -21,6 +21,8 @@ from tests.reliability.gamekit import (
     tutorial_decisions,
 )
 
+pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
+
 
 def play(session, game, count, first_round=()):
     """Publish ``count`` rounds; ``first_round``: (user, team name, sheet) saved in round 1."""

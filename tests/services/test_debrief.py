@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from simshop.services import debrief, exports
 from tests.reliability.gamekit import round_no
 from tests.services.test_analysis import build_world
+
+pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
 
 
 def test_the_first_round_has_no_movers_and_every_team_a_row(session):

@@ -15,6 +15,8 @@ from simshop.models import Team
 from simshop.services import exports
 from tests.services.test_analysis import build_world
 
+pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
+
 DICTIONARY = Path(__file__).resolve().parents[2] / "docs" / "data-dictionary.md"
 EVIL = '=HYPERLINK("x")'
 

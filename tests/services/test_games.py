@@ -16,6 +16,8 @@ from simshop.services import rounds as rounds_service
 from simshop.services.games import GameError, GameSpec
 from tests.reliability.gamekit import SCENARIOS_DIR, enrol, make_game, make_user, team_named
 
+pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
+
 
 @pytest.fixture
 def instructor(session):

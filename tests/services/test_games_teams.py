@@ -10,6 +10,8 @@ from simshop.services import teams as teams_service
 from simshop.services.games import GameError
 from tests.reliability.gamekit import enrol, make_game, make_user, team_named
 
+pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
+
 
 @pytest.fixture
 def game(session):

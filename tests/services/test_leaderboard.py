@@ -16,6 +16,8 @@ from tests.reliability.gamekit import (
     tutorial_decisions,
 )
 
+pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
+
 
 def raw_state(game, raw):
     return raw

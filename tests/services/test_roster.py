@@ -11,6 +11,8 @@ from simshop.services import roster as roster_service
 from simshop.services.roster import RosterInvalid
 from tests.reliability.gamekit import enrol, make_game, make_user, team_named
 
+pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
+
 
 @pytest.fixture
 def instructor(session):

@@ -15,6 +15,8 @@ from simshop.services import rounds as rounds_service
 from simshop.services import scenarios as service
 from tests.reliability.gamekit import make_user
 
+pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
+
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "scenarios"
 TUTORIAL = (LIBRARY / "tutorial.toml").read_text("utf-8")

@@ -14,6 +14,8 @@ from simshop.services import whatif
 from tests.reliability.gamekit import round_no
 from tests.services.test_analysis import build_world
 
+pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
+
 
 def snapshot(session):
     rows = session.execute(

@@ -31,6 +31,8 @@ from tests.reliability.gamekit import (
     team_named,
 )
 
+pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
+
 POLICY = {
     "static": "public",
     "main.index": "public",

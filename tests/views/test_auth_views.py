@@ -9,6 +9,8 @@ from simshop.db import db
 from simshop.models import User
 from simshop.security import verify_password
 
+pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
+
 NEW_PASSWORD = "cobalt river seventy"
 
 

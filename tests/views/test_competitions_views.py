@@ -13,6 +13,8 @@ from simshop.services import games as games_service
 from simshop.services import rounds as rounds_service
 from tests.reliability.gamekit import csrf_from, enrol, make_game, make_user, round_no
 
+pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
+
 
 def post(client, url, data=None, page=None, **kwargs):
     token = csrf_from(client.get(page or url).get_data(as_text=True))

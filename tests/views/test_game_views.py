@@ -19,6 +19,8 @@ from tests.reliability.gamekit import (
     tutorial_form,
 )
 
+pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
+
 
 @pytest.fixture
 def game_ids(app):

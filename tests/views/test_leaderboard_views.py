@@ -21,6 +21,8 @@ from tests.reliability.gamekit import (
     tutorial_decisions,
 )
 
+pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
+
 
 @pytest.fixture
 def ids(app):

@@ -10,6 +10,8 @@ from simshop.db import db
 from simshop.models import User
 from simshop.security import CONTENT_SECURITY_POLICY
 
+pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
+
 EXPECTED_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
