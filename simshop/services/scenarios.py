@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
-import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -365,53 +364,3 @@ def _preview(_sha256: str, text: str) -> Preview:
         for row in rnd["standings"]:
             result.profit_cny[row["team_id"]].append(row["metrics"]["profit"])
     return result
-
-
-_SCRIPT = re.compile(rb"<script\b.*?</script>", re.S)
-
-
-def line_chart_svg(
-    title: str,
-    x_labels: list[str],
-    series: dict[str, list[float | None]],
-    *,
-    y_title: str = "",
-) -> bytes:
-    """A line chart as standalone SVG (pygal, no JavaScript), to be served as an image."""
-    import pygal
-    from pygal.style import Style
-
-    style = Style(
-        background="#ffffff",
-        plot_background="#ffffff",
-        foreground="#1b2330",
-        foreground_strong="#1b2330",
-        foreground_subtle="#dde3ec",
-        colors=("#0f6e6e", "#e4572e", "#1f4e8c", "#8a5a00", "#7b3fa0", "#1f7a3f", "#b3261e"),
-        font_family="system-ui, sans-serif",
-        title_font_size=18,
-        legend_font_size=13,
-        label_font_size=12,
-        major_label_font_size=12,
-    )
-    chart = pygal.Line(
-        js=[],
-        style=style,
-        width=800,
-        height=380,
-        title=title,
-        y_title=y_title,
-        x_title=None,
-        legend_at_bottom=True,
-        legend_at_bottom_columns=4,
-        show_dots=True,
-        dots_size=3,
-        truncate_legend=-1,
-        value_formatter=lambda v: f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}",
-        print_values=False,
-        allow_interruptions=True,
-    )
-    chart.x_labels = x_labels
-    for name, values in series.items():
-        chart.add(name, values)
-    return _SCRIPT.sub(b"", chart.render())

@@ -26,6 +26,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from simshop.engine.scenario import EVENT_KINDS, Scenario
 from simshop.engine.scenario_errors import ScenarioInvalid
@@ -42,15 +43,13 @@ from simshop.forms.scenario import (
     problem_message,
 )
 from simshop.models import ScenarioDraft
+from simshop.services import charts
 from simshop.services import scenarios as service
 from simshop.views.guards import instructors_only
 
 bp = Blueprint("scenarios", __name__, url_prefix="/scenarios")
 
 SECTION = "any(markets, products, tariffs, events)"
-CHART = "any(revenue, units, profit)"
-SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
-"""pygal puts its styles in the SVG; served as an image, the SVG itself runs no script."""
 COPY_TITLE_PREFIX = "Copy of "
 COPY_TITLE_ZH_PREFIX = "副本："
 
@@ -168,11 +167,6 @@ def shipped_preview(name: str):
     return _preview(entry.scenario, entry.text, shipped=entry, draft=None)
 
 
-@bp.get(f"/library/<name>/preview/<{CHART}:chart>.svg")
-def shipped_chart(name: str, chart: str):
-    return _chart(load_shipped(name).text, chart)
-
-
 # --------------------------------------------------------------------------- own scenarios
 
 
@@ -228,35 +222,31 @@ def preview(draft_id: int):
     return _preview(service.scenario_of(draft), draft.toml_text, draft=draft, shipped=None)
 
 
-@bp.get(f"/<int:draft_id>/preview/<{CHART}:chart>.svg")
-def chart(draft_id: int, chart: str):
-    return _chart(load_draft(draft_id).toml_text, chart)
-
-
 def _preview(scenario: Scenario, text: str, **context: Any) -> str:
+    run = service.preview(text)
     return render_template(
         "scenarios/preview.html",
         scenario=scenario,
-        run=service.preview(text),
+        run=run,
+        charts=_preview_charts(run),
         bots=service.PREVIEW_BOTS,
         **context,
     )
 
 
-def _chart(text: str, chart: str) -> Response:
-    run = service.preview(text)
-    labels = [_("Round %(n)s", n=n) for n in run.rounds]
-    if chart == "revenue":
-        title, series = _("Revenue by market (CNY)"), dict(run.revenue_cny)
-    elif chart == "units":
-        title, series = _("Units sold by market"), dict(run.units_sold)
-    else:
-        title, series = _("Cumulative profit of each bot team (CNY)"), dict(run.profit_cny)
-    svg = service.line_chart_svg(title, labels, series)
-    response = Response(svg, mimetype="image/svg+xml")
-    response.headers["Content-Security-Policy"] = SVG_CSP
-    response.headers["Cache-Control"] = "private, max-age=300"
-    return response
+def _preview_charts(run: service.Preview) -> list[Markup]:
+    """The preview's key numbers by round, as the data lab draws its charts (inline SVG,
+    every point labelled)."""
+    labels = [_("R%(n)s", n=n) for n in run.rounds]
+
+    def chart(title: str, series: dict[str, list[Any]]) -> Markup:
+        return charts.lines(title, labels, [charts.Series(k, v) for k, v in series.items()])
+
+    return [
+        chart(_("Revenue by market (CNY)"), run.revenue_cny),
+        chart(_("Units sold by market"), run.units_sold),
+        chart(_("Cumulative profit of each bot team (CNY)"), run.profit_cny),
+    ]
 
 
 # --------------------------------------------------------------------------- editing

@@ -57,13 +57,12 @@ def test_copy_add_a_tariff_event_preview_and_download(page, instructor, tmp_path
     page.get_by_role("link", name="Preview").click()
     expect(page.get_by_role("heading", name="Final standings")).to_be_visible()
     expect(page.locator("table").first).to_contain_text("bot01-cost_plus")
-    charts = page.locator("figure.chart img")
+    charts = page.locator("figure.chart-figure svg")
     expect(charts).to_have_count(3)
     for i in range(3):
         charts.nth(i).scroll_into_view_if_needed()
-        page.wait_for_function(
-            "img => img.complete && img.naturalWidth > 0", arg=charts.nth(i).element_handle()
-        )
+        expect(charts.nth(i)).to_be_visible()
+        assert charts.nth(i).bounding_box()["width"] > 200
 
     page.get_by_role("link", name="Overview").click()
     with page.expect_download() as info:

@@ -351,11 +351,5 @@ def test_a_preview_plays_every_round_with_four_bots():
     assert service.preview(TUTORIAL) is run  # cached by SHA-256
 
 
-def test_a_chart_is_svg_without_scripts():
-    svg = service.line_chart_svg("Revenue", ["1", "2"], {"US": [1.0, 2.0], "EU": [None, 3.0]})
-    assert svg.lstrip().startswith(b"<?xml") and b"<svg" in svg
-    assert b"<script" not in svg
-
-
 def test_the_stored_text_is_plain_toml(draft):
     assert tomllib.loads(draft.toml_text)["meta"]["id"] == "copy-of-tutorial"

@@ -83,13 +83,11 @@ POLICY = {
     "scenarios.shipped_download": "instructor",
     "scenarios.shipped_copy": "instructor",
     "scenarios.shipped_preview": "instructor",
-    "scenarios.shipped_chart": "instructor",
     "scenarios.show": "owner",
     "scenarios.download": "owner",
     "scenarios.copy": "owner",
     "scenarios.delete": "owner",
     "scenarios.preview": "owner",
-    "scenarios.chart": "owner",
     "scenarios.settings": "owner",
     "scenarios.section": "owner",
     "scenarios.add_item": "owner",
@@ -151,7 +149,6 @@ def world(app):
                 "name": "tutorial",
                 "section": "markets",
                 "index": 0,
-                "chart": "revenue",
                 "competition_id": make_competition(session, teacher, game),
             }
         return ids
