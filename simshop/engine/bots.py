@@ -292,11 +292,10 @@ class Premium(Strategy):
     cover_rounds = 1.0
 
 
-STRATEGIES: dict[str, type[Strategy]] = {
-    "cost_plus": CostPlus,
-    "discounter": Discounter,
-    "premium": Premium,
-}
+STRATEGIES: dict[str, type[Strategy]] = {cls.name: cls for cls in (CostPlus, Discounter, Premium)}
+"""The registry, by name. Scenario files are validated against
+:data:`simshop.engine.scenario.BOT_STRATEGIES` (the schema cannot import the bots, which
+import the schema); a test keeps the two the same."""
 
 
 def make_view(

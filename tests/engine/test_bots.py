@@ -9,6 +9,7 @@ import pytest
 from simshop.engine.bots import STRATEGIES, Strategy, make_view
 from simshop.engine.decisions import validate_decisions
 from simshop.engine.headless import play_game
+from simshop.engine.scenario import BOT_STRATEGIES
 from simshop.engine.state import initial_state
 
 
@@ -30,6 +31,7 @@ def record(tutorial_text):
 
 def test_registry_names_three_strategies():
     assert sorted(STRATEGIES) == ["cost_plus", "discounter", "premium"]
+    assert tuple(STRATEGIES) == BOT_STRATEGIES  # what scenario files may name
     assert all(issubclass(cls, Strategy) and cls.name == key for key, cls in STRATEGIES.items())
 
 
