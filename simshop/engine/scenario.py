@@ -291,6 +291,11 @@ class EventBase(StrictModel):
     def announced_in(self) -> int:
         return self.announce_round if self.announce_round is not None else max(1, self.round - 1)
 
+    def text(self, name: str, chinese: bool) -> str:
+        """``headline`` or ``body`` in the reader's language: the ``_zh`` text for a Chinese
+        reader when the author wrote one, else the English."""
+        return (chinese and getattr(self, f"{name}_zh")) or getattr(self, name)
+
     def referenced_markets(self) -> list[str]:
         found: list[str] = []
         for name in ("market", "markets"):
@@ -713,6 +718,14 @@ class Scenario(StrictModel):
                 {"problems": "; ".join(f"{loc_to_path(p.loc)}: {p.message}" for p in problems)},
             )
         return self
+
+    def announced_events(self, up_to_round: int) -> list[EventBase]:
+        """Events whose news is out by ``up_to_round`` (``announced_in <= up_to_round``),
+        newest news first, then by effective round and id. Never a later round's news."""
+        return sorted(
+            (e for e in self.events if e.announced_in <= up_to_round),
+            key=lambda e: (-e.announced_in, e.round, e.id),
+        )
 
     def market(self, code: str) -> Market:
         return next(m for m in self.markets if m.code == code)

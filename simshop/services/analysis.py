@@ -85,20 +85,17 @@ def announced_round(session: Session, game: Game) -> int:
 
 def announced_events(scenario: Scenario, up_to_round: int) -> list[dict[str, Any]]:
     """Scenario events announced in rounds ``<= up_to_round``, in announcement order."""
-    items = []
-    for event in scenario.events:
-        if event.announced_in > up_to_round:
-            continue
-        items.append(
-            {
-                "id": event.id,
-                "kind": event.kind,
-                "announced_round": event.announced_in,
-                "effective_round": event.round,
-                "headline": event.headline,
-                "headline_zh": event.headline_zh or event.headline,
-            }
-        )
+    items = [
+        {
+            "id": event.id,
+            "kind": event.kind,
+            "announced_round": event.announced_in,
+            "effective_round": event.round,
+            "headline": event.headline,
+            "headline_zh": event.text("headline", chinese=True),
+        }
+        for event in scenario.announced_events(up_to_round)
+    ]
     return sorted(items, key=lambda e: (e["announced_round"], e["effective_round"], e["id"]))
 
 

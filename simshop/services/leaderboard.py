@@ -346,15 +346,8 @@ def _current(rounds: list[RoundLite]) -> RoundLite | None:
 
 
 def _news(game: Game, scenario_round: int, chinese: bool) -> list[dict[str, Any]]:
-    scenario = game_scenario(game)
-    items = []
-    for event in scenario.events:
-        if event.announced_in > scenario_round:
-            continue
-        headline = event.headline_zh if chinese and event.headline_zh else event.headline
-        items.append({"round": event.announced_in, "headline": headline})
-    items.sort(key=lambda n: (-n["round"], n["headline"]))
-    return items[:PROJECTOR_NEWS_ITEMS]
+    events = game_scenario(game).announced_events(scenario_round)[:PROJECTOR_NEWS_ITEMS]
+    return [{"round": e.announced_in, "headline": e.text("headline", chinese)} for e in events]
 
 
 def projector_snapshot(

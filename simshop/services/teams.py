@@ -227,3 +227,15 @@ def teams_with_members(session: Session, game: Game) -> list[TeamRow]:
     for team_id, user in rows:
         members.setdefault(team_id, []).append(user)
     return [TeamRow(t, members.get(t.id, [])) for t in teams]
+
+
+def team_members(session: Session, team: Team) -> list[User]:
+    """The students in ``team``, by name."""
+    return list(
+        session.scalars(
+            select(User)
+            .join(Player, Player.user_id == User.id)
+            .where(Player.team_id == team.id)
+            .order_by(User.display_name, User.id)
+        )
+    )

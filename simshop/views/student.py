@@ -70,23 +70,16 @@ def load_player(game_id: int) -> tuple[Game, Player]:
 
 def news_for(game: Game, scenario_round: int) -> list[dict]:
     """Events announced up to ``scenario_round``, newest first, in the user's language."""
-    scenario = games_service.game_scenario(game)
     chinese = str(get_locale()).startswith("zh")
-    items = []
-    for event in scenario.events:
-        if event.announced_in > scenario_round:
-            continue
-        headline = event.headline_zh if chinese and event.headline_zh else event.headline
-        body = event.body_zh if chinese and event.body_zh else event.body
-        items.append(
-            {
-                "round": event.announced_in,
-                "effective": event.round,
-                "headline": headline,
-                "body": body,
-            }
-        )
-    return sorted(items, key=lambda n: (-n["round"], n["headline"]))
+    return [
+        {
+            "round": event.announced_in,
+            "effective": event.round,
+            "headline": event.text("headline", chinese),
+            "body": event.text("body", chinese),
+        }
+        for event in games_service.game_scenario(game).announced_events(scenario_round)
+    ]
 
 
 @bp.get("")
@@ -143,11 +136,7 @@ def home(game_id: int):
         "student/home.html",
         game=game,
         team=team,
-        members=[
-            r.members
-            for r in teams_service.teams_with_members(db.session, game)
-            if r.team.id == team.id
-        ][0],
+        members=teams_service.team_members(db.session, team),
         current=current,
         state=state,
         scenario=games_service.game_scenario(game),

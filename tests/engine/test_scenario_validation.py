@@ -429,3 +429,22 @@ def test_cli_check_reports_a_missing_file() -> None:
     result = CliRunner().invoke(scenario_cli, ["check", "no/such/file.toml"])
     assert result.exit_code == 2
     assert "no/such/file.toml: cannot read the file" in result.stderr
+
+
+def test_news_is_only_what_has_been_announced_newest_first():
+    scenario = load_scenario_file(SCENARIOS_DIR / "us-tariffs-2025.toml").scenario
+    seen = scenario.announced_events(3)
+    assert seen and all(e.announced_in <= 3 for e in seen)
+    assert {e.id for e in seen} == {e.id for e in scenario.events if e.announced_in <= 3}
+    rounds = [e.announced_in for e in seen]
+    assert rounds == sorted(rounds, reverse=True)
+    assert scenario.announced_events(0) == []
+
+
+def test_event_text_falls_back_to_english_when_no_chinese_is_written():
+    scenario = load_scenario_file(SCENARIOS_DIR / "us-tariffs-2025.toml").scenario
+    event = scenario.events[0]
+    assert event.text("headline", chinese=True) == event.headline_zh != ""
+    untranslated = event.model_copy(update={"headline_zh": ""})
+    assert untranslated.text("headline", chinese=True) == event.headline
+    assert event.text("headline", chinese=False) == event.headline

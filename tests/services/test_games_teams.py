@@ -107,3 +107,15 @@ def test_instructor_moves_a_student_between_teams(session, game):
     player_c = enrol(session, game, c)
     with pytest.raises(GameError, match="team_full"):
         teams_service.move_player(session, game, player_c.id, beta.id)
+
+
+def test_team_members_are_only_that_teams_students_by_name(session, game):
+    zoe, adam, other = (
+        make_user(session, login, name=name)
+        for login, name in [("s031", "Zoe"), ("s032", "Adam"), ("s033", "Other")]
+    )
+    enrol(session, game, zoe, "Alpha")
+    enrol(session, game, adam, "Alpha")
+    enrol(session, game, other, "Beta")
+    members = teams_service.team_members(session, team_named(session, game, "Alpha"))
+    assert [u.display_name for u in members] == ["Adam", "Zoe"]
