@@ -86,27 +86,34 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     return overrides
 
 
-def load_or_create_secret_key(instance_path: str) -> str:
-    """Read ``instance/secret_key``, creating it (mode 0600) with a random key if missing.
+def create_once(path: str, content: bytes) -> bytes:
+    """The bytes of ``path``, writing ``content`` there first (mode 0600) if it is missing.
 
-    Several gunicorn workers may start at once on a fresh instance folder, so the key is
-    written to a private temporary file and hard-linked into place: exactly one worker's key
-    wins and every worker reads that same key.
+    Several gunicorn workers may start at once on a fresh instance folder, so the file is
+    written to a private temporary file and hard-linked into place: exactly one worker's
+    content wins and every worker reads that same content.
     """
-    path = os.path.join(instance_path, SECRET_KEY_FILENAME)
     if not os.path.exists(path):
         tmp_path = f"{path}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(32) + "\n")
-            # If another process won the race, its key is the one everybody uses.
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(content)
+            # If another process won the race, its file is the one everybody uses.
             with contextlib.suppress(FileExistsError):
                 os.link(tmp_path, path)
         finally:
             os.unlink(tmp_path)
-    with open(path, encoding="ascii") as handle:
-        key = handle.read().strip()
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def load_or_create_secret_key(instance_path: str) -> str:
+    """Read ``instance/secret_key``, creating it (mode 0600) with a random key if missing
+    (:func:`create_once`)."""
+    path = os.path.join(instance_path, SECRET_KEY_FILENAME)
+    fresh = (secrets.token_hex(32) + "\n").encode("ascii")
+    key = create_once(path, fresh).decode("ascii").strip()
     if len(key) < 32:
         raise RuntimeError(f"{path} holds a secret key that is too short; delete it to regenerate")
     return key

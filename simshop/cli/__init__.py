@@ -15,6 +15,7 @@ OPTIONAL_COMMANDS = (
     ("simshop.cli.games", "process_round_command"),
     ("simshop.cli.games", "seed_demo_game_command"),
     ("simshop.cli.verify", "verify_command"),
+    ("simshop.cli.verify", "bundle_key_command"),
 )
 
 

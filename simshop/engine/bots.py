@@ -29,7 +29,7 @@ from simshop.engine.state import TeamState
 class TeamView:
     """What a team may see before round ``round_no``: the scenario, its own state, the
     round's (announced) conditions, the published market statistics of past rounds
-    (``market_history[i]`` is round i + 1's ``RoundResult.markets``), its own past results
+    (``market_history[i]`` is round i + 1's ``RoundOutcome.markets``), its own past results
     (``own_results[i]`` is ``TeamRoundResult.to_dict()``) and the news so far."""
 
     scenario: Scenario

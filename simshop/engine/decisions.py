@@ -22,66 +22,37 @@ a stable machine ``code`` the web layer can translate, ``params`` and an English
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from simshop.engine.conditions import RoundConditions, conditions_for_round
+from simshop.engine.logistics import upfront_spend_cny
 from simshop.engine.scenario import Scenario
+from simshop.engine.sheet import (
+    CHANNELS,
+    STOCK_MODES,
+    DecisionSheet,
+    Offer,
+    Shipment,
+    carry_over,
+    empty_decisions,
+    sort_keys,
+)
+from simshop.engine.state import TeamState
 
-if TYPE_CHECKING:
-    from simshop.engine.state import TeamState
-
-CHANNELS = ("warehouse", "parcel")
-STOCK_MODES = ("sea", "rail", "air")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-
-
-class Offer(_Strict):
-    """One product in one market. ``price_local`` is in the market's currency."""
-
-    listed: bool = True
-    price_local: float = 0.0
-    ad_budget_cny: float = 0.0
-    channel: Literal["warehouse", "parcel"] = "warehouse"
-
-
-class Shipment(_Strict):
-    """Stock moved from the China warehouse to a market's overseas warehouse."""
-
-    product: str
-    market: str
-    mode: Literal["sea", "rail", "air"]
-    quantity: int
-
-
-class DecisionSheet(_Strict):
-    enter_markets: list[str] = Field(default_factory=list)
-    leave_markets: list[str] = Field(default_factory=list)
-    offers: dict[str, dict[str, Offer]] = Field(default_factory=dict)
-    factory_orders: dict[str, int] = Field(default_factory=dict)
-    shipments: list[Shipment] = Field(default_factory=list)
-    quality_investment_cny: dict[str, float] = Field(default_factory=dict)
-    borrow_cny: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe, keys sorted (dicts nested in the sheet are sorted too)."""
-        return _sorted(self.model_dump(mode="json"))
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DecisionSheet:
-        return cls.model_validate(data)
-
-
-def _sorted(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _sorted(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [_sorted(v) for v in value]
-    return value
+__all__ = [
+    "CHANNELS",
+    "STOCK_MODES",
+    "DecisionErrors",
+    "DecisionIssue",
+    "DecisionSheet",
+    "Offer",
+    "Shipment",
+    "carry_over",
+    "empty_decisions",
+    "validate_decisions",
+]
 
 
 @dataclass(frozen=True)
@@ -96,7 +67,7 @@ class DecisionIssue:
             "code": self.code,
             "loc": list(self.loc),
             "message": self.message,
-            "params": _sorted(self.params),
+            "params": sort_keys(self.params),
         }
 
 
@@ -107,19 +78,6 @@ class DecisionErrors(ValueError):
         self.issues = issues
         lines = [f"{'.'.join(map(str, i.loc)) or '(sheet)'}: {i.message}" for i in issues]
         super().__init__("invalid decisions:\n" + "\n".join(lines))
-
-
-def empty_decisions() -> DecisionSheet:
-    """A sheet that does nothing: no listings, no orders."""
-    return DecisionSheet()
-
-
-def carry_over(previous: DecisionSheet | None) -> DecisionSheet:
-    """What a team that submits nothing gets: the same listings, prices, channels and ad
-    budgets; no market entries or exits, orders, shipments, quality investment or borrowing."""
-    if previous is None:
-        return empty_decisions()
-    return DecisionSheet(offers=previous.offers)
 
 
 _PYDANTIC_CODES = {
@@ -355,8 +313,6 @@ class _Checker:
                 )
 
     def check_money(self) -> None:
-        from simshop.engine.logistics import upfront_spend_cny
-
         borrow = self.sheet.borrow_cny
         available_credit = max(0.0, self.scenario.economy.credit_line_cny - self.team.debt_cny)
         if borrow > available_credit + 1e-9:

@@ -12,12 +12,13 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from simshop.engine.bots import STRATEGIES, Strategy, make_view
-from simshop.engine.decisions import DecisionErrors, DecisionSheet, validate_decisions
-from simshop.engine.market import RoundResult, simulate_round
+from simshop.engine.bots import STRATEGIES
+from simshop.engine.results import RoundOutcome
+from simshop.engine.round_step import HumanDecisionError, play_round
 from simshop.engine.scenario import Scenario, parse_scenario_text
-from simshop.engine.scoring import standings, team_metrics
 from simshop.engine.state import initial_state
+
+__all__ = ["FLOAT_DIGITS", "HumanDecisionError", "bot_seats", "json_safe", "play_game"]
 
 FLOAT_DIGITS = 6
 
@@ -54,19 +55,6 @@ def bot_seats(scenario: Scenario, bots: int | list[str] | None) -> dict[str, str
     return {f"bot{i + 1:02d}-{name}": name for i, name in enumerate(names)}
 
 
-class HumanDecisionError(ValueError):
-    """A given team's decisions for a round are invalid; ``errors`` holds the issues."""
-
-    def __init__(self, team_id: str, round_no: int, errors: DecisionErrors):
-        self.team_id, self.round_no, self.errors = team_id, round_no, errors
-        lines = [
-            ".".join(["teams", team_id, str(round_no), *map(str, i.loc)])
-            + f": {i.message} [{i.code}]"
-            for i in errors.issues
-        ]
-        super().__init__("\n".join(lines))
-
-
 def play_game(
     scenario: Scenario | str,
     *,
@@ -74,14 +62,15 @@ def play_game(
     rounds: int | None = None,
     bots: int | list[str] | None = None,
     human_teams: Mapping[str, Mapping[int, dict[str, Any]]] | None = None,
-    on_round: Callable[[RoundResult, list[dict[str, Any]]], None] | None = None,
+    on_round: Callable[[RoundOutcome, list[dict[str, Any]]], None] | None = None,
 ) -> dict[str, Any]:
     """Play ``rounds`` rounds (default: the scenario's) and return the game record.
 
     ``scenario`` is a parsed :class:`Scenario` or TOML text (then its SHA-256 is recorded).
     ``human_teams``: team id -> {round number -> raw decision dict}; a round without an entry
     carries the team's last decisions over. ``on_round(result, standings)`` is called after
-    each round. Raises :class:`HumanDecisionError` on an invalid given decision."""
+    each round. Raises :class:`HumanDecisionError` on an invalid given decision; an invalid bot
+    sheet is played as an empty sheet (see :func:`~simshop.engine.round_step.play_round`)."""
     text = scenario if isinstance(scenario, str) else None
     sc = parse_scenario_text(text) if text is not None else scenario
     n_rounds = sc.calendar.rounds if rounds is None else min(rounds, sc.calendar.rounds)
@@ -91,29 +80,30 @@ def play_game(
     if clash:
         raise ValueError(f"team ids used by both bots and given decisions: {clash}")
     state = initial_state(sc, [*seats, *humans])
-    strategies: dict[str, Strategy] = {tid: STRATEGIES[name]() for tid, name in seats.items()}
     history: list[dict[str, Any]] = []
     own: dict[str, list[dict[str, Any]]] = {tid: [] for tid in state.teams}
     record_rounds = []
     for round_no in range(1, n_rounds + 1):
-        sheets: dict[str, DecisionSheet] = {}
-        for tid in state.teams:
-            team = state.teams[tid]
-            if tid in strategies:
-                view = make_view(sc, team, len(state.teams), history, own[tid])
-                sheets[tid] = validate_decisions(sc, team, strategies[tid].decide(view))
-            elif round_no in humans[tid] or str(round_no) in humans[tid]:
-                raw = humans[tid].get(round_no, humans[tid].get(str(round_no)))
-                try:
-                    sheets[tid] = validate_decisions(sc, team, raw)
-                except DecisionErrors as exc:
-                    raise HumanDecisionError(tid, round_no, exc) from None
-        result = simulate_round(sc, state, sheets, seed)
+        given = {
+            tid: plan.get(round_no, plan.get(str(round_no)))
+            for tid, plan in humans.items()
+            if round_no in plan or str(round_no) in plan
+        }
+        played = play_round(
+            sc,
+            state,
+            seed=seed,
+            team_sheets=given,
+            bot_strategies=seats,
+            market_history=history,
+            own_results=own,
+            strict=True,
+        )
+        result, table = played.outcome, played.standings
         state = result.state
         history.append(result.markets)
         for tid, team_result in result.teams.items():
             own[tid].append(team_result.to_dict())
-        table = standings(team_metrics(sc, state), sc.scoring.as_dict())
         if on_round is not None:
             on_round(result, table)
         record_rounds.append(

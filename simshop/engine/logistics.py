@@ -9,14 +9,10 @@ duty (see :func:`parcel_duty_cny`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from simshop.engine.conditions import LaneConditions, MarketConditions, RoundConditions
 from simshop.engine.scenario import Product, Scenario
-
-if TYPE_CHECKING:
-    from simshop.engine.decisions import DecisionSheet
-    from simshop.engine.state import TeamState
+from simshop.engine.sheet import DecisionSheet
+from simshop.engine.state import TeamState
 
 
 def freight_cny_per_unit(product: Product, lane: LaneConditions) -> float:

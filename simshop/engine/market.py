@@ -13,159 +13,22 @@ sorted by id. All randomness comes from one generator seeded by (game seed, roun
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from operator import itemgetter
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import simpy
 
-from simshop.engine.accounting import PNL_COST_LINES
+from simshop.engine.book import RoundBook
 from simshop.engine.conditions import DemandWindow, RoundConditions, conditions_for_round
 from simshop.engine.decisions import DecisionSheet, carry_over, empty_decisions
 from simshop.engine.demand import allocate_customers, offer_utility
 from simshop.engine.logistics import arrival, customs_value_cny, freight_cny_per_unit
+from simshop.engine.report import settle_round
+from simshop.engine.results import RoundOutcome
 from simshop.engine.scenario import Scenario
+from simshop.engine.seeds import round_rng
 from simshop.engine.state import GameState, InTransit
-
-
-def round_rng(game_seed: int, round_no: int) -> np.random.Generator:
-    """The round's only random generator."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([game_seed, round_no])))
-
-
-# --------------------------------------------------------------------------- results
-
-
-class TeamRoundResult:
-    """One team's round. Money in CNY. ``offers`` (built on first access) has one row per
-    product in each market the team is in or holds stock in."""
-
-    def __init__(
-        self,
-        team_id: str,
-        round_no: int,
-        pnl: dict[str, float],
-        cash: dict[str, float],
-        china_stock: dict[str, int],
-        arrivals: list[dict[str, Any]],
-        messages: list[dict[str, Any]],
-        offers: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]],
-    ):
-        self.team_id, self.round_no = team_id, round_no
-        self.pnl, self.cash, self.china_stock = pnl, cash, china_stock
-        self.arrivals, self.messages = arrivals, messages
-        self._offers = offers
-
-    @property
-    def offers(self) -> list[dict[str, Any]]:
-        if callable(self._offers):
-            self._offers = self._offers()
-        return self._offers
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "arrivals": [dict(sorted(a.items())) for a in self.arrivals],
-            "cash": dict(sorted(self.cash.items())),
-            "china_stock": dict(sorted(self.china_stock.items())),
-            "messages": [dict(sorted(m.items())) for m in self.messages],
-            "offers": [dict(sorted(o.items())) for o in self.offers],
-            "pnl": dict(sorted(self.pnl.items())),
-            "round_no": self.round_no,
-            "team_id": self.team_id,
-        }
-
-
-@dataclass
-class RoundResult:
-    round_no: int
-    teams: dict[str, TeamRoundResult]
-    markets: dict[str, dict[str, dict[str, Any]]]
-    """market -> product -> research statistics (published to every team)."""
-    events: list[dict[str, Any]]
-    state: GameState
-    conditions: RoundConditions = field(repr=False, default=None)  # type: ignore[assignment]
-
-    def to_dict(self) -> dict[str, Any]:
-        """Everything but the end state (which :meth:`GameState.to_dict` gives)."""
-        return {
-            "events": [dict(sorted(e.items())) for e in self.events],
-            "markets": {
-                m: {p: dict(sorted(s.items())) for p, s in sorted(ps.items())}
-                for m, ps in sorted(self.markets.items())
-            },
-            "round_no": self.round_no,
-            "teams": {tid: self.teams[tid].to_dict() for tid in sorted(self.teams)},
-        }
-
-
-# --------------------------------------------------------------------------- the book
-
-
-class _Book:
-    """Arrays over (market, product, team) for one round, built from the state."""
-
-    def __init__(self, scenario: Scenario, cond: RoundConditions, state: GameState):
-        self.scenario, self.cond = scenario, cond
-        self.team_ids = sorted(state.teams)
-        self.teams = [state.teams[t] for t in self.team_ids]
-        self.mcodes = [m.code for m in scenario.markets]
-        self.pids = [p.id for p in scenario.products]
-        self.m_index = {c: i for i, c in enumerate(self.mcodes)}
-        self.p_index = {p: i for i, p in enumerate(self.pids)}
-        T, M, P = len(self.teams), len(self.mcodes), len(self.pids)
-        self.shape = (M, P, T)
-        self._load_state(M, P, T)
-        self.lines = {line: np.zeros(T) for line in PNL_COST_LINES}
-        self.lines["revenue_cny"] = np.zeros(T)
-        self.purchases = np.zeros(T)
-        self.borrowed = np.zeros(T)
-        self.repaid = np.zeros(T)
-        self.listed = np.zeros(self.shape, dtype=bool)
-        self.parcel = np.zeros(self.shape, dtype=bool)
-        self.price = np.zeros(self.shape)
-        self.ad = np.zeros(self.shape)
-        self.picks = np.zeros(self.shape, dtype=np.int64)
-        self.sold = np.zeros(self.shape, dtype=np.int64)
-        self.sold_fx = np.zeros(self.shape)
-        self.stock_days = np.zeros(self.shape)
-        self.shoppers = np.zeros((M, P), dtype=np.int64)
-        self.first_inside = np.zeros((M, P), dtype=np.int64)
-        self.arrivals: list[list[dict[str, Any]]] = [[] for _ in range(T)]
-        self.messages: list[list[dict[str, Any]]] = [[] for _ in range(T)]
-        self.transit_next: list[list[InTransit]] = [[] for _ in range(T)]
-        self.landing: dict[int, list[tuple[int, InTransit]]] = {}
-
-    def _load_state(self, M: int, P: int, T: int) -> None:
-        mc, pids = self.mcodes, self.pids
-        teams = self.teams
-
-        take = itemgetter(*pids) if P > 1 else (lambda d: (d[pids[0]],))
-
-        def grid(attr: str, dtype: type) -> np.ndarray:
-            rows = [[take(getattr(t, attr)[m]) for m in mc] for t in teams]
-            return np.array(rows, dtype=dtype).reshape(T, M, P).transpose(1, 2, 0).copy()
-
-        self.wh = grid("warehouse_stock", np.int64)
-        self.adstock_prev = grid("adstock_cny", float)
-        self.rating = grid("rating", float)
-        self.reviews = grid("reviews", np.int64)
-        self.china = (
-            np.array([take(t.china_stock) for t in teams], dtype=np.int64).reshape(T, P).T.copy()
-        )
-        self.quality = (
-            np.array([take(t.quality) for t in teams], dtype=float).reshape(T, P).T.copy()
-        )
-        self.invested = (
-            np.array([take(t.quality_investment_cny) for t in teams], dtype=float)
-            .reshape(T, P)
-            .T.copy()
-        )
-        self.cash_start = np.array([t.cash_cny for t in teams], dtype=float)
-        self.debt_start = np.array([t.debt_cny for t in teams], dtype=float)
-        self.entered = [set(t.entered_markets) for t in teams]
-
 
 # --------------------------------------------------------------------------- decisions
 
@@ -181,7 +44,7 @@ def _resolve_sheets(state: GameState, decisions: Mapping[str, DecisionSheet]) ->
     return sheets
 
 
-def _apply_decisions(book: _Book, sheets: list[DecisionSheet], log: list) -> None:
+def _apply_decisions(book: RoundBook, sheets: list[DecisionSheet], log: list) -> None:
     """Entries, listings, orders, shipments, quality and borrowing: the start of the round."""
     sc, cond = book.scenario, book.cond
     for t, sheet in enumerate(sheets):
@@ -216,7 +79,7 @@ def _apply_decisions(book: _Book, sheets: list[DecisionSheet], log: list) -> Non
     _enforce_rules(book, cond, log)
 
 
-def _ship(book: _Book, t: int, sheet: DecisionSheet, log: list) -> None:
+def _ship(book: RoundBook, t: int, sheet: DecisionSheet, log: list) -> None:
     sc, cond, tid = book.scenario, book.cond, book.team_ids[t]
     for ship in sheet.shipments:
         p = book.p_index[ship.product]
@@ -260,14 +123,14 @@ def _ship(book: _Book, t: int, sheet: DecisionSheet, log: list) -> None:
         )
 
 
-def _add_transit(book: _Book, t: int, shipment: InTransit) -> None:
+def _add_transit(book: RoundBook, t: int, shipment: InTransit) -> None:
     if shipment.arrive_round == book.cond.round_no:
         book.landing.setdefault(shipment.arrive_day, []).append((t, shipment))
     else:
         book.transit_next[t].append(shipment)
 
 
-def _enforce_rules(book: _Book, cond: RoundConditions, log: list) -> None:
+def _enforce_rules(book: RoundBook, cond: RoundConditions, log: list) -> None:
     """Market rules delist offers: below the minimum price, on a closed parcel channel,
     or beyond the per-team listing cap (products in scenario order)."""
     for m, code in enumerate(book.mcodes):
@@ -303,7 +166,7 @@ def _enforce_rules(book: _Book, cond: RoundConditions, log: list) -> None:
             )
 
 
-def _delist(book: _Book, m: int, mask: np.ndarray, reason: str, text: str, log: list) -> None:
+def _delist(book: RoundBook, m: int, mask: np.ndarray, reason: str, text: str, log: list) -> None:
     for p, t in zip(*np.nonzero(mask), strict=True):
         book.listed[m, p, t] = False
         entry = {
@@ -326,7 +189,7 @@ class _MarketModel:
     """SimPy processes of one round: markets trading daily, shipment batches landing,
     demand windows switching on and off."""
 
-    def __init__(self, book: _Book, rng: np.random.Generator, log: list):
+    def __init__(self, book: RoundBook, rng: np.random.Generator, log: list):
         self.book, self.rng, self.log = book, rng, log
         sc, cond = book.scenario, book.cond
         self.env = simpy.Environment()
@@ -368,8 +231,7 @@ class _MarketModel:
                     * product.demand_weight
                     * mc.seasonality
                 )
-        book.delivery_days = days
-        book.adstock = book.ad + params.ad_carryover * book.adstock_prev
+        book.set_reach(days, params.ad_carryover)
         ratio = np.where(book.listed, book.price / ref_local, 1.0)
         utility = offer_utility(
             params,
@@ -501,7 +363,7 @@ def simulate_round(
     state: GameState,
     decisions: Mapping[str, DecisionSheet],
     game_seed: int,
-) -> RoundResult:
+) -> RoundOutcome:
     """Play round ``state.round_no + 1``. ``decisions`` are validated sheets by team id;
     teams without one carry their last sheet over (or do nothing). Pure: the same inputs give
     byte-identical results."""
@@ -524,7 +386,7 @@ def simulate_round(
         }
         for e in cond.took_effect
     ]
-    book = _Book(scenario, cond, state)
+    book = RoundBook(scenario, cond, state)
     sheets = _resolve_sheets(state, decisions)
     for t, team in enumerate(book.teams):
         for shipment in team.in_transit:
@@ -532,6 +394,4 @@ def simulate_round(
     _apply_decisions(book, sheets, log)
     model = _MarketModel(book, round_rng(game_seed, round_no), log)
     model.run()
-    from simshop.engine.report import close_round
-
-    return close_round(book, model, sheets, log)
+    return settle_round(book, model.rng, sheets, log)

@@ -1,30 +1,29 @@
 """Closing a round: returns, selling costs, the P&L, cash and debt, ratings, quality, the
 published market statistics and the next :class:`GameState`.
 
-Works on the arrays of :class:`simshop.engine.market._Book` (axes market, product, team);
+Works on the arrays of :class:`simshop.engine.book.RoundBook` (axes market, product, team);
 only the final conversion to per-team dictionaries loops over teams.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from simshop.engine import accounting
 from simshop.engine.accounting import CASH_COST_LINES, PNL_COST_LINES, cents
+from simshop.engine.book import RoundBook
+from simshop.engine.decisions import DecisionSheet
+from simshop.engine.results import RoundOutcome, TeamRoundResult
 from simshop.engine.state import GameState, TeamState
-
-if TYPE_CHECKING:
-    from simshop.engine.decisions import DecisionSheet
-    from simshop.engine.market import RoundResult, _Book, _MarketModel
 
 
 def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(a, b, out=np.zeros(np.broadcast(a, b).shape), where=b > 0)
 
 
-def _selling_costs(book: _Book, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _selling_costs(book: RoundBook, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Per-offer money of the round's sales (CNY, arrays [market, product, team])."""
     sc, cond = book.scenario, book.cond
     rates = np.array([p.return_rate for p in sc.products])[None, :, None]
@@ -56,7 +55,7 @@ def _selling_costs(book: _Book, rng: np.random.Generator) -> dict[str, np.ndarra
     return out
 
 
-def _parcel_costs(book: _Book, m: int, mc, out: dict[str, np.ndarray]) -> None:
+def _parcel_costs(book: RoundBook, m: int, mc, out: dict[str, np.ndarray]) -> None:
     lane = mc.lane("parcel")
     if lane is None:
         return
@@ -74,7 +73,7 @@ def _parcel_costs(book: _Book, m: int, mc, out: dict[str, np.ndarray]) -> None:
         out["parcel_duty"][m, p] = np.where(exempt, 0.0, duty)
 
 
-def _team_lines(book: _Book, money: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _team_lines(book: RoundBook, money: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """P&L lines per team (CNY, rounded to the cent), interest excluded."""
     sc = book.scenario
     lines = book.lines
@@ -92,7 +91,7 @@ def _team_lines(book: _Book, money: dict[str, np.ndarray]) -> dict[str, np.ndarr
     return {k: cents(v) for k, v in lines.items()}
 
 
-def _cash_and_debt(book: _Book, lines: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _cash_and_debt(book: RoundBook, lines: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Interest, the cash identity and the automatic overdraft (see accounting)."""
     rate = book.scenario.economy.interest_rate_per_round
     borrowed, repaid = cents(book.borrowed), cents(book.repaid)
@@ -116,7 +115,7 @@ def _cash_and_debt(book: _Book, lines: dict[str, np.ndarray]) -> dict[str, np.nd
     }
 
 
-def _ratings(book: _Book) -> tuple[np.ndarray, np.ndarray]:
+def _ratings(book: RoundBook) -> tuple[np.ndarray, np.ndarray]:
     params = book.scenario.model
     lost_fraction = _div((book.picks - book.sold).astype(float), book.picks)
     target = accounting.rating_target(book.quality[None], book.delivery_days, lost_fraction)
@@ -127,7 +126,7 @@ def _ratings(book: _Book) -> tuple[np.ndarray, np.ndarray]:
     return rating, book.reviews + new_reviews
 
 
-def _in_transit(book: _Book) -> np.ndarray:
+def _in_transit(book: RoundBook) -> np.ndarray:
     grid = np.zeros(book.shape, dtype=np.int64)
     for t, shipments in enumerate(book.transit_next):
         for s in shipments:
@@ -149,7 +148,7 @@ def _price_stats(prices: np.ndarray) -> dict[str, float] | None:
     }
 
 
-def _market_stats(book: _Book, money: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
+def _market_stats(book: RoundBook, money: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
     stats: dict[str, dict[str, Any]] = {}
     for m, code in enumerate(book.mcodes):
         stats[code] = {}
@@ -176,13 +175,15 @@ def _market_stats(book: _Book, money: dict[str, np.ndarray]) -> dict[str, dict[s
     return stats
 
 
-def close_round(
-    book: _Book, model: _MarketModel, sheets: list[DecisionSheet], log: list[dict[str, Any]]
-) -> RoundResult:
-    """Turn the traded round into results and the next state."""
-    from simshop.engine.market import RoundResult
-
-    money = _selling_costs(book, model.rng)
+def settle_round(
+    book: RoundBook,
+    rng: np.random.Generator,
+    sheets: list[DecisionSheet],
+    log: list[dict[str, Any]],
+) -> RoundOutcome:
+    """Turn the traded round into results and the next state (``rng``: the round's generator,
+    after trading; it draws the returns)."""
+    money = _selling_costs(book, rng)
     lines = _team_lines(book, money)
     cash = _cash_and_debt(book, lines)
     costs = sum(lines[k] for k in PNL_COST_LINES)
@@ -211,7 +212,9 @@ def close_round(
         teams[tid] = view.result(t)
         states[tid] = view.next_state(t, sheets[t])
     state = GameState(round_no=book.cond.round_no, teams=states)
-    return RoundResult(book.cond.round_no, teams, _market_stats(book, money), log, state, book.cond)
+    return RoundOutcome(
+        book.cond.round_no, teams, _market_stats(book, money), log, state, book.cond
+    )
 
 
 class _TeamView:
@@ -267,8 +270,6 @@ class _TeamView:
         return rows
 
     def result(self, t: int):
-        from simshop.engine.market import TeamRoundResult
-
         book = self.book
         return TeamRoundResult(
             team_id=book.team_ids[t],

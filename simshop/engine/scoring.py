@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from simshop.engine.scenario import Scenario
@@ -90,4 +91,56 @@ def standings(
     table.sort(key=lambda e: (-e["score"], -profit[e["team_id"]], e["team_id"]))
     for rank, entry in enumerate(table, start=1):
         entry["rank"] = rank
+    return table
+
+
+# --------------------------------------------------------------------------- combined
+
+
+@dataclass(frozen=True)
+class GameAtRound:
+    """One game's teams at the common round: what :func:`combined_standings` needs."""
+
+    game_id: int
+    game_title: str
+    scenario: Scenario
+    state: GameState
+    team_names: Mapping[str, str]
+    bot_ids: frozenset[str]
+
+
+def entry_key(game_id: int, team_id: int | str) -> str:
+    """A team's id in the combined table; zero-padded so the final tie-break (ascending id)
+    means the earlier game, then the earlier team."""
+    return f"{int(game_id):09d}-{int(team_id):09d}"
+
+
+def combined_standings(
+    entries: Iterable[GameAtRound], weights: Mapping[str, float]
+) -> list[dict[str, Any]]:
+    """Rank the human teams of several games together, as one pool, with :func:`standings`.
+
+    A team's market share is multiplied by the number of teams in its game (1.0 = an equal
+    split); bots play but are not ranked (``services/competitions.py`` states the whole rule).
+    Pure. Returns the standings rows plus ``game_id``, ``game_title``, ``team`` and
+    ``team_name``; ``team_id`` is :func:`entry_key`."""
+    rows: list[dict[str, Any]] = []
+    about: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        metrics = team_metrics(entry.scenario, entry.state)
+        n_teams = len(entry.state.teams)
+        for row in metrics:
+            if row["team_id"] in entry.bot_ids:
+                continue
+            key = entry_key(entry.game_id, row["team_id"])
+            rows.append({**row, "team_id": key, "market_share": row["market_share"] * n_teams})
+            about[key] = {
+                "game_id": entry.game_id,
+                "game_title": entry.game_title,
+                "team": int(row["team_id"]),
+                "team_name": entry.team_names.get(row["team_id"], row["team_id"]),
+            }
+    table = standings(rows, weights)
+    for row in table:
+        row.update(about[row["team_id"]])
     return table

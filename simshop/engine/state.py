@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from simshop.engine.decisions import DecisionSheet
 from simshop.engine.scenario import Scenario
+from simshop.engine.sheet import DecisionSheet
 
 
 @dataclass

@@ -5,7 +5,8 @@ game must play the same scenario snapshot (the same SHA-256 of the scenario text
 first game added fixes it, in one guarded UPDATE, so two games of different scenarios added
 at the same moment cannot both get in.
 
-The combined ranking (:func:`combined_standings`, pure) is the fair rule stated on the page:
+The combined ranking (:func:`simshop.engine.scoring.combined_standings`, pure) is the fair
+rule stated on the page:
 
 1. **Same point in the game.** Games run at their own pace, so every game is compared after
    the same scored round: the latest scored round that *every* game in the competition has
@@ -26,7 +27,6 @@ The combined ranking (:func:`combined_standings`, pure) is the fair rule stated 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,8 +34,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from simshop.engine.scenario import Scenario
-from simshop.engine.scoring import standings, team_metrics
+from simshop.engine.scoring import GameAtRound, combined_standings
 from simshop.engine.state import GameState, TeamState
 from simshop.models import (
     Competition,
@@ -256,52 +255,6 @@ def set_public(session: Session, competition: Competition, user: User, is_public
 
 
 # --------------------------------------------------------------------------- ranking
-
-
-@dataclass(frozen=True)
-class GameAtRound:
-    """One game's teams at the common round: what :func:`combined_standings` needs."""
-
-    game_id: int
-    game_title: str
-    scenario: Scenario
-    state: GameState
-    team_names: Mapping[str, str]
-    bot_ids: frozenset[str]
-
-
-def entry_key(game_id: int, team_id: int | str) -> str:
-    """A team's id in the combined table; zero-padded so the final tie-break (ascending id)
-    means the earlier game, then the earlier team."""
-    return f"{int(game_id):09d}-{int(team_id):09d}"
-
-
-def combined_standings(
-    entries: Iterable[GameAtRound], weights: Mapping[str, float]
-) -> list[dict[str, Any]]:
-    """Rank the human teams of several games together (the module docstring states the
-    rule). Pure. Returns the engine's standings rows plus ``game_id``, ``game_title``,
-    ``team``, ``team_name``; ``team_id`` is :func:`entry_key`."""
-    rows: list[dict[str, Any]] = []
-    about: dict[str, dict[str, Any]] = {}
-    for entry in entries:
-        metrics = team_metrics(entry.scenario, entry.state)
-        n_teams = len(entry.state.teams)
-        for row in metrics:
-            if row["team_id"] in entry.bot_ids:
-                continue
-            key = entry_key(entry.game_id, row["team_id"])
-            rows.append({**row, "team_id": key, "market_share": row["market_share"] * n_teams})
-            about[key] = {
-                "game_id": entry.game_id,
-                "game_title": entry.game_title,
-                "team": int(row["team_id"]),
-                "team_name": entry.team_names.get(row["team_id"], row["team_id"]),
-            }
-    table = standings(rows, weights)
-    for row in table:
-        row.update(about[row["team_id"]])
-    return table
 
 
 @dataclass

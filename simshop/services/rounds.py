@@ -27,7 +27,6 @@ Processing (:func:`process_round`):
 
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
 import time
@@ -40,22 +39,17 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, exists, insert, literal, or_, select, true, update
 from sqlalchemy.orm import Session, aliased
 
-from simshop.engine.bots import STRATEGIES, make_view
 from simshop.engine.decisions import (
-    DecisionErrors,
     DecisionSheet,
     carry_over,
-    empty_decisions,
     validate_decisions,
 )
 from simshop.engine.headless import json_safe
-from simshop.engine.market import simulate_round
+from simshop.engine.round_step import phase_seed, play_round
 from simshop.engine.scenario import Scenario
-from simshop.engine.scoring import standings, team_metrics
 from simshop.engine.state import GameState, TeamState, initial_team_state
 from simshop.models import (
     Decision,
-    DecisionSource,
     Game,
     GameStatus,
     Player,
@@ -520,13 +514,9 @@ def submission_status(session: Session, game: Game, rnd: Round | None) -> list[S
 
 
 def engine_seed(game: Game, rnd: Round) -> int:
-    """The seed handed to the engine, which derives the round's generator from (this seed,
-    scenario round). Practice rounds get a seed of their own, so round 1 differs from
-    practice round 1."""
-    if not rnd.is_practice:
-        return int(game.seed)
-    digest = hashlib.sha256(f"{game.seed}:practice".encode()).digest()
-    return int.from_bytes(digest[:4], "big") >> 1
+    """The seed handed to the engine for this round (:func:`~simshop.engine.seeds.phase_seed`:
+    practice rounds get a seed of their own, so round 1 differs from practice round 1)."""
+    return phase_seed(int(game.seed), practice=rnd.is_practice)
 
 
 @dataclass
@@ -624,32 +614,22 @@ def load_round_inputs(session: Session, round_id: int) -> RoundInputs:
 def compute_round(inputs: RoundInputs) -> ComputedRound:
     """Run bots, the engine and the standings. Pure: no database."""
     started = time.perf_counter()
-    sc, state = inputs.scenario, inputs.state
-    sheets: dict[str, DecisionSheet] = {}
-    sources: dict[str, str] = {}
-    n_teams = len(state.teams)
-    for tid, team in state.teams.items():
-        if tid in inputs.bots:
-            strategy = STRATEGIES[inputs.bots[tid]]()
-            view = make_view(sc, team, n_teams, inputs.market_history, inputs.own_results[tid])
-            try:
-                sheets[tid] = validate_decisions(sc, team, strategy.decide(view))
-            except DecisionErrors:
-                sheets[tid] = empty_decisions()
-            sources[tid] = DecisionSource.BOT.value
-            continue
-        raw = inputs.submitted.get(tid)
-        if raw is not None:
-            try:
-                sheets[tid] = validate_decisions(sc, team, raw)
-                sources[tid] = DecisionSource.SUBMITTED.value
-                continue
-            except DecisionErrors:
-                pass  # the state changed under it (a re-processed earlier round): carry over
-        sheets[tid] = carry_over(team.last_decisions)
-        sources[tid] = DecisionSource.CARRIED.value
-    result = simulate_round(sc, state, sheets, inputs.seed)
-    table = standings(team_metrics(sc, result.state), inputs.weights)
+    played = play_round(
+        inputs.scenario,
+        inputs.state,
+        seed=inputs.seed,
+        team_sheets=inputs.submitted,
+        bot_strategies=inputs.bots,
+        market_history=inputs.market_history,
+        own_results=inputs.own_results,
+        weights=inputs.weights,
+    )
+    result, table, sheets, sources = (
+        played.outcome,
+        played.standings,
+        played.sheets,
+        played.sources,
+    )
     by_team = {row["team_id"]: row for row in table}
     rows = []
     for tid in sorted(result.teams):

@@ -25,9 +25,8 @@ from sqlalchemy.orm import Session
 
 from simshop.engine.decisions import DecisionSheet, validate_decisions
 from simshop.engine.headless import json_safe
-from simshop.engine.market import simulate_round
+from simshop.engine.round_step import PlayedRound, play_round
 from simshop.engine.scenario import Scenario
-from simshop.engine.scoring import standings, team_metrics
 from simshop.engine.state import GameState, TeamState
 from simshop.models import Game, Round, RoundResult, RoundStatus, Team
 from simshop.services.games import GameError, game_scenario
@@ -148,9 +147,9 @@ def run_whatif(replay: Replay, team: Team, raw: dict[str, Any] | None = None) ->
     )
     sheets = dict(replay.sheets)
     sheets[tid] = sheet
-    result = simulate_round(replay.scenario, replay.state, sheets, replay.seed)
-    table = standings(team_metrics(replay.scenario, result.state), replay.weights)
-    ranks = {row["team_id"]: row["rank"] for row in table}
+    played = _replay(replay, sheets)
+    result = played.outcome
+    ranks = {row["team_id"]: row["rank"] for row in played.standings}
     whatif = json_safe(result.teams[tid].to_dict())
     summary = json_safe(result.to_dict())
     actual = replay.published[tid]["result"]
@@ -170,10 +169,17 @@ def run_whatif(replay: Replay, team: Team, raw: dict[str, Any] | None = None) ->
     return outcome
 
 
+def _replay(replay: Replay, sheets: dict[str, DecisionSheet]) -> PlayedRound:
+    """The engine's round step with every sheet as given (bots included: frozen as played)."""
+    return play_round(
+        replay.scenario, replay.state, seed=replay.seed, team_sheets=sheets, weights=replay.weights
+    )
+
+
 def replay_results(replay: Replay) -> dict[str, Any]:
     """Every team's result with nobody's sheet changed, and the market statistics — equal to
     the published ones (the reproducibility check)."""
-    result = simulate_round(replay.scenario, replay.state, replay.sheets, replay.seed)
+    result = _replay(replay, replay.sheets).outcome
     summary = json_safe(result.to_dict())
     return {
         "teams": {tid: json_safe(result.teams[tid].to_dict()) for tid in result.teams},

@@ -10,7 +10,16 @@ sent to log in, anyone else gets 404). The results bundle: see
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -212,7 +221,10 @@ def bundle(competition_id: int):
     user = current_user if current_user.is_authenticated else None
     if not competitions_service.can_download_bundle(db.session, competition, user):
         abort(403)
-    body = bundles_service.dumps(bundles_service.competition_bundle(db.session, competition))
+    key = bundles_service.server_key(current_app.instance_path)
+    body = bundles_service.dumps(
+        bundles_service.competition_bundle(db.session, competition, key=key)
+    )
     filename = f"simshop-competition-{competition.id}-results.json"
     return Response(
         body,

@@ -8,7 +8,9 @@ Access (checked on the server for every route):
   classroom PC can show the projector without an instructor logging in on it;
 - projector link page and its POSTs: the game's staff only (students 403, other instructors
   404);
-- results bundle: staff at any time, players once the game has ended (403 before).
+- results bundle: staff at any time, players once the game has ended (403 before); signed
+  with the server's key, whose public half ``/.well-known/simshop-bundle-key`` serves to
+  anyone (no login).
 """
 
 from __future__ import annotations
@@ -280,7 +282,8 @@ def bundle(game_id: int):
     game, access = load_game(game_id)
     if not bundles_service.can_download_game_bundle(game, access):
         abort(403)
-    body = bundles_service.dumps(bundles_service.game_bundle(db.session, game))
+    key = bundles_service.server_key(current_app.instance_path)
+    body = bundles_service.dumps(bundles_service.game_bundle(db.session, game, key=key))
     return Response(
         body,
         mimetype="application/json",
@@ -288,4 +291,15 @@ def bundle(game_id: int):
             "Content-Disposition": f'attachment; filename="simshop-game-{game.id}-results.json"',
             "Cache-Control": "private, no-store",
         },
+    )
+
+
+@bp.get("/.well-known/simshop-bundle-key")
+def bundle_key():
+    """The public key results bundles are signed with (PEM), for ``verify --key``."""
+    pem, fingerprint = bundles_service.server_public_key(current_app.instance_path)
+    return Response(
+        pem,
+        mimetype="application/x-pem-file",
+        headers={"X-Key-Fingerprint": fingerprint, "Cache-Control": "public, max-age=3600"},
     )

@@ -6,7 +6,8 @@ import copy
 from typing import Any
 
 from simshop.engine.decisions import DecisionSheet, validate_decisions
-from simshop.engine.market import RoundResult, simulate_round
+from simshop.engine.market import simulate_round
+from simshop.engine.results import RoundOutcome
 from simshop.engine.scenario import Scenario, parse_scenario_dict
 from simshop.engine.state import GameState, initial_state
 
@@ -113,7 +114,7 @@ def play(
     sheets: dict[str, Any],
     seed: int = 1,
     validate: bool = True,
-) -> RoundResult:
+) -> RoundOutcome:
     decided = {}
     for tid, sheet in sheets.items():
         raw = sheet.to_dict() if isinstance(sheet, DecisionSheet) else sheet
@@ -126,7 +127,7 @@ def play(
 
 
 def offer_row(
-    result: RoundResult, team: str, market: str = "US", product: str = "gadget"
+    result: RoundOutcome, team: str, market: str = "US", product: str = "gadget"
 ) -> dict[str, Any]:
     return next(
         o for o in result.teams[team].offers if (o["market"], o["product"]) == (market, product)

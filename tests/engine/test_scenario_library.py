@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 
 from simshop.engine.headless import play_game
-from simshop.engine.market import RoundResult
+from simshop.engine.results import RoundOutcome
 from simshop.engine.scenario import Scenario
 from simshop.engine.scenario_errors import load_scenario_file
 
@@ -45,9 +45,9 @@ PARCEL_SELLER = "parcel-seller"
 class Played:
     scenario: Scenario
     record: dict[str, Any]
-    rounds: tuple[RoundResult, ...]
+    rounds: tuple[RoundOutcome, ...]
 
-    def round(self, round_no: int) -> RoundResult:
+    def round(self, round_no: int) -> RoundOutcome:
         return self.rounds[round_no - 1]
 
 
@@ -84,7 +84,7 @@ def played(stem: str, drop_event: str | None = None, parcel: tuple | None = None
     humans = None
     if parcel is not None:
         humans = {PARCEL_SELLER: parcel_seller_plan(*parcel, scenario.calendar.rounds)}
-    results: list[RoundResult] = []
+    results: list[RoundOutcome] = []
     record = play_game(
         scenario, seed=SEED, human_teams=humans, on_round=lambda r, _table: results.append(r)
     )
@@ -174,15 +174,15 @@ def test_profits_cash_and_ratings_stay_within_sane_bounds(stem: str) -> None:
 # --------------------------------------------------------------------------- shocks
 
 
-def total(result: RoundResult, line: str) -> float:
+def total(result: RoundOutcome, line: str) -> float:
     return sum(team.pnl[line] for team in result.teams.values())
 
 
-def shoppers(result: RoundResult, market: str) -> int:
+def shoppers(result: RoundOutcome, market: str) -> int:
     return sum(stats["shoppers"] for stats in result.markets[market].values())
 
 
-def cny_per_local_earned(result: RoundResult, market: str) -> float:
+def cny_per_local_earned(result: RoundOutcome, market: str) -> float:
     """CNY revenue per unit of local-currency revenue in a market, over all offers."""
     cny = local = 0.0
     for team in result.teams.values():

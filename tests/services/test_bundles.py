@@ -6,8 +6,10 @@ import json
 import zipfile
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from simshop.models import Player
+from simshop.engine import verify
 from simshop.services import bundles
 from simshop.services import rounds as rounds_service
 from tests.reliability.gamekit import (
@@ -65,7 +67,7 @@ def roundtrip(bundle):
 def test_a_real_games_bundle_verifies_clean(session, played):
     data = roundtrip(bundles.game_bundle(session, played))
 
-    report = bundles.verify_bundle(data)
+    report = verify.verify_bundle(data)
 
     assert report.mismatches == []
     assert (report.games, report.rounds, report.team_rounds) == (1, 4, 16)
@@ -104,7 +106,7 @@ def test_a_tampered_profit_is_caught_at_its_exact_location(session, played):
     original = row["result"]["pnl"]["profit_cny"]
     row["result"]["pnl"]["profit_cny"] = original + 1000.0
 
-    report = bundles.verify_bundle(data)
+    report = verify.verify_bundle(data)
 
     assert len(report.mismatches) == 1
     m = report.mismatches[0]
@@ -120,7 +122,7 @@ def test_a_tampered_rank_in_the_standings_is_caught(session, played):
     first, second = last["standings"][0], last["standings"][1]
     first["rank"], second["rank"] = second["rank"], first["rank"]
 
-    report = bundles.verify_bundle(data)
+    report = verify.verify_bundle(data)
 
     assert sorted((m.team, m.field) for m in report.mismatches) == sorted(
         [(str(first["team_id"]), "standings.rank"), (str(second["team_id"]), "standings.rank")]
@@ -133,7 +135,7 @@ def test_a_changed_decision_sheet_changes_the_recomputed_results(session, played
     row = next(r for r in data["games"][0]["rounds"][1]["results"] if r["team_id"] == alpha.id)
     row["decisions_used"]["offers"]["US"]["earbuds"]["price_local"] = 99.0
 
-    report = bundles.verify_bundle(data)
+    report = verify.verify_bundle(data)
 
     assert any(
         m.round == 2 and m.team == str(alpha.id) and m.field.startswith("result.")
@@ -146,7 +148,7 @@ def test_tampering_the_scenario_text_is_caught_by_its_sha256(session, played):
     scenario = data["games"][0]["scenario"]
     scenario["text"] = scenario["text"].replace("starting_cash_cny", "starting_cash_cny ", 1)
 
-    report = bundles.verify_bundle(data)
+    report = verify.verify_bundle(data)
 
     assert [(m.field, m.bundle) for m in report.mismatches] == [
         ("scenario.sha256", played.scenario_sha256)
@@ -154,7 +156,7 @@ def test_tampering_the_scenario_text_is_caught_by_its_sha256(session, played):
 
 
 def test_verify_command_exit_codes(session, played, runner, tmp_path):
-    data = roundtrip(bundles.game_bundle(session, played))
+    data = roundtrip(bundles.game_bundle(session, played, key=Ed25519PrivateKey.generate()))
     clean = tmp_path / "clean.json"
     clean.write_bytes(bundles.dumps(data))
     zipped = tmp_path / "clean.zip"
@@ -178,4 +180,5 @@ def test_verify_command_exit_codes(session, played, runner, tmp_path):
     assert "OK" in ok.output
     assert bad.exit_code == 1
     assert f"round 3, team {alpha.id} (Alpha): result.pnl.profit_cny" in bad.output
+    assert "signature: INVALID" in bad.output
     assert (malformed.exit_code, not_json.exit_code) == (2, 2)

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from simshop.engine.scoring import team_metrics
+from simshop.engine import verify
 from simshop.services import bundles
 from simshop.services import competitions as cs
 from simshop.services import games as games_service
@@ -157,9 +158,9 @@ def test_competition_bundle_verifies_and_a_tampered_ranking_is_caught(session, w
     play(session, world.b, 2)
     data = json.loads(bundles.dumps(bundles.competition_bundle(session, world.competition)))
 
-    assert bundles.verify_bundle(data).mismatches == []
+    assert verify.verify_bundle(data).mismatches == []
 
     top = data["competition"]["ranking"][0]
     top["score"] += 0.5
-    report = bundles.verify_bundle(data)
+    report = verify.verify_bundle(data)
     assert [(m.team, m.field) for m in report.mismatches] == [(top["team_id"], "ranking.score")]

@@ -105,6 +105,7 @@ POLICY = {
     "leaderboard.rotate_projector_link": "staff",
     "leaderboard.disable_projector_link": "staff",
     "leaderboard.bundle": "staff",
+    "leaderboard.bundle_key": "public",
     # A private competition (as in the fixture) is for its organiser and its games' staff
     # and players; "owner" = its organiser. Public ones: tests/views/test_competitions_views.py
     "competitions.index": "instructor",

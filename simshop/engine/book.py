@@ -1,0 +1,90 @@
+"""The round's book: every quantity of one round as arrays over (market, product, team),
+built from the state, filled by :mod:`simshop.engine.market` and closed by
+:mod:`simshop.engine.report`.
+
+Markets and products are in scenario order, teams sorted by id.
+"""
+
+from __future__ import annotations
+
+from operator import itemgetter
+from typing import Any
+
+import numpy as np
+
+from simshop.engine.accounting import PNL_COST_LINES
+from simshop.engine.conditions import RoundConditions
+from simshop.engine.scenario import Scenario
+from simshop.engine.state import GameState, InTransit
+
+
+class RoundBook:
+    """Arrays over (market, product, team) for one round, built from the state."""
+
+    def __init__(self, scenario: Scenario, cond: RoundConditions, state: GameState):
+        self.scenario, self.cond = scenario, cond
+        self.team_ids = sorted(state.teams)
+        self.teams = [state.teams[t] for t in self.team_ids]
+        self.mcodes = [m.code for m in scenario.markets]
+        self.pids = [p.id for p in scenario.products]
+        self.m_index = {c: i for i, c in enumerate(self.mcodes)}
+        self.p_index = {p: i for i, p in enumerate(self.pids)}
+        T, M, P = len(self.teams), len(self.mcodes), len(self.pids)
+        self.shape = (M, P, T)
+        self._load_state(M, P, T)
+        self.lines = {line: np.zeros(T) for line in PNL_COST_LINES}
+        self.lines["revenue_cny"] = np.zeros(T)
+        self.purchases = np.zeros(T)
+        self.borrowed = np.zeros(T)
+        self.repaid = np.zeros(T)
+        self.listed = np.zeros(self.shape, dtype=bool)
+        self.parcel = np.zeros(self.shape, dtype=bool)
+        self.price = np.zeros(self.shape)
+        self.ad = np.zeros(self.shape)
+        self.picks = np.zeros(self.shape, dtype=np.int64)
+        self.sold = np.zeros(self.shape, dtype=np.int64)
+        self.sold_fx = np.zeros(self.shape)
+        self.stock_days = np.zeros(self.shape)
+        self.shoppers = np.zeros((M, P), dtype=np.int64)
+        self.first_inside = np.zeros((M, P), dtype=np.int64)
+        self.arrivals: list[list[dict[str, Any]]] = [[] for _ in range(T)]
+        self.messages: list[list[dict[str, Any]]] = [[] for _ in range(T)]
+        self.transit_next: list[list[InTransit]] = [[] for _ in range(T)]
+        self.landing: dict[int, list[tuple[int, InTransit]]] = {}
+        self.delivery_days = np.zeros(self.shape)
+        self.adstock = np.zeros(self.shape)
+
+    def _load_state(self, M: int, P: int, T: int) -> None:
+        mc, pids = self.mcodes, self.pids
+        teams = self.teams
+
+        take = itemgetter(*pids) if P > 1 else (lambda d: (d[pids[0]],))
+
+        def grid(attr: str, dtype: type) -> np.ndarray:
+            rows = [[take(getattr(t, attr)[m]) for m in mc] for t in teams]
+            return np.array(rows, dtype=dtype).reshape(T, M, P).transpose(1, 2, 0).copy()
+
+        self.wh = grid("warehouse_stock", np.int64)
+        self.adstock_prev = grid("adstock_cny", float)
+        self.rating = grid("rating", float)
+        self.reviews = grid("reviews", np.int64)
+        self.china = (
+            np.array([take(t.china_stock) for t in teams], dtype=np.int64).reshape(T, P).T.copy()
+        )
+        self.quality = (
+            np.array([take(t.quality) for t in teams], dtype=float).reshape(T, P).T.copy()
+        )
+        self.invested = (
+            np.array([take(t.quality_investment_cny) for t in teams], dtype=float)
+            .reshape(T, P)
+            .T.copy()
+        )
+        self.cash_start = np.array([t.cash_cny for t in teams], dtype=float)
+        self.debt_start = np.array([t.debt_cny for t in teams], dtype=float)
+        self.entered = [set(t.entered_markets) for t in teams]
+
+    def set_reach(self, delivery_days: np.ndarray, ad_carryover: float) -> None:
+        """Fix the round's delivery days per offer and its adstock (this round's advertising
+        plus the carried-over share of last round's adstock, CNY)."""
+        self.delivery_days = delivery_days
+        self.adstock = self.ad + ad_carryover * self.adstock_prev

@@ -1,0 +1,76 @@
+"""What a played round returns: :class:`TeamRoundResult` per team and the round's
+:class:`RoundOutcome`. Plain data; built by :mod:`simshop.engine.report`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from simshop.engine.conditions import RoundConditions
+from simshop.engine.state import GameState
+
+
+class TeamRoundResult:
+    """One team's round. Money in CNY. ``offers`` (built on first access) has one row per
+    product in each market the team is in or holds stock in."""
+
+    def __init__(
+        self,
+        team_id: str,
+        round_no: int,
+        pnl: dict[str, float],
+        cash: dict[str, float],
+        china_stock: dict[str, int],
+        arrivals: list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        offers: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]],
+    ):
+        self.team_id, self.round_no = team_id, round_no
+        self.pnl, self.cash, self.china_stock = pnl, cash, china_stock
+        self.arrivals, self.messages = arrivals, messages
+        self._offers = offers
+
+    @property
+    def offers(self) -> list[dict[str, Any]]:
+        if callable(self._offers):
+            self._offers = self._offers()
+        return self._offers
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "arrivals": [dict(sorted(a.items())) for a in self.arrivals],
+            "cash": dict(sorted(self.cash.items())),
+            "china_stock": dict(sorted(self.china_stock.items())),
+            "messages": [dict(sorted(m.items())) for m in self.messages],
+            "offers": [dict(sorted(o.items())) for o in self.offers],
+            "pnl": dict(sorted(self.pnl.items())),
+            "round_no": self.round_no,
+            "team_id": self.team_id,
+        }
+
+
+@dataclass
+class RoundOutcome:
+    """A played round: per-team results, the published market statistics, the event log
+    and the end state. (Not the database row ``simshop.models.RoundResult``.)"""
+
+    round_no: int
+    teams: dict[str, TeamRoundResult]
+    markets: dict[str, dict[str, dict[str, Any]]]
+    """market -> product -> research statistics (published to every team)."""
+    events: list[dict[str, Any]]
+    state: GameState
+    conditions: RoundConditions = field(repr=False, default=None)  # type: ignore[assignment]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything but the end state (which :meth:`GameState.to_dict` gives)."""
+        return {
+            "events": [dict(sorted(e.items())) for e in self.events],
+            "markets": {
+                m: {p: dict(sorted(s.items())) for p, s in sorted(ps.items())}
+                for m, ps in sorted(self.markets.items())
+            },
+            "round_no": self.round_no,
+            "teams": {tid: self.teams[tid].to_dict() for tid in sorted(self.teams)},
+        }

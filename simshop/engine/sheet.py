@@ -1,0 +1,77 @@
+"""The decision sheet: what a team decides for one round (its shape only).
+
+Validation against a scenario and a team's state lives in :mod:`simshop.engine.decisions`;
+this module imports nothing else of the engine, so the state and logistics can use the sheet
+without importing the validator.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CHANNELS = ("warehouse", "parcel")
+STOCK_MODES = ("sea", "rail", "air")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class Offer(_Strict):
+    """One product in one market. ``price_local`` is in the market's currency."""
+
+    listed: bool = True
+    price_local: float = 0.0
+    ad_budget_cny: float = 0.0
+    channel: Literal["warehouse", "parcel"] = "warehouse"
+
+
+class Shipment(_Strict):
+    """Stock moved from the China warehouse to a market's overseas warehouse."""
+
+    product: str
+    market: str
+    mode: Literal["sea", "rail", "air"]
+    quantity: int
+
+
+class DecisionSheet(_Strict):
+    enter_markets: list[str] = Field(default_factory=list)
+    leave_markets: list[str] = Field(default_factory=list)
+    offers: dict[str, dict[str, Offer]] = Field(default_factory=dict)
+    factory_orders: dict[str, int] = Field(default_factory=dict)
+    shipments: list[Shipment] = Field(default_factory=list)
+    quality_investment_cny: dict[str, float] = Field(default_factory=dict)
+    borrow_cny: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe, keys sorted (dicts nested in the sheet are sorted too)."""
+        return sort_keys(self.model_dump(mode="json"))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DecisionSheet:
+        return cls.model_validate(data)
+
+
+def sort_keys(value: Any) -> Any:
+    """A JSON value with every dict's keys sorted, recursively."""
+    if isinstance(value, dict):
+        return {k: sort_keys(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [sort_keys(v) for v in value]
+    return value
+
+
+def empty_decisions() -> DecisionSheet:
+    """A sheet that does nothing: no listings, no orders."""
+    return DecisionSheet()
+
+
+def carry_over(previous: DecisionSheet | None) -> DecisionSheet:
+    """What a team that submits nothing gets: the same listings, prices, channels and ad
+    budgets; no market entries or exits, orders, shipments, quality investment or borrowing."""
+    if previous is None:
+        return empty_decisions()
+    return DecisionSheet(offers=previous.offers)
