@@ -8,8 +8,8 @@ import zipfile
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from simshop.models import Player
 from simshop.engine import verify
+from simshop.models import Player
 from simshop.services import bundles
 from simshop.services import rounds as rounds_service
 from tests.reliability.gamekit import (
@@ -182,3 +182,108 @@ def test_verify_command_exit_codes(session, played, runner, tmp_path):
     assert f"round 3, team {alpha.id} (Alpha): result.pnl.profit_cny" in bad.output
     assert "signature: INVALID" in bad.output
     assert (malformed.exit_code, not_json.exit_code) == (2, 2)
+
+
+@pytest.fixture
+def signing_key():
+    return Ed25519PrivateKey.generate()
+
+
+def swap_names(data, first: str, second: str) -> None:
+    teams = {t["name"]: t for t in data["games"][0]["teams"]}
+    teams[first]["name"], teams[second]["name"] = second, first
+
+
+def test_a_signed_bundle_verifies_with_its_signature_reported(session, played, signing_key):
+    data = roundtrip(bundles.game_bundle(session, played, key=signing_key))
+
+    report = verify.verify_bundle(data, trusted_key=signing_key.public_key())
+
+    assert report.mismatches == []
+    assert (report.signature, report.key_id) == ("valid", verify.key_id(signing_key.public_key()))
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda data: swap_names(data, "Alpha", "Beta"),
+        lambda data: data["games"][0]["game"].update(title="Another class"),
+        lambda data: data["games"][0]["rounds"][1].update(published_at="2020-01-01T00:00:00"),
+        lambda data: data.update(generated_at="2020-01-01T00:00:00"),
+    ],
+    ids=["team names swapped", "game title", "publication time", "export time"],
+)
+def test_fields_that_cannot_be_recomputed_are_covered_by_the_signature(
+    session, played, signing_key, tamper
+):
+    data = roundtrip(bundles.game_bundle(session, played, key=signing_key))
+    tamper(data)
+
+    report = verify.verify_bundle(data)
+
+    assert report.signature == "invalid"
+    assert [m.field for m in report.mismatches] == ["signature"]
+
+
+def test_a_bundle_signed_by_another_key_fails_against_the_servers_key(session, played, signing_key):
+    data = roundtrip(bundles.game_bundle(session, played, key=Ed25519PrivateKey.generate()))
+
+    report = verify.verify_bundle(data, trusted_key=signing_key.public_key())
+
+    assert report.signature == "other_key"
+    assert [m.field for m in report.mismatches] == ["signature.key_id"]
+
+
+def test_the_server_key_is_made_once_and_private(tmp_path):
+    first = bundles.server_key(str(tmp_path))
+    second = bundles.server_key(str(tmp_path))
+
+    path = tmp_path / bundles.SIGNING_KEY_FILENAME
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert verify.key_id(first.public_key()) == verify.key_id(second.public_key())
+
+
+def test_verify_with_the_published_key_and_unsigned_bundles(
+    app, session, played, runner, client, tmp_path
+):
+    published = client.get("/.well-known/simshop-bundle-key")
+    printed = runner.invoke(args=["bundle-key"])
+    key_file = tmp_path / "server.pem"
+    key_file.write_bytes(published.data)
+    server = bundles.server_key(app.instance_path)
+    signed = tmp_path / "signed.json"
+    signed.write_bytes(bundles.dumps(bundles.game_bundle(session, played, key=server)))
+    unsigned = tmp_path / "unsigned.json"
+    unsigned.write_bytes(bundles.dumps(bundles.game_bundle(session, played)))
+    swapped = roundtrip(bundles.game_bundle(session, played, key=server))
+    swap_names(swapped, "Alpha", "Beta")
+    tampered = tmp_path / "swapped.json"
+    tampered.write_bytes(bundles.dumps(swapped))
+
+    trusted = runner.invoke(args=["verify", str(signed), "--key", str(key_file)])
+    foreign = runner.invoke(args=["verify", str(signed), "--key", str(write_other_key(tmp_path))])
+    refused = runner.invoke(args=["verify", str(unsigned)])
+    allowed = runner.invoke(args=["verify", str(unsigned), "--allow-unsigned"])
+    names = runner.invoke(args=["verify", str(tampered), "--key", str(key_file)])
+
+    assert published.status_code == 200
+    assert published.data.startswith(b"-----BEGIN PUBLIC KEY-----")
+    fingerprint = verify.key_id(server.public_key())
+    assert published.headers["X-Key-Fingerprint"] == fingerprint
+    assert printed.output == published.data.decode() + f"fingerprint: {fingerprint}\n"
+    assert trusted.exit_code == 0, trusted.output
+    assert f"signature: valid, key {fingerprint}" in trusted.output
+    assert foreign.exit_code == 1
+    assert "signature: valid but by another key" in foreign.output
+    assert refused.exit_code == 1
+    assert "FAILED: the bundle is not signed" in refused.output
+    assert allowed.exit_code == 0
+    assert "signature: none" in allowed.output
+    assert names.exit_code == 1
+    assert "signature: INVALID" in names.output
+
+
+def write_other_key(folder):
+    path = folder / "other.pem"
+    path.write_bytes(verify.public_key_pem(Ed25519PrivateKey.generate().public_key()))
+    return path

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from simshop.engine.scoring import team_metrics
 from simshop.engine import verify
+from simshop.engine.scoring import team_metrics
 from simshop.services import bundles
 from simshop.services import competitions as cs
 from simshop.services import games as games_service
