@@ -513,6 +513,15 @@ def _repeats(items: Sequence[tuple[int, Any]]) -> list[tuple[int, Any]]:
     return out
 
 
+class _Names(NamedTuple):
+    """What the cross-checks may refer to: market codes, categories, currencies, lanes."""
+
+    codes: set[str]
+    categories: set[str]
+    currencies: set[str]
+    lanes_by_market: dict[str, set[str]]
+
+
 def cross_check_parts(
     *,
     calendar: Calendar | None,
@@ -529,22 +538,41 @@ def cross_check_parts(
     Each part is a list of ``(index in the file, model)``, so a scenario with a broken market
     still gets its events checked. ``known_*`` add names seen in parts that failed
     validation, so a broken market does not also make every event naming it "unknown".
+    Problems come in a fixed order: markets, products and tariffs, events, the calendar.
     """
-    out: list[CrossProblem] = []
-    codes = {m.code for _, m in markets} | set(known_market_codes)
-    categories = {p.category for _, p in products} | set(known_categories) | {ANY_CATEGORY}
-    currencies = {m.currency for _, m in markets} | set(known_currencies)
-    lanes_by_market = {m.code: {lane.mode for lane in m.lanes} for _, m in markets}
-
-    for i, code in _repeats([(i, m.code) for i, m in markets]):
+    names = _Names(
+        codes={m.code for _, m in markets} | set(known_market_codes),
+        categories={p.category for _, p in products} | set(known_categories) | {ANY_CATEGORY},
+        currencies={m.currency for _, m in markets} | set(known_currencies),
+        lanes_by_market={m.code: {lane.mode for lane in m.lanes} for _, m in markets},
+    )
+    out = _check_markets(markets)
+    out += _check_products_and_tariffs(products, tariffs, names)
+    out += _check_events(events, names, calendar)
+    if calendar is not None and calendar.practice_rounds >= calendar.rounds:
         out.append(
             CrossProblem(
-                ("markets", i, "code"),
-                "duplicate_market",
-                f"market '{code}' is listed twice",
-                {"market": code},
+                ("calendar", "practice_rounds"),
+                "too_many_practice_rounds",
+                f"{calendar.practice_rounds} practice rounds leave no scored round "
+                f"(rounds = {calendar.rounds})",
+                {"practice_rounds": calendar.practice_rounds, "rounds": calendar.rounds},
             )
         )
+    return out
+
+
+def _check_markets(markets: Sequence[tuple[int, Market]]) -> list[CrossProblem]:
+    """Markets listed twice; one currency priced differently in two markets."""
+    out = [
+        CrossProblem(
+            ("markets", i, "code"),
+            "duplicate_market",
+            f"market '{code}' is listed twice",
+            {"market": code},
+        )
+        for i, code in _repeats([(i, m.code) for i, m in markets])
+    ]
     fx_by_currency: dict[str, float] = {}
     for i, m in markets:
         first = fx_by_currency.setdefault(m.currency, m.fx_cny_per_local)
@@ -557,15 +585,24 @@ def cross_check_parts(
                     {"currency": m.currency, "fx": first},
                 )
             )
-    for i, pid in _repeats([(i, p.id) for i, p in products]):
-        out.append(
-            CrossProblem(
-                ("products", i, "id"),
-                "duplicate_product",
-                f"product id '{pid}' is used twice",
-                {"product": pid},
-            )
+    return out
+
+
+def _check_products_and_tariffs(
+    products: Sequence[tuple[int, Product]],
+    tariffs: Sequence[tuple[int, Tariff]],
+    names: _Names,
+) -> list[CrossProblem]:
+    """Product ids used twice; tariffs given twice or naming unknown markets/categories."""
+    out = [
+        CrossProblem(
+            ("products", i, "id"),
+            "duplicate_product",
+            f"product id '{pid}' is used twice",
+            {"product": pid},
         )
+        for i, pid in _repeats([(i, p.id) for i, p in products])
+    ]
     for i, key in _repeats([(i, (t.market, t.category)) for i, t in tariffs]):
         out.append(
             CrossProblem(
@@ -576,88 +613,98 @@ def cross_check_parts(
             )
         )
     for i, tariff in tariffs:
-        if tariff.market not in codes:
-            out.append(_unknown_market(("tariffs", i, "market"), tariff.market, codes))
-        if tariff.category not in categories:
-            out.append(_unknown_category(("tariffs", i, "category"), tariff.category, categories))
+        if tariff.market not in names.codes:
+            out.append(_unknown_market(("tariffs", i, "market"), tariff.market, names.codes))
+        if tariff.category not in names.categories:
+            out.append(
+                _unknown_category(("tariffs", i, "category"), tariff.category, names.categories)
+            )
+    return out
 
-    for i, eid in _repeats([(i, e.id) for i, e in events]):
+
+def _check_events(
+    events: Sequence[tuple[int, EventBase]], names: _Names, calendar: Calendar | None
+) -> list[CrossProblem]:
+    """Event ids used twice, then each event's references and timing, in file order."""
+    out = [
+        CrossProblem(
+            ("events", i, "id"),
+            "duplicate_event",
+            f"event id '{eid}' is used twice",
+            {"event": eid},
+        )
+        for i, eid in _repeats([(i, e.id) for i, e in events])
+    ]
+    for i, event in events:
+        out += _event_references(i, event, names)
+        if calendar is not None:
+            out += _event_timing(i, event, calendar)
+    return out
+
+
+def _event_references(i: int, event: EventBase, names: _Names) -> list[CrossProblem]:
+    """Markets, categories, currencies and lanes an event names must exist."""
+    out: list[CrossProblem] = []
+    codes, categories, currencies = names.codes, names.categories, names.currencies
+    market = getattr(event, "market", None)
+    if isinstance(market, str) and market not in codes:
+        out.append(_unknown_market(("events", i, "market"), market, codes))
+    for j, code in enumerate(getattr(event, "markets", None) or []):
+        if code not in codes:
+            out.append(_unknown_market(("events", i, "markets", j), code, codes))
+    for j, cat in enumerate(getattr(event, "categories", None) or []):
+        if cat not in categories:
+            out.append(_unknown_category(("events", i, "categories", j), cat, categories))
+    currency = getattr(event, "currency", None)
+    if currency is not None and currency not in currencies:
         out.append(
             CrossProblem(
-                ("events", i, "id"),
-                "duplicate_event",
-                f"event id '{eid}' is used twice",
-                {"event": eid},
+                ("events", i, "currency"),
+                "unknown_currency",
+                f"no market here uses '{currency}' (currencies: "
+                f"{', '.join(sorted(currencies)) or 'none'})",
+                {"currency": currency, "known": sorted(currencies)},
             )
         )
-    for i, event in events:
-        market = getattr(event, "market", None)
-        if isinstance(market, str) and market not in codes:
-            out.append(_unknown_market(("events", i, "market"), market, codes))
-        for j, code in enumerate(getattr(event, "markets", None) or []):
-            if code not in codes:
-                out.append(_unknown_market(("events", i, "markets", j), code, codes))
-        for j, cat in enumerate(getattr(event, "categories", None) or []):
-            if cat not in categories:
-                out.append(_unknown_category(("events", i, "categories", j), cat, categories))
-        currency = getattr(event, "currency", None)
-        if currency is not None and currency not in currencies:
-            out.append(
-                CrossProblem(
-                    ("events", i, "currency"),
-                    "unknown_currency",
-                    f"no market here uses '{currency}' (currencies: "
-                    f"{', '.join(sorted(currencies)) or 'none'})",
-                    {"currency": currency, "known": sorted(currencies)},
-                )
-            )
-        lane_field = {"shipping_disruption": "mode", "market_rule": "channel_closed"}.get(
-            event.kind
-        )
-        mode = getattr(event, lane_field, None) if lane_field else None
-        if mode is not None:
-            for code in event.referenced_markets():
-                if code in lanes_by_market and mode not in lanes_by_market[code]:
-                    out.append(
-                        CrossProblem(
-                            ("events", i, lane_field),
-                            "lane_not_in_market",
-                            f"market '{code}' has no '{mode}' lane",
-                            {"market": code, "mode": mode},
-                        )
-                    )
-        if calendar is None:
-            continue
-        if event.round > calendar.rounds:
-            out.append(
-                CrossProblem(
-                    ("events", i, "round"),
-                    "event_after_last_round",
-                    f"round {event.round} is after the last round ({calendar.rounds})",
-                    {"round": event.round, "rounds": calendar.rounds},
-                )
-            )
-        for name in ("first_day", "last_day"):
-            day = getattr(event, name, None)
-            if day is not None and day > calendar.days_per_round:
+    lane_field = {"shipping_disruption": "mode", "market_rule": "channel_closed"}.get(event.kind)
+    mode = getattr(event, lane_field, None) if lane_field else None
+    if mode is not None:
+        for code in event.referenced_markets():
+            if code in names.lanes_by_market and mode not in names.lanes_by_market[code]:
                 out.append(
                     CrossProblem(
-                        ("events", i, name),
-                        "day_past_round",
-                        f"day {day} is past the round's {calendar.days_per_round} days",
-                        {"day": day, "days_per_round": calendar.days_per_round},
+                        ("events", i, lane_field),
+                        "lane_not_in_market",
+                        f"market '{code}' has no '{mode}' lane",
+                        {"market": code, "mode": mode},
                     )
                 )
-    if calendar is not None and calendar.practice_rounds >= calendar.rounds:
+    return out
+
+
+def _event_timing(i: int, event: EventBase, calendar: Calendar) -> list[CrossProblem]:
+    """An event's round and days must fall inside the calendar."""
+    out: list[CrossProblem] = []
+    if event.round > calendar.rounds:
         out.append(
             CrossProblem(
-                ("calendar", "practice_rounds"),
-                "too_many_practice_rounds",
-                f"{calendar.practice_rounds} practice rounds leave no scored round "
-                f"(rounds = {calendar.rounds})",
-                {"practice_rounds": calendar.practice_rounds, "rounds": calendar.rounds},
+                ("events", i, "round"),
+                "event_after_last_round",
+                f"round {event.round} is after the last round ({calendar.rounds})",
+                {"round": event.round, "rounds": calendar.rounds},
             )
         )
+    for name in ("first_day", "last_day"):
+        day = getattr(event, name, None)
+        if day is not None and day > calendar.days_per_round:
+            out.append(
+                CrossProblem(
+                    ("events", i, name),
+                    "day_past_round",
+                    f"day {day} is past the round's {calendar.days_per_round} days",
+                    {"day": day, "days_per_round": calendar.days_per_round},
+                )
+            )
     return out
 
 
