@@ -38,6 +38,9 @@ PNL_COST_LINES = (
 )
 """The P&L cost lines, in the order reports show them."""
 
+PNL_LINES = ("revenue_cny", *PNL_COST_LINES, "total_costs_cny", "profit_cny")
+"""Every P&L line a team's result carries (``TeamRoundResult.pnl``), in report order."""
+
 CASH_COST_LINES = tuple(line for line in PNL_COST_LINES if line != "cogs_cny")
 
 

@@ -9,7 +9,7 @@ in), ``*_local`` is the market's own currency, ``*_days`` are simulated days, ra
 fractions (``0.15`` is 15 %).
 
 Event kinds live in :data:`EVENT_KINDS`, a registry keyed by the TOML ``kind`` string, so a
-new kind is one class plus one registry line (and one member of the :data:`Event` union).
+new kind is one class plus one member of the :data:`Event` union (the registry is derived).
 
 Checks that look across sections (an event naming a market the scenario does not have, an
 event after the last round, a duplicate id) live in :func:`cross_check`, which returns every
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Sequence
-from typing import Annotated, Any, ClassVar, Literal, NamedTuple
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple, get_args
 
 from pydantic import (
     BaseModel,
@@ -268,9 +268,6 @@ class EventBase(StrictModel):
     body_zh: Annotated[str, Field(max_length=4000)] = ""
 
     markets_referenced: ClassVar[tuple[str, ...]] = ()
-    kind_label: ClassVar[str] = "event"
-    """A short English name of the kind, for summaries (the TOML name is ``kind``)."""
-    kind_label_zh: ClassVar[str] = "事件"
 
     @model_validator(mode="after")
     def _announce_not_after_effect(self) -> EventBase:
@@ -332,9 +329,6 @@ class TariffChange(EventBase):
     """Added to the current rate (0.10 = ten percentage points; negative lowers it)."""
     label: Annotated[str, Field(max_length=60)] = ""
 
-    kind_label: ClassVar[str] = "tariff change"
-    kind_label_zh: ClassVar[str] = "关税调整"
-
     @model_validator(mode="after")
     def _rate_or_points(self) -> TariffChange:
         _exactly_one(self, "rate", "add_points")
@@ -353,9 +347,6 @@ class DeMinimisChange(EventBase):
     parcel_duty_per_item_local: NonNegative = 0.0
     """A flat duty per parcel item, added to the rate."""
 
-    kind_label: ClassVar[str] = "low-value-parcel rule"
-    kind_label_zh: ClassVar[str] = "小额包裹免税规则"
-
 
 class ShippingDisruption(EventBase):
     """Lengthens and raises the cost of a lane to some markets for a number of rounds."""
@@ -367,9 +358,6 @@ class ShippingDisruption(EventBase):
     cost_multiplier: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
     duration_rounds: Annotated[int, Field(ge=1, le=40)] = 1
 
-    kind_label: ClassVar[str] = "shipping disruption"
-    kind_label_zh: ClassVar[str] = "物流中断"
-
 
 class ExchangeRateMove(EventBase):
     """Moves a currency against the yuan by ``change`` (0.10 = +10 %) spread over rounds."""
@@ -378,9 +366,6 @@ class ExchangeRateMove(EventBase):
     currency: CurrencyCode
     change: Annotated[float, Field(gt=-0.9, le=5.0)]
     over_rounds: Annotated[int, Field(ge=1, le=40)] = 1
-
-    kind_label: ClassVar[str] = "exchange-rate move"
-    kind_label_zh: ClassVar[str] = "汇率变动"
 
 
 class DemandShock(EventBase):
@@ -395,9 +380,6 @@ class DemandShock(EventBase):
     first_day: Annotated[int, Field(ge=1, le=92)] = 1
     last_day: Annotated[int, Field(ge=1, le=92)] | None = None
     """Inclusive; default the round's last day."""
-
-    kind_label: ClassVar[str] = "demand shock or festival"
-    kind_label_zh: ClassVar[str] = "需求冲击 / 购物节"
 
     @model_validator(mode="after")
     def _days_in_order(self) -> DemandShock:
@@ -418,9 +400,6 @@ class PlatformFeeChange(EventBase):
     fee: Annotated[float, Field(ge=0.0, le=0.6)] | None = None
     add_points: Annotated[float, Field(ge=-0.6, le=0.6)] | None = None
 
-    kind_label: ClassVar[str] = "platform fee change"
-    kind_label_zh: ClassVar[str] = "平台佣金调整"
-
     @model_validator(mode="after")
     def _fee_or_points(self) -> PlatformFeeChange:
         _exactly_one(self, "fee", "add_points")
@@ -438,9 +417,6 @@ class MarketRule(EventBase):
     """A lane that may no longer be used to ship to this market."""
     listing_cap: Annotated[int, Field(ge=0, le=100)] | None = None
     """The most products one team may list in this market."""
-
-    kind_label: ClassVar[str] = "market rule"
-    kind_label_zh: ClassVar[str] = "市场规则"
 
     @model_validator(mode="after")
     def _some_rule(self) -> MarketRule:
@@ -462,9 +438,6 @@ class NewsOnly(EventBase):
 
     kind: Literal["news"]
 
-    kind_label: ClassVar[str] = "news only"
-    kind_label_zh: ClassVar[str] = "新闻"
-
 
 Event = Annotated[
     TariffChange
@@ -479,15 +452,10 @@ Event = Annotated[
 ]
 
 EVENT_KINDS: dict[str, type[EventBase]] = {
-    "tariff_change": TariffChange,
-    "de_minimis": DeMinimisChange,
-    "shipping_disruption": ShippingDisruption,
-    "fx_move": ExchangeRateMove,
-    "demand_shock": DemandShock,
-    "platform_fee_change": PlatformFeeChange,
-    "market_rule": MarketRule,
-    "news": NewsOnly,
+    get_args(cls.model_fields["kind"].annotation)[0]: cls for cls in get_args(get_args(Event)[0])
 }
+"""The event registry, kind -> class, in the order of the :data:`Event` union (derived
+from it, so a new kind is one class plus one member of the union)."""
 
 
 # --------------------------------------------------------------------------- cross-checks

@@ -6,10 +6,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from simshop.engine.scenario import Scenario
+from simshop.engine.scenario import Scenario, Scoring
 from simshop.engine.state import GameState
 
-METRICS = ("profit", "revenue", "market_share", "rating", "roi")
+METRICS: tuple[str, ...] = tuple(Scoring.model_fields)
+"""The scorecard's metrics: the weights a scenario's ``[scoring]`` table has, in order."""
 
 
 def team_metrics(scenario: Scenario, state: GameState) -> list[dict[str, Any]]:

@@ -29,13 +29,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from simshop.engine.decisions import DecisionIssue, DecisionSheet
 from simshop.engine.scenario import BOT_STRATEGIES, Scenario
+from simshop.engine.scoring import METRICS
 from simshop.engine.state import TeamState
+from simshop.vocabulary import BOT_STRATEGY_LABELS, METRIC_NAMES
 
-BOT_STRATEGY_LABELS = {
-    "cost_plus": _l("Cost plus (steady margin)"),
-    "discounter": _l("Discounter (low prices, high volume)"),
-    "premium": _l("Premium (quality, fast lanes, heavy ads)"),
-}
 COMMON_TIMEZONES = [
     "Asia/Shanghai",
     "Asia/Hong_Kong",
@@ -55,7 +52,14 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class ActionForm(FlaskForm):
-    """A button that POSTs (open, close, hold, ...): only the CSRF token."""
+    """A button that POSTs (open, close, hold, copy, delete, ...): only the CSRF token."""
+
+
+def add_metric_fields(form_class: type, make_field: Any, prefix: str = "") -> None:
+    """Give ``form_class`` one field per scorecard metric (engine order), named
+    ``prefix + metric`` and labelled with the metric's name; ``make_field(label)`` builds it."""
+    for metric in METRICS:
+        setattr(form_class, prefix + metric, make_field(METRIC_NAMES[metric]))
 
 
 class CreateGameForm(FlaskForm):
@@ -117,25 +121,18 @@ class CreateGameForm(FlaskForm):
         choices=[SelectChoice(s, BOT_STRATEGY_LABELS.get(s, s)) for s in BOT_STRATEGIES],
         default=list(BOT_STRATEGIES),
     )
-    weight_profit = FloatField(_l("Profit"), validators=[InputRequired(), NumberRange(min=0)])
-    weight_revenue = FloatField(_l("Revenue"), validators=[InputRequired(), NumberRange(min=0)])
-    weight_market_share = FloatField(
-        _l("Market share"), validators=[InputRequired(), NumberRange(min=0)]
-    )
-    weight_rating = FloatField(_l("Rating"), validators=[InputRequired(), NumberRange(min=0)])
-    weight_roi = FloatField(
-        _l("Return on investment"), validators=[InputRequired(), NumberRange(min=0)]
-    )
     show_rival_names = BooleanField(_l("Teams may see rivals' names in market research"))
     submit = SubmitField(_l("Create game"))
 
-    weight_fields = (
-        "weight_profit",
-        "weight_revenue",
-        "weight_market_share",
-        "weight_rating",
-        "weight_roi",
-    )
+    weight_fields = tuple(f"weight_{metric}" for metric in METRICS)
+    """One weight per scorecard metric (fields added by :func:`add_metric_fields`)."""
+
+
+add_metric_fields(
+    CreateGameForm,
+    lambda label: FloatField(label, validators=[InputRequired(), NumberRange(min=0)]),
+    prefix="weight_",
+)
 
 
 class JoinGameForm(FlaskForm):

@@ -48,6 +48,9 @@ from simshop.engine.scenario import (
     Tariff,
 )
 from simshop.engine.scenario_errors import ScenarioProblem
+from simshop.engine.scoring import METRICS
+from simshop.forms.game import add_metric_fields
+from simshop.vocabulary import BOT_STRATEGY_LABELS
 
 # --------------------------------------------------------------------------- messages
 
@@ -234,21 +237,6 @@ LANE_LABELS = {
     "air": _l("Air freight"),
     "parcel": _l("Direct parcel from China"),
 }
-BOT_STRATEGY_LABELS = {
-    "cost_plus": _l("Cost plus (steady margin)"),
-    "discounter": _l("Discounter (low prices, high volume)"),
-    "premium": _l("Premium (quality, fast lanes, heavy ads)"),
-}
-EVENT_KIND_LABELS = {
-    "tariff_change": _l("Tariff change"),
-    "de_minimis": _l("Low-value parcel (de minimis) rule"),
-    "shipping_disruption": _l("Shipping disruption"),
-    "fx_move": _l("Exchange-rate move"),
-    "demand_shock": _l("Demand shock or festival"),
-    "platform_fee_change": _l("Platform commission change"),
-    "market_rule": _l("Market rule"),
-    "news": _l("News only"),
-}
 FRACTION_HELP = _l("A fraction: 0.15 is 15 %.")
 
 
@@ -363,13 +351,10 @@ class BotsForm(Form):
 
 
 class ScoringForm(Form):
-    profit = DecimalField(_l("Profit"))
-    revenue = DecimalField(_l("Revenue"))
-    market_share = DecimalField(_l("Market share"))
-    rating = DecimalField(_l("Rating"))
-    roi = DecimalField(_l("Return on investment (ROI)"))
+    names = METRICS
 
-    names = ("profit", "revenue", "market_share", "rating", "roi")
+
+add_metric_fields(ScoringForm, DecimalField)
 
 
 class SettingsForm(ItemForm):
@@ -780,10 +765,6 @@ class UploadForm(FlaskForm):
         render_kw={"accept": ".toml,text/plain"},
     )
     submit = SubmitField(_l("Upload and check"))
-
-
-class ActionForm(FlaskForm):
-    """A button that POSTs (copy, delete): only the CSRF token."""
 
 
 # --------------------------------------------------------------------------- by section

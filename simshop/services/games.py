@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from simshop.engine.scenario import BOT_STRATEGIES, Scenario, parse_scenario_text
 from simshop.engine.scenario_errors import ScenarioInvalid, load_scenario_file, load_scenario_text
+from simshop.engine.scoring import METRICS
 from simshop.models import (
     Game,
     GameStaff,
@@ -43,7 +44,6 @@ JOIN_CODE_LENGTH = 7
 TITLE_MAX_LENGTH = 120
 MAX_TEAM_SIZE = 12
 MAX_BOTS = 50
-SCORING_KEYS = ("profit", "revenue", "market_share", "rating", "roi")
 
 
 class GameError(Exception):
@@ -187,7 +187,7 @@ def _check_spec(spec: GameSpec, scenario: Scenario) -> None:
     weights = dict(scenario.scoring.as_dict())
     if spec.scoring_weights is not None:
         for key, value in spec.scoring_weights.items():
-            if key not in SCORING_KEYS:
+            if key not in METRICS:
                 raise GameError("weight_unknown", "scoring", key=key)
             if value < 0:
                 raise GameError("weight_negative", f"weight_{key}", key=key)

@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from simshop.engine.scoring import METRICS
 from simshop.extensions import db
 from simshop.forms.game import (
     GAME_MESSAGES,
@@ -110,7 +111,7 @@ def new_game():
         form.scenario_file.data = request.args["scenario"]
     if request.method == "GET" and choices:
         weights = choices[0].scoring
-        for key in ("profit", "revenue", "market_share", "rating", "roi"):
+        for key in METRICS:
             getattr(form, f"weight_{key}").data = weights.get(key, 0.0)
         form.show_rival_names.data = True
     if form.validate_on_submit():

@@ -31,10 +31,9 @@ from markupsafe import Markup
 from simshop.engine.scenario import EVENT_KINDS, Scenario
 from simshop.engine.scenario_errors import ScenarioInvalid
 from simshop.extensions import db
+from simshop.forms.game import ActionForm
 from simshop.forms.scenario import (
-    EVENT_KIND_LABELS,
     LANE_LABELS,
-    ActionForm,
     SettingsForm,
     UploadForm,
     apply_problems,
@@ -46,6 +45,7 @@ from simshop.models import ScenarioDraft
 from simshop.services import charts
 from simshop.services import scenarios as service
 from simshop.views.guards import instructors_only
+from simshop.vocabulary import EVENT_KIND_LABELS
 
 bp = Blueprint("scenarios", __name__, url_prefix="/scenarios")
 

@@ -1,0 +1,104 @@
+"""Words for the engine's vocabularies, for the web layer: one table per vocabulary.
+
+Each table is keyed by the ids of the engine registry it names (``tests/test_vocabulary.py``
+fails when a registry gains an id without a label here, or a label outlives its id):
+
+- P&L lines: :data:`simshop.engine.accounting.PNL_LINES`;
+- scorecard metrics: :data:`simshop.engine.scoring.METRICS`;
+- bot strategies: :data:`simshop.engine.bots.STRATEGIES`;
+- event kinds: :data:`simshop.engine.scenario.EVENT_KINDS`.
+
+Labels are lazy (``lazy_gettext``), so they translate on the page that shows them. Templates
+get the tables as globals (:func:`init_app`).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from simshop.engine.accounting import PNL_COST_LINES, PNL_LINES
+
+PNL_LINE_LABELS = {
+    "revenue_cny": _l("Revenue"),
+    "refunds_cny": _l("Refunds (returns)"),
+    "cogs_cny": _l("Cost of goods sold"),
+    "freight_cny": _l("Freight"),
+    "duty_cny": _l("Duty"),
+    "vat_cny": _l("VAT"),
+    "commission_cny": _l("Platform commission"),
+    "fulfilment_cny": _l("Fulfilment fees"),
+    "storage_cny": _l("Storage fees"),
+    "advertising_cny": _l("Advertising"),
+    "entry_fees_cny": _l("Market entry"),
+    "quality_investment_cny": _l("Quality investment"),
+    "interest_cny": _l("Interest"),
+    "total_costs_cny": _l("Total costs"),
+    "profit_cny": _l("Net profit"),
+}
+
+METRIC_NAMES = {
+    "profit": _l("Profit"),
+    "revenue": _l("Revenue"),
+    "market_share": _l("Market share"),
+    "rating": _l("Rating"),
+    "roi": _l("Return on investment (ROI)"),
+}
+"""A metric's name, as a scoring weight is labelled in forms."""
+
+METRIC_LABELS = {
+    "profit": _l("Cumulative profit (CNY)"),
+    "revenue": _l("Cumulative revenue (CNY)"),
+    "market_share": _l("Market share"),
+    "rating": _l("Rating"),
+    "roi": _l("Return on investment (ROI)"),
+}
+"""A metric as a column of the standings (what the value is, with its unit)."""
+
+METRIC_SHORT_LABELS = {
+    "profit": _l("Profit (CNY)"),
+    "revenue": _l("Revenue (CNY)"),
+    "market_share": _l("Market share"),
+    "rating": _l("Rating"),
+    "roi": _l("ROI"),
+}
+
+METRIC_RULES = {
+    "profit": _l("profit added up over every round so far, in yuan"),
+    "revenue": _l("sales revenue added up over every round so far, in yuan"),
+    "market_share": _l("the team's units sold so far divided by all teams' units sold"),
+    "rating": _l(
+        "the team's star rating (1–5), averaged over its listings and weighted by their "
+        "number of reviews"
+    ),
+    "roi": _l("cumulative profit divided by the starting cash every team received"),
+}
+
+BOT_STRATEGY_LABELS = {
+    "cost_plus": _l("Cost plus (steady margin)"),
+    "discounter": _l("Discounter (low prices, high volume)"),
+    "premium": _l("Premium (quality, fast lanes, heavy ads)"),
+}
+
+EVENT_KIND_LABELS = {
+    "tariff_change": _l("Tariff change"),
+    "de_minimis": _l("Low-value parcel (de minimis) rule"),
+    "shipping_disruption": _l("Shipping disruption"),
+    "fx_move": _l("Exchange-rate move"),
+    "demand_shock": _l("Demand shock or festival"),
+    "platform_fee_change": _l("Platform commission change"),
+    "market_rule": _l("Market rule"),
+    "news": _l("News only"),
+}
+
+
+def init_app(app: Flask) -> None:
+    """Make the tables and the engine's orders available to every template."""
+    app.jinja_env.globals.update(
+        pnl_lines=PNL_LINES,
+        pnl_cost_lines=PNL_COST_LINES,
+        pnl_line_labels=PNL_LINE_LABELS,
+        metric_labels=METRIC_LABELS,
+        metric_short_labels=METRIC_SHORT_LABELS,
+        metric_rules=METRIC_RULES,
+    )

@@ -1,0 +1,45 @@
+"""Each vocabulary has one table of words, keyed exactly by the engine registry it names."""
+
+from __future__ import annotations
+
+import pytest
+
+from simshop import vocabulary
+from simshop.engine.accounting import PNL_LINES
+from simshop.engine.bots import STRATEGIES
+from simshop.engine.scenario import EVENT_KINDS, Event, Scoring
+from simshop.engine.scoring import METRICS
+from simshop.forms.game import CreateGameForm
+from simshop.forms.scenario import ScoringForm
+
+
+@pytest.mark.parametrize(
+    ("table", "ids"),
+    [
+        (vocabulary.PNL_LINE_LABELS, PNL_LINES),
+        (vocabulary.METRIC_NAMES, METRICS),
+        (vocabulary.METRIC_LABELS, METRICS),
+        (vocabulary.METRIC_SHORT_LABELS, METRICS),
+        (vocabulary.METRIC_RULES, METRICS),
+        (vocabulary.BOT_STRATEGY_LABELS, tuple(STRATEGIES)),
+        (vocabulary.EVENT_KIND_LABELS, tuple(EVENT_KINDS)),
+    ],
+    ids=["pnl", "metric names", "metric labels", "metric short", "metric rules", "bots", "events"],
+)
+def test_every_engine_id_has_exactly_one_label(table, ids):
+    assert sorted(table) == sorted(ids)
+
+
+def test_the_metrics_are_the_scenarios_scoring_weights_in_order():
+    assert METRICS == tuple(Scoring().as_dict())
+
+
+def test_the_event_registry_is_the_event_union():
+    classes = Event.__origin__.__args__  # Annotated[Union[...], discriminator]
+    assert tuple(EVENT_KINDS.values()) == classes
+
+
+def test_weight_fields_follow_the_metrics():
+    assert CreateGameForm.weight_fields == tuple(f"weight_{m}" for m in METRICS)
+    assert ScoringForm.names == METRICS
+    assert all(hasattr(ScoringForm, m) for m in METRICS)
