@@ -31,7 +31,7 @@ def test_every_engine_id_has_exactly_one_label(table, ids):
 
 
 def test_the_metrics_are_the_scenarios_scoring_weights_in_order():
-    assert METRICS == tuple(Scoring().as_dict())
+    assert tuple(Scoring().as_dict()) == METRICS
 
 
 def test_the_event_registry_is_the_event_union():
