@@ -55,6 +55,7 @@ test: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy simshop/engine
 
 format: $(DEV_STAMP)
 	$(BIN)/ruff format .

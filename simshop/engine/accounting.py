@@ -55,7 +55,10 @@ def quality_after_investment(
 ) -> np.ndarray:
     """Quality 0..1 after a cumulative investment: each ``half_cny`` halves the gap to 1
     in the sense q = base + (1 - base) * I / (I + half): diminishing returns."""
-    return base_quality + (1.0 - base_quality) * invested_cny / (invested_cny + half_cny)
+    quality: np.ndarray = base_quality + (1.0 - base_quality) * invested_cny / (
+        invested_cny + half_cny
+    )
+    return quality
 
 
 def rating_target(

@@ -25,8 +25,8 @@ class RoundBook:
         self.scenario, self.cond = scenario, cond
         self.team_ids = sorted(state.teams)
         self.teams = [state.teams[t] for t in self.team_ids]
-        self.mcodes = [m.code for m in scenario.markets]
-        self.pids = [p.id for p in scenario.products]
+        self.mcodes: list[str] = [m.code for m in scenario.markets]
+        self.pids: list[str] = [p.id for p in scenario.products]
         self.m_index = {c: i for i, c in enumerate(self.mcodes)}
         self.p_index = {p: i for i, p in enumerate(self.pids)}
         T, M, P = len(self.teams), len(self.mcodes), len(self.pids)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from simshop.engine.decisions import DecisionSheet, Offer, Shipment
 from simshop.engine.demand import inside_share, offer_utility
 from simshop.engine.logistics import landed_cost_cny, upfront_spend_cny
 from simshop.engine.scenario import Market, Product, Scenario
+from simshop.engine.sheet import StockMode
 from simshop.engine.state import TeamState
 
 
@@ -68,7 +69,7 @@ class Strategy:
         enter = self.markets_to_enter(view)
         entered = [m.code for m in sc.markets if m.code in team.entered_markets or m.code in enter]
         offers: dict[str, dict[str, Offer]] = {}
-        plans = []
+        plans: list[tuple[str, Product, float]] = []
         for code in entered:
             market, mc = sc.market(code), cond.markets[code]
             offers[code] = {}
@@ -170,7 +171,7 @@ class Strategy:
         )
         return shoppers * share
 
-    def shipments(self, view: TeamView, plans: list) -> list[Shipment]:
+    def shipments(self, view: TeamView, plans: list[tuple[str, Product, float]]) -> list[Shipment]:
         """Ship to cover expected demand through the lead time plus ``cover_rounds``;
         the part needed this round goes by the fastest lane that lands in time."""
         sc, team, cond = view.scenario, view.team, view.conditions
@@ -188,13 +189,21 @@ class Strategy:
             fast = self.fast_lane(mc, days)
             if fast is not None and urgent >= 1 and rounds_left >= 1:
                 out.append(
-                    Shipment(product=product.id, market=code, mode=fast, quantity=math.ceil(urgent))
+                    Shipment(
+                        product=product.id,
+                        market=code,
+                        mode=cast(StockMode, fast),
+                        quantity=math.ceil(urgent),
+                    )
                 )
                 need -= urgent
             if need >= 1 and lane.lead_days <= rounds_left * days:
                 out.append(
                     Shipment(
-                        product=product.id, market=code, mode=lane.mode, quantity=math.ceil(need)
+                        product=product.id,
+                        market=code,
+                        mode=cast(StockMode, lane.mode),
+                        quantity=math.ceil(need),
                     )
                 )
         return out

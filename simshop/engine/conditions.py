@@ -23,13 +23,17 @@ Event semantics (events are applied in (round, file order)):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from simshop.engine.scenario import (
     ANY_CATEGORY,
     DemandShock,
     DeMinimisChange,
+    EventBase,
     ExchangeRateMove,
+    Market,
     MarketRule,
     PlatformFeeChange,
     Scenario,
@@ -100,9 +104,9 @@ class RoundConditions:
     """Calendar month 1..12 of this round."""
     days: int
     markets: dict[str, MarketConditions]
-    took_effect: tuple[dict, ...] = field(default_factory=tuple)
+    took_effect: tuple[dict[str, Any], ...] = field(default_factory=tuple)
     """Scenario events whose ``round`` is this round: ``{"id", "kind", "headline"}``."""
-    news: tuple[dict, ...] = field(default_factory=tuple)
+    news: tuple[dict[str, Any], ...] = field(default_factory=tuple)
     """Headlines announced in this round (for the round after, usually)."""
 
 
@@ -118,7 +122,7 @@ def conditions_for_round(scenario: Scenario, round_no: int) -> RoundConditions:
     events = sorted(enumerate(scenario.events), key=lambda pair: (pair[1].round, pair[0]))
     effective = [e for _, e in events if e.round <= round_no]
     month = round_month(scenario, round_no)
-    markets = {
+    markets: dict[str, MarketConditions] = {
         m.code: _market_conditions(scenario, m.code, round_no, month, effective)
         for m in scenario.markets
     }
@@ -137,7 +141,9 @@ def conditions_for_round(scenario: Scenario, round_no: int) -> RoundConditions:
     )
 
 
-def _market_conditions(scenario, code, round_no, month, effective) -> MarketConditions:
+def _market_conditions(
+    scenario: Scenario, code: str, round_no: int, month: int, effective: Sequence[EventBase]
+) -> MarketConditions:
     market = scenario.market(code)
     days = scenario.calendar.days_per_round
     mine = [e for e in effective if code in e.referenced_markets()]
@@ -181,7 +187,7 @@ def _market_conditions(scenario, code, round_no, month, effective) -> MarketCond
     )
 
 
-def _tariff_stack(scenario: Scenario, code: str, events: list) -> dict[str, float]:
+def _tariff_stack(scenario: Scenario, code: str, events: Sequence[EventBase]) -> dict[str, float]:
     categories = sorted({p.category for p in scenario.products})
     stack = {
         cat: sum(
@@ -205,7 +211,7 @@ def _tariff_stack(scenario: Scenario, code: str, events: list) -> dict[str, floa
     return stack
 
 
-def _platform_fee(base: float, events: list) -> float:
+def _platform_fee(base: float, events: Sequence[EventBase]) -> float:
     fee = base
     for e in events:
         if isinstance(e, PlatformFeeChange):
@@ -213,7 +219,7 @@ def _platform_fee(base: float, events: list) -> float:
     return min(0.6, max(0.0, fee))
 
 
-def _lanes(market, round_no: int, events: list) -> dict[str, LaneConditions]:
+def _lanes(market: Market, round_no: int, events: Sequence[EventBase]) -> dict[str, LaneConditions]:
     lanes: dict[str, LaneConditions] = {}
     for lane in market.lanes:
         extra, mult = 0, 1.0
@@ -228,7 +234,9 @@ def _lanes(market, round_no: int, events: list) -> dict[str, LaneConditions]:
     return lanes
 
 
-def _fx_path(scenario: Scenario, market, round_no: int, events: list) -> tuple[float, ...]:
+def _fx_path(
+    scenario: Scenario, market: Market, round_no: int, events: Sequence[EventBase]
+) -> tuple[float, ...]:
     days = scenario.calendar.days_per_round
     path = []
     moves = [e for e in events if isinstance(e, ExchangeRateMove) and e.currency == market.currency]

@@ -143,7 +143,7 @@ class _Checker:
             sheet.leave_markets
         )
 
-    def add(self, loc: tuple, code: str, message: str, **params: Any) -> None:
+    def add(self, loc: tuple[str | int, ...], code: str, message: str, **params: Any) -> None:
         self.issues.append(DecisionIssue(tuple(loc), code, params, message))
 
     def run(self) -> list[DecisionIssue]:
@@ -155,7 +155,7 @@ class _Checker:
             self.check_money()
         return self.issues
 
-    def known_market(self, loc: tuple, code: str) -> bool:
+    def known_market(self, loc: tuple[str | int, ...], code: str) -> bool:
         if code in self.markets:
             return True
         self.add(
@@ -167,7 +167,7 @@ class _Checker:
         )
         return False
 
-    def known_product(self, loc: tuple, pid: str) -> bool:
+    def known_product(self, loc: tuple[str | int, ...], pid: str) -> bool:
         if pid in self.products:
             return True
         self.add(
@@ -218,7 +218,7 @@ class _Checker:
                 if self.known_product(loc, pid):
                     self.check_offer(loc, code, offer)
 
-    def check_offer(self, loc: tuple, code: str, offer: Offer) -> None:
+    def check_offer(self, loc: tuple[str | int, ...], code: str, offer: Offer) -> None:
         if offer.listed and not offer.price_local > 0:
             self.add(
                 (*loc, "price_local"),

@@ -44,7 +44,7 @@ def offer_utility(
     """Deterministic utility of offers (arrays broadcast together). ``price_ratio`` is
     price_local / reference_price_local and must be > 0."""
     rating_term = np.minimum(rating - 4.0, 0.5) * np.log1p(reviews) / LN6
-    return (
+    utility: np.ndarray = (
         params.base_utility
         - price_alpha * np.log(price_ratio)
         + params.quality_beta * quality
@@ -52,12 +52,14 @@ def offer_utility(
         - params.delivery_beta_per_day * delivery_days
         + params.ad_beta * np.log1p(adstock_cny / params.ad_saturation_cny)
     )
+    return utility
 
 
 def choice_shares(weights: np.ndarray, outside_weight: float) -> np.ndarray:
     """Logit choice probabilities of offers with ``weights = exp(utility)`` (0 = not
     offered); the outside option takes the rest."""
-    return weights / (outside_weight + weights.sum())
+    shares: np.ndarray = weights / (outside_weight + weights.sum())
+    return shares
 
 
 def inside_share(utilities: np.ndarray, outside_utility: float) -> float:

@@ -61,7 +61,7 @@ def play_game(
     seed: int,
     rounds: int | None = None,
     bots: int | list[str] | None = None,
-    human_teams: Mapping[str, Mapping[int, dict[str, Any]]] | None = None,
+    human_teams: Mapping[str, Mapping[int | str, dict[str, Any]]] | None = None,
     on_round: Callable[[RoundOutcome, list[dict[str, Any]]], None] | None = None,
 ) -> dict[str, Any]:
     """Play ``rounds`` rounds (default: the scenario's) and return the game record.
@@ -71,8 +71,11 @@ def play_game(
     carries the team's last decisions over. ``on_round(result, standings)`` is called after
     each round. Raises :class:`HumanDecisionError` on an invalid given decision; an invalid bot
     sheet is played as an empty sheet (see :func:`~simshop.engine.round_step.play_round`)."""
-    text = scenario if isinstance(scenario, str) else None
-    sc = parse_scenario_text(text) if text is not None else scenario
+    if isinstance(scenario, str):
+        text: str | None = scenario
+        sc = parse_scenario_text(scenario)
+    else:
+        text, sc = None, scenario
     n_rounds = sc.calendar.rounds if rounds is None else min(rounds, sc.calendar.rounds)
     seats = bot_seats(sc, bots)
     humans = {tid: dict(plan) for tid, plan in (human_teams or {}).items()}
@@ -84,11 +87,11 @@ def play_game(
     own: dict[str, list[dict[str, Any]]] = {tid: [] for tid in state.teams}
     record_rounds = []
     for round_no in range(1, n_rounds + 1):
-        given = {
-            tid: plan.get(round_no, plan.get(str(round_no)))
-            for tid, plan in humans.items()
-            if round_no in plan or str(round_no) in plan
-        }
+        given: dict[str, dict[str, Any]] = {}
+        for tid, plan in humans.items():
+            raw = plan.get(round_no, plan.get(str(round_no)))
+            if raw is not None:
+                given[tid] = raw
         played = play_round(
             sc,
             state,
@@ -109,14 +112,12 @@ def play_game(
         record_rounds.append(
             {
                 "round_no": round_no,
-                "decisions": {
-                    tid: state.teams[tid].last_decisions.to_dict() for tid in sorted(state.teams)
-                },
+                "decisions": {tid: played.sheets[tid].to_dict() for tid in sorted(state.teams)},
                 "result": result.to_dict(),
                 "standings": table,
             }
         )
-    return json_safe(
+    record: dict[str, Any] = json_safe(
         {
             "scenario": {
                 "id": sc.meta.id,
@@ -137,3 +138,4 @@ def play_game(
             "standings": record_rounds[-1]["standings"] if record_rounds else [],
         }
     )
+    return record

@@ -13,7 +13,7 @@ sorted by id. All randomness comes from one generator seeded by (game seed, roun
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from typing import Any
 
 import numpy as np
@@ -33,7 +33,9 @@ from simshop.engine.state import GameState, InTransit
 # --------------------------------------------------------------------------- decisions
 
 
-def _resolve_sheets(state: GameState, decisions: Mapping[str, DecisionSheet]) -> list:
+def _resolve_sheets(
+    state: GameState, decisions: Mapping[str, DecisionSheet]
+) -> list[DecisionSheet]:
     sheets = []
     for tid in sorted(state.teams):
         sheet = decisions.get(tid)
@@ -44,7 +46,9 @@ def _resolve_sheets(state: GameState, decisions: Mapping[str, DecisionSheet]) ->
     return sheets
 
 
-def _apply_decisions(book: RoundBook, sheets: list[DecisionSheet], log: list) -> None:
+def _apply_decisions(
+    book: RoundBook, sheets: list[DecisionSheet], log: list[dict[str, Any]]
+) -> None:
     """Entries, listings, orders, shipments, quality and borrowing: the start of the round."""
     sc, cond = book.scenario, book.cond
     for t, sheet in enumerate(sheets):
@@ -79,7 +83,7 @@ def _apply_decisions(book: RoundBook, sheets: list[DecisionSheet], log: list) ->
     _enforce_rules(book, cond, log)
 
 
-def _ship(book: RoundBook, t: int, sheet: DecisionSheet, log: list) -> None:
+def _ship(book: RoundBook, t: int, sheet: DecisionSheet, log: list[dict[str, Any]]) -> None:
     sc, cond, tid = book.scenario, book.cond, book.team_ids[t]
     for ship in sheet.shipments:
         p = book.p_index[ship.product]
@@ -101,7 +105,7 @@ def _ship(book: RoundBook, t: int, sheet: DecisionSheet, log: list) -> None:
             }
             log.append(entry)
             book.messages[t].append(entry)
-        if qty <= 0:
+        if qty <= 0 or lane is None:
             continue
         product = sc.product(ship.product)
         book.china[p, t] -= qty
@@ -130,7 +134,7 @@ def _add_transit(book: RoundBook, t: int, shipment: InTransit) -> None:
         book.transit_next[t].append(shipment)
 
 
-def _enforce_rules(book: RoundBook, cond: RoundConditions, log: list) -> None:
+def _enforce_rules(book: RoundBook, cond: RoundConditions, log: list[dict[str, Any]]) -> None:
     """Market rules delist offers: below the minimum price, on a closed parcel channel,
     or beyond the per-team listing cap (products in scenario order)."""
     for m, code in enumerate(book.mcodes):
@@ -166,7 +170,9 @@ def _enforce_rules(book: RoundBook, cond: RoundConditions, log: list) -> None:
             )
 
 
-def _delist(book: RoundBook, m: int, mask: np.ndarray, reason: str, text: str, log: list) -> None:
+def _delist(
+    book: RoundBook, m: int, mask: np.ndarray, reason: str, text: str, log: list[dict[str, Any]]
+) -> None:
     for p, t in zip(*np.nonzero(mask), strict=True):
         book.listed[m, p, t] = False
         entry = {
@@ -189,7 +195,7 @@ class _MarketModel:
     """SimPy processes of one round: markets trading daily, shipment batches landing,
     demand windows switching on and off."""
 
-    def __init__(self, book: RoundBook, rng: np.random.Generator, log: list):
+    def __init__(self, book: RoundBook, rng: np.random.Generator, log: list[dict[str, Any]]):
         self.book, self.rng, self.log = book, rng, log
         sc, cond = book.scenario, book.cond
         self.env = simpy.Environment()
@@ -254,7 +260,7 @@ class _MarketModel:
     def run(self) -> None:
         self.env.run()
 
-    def market_days(self, m: int):
+    def market_days(self, m: int) -> Generator[Any, Any, None]:
         """Trade in market ``m`` once a day, after the day's arrivals and switches."""
         for day in range(1, self.book.cond.days + 1):
             yield self.env.timeout(1)
@@ -282,7 +288,7 @@ class _MarketModel:
             book.wh[m, p, idx] -= np.where(parcel, 0, sold)
             book.china[p, idx] -= np.where(parcel, sold, 0)
 
-    def land(self, day: int, batch: list[tuple[int, InTransit]]):
+    def land(self, day: int, batch: list[tuple[int, InTransit]]) -> Generator[Any, Any, None]:
         """A batch of shipments landing on ``day``: stock in, duty paid, arrivals logged."""
         yield self.env.timeout(day)
         book, cond = self.book, self.book.cond
@@ -317,7 +323,7 @@ class _MarketModel:
                 }
             )
 
-    def demand_window(self, m: int, window: DemandWindow):
+    def demand_window(self, m: int, window: DemandWindow) -> Generator[Any, Any, None]:
         """Switch a demand multiplier on at the start of ``first_day`` and off after
         ``last_day``."""
         yield self.env.timeout(window.first_day)

@@ -7,20 +7,22 @@ only the final conversion to per-team dictionaries loops over teams.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from simshop.engine import accounting
 from simshop.engine.accounting import CASH_COST_LINES, PNL_COST_LINES, cents
 from simshop.engine.book import RoundBook
+from simshop.engine.conditions import MarketConditions
 from simshop.engine.decisions import DecisionSheet
 from simshop.engine.results import RoundOutcome, TeamRoundResult
 from simshop.engine.state import GameState, TeamState
 
 
 def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.divide(a, b, out=np.zeros(np.broadcast(a, b).shape), where=b > 0)
+    out: np.ndarray = np.divide(a, b, out=np.zeros(np.broadcast(a, b).shape), where=b > 0)
+    return out
 
 
 def _selling_costs(book: RoundBook, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -55,7 +57,9 @@ def _selling_costs(book: RoundBook, rng: np.random.Generator) -> dict[str, np.nd
     return out
 
 
-def _parcel_costs(book: RoundBook, m: int, mc, out: dict[str, np.ndarray]) -> None:
+def _parcel_costs(
+    book: RoundBook, m: int, mc: MarketConditions, out: dict[str, np.ndarray]
+) -> None:
     lane = mc.lane("parcel")
     if lane is None:
         return
@@ -186,7 +190,7 @@ def settle_round(
     money = _selling_costs(book, rng)
     lines = _team_lines(book, money)
     cash = _cash_and_debt(book, lines)
-    costs = sum(lines[k] for k in PNL_COST_LINES)
+    costs = cast(np.ndarray, sum(lines[k] for k in PNL_COST_LINES))
     lines["total_costs_cny"] = cents(costs)
     lines["profit_cny"] = cents(lines["revenue_cny"] - costs)
     rating, reviews = _ratings(book)
@@ -221,7 +225,17 @@ class _TeamView:
     """Per-team dictionaries out of the round's arrays (the only per-team loop). Offer rows
     are built lazily, per team, when a result's ``offers`` is first read."""
 
-    def __init__(self, book, money, lines, cash, rating, reviews, transit, quality):
+    def __init__(
+        self,
+        book: RoundBook,
+        money: dict[str, np.ndarray],
+        lines: dict[str, np.ndarray],
+        cash: dict[str, np.ndarray],
+        rating: np.ndarray,
+        reviews: np.ndarray,
+        transit: np.ndarray,
+        quality: np.ndarray,
+    ) -> None:
         self.book = book
         self.arrays = {
             "listed": book.listed,
@@ -252,7 +266,8 @@ class _TeamView:
         self.invested_t = cents(book.invested).T.tolist()
         self.sold_total = book.sold.sum(axis=(0, 1)).tolist()
         held = (book.wh > 0) | (transit > 0)
-        self.holds = held.any(axis=1).T.tolist()
+        held_by_market = cast(np.ndarray, held.any(axis=1))
+        self.holds: list[list[bool]] = held_by_market.T.tolist()
 
     def offers(self, t: int) -> list[dict[str, Any]]:
         book = self.book
@@ -269,7 +284,7 @@ class _TeamView:
                 rows.append(row)
         return rows
 
-    def result(self, t: int):
+    def result(self, t: int) -> TeamRoundResult:
         book = self.book
         return TeamRoundResult(
             team_id=book.team_ids[t],

@@ -94,7 +94,7 @@ def play_round(
     state: GameState,
     *,
     seed: int,
-    team_sheets: Mapping[str, DecisionSheet | Mapping[str, Any]] | None = None,
+    team_sheets: Mapping[str, DecisionSheet | dict[str, Any]] | None = None,
     bot_strategies: Mapping[str, str] | None = None,
     market_history: Sequence[dict[str, Any]] = (),
     own_results: Mapping[str, Sequence[dict[str, Any]]] | None = None,

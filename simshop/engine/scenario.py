@@ -291,7 +291,8 @@ class EventBase(StrictModel):
     def text(self, name: str, chinese: bool) -> str:
         """``headline`` or ``body`` in the reader's language: the ``_zh`` text for a Chinese
         reader when the author wrote one, else the English."""
-        return (chinese and getattr(self, f"{name}_zh")) or getattr(self, name)
+        text: str = (chinese and getattr(self, f"{name}_zh")) or getattr(self, name)
+        return text
 
     def referenced_markets(self) -> list[str]:
         found: list[str] = []
@@ -636,7 +637,7 @@ def _event_references(i: int, event: EventBase, names: _Names) -> list[CrossProb
         )
     lane_field = {"shipping_disruption": "mode", "market_rule": "channel_closed"}.get(event.kind)
     mode = getattr(event, lane_field, None) if lane_field else None
-    if mode is not None:
+    if lane_field is not None and mode is not None:
         for code in event.referenced_markets():
             if code in names.lanes_by_market and mode not in names.lanes_by_market[code]:
                 out.append(

@@ -20,6 +20,7 @@ import difflib
 import hashlib
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -336,7 +337,7 @@ def _model_at(loc: Loc, data: Any) -> type[BaseModel] | None:
         kind = _get(data, loc + ("kind",))
         return EVENT_KINDS.get(kind) if isinstance(kind, str) else None
     shape = tuple("#" if isinstance(p, int) else p for p in loc)
-    return _SECTION_MODELS.get(shape)  # type: ignore[arg-type]
+    return _SECTION_MODELS.get(shape)
 
 
 def _get(data: Any, loc: Loc) -> Any:
@@ -375,7 +376,7 @@ def _plain(value: Any) -> Any:
 
 
 def _pydantic_problem(
-    name: str, error: dict[str, Any], data: dict[str, Any], locator: TomlLocator
+    name: str, error: Mapping[str, Any], data: dict[str, Any], locator: TomlLocator
 ) -> ScenarioProblem:
     raw_loc: Loc = tuple(error["loc"])
     # A discriminated union puts the chosen kind in the path: events[0].tariff_change.rate.

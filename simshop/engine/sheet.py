@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 CHANNELS = ("warehouse", "parcel")
 STOCK_MODES = ("sea", "rail", "air")
+StockMode = Literal["sea", "rail", "air"]
 
 
 class _Strict(BaseModel):
@@ -48,7 +49,8 @@ class DecisionSheet(_Strict):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe, keys sorted (dicts nested in the sheet are sorted too)."""
-        return sort_keys(self.model_dump(mode="json"))
+        data: dict[str, Any] = sort_keys(self.model_dump(mode="json"))
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DecisionSheet:

@@ -76,7 +76,8 @@ class TeamState:
             "team_id": self.team_id,
             "warehouse_stock": self.warehouse_stock,
         }
-        return _sorted_copy(data)
+        out: dict[str, Any] = _sorted_copy(data)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TeamState:

@@ -316,7 +316,7 @@ def read_public_key_pem(pem: bytes) -> Ed25519PublicKey:
 
 def sign_bundle(data: dict[str, Any], private_key: Ed25519PrivateKey) -> dict[str, Any]:
     """``data`` as JSON would read it back, with a ``signature`` over :func:`canonical_bytes`."""
-    plain = json.loads(json.dumps(data, allow_nan=False))
+    plain: dict[str, Any] = json.loads(json.dumps(data, allow_nan=False))
     plain.pop("signature", None)
     public = private_key.public_key()
     plain["signature"] = {
