@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from simshop.engine.decisions import DecisionErrors
-from simshop.models import Decision, Round, RoundResult
+from simshop.engine.bots import STRATEGIES, Strategy
+from simshop.engine.decisions import DecisionErrors, DecisionSheet, empty_decisions
+from simshop.models import Decision, Round, RoundResult, Team
 from simshop.models.user import utcnow
 from simshop.services import rounds as rounds_service
 from simshop.services.games import GameError
@@ -127,6 +128,25 @@ def test_a_team_that_saves_nothing_carries_its_decisions_over(session, world):
     assert row.decisions_used["shipments"] == []
     sources = {r[0]: r[5] for r in results_of(session, second)}
     assert sorted(sources.values()) == ["bot", "carried", "carried"]
+
+
+class OverOrdering(Strategy):
+    """A broken bot: orders far more than it can pay for."""
+
+    def decide(self, view):
+        return DecisionSheet(factory_orders={view.scenario.products[0].id: 10**9})
+
+
+def test_a_bot_whose_sheet_is_invalid_plays_an_empty_sheet(session, world, monkeypatch):
+    monkeypatch.setitem(STRATEGIES, "cost_plus", OverOrdering)
+    play(session, world.game, world.first)
+
+    bot = session.scalars(
+        select(RoundResult)
+        .join(Team, Team.id == RoundResult.team_id)
+        .where(RoundResult.round_id == world.first.id, Team.is_bot.is_(True))
+    ).one()
+    assert (bot.decision_source, bot.decisions_used) == ("bot", empty_decisions().to_dict())
 
 
 def test_processing_publishes_one_result_per_team_with_ranks(session, world):
