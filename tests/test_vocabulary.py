@@ -10,7 +10,7 @@ from simshop.engine.bots import STRATEGIES
 from simshop.engine.scenario import EVENT_KINDS, Event, Scoring
 from simshop.engine.scoring import METRICS
 from simshop.forms.game import CreateGameForm
-from simshop.forms.scenario import ScoringForm
+from simshop.forms.scenario import EVENT_KIND_FIELDS, ScoringForm
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,9 @@ def test_weight_fields_follow_the_metrics():
     assert CreateGameForm.weight_fields == tuple(f"weight_{m}" for m in METRICS)
     assert ScoringForm.names == METRICS
     assert all(hasattr(ScoringForm, m) for m in METRICS)
+
+
+def test_event_forms_show_each_kinds_own_fields():
+    assert list(EVENT_KIND_FIELDS) == list(EVENT_KINDS)
+    assert EVENT_KIND_FIELDS["fx_move"] == ("currency", "change", "over_rounds")
+    assert EVENT_KIND_FIELDS["news"] == ()
