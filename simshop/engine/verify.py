@@ -537,9 +537,11 @@ class _GameVerifier:
             played = play_round(
                 scenario, state, seed=expected_seed, team_sheets=sheets, weights=weights
             )
-        except ValueError as exc:
+        except (ValueError, LookupError, TypeError, ArithmeticError) as exc:
+            # The sheets come from the file: one naming a market or product the scenario
+            # does not have fails inside the engine.
             raise BundleFormatError(
-                f"game {self.game_id}, round {number}: cannot be replayed: {exc}"
+                f"game {self.game_id}, round {number}: cannot be replayed: {exc!r}"
             ) from None
         self.check_round(number, scenario_round, results, played.outcome, played.standings, rnd)
 

@@ -287,3 +287,17 @@ def write_other_key(folder):
     path = folder / "other.pem"
     path.write_bytes(verify.public_key_pem(Ed25519PrivateKey.generate().public_key()))
     return path
+
+
+def test_a_sheet_naming_an_unknown_market_is_a_format_error(session, played, runner, tmp_path):
+    data = roundtrip(bundles.game_bundle(session, played))
+    row = data["games"][0]["rounds"][1]["results"][0]
+    row["decisions_used"]["offers"] = {"XX": {"earbuds": {"price_local": 1.0}}}
+    path = tmp_path / "odd.json"
+    path.write_bytes(bundles.dumps(data))
+
+    result = runner.invoke(args=["verify", str(path)])
+
+    assert result.exit_code == 2
+    assert result.output.startswith("error: game ")
+    assert "round 2: cannot be replayed: KeyError('XX')" in result.output
