@@ -16,7 +16,7 @@ from simshop.engine.bots import STRATEGIES
 from simshop.engine.results import RoundOutcome
 from simshop.engine.round_step import HumanDecisionError, play_round
 from simshop.engine.scenario import Scenario, parse_scenario_text
-from simshop.engine.state import initial_state
+from simshop.engine.state import GameState, initial_state
 
 __all__ = ["FLOAT_DIGITS", "HumanDecisionError", "bot_seats", "json_safe", "play_game"]
 
@@ -87,16 +87,11 @@ def play_game(
     own: dict[str, list[dict[str, Any]]] = {tid: [] for tid in state.teams}
     record_rounds = []
     for round_no in range(1, n_rounds + 1):
-        given: dict[str, dict[str, Any]] = {}
-        for tid, plan in humans.items():
-            raw = plan.get(round_no, plan.get(str(round_no)))
-            if raw is not None:
-                given[tid] = raw
         played = play_round(
             sc,
             state,
             seed=seed,
-            team_sheets=given,
+            team_sheets=_given_sheets(humans, round_no),
             bot_strategies=seats,
             market_history=history,
             own_results=own,
@@ -117,6 +112,31 @@ def play_game(
                 "standings": table,
             }
         )
+    return _game_record(sc, text, seed, n_rounds, seats, state, record_rounds)
+
+
+def _given_sheets(
+    humans: Mapping[str, Mapping[int | str, dict[str, Any]]], round_no: int
+) -> dict[str, dict[str, Any]]:
+    """The given teams' raw sheets for ``round_no`` (keys may be ints or JSON strings)."""
+    given: dict[str, dict[str, Any]] = {}
+    for tid, plan in humans.items():
+        raw = plan.get(round_no, plan.get(str(round_no)))
+        if raw is not None:
+            given[tid] = raw
+    return given
+
+
+def _game_record(
+    sc: Scenario,
+    text: str | None,
+    seed: int,
+    rounds_played: int,
+    seats: Mapping[str, str],
+    state: GameState,
+    record_rounds: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The JSON-safe game record (docs/engine.md, "Game record")."""
     record: dict[str, Any] = json_safe(
         {
             "scenario": {
@@ -124,7 +144,7 @@ def play_game(
                 "sha256": hashlib.sha256(text.encode()).hexdigest() if text else None,
             },
             "seed": seed,
-            "rounds_played": n_rounds,
+            "rounds_played": rounds_played,
             "teams": [
                 {
                     "team_id": tid,

@@ -89,6 +89,27 @@ def _bot_sheet(
         return empty_decisions(), exc
 
 
+def _team_sheet(
+    scenario: Scenario,
+    state: GameState,
+    tid: str,
+    team_sheets: Mapping[str, DecisionSheet | dict[str, Any]],
+    strict: bool,
+) -> tuple[DecisionSheet, str]:
+    """A non-bot team's sheet and its source (see :func:`play_round`)."""
+    team = state.teams[tid]
+    given = team_sheets.get(tid)
+    if isinstance(given, DecisionSheet):
+        return given, GIVEN
+    if given is not None:
+        try:
+            return validate_decisions(scenario, team, given), SUBMITTED
+        except DecisionErrors as exc:
+            if strict:
+                raise HumanDecisionError(tid, state.round_no + 1, exc) from None
+    return carry_over(team.last_decisions), CARRIED
+
+
 def play_round(
     scenario: Scenario,
     state: GameState,
@@ -128,7 +149,7 @@ def play_round(
     sheets: dict[str, DecisionSheet] = {}
     sources: dict[str, str] = {}
     rejected: dict[str, DecisionErrors] = {}
-    for tid, team in state.teams.items():
+    for tid in state.teams:
         if tid in bot_strategies:
             sheet, errors = _bot_sheet(
                 scenario, state, tid, bot_strategies[tid], market_history, own_results.get(tid, ())
@@ -136,20 +157,8 @@ def play_round(
             sheets[tid], sources[tid] = sheet, BOT
             if errors is not None:
                 rejected[tid] = errors
-            continue
-        given = team_sheets.get(tid)
-        if isinstance(given, DecisionSheet):
-            sheets[tid], sources[tid] = given, GIVEN
-            continue
-        if given is not None:
-            try:
-                sheets[tid] = validate_decisions(scenario, team, given)
-                sources[tid] = SUBMITTED
-                continue
-            except DecisionErrors as exc:
-                if strict:
-                    raise HumanDecisionError(tid, state.round_no + 1, exc) from None
-        sheets[tid], sources[tid] = carry_over(team.last_decisions), CARRIED
+        else:
+            sheets[tid], sources[tid] = _team_sheet(scenario, state, tid, team_sheets, strict)
     outcome = simulate_round(scenario, state, sheets, seed)
     table = standings(
         team_metrics(scenario, outcome.state),
