@@ -22,7 +22,9 @@ import click
 from flask.cli import with_appcontext
 
 from simshop.db import db
+from simshop.services import decisions as decisions_service
 from simshop.services import rounds as rounds_service
+from simshop.services import schedule as schedule_service
 
 PAUSE_ENV = "SIMSHOP_TEST_PAUSE_BEFORE_COMMIT"
 
@@ -57,7 +59,7 @@ _lease_option = click.option(
 @with_appcontext
 def tick_command(lease_seconds: float) -> None:
     """Close due rounds, process closed ones, open the next ones."""
-    report = rounds_service.tick(db.session, lease_seconds=lease_seconds, hook=_test_hook())
+    report = schedule_service.tick(db.session, lease_seconds=lease_seconds, hook=_test_hook())
     click.echo(
         f"closed {report.closed}; processed {len(report.processed)} "
         f"{report.processed}; busy {report.skipped}; opened {report.opened}"
@@ -171,18 +173,18 @@ def seed_demo_game(session, rounds_played: int = 2):
                 members[team_name] = user
     plans = {"Dragon Trading": (33.99, "US"), "Silk Road Supply": (31.5, "EU")}
     for rnd in rounds_service.rounds_of(session, game)[: rounds_played + 1]:
-        rounds_service.open_round(session, game, rnd)
+        schedule_service.open_round(session, game, rnd)
         if rnd.number > rounds_played:
             break  # leave the next round open for the students
         for team_name, (price, market) in plans.items():
-            rounds_service.submit_decision(
+            decisions_service.submit_decision(
                 session,
                 members[team_name],
                 teams[team_name],
                 rnd,
                 _demo_sheet(rnd.number, price + rnd.number, market),
             )
-        rounds_service.close_round(session, rnd)
+        schedule_service.close_round(session, rnd)
         rounds_service.process_round(session, rnd.id)
     return game, issued
 

@@ -211,7 +211,16 @@ GAME_MESSAGES = {
     "cannot_close": _l("Only an open round can be closed."),
     "cannot_hold": _l("Only an open or closed round can be held."),
     "cannot_release": _l("This round is not held."),
-    "cannot_reopen": _l("Only a closed round can be reopened."),
+    "cannot_reopen": _l("Only a closed or failed round can be reopened."),
+    "cannot_retry": _l("Only a failed round can be retried."),
+    "cannot_process": _l(
+        "This round cannot be processed now: it is not open or closed, it is being processed, "
+        "or the game has ended."
+    ),
+    "processing_failed": _l(
+        "Processing failed: %(error)s. The round is marked failed: fix the cause (for example "
+        "reopen the round so teams can correct their decisions), then choose Fix and retry."
+    ),
     "cannot_set_deadline": _l("The deadline of this round can no longer be changed."),
     "cannot_reprocess": _l(
         "Only the latest published round can be processed again, before the next is processed."

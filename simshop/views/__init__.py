@@ -77,7 +77,26 @@ def handle_server_error(_error: InternalServerError):
     return render_error(500)
 
 
+def register_template_globals(app: Flask) -> None:
+    """What every template may ask the round lifecycle (labels and allowed actions)."""
+    from simshop.models.user import utcnow
+    from simshop.services import lifecycle
+
+    app.jinja_env.globals.update(
+        status_label=lifecycle.status_label,
+        allowed_actions=lifecycle.allowed_actions,
+        lease_expired=lifecycle.lease_expired,
+        action_label=lambda action: str(lifecycle.ACTION_LABELS[action]),
+        confirm_actions=lifecycle.CONFIRM_ACTIONS,
+    )
+
+    @app.context_processor
+    def _now() -> dict[str, object]:
+        return {"now": utcnow()}
+
+
 def register_blueprints(app: Flask) -> None:
+    register_template_globals(app)
     from simshop.views import auth, main
 
     auth.configure_login()

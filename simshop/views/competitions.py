@@ -24,7 +24,7 @@ from simshop.models import Competition
 from simshop.services import bundles as bundles_service
 from simshop.services import competitions as competitions_service
 from simshop.services.competitions import TITLE_MAX_LENGTH, CompetitionError
-from simshop.views.guards import require_instructor
+from simshop.views.access import Need, require_role
 
 bp = Blueprint("competitions", __name__, url_prefix="/competitions")
 
@@ -72,7 +72,7 @@ def message(exc: CompetitionError) -> str:
 
 
 def load_organised(competition_id: int) -> Competition:
-    require_instructor()
+    require_role(Need.INSTRUCTOR)
     competition = competitions_service.organised_competition(
         db.session, competition_id, current_user
     )
@@ -95,7 +95,7 @@ def load_viewable(competition_id: int) -> Competition:
 @bp.get("")
 @login_required
 def index():
-    require_instructor()
+    require_role(Need.INSTRUCTOR)
     return render_template(
         "competitions/index.html",
         competitions=competitions_service.organised_by(db.session, current_user),
@@ -106,7 +106,7 @@ def index():
 @bp.post("")
 @login_required
 def create():
-    require_instructor()
+    require_role(Need.INSTRUCTOR)
     form = CompetitionForm()
     if form.validate_on_submit():
         try:

@@ -8,7 +8,7 @@ UPDATE (cheap); processing is left to ``flask tick`` or the instructor.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -23,13 +23,16 @@ from simshop.forms.game import (
     JoinGameForm,
     message_for,
 )
-from simshop.models import Game, Player
+from simshop.models import Game
 from simshop.models.game import as_utc
 from simshop.models.user import utcnow
+from simshop.services import decisions as decisions_service
 from simshop.services import games as games_service
 from simshop.services import rounds as rounds_service
+from simshop.services import schedule as schedule_service
 from simshop.services import teams as teams_service
 from simshop.services.games import GameError
+from simshop.views.access import enrolment
 
 bp = Blueprint("student", __name__, url_prefix="/games")
 
@@ -41,7 +44,7 @@ def close_due_rounds():
     # is refused past the deadline by the saving statement itself (one write fewer).
     game_id = (request.view_args or {}).get("game_id")
     if game_id is not None and request.method == "GET":
-        rounds_service.close_due_rounds(db.session, game_id=game_id)
+        schedule_service.close_due_rounds(db.session, game_id=game_id)
     return None
 
 
@@ -56,16 +59,6 @@ def game_time(value, game: Game) -> str:
 def utc_iso(value) -> str:
     value = as_utc(value)
     return value.isoformat() if value is not None else ""
-
-
-def load_player(game_id: int) -> tuple[Game, Player]:
-    player = teams_service.player_for(db.session, game_id, current_user)
-    if player is None:
-        abort(404)
-    game = db.session.get(Game, game_id)
-    assert game is not None
-    g.game = game
-    return game, player
 
 
 def news_for(game: Game, scenario_round: int) -> list[dict]:
@@ -109,7 +102,7 @@ def join(code: str | None = None):
 
 @bp.get("/<int:game_id>")
 def home(game_id: int):
-    game, player = load_player(game_id)
+    game, player = enrolment(game_id)
     if player.team_id is None:
         return render_template(
             "student/choose_team.html",
@@ -125,7 +118,7 @@ def home(game_id: int):
     last = rounds_service.last_published(db.session, game)
     state = rounds_service.team_state_before(db.session, game, current, team) if current else None
     last_result = rounds_service.team_result(db.session, last, team) if last else None
-    saved = rounds_service.saved_decision(db.session, current, team) if current else None
+    saved = decisions_service.saved_decision(db.session, current, team) if current else None
     deadline = as_utc(current.deadline) if current else None
     seconds_left = (
         max(0, int((deadline - utcnow()).total_seconds()))
@@ -151,7 +144,7 @@ def home(game_id: int):
 
 @bp.post("/<int:game_id>/teams")
 def create_team(game_id: int):
-    game, player = load_player(game_id)
+    game, player = enrolment(game_id)
     form = CreateTeamForm()
     if form.validate_on_submit():
         try:
@@ -167,7 +160,7 @@ def create_team(game_id: int):
 
 @bp.post("/<int:game_id>/teams/<int:team_id>/join")
 def join_team(game_id: int, team_id: int):
-    game, player = load_player(game_id)
+    game, player = enrolment(game_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -183,7 +176,7 @@ def join_team(game_id: int, team_id: int):
 
 @bp.post("/<int:game_id>/team/leave")
 def leave_team(game_id: int):
-    game, player = load_player(game_id)
+    game, player = enrolment(game_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -195,7 +188,7 @@ def leave_team(game_id: int):
 
 @bp.route("/<int:game_id>/decisions", methods=["GET", "POST"])
 def decisions(game_id: int):
-    game, player = load_player(game_id)
+    game, player = enrolment(game_id)
     if player.team is None:
         return redirect(url_for("student.home", game_id=game.id))
     team = player.team
@@ -211,10 +204,10 @@ def decisions(game_id: int):
         form = DecisionForm.from_request(scenario, state, request.form)
         if not form.has_errors:
             try:
-                rounds_service.submit_decision(db.session, current_user, team, rnd, form.raw())
+                decisions_service.submit_decision(db.session, current_user, team, rnd, form.raw())
             except DecisionErrors as exc:
                 form.attach(exc.issues)
-            except rounds_service.RoundNotOpenError:
+            except decisions_service.RoundNotOpenError:
                 form.form_errors.append(message_for(GAME_MESSAGES, "round_not_open"))
                 status = 409
             else:
@@ -222,9 +215,9 @@ def decisions(game_id: int):
                 return redirect(url_for("student.decisions", game_id=game.id))
         if status == 200:
             status = 422
-        saved = rounds_service.saved_decision(db.session, rnd, team)
+        saved = decisions_service.saved_decision(db.session, rnd, team)
     else:
-        sheet, saved = rounds_service.sheet_for_form(db.session, game, rnd, team)
+        sheet, saved = decisions_service.sheet_for_form(db.session, game, rnd, team)
         form = DecisionForm.from_sheet(scenario, state, sheet)
     return render_template(
         "student/decisions.html",
@@ -242,7 +235,7 @@ def decisions(game_id: int):
 
 @bp.get("/<int:game_id>/results/<int:number>")
 def results(game_id: int, number: int):
-    game, player = load_player(game_id)
+    game, player = enrolment(game_id)
     if player.team is None:
         abort(404)
     rnd = next(

@@ -11,8 +11,10 @@ from sqlalchemy import select
 
 from simshop.models import GameStaff, Round, RoundStatus, Team
 from simshop.models.user import utcnow
+from simshop.services import decisions as decisions_service
 from simshop.services import games as games_service
 from simshop.services import rounds as rounds_service
+from simshop.services import schedule as schedule_service
 from simshop.services.games import GameError, GameSpec
 from tests.reliability.gamekit import SCENARIOS_DIR, enrol, make_game, make_user, team_named
 
@@ -141,7 +143,7 @@ def test_end_game_cancels_unplayed_rounds_and_refuses_decisions(session, instruc
     student = make_user(session, "s103")
     enrol(session, game, student, "Alpha")
     first = rounds_service.rounds_of(session, game)[0]
-    rounds_service.open_round(session, game, first)
+    schedule_service.open_round(session, game, first)
 
     games_service.end_game(session, game)
 
@@ -150,8 +152,8 @@ def test_end_game_cancels_unplayed_rounds_and_refuses_decisions(session, instruc
         RoundStatus.CANCELLED.value
     }
     session.refresh(first)
-    with pytest.raises(rounds_service.RoundNotOpenError):
-        rounds_service.submit_decision(
+    with pytest.raises(decisions_service.RoundNotOpenError):
+        decisions_service.submit_decision(
             session, student, team_named(session, game, "Alpha"), first, {}
         )
     with pytest.raises(GameError, match="game_ended"):
