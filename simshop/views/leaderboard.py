@@ -36,6 +36,7 @@ from simshop.forms.game import ActionForm
 from simshop.models import Game
 from simshop.services import bundles as bundles_service
 from simshop.services import leaderboard as leaderboard_service
+from simshop.services import lifecycle
 from simshop.services.leaderboard import LRUCache
 from simshop.views.access import Need, game_for, membership_for
 
@@ -112,19 +113,6 @@ def _round_label(info: dict[str, Any] | None) -> str:
     return _("Round %(n)s", n=info["scenario_round"])
 
 
-def _status_label(status: str) -> str:
-    labels = {
-        "scheduled": _("not open yet"),
-        "open": _("open for decisions"),
-        "closed": _("closed, waiting for results"),
-        "processing": _("computing results"),
-        "published": _("results published"),
-        "held": _("on hold"),
-        "cancelled": _("cancelled"),
-    }
-    return labels.get(status, status)
-
-
 def projector_payload(game: Game, raw: dict[str, Any]) -> dict[str, Any]:
     """Add what the screen shows as text (in the viewer's language) to the raw state."""
     for row in raw["standings"]:
@@ -134,7 +122,7 @@ def projector_payload(game: Game, raw: dict[str, Any]) -> dict[str, Any]:
     rnd = raw["round"]
     if rnd is not None:
         rnd["label"] = _round_label(rnd)
-        rnd["status_label"] = _status_label(rnd["status"])
+        rnd["status_label"] = lifecycle.status_explained(rnd["status"])
     if raw["published"] is not None:
         raw["published"]["label"] = _(
             "Standings after %(round)s", round=_round_label(raw["published"])

@@ -11,6 +11,8 @@ from simshop.engine.decisions import DecisionErrors
 from simshop.models import Decision, Round, RoundResult
 from simshop.models.user import utcnow
 from simshop.services import decisions as decisions_service
+from simshop.services import games as games_service
+from simshop.services import lifecycle
 from simshop.services import rounds as rounds_service
 from simshop.services import schedule as schedule_service
 from simshop.services.games import GameError
@@ -279,3 +281,85 @@ def test_held_rounds_are_neither_closed_nor_processed_by_tick(session, world):
     session.refresh(world.first)
     schedule_service.release_round(session, world.first)
     assert (world.first.status, world.first.deadline) == ("open", None)
+
+
+def poison(monkeypatch, game_id: int) -> None:
+    """Make processing raise for one game only, as the 1e-200 price did (issue 12)."""
+    real = rounds_service.compute_round
+
+    def compute(inputs):
+        if inputs.game_id == game_id:
+            raise OverflowError("math range error")
+        return real(inputs)
+
+    monkeypatch.setattr(rounds_service, "compute_round", compute)
+
+
+def test_one_failing_round_does_not_stop_the_tick_for_other_games(session, monkeypatch):
+    instructor = make_user(session, "teacher@example.edu", "instructor")
+    poisoned, healthy = (make_game(session, instructor, bot_count=1) for _ in range(2))
+    rounds = {}
+    for game in (poisoned, healthy):  # the poisoned game comes first in the tick
+        rounds[game.id] = round_no(session, game, 1)
+        schedule_service.open_round(session, game, rounds[game.id])
+        schedule_service.close_round(session, rounds[game.id])
+    poison(monkeypatch, poisoned.id)
+
+    report = schedule_service.tick(session)
+
+    bad, good = rounds[poisoned.id], rounds[healthy.id]
+    assert (report.failed, report.processed) == ([bad.id], [good.id])
+    session.refresh(bad)
+    session.refresh(good)
+    assert (bad.status, bad.failure, bad.lease_owner) == (
+        "failed",
+        "OverflowError: math range error",
+        None,
+    )
+    assert good.status == "published"
+    assert schedule_service.tick(session).failed == []  # a failed round waits for the fix
+
+    monkeypatch.undo()
+    schedule_service.retry_round(session, bad)
+    assert (bad.status, bad.failure) == ("closed", None)
+    assert schedule_service.tick(session).processed == [bad.id]
+    session.refresh(bad)
+    assert bad.status == "published"
+    assert session.scalar(select(func.count(RoundResult.id)).where(RoundResult.round_id == bad.id))
+
+
+def test_a_failed_round_can_be_reopened_for_teams_to_fix_their_decisions(
+    session, world, monkeypatch
+):
+    poison(monkeypatch, world.game.id)
+    schedule_service.close_round(session, world.first)
+    outcome = rounds_service.process_round(session, world.first.id)
+    assert (outcome.claimed, outcome.published, outcome.failed) == (True, False, True)
+    with pytest.raises(GameError, match="cannot_retry"):
+        schedule_service.retry_round(session, round_no(session, world.game, 2))
+    schedule_service.reopen_round(session, world.first)
+    session.refresh(world.first)
+    assert (world.first.status, world.first.failure) == ("open", None)
+
+
+def test_an_orphaned_round_is_offered_to_the_instructor_once_its_lease_expires(session, world):
+    schedule_service.close_round(session, world.first)
+    assert rounds_service.claim_round(session, world.first.id, "dead-worker", lease_seconds=60)
+    session.refresh(world.first)
+    assert lifecycle.allowed_actions(world.first, now=utcnow()) == []
+    later = utcnow() + timedelta(seconds=61)
+    assert lifecycle.lease_expired(world.first, later)
+    assert lifecycle.allowed_actions(world.first, now=later) == ["process"]
+
+
+def test_every_instructor_action_is_refused_on_an_ended_game(session, world):
+    play(session, world.game, world.first)
+    games_service.end_game(session, world.game)
+    session.refresh(world.first)
+    assert lifecycle.allowed_actions(world.first) == []
+    with pytest.raises(GameError, match="cannot_reprocess"):
+        schedule_service.unpublish_for_reprocessing(session, world.game, world.first)
+    with pytest.raises(GameError, match="cannot_process"):
+        schedule_service.process_now(session, world.game, world.first)
+    session.refresh(world.first)
+    assert world.first.status == "published"

@@ -326,10 +326,10 @@ def test_a_failed_round_shows_its_error_and_is_retried_after_the_fix(
     game_url = f"/instructor/games/{game_ids['game']}"
     base = f"{game_url}/rounds/{game_ids['round']}"
 
-    def poisoned(*args, **kwargs):
+    def poisoned(inputs):
         raise OverflowError("math range error")
 
-    monkeypatch.setattr(rounds_service, "simulate_round", poisoned)
+    monkeypatch.setattr(rounds_service, "compute_round", poisoned)
     response = post(client, f"{base}/process", page=game_url, follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "Processing failed: OverflowError: math range error" in page
