@@ -26,10 +26,11 @@ from simshop.forms.game import DecisionForm
 from simshop.forms.lab import LAB_MESSAGES, WhatIfForm
 from simshop.i18n import chinese_page
 from simshop.models import Game, Team
-from simshop.services import analysis, charts, debrief, exports, whatif
+from simshop.services import analysis, debrief, exports, whatif
 from simshop.services import games as games_service
 from simshop.services import teams as teams_service
 from simshop.services.games import GameError
+from simshop.views import charts
 from simshop.views.access import Need, game_for, membership_for, team_of
 
 bp = Blueprint("lab", __name__, url_prefix="/games/<int:game_id>/lab")

@@ -42,8 +42,8 @@ from simshop.forms.scenario import (
     problem_message,
 )
 from simshop.models import ScenarioDraft
-from simshop.services import charts
 from simshop.services import scenarios as service
+from simshop.views import charts
 from simshop.views.access import instructors_only
 
 bp = Blueprint("scenarios", __name__, url_prefix="/scenarios")
