@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from simshop.errors import CodedError
 from simshop.models import Role, User
 from simshop.security import (
     PasswordProblem,
@@ -32,10 +33,10 @@ DISPLAY_NAME_MAX_LENGTH = 80
 STUDENT_NUMBER_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
 
 
-class AccountError(Exception):
+class AccountError(CodedError):
     """Base class for refusals; ``field`` names the form field at fault, if any."""
 
-    field: str | None = None
+    area = "account"
 
 
 class InvalidLoginError(AccountError):

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from simshop.engine.scenario import Scenario
 from simshop.engine.scoring import standings, team_metrics
 from simshop.engine.state import GameState, TeamState
+from simshop.errors import CodedError
 from simshop.models import (
     Competition,
     CompetitionGame,
@@ -58,13 +59,10 @@ TITLE_MAX_LENGTH = 120
 ranking_cache = LRUCache(32)
 
 
-class CompetitionError(Exception):
+class CompetitionError(CodedError):
     """A refused competition operation: ``code`` says why (views translate it)."""
 
-    def __init__(self, code: str, **params: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.params = params
+    area = "competition"
 
 
 # --------------------------------------------------------------------------- managing

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from simshop.engine.scenario import BOT_STRATEGIES, Scenario, parse_scenario_text
 from simshop.engine.scenario_errors import ScenarioInvalid, load_scenario_file, load_scenario_text
+from simshop.errors import CodedError
 from simshop.models import (
     Game,
     GameStaff,
@@ -47,14 +48,10 @@ MAX_BOTS = 50
 SCORING_KEYS = ("profit", "revenue", "market_share", "rating", "roi")
 
 
-class GameError(Exception):
+class GameError(CodedError):
     """A refused game operation: ``code`` says why, ``field`` names the form field."""
 
-    def __init__(self, code: str, field: str | None = None, **params: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.field = field
-        self.params = params
+    area = "game"
 
 
 # --------------------------------------------------------------------------- scenarios

@@ -29,16 +29,14 @@ from wtforms import SelectChoice
 
 from simshop.extensions import db
 from simshop.forms.game import (
-    GAME_MESSAGES,
     ROSTER_COLUMNS,
-    ROSTER_MESSAGES,
     ActionForm,
     AssistantForm,
     CreateGameForm,
     DeadlineForm,
     RosterForm,
-    message_for,
 )
+from simshop.messages import GAME_MESSAGES, ROSTER_MESSAGES, error_message, message_for
 from simshop.models import Game, Round
 from simshop.services import decisions as decisions_service
 from simshop.services import games as games_service
@@ -62,7 +60,7 @@ def scenarios_dir() -> str:
 
 
 def flash_error(exc: GameError) -> None:
-    flash(message_for(GAME_MESSAGES, exc.code, exc.params), "error")
+    flash(error_message(exc), "error")
 
 
 def game_url(game: Game) -> str:
@@ -130,7 +128,7 @@ def new_game():
             )
         except GameError as exc:
             target = getattr(form, exc.field or "", None) or form.title
-            target.errors = [*target.errors, message_for(GAME_MESSAGES, exc.code, exc.params)]
+            target.errors = [*target.errors, error_message(exc)]
         else:
             flash(_("Game created. Share the join code with your students."), "success")
             return redirect(game_url(game))
@@ -394,7 +392,7 @@ def add_staff(game_id: int):
         try:
             user = games_service.add_assistant(db.session, game, form.login.data)
         except GameError as exc:
-            form.login.errors = [message_for(GAME_MESSAGES, exc.code, exc.params)]
+            form.login.errors = [error_message(exc)]
         else:
             flash(_("%(name)s can now run this game.", name=user.display_name), "success")
             return redirect(url_for("instructor.people", game_id=game.id))

@@ -23,8 +23,9 @@ from flask_login import login_required
 from simshop.engine.decisions import DecisionErrors
 from simshop.extensions import db
 from simshop.forms.game import DecisionForm
-from simshop.forms.lab import LAB_MESSAGES, WhatIfForm
+from simshop.forms.lab import WhatIfForm
 from simshop.i18n import chinese_page
+from simshop.messages import LAB_MESSAGES
 from simshop.models import Game, Team
 from simshop.services import analysis, debrief, exports, whatif
 from simshop.services import games as games_service

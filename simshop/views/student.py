@@ -16,13 +16,12 @@ from flask_login import current_user, login_required
 from simshop.engine.decisions import DecisionErrors
 from simshop.extensions import db
 from simshop.forms.game import (
-    GAME_MESSAGES,
     ActionForm,
     CreateTeamForm,
     DecisionForm,
     JoinGameForm,
-    message_for,
 )
+from simshop.messages import GAME_MESSAGES, error_message, message_for
 from simshop.models import Game
 from simshop.models.game import as_utc
 from simshop.models.user import utcnow
@@ -94,7 +93,7 @@ def join(code: str | None = None):
         try:
             player = teams_service.join_game(db.session, current_user, form.code.data)
         except GameError as exc:
-            form.code.errors = [message_for(GAME_MESSAGES, exc.code, exc.params)]
+            form.code.errors = [error_message(exc)]
         else:
             return redirect(url_for("student.home", game_id=player.game_id))
     return render_template("student/join.html", form=form)
@@ -150,7 +149,7 @@ def create_team(game_id: int):
         try:
             teams_service.create_team(db.session, player, form.name.data)
         except GameError as exc:
-            flash(message_for(GAME_MESSAGES, exc.code, exc.params), "error")
+            flash(error_message(exc), "error")
         else:
             flash(_("Team created."), "success")
     else:
@@ -168,7 +167,7 @@ def join_team(game_id: int, team_id: int):
     except GameError as exc:
         if exc.code == "team_unknown":
             abort(404)
-        flash(message_for(GAME_MESSAGES, exc.code, exc.params), "error")
+        flash(error_message(exc), "error")
     else:
         flash(_("You joined the team."), "success")
     return redirect(url_for("student.home", game_id=game.id))
@@ -182,7 +181,7 @@ def leave_team(game_id: int):
     try:
         teams_service.leave_team(db.session, player)
     except GameError as exc:
-        flash(message_for(GAME_MESSAGES, exc.code, exc.params), "error")
+        flash(error_message(exc), "error")
     return redirect(url_for("student.home", game_id=game.id))
 
 
