@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from simshop.extensions import db
+from simshop.services.uow import end_read
 
 ERROR_TEXTS = {
     400: (
@@ -73,7 +74,7 @@ def handle_http_error(error: HTTPException):
 
 def handle_server_error(_error: InternalServerError):
     # The request's transaction may be half done; never leave it open or commit it.
-    db.session.rollback()
+    end_read(db.session)
     return render_error(500)
 
 

@@ -167,7 +167,6 @@ def whatif_round(game_id: int, number: int):
     if rnd is None:
         abort(404)
     replay = whatif.load_replay(db.session, game, rnd)
-    db.session.rollback()  # read only: end the read transaction before computing
     try:
         state = whatif.team_state(replay, team)
     except GameError as exc:
