@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 from simshop import create_app  # noqa: E402
 from simshop.db import db, init_db  # noqa: E402
 from simshop.services import decisions as decisions_service  # noqa: E402
+from simshop.services import round_state  # noqa: E402
 from simshop.services import rounds as rounds_service  # noqa: E402
 from simshop.services import schedule as schedule_service  # noqa: E402
 from tests.reliability.gamekit import (  # noqa: E402
@@ -58,7 +59,7 @@ def bench_demo() -> None:
             started = time.perf_counter()
             game, _ = seed_demo_game(db.session, rounds_played=2)
             print(f"demo game seeded (2 rounds played) in {time.perf_counter() - started:.2f} s")
-            rnd = rounds_service.current_round(db.session, game)
+            rnd = round_state.current_round(db.session, game)
             schedule_service.close_round(db.session, rnd)
             report(
                 f"demo game, round {rnd.number}", rounds_service.process_round(db.session, rnd.id)

@@ -23,6 +23,7 @@ from flask.cli import with_appcontext
 
 from simshop.db import db
 from simshop.services import decisions as decisions_service
+from simshop.services import round_state
 from simshop.services import rounds as rounds_service
 from simshop.services import schedule as schedule_service
 
@@ -172,7 +173,7 @@ def seed_demo_game(session, rounds_played: int = 2):
                 teams[team_name] = teams_service.create_team(session, player, team_name)
                 members[team_name] = user
     plans = {"Dragon Trading": (33.99, "US"), "Silk Road Supply": (31.5, "EU")}
-    for rnd in rounds_service.rounds_of(session, game)[: rounds_played + 1]:
+    for rnd in round_state.rounds_of(session, game)[: rounds_played + 1]:
         schedule_service.open_round(session, game, rnd)
         if rnd.number > rounds_played:
             break  # leave the next round open for the students

@@ -21,7 +21,8 @@ from simshop.models.game import as_utc
 from simshop.models.user import utcnow
 from simshop.services.games import GameError, game_scenario
 from simshop.services.lifecycle import OPEN
-from simshop.services.rounds import rowcount, team_state_before
+from simshop.services.round_state import team_state_before
+from simshop.services.rounds import rowcount
 from simshop.services.uow import end_read, transaction
 
 

@@ -23,7 +23,7 @@ from flask_login import current_user, login_required
 from simshop.extensions import db
 from simshop.models import Game, Player, Round, Team
 from simshop.services import games as games_service
-from simshop.services import rounds as rounds_service
+from simshop.services import round_state
 from simshop.services.games import Membership
 
 
@@ -99,7 +99,7 @@ def own_team(game_id: int) -> tuple[Game, Team]:
 
 def round_of(game: Game, round_id: int) -> Round:
     """One of the game's rounds (404 for another game's round or no such round)."""
-    rnd = rounds_service.round_of_game(db.session, game, round_id)
+    rnd = round_state.round_of_game(db.session, game, round_id)
     if rnd is None:
         abort(404)
     return rnd

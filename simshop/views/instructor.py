@@ -40,9 +40,8 @@ from simshop.messages import GAME_MESSAGES, ROSTER_MESSAGES, error_message, mess
 from simshop.models import Game, Round
 from simshop.services import decisions as decisions_service
 from simshop.services import games as games_service
-from simshop.services import lifecycle
+from simshop.services import lifecycle, round_state
 from simshop.services import roster as roster_service
-from simshop.services import rounds as rounds_service
 from simshop.services import schedule as schedule_service
 from simshop.services import teams as teams_service
 from simshop.services.games import GameError
@@ -141,7 +140,7 @@ def game(game_id: int):
     return render_template(
         "instructor/game.html",
         game=game,
-        rounds=rounds_service.rounds_of(db.session, game),
+        rounds=round_state.rounds_of(db.session, game),
         action_form=ActionForm(),
         deadline_form=DeadlineForm(),
         **_live_context(game),
@@ -149,13 +148,13 @@ def game(game_id: int):
 
 
 def _live_context(game: Game) -> dict:
-    current = rounds_service.current_round(db.session, game)
-    last = rounds_service.last_published(db.session, game)
+    current = round_state.current_round(db.session, game)
+    last = round_state.last_published(db.session, game)
     return {
         "current": current,
         "submissions": decisions_service.submission_status(db.session, game, current),
         "last_published": last,
-        "team_names": rounds_service.team_names(db.session, game),
+        "team_names": round_state.team_names(db.session, game),
     }
 
 
@@ -297,7 +296,7 @@ def round_results(game_id: int, round_id: int):
         "instructor/round.html",
         game=game,
         rnd=rnd,
-        team_names=rounds_service.team_names(db.session, game),
+        team_names=round_state.team_names(db.session, game),
     )
 
 

@@ -27,7 +27,7 @@ from simshop.models.game import as_utc
 from simshop.models.user import utcnow
 from simshop.services import decisions as decisions_service
 from simshop.services import games as games_service
-from simshop.services import rounds as rounds_service
+from simshop.services import round_state
 from simshop.services import schedule as schedule_service
 from simshop.services import teams as teams_service
 from simshop.services.games import GameError
@@ -113,10 +113,10 @@ def home(game_id: int):
             action_form=ActionForm(),
         )
     team = player.team
-    current = rounds_service.current_round(db.session, game)
-    last = rounds_service.last_published(db.session, game)
-    state = rounds_service.team_state_before(db.session, game, current, team) if current else None
-    last_result = rounds_service.team_result(db.session, last, team) if last else None
+    current = round_state.current_round(db.session, game)
+    last = round_state.last_published(db.session, game)
+    state = round_state.team_state_before(db.session, game, current, team) if current else None
+    last_result = round_state.team_result(db.session, last, team) if last else None
     saved = decisions_service.saved_decision(db.session, current, team) if current else None
     deadline = as_utc(current.deadline) if current else None
     seconds_left = (
@@ -137,7 +137,7 @@ def home(game_id: int):
         saved=saved,
         seconds_left=seconds_left,
         news=news_for(game, current.scenario_round if current else 1),
-        published=rounds_service.published_rounds(db.session, game),
+        published=round_state.published_rounds(db.session, game),
     )
 
 
@@ -191,11 +191,11 @@ def decisions(game_id: int):
     if player.team is None:
         return redirect(url_for("student.home", game_id=game.id))
     team = player.team
-    rnd = rounds_service.current_round(db.session, game)
+    rnd = round_state.current_round(db.session, game)
     if rnd is None:
         abort(404)
     scenario = games_service.game_scenario(game)
-    state = rounds_service.team_state_before(db.session, game, rnd, team, scenario)
+    state = round_state.team_state_before(db.session, game, rnd, team, scenario)
     status = 200
     if request.method == "POST":
         if not ActionForm().validate_on_submit():
@@ -238,12 +238,12 @@ def results(game_id: int, number: int):
     if player.team is None:
         abort(404)
     rnd = next(
-        (r for r in rounds_service.published_rounds(db.session, game) if r.number == number),
+        (r for r in round_state.published_rounds(db.session, game) if r.number == number),
         None,
     )
     if rnd is None:
         abort(404)
-    result = rounds_service.team_result(db.session, rnd, player.team)
+    result = round_state.team_result(db.session, rnd, player.team)
     if result is None:
         abort(404)
     return render_template(
@@ -253,6 +253,6 @@ def results(game_id: int, number: int):
         rnd=rnd,
         result=result,
         scenario=games_service.game_scenario(game),
-        team_names=rounds_service.team_names(db.session, game),
-        published=rounds_service.published_rounds(db.session, game),
+        team_names=round_state.team_names(db.session, game),
+        published=round_state.published_rounds(db.session, game),
     )

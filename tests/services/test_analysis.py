@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from simshop.services import analysis
+from simshop.services import analysis, round_state
 from simshop.services import decisions as decisions_service
 from simshop.services import rounds as rounds_service
 from simshop.services import schedule as schedule_service
@@ -32,7 +32,7 @@ def play_rounds(session, game, student, team, count, *, price=34.99):
         rnd = round_no(session, game, n)
         schedule_service.open_round(session, game, rnd)
         sheet = tutorial_decisions(price_us=price)
-        if "US" in rounds_service.team_state_before(session, game, rnd, team).entered_markets:
+        if "US" in round_state.team_state_before(session, game, rnd, team).entered_markets:
             sheet.pop("enter_markets")
         decisions_service.submit_decision(session, student, team, rnd, sheet)
         schedule_service.close_round(session, rnd)

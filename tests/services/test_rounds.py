@@ -12,7 +12,7 @@ from simshop.models import Decision, Round, RoundResult
 from simshop.models.user import utcnow
 from simshop.services import decisions as decisions_service
 from simshop.services import games as games_service
-from simshop.services import lifecycle
+from simshop.services import lifecycle, round_state
 from simshop.services import rounds as rounds_service
 from simshop.services import schedule as schedule_service
 from simshop.services.games import GameError
@@ -229,7 +229,7 @@ def test_practice_rounds_are_played_then_the_state_is_reset(session):
 
     scored = round_no(session, game, 2)
     schedule_service.open_round(session, game, scored)
-    state = rounds_service.team_state_before(session, game, scored, alpha)
+    state = round_state.team_state_before(session, game, scored, alpha)
     assert (state.cash_cny, state.round_no, state.entered_markets) == (600000.0, 0, [])
     # the same sheet is valid again: entering the US is not "already entered"
     decisions_service.submit_decision(session, student, alpha, scored, tutorial_decisions())
