@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from simshop.db import db
 from simshop.models import Decision, Game, Player, Round, User
+from simshop.models.user import utcnow
 from simshop.services import rounds as rounds_service
 from simshop.services import schedule as schedule_service
 from tests.reliability.gamekit import (
@@ -340,6 +342,36 @@ def test_a_failed_round_shows_its_error_and_is_retried_after_the_fix(
     monkeypatch.undo()
     post(client, f"{base}/retry", page=game_url)
     assert round_status(app, game_ids["round"]) == "closed"
+    response = post(client, f"{base}/process", page=game_url, follow_redirects=True)
+    assert "Round processed and published" in response.get_data(as_text=True)
+    assert round_status(app, game_ids["round"]) == "published"
+
+
+def test_a_round_orphaned_by_a_dead_worker_is_shown_once_its_lease_expires(
+    app, client, auth, game_ids
+):
+    auth.login("teacher@example.edu")
+    game_url = f"/instructor/games/{game_ids['game']}"
+    base = f"{game_url}/rounds/{game_ids['round']}"
+    with app.app_context():
+        rnd = db.session.get(Round, game_ids["round"])
+        schedule_service.close_round(db.session, rnd)
+        assert rounds_service.claim_round(db.session, rnd.id, "dead-worker", lease_seconds=300)
+
+    live = client.get(game_url).get_data(as_text=True)
+    assert "Being processed; if the processor stops, you can take over at" in live
+    assert f'action="{base}/process"' not in live
+
+    with app.app_context():
+        db.session.execute(
+            update(Round)
+            .where(Round.id == game_ids["round"])
+            .values(lease_until=utcnow() - timedelta(seconds=1))
+        )
+        db.session.commit()
+    orphaned = client.get(game_url).get_data(as_text=True)
+    assert "The processor stopped responding (its lease expired at" in orphaned
+    assert f'action="{base}/process"' in orphaned
     response = post(client, f"{base}/process", page=game_url, follow_redirects=True)
     assert "Round processed and published" in response.get_data(as_text=True)
     assert round_status(app, game_ids["round"]) == "published"
