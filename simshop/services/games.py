@@ -37,6 +37,7 @@ from simshop.models import (
     User,
 )
 from simshop.models.user import utcnow
+from simshop.services import lifecycle
 from simshop.services.uow import transaction, unit_of_work
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a code read off a projector is typed right the first time.
@@ -410,9 +411,7 @@ def end_game(session: Session, game: Game) -> Game:
         update(Round)
         .where(
             Round.game_id == game.id,
-            Round.status.in_(
-                [RoundStatus.SCHEDULED, RoundStatus.OPEN, RoundStatus.CLOSED, RoundStatus.HELD]
-            ),
+            Round.status.in_(lifecycle.sources("cancel")),
         )
         .values(status=RoundStatus.CANCELLED.value, held_from=None)
         .execution_options(synchronize_session=False)
