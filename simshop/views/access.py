@@ -90,13 +90,6 @@ def enrolment(game_id: int) -> tuple[Game, Player]:
     return found.game, found.player
 
 
-def own_team(game_id: int) -> tuple[Game, Team]:
-    """The game and the current student's team in it (404 without one)."""
-    found = membership_for(game_id, Need.MEMBER)
-    assert found.player is not None and found.player.team is not None
-    return found.game, found.player.team
-
-
 def round_of(game: Game, round_id: int) -> Round:
     """One of the game's rounds (404 for another game's round or no such round)."""
     rnd = round_state.round_of_game(db.session, game, round_id)
