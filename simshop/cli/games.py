@@ -26,6 +26,7 @@ from simshop.services import decisions as decisions_service
 from simshop.services import round_state
 from simshop.services import rounds as rounds_service
 from simshop.services import schedule as schedule_service
+from simshop.services.uow import end_read, transaction
 
 PAUSE_ENV = "SIMSHOP_TEST_PAUSE_BEFORE_COMMIT"
 
@@ -126,25 +127,25 @@ def seed_demo_game(session, rounds_played: int = 2):
     from simshop.services import teams as teams_service
 
     if session.scalar(select(Game.id).where(Game.title == DEMO_TITLE)) is not None:
-        session.rollback()
+        end_read(session)
         return None
     issued: list[tuple[str, str]] = []
 
     def account(login: str, name: str, role: Role) -> User:
-        user = session.scalar(select(User).where(User.login == login))
-        if user is None:
-            password = generate_password()
-            user = User(
-                login=login,
-                display_name=name,
-                role=role.value,
-                email=login if "@" in login else None,
-                student_number=None if "@" in login else login,
-                password_hash=hash_password(password),
-            )
-            session.add(user)
-            session.commit()
-            issued.append((login, password))
+        with transaction(session):
+            user = session.scalar(select(User).where(User.login == login))
+            if user is None:
+                password = generate_password()
+                user = User(
+                    login=login,
+                    display_name=name,
+                    role=role.value,
+                    email=login if "@" in login else None,
+                    student_number=None if "@" in login else login,
+                    password_hash=hash_password(password),
+                )
+                session.add(user)
+                issued.append((login, password))
         return user
 
     instructor = account(*accounts.DEMO_INSTRUCTOR, Role.INSTRUCTOR)
