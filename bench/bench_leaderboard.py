@@ -73,6 +73,7 @@ def build_database(path: str) -> dict:
     from simshop.services import games as games_service
     from simshop.services import leaderboard as lb
     from simshop.services import rounds as rounds_service
+    from simshop.services import schedule as schedule_service
 
     app = create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
     with app.app_context():
@@ -109,11 +110,11 @@ def build_database(path: str) -> dict:
         s.commit()
         for number in range(1, PUBLISHED + 1):
             rnd = s.query(Round).filter_by(game_id=game.id, number=number).one()
-            rounds_service.open_round(s, game, rnd)
-            rounds_service.close_round(s, rnd)
+            schedule_service.open_round(s, game, rnd)
+            schedule_service.close_round(s, rnd)
             assert rounds_service.process_round(s, rnd.id).published
         current = s.query(Round).filter_by(game_id=game.id, number=PUBLISHED + 1).one()
-        rounds_service.open_round(s, game, current)
+        schedule_service.open_round(s, game, current)
         team_ids = [t.id for t in s.query(Team).filter_by(game_id=game.id, is_bot=False)]
         now = utcnow()
         s.execute(

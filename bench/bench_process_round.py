@@ -21,7 +21,10 @@ sys.path.insert(0, str(ROOT))
 
 from simshop import create_app  # noqa: E402
 from simshop.db import db, init_db  # noqa: E402
+from simshop.services import decisions as decisions_service  # noqa: E402
+from simshop.services import round_state  # noqa: E402
 from simshop.services import rounds as rounds_service  # noqa: E402
+from simshop.services import schedule as schedule_service  # noqa: E402
 from tests.reliability.gamekit import (  # noqa: E402
     enrol,
     make_game,
@@ -56,8 +59,8 @@ def bench_demo() -> None:
             started = time.perf_counter()
             game, _ = seed_demo_game(db.session, rounds_played=2)
             print(f"demo game seeded (2 rounds played) in {time.perf_counter() - started:.2f} s")
-            rnd = rounds_service.current_round(db.session, game)
-            rounds_service.close_round(db.session, rnd)
+            rnd = round_state.current_round(db.session, game)
+            schedule_service.close_round(db.session, rnd)
             report(
                 f"demo game, round {rnd.number}", rounds_service.process_round(db.session, rnd.id)
             )
@@ -80,17 +83,17 @@ def bench_large(teams: int, rounds: int, bots: int) -> None:
             print(f"{teams}-team game built in {time.perf_counter() - started:.1f} s")
             for number in range(1, rounds + 1):
                 rnd = round_no(session, game, number)
-                rounds_service.open_round(session, game, rnd)
+                schedule_service.open_round(session, game, rnd)
                 if number == 1:  # later rounds carry the first sheet over
                     for i, (student, team) in enumerate(students):
-                        rounds_service.submit_decision(
+                        decisions_service.submit_decision(
                             session,
                             student,
                             team,
                             rnd,
                             tutorial_decisions(price_us=28 + (i % 40) / 4, qty=400),
                         )
-                rounds_service.close_round(session, rnd)
+                schedule_service.close_round(session, rnd)
                 report(
                     f"{teams} teams ({bots} bots), round {number}",
                     rounds_service.process_round(session, rnd.id),

@@ -10,7 +10,8 @@ and silently ignores a ``translations/zh_CN/`` folder.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
@@ -65,6 +66,22 @@ def html_lang() -> str:
     return "zh-Hans" if str(get_locale()) == CHINESE else "en"
 
 
+def chinese_page() -> bool:
+    """Whether the page being rendered is in Chinese."""
+    return str(get_locale()) == CHINESE
+
+
+def localized_name(obj_or_mapping: Any, field: str = "name") -> str:
+    """``name_zh`` on Chinese pages when it is set, else ``name`` (or ``<field>_zh`` and
+    ``<field>``); for scenario objects (markets, products, events) and mappings alike."""
+    if isinstance(obj_or_mapping, Mapping):
+        plain, chinese = obj_or_mapping.get(field, ""), obj_or_mapping.get(f"{field}_zh")
+    else:
+        plain = getattr(obj_or_mapping, field, "")
+        chinese = getattr(obj_or_mapping, f"{field}_zh", None)
+    return str(chinese) if chinese and has_request_context() and chinese_page() else str(plain)
+
+
 def init_app(app: Flask) -> None:
     from simshop.extensions import babel
 
@@ -74,6 +91,7 @@ def init_app(app: Flask) -> None:
     def locale_context() -> dict[str, object]:
         current = str(get_locale())
         return {
+            "localized_name": localized_name,
             "current_locale": current,
             "supported_locales": SUPPORTED_LOCALES,
             "html_lang": html_lang(),

@@ -6,7 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from simshop.db import db, init_db
-from simshop.forms.auth import PASSWORD_MESSAGES
+from simshop.messages import PASSWORD_MESSAGES
 from simshop.services import accounts
 
 

@@ -22,7 +22,11 @@ import click
 from flask.cli import with_appcontext
 
 from simshop.db import db
+from simshop.services import decisions as decisions_service
+from simshop.services import round_state
 from simshop.services import rounds as rounds_service
+from simshop.services import schedule as schedule_service
+from simshop.services.uow import end_read, transaction
 
 PAUSE_ENV = "SIMSHOP_TEST_PAUSE_BEFORE_COMMIT"
 
@@ -57,7 +61,7 @@ _lease_option = click.option(
 @with_appcontext
 def tick_command(lease_seconds: float) -> None:
     """Close due rounds, process closed ones, open the next ones."""
-    report = rounds_service.tick(db.session, lease_seconds=lease_seconds, hook=_test_hook())
+    report = schedule_service.tick(db.session, lease_seconds=lease_seconds, hook=_test_hook())
     click.echo(
         f"closed {report.closed}; processed {len(report.processed)} "
         f"{report.processed}; busy {report.skipped}; opened {report.opened}"
@@ -123,25 +127,25 @@ def seed_demo_game(session, rounds_played: int = 2):
     from simshop.services import teams as teams_service
 
     if session.scalar(select(Game.id).where(Game.title == DEMO_TITLE)) is not None:
-        session.rollback()
+        end_read(session)
         return None
     issued: list[tuple[str, str]] = []
 
     def account(login: str, name: str, role: Role) -> User:
-        user = session.scalar(select(User).where(User.login == login))
-        if user is None:
-            password = generate_password()
-            user = User(
-                login=login,
-                display_name=name,
-                role=role.value,
-                email=login if "@" in login else None,
-                student_number=None if "@" in login else login,
-                password_hash=hash_password(password),
-            )
-            session.add(user)
-            session.commit()
-            issued.append((login, password))
+        with transaction(session):
+            user = session.scalar(select(User).where(User.login == login))
+            if user is None:
+                password = generate_password()
+                user = User(
+                    login=login,
+                    display_name=name,
+                    role=role.value,
+                    email=login if "@" in login else None,
+                    student_number=None if "@" in login else login,
+                    password_hash=hash_password(password),
+                )
+                session.add(user)
+                issued.append((login, password))
         return user
 
     instructor = account(*accounts.DEMO_INSTRUCTOR, Role.INSTRUCTOR)
@@ -170,19 +174,19 @@ def seed_demo_game(session, rounds_played: int = 2):
                 teams[team_name] = teams_service.create_team(session, player, team_name)
                 members[team_name] = user
     plans = {"Dragon Trading": (33.99, "US"), "Silk Road Supply": (31.5, "EU")}
-    for rnd in rounds_service.rounds_of(session, game)[: rounds_played + 1]:
-        rounds_service.open_round(session, game, rnd)
+    for rnd in round_state.rounds_of(session, game)[: rounds_played + 1]:
+        schedule_service.open_round(session, game, rnd)
         if rnd.number > rounds_played:
             break  # leave the next round open for the students
         for team_name, (price, market) in plans.items():
-            rounds_service.submit_decision(
+            decisions_service.submit_decision(
                 session,
                 members[team_name],
                 teams[team_name],
                 rnd,
                 _demo_sheet(rnd.number, price + rnd.number, market),
             )
-        rounds_service.close_round(session, rnd)
+        schedule_service.close_round(session, rnd)
         rounds_service.process_round(session, rnd.id)
     return game, issued
 

@@ -7,31 +7,14 @@ from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from simshop.security import PASSWORD_MAX_LENGTH, PasswordProblem, password_problem
+from simshop.messages import LOGIN_MESSAGES, PASSWORD_MESSAGES
+from simshop.security import PASSWORD_MAX_LENGTH, password_problem
 from simshop.services.accounts import (
     DISPLAY_NAME_MAX_LENGTH,
     LOGIN_MAX_LENGTH,
     InvalidLoginError,
     parse_login,
 )
-
-PASSWORD_MESSAGES = {
-    PasswordProblem.TOO_SHORT: _l("Use at least 8 characters."),
-    PasswordProblem.TOO_LONG: _l("Use at most 128 characters."),
-    PasswordProblem.TOO_COMMON: _l(
-        "This password is too common and easy to guess. Choose another one, "
-        "for example a few unrelated words."
-    ),
-    PasswordProblem.CONTAINS_LOGIN: _l("Your password must not be your login or your name."),
-}
-
-LOGIN_MESSAGES = {
-    "email": _l("Enter a valid email address, such as name@example.com."),
-    "student_number": _l(
-        "A student number has 3 to 40 letters, digits, dots, dashes or underscores."
-    ),
-    "length": _l("Enter your student number or email address."),
-}
 
 
 def _required() -> DataRequired:

@@ -31,6 +31,7 @@ from simshop.engine.decisions import DecisionIssue, DecisionSheet
 from simshop.engine.scenario import BOT_STRATEGIES, Scenario
 from simshop.engine.scoring import METRICS
 from simshop.engine.state import TeamState
+from simshop.messages import message_for
 from simshop.vocabulary import BOT_STRATEGY_LABELS, METRIC_NAMES
 
 COMMON_TIMEZONES = [
@@ -171,75 +172,11 @@ class DeadlineForm(FlaskForm):
 
 # --------------------------------------------------------------------------- messages
 
-GAME_MESSAGES = {
-    "title_length": _l("Enter a title of at most %(max)s characters."),
-    "rounds_range": _l("This scenario has %(max)s rounds: choose 1 to %(max)s."),
-    "practice_range": _l("Choose 0 to %(max)s practice rounds."),
-    "schedule_unknown": _l("Choose a schedule."),
-    "deadline_required": _l("Enter the first deadline for a deadline schedule."),
-    "deadline_past": _l("The deadline must be in the future."),
-    "interval_too_short": _l("Leave at least 5 minutes between deadlines."),
-    "timezone_unknown": _l("Choose a time zone from the list."),
-    "team_size_range": _l("Team sizes must be 1 to %(max)s, smallest first."),
-    "bot_count_range": _l("Choose 0 to %(max)s bot teams."),
-    "bot_strategy_unknown": _l("Unknown bot strategy: %(strategy)s."),
-    "weight_unknown": _l("Unknown scoring weight."),
-    "weight_negative": _l("Weights cannot be negative."),
-    "weights_zero": _l("At least one scoring weight must be above 0."),
-    "scenario_unknown": _l("Choose a scenario from the list."),
-    "not_instructor": _l("Only instructors can create games."),
-    "assistant_unknown": _l("No instructor has this login."),
-    "assistant_already": _l("This instructor already runs this game."),
-    "game_ended": _l("This game has ended."),
-    "join_code_unknown": _l("No game has this join code. Check it with your instructor."),
-    "instructors_cannot_play": _l("Instructors cannot join games as players."),
-    "team_name_length": _l("Enter a team name of at most %(max)s characters."),
-    "team_name_taken": _l("Another team in this game already has this name."),
-    "team_full": _l("This team is full (at most %(max)s members)."),
-    "team_unknown": _l("There is no such team in this game."),
-    "team_changed": _l("Your team changed meanwhile. Reload the page and try again."),
-    "already_in_team": _l("You are already in a team."),
-    "team_locked": _l("The game has started: ask your instructor to move you."),
-    "player_unknown": _l("This student is not in this game."),
-    "round_not_open": _l(
-        "This round is closed: decisions can no longer be saved. Your last saved decisions count."
-    ),
-    "cannot_open": _l("This round cannot be opened now: the previous round is not published."),
-    "cannot_close": _l("Only an open round can be closed."),
-    "cannot_hold": _l("Only an open or closed round can be held."),
-    "cannot_release": _l("This round is not held."),
-    "cannot_reopen": _l("Only a closed round can be reopened."),
-    "cannot_set_deadline": _l("The deadline of this round can no longer be changed."),
-    "cannot_reprocess": _l(
-        "Only the latest published round can be processed again, before the next is processed."
-    ),
-    "lease_lost": _l("Another processor took this round over; its results count."),
-    "not_processable": _l("This round is not closed, or it is being processed right now."),
-}
 
 ROSTER_COLUMNS = {
     "name": _l("name"),
     "student_number": _l("student number"),
     "team": _l("team"),
-}
-
-ROSTER_MESSAGES = {
-    "not_utf8": _l("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again."),
-    "empty_file": _l("The file is empty."),
-    "bad_csv": _l("This line is not valid CSV (check the quotes)."),
-    "missing_column": _l("The header has no such column."),
-    "no_rows": _l("The file has a header but no students."),
-    "too_many_rows": _l("At most %(max)s students per file."),
-    "required": _l("This value is missing."),
-    "too_long": _l("At most %(max)s characters."),
-    "student_number_invalid": _l(
-        "“%(value)s” is not a valid student number (3–40 letters, digits, . _ -)."
-    ),
-    "repeated": _l("The same student number is on row %(first_row)s."),
-    "not_a_student": _l("This login belongs to an instructor account."),
-    "already_in_team": _l("This student is already in team “%(team)s”."),
-    "bot_team": _l("“%(team)s” is a bot team."),
-    "team_full": _l("Team “%(team)s” would have more than %(max)s members."),
 }
 
 DECISION_MESSAGES = {
@@ -272,26 +209,6 @@ DECISION_MESSAGES = {
     ),
     "below_min_price": _l("The price is below the market's minimum price."),
 }
-GENERIC_DECISION_MESSAGE = _l("This value is not accepted.")
-
-
-def message_for(messages: dict[str, Any], code: str, params: dict[str, Any] | None = None) -> str:
-    """The translated message for ``code`` with ``params`` filled in."""
-    template = messages.get(code)
-    if template is None:
-        return str(GENERIC_DECISION_MESSAGE)
-    try:
-        return str(template) % {k: _fmt(v) for k, v in (params or {}).items()}
-    except (KeyError, TypeError, ValueError):
-        return str(template).replace("%%", "%")
-
-
-def _fmt(value: Any) -> Any:
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    return value
 
 
 # --------------------------------------------------------------------------- decisions

@@ -6,9 +6,11 @@ and its SHA-256), so editing the file in ``scenarios/`` never changes a game in 
 Round lifecycle (``Round.status``)::
 
     scheduled -> open -> closed -> processing -> published
-                  \\        \\
-                   held <--'   (held rounds neither close nor process by themselves)
+                  \\        \\                 \\
+                   held <--'   failed (processing raised; the instructor retries)
     anything not yet processed -> cancelled   (when the instructor ends the game)
+
+The whole table (actions, guards, labels) lives in ``services/lifecycle.py``.
 
 Times are stored in UTC. SQLite hands them back without tzinfo: use :func:`as_utc`.
 """
@@ -67,6 +69,8 @@ class RoundStatus(StrEnum):
     PROCESSING = "processing"
     PUBLISHED = "published"
     HELD = "held"
+    FAILED = "failed"
+    """Processing raised: the error is kept in ``Round.failure`` until the instructor retries."""
     CANCELLED = "cancelled"
 
 
@@ -225,6 +229,8 @@ class Round(db.Model):
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     process_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     processing_ms: Mapped[int | None]
+    failure: Mapped[str | None] = mapped_column(Text)
+    """Why the last processing failed (shown to the instructor; cleared on retry)."""
 
     # Written in the publishing transaction.
     seed: Mapped[int | None] = mapped_column(BigInteger)

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from simshop.errors import CodedError
 from simshop.models import Role, User
 from simshop.security import (
     PasswordProblem,
@@ -25,16 +26,17 @@ from simshop.security import (
     password_problem,
     verify_password,
 )
+from simshop.services.uow import unit_of_work
 
 LOGIN_MAX_LENGTH = 254
 DISPLAY_NAME_MAX_LENGTH = 80
 STUDENT_NUMBER_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
 
 
-class AccountError(Exception):
+class AccountError(CodedError):
     """Base class for refusals; ``field`` names the form field at fault, if any."""
 
-    field: str | None = None
+    area = "account"
 
 
 class InvalidLoginError(AccountError):
@@ -108,9 +110,8 @@ def _check_password(password: str, *, login: str, display_name: str) -> None:
 def _insert_user(session: Session, user: User) -> User:
     session.add(user)
     try:
-        session.commit()
+        session.flush()
     except IntegrityError as exc:
-        session.rollback()
         raise LoginTakenError("duplicate") from exc
     return user
 
@@ -120,13 +121,13 @@ def login_exists(session: Session, login: str) -> bool:
     return session.scalar(stmt) is not None
 
 
+@unit_of_work
 def register_student(session: Session, *, login: str, display_name: str, password: str) -> User:
     """Create a student account. Raises an ``AccountError`` and writes nothing on refusal."""
     parsed = parse_login(login)
     name = _clean_display_name(display_name)
     _check_password(password, login=parsed.login, display_name=name)
     if login_exists(session, parsed.login):
-        session.rollback()
         raise LoginTakenError("exists")
     user = User(
         login=parsed.login,
@@ -139,6 +140,7 @@ def register_student(session: Session, *, login: str, display_name: str, passwor
     return _insert_user(session, user)
 
 
+@unit_of_work
 def create_instructor(
     session: Session,
     *,
@@ -163,7 +165,6 @@ def create_instructor(
     if email:
         email = parse_login(email).email
     if login_exists(session, parsed.login):
-        session.rollback()
         raise LoginTakenError("exists")
     user = User(
         login=parsed.login,
@@ -177,6 +178,7 @@ def create_instructor(
     return _insert_user(session, user), generated
 
 
+@unit_of_work
 def authenticate(session: Session, login: str, password: str) -> User | None:
     """Return the active user with this login and password, or None.
 
@@ -186,17 +188,15 @@ def authenticate(session: Session, login: str, password: str) -> User | None:
     user = session.scalar(select(User).where(User.login == normalize_login(login)))
     if user is None:
         burn_verify_time(password)
-        session.rollback()
         return None
     if not verify_password(user.password_hash, password) or not user.is_active:
-        session.rollback()
         return None
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    session.commit()
     return user
 
 
+@unit_of_work
 def change_password(
     session: Session, user: User, *, current_password: str, new_password: str
 ) -> User:
@@ -206,21 +206,17 @@ def change_password(
     a fresh session for the current browser.
     """
     if not verify_password(user.password_hash, current_password):
-        session.rollback()
         raise WrongPasswordError("mismatch")
-    try:
-        _check_password(new_password, login=user.login, display_name=user.display_name)
-    except WeakPasswordError:
-        session.rollback()
-        raise
+    _check_password(new_password, login=user.login, display_name=user.display_name)
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
     user.session_version = User.session_version + 1
-    session.commit()
+    session.flush()
     session.refresh(user)
     return user
 
 
+@unit_of_work
 def logout_everywhere(session: Session, user_id: int) -> None:
     """End every session of this user by bumping their session version (SQL-side)."""
     session.execute(
@@ -229,7 +225,6 @@ def logout_everywhere(session: Session, user_id: int) -> None:
         .values(session_version=User.session_version + 1)
         .execution_options(synchronize_session=False)
     )
-    session.commit()
 
 
 def load_user_for_session(session: Session, user_token: str) -> User | None:
@@ -266,13 +261,13 @@ class IssuedCredential:
     role: str
 
 
+@unit_of_work
 def seed_demo_accounts(session: Session) -> list[IssuedCredential]:
     """Create one instructor and a few students with random passwords.
 
     Does nothing (returns ``[]``) when any user exists, so it never touches a real class.
     """
     if count_users(session) > 0:
-        session.rollback()
         return []
     issued: list[IssuedCredential] = []
     accounts = [(DEMO_INSTRUCTOR, Role.INSTRUCTOR)] + [(s, Role.STUDENT) for s in DEMO_STUDENTS]
@@ -290,5 +285,4 @@ def seed_demo_accounts(session: Session) -> list[IssuedCredential]:
             )
         )
         issued.append(IssuedCredential(login=parsed.login, password=password, role=role.value))
-    session.commit()
     return issued

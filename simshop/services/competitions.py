@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from simshop.engine.scoring import GameAtRound, combined_standings
 from simshop.engine.state import GameState, TeamState
+from simshop.errors import CodedError
 from simshop.models import (
     Competition,
     CompetitionGame,
@@ -51,36 +52,32 @@ from simshop.models import (
 )
 from simshop.services.games import game_scenario, staff_game
 from simshop.services.leaderboard import LRUCache
+from simshop.services.uow import unit_of_work
 
 TITLE_MAX_LENGTH = 120
 ranking_cache = LRUCache(32)
 
 
-class CompetitionError(Exception):
+class CompetitionError(CodedError):
     """A refused competition operation: ``code`` says why (views translate it)."""
 
-    def __init__(self, code: str, **params: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.params = params
+    area = "competition"
 
 
 # --------------------------------------------------------------------------- managing
 
 
+@unit_of_work
 def create_competition(
     session: Session, organiser: User, title: str, *, is_public: bool = False
 ) -> Competition:
     if not organiser.is_instructor:
-        session.rollback()
         raise CompetitionError("not_instructor")
     title = " ".join((title or "").split())
     if not title or len(title) > TITLE_MAX_LENGTH:
-        session.rollback()
         raise CompetitionError("title_length", max=TITLE_MAX_LENGTH)
     competition = Competition(title=title, organiser_id=organiser.id, is_public=is_public)
     session.add(competition)
-    session.commit()
     return competition
 
 
@@ -180,15 +177,14 @@ def addable_games(session: Session, competition: Competition, user: User) -> lis
     return list(session.scalars(stmt))
 
 
+@unit_of_work
 def add_game(session: Session, competition: Competition, user: User, game_id: int) -> Game:
     """Add one of ``user``'s games. Refuses a game of another scenario (``scenario_mismatch``)
     and games ``user`` is not staff of (``game_unknown``: we do not say whether it exists)."""
     if competition.organiser_id != user.id:
-        session.rollback()
         raise CompetitionError("not_organiser")
     game = staff_game(session, game_id, user)
     if game is None:
-        session.rollback()
         raise CompetitionError("game_unknown")
     fixed = session.execute(
         update(Competition)
@@ -203,26 +199,25 @@ def add_game(session: Session, competition: Competition, user: User, game_id: in
         .execution_options(synchronize_session=False)
     )
     if (fixed.rowcount or 0) != 1:
-        session.rollback()
         raise CompetitionError(
             "scenario_mismatch",
             game=game.title,
             sha=game.scenario_sha256[:12],
             expected=(competition.scenario_sha256 or "")[:12],
         )
+    title = game.title
     session.add(CompetitionGame(competition_id=competition.id, game_id=game.id))
     try:
-        session.commit()
+        session.flush()
     except IntegrityError:
-        session.rollback()
-        raise CompetitionError("game_already", game=game.title) from None
+        raise CompetitionError("game_already", game=title) from None
     session.refresh(competition)
     return game
 
 
+@unit_of_work
 def remove_game(session: Session, competition: Competition, user: User, game_id: int) -> None:
     if competition.organiser_id != user.id:
-        session.rollback()
         raise CompetitionError("not_organiser")
     removed = session.execute(
         delete(CompetitionGame).where(
@@ -230,7 +225,6 @@ def remove_game(session: Session, competition: Competition, user: User, game_id:
         )
     )
     if (removed.rowcount or 0) != 1:
-        session.rollback()
         raise CompetitionError("game_unknown")
     left = session.scalar(
         select(CompetitionGame.id).where(CompetitionGame.competition_id == competition.id)
@@ -242,16 +236,14 @@ def remove_game(session: Session, competition: Competition, user: User, game_id:
             .values(scenario_sha256=None)
             .execution_options(synchronize_session=False)
         )
-    session.commit()
     session.refresh(competition)
 
 
+@unit_of_work
 def set_public(session: Session, competition: Competition, user: User, is_public: bool) -> None:
     if competition.organiser_id != user.id:
-        session.rollback()
         raise CompetitionError("not_organiser")
     competition.is_public = is_public
-    session.commit()
 
 
 # --------------------------------------------------------------------------- ranking

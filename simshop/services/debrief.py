@@ -165,34 +165,10 @@ def round_debrief(session: Session, game: Game, rnd: Round) -> Debrief:
     now, before = _results(session, rnd), _results(session, previous)
     teams = {t.id: t for t in session.scalars(select(Team).where(Team.game_id == game.id))}
     stats = rnd.market_stats or {}
-    rows = []
-    for team_id in sorted(now):
-        rr, team = now[team_id], teams[team_id]
-        r, prev = rr.result, before.get(team_id)
-        offers = r.get("offers", [])
-        pnl = r.get("pnl", {})
-        row = DebriefRow(
-            team_id=team_id,
-            name=team.name,
-            is_bot=team.is_bot,
-            decision_source=rr.decision_source,
-            rank=rr.rank,
-            previous_rank=prev.rank if prev else None,
-            profit_cny=pnl.get("profit_cny", 0.0),
-            previous_profit_cny=prev.result["pnl"].get("profit_cny") if prev else None,
-            revenue_cny=pnl.get("revenue_cny", 0.0),
-            units_sold=int(sum(o.get("units_sold", 0) for o in offers)),
-            units_lost_stockout=int(sum(o.get("units_lost_stockout", 0) for o in offers)),
-            price_index=_price_index(r, stats),
-            advertising_cny=pnl.get("advertising_cny", 0.0),
-            previous_advertising_cny=prev.result["pnl"].get("advertising_cny") if prev else None,
-            duty_cny=pnl.get("duty_cny", 0.0),
-            lanes=_lanes(r, rr.decisions_used),
-            markets=sorted({o["market"] for o in offers if o.get("listed")}),
-            cash_end_cny=r.get("cash", {}).get("end_cny", 0.0),
-        )
-        row.reasons = _reasons(row)
-        rows.append(row)
+    rows = [
+        _debrief_row(now[team_id], teams[team_id], before.get(team_id), stats)
+        for team_id in sorted(now)
+    ]
     rows.sort(key=lambda x: (x.rank if x.rank is not None else 10**9, x.team_id))
     rank_movers = sorted(
         (x for x in rows if x.rank_change),
@@ -222,6 +198,37 @@ def round_debrief(session: Session, game: Game, rnd: Round) -> Debrief:
         rank_movers=rank_movers,
         profit_movers=profit_movers,
     )
+
+
+def _debrief_row(
+    rr: RoundResult, team: Team, prev: RoundResult | None, stats: dict[str, Any]
+) -> DebriefRow:
+    """One team's line: this round's result beside the previous one's (``prev``, or None)."""
+    r = rr.result
+    offers = r.get("offers", [])
+    pnl = r.get("pnl", {})
+    row = DebriefRow(
+        team_id=team.id,
+        name=team.name,
+        is_bot=team.is_bot,
+        decision_source=rr.decision_source,
+        rank=rr.rank,
+        previous_rank=prev.rank if prev else None,
+        profit_cny=pnl.get("profit_cny", 0.0),
+        previous_profit_cny=prev.result["pnl"].get("profit_cny") if prev else None,
+        revenue_cny=pnl.get("revenue_cny", 0.0),
+        units_sold=int(sum(o.get("units_sold", 0) for o in offers)),
+        units_lost_stockout=int(sum(o.get("units_lost_stockout", 0) for o in offers)),
+        price_index=_price_index(r, stats),
+        advertising_cny=pnl.get("advertising_cny", 0.0),
+        previous_advertising_cny=prev.result["pnl"].get("advertising_cny") if prev else None,
+        duty_cny=pnl.get("duty_cny", 0.0),
+        lanes=_lanes(r, rr.decisions_used),
+        markets=sorted({o["market"] for o in offers if o.get("listed")}),
+        cash_end_cny=r.get("cash", {}).get("end_cny", 0.0),
+    )
+    row.reasons = _reasons(row)
+    return row
 
 
 def debrief_table(debrief: Debrief) -> Table:

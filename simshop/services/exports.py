@@ -282,55 +282,18 @@ def research_tables(
                 stats = ((rnd.market_stats or {}).get(market.code) or {}).get(product.id)
                 if not stats:
                     continue
-                price = stats.get("price_local") or {}
-                research.append(
-                    {
-                        **base,
-                        "market": market.code,
-                        "product": product.id,
-                        "currency": stats.get("currency", market.currency),
-                        **{
-                            k: stats.get(k)
-                            for k in (
-                                "shoppers",
-                                "demand",
-                                "units_sold",
-                                "units_lost_stockout",
-                                "offers_listed",
-                                "revenue_cny",
-                            )
-                        },
-                        **{f"price_{k}_local": price.get(k) for k in PRICE_KEYS},
-                    }
-                )
+                where = {**base, "market": market.code, "product": product.id}
+                research.append(_research_row(where, stats, market.currency))
                 for tid, share in sorted((stats.get("shares") or {}).items()):
                     shares.append(
                         {
-                            **base,
-                            "market": market.code,
-                            "product": product.id,
+                            **where,
                             "team_label": labels.get(tid, "?"),
                             "is_own_team": tid == mine,
                             "market_share": share,
                         }
                     )
-            mc = cond.markets[market.code]
-            fx = mc.fx_cny_per_local
-            for category, rate in sorted(mc.tariffs.items()):
-                conditions.append(
-                    {
-                        **base,
-                        "market": market.code,
-                        "category": category,
-                        "tariff_rate": rate,
-                        "platform_fee": mc.platform_fee,
-                        "vat_rate": mc.vat_rate,
-                        "fx_cny_per_local_start": fx[0],
-                        "fx_cny_per_local_end": fx[-1],
-                        "fx_cny_per_local_mean": round(sum(fx) / len(fx), 6),
-                        "de_minimis_local": mc.de_minimis_local,
-                    }
-                )
+            conditions += _condition_rows(base, market.code, cond.markets[market.code])
     up_to = scenario.calendar.rounds if staff else analysis.announced_round(session, game)
     events = [
         {
@@ -347,6 +310,47 @@ def research_tables(
         Table("shares", TABLES["shares"], shares),
         Table("conditions", TABLES["conditions"], conditions),
         Table("events", TABLES["events"], events),
+    ]
+
+
+RESEARCH_STATS = (
+    "shoppers",
+    "demand",
+    "units_sold",
+    "units_lost_stockout",
+    "offers_listed",
+    "revenue_cny",
+)
+
+
+def _research_row(where: dict[str, Any], stats: dict[str, Any], currency: str) -> dict[str, Any]:
+    """One market and product in one round: the market statistics every team may see."""
+    price = stats.get("price_local") or {}
+    return {
+        **where,
+        "currency": stats.get("currency", currency),
+        **{k: stats.get(k) for k in RESEARCH_STATS},
+        **{f"price_{k}_local": price.get(k) for k in PRICE_KEYS},
+    }
+
+
+def _condition_rows(base: dict[str, Any], market: str, mc: Any) -> list[dict[str, Any]]:
+    """A market's conditions in one round, one row per product category's tariff."""
+    fx = mc.fx_cny_per_local
+    return [
+        {
+            **base,
+            "market": market,
+            "category": category,
+            "tariff_rate": rate,
+            "platform_fee": mc.platform_fee,
+            "vat_rate": mc.vat_rate,
+            "fx_cny_per_local_start": fx[0],
+            "fx_cny_per_local_end": fx[-1],
+            "fx_cny_per_local_mean": round(sum(fx) / len(fx), 6),
+            "de_minimis_local": mc.de_minimis_local,
+        }
+        for category, rate in sorted(mc.tariffs.items())
     ]
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from simshop.engine.scenario import BOT_STRATEGIES, Scenario, parse_scenario_text
 from simshop.engine.scenario_errors import ScenarioInvalid, load_scenario_file, load_scenario_text
 from simshop.engine.scoring import METRICS
+from simshop.errors import CodedError
 from simshop.models import (
     Game,
     GameStaff,
@@ -37,6 +38,8 @@ from simshop.models import (
     User,
 )
 from simshop.models.user import utcnow
+from simshop.services import lifecycle
+from simshop.services.uow import transaction, unit_of_work
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a code read off a projector is typed right the first time.
 JOIN_CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
@@ -46,14 +49,10 @@ MAX_TEAM_SIZE = 12
 MAX_BOTS = 50
 
 
-class GameError(Exception):
+class GameError(CodedError):
     """A refused game operation: ``code`` says why, ``field`` names the form field."""
 
-    def __init__(self, code: str, field: str | None = None, **params: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.field = field
-        self.params = params
+    area = "game"
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -239,6 +238,23 @@ def create_game(
         raise GameError("not_instructor")
     loaded = _chosen_scenario(session, owner, spec.scenario_file, scenarios_dir)
     _check_spec(spec, loaded.scenario)
+    for _attempt in range(5):
+        try:
+            with transaction(session):
+                game = _new_game(owner, spec, loaded)
+                session.add(game)
+                session.flush()
+                session.add(
+                    GameStaff(game_id=game.id, user_id=owner.id, role=StaffRole.OWNER.value)
+                )
+            return game
+        except IntegrityError:  # pragma: no cover - a join-code collision (1 in 10^9)
+            continue
+    raise GameError("join_code_exhausted")  # pragma: no cover
+
+
+def _new_game(owner: User, spec: GameSpec, loaded: ChosenScenario) -> Game:
+    """The game row with its rounds and bot teams (not added to a session yet)."""
     assert spec.scored_rounds is not None and spec.practice_rounds is not None
     game = Game(
         title=spec.title,
@@ -284,32 +300,60 @@ def create_game(
         game.teams.append(
             Team(name=f"Bot {i + 1} · {strategy}", is_bot=True, bot_strategy=strategy)
         )
-    session.add(game)
-    session.flush()
-    session.add(GameStaff(game_id=game.id, user_id=owner.id, role=StaffRole.OWNER.value))
-    for _attempt in range(5):
-        try:
-            session.commit()
-            return game
-        except IntegrityError:  # pragma: no cover - a join-code collision (1 in 10^9)
-            session.rollback()
-            game.join_code = new_join_code()
-    raise GameError("join_code_exhausted")  # pragma: no cover
+    return game
 
 
 # --------------------------------------------------------------------------- finding
 
 
+@dataclass(frozen=True)
+class Membership:
+    """How a user belongs to a game: as staff (``owner`` or ``assistant``) or as a player."""
+
+    game: Game
+    staff_role: str | None = None
+    player: Player | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.staff_role is not None
+
+    @property
+    def is_owner(self) -> bool:
+        return self.staff_role == StaffRole.OWNER.value
+
+    @property
+    def access(self) -> str:
+        """``staff`` or ``player``: what the shared game pages (leaderboard, projector)
+        show."""
+        return "staff" if self.is_staff else "player"
+
+
+def membership(session: Session, game_id: int, user: User) -> Membership | None:
+    """The one answer to "is this user staff of (or playing in) this game": instructors are
+    staff through a ``GameStaff`` row, students players through a ``Player`` row. None for
+    anyone else, anonymous visitors and unknown games."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if user.is_instructor:
+        row = session.execute(
+            select(Game, GameStaff.role)
+            .join(GameStaff, GameStaff.game_id == Game.id)
+            .where(Game.id == game_id, GameStaff.user_id == user.id)
+        ).first()
+        return Membership(row[0], staff_role=row[1]) if row is not None else None
+    found = session.execute(
+        select(Game, Player)
+        .join(Player, Player.game_id == Game.id)
+        .where(Game.id == game_id, Player.user_id == user.id)
+    ).first()
+    return Membership(found[0], player=found[1]) if found is not None else None
+
+
 def staff_game(session: Session, game_id: int, user: User) -> Game | None:
     """The game if ``user`` is one of its instructors, else None."""
-    if not user.is_instructor:
-        return None
-    stmt = (
-        select(Game)
-        .join(GameStaff, GameStaff.game_id == Game.id)
-        .where(Game.id == game_id, GameStaff.user_id == user.id)
-    )
-    return session.scalar(stmt)
+    found = membership(session, game_id, user)
+    return found.game if found is not None and found.is_staff else None
 
 
 def games_for_staff(session: Session, user: User) -> list[Game]:
@@ -331,27 +375,26 @@ def staff_of(session: Session, game: Game) -> list[GameStaff]:
     return list(session.scalars(stmt))
 
 
+@unit_of_work
 def add_assistant(session: Session, game: Game, login: str) -> User:
     """Make the instructor with ``login`` an assistant of ``game``."""
     user = session.scalar(select(User).where(User.login == login.strip().lower()))
     if user is None or not user.is_instructor or not user.is_active:
-        session.rollback()
         raise GameError("assistant_unknown", "login")
     exists = session.scalar(
         select(GameStaff.id).where(GameStaff.game_id == game.id, GameStaff.user_id == user.id)
     )
     if exists:
-        session.rollback()
         raise GameError("assistant_already", "login")
     session.add(GameStaff(game_id=game.id, user_id=user.id, role=StaffRole.ASSISTANT.value))
     try:
-        session.commit()
+        session.flush()
     except IntegrityError:
-        session.rollback()
         raise GameError("assistant_already", "login") from None
     return user
 
 
+@unit_of_work
 def end_game(session: Session, game: Game) -> Game:
     """End the game: rounds not yet processed are cancelled, so no decision is accepted any
     more. A round being processed finishes and is published."""
@@ -363,20 +406,16 @@ def end_game(session: Session, game: Game) -> Game:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        session.rollback()
         raise GameError("game_ended")
     session.execute(
         update(Round)
         .where(
             Round.game_id == game.id,
-            Round.status.in_(
-                [RoundStatus.SCHEDULED, RoundStatus.OPEN, RoundStatus.CLOSED, RoundStatus.HELD]
-            ),
+            Round.status.in_(lifecycle.sources("cancel")),
         )
         .values(status=RoundStatus.CANCELLED.value, held_from=None)
         .execution_options(synchronize_session=False)
     )
-    session.commit()
     session.refresh(game)
     return game
 

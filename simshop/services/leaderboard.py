@@ -30,7 +30,6 @@ from simshop.engine.scoring import METRICS
 from simshop.models import (
     Decision,
     Game,
-    GameStaff,
     Player,
     ProjectorLink,
     Round,
@@ -40,7 +39,9 @@ from simshop.models import (
 )
 from simshop.models.game import as_utc
 from simshop.models.user import utcnow
+from simshop.services import lifecycle
 from simshop.services.games import game_scenario
+from simshop.services.uow import unit_of_work
 
 Access = Literal["staff", "player"]
 T = TypeVar("T")
@@ -87,28 +88,6 @@ projector_cache = LRUCache(256)
 # --------------------------------------------------------------------------- access
 
 
-def game_access(session: Session, game_id: int, user: User) -> tuple[Game, Access] | None:
-    """The game and how ``user`` belongs to it: ``staff`` (an instructor of the game) or
-    ``player`` (a student enrolled in it); None when neither (or no such game)."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    if user.is_instructor:
-        staff = session.scalar(
-            select(GameStaff.id).where(GameStaff.game_id == game_id, GameStaff.user_id == user.id)
-        )
-        if staff is not None:
-            game = session.get(Game, game_id)
-            return (game, "staff") if game is not None else None
-        return None
-    enrolled = session.scalar(
-        select(Player.id).where(Player.game_id == game_id, Player.user_id == user.id)
-    )
-    if enrolled is None:
-        return None
-    game = session.get(Game, game_id)
-    return (game, "player") if game is not None else None
-
-
 def player_team_id(session: Session, game: Game, user: User) -> int | None:
     return session.scalar(
         select(Player.team_id).where(Player.game_id == game.id, Player.user_id == user.id)
@@ -122,6 +101,7 @@ def projector_link(session: Session, game: Game) -> ProjectorLink | None:
     return session.scalar(select(ProjectorLink).where(ProjectorLink.game_id == game.id))
 
 
+@unit_of_work
 def rotate_projector_link(session: Session, game: Game, user: User) -> ProjectorLink:
     """Give the game a new secret projector token (the old link stops working at once)."""
     link = projector_link(session, game)
@@ -133,15 +113,14 @@ def rotate_projector_link(session: Session, game: Game, user: User) -> Projector
         link.token = token
         link.created_by_id = user.id
         link.created_at = utcnow()
-    session.commit()
     return link
 
 
+@unit_of_work
 def disable_projector_link(session: Session, game: Game) -> None:
     link = projector_link(session, game)
     if link is not None:
         session.delete(link)
-    session.commit()
 
 
 def game_for_projector_token(session: Session, token: str) -> Game | None:
@@ -333,18 +312,6 @@ def _rounds_lite(session: Session, game: Game) -> list[RoundLite]:
     return [RoundLite(*row) for row in rows]
 
 
-def _current(rounds: list[RoundLite]) -> RoundLite | None:
-    """Same rule as services.rounds.current_round, on an already loaded list."""
-    for status in ("open", "held", "closed", "processing"):
-        for rnd in rounds:
-            if rnd.status == status:
-                return rnd
-    for rnd in rounds:
-        if rnd.status == "scheduled":
-            return rnd
-    return rounds[-1] if rounds else None
-
-
 def _news(game: Game, scenario_round: int, chinese: bool) -> list[dict[str, Any]]:
     events = game_scenario(game).announced_events(scenario_round)[:PROJECTOR_NEWS_ITEMS]
     return [{"round": e.announced_in, "headline": e.text("headline", chinese)} for e in events]
@@ -367,7 +334,7 @@ def projector_snapshot(
     in the browser, so the body does not change every second.
     """
     rounds = _rounds_lite(session, game)
-    current = _current(rounds)
+    current = lifecycle.current_of(rounds)
     last = next((r for r in reversed(rounds) if r.status == PUBLISHED), None)
     saved_count, saved_last = (0, None)
     if current is not None:

@@ -26,6 +26,7 @@ from simshop.models.user import utcnow
 from simshop.security import generate_password, hash_password
 from simshop.services.accounts import DISPLAY_NAME_MAX_LENGTH, STUDENT_NUMBER_RE
 from simshop.services.teams import TEAM_NAME_MAX_LENGTH
+from simshop.services.uow import unit_of_work
 
 MAX_ROWS = 2000
 CREDENTIALS_TTL = timedelta(minutes=30)
@@ -207,14 +208,11 @@ def credentials_csv(created: list[tuple[str, str, str]]) -> str:
     return "\ufeff" + out.getvalue()
 
 
+@unit_of_work
 def import_roster(session: Session, game: Game, data: bytes, created_by: User) -> RosterImport:
     """Check the whole file, then create accounts, enrolments and teams in one transaction.
     Raises :class:`RosterInvalid` (nothing written) with every problem found."""
-    try:
-        rows = parse_roster(data)
-    except RosterInvalid:
-        session.rollback()
-        raise
+    rows = parse_roster(data)
     # Hash before touching the database: argon2 costs ~17 ms a row, and on SQLite the first
     # query takes the write lock until commit.
     issued = {}
@@ -223,7 +221,6 @@ def import_roster(session: Session, game: Game, data: bytes, created_by: User) -
         issued[r.student_number] = (password, hash_password(password))
     issues = _check_against_game(session, game, rows)
     if issues:
-        session.rollback()
         raise RosterInvalid(issues)
     report = RosterImport()
     teams = {t.name: t for t in session.scalars(select(Team).where(Team.game_id == game.id))}
@@ -273,10 +270,10 @@ def import_roster(session: Session, game: Game, data: bytes, created_by: User) -
         )
         report.download_token = token
     session.execute(delete(IssuedCredentials).where(IssuedCredentials.expires_at < utcnow()))
-    session.commit()
     return report
 
 
+@unit_of_work
 def take_credentials(session: Session, game: Game, user: User, token: str) -> str | None:
     """The credentials CSV for ``token`` (once: the row is deleted), or None."""
     digest = hashlib.sha256(token.encode()).hexdigest()
@@ -288,9 +285,7 @@ def take_credentials(session: Session, game: Game, user: User, token: str) -> st
         )
     )
     if row is None or as_utc(row.expires_at) < utcnow():
-        session.rollback()
         return None
     text = row.csv_text
     session.delete(row)
-    session.commit()
     return text

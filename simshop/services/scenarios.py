@@ -41,6 +41,7 @@ from simshop.engine.scenario_errors import (
 from simshop.models import ScenarioDraft, User
 from simshop.models.user import utcnow
 from simshop.services.scenario_toml import dumps
+from simshop.services.uow import unit_of_work
 
 SECTIONS = ("markets", "products", "tariffs", "events")
 """The arrays of tables an instructor edits item by item."""
@@ -187,10 +188,10 @@ def _store_new(session: Session, owner: User, loaded: LoadedScenario) -> Scenari
         sha256=sha256_of(loaded.text),
     )
     session.add(draft)
-    session.commit()
     return draft
 
 
+@unit_of_work
 def copy_scenario(
     session: Session,
     owner: User,
@@ -216,6 +217,7 @@ def copy_scenario(
     return _store_new(session, owner, load_scenario_text(written, f"{meta['id']}.toml"))
 
 
+@unit_of_work
 def upload_scenario(session: Session, owner: User, data: bytes, source_name: str) -> ScenarioDraft:
     """Save an uploaded file as a new draft, its text kept as it is (comments too).
 
@@ -231,6 +233,7 @@ def upload_scenario(session: Session, owner: User, data: bytes, source_name: str
     return _store_new(session, owner, LoadedScenario(loaded.scenario, text, sha256_of(text)))
 
 
+@unit_of_work
 def save_data(session: Session, draft: ScenarioDraft, data: dict[str, Any]) -> ScenarioDraft:
     """Write ``data`` as the draft's new text if it is a valid scenario.
 
@@ -248,10 +251,10 @@ def save_data(session: Session, draft: ScenarioDraft, data: dict[str, Any]) -> S
     draft.toml_text = text
     draft.sha256 = sha256_of(text)
     draft.updated_at = utcnow()
-    session.commit()
     return draft
 
 
+@unit_of_work
 def edit_draft(
     session: Session, draft: ScenarioDraft, change: Callable[[dict[str, Any]], None]
 ) -> ScenarioDraft:
@@ -261,10 +264,10 @@ def edit_draft(
     return save_data(session, draft, data)
 
 
+@unit_of_work
 def delete_draft(session: Session, draft: ScenarioDraft) -> None:
     """Delete the draft. Games made from it keep their own snapshot and are not touched."""
     session.delete(draft)
-    session.commit()
 
 
 # --------------------------------------------------------------------------- section edits

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from simshop.models import Game, GameStatus, Player, Team, User
 from simshop.services.games import GameError, game_by_code
+from simshop.services.uow import transaction, unit_of_work
 
 TEAM_NAME_MAX_LENGTH = 60
 
@@ -40,30 +41,27 @@ def games_for_player(session: Session, user: User) -> list[tuple[Game, Player]]:
 def join_game(session: Session, user: User, code: str) -> Player:
     """Enrol a student in the game with this join code (again: returns the enrolment)."""
     if user.is_instructor:
-        session.rollback()
         raise GameError("instructors_cannot_play", "code")
-    game = game_by_code(session, code)
-    if game is None:
-        session.rollback()
-        raise GameError("join_code_unknown", "code")
-    existing = player_for(session, game.id, user)
-    if existing is not None:
-        session.commit()
-        return existing
-    if game.status == GameStatus.ENDED:
-        session.rollback()
-        raise GameError("game_ended", "code")
-    player = Player(game_id=game.id, user_id=user.id)
-    session.add(player)
+    game_id = None
     try:
-        session.commit()
+        with transaction(session):
+            game = game_by_code(session, code)
+            if game is None:
+                raise GameError("join_code_unknown", "code")
+            game_id = game.id
+            existing = player_for(session, game.id, user)
+            if existing is not None:
+                return existing
+            if game.status == GameStatus.ENDED:
+                raise GameError("game_ended", "code")
+            player = Player(game_id=game.id, user_id=user.id)
+            session.add(player)
+            return player
     except IntegrityError:  # the same student joined twice at once
-        session.rollback()
-        found = player_for(session, game.id, user)
+        found = player_for(session, game_id, user) if game_id is not None else None
         if found is None:
             raise
         return found
-    return player
 
 
 def _clean_team_name(raw: str) -> str:
@@ -86,7 +84,6 @@ def _take_seat(session: Session, game: Game, team_id: int) -> None:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        session.rollback()
         raise GameError("team_full", "team", max=game.team_max_size)
 
 
@@ -109,99 +106,86 @@ def _set_team(session: Session, player: Player, old: int | None, new: int | None
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        session.rollback()
         raise GameError("team_changed", "team")
 
 
+@unit_of_work
 def create_team(session: Session, player: Player, name: str) -> Team:
     """Create a team in the player's game with the player as its first member."""
     game = session.get(Game, player.game_id)
     assert game is not None
     if game.status == GameStatus.ENDED:
-        session.rollback()
         raise GameError("game_ended")
     if player.team_id is not None:
-        session.rollback()
         raise GameError("already_in_team", "name")
     clean = _clean_team_name(name)
     taken = session.scalar(select(Team.id).where(Team.game_id == game.id, Team.name == clean))
     if taken is not None:
-        session.rollback()
         raise GameError("team_name_taken", "name")
     team = Team(game_id=game.id, name=clean, member_count=0)
     session.add(team)
     try:
         session.flush()
     except IntegrityError:
-        session.rollback()
         raise GameError("team_name_taken", "name") from None
     _take_seat(session, game, team.id)
     _set_team(session, player, None, team.id)
-    session.commit()
     session.refresh(team)
     session.refresh(player)
     return team
 
 
+@unit_of_work
 def join_team(session: Session, player: Player, team_id: int) -> Team:
     """Put the player (in no team yet) into ``team_id`` of the same game, if it has room."""
     game = session.get(Game, player.game_id)
     assert game is not None
     if game.status == GameStatus.ENDED:
-        session.rollback()
         raise GameError("game_ended")
     team = session.get(Team, team_id)
     if team is None or team.game_id != game.id or team.is_bot:
-        session.rollback()
         raise GameError("team_unknown", "team")
     if player.team_id is not None:
-        session.rollback()
         raise GameError("already_in_team", "team")
     _take_seat(session, game, team.id)
     _set_team(session, player, None, team.id)
-    session.commit()
     session.refresh(player)
     return team
 
 
+@unit_of_work
 def leave_team(session: Session, player: Player) -> None:
     """Leave the team; only before the game starts (afterwards the instructor moves people,
     so nobody can hop between teams to read rivals' decisions)."""
     game = session.get(Game, player.game_id)
     assert game is not None
     if game.status != GameStatus.SETUP:
-        session.rollback()
         raise GameError("team_locked")
     if player.team_id is None:
-        session.rollback()
         return
     old = player.team_id
     _set_team(session, player, old, None)
     _leave_seat(session, old)
-    session.commit()
     session.refresh(player)
 
 
+@unit_of_work
 def move_player(session: Session, game: Game, player_id: int, team_id: int | None) -> Player:
     """The instructor moves a student to another team (or out of every team)."""
     player = session.get(Player, player_id)
     if player is None or player.game_id != game.id:
-        session.rollback()
         raise GameError("player_unknown", "player")
     old = player.team_id
     if old == team_id:
-        session.rollback()
         return player
     if team_id is not None:
         team = session.get(Team, team_id)
         if team is None or team.game_id != game.id or team.is_bot:
-            session.rollback()
             raise GameError("team_unknown", "team")
         _take_seat(session, game, team_id)
     _set_team(session, player, old, team_id)
     if old is not None:
         _leave_seat(session, old)
-    session.commit()
     session.refresh(player)
     return player
 

@@ -30,7 +30,9 @@ from simshop.engine.scenario import Scenario
 from simshop.engine.state import GameState, TeamState
 from simshop.models import Game, Round, RoundResult, RoundStatus, Team
 from simshop.services.games import GameError, game_scenario
-from simshop.services.rounds import engine_seed, fresh_team_state, state_source_round
+from simshop.services.round_state import fresh_team_state, state_source_round
+from simshop.services.rounds import engine_seed
+from simshop.services.uow import end_read
 
 
 @dataclass
@@ -76,7 +78,8 @@ class WhatIfOutcome:
 
 
 def load_replay(session: Session, game: Game, rnd: Round) -> Replay:
-    """Load a published round for replaying. Raises ``GameError('round_not_published')``."""
+    """Load a published round for replaying (and end the read transaction). Raises
+    ``GameError('round_not_published')``."""
     if rnd.game_id != game.id or rnd.status != RoundStatus.PUBLISHED.value:
         raise GameError("round_not_published")
     scenario = game_scenario(game)
@@ -105,7 +108,7 @@ def load_replay(session: Session, game: Game, rnd: Round) -> Replay:
             states[tid] = fresh_team_state(scenario, tid, rnd)
         sheets[tid] = DecisionSheet.from_dict(row.decisions_used)
         published[tid] = {"result": row.result, "rank": row.rank, "score": row.score}
-    return Replay(
+    replay = Replay(
         game_id=game.id,
         round_id=rnd.id,
         scenario=scenario,
@@ -116,6 +119,8 @@ def load_replay(session: Session, game: Game, rnd: Round) -> Replay:
         published=published,
         market_stats=rnd.market_stats or {},
     )
+    end_read(session)  # read only: the replay computes holding no lock
+    return replay
 
 
 def team_state(replay: Replay, team: Team) -> TeamState:

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from simshop.extensions import db
+from simshop.services.uow import end_read
 
 ERROR_TEXTS = {
     400: (
@@ -73,11 +74,30 @@ def handle_http_error(error: HTTPException):
 
 def handle_server_error(_error: InternalServerError):
     # The request's transaction may be half done; never leave it open or commit it.
-    db.session.rollback()
+    end_read(db.session)
     return render_error(500)
 
 
+def register_template_globals(app: Flask) -> None:
+    """What every template may ask the round lifecycle (labels and allowed actions)."""
+    from simshop.models.user import utcnow
+    from simshop.services import lifecycle
+
+    app.jinja_env.globals.update(
+        status_label=lifecycle.status_label,
+        allowed_actions=lifecycle.allowed_actions,
+        lease_expired=lifecycle.lease_expired,
+        action_label=lambda action: str(lifecycle.ACTION_LABELS[action]),
+        confirm_actions=lifecycle.CONFIRM_ACTIONS,
+    )
+
+    @app.context_processor
+    def _now() -> dict[str, object]:
+        return {"now": utcnow()}
+
+
 def register_blueprints(app: Flask) -> None:
+    register_template_globals(app)
     from simshop.views import auth, main
 
     auth.configure_login()

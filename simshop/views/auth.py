@@ -17,15 +17,10 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from simshop.extensions import db, limiter, login_manager
-from simshop.forms.auth import (
-    LOGIN_MESSAGES,
-    PASSWORD_MESSAGES,
-    ChangePasswordForm,
-    LoginForm,
-    RegisterForm,
-)
+from simshop.forms.auth import ChangePasswordForm, LoginForm, RegisterForm
 from simshop.i18n import N_
 from simshop.i18n import SESSION_KEY as LOCALE_SESSION_KEY
+from simshop.messages import LOGIN_MESSAGES, PASSWORD_MESSAGES
 from simshop.models import User
 from simshop.services import accounts
 from simshop.views import safe_next_url

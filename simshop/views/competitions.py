@@ -29,26 +29,14 @@ from wtforms.validators import DataRequired, Length
 
 from simshop.extensions import db, login_manager
 from simshop.forms.game import ActionForm
+from simshop.messages import error_message
 from simshop.models import Competition
 from simshop.services import bundles as bundles_service
 from simshop.services import competitions as competitions_service
 from simshop.services.competitions import TITLE_MAX_LENGTH, CompetitionError
-from simshop.views.guards import require_instructor
+from simshop.views.access import Need, require_role
 
 bp = Blueprint("competitions", __name__, url_prefix="/competitions")
-
-MESSAGES = {
-    "not_instructor": _l("Only instructors can organise competitions."),
-    "not_organiser": _l("Only the organiser can change this competition."),
-    "title_length": _l("Give the competition a title of at most %(max)s characters."),
-    "game_unknown": _l("Choose one of your own games."),
-    "game_already": _l("“%(game)s” is already in this competition."),
-    "scenario_mismatch": _l(
-        "“%(game)s” plays a different scenario (SHA-256 %(sha)s…) from the games already in "
-        "this competition (%(expected)s…). Every game in a competition must play exactly "
-        "the same scenario file, so their results can be compared."
-    ),
-}
 
 
 class CompetitionForm(FlaskForm):
@@ -70,18 +58,8 @@ class VisibilityForm(FlaskForm):
     is_public = BooleanField(_l("Public: anyone with the address can see the ranking"))
 
 
-def message(exc: CompetitionError) -> str:
-    template = MESSAGES.get(exc.code)
-    if template is None:
-        return _("That did not work. Reload the page and try again.")
-    try:
-        return str(template) % exc.params
-    except (KeyError, TypeError, ValueError):
-        return str(template)
-
-
 def load_organised(competition_id: int) -> Competition:
-    require_instructor()
+    require_role(Need.INSTRUCTOR)
     competition = competitions_service.organised_competition(
         db.session, competition_id, current_user
     )
@@ -104,7 +82,7 @@ def load_viewable(competition_id: int) -> Competition:
 @bp.get("")
 @login_required
 def index():
-    require_instructor()
+    require_role(Need.INSTRUCTOR)
     return render_template(
         "competitions/index.html",
         competitions=competitions_service.organised_by(db.session, current_user),
@@ -115,7 +93,7 @@ def index():
 @bp.post("")
 @login_required
 def create():
-    require_instructor()
+    require_role(Need.INSTRUCTOR)
     form = CompetitionForm()
     if form.validate_on_submit():
         try:
@@ -123,7 +101,7 @@ def create():
                 db.session, current_user, form.title.data, is_public=form.is_public.data
             )
         except CompetitionError as exc:
-            form.title.errors = [message(exc)]
+            form.title.errors = [error_message(exc)]
         else:
             flash(_("Competition created. Now add your games."), "success")
             return redirect(url_for("competitions.show", competition_id=competition.id))
@@ -175,7 +153,7 @@ def add_game(competition_id: int):
             db.session, competition, current_user, form.game_id.data
         )
     except CompetitionError as exc:
-        flash(message(exc), "error")
+        flash(error_message(exc), "error")
     else:
         flash(_("“%(game)s” added.", game=game.title), "success")
     return redirect(url_for("competitions.show", competition_id=competition_id))
@@ -192,7 +170,7 @@ def remove_game(competition_id: int, game_id: int):
     except CompetitionError as exc:
         if exc.code == "game_unknown":
             abort(404)
-        flash(message(exc), "error")
+        flash(error_message(exc), "error")
     else:
         flash(_("Game removed from the competition."), "success")
     return redirect(url_for("competitions.show", competition_id=competition_id))

@@ -30,24 +30,24 @@ from wtforms import SelectChoice
 from simshop.engine.scoring import METRICS
 from simshop.extensions import db
 from simshop.forms.game import (
-    GAME_MESSAGES,
     ROSTER_COLUMNS,
-    ROSTER_MESSAGES,
     ActionForm,
     AssistantForm,
     CreateGameForm,
     DeadlineForm,
     RosterForm,
-    message_for,
 )
+from simshop.messages import GAME_MESSAGES, ROSTER_MESSAGES, error_message, message_for
 from simshop.models import Game, Round
+from simshop.services import decisions as decisions_service
 from simshop.services import games as games_service
+from simshop.services import lifecycle, round_state
 from simshop.services import roster as roster_service
-from simshop.services import rounds as rounds_service
+from simshop.services import schedule as schedule_service
 from simshop.services import teams as teams_service
 from simshop.services.games import GameError
 from simshop.services.scenarios import drafts_for
-from simshop.views.guards import instructors_only
+from simshop.views.access import Need, game_for, instructors_only, round_of
 
 bp = Blueprint("instructor", __name__, url_prefix="/instructor")
 
@@ -59,22 +59,8 @@ def scenarios_dir() -> str:
     return current_app.config["SCENARIOS_DIR"]
 
 
-def load_game(game_id: int) -> Game:
-    game = games_service.staff_game(db.session, game_id, current_user)
-    if game is None:
-        abort(404)
-    return game
-
-
-def load_round(game: Game, round_id: int) -> Round:
-    rnd = rounds_service.round_of_game(db.session, game, round_id)
-    if rnd is None:
-        abort(404)
-    return rnd
-
-
 def flash_error(exc: GameError) -> None:
-    flash(message_for(GAME_MESSAGES, exc.code, exc.params), "error")
+    flash(error_message(exc), "error")
 
 
 def game_url(game: Game) -> str:
@@ -142,7 +128,7 @@ def new_game():
             )
         except GameError as exc:
             target = getattr(form, exc.field or "", None) or form.title
-            target.errors = [*target.errors, message_for(GAME_MESSAGES, exc.code, exc.params)]
+            target.errors = [*target.errors, error_message(exc)]
         else:
             flash(_("Game created. Share the join code with your students."), "success")
             return redirect(game_url(game))
@@ -151,11 +137,11 @@ def new_game():
 
 @bp.get("/games/<int:game_id>")
 def game(game_id: int):
-    game = load_game(game_id)
+    game = game_for(game_id, Need.STAFF)
     return render_template(
         "instructor/game.html",
         game=game,
-        rounds=rounds_service.rounds_of(db.session, game),
+        rounds=round_state.rounds_of(db.session, game),
         action_form=ActionForm(),
         deadline_form=DeadlineForm(),
         **_live_context(game),
@@ -163,107 +149,121 @@ def game(game_id: int):
 
 
 def _live_context(game: Game) -> dict:
-    current = rounds_service.current_round(db.session, game)
-    last = rounds_service.last_published(db.session, game)
+    current = round_state.current_round(db.session, game)
+    last = round_state.last_published(db.session, game)
     return {
         "current": current,
-        "submissions": rounds_service.submission_status(db.session, game, current),
+        "submissions": decisions_service.submission_status(db.session, game, current),
         "last_published": last,
-        "team_names": rounds_service.team_names(db.session, game),
+        "team_names": round_state.team_names(db.session, game),
     }
 
 
 @bp.get("/games/<int:game_id>/live")
 def live(game_id: int):
     """The submissions table alone, for the page's periodic refresh."""
-    game = load_game(game_id)
+    game = game_for(game_id, Need.STAFF)
     return render_template("instructor/_submissions.html", game=game, **_live_context(game))
 
 
-ROUND_ACTIONS = {
-    "open": lambda s, g, r: rounds_service.open_round(s, g, r),
-    "close": lambda s, g, r: rounds_service.close_round(s, r),
-    "hold": lambda s, g, r: rounds_service.hold_round(s, r),
-    "release": lambda s, g, r: rounds_service.release_round(s, r),
-    "reopen": lambda s, g, r: rounds_service.reopen_round(s, r),
-}
+ROUND_ACTION_RULE = "<any({}):action>".format(", ".join(schedule_service.SIMPLE_ACTIONS))
 
 
-def _action_done(action: str) -> str:
-    return {
-        "open": _("Round opened."),
-        "close": _("Round closed."),
-        "hold": _("Round held."),
-        "release": _("Round released."),
-        "reopen": _("Round reopened."),
-    }[action]
+def _confirmed() -> bool:
+    return request.form.get("confirmed") == "yes"
 
 
-@bp.post(
-    "/games/<int:game_id>/rounds/<int:round_id>/<any(open, close, hold, release, reopen):action>"
+def confirm_page(game: Game, action: str, post_url: str, rnd: Round | None = None):
+    """The confirmation step of a destructive action (works without JavaScript): what will
+    happen, and the form that really does it. Shown also when the action is not possible
+    now, with no form."""
+    possible = game.status != "ended" if rnd is None else lifecycle.allows(rnd, action)
+    return render_template(
+        "instructor/confirm.html",
+        game=game,
+        rnd=rnd,
+        action=action,
+        possible=possible,
+        label=lifecycle.ACTION_LABELS[action],
+        text=lifecycle.CONFIRM_TEXTS.get(action, ""),
+        post_url=post_url,
+        action_form=ActionForm(),
+    )
+
+
+@bp.route(
+    f"/games/<int:game_id>/rounds/<int:round_id>/{ROUND_ACTION_RULE}", methods=["GET", "POST"]
 )
 def round_action(game_id: int, round_id: int, action: str):
-    game = load_game(game_id)
-    rnd = load_round(game, round_id)
+    """GET: the confirmation page; POST: the action (destructive ones need ``confirmed``)."""
+    game = game_for(game_id, Need.STAFF)
+    rnd = round_of(game, round_id)
+    if request.method == "GET" or (action in lifecycle.CONFIRM_ACTIONS and not _confirmed()):
+        return confirm_page(game, action, request.path, rnd)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        ROUND_ACTIONS[action](db.session, game, rnd)
+        schedule_service.apply_action(db.session, game, rnd, action)
     except GameError as exc:
         flash_error(exc)
     else:
-        flash(_action_done(action), "success")
+        flash(str(lifecycle.ACTION_DONE[action]), "success")
     return redirect(game_url(game))
+
+
+def _flash_outcome(outcome, done: str) -> None:
+    if outcome.published:
+        flash(done, "success")
+    elif outcome.failed:
+        flash(message_for(GAME_MESSAGES, "processing_failed", {"error": outcome.error}), "error")
+    else:
+        flash(message_for(GAME_MESSAGES, "not_processable"), "error")
 
 
 @bp.post("/games/<int:game_id>/rounds/<int:round_id>/process")
 def process(game_id: int, round_id: int):
     """Close the round if it is open, then process it now."""
-    game = load_game(game_id)
-    rnd = load_round(game, round_id)
+    game = game_for(game_id, Need.STAFF)
+    rnd = round_of(game, round_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        if rnd.status == "open":
-            rounds_service.close_round(db.session, rnd)
-        outcome = rounds_service.process_round(db.session, rnd.id)
+        outcome = schedule_service.process_now(db.session, game, rnd)
     except GameError as exc:
         flash_error(exc)
-        return redirect(game_url(game))
-    if outcome.published:
-        flash(_("Round processed and published (%(ms)s ms).", ms=outcome.elapsed_ms), "success")
     else:
-        flash(message_for(GAME_MESSAGES, "not_processable"), "error")
+        done = _("Round processed and published (%(ms)s ms).", ms=outcome.elapsed_ms)
+        _flash_outcome(outcome, done)
     return redirect(game_url(game))
 
 
-@bp.post("/games/<int:game_id>/rounds/<int:round_id>/reprocess")
+@bp.route("/games/<int:game_id>/rounds/<int:round_id>/reprocess", methods=["GET", "POST"])
 def reprocess(game_id: int, round_id: int):
-    game = load_game(game_id)
-    rnd = load_round(game, round_id)
+    game = game_for(game_id, Need.STAFF)
+    rnd = round_of(game, round_id)
+    if request.method == "GET" or not _confirmed():
+        return confirm_page(game, "reprocess", request.path, rnd)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        rounds_service.unpublish_for_reprocessing(db.session, game, rnd)
-        outcome = rounds_service.process_round(db.session, rnd.id)
+        outcome = schedule_service.reprocess_round(db.session, game, rnd)
     except GameError as exc:
         flash_error(exc)
-        return redirect(game_url(game))
-    if outcome.published:
-        flash(_("Round processed again and published."), "success")
+    else:
+        _flash_outcome(outcome, _("Round processed again and published."))
     return redirect(game_url(game))
 
 
 @bp.post("/games/<int:game_id>/rounds/<int:round_id>/deadline")
 def deadline(game_id: int, round_id: int):
-    game = load_game(game_id)
-    rnd = load_round(game, round_id)
+    game = game_for(game_id, Need.STAFF)
+    rnd = round_of(game, round_id)
     form = DeadlineForm()
     if not form.validate_on_submit():
         flash(_("Enter a date and time."), "error")
         return redirect(game_url(game))
     try:
-        rounds_service.set_deadline(db.session, rnd, to_utc(game, form.deadline.data))
+        schedule_service.set_deadline(db.session, rnd, to_utc(game, form.deadline.data))
     except GameError as exc:
         flash_error(exc)
     else:
@@ -271,9 +271,11 @@ def deadline(game_id: int, round_id: int):
     return redirect(game_url(game))
 
 
-@bp.post("/games/<int:game_id>/end")
+@bp.route("/games/<int:game_id>/end", methods=["GET", "POST"])
 def end(game_id: int):
-    game = load_game(game_id)
+    game = game_for(game_id, Need.STAFF)
+    if request.method == "GET" or not _confirmed():
+        return confirm_page(game, "end_game", request.path)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -287,15 +289,15 @@ def end(game_id: int):
 
 @bp.get("/games/<int:game_id>/rounds/<int:round_id>")
 def round_results(game_id: int, round_id: int):
-    game = load_game(game_id)
-    rnd = load_round(game, round_id)
+    game = game_for(game_id, Need.STAFF)
+    rnd = round_of(game, round_id)
     if rnd.status != "published":
         abort(404)
     return render_template(
         "instructor/round.html",
         game=game,
         rnd=rnd,
-        team_names=rounds_service.team_names(db.session, game),
+        team_names=round_state.team_names(db.session, game),
     )
 
 
@@ -304,7 +306,7 @@ def round_results(game_id: int, round_id: int):
 
 @bp.route("/games/<int:game_id>/people", methods=["GET"])
 def people(game_id: int):
-    game = load_game(game_id)
+    game = game_for(game_id, Need.STAFF)
     return _people_page(game, RosterForm(), AssistantForm())
 
 
@@ -325,7 +327,7 @@ def _people_page(game: Game, roster_form, assistant_form, **extra):
 
 @bp.post("/games/<int:game_id>/roster")
 def roster(game_id: int):
-    game = load_game(game_id)
+    game = game_for(game_id, Need.STAFF)
     form = RosterForm()
     if not form.validate_on_submit():
         return _people_page(game, form, AssistantForm()), 400
@@ -345,7 +347,7 @@ def roster(game_id: int):
 
 @bp.post("/games/<int:game_id>/roster/credentials")
 def credentials(game_id: int):
-    game = load_game(game_id)
+    game = game_for(game_id, Need.STAFF)
     if not ActionForm().validate_on_submit():
         abort(400)
     text = roster_service.take_credentials(
@@ -366,7 +368,7 @@ def credentials(game_id: int):
 
 @bp.post("/games/<int:game_id>/players/<int:player_id>/move")
 def move_player(game_id: int, player_id: int):
-    game = load_game(game_id)
+    game = game_for(game_id, Need.STAFF)
     if not ActionForm().validate_on_submit():
         abort(400)
     raw = request.form.get("team_id", "")
@@ -384,13 +386,13 @@ def move_player(game_id: int, player_id: int):
 
 @bp.post("/games/<int:game_id>/staff")
 def add_staff(game_id: int):
-    game = load_game(game_id)
+    game = game_for(game_id, Need.STAFF)
     form = AssistantForm()
     if form.validate_on_submit():
         try:
             user = games_service.add_assistant(db.session, game, form.login.data)
         except GameError as exc:
-            form.login.errors = [message_for(GAME_MESSAGES, exc.code, exc.params)]
+            form.login.errors = [error_message(exc)]
         else:
             flash(_("%(name)s can now run this game.", name=user.display_name), "success")
             return redirect(url_for("instructor.people", game_id=game.id))

@@ -17,19 +17,22 @@ import io
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, render_template, request, send_file
-from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from simshop.engine.decisions import DecisionErrors
 from simshop.extensions import db
 from simshop.forms.game import DecisionForm
-from simshop.forms.lab import LAB_MESSAGES, WhatIfForm
+from simshop.forms.lab import WhatIfForm
+from simshop.i18n import chinese_page
+from simshop.messages import LAB_MESSAGES
 from simshop.models import Game, Team
-from simshop.services import analysis, charts, debrief, exports, whatif
+from simshop.services import analysis, debrief, exports, whatif
 from simshop.services import games as games_service
 from simshop.services import teams as teams_service
 from simshop.services.games import GameError
+from simshop.views import charts
+from simshop.views.access import Need, game_for, membership_for, team_of
 
 bp = Blueprint("lab", __name__, url_prefix="/games/<int:game_id>/lab")
 
@@ -49,44 +52,17 @@ class Scope:
     staff: bool
 
 
-def load_scope(game_id: int, team_id: int | None = None, *, need_team: bool = True) -> Scope:
-    game = db.session.get(Game, game_id)
-    if game is None:
-        abort(404)
-    staff = games_service.staff_game(db.session, game_id, current_user) is not None
+def scope_for(game_id: int, team_id: int | None = None, *, need_team: bool = True) -> Scope:
+    """A student's own team, or (``team_id``) any team of a game the instructor runs; with
+    ``need_team=False`` staff may also look at the game as a whole (``team=None``)."""
     if team_id is not None:
-        if not current_user.is_instructor:
-            abort(403)  # like every instructor page
-        team = db.session.get(Team, team_id)
-        if not staff or team is None or team.game_id != game.id:
-            abort(404)
-        return Scope(game, team, True)
-    player = teams_service.player_for(db.session, game_id, current_user)
-    team = player.team if player is not None else None
-    if team is None and not (staff and not need_team):
+        game = game_for(game_id, Need.STAFF)
+        return Scope(game, team_of(game, team_id), True)
+    found = membership_for(game_id, Need.VIEWER)
+    team = found.player.team if found.player is not None else None
+    if team is None and (need_team or not found.is_staff):
         abort(404)
-    return Scope(game, team, staff and team is None)
-
-
-def load_staff(game_id: int) -> Game:
-    """The game if the user is one of its instructors: 403 for students (as on every
-    instructor page), 404 for other instructors."""
-    if not current_user.is_instructor:
-        abort(403)
-    game = games_service.staff_game(db.session, game_id, current_user)
-    if game is None:
-        abort(404)
-    return game
-
-
-def chinese() -> bool:
-    return str(get_locale()).startswith("zh")
-
-
-def local_name(obj) -> str:
-    """A scenario market or product in the reader's language."""
-    name_zh = getattr(obj, "name_zh", "")
-    return name_zh if chinese() and name_zh else obj.name
+    return Scope(found.game, team, found.is_staff and team is None)
 
 
 def round_short(rnd) -> str:
@@ -104,10 +80,9 @@ def chart_helpers():
     return {
         "chart": charts,
         "Series": charts.Series,
-        "local_name": local_name,
         "round_short": round_short,
         "compact": charts.compact,
-        "is_chinese": chinese(),
+        "is_chinese": chinese_page(),
     }
 
 
@@ -128,7 +103,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @bp.get("")
 def index(game_id: int):
-    scope = load_scope(game_id, need_team=False)
+    scope = scope_for(game_id, need_team=False)
     game = scope.game
     return render_template(
         "lab/index.html",
@@ -144,7 +119,7 @@ def index(game_id: int):
 
 @bp.get("/research")
 def research(game_id: int):
-    scope = load_scope(game_id, need_team=False)
+    scope = scope_for(game_id, need_team=False)
     scenario = games_service.game_scenario(scope.game)
     market = request.args.get("market") or scenario.markets[0].code
     data = analysis.market_research(
@@ -176,23 +151,22 @@ def render_dashboard(scope: Scope):
 
 @bp.get("/dashboard")
 def dashboard(game_id: int):
-    return render_dashboard(load_scope(game_id))
+    return render_dashboard(scope_for(game_id))
 
 
 @bp.get("/teams/<int:team_id>/dashboard")
 def team_dashboard(game_id: int, team_id: int):
-    return render_dashboard(load_scope(game_id, team_id))
+    return render_dashboard(scope_for(game_id, team_id))
 
 
 @bp.route("/whatif/<int:number>", methods=["GET", "POST"])
 def whatif_round(game_id: int, number: int):
-    scope = load_scope(game_id)
+    scope = scope_for(game_id)
     game, team = scope.game, scope.team
     rnd = analysis.published_round(db.session, game, number)
     if rnd is None:
         abort(404)
     replay = whatif.load_replay(db.session, game, rnd)
-    db.session.rollback()  # read only: end the read transaction before computing
     try:
         state = whatif.team_state(replay, team)
     except GameError as exc:
@@ -232,7 +206,7 @@ def whatif_round(game_id: int, number: int):
 
 @bp.get("/export/<table>.csv")
 def export_csv(game_id: int, table: str):
-    scope = load_scope(game_id)
+    scope = scope_for(game_id)
     if table not in TEAM_TABLES:
         abort(404)
     found = exports.table_named(exports.team_export(db.session, scope.game, scope.team), table)
@@ -242,7 +216,7 @@ def export_csv(game_id: int, table: str):
 
 @bp.get("/export.xlsx")
 def export_xlsx(game_id: int):
-    scope = load_scope(game_id)
+    scope = scope_for(game_id)
     tables = exports.team_export(db.session, scope.game, scope.team)
     name = f"simshop-game{scope.game.id}-team{scope.team.id}.xlsx"
     return download(exports.to_xlsx(tables), name, XLSX)
@@ -250,7 +224,7 @@ def export_xlsx(game_id: int):
 
 @bp.get("/game-export/<table>.csv")
 def game_export_csv(game_id: int, table: str):
-    game = load_staff(game_id)
+    game = game_for(game_id, Need.STAFF)
     if table not in TEAM_TABLES:
         abort(404)
     found = exports.table_named(exports.game_export(db.session, game), table)
@@ -259,7 +233,7 @@ def game_export_csv(game_id: int, table: str):
 
 @bp.get("/game-export.xlsx")
 def game_export_xlsx(game_id: int):
-    game = load_staff(game_id)
+    game = game_for(game_id, Need.STAFF)
     tables = exports.game_export(db.session, game)
     return download(exports.to_xlsx(tables), f"simshop-game{game.id}.xlsx", XLSX)
 
@@ -271,7 +245,7 @@ def game_export_xlsx(game_id: int):
 @bp.get("/debrief/<int:number>")
 def debrief_round(game_id: int, number: int | None):
     """The debrief of round ``number`` (default: the latest published round)."""
-    game = load_staff(game_id)
+    game = game_for(game_id, Need.STAFF)
     published = analysis.published_rounds(db.session, game)
     if number is None:
         rnd = published[-1] if published else None
@@ -289,7 +263,7 @@ def debrief_round(game_id: int, number: int | None):
 
 @bp.get("/debrief/<int:number>.csv")
 def debrief_csv(game_id: int, number: int):
-    game = load_staff(game_id)
+    game = game_for(game_id, Need.STAFF)
     rnd = analysis.published_round(db.session, game, number)
     if rnd is None:
         abort(404)

@@ -38,29 +38,15 @@ from simshop.forms.game import ActionForm
 from simshop.models import Game
 from simshop.services import bundles as bundles_service
 from simshop.services import leaderboard as leaderboard_service
+from simshop.services import lifecycle
 from simshop.services.leaderboard import LRUCache
+from simshop.views.access import Need, game_for, membership_for
 
 bp = Blueprint("leaderboard", __name__)
 
 DEFAULT_POLL_SECONDS = 5
 DEFAULT_PROJECTOR_ROWS = 20
 _rows_cache = LRUCache(64)
-
-
-def load_game(game_id: int) -> tuple[Game, str]:
-    found = leaderboard_service.game_access(db.session, game_id, current_user)
-    if found is None:
-        abort(404)
-    return found
-
-
-def load_staff_game(game_id: int) -> Game:
-    if not current_user.is_instructor:
-        abort(403)
-    game, access = load_game(game_id)
-    if access != "staff":
-        abort(404)
-    return game
 
 
 def locale_code() -> str:
@@ -82,7 +68,8 @@ def _rows_html(game: Game, board: leaderboard_service.Leaderboard) -> str:
 @bp.get("/games/<int:game_id>/leaderboard")
 @login_required
 def show(game_id: int):
-    game, access = load_game(game_id)
+    found = membership_for(game_id, Need.VIEWER)
+    game, access = found.game, found.access
     number = request.args.get("round", type=int)
     try:
         board = leaderboard_service.leaderboard(db.session, game, number)
@@ -128,19 +115,6 @@ def _round_label(info: dict[str, Any] | None) -> str:
     return _("Round %(n)s", n=info["scenario_round"])
 
 
-def _status_label(status: str) -> str:
-    labels = {
-        "scheduled": _("not open yet"),
-        "open": _("open for decisions"),
-        "closed": _("closed, waiting for results"),
-        "processing": _("computing results"),
-        "published": _("results published"),
-        "held": _("on hold"),
-        "cancelled": _("cancelled"),
-    }
-    return labels.get(status, status)
-
-
 def projector_payload(game: Game, raw: dict[str, Any]) -> dict[str, Any]:
     """Add what the screen shows as text (in the viewer's language) to the raw state."""
     for row in raw["standings"]:
@@ -150,7 +124,7 @@ def projector_payload(game: Game, raw: dict[str, Any]) -> dict[str, Any]:
     rnd = raw["round"]
     if rnd is not None:
         rnd["label"] = _round_label(rnd)
-        rnd["status_label"] = _status_label(rnd["status"])
+        rnd["status_label"] = lifecycle.status_explained(rnd["status"])
     if raw["published"] is not None:
         raw["published"]["label"] = _(
             "Standings after %(round)s", round=_round_label(raw["published"])
@@ -203,7 +177,8 @@ def _projector_page(game: Game, state_url: str, *, via_link: bool):
 @bp.get("/games/<int:game_id>/projector")
 @login_required
 def projector(game_id: int):
-    game, _access = load_game(game_id)
+    found = membership_for(game_id, Need.VIEWER)
+    game, _access = found.game, found.access
     return _projector_page(
         game, url_for("leaderboard.projector_state", game_id=game.id), via_link=False
     )
@@ -212,7 +187,8 @@ def projector(game_id: int):
 @bp.get("/games/<int:game_id>/projector/state")
 @login_required
 def projector_state(game_id: int):
-    game, _access = load_game(game_id)
+    found = membership_for(game_id, Need.VIEWER)
+    game, _access = found.game, found.access
     return _state_response(game)
 
 
@@ -243,7 +219,7 @@ def projector_state_by_link(token: str):
 @bp.get("/games/<int:game_id>/projector/link")
 @login_required
 def projector_link(game_id: int):
-    game = load_staff_game(game_id)
+    game = game_for(game_id, Need.STAFF)
     link = leaderboard_service.projector_link(db.session, game)
     url = (
         url_for("leaderboard.projector_by_link", token=link.token, _external=True) if link else None
@@ -254,7 +230,7 @@ def projector_link(game_id: int):
 @bp.post("/games/<int:game_id>/projector/link")
 @login_required
 def rotate_projector_link(game_id: int):
-    game = load_staff_game(game_id)
+    game = game_for(game_id, Need.STAFF)
     if not ActionForm().validate_on_submit():
         abort(400)
     leaderboard_service.rotate_projector_link(db.session, game, current_user)
@@ -265,7 +241,7 @@ def rotate_projector_link(game_id: int):
 @bp.post("/games/<int:game_id>/projector/link/disable")
 @login_required
 def disable_projector_link(game_id: int):
-    game = load_staff_game(game_id)
+    game = game_for(game_id, Need.STAFF)
     if not ActionForm().validate_on_submit():
         abort(400)
     leaderboard_service.disable_projector_link(db.session, game)
@@ -279,7 +255,8 @@ def disable_projector_link(game_id: int):
 @bp.get("/games/<int:game_id>/results-bundle.json")
 @login_required
 def bundle(game_id: int):
-    game, access = load_game(game_id)
+    found = membership_for(game_id, Need.VIEWER)
+    game, access = found.game, found.access
     if not bundles_service.can_download_game_bundle(game, access):
         abort(403)
     key = bundles_service.server_key(current_app.instance_path)

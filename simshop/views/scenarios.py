@@ -23,7 +23,6 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -42,9 +41,9 @@ from simshop.forms.scenario import (
     problem_message,
 )
 from simshop.models import ScenarioDraft
-from simshop.services import charts
 from simshop.services import scenarios as service
-from simshop.views.guards import instructors_only
+from simshop.views import charts
+from simshop.views.access import instructors_only
 from simshop.vocabulary import EVENT_KIND_LABELS
 
 bp = Blueprint("scenarios", __name__, url_prefix="/scenarios")
@@ -75,19 +74,9 @@ def load_shipped(name: str) -> service.ShippedScenario:
     return shipped
 
 
-def localized(obj: Any, name: str) -> str:
-    """``obj.<name>_zh`` when the page is in Chinese and it is not empty, else ``obj.<name>``."""
-    if str(get_locale()).startswith("zh"):
-        chinese = getattr(obj, f"{name}_zh", "")
-        if chinese:
-            return chinese
-    return getattr(obj, name)
-
-
 @bp.context_processor
 def authoring_helpers() -> dict[str, Any]:
     return {
-        "localized": localized,
         "kind_labels": EVENT_KIND_LABELS,
         "lane_labels": LANE_LABELS,
     }

@@ -8,7 +8,7 @@ UPDATE (cheap); processing is left to ``flask tick`` or the instructor.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -16,20 +16,22 @@ from flask_login import current_user, login_required
 from simshop.engine.decisions import DecisionErrors
 from simshop.extensions import db
 from simshop.forms.game import (
-    GAME_MESSAGES,
     ActionForm,
     CreateTeamForm,
     DecisionForm,
     JoinGameForm,
-    message_for,
 )
-from simshop.models import Game, Player
+from simshop.messages import GAME_MESSAGES, error_message, message_for
+from simshop.models import Game
 from simshop.models.game import as_utc
 from simshop.models.user import utcnow
+from simshop.services import decisions as decisions_service
 from simshop.services import games as games_service
-from simshop.services import rounds as rounds_service
+from simshop.services import round_state
+from simshop.services import schedule as schedule_service
 from simshop.services import teams as teams_service
 from simshop.services.games import GameError
+from simshop.views.access import enrolment
 
 bp = Blueprint("student", __name__, url_prefix="/games")
 
@@ -41,7 +43,7 @@ def close_due_rounds():
     # is refused past the deadline by the saving statement itself (one write fewer).
     game_id = (request.view_args or {}).get("game_id")
     if game_id is not None and request.method == "GET":
-        rounds_service.close_due_rounds(db.session, game_id=game_id)
+        schedule_service.close_due_rounds(db.session, game_id=game_id)
     return None
 
 
@@ -56,16 +58,6 @@ def game_time(value, game: Game) -> str:
 def utc_iso(value) -> str:
     value = as_utc(value)
     return value.isoformat() if value is not None else ""
-
-
-def load_player(game_id: int) -> tuple[Game, Player]:
-    player = teams_service.player_for(db.session, game_id, current_user)
-    if player is None:
-        abort(404)
-    game = db.session.get(Game, game_id)
-    assert game is not None
-    g.game = game
-    return game, player
 
 
 def news_for(game: Game, scenario_round: int) -> list[dict]:
@@ -101,7 +93,7 @@ def join(code: str | None = None):
         try:
             player = teams_service.join_game(db.session, current_user, form.code.data)
         except GameError as exc:
-            form.code.errors = [message_for(GAME_MESSAGES, exc.code, exc.params)]
+            form.code.errors = [error_message(exc)]
         else:
             return redirect(url_for("student.home", game_id=player.game_id))
     return render_template("student/join.html", form=form)
@@ -109,7 +101,7 @@ def join(code: str | None = None):
 
 @bp.get("/<int:game_id>")
 def home(game_id: int):
-    game, player = load_player(game_id)
+    game, player = enrolment(game_id)
     if player.team_id is None:
         return render_template(
             "student/choose_team.html",
@@ -121,11 +113,11 @@ def home(game_id: int):
             action_form=ActionForm(),
         )
     team = player.team
-    current = rounds_service.current_round(db.session, game)
-    last = rounds_service.last_published(db.session, game)
-    state = rounds_service.team_state_before(db.session, game, current, team) if current else None
-    last_result = rounds_service.team_result(db.session, last, team) if last else None
-    saved = rounds_service.saved_decision(db.session, current, team) if current else None
+    current = round_state.current_round(db.session, game)
+    last = round_state.last_published(db.session, game)
+    state = round_state.team_state_before(db.session, game, current, team) if current else None
+    last_result = round_state.team_result(db.session, last, team) if last else None
+    saved = decisions_service.saved_decision(db.session, current, team) if current else None
     deadline = as_utc(current.deadline) if current else None
     seconds_left = (
         max(0, int((deadline - utcnow()).total_seconds()))
@@ -145,19 +137,19 @@ def home(game_id: int):
         saved=saved,
         seconds_left=seconds_left,
         news=news_for(game, current.scenario_round if current else 1),
-        published=rounds_service.published_rounds(db.session, game),
+        published=round_state.published_rounds(db.session, game),
     )
 
 
 @bp.post("/<int:game_id>/teams")
 def create_team(game_id: int):
-    game, player = load_player(game_id)
+    game, player = enrolment(game_id)
     form = CreateTeamForm()
     if form.validate_on_submit():
         try:
             teams_service.create_team(db.session, player, form.name.data)
         except GameError as exc:
-            flash(message_for(GAME_MESSAGES, exc.code, exc.params), "error")
+            flash(error_message(exc), "error")
         else:
             flash(_("Team created."), "success")
     else:
@@ -167,7 +159,7 @@ def create_team(game_id: int):
 
 @bp.post("/<int:game_id>/teams/<int:team_id>/join")
 def join_team(game_id: int, team_id: int):
-    game, player = load_player(game_id)
+    game, player = enrolment(game_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -175,7 +167,7 @@ def join_team(game_id: int, team_id: int):
     except GameError as exc:
         if exc.code == "team_unknown":
             abort(404)
-        flash(message_for(GAME_MESSAGES, exc.code, exc.params), "error")
+        flash(error_message(exc), "error")
     else:
         flash(_("You joined the team."), "success")
     return redirect(url_for("student.home", game_id=game.id))
@@ -183,27 +175,27 @@ def join_team(game_id: int, team_id: int):
 
 @bp.post("/<int:game_id>/team/leave")
 def leave_team(game_id: int):
-    game, player = load_player(game_id)
+    game, player = enrolment(game_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
         teams_service.leave_team(db.session, player)
     except GameError as exc:
-        flash(message_for(GAME_MESSAGES, exc.code, exc.params), "error")
+        flash(error_message(exc), "error")
     return redirect(url_for("student.home", game_id=game.id))
 
 
 @bp.route("/<int:game_id>/decisions", methods=["GET", "POST"])
 def decisions(game_id: int):
-    game, player = load_player(game_id)
+    game, player = enrolment(game_id)
     if player.team is None:
         return redirect(url_for("student.home", game_id=game.id))
     team = player.team
-    rnd = rounds_service.current_round(db.session, game)
+    rnd = round_state.current_round(db.session, game)
     if rnd is None:
         abort(404)
     scenario = games_service.game_scenario(game)
-    state = rounds_service.team_state_before(db.session, game, rnd, team, scenario)
+    state = round_state.team_state_before(db.session, game, rnd, team, scenario)
     status = 200
     if request.method == "POST":
         if not ActionForm().validate_on_submit():
@@ -211,10 +203,10 @@ def decisions(game_id: int):
         form = DecisionForm.from_request(scenario, state, request.form)
         if not form.has_errors:
             try:
-                rounds_service.submit_decision(db.session, current_user, team, rnd, form.raw())
+                decisions_service.submit_decision(db.session, current_user, team, rnd, form.raw())
             except DecisionErrors as exc:
                 form.attach(exc.issues)
-            except rounds_service.RoundNotOpenError:
+            except decisions_service.RoundNotOpenError:
                 form.form_errors.append(message_for(GAME_MESSAGES, "round_not_open"))
                 status = 409
             else:
@@ -222,9 +214,9 @@ def decisions(game_id: int):
                 return redirect(url_for("student.decisions", game_id=game.id))
         if status == 200:
             status = 422
-        saved = rounds_service.saved_decision(db.session, rnd, team)
+        saved = decisions_service.saved_decision(db.session, rnd, team)
     else:
-        sheet, saved = rounds_service.sheet_for_form(db.session, game, rnd, team)
+        sheet, saved = decisions_service.sheet_for_form(db.session, game, rnd, team)
         form = DecisionForm.from_sheet(scenario, state, sheet)
     return render_template(
         "student/decisions.html",
@@ -242,16 +234,16 @@ def decisions(game_id: int):
 
 @bp.get("/<int:game_id>/results/<int:number>")
 def results(game_id: int, number: int):
-    game, player = load_player(game_id)
+    game, player = enrolment(game_id)
     if player.team is None:
         abort(404)
     rnd = next(
-        (r for r in rounds_service.published_rounds(db.session, game) if r.number == number),
+        (r for r in round_state.published_rounds(db.session, game) if r.number == number),
         None,
     )
     if rnd is None:
         abort(404)
-    result = rounds_service.team_result(db.session, rnd, player.team)
+    result = round_state.team_result(db.session, rnd, player.team)
     if result is None:
         abort(404)
     return render_template(
@@ -261,6 +253,6 @@ def results(game_id: int, number: int):
         rnd=rnd,
         result=result,
         scenario=games_service.game_scenario(game),
-        team_names=rounds_service.team_names(db.session, game),
-        published=rounds_service.published_rounds(db.session, game),
+        team_names=round_state.team_names(db.session, game),
+        published=round_state.published_rounds(db.session, game),
     )

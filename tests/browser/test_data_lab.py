@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from simshop.db import db
+from simshop.services import decisions as decisions_service
 from simshop.services import rounds as rounds_service
+from simshop.services import schedule as schedule_service
 from tests.reliability.gamekit import (
     PASSWORD,
     enrol,
@@ -32,12 +34,12 @@ def lab_game(live_server):
         team = team_named(s, game, "Lab Rats")
         for n in (1, 2):
             rnd = round_no(s, game, n)
-            rounds_service.open_round(s, game, rnd)
+            schedule_service.open_round(s, game, rnd)
             sheet = tutorial_decisions()
             if n > 1:
                 sheet.pop("enter_markets")
-            rounds_service.submit_decision(s, student, team, rnd, sheet)
-            rounds_service.close_round(s, rnd)
+            decisions_service.submit_decision(s, student, team, rnd, sheet)
+            schedule_service.close_round(s, rnd)
             rounds_service.process_round(s, rnd.id)
         game_id = game.id
         s.remove()

@@ -9,8 +9,10 @@ from playwright.sync_api import expect
 
 from simshop.db import db
 from simshop.models import Game
+from simshop.services import decisions as decisions_service
 from simshop.services import leaderboard as lb
 from simshop.services import rounds as rounds_service
+from simshop.services import schedule as schedule_service
 from tests.browser.conftest import ARTIFACTS
 from tests.reliability.gamekit import enrol, make_game, make_user, round_no, team_named
 
@@ -61,20 +63,20 @@ def classroom(live_server):
             students[name] = make_user(s, f"pj{n}-{i}")
             enrol(s, game, students[name], name)
         first = round_no(s, game, 1)
-        rounds_service.open_round(s, game, first)
+        schedule_service.open_round(s, game, first)
         for i, name in enumerate(TEAM_NAMES[:4]):
             team = team_named(s, game, name)
-            rounds_service.submit_decision(
+            decisions_service.submit_decision(
                 s, students[name], team, first, sheet(25.0 + 6 * i, True)
             )
-        rounds_service.close_round(s, first)
+        schedule_service.close_round(s, first)
         rounds_service.process_round(s, first.id)
         second = round_no(s, game, 2)
-        rounds_service.open_round(s, game, second)
+        schedule_service.open_round(s, game, second)
         # The slowest sellers of round 1 cut prices hard: the order changes in round 2.
         for i, name in enumerate(TEAM_NAMES[3:]):
             team = team_named(s, game, name)
-            rounds_service.submit_decision(
+            decisions_service.submit_decision(
                 s, students[name], team, second, sheet(19.0 + i, name not in TEAM_NAMES[:4])
             )
         token = lb.rotate_projector_link(s, game, teacher).token
@@ -86,7 +88,7 @@ def publish_round_2(app, game_id):
         s = db.session
         game = s.get(Game, game_id)
         rnd = round_no(s, game, 2)
-        rounds_service.close_round(s, rnd)
+        schedule_service.close_round(s, rnd)
         assert rounds_service.process_round(s, rnd.id).published
 
 

@@ -50,7 +50,10 @@ def test_submissions_racing_the_close_land_before_it_or_get_409(live_db, gunicor
         barrier.wait()
         time.sleep(0.02)
         return teacher.post(
-            close_url, data={"csrf_token": teacher_token}, allow_redirects=False, timeout=60
+            close_url,
+            data={"csrf_token": teacher_token, "confirmed": "yes"},
+            allow_redirects=False,
+            timeout=60,
         ).status_code
 
     with ThreadPoolExecutor(max_workers=STUDENTS + 1) as pool:

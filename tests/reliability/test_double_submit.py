@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from simshop.db import db
 from simshop.models import Decision, Round, Team, User
-from simshop.services import rounds as rounds_service
+from simshop.services import decisions as decisions_service
+from simshop.services import schedule as schedule_service
 from tests.reliability.gamekit import enrol, make_game, make_user, round_no, tutorial_decisions
 
 pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
@@ -31,7 +32,7 @@ def test_20_concurrent_saves_by_one_team_leave_one_row_holding_one_of_them(app):
             enrol(session, game, student, "Alpha")
             members.append(student.id)
         first = round_no(session, game, 1)
-        rounds_service.open_round(session, game, first)
+        schedule_service.open_round(session, game, first)
         team_id = session.scalars(select(Team.id).where(Team.name == "Alpha")).one()
         round_id = first.id
 
@@ -46,7 +47,7 @@ def test_20_concurrent_saves_by_one_team_leave_one_row_holding_one_of_them(app):
             rnd = session.get(Round, round_id)
             session.commit()  # hold no transaction (nor SQLite's write lock) at the barrier
             barrier.wait(timeout=30)
-            rounds_service.submit_decision(
+            decisions_service.submit_decision(
                 session, user, team, rnd, tutorial_decisions(price_us=prices[index])
             )
 

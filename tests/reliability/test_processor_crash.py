@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from simshop.db import db
 from simshop.models import Round, RoundResult
-from simshop.services import rounds as rounds_service
+from simshop.services import decisions as decisions_service
+from simshop.services import schedule as schedule_service
 from tests.reliability.conftest import LiveDatabase
 from tests.reliability.gamekit import (
     enrol,
@@ -36,15 +37,15 @@ def closed_round(live_db) -> int:
             enrol(session, game, student, f"Team {i}")
             first = round_no(session, game, 1)
             if i == 0:
-                rounds_service.open_round(session, game, first)
-            rounds_service.submit_decision(
+                schedule_service.open_round(session, game, first)
+            decisions_service.submit_decision(
                 session,
                 student,
                 team_named(session, game, f"Team {i}"),
                 first,
                 tutorial_decisions(price_us=30.0 + i),
             )
-        rounds_service.close_round(session, first)
+        schedule_service.close_round(session, first)
         return first.id
 
 

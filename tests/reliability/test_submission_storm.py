@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from simshop.db import db
 from simshop.models import Decision
-from simshop.services import rounds as rounds_service
+from simshop.services import schedule as schedule_service
 from tests.reliability.gamekit import (
     PASSWORD,
     csrf_from,
@@ -37,7 +37,7 @@ def build_class(live_db, students: int):
         for i in range(students):
             enrol(session, game, make_user(session, f"s{i:05d}"), f"Team {i:03d}")
         first = round_no(session, game, 1)
-        rounds_service.open_round(session, game, first)
+        schedule_service.open_round(session, game, first)
         return game.id, first.id
 
 

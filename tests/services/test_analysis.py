@@ -7,8 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from simshop.services import analysis
+from simshop.services import analysis, round_state
+from simshop.services import decisions as decisions_service
 from simshop.services import rounds as rounds_service
+from simshop.services import schedule as schedule_service
 from simshop.services.games import game_scenario
 from tests.reliability.gamekit import (
     enrol,
@@ -28,12 +30,12 @@ def play_rounds(session, game, student, team, count, *, price=34.99):
     """Open, decide, close and publish rounds 1..count (the team sets ``price`` in the US)."""
     for n in range(1, count + 1):
         rnd = round_no(session, game, n)
-        rounds_service.open_round(session, game, rnd)
+        schedule_service.open_round(session, game, rnd)
         sheet = tutorial_decisions(price_us=price)
-        if "US" in rounds_service.team_state_before(session, game, rnd, team).entered_markets:
+        if "US" in round_state.team_state_before(session, game, rnd, team).entered_markets:
             sheet.pop("enter_markets")
-        rounds_service.submit_decision(session, student, team, rnd, sheet)
-        rounds_service.close_round(session, rnd)
+        decisions_service.submit_decision(session, student, team, rnd, sheet)
+        schedule_service.close_round(session, rnd)
         assert rounds_service.process_round(session, rnd.id).published
         session.refresh(rnd)
 

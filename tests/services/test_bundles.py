@@ -11,7 +11,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from simshop.engine import verify
 from simshop.models import Player
 from simshop.services import bundles
+from simshop.services import decisions as decisions_service
 from simshop.services import rounds as rounds_service
+from simshop.services import schedule as schedule_service
 from tests.reliability.gamekit import (
     enrol,
     make_game,
@@ -35,10 +37,10 @@ def play_rounds(session, game, count, decisions=None):
     """Open, close and process ``count`` rounds; ``decisions[number]`` = [(user, team, raw)]."""
     for number in range(1, count + 1):
         rnd = round_no(session, game, number)
-        rounds_service.open_round(session, game, rnd)
+        schedule_service.open_round(session, game, rnd)
         for user, team, raw in (decisions or {}).get(number, []):
-            rounds_service.submit_decision(session, user, team, rnd, raw)
-        rounds_service.close_round(session, rnd)
+            decisions_service.submit_decision(session, user, team, rnd, raw)
+        schedule_service.close_round(session, rnd)
         assert rounds_service.process_round(session, rnd.id).published
 
 

@@ -10,8 +10,10 @@ from simshop.engine import verify
 from simshop.engine.scoring import team_metrics
 from simshop.services import bundles
 from simshop.services import competitions as cs
+from simshop.services import decisions as decisions_service
 from simshop.services import games as games_service
 from simshop.services import rounds as rounds_service
+from simshop.services import schedule as schedule_service
 from simshop.services.competitions import CompetitionError
 from tests.reliability.gamekit import (
     enrol,
@@ -29,11 +31,11 @@ def play(session, game, count, first_round=()):
     """Publish ``count`` rounds; ``first_round``: (user, team name, sheet) saved in round 1."""
     for number in range(1, count + 1):
         rnd = round_no(session, game, number)
-        rounds_service.open_round(session, game, rnd)
+        schedule_service.open_round(session, game, rnd)
         for user, name, raw in first_round if number == 1 else ():
             team = team_named(session, game, name)
-            rounds_service.submit_decision(session, user, team, rnd, raw)
-        rounds_service.close_round(session, rnd)
+            decisions_service.submit_decision(session, user, team, rnd, raw)
+        schedule_service.close_round(session, rnd)
         assert rounds_service.process_round(session, rnd.id).published
 
 

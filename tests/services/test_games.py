@@ -11,8 +11,10 @@ from sqlalchemy import select
 
 from simshop.models import GameStaff, Round, RoundStatus, Team
 from simshop.models.user import utcnow
+from simshop.services import decisions as decisions_service
 from simshop.services import games as games_service
-from simshop.services import rounds as rounds_service
+from simshop.services import round_state
+from simshop.services import schedule as schedule_service
 from simshop.services.games import GameError, GameSpec
 from tests.reliability.gamekit import SCENARIOS_DIR, enrol, make_game, make_user, team_named
 
@@ -98,7 +100,7 @@ def test_deadline_schedule_gives_every_round_a_deadline(session, instructor):
         round_interval=timedelta(days=2),
         scored_rounds=3,
     )
-    deadlines = [r.deadline for r in rounds_service.rounds_of(session, game)]
+    deadlines = [r.deadline for r in round_state.rounds_of(session, game)]
     assert [d.replace(tzinfo=None) for d in deadlines] == [
         (first + timedelta(days=2 * k)).replace(tzinfo=None) for k in range(3)
     ]
@@ -140,18 +142,16 @@ def test_end_game_cancels_unplayed_rounds_and_refuses_decisions(session, instruc
     game = make_game(session, instructor)
     student = make_user(session, "s103")
     enrol(session, game, student, "Alpha")
-    first = rounds_service.rounds_of(session, game)[0]
-    rounds_service.open_round(session, game, first)
+    first = round_state.rounds_of(session, game)[0]
+    schedule_service.open_round(session, game, first)
 
     games_service.end_game(session, game)
 
     assert game.status == "ended"
-    assert {r.status for r in rounds_service.rounds_of(session, game)} == {
-        RoundStatus.CANCELLED.value
-    }
+    assert {r.status for r in round_state.rounds_of(session, game)} == {RoundStatus.CANCELLED.value}
     session.refresh(first)
-    with pytest.raises(rounds_service.RoundNotOpenError):
-        rounds_service.submit_decision(
+    with pytest.raises(decisions_service.RoundNotOpenError):
+        decisions_service.submit_decision(
             session, student, team_named(session, game, "Alpha"), first, {}
         )
     with pytest.raises(GameError, match="game_ended"):

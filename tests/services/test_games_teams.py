@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from simshop.models import Team
-from simshop.services import rounds as rounds_service
+from simshop.services import round_state
+from simshop.services import schedule as schedule_service
 from simshop.services import teams as teams_service
 from simshop.services.games import GameError
 from tests.reliability.gamekit import enrol, make_game, make_user, team_named
@@ -86,7 +87,7 @@ def test_students_can_leave_a_team_only_before_the_game_starts(session, game):
     assert team_named(session, game, "Alpha").member_count == 0
 
     teams_service.join_team(session, player, team_named(session, game, "Alpha").id)
-    rounds_service.open_round(session, game, rounds_service.rounds_of(session, game)[0])
+    schedule_service.open_round(session, game, round_state.rounds_of(session, game)[0])
     with pytest.raises(GameError, match="team_locked"):
         teams_service.leave_team(session, player)
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 
 from simshop.engine.scoring import standings
+from simshop.services import decisions as decisions_service
+from simshop.services import games as games_service
 from simshop.services import leaderboard as lb
 from simshop.services import rounds as rounds_service
+from simshop.services import schedule as schedule_service
 from tests.reliability.gamekit import (
     enrol,
     make_game,
@@ -43,10 +46,10 @@ def world(session):
 def publish(session, game, number, decisions=()):
     rnd = round_no(session, game, number)
     if rnd.status == "scheduled":
-        rounds_service.open_round(session, game, rnd)
+        schedule_service.open_round(session, game, rnd)
     for user, team, raw in decisions:
-        rounds_service.submit_decision(session, user, team, rnd, raw)
-    rounds_service.close_round(session, rnd)
+        decisions_service.submit_decision(session, user, team, rnd, raw)
+    schedule_service.close_round(session, rnd)
     assert rounds_service.process_round(session, rnd.id).published
     session.refresh(rnd)
     return rnd
@@ -100,19 +103,19 @@ def test_rank_change_compares_with_the_previous_round(session, world):
 
 def test_projector_etag_changes_only_when_something_visible_changes(session, world):
     rnd = round_no(session, world.game, 1)
-    rounds_service.open_round(session, world.game, rnd)
+    schedule_service.open_round(session, world.game, rnd)
     first = lb.projector_snapshot(session, world.game, locale="en", render=raw_state)
     again = lb.projector_snapshot(session, world.game, locale="en", render=raw_state)
     assert again.etag == first.etag
 
-    rounds_service.submit_decision(session, world.alice, world.alpha, rnd, tutorial_decisions())
+    decisions_service.submit_decision(session, world.alice, world.alpha, rnd, tutorial_decisions())
     saved = lb.projector_snapshot(session, world.game, locale="en", render=raw_state)
     assert saved.etag != first.etag
     assert saved.payload["submissions"]["saved"] == 1
     assert saved.payload["submissions"]["teams"][0] == {"name": "Alpha", "saved": True}
     assert "price_local" not in saved.body.decode()  # who saved, never what
 
-    rounds_service.close_round(session, rnd)
+    schedule_service.close_round(session, rnd)
     rounds_service.process_round(session, rnd.id)
     published = lb.projector_snapshot(session, world.game, locale="en", render=raw_state)
     assert published.etag != saved.etag
@@ -141,11 +144,13 @@ def test_projector_link_rotates_and_disables(session, world):
     assert lb.game_for_projector_token(session, new) is None
 
 
-def test_game_access_knows_staff_players_and_strangers(session, world):
+def test_membership_knows_owner_players_and_strangers(session, world):
     stranger = make_user(session, "s999")
     other_teacher = make_user(session, "other@example.edu", "instructor")
-    assert lb.game_access(session, world.game.id, world.teacher)[1] == "staff"
-    assert lb.game_access(session, world.game.id, world.alice)[1] == "player"
-    assert lb.game_access(session, world.game.id, stranger) is None
-    assert lb.game_access(session, world.game.id, other_teacher) is None
-    assert lb.game_access(session, 999_999, world.teacher) is None
+    owner = games_service.membership(session, world.game.id, world.teacher)
+    assert (owner.is_staff, owner.is_owner, owner.player) == (True, True, None)
+    player = games_service.membership(session, world.game.id, world.alice)
+    assert (player.is_staff, player.player.user_id) == (False, world.alice.id)
+    assert games_service.membership(session, world.game.id, stranger) is None
+    assert games_service.membership(session, world.game.id, other_teacher) is None
+    assert games_service.membership(session, 999_999, world.teacher) is None

@@ -13,6 +13,7 @@ from simshop.models import Game, Round, ScenarioDraft
 from simshop.services import games as games_service
 from simshop.services import rounds as rounds_service
 from simshop.services import scenarios as service
+from simshop.services import schedule as schedule_service
 from tests.reliability.gamekit import make_user
 
 pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
@@ -320,8 +321,8 @@ def test_a_game_keeps_its_snapshot_when_the_scenario_is_edited_or_deleted(
     session.expire_all()
     assert (game.scenario_text, game.scenario_sha256) == (text, sha)
     first = session.scalars(select(Round).where(Round.game_id == game.id, Round.number == 1)).one()
-    rounds_service.open_round(session, game, first)
-    rounds_service.close_round(session, first)
+    schedule_service.open_round(session, game, first)
+    schedule_service.close_round(session, first)
     rounds_service.process_round(session, first.id)
     session.expire_all()
     assert first.status == "published"

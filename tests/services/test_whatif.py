@@ -9,8 +9,7 @@ from sqlalchemy import func, select
 
 from simshop.engine.decisions import DecisionErrors
 from simshop.models import Decision, Round, RoundResult
-from simshop.services import rounds as rounds_service
-from simshop.services import whatif
+from simshop.services import round_state, whatif
 from tests.reliability.gamekit import round_no
 from tests.services.test_analysis import build_world
 
@@ -42,7 +41,7 @@ def snapshot(session):
 @pytest.mark.parametrize("practice_rounds", [0, 1])
 def test_unchanged_decisions_reproduce_every_published_round_exactly(session, practice_rounds):
     w = build_world(session, rounds=3, practice_rounds=practice_rounds)
-    for rnd in rounds_service.published_rounds(session, w.game):
+    for rnd in round_state.published_rounds(session, w.game):
         replay = whatif.load_replay(session, w.game, rnd)
         again = whatif.replay_results(replay)
         stored = {

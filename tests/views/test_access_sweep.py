@@ -20,6 +20,7 @@ from simshop.db import db
 from simshop.services import competitions as competitions_service
 from simshop.services import rounds as rounds_service
 from simshop.services import scenarios as scenarios_service
+from simshop.services import schedule as schedule_service
 from tests.reliability.gamekit import (
     PASSWORD,
     SCENARIOS_DIR,
@@ -131,8 +132,8 @@ def world(app):
             student = make_user(session, f"student-{side}")
             player = enrol(session, game, student, f"Team {side}")
             first = round_no(session, game, 1)
-            rounds_service.open_round(session, game, first)
-            rounds_service.close_round(session, first)
+            schedule_service.open_round(session, game, first)
+            schedule_service.close_round(session, first)
             rounds_service.process_round(session, first.id)
             ids[side] = {
                 "game_id": game.id,

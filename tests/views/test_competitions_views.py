@@ -11,6 +11,7 @@ from simshop.models import Competition, Game
 from simshop.services import competitions as cs
 from simshop.services import games as games_service
 from simshop.services import rounds as rounds_service
+from simshop.services import schedule as schedule_service
 from tests.reliability.gamekit import csrf_from, enrol, make_game, make_user, round_no
 
 pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
@@ -35,8 +36,8 @@ def ids(app):
         make_user(s, "outsider")
         for game in (a, b):
             rnd = round_no(s, game, 1)
-            rounds_service.open_round(s, game, rnd)
-            rounds_service.close_round(s, rnd)
+            schedule_service.open_round(s, game, rnd)
+            schedule_service.close_round(s, rnd)
             rounds_service.process_round(s, rnd.id)
         return {"a": a.id, "b": b.id, "red": red.id}
 

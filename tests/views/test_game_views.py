@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from simshop.db import db
-from simshop.models import Decision, Game, Player, User
+from simshop.models import Decision, Game, Player, Round, User
+from simshop.models.user import utcnow
 from simshop.services import rounds as rounds_service
+from simshop.services import schedule as schedule_service
 from tests.reliability.gamekit import (
     csrf_from,
     enrol,
@@ -29,7 +32,7 @@ def game_ids(app):
         game = make_game(db.session, teacher, bot_count=1)
         enrol(db.session, game, make_user(db.session, "s001"), "Alpha")
         first = round_no(db.session, game, 1)
-        rounds_service.open_round(db.session, game, first)
+        schedule_service.open_round(db.session, game, first)
         return {"game": game.id, "round": first.id, "code": game.join_code}
 
 
@@ -171,7 +174,7 @@ def test_saving_after_the_round_closed_gets_409(app, client, auth, game_ids):
     token = csrf_from(client.get(url).get_data(as_text=True))
     with app.app_context():
         rnd = round_no(db.session, db.session.get(Game, game_ids["game"]), 1)
-        rounds_service.close_round(db.session, rnd)
+        schedule_service.close_round(db.session, rnd)
     response = client.post(
         url, data={"csrf_token": token, **tutorial_form()}, headers={"Accept-Language": "zh-CN"}
     )
@@ -184,7 +187,7 @@ def test_results_show_pnl_and_rank_after_processing(app, client, auth, game_ids)
     post(client, f"/games/{game_ids['game']}/decisions", tutorial_form())
     with app.app_context():
         rnd = round_no(db.session, db.session.get(Game, game_ids["game"]), 1)
-        rounds_service.close_round(db.session, rnd)
+        schedule_service.close_round(db.session, rnd)
         rounds_service.process_round(db.session, rnd.id)
     html = client.get(f"/games/{game_ids['game']}/results/1").get_data(as_text=True)
     assert "Net profit" in html and 'id="rank"' in html
@@ -244,7 +247,9 @@ def test_instructor_runs_a_round_from_the_game_page(app, client, auth, game_ids)
     assert post(client, f"{base}/release", page=game_url).status_code == 302
     response = post(client, f"{base}/process", page=game_url, follow_redirects=True)
     assert "Round processed and published" in response.get_data(as_text=True)
-    response = post(client, f"{base}/reprocess", page=game_url, follow_redirects=True)
+    response = post(
+        client, f"{base}/reprocess", {"confirmed": "yes"}, page=game_url, follow_redirects=True
+    )
     assert "Round processed again" in response.get_data(as_text=True)
     live = client.get(f"{game_url}/live").get_data(as_text=True)
     assert "Alpha" in live
@@ -252,5 +257,121 @@ def test_instructor_runs_a_round_from_the_game_page(app, client, auth, game_ids)
         client, f"{game_url}/staff", {"login": "nobody@x.org"}, page=f"{game_url}/people"
     )
     assert response.status_code == 400
-    response = post(client, f"{game_url}/end", page=game_url, follow_redirects=True)
+    response = post(
+        client, f"{game_url}/end", {"confirmed": "yes"}, page=game_url, follow_redirects=True
+    )
     assert "The game has ended." in response.get_data(as_text=True)
+
+
+def round_status(app, round_id: int) -> str:
+    with app.app_context():
+        return db.session.get(Round, round_id).status
+
+
+@pytest.mark.parametrize(
+    ("path", "label"),
+    [("rounds/{round}/close", "Close"), ("end", "End game")],
+)
+def test_destructive_actions_ask_for_confirmation_first(app, client, auth, game_ids, path, label):
+    auth.login("teacher@example.edu")
+    game_url = f"/instructor/games/{game_ids['game']}"
+    url = f"{game_url}/{path.format(**game_ids)}"
+    game_page = client.get(game_url).get_data(as_text=True)
+    assert f'href="{url}"' in game_page  # a link to the confirmation page, not a form
+
+    unconfirmed = post(client, url, page=game_url)
+    assert unconfirmed.status_code == 200
+    page = unconfirmed.get_data(as_text=True)
+    assert f"Yes: {label}" in page and 'name="confirmed" value="yes"' in page
+    assert f"Yes: {label}" in client.get(url).get_data(as_text=True)
+    assert round_status(app, game_ids["round"]) == "open"
+
+    done = post(client, url, {"confirmed": "yes"}, page=url)
+    assert done.status_code == 302
+    assert round_status(app, game_ids["round"]) == ("closed" if "close" in path else "cancelled")
+
+
+def test_an_ended_game_offers_and_accepts_no_round_action(app, client, auth, game_ids):
+    auth.login("teacher@example.edu")
+    game_url = f"/instructor/games/{game_ids['game']}"
+    base = f"{game_url}/rounds/{game_ids['round']}"
+    post(client, f"{base}/process", page=game_url)
+    assert round_status(app, game_ids["round"]) == "published"
+    post(client, f"{game_url}/end", {"confirmed": "yes"}, page=game_url)
+
+    page = client.get(game_url).get_data(as_text=True)
+    for label in ("Process again", "Process now", "Open", "Hold", "Reopen", "End game"):
+        assert f">{label}<" not in page and f">{label}…<" not in page, label
+    response = post(
+        client, f"{base}/reprocess", {"confirmed": "yes"}, page=game_url, follow_redirects=True
+    )
+    assert "Only the latest published round can be processed again" in response.get_data(
+        as_text=True
+    )
+    assert round_status(app, game_ids["round"]) == "published"
+    confirm = client.get(f"{base}/reprocess").get_data(as_text=True)
+    assert "This is not possible now." in confirm and 'name="confirmed"' not in confirm
+    second = round_no_id(app, game_ids["game"], 2)
+    post(client, f"{game_url}/rounds/{second}/open", page=game_url)
+    assert round_status(app, second) == "cancelled"
+
+
+def round_no_id(app, game_id: int, number: int) -> int:
+    with app.app_context():
+        return round_no(db.session, db.session.get(Game, game_id), number).id
+
+
+def test_a_failed_round_shows_its_error_and_is_retried_after_the_fix(
+    app, client, auth, game_ids, monkeypatch
+):
+    auth.login("teacher@example.edu")
+    game_url = f"/instructor/games/{game_ids['game']}"
+    base = f"{game_url}/rounds/{game_ids['round']}"
+
+    def poisoned(inputs):
+        raise OverflowError("math range error")
+
+    monkeypatch.setattr(rounds_service, "compute_round", poisoned)
+    response = post(client, f"{base}/process", page=game_url, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Processing failed: OverflowError: math range error" in page
+    assert round_status(app, game_ids["round"]) == "failed"
+    assert f'action="{base}/retry"' in page and "Fix and retry" in page
+    assert f'action="{base}/process"' not in page
+
+    monkeypatch.undo()
+    post(client, f"{base}/retry", page=game_url)
+    assert round_status(app, game_ids["round"]) == "closed"
+    response = post(client, f"{base}/process", page=game_url, follow_redirects=True)
+    assert "Round processed and published" in response.get_data(as_text=True)
+    assert round_status(app, game_ids["round"]) == "published"
+
+
+def test_a_round_orphaned_by_a_dead_worker_is_shown_once_its_lease_expires(
+    app, client, auth, game_ids
+):
+    auth.login("teacher@example.edu")
+    game_url = f"/instructor/games/{game_ids['game']}"
+    base = f"{game_url}/rounds/{game_ids['round']}"
+    with app.app_context():
+        rnd = db.session.get(Round, game_ids["round"])
+        schedule_service.close_round(db.session, rnd)
+        assert rounds_service.claim_round(db.session, rnd.id, "dead-worker", lease_seconds=300)
+
+    live = client.get(game_url).get_data(as_text=True)
+    assert "Being processed; if the processor stops, you can take over at" in live
+    assert f'action="{base}/process"' not in live
+
+    with app.app_context():
+        db.session.execute(
+            update(Round)
+            .where(Round.id == game_ids["round"])
+            .values(lease_until=utcnow() - timedelta(seconds=1))
+        )
+        db.session.commit()
+    orphaned = client.get(game_url).get_data(as_text=True)
+    assert "The processor stopped responding (its lease expired at" in orphaned
+    assert f'action="{base}/process"' in orphaned
+    response = post(client, f"{base}/process", page=game_url, follow_redirects=True)
+    assert "Round processed and published" in response.get_data(as_text=True)
+    assert round_status(app, game_ids["round"]) == "published"

@@ -8,9 +8,11 @@ import pytest
 
 from simshop.db import db
 from simshop.models import Game, Player, User
+from simshop.services import decisions as decisions_service
 from simshop.services import games as games_service
 from simshop.services import leaderboard as lb
 from simshop.services import rounds as rounds_service
+from simshop.services import schedule as schedule_service
 from tests.reliability.gamekit import (
     csrf_from,
     enrol,
@@ -37,13 +39,13 @@ def ids(app):
         enrol(s, game, alice, "Alpha")
         enrol(s, game, make_user(s, "s002"), "<b>Beta</b>")
         first = round_no(s, game, 1)
-        rounds_service.open_round(s, game, first)
-        rounds_service.submit_decision(
+        schedule_service.open_round(s, game, first)
+        decisions_service.submit_decision(
             s, alice, team_named(s, game, "Alpha"), first, tutorial_decisions()
         )
-        rounds_service.close_round(s, first)
+        schedule_service.close_round(s, first)
         rounds_service.process_round(s, first.id)
-        rounds_service.open_round(s, game, round_no(s, game, 2))
+        schedule_service.open_round(s, game, round_no(s, game, 2))
         return {"game": game.id, "alpha": team_named(s, game, "Alpha").id}
 
 
@@ -122,7 +124,7 @@ def test_projector_state_answers_304_until_something_changes(app, client, auth, 
         rnd = round_no(s, game, 2)
         sheet = tutorial_decisions()
         del sheet["enter_markets"]
-        rounds_service.submit_decision(s, s.get(User, alpha_user(s)), alpha, rnd, sheet)
+        decisions_service.submit_decision(s, s.get(User, alpha_user(s)), alpha, rnd, sheet)
     changed = client.get(url, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert changed.get_json()["submissions"]["label"] == "1 of 2 teams have saved decisions"

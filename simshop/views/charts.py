@@ -1,8 +1,10 @@
 """Charts as inline SVG, drawn on the server: no JavaScript, no CDN, no hovering.
 
-Every chart is an ``<svg>`` with presentation attributes only (``fill=``, ``font-size=``…),
-never ``style=`` or ``<style>``, so it passes the Content-Security-Policy
-(``style-src 'self'``) when inlined in a page and prints as it looks. Every bar and point
+Every chart is an ``<svg>`` with presentation attributes and class names only, never
+``style=`` or ``<style>``, so it passes the Content-Security-Policy (``style-src 'self'``)
+when inlined in a page. Colours come from the stylesheet (``.chart .f-series-0`` and so
+on in ``static/css/app.css``): a chart names the role of each mark (a series, the text, the
+grid), never a colour. Every bar and point
 carries its value as text and every chart has a legend, because a projector and a phone
 cannot hover. The exact numbers are in the table each page puts under its chart.
 
@@ -18,24 +20,15 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-PALETTE = (
-    "#0f6e6e",
-    "#e4572e",
-    "#1f4e8c",
-    "#d4a017",
-    "#6a3d9a",
-    "#2a9d8f",
-    "#b3261e",
-    "#5b6577",
-    "#3a7d44",
-    "#c2185b",
-    "#00838f",
-    "#8a5a00",
-)
-TEXT = "#1b2330"
-MUTED = "#5b6577"
-GRID = "#dde3ec"
-HIGHLIGHT = "#e4572e"
+SERIES_COLOURS = 12
+PALETTE = tuple(f"series-{i}" for i in range(SERIES_COLOURS))
+"""Colour roles of the series, in order; app.css gives each its colour."""
+TEXT = "text"
+MUTED = "muted"
+GRID = "grid"
+HIGHLIGHT = "highlight"
+ON_BAR = "on-bar"
+BOX = "box"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans CJK SC', 'PingFang SC', sans-serif"
 
 WIDTH = 440
@@ -141,20 +134,30 @@ class _Svg:
             extra += f' transform="rotate(-90 {x:.1f} {y:.1f})"'
         self.add(
             f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" '
-            f'fill="{fill}"{extra}>{escape(text)}</text>'
+            f'class="t-{fill}"{extra}>{escape(text)}</text>'
         )
 
-    def rect(self, x: float, y: float, w: float, h: float, fill: str, **attrs: str) -> None:
+    def rect(
+        self,
+        x: float,
+        y: float,
+        w: float,
+        h: float,
+        fill: str,
+        stroke: str | None = None,
+        **attrs: str,
+    ) -> None:
         extra = "".join(f' {k.replace("_", "-")}="{v}"' for k, v in attrs.items())
+        css = f"f-{fill}" + (f" s-{stroke}" if stroke else "")
         self.add(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" height="{max(h, 0):.1f}" '
-            f'fill="{fill}"{extra}/>'
+            f'class="{css}"{extra}/>'
         )
 
     def line(self, x1: float, y1: float, x2: float, y2: float, stroke: str, width=1.0, **a) -> None:
         extra = "".join(f' {k.replace("_", "-")}="{v}"' for k, v in a.items())
         self.add(
-            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{stroke}" '
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" class="s-{stroke}" '
             f'stroke-width="{width}"{extra}/>'
         )
 
@@ -248,7 +251,7 @@ def bars(
                 y1, y2 = y_of(acc + v), y_of(acc)
                 svg.rect(x, y1, width, y2 - y1, colour)
                 if y2 - y1 >= 15 and width >= 30:
-                    svg.text(x + width / 2, (y1 + y2) / 2 + 4, compact(v), fill="#ffffff")
+                    svg.text(x + width / 2, (y1 + y2) / 2 + 4, compact(v), fill=ON_BAR)
                 acc += v
             svg.text(
                 x + width / 2, y_of(acc) - 5, compact(totals[i], percent=percent), weight="600"
@@ -320,9 +323,11 @@ def lines(
         points = [(i, xs[i], y_of(v), v) for i, v in enumerate(s.values) if v is not None]
         if len(points) > 1:
             path = " ".join(f"{x:.1f},{y:.1f}" for _, x, y, _ in points)
-            svg.add(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5"/>')
+            svg.add(
+                f'<polyline points="{path}" fill="none" class="s-{colour}" stroke-width="2.5"/>'
+            )
         for i, x, y, v in points:
-            svg.add(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>')
+            svg.add(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" class="f-{colour}"/>')
             if label_all or i == points[-1][0]:
                 text = compact(v, percent=percent, digits=digits)
                 labels.setdefault(i, []).append((y, text, colour))
@@ -430,7 +435,7 @@ def boxes(
             y_q3,
             width,
             max(y_q1 - y_q3, 1.5),
-            "#e3f3f2",
+            BOX,
             stroke=PALETTE[0],
             stroke_width="1.5",
         )

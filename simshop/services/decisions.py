@@ -1,0 +1,175 @@
+"""Teams' decisions: save while the round is open, show the form, who has submitted.
+
+Decisions are accepted only while their round is open, checked *in the same statement* that
+writes them (``INSERT ... SELECT ... WHERE EXISTS (open round) ON CONFLICT DO UPDATE``; the
+round row is share-locked on PostgreSQL, and SQLite runs every transaction under
+``BEGIN IMMEDIATE``). UNIQUE(round_id, team_id): the last save wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, literal, or_, select
+from sqlalchemy.orm import Session
+
+from simshop.engine.decisions import DecisionSheet, carry_over, validate_decisions
+from simshop.models import Decision, Game, Round, Team, User
+from simshop.models.game import as_utc
+from simshop.models.user import utcnow
+from simshop.services.games import GameError, game_scenario
+from simshop.services.lifecycle import OPEN
+from simshop.services.round_state import team_state_before
+from simshop.services.rounds import rowcount
+from simshop.services.uow import end_read, transaction
+
+
+class RoundNotOpenError(GameError):
+    """The round is not open (closed, held, not yet open, or its deadline passed)."""
+
+    def __init__(self) -> None:
+        super().__init__("round_not_open")
+
+
+@dataclass(frozen=True)
+class SavedDecision:
+    round_id: int
+    team_id: int
+    saved_at: datetime
+    sheet: DecisionSheet
+
+
+def _upsert(session: Session) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert
+
+
+def submit_decision(
+    session: Session, user: User, team: Team, rnd: Round, raw: dict[str, Any]
+) -> SavedDecision:
+    """Validate ``raw`` against the scenario and the team's state and save it as the team's
+    decision for ``rnd`` (replacing an earlier save).
+
+    Raises :class:`DecisionErrors` (nothing saved) or :class:`RoundNotOpenError` when the
+    round is not open at the moment of writing.
+    """
+    game = session.get(Game, rnd.game_id)
+    assert game is not None and team.game_id == game.id
+    if rnd.status != OPEN:
+        end_read(session)
+        raise RoundNotOpenError()
+    scenario = game_scenario(game)
+    state = team_state_before(session, game, rnd, team, scenario)
+    round_id, team_id, user_id = rnd.id, team.id, user.id
+    # End the read transaction before validating: on SQLite it holds the write lock.
+    end_read(session)
+    sheet = validate_decisions(scenario, state, raw)
+    with transaction(session):
+        now = _save(session, round_id, team_id, user_id, sheet)
+    return SavedDecision(round_id, team_id, now, sheet)
+
+
+def _save(
+    session: Session, round_id: int, team_id: int, user_id: int, sheet: DecisionSheet
+) -> datetime:
+    """Upsert the sheet if the round is still open at this instant; returns the save time."""
+    session.execute(select(Round.id).where(Round.id == round_id))  # BEGIN (IMMEDIATE)
+    # The transaction began with the reads above (BEGIN IMMEDIATE on SQLite), so this
+    # timestamp is taken while no close can commit.
+    now = utcnow()
+    still_open = (
+        select(Round.id)
+        .where(
+            Round.id == round_id,
+            Round.status == OPEN,
+            or_(Round.deadline.is_(None), Round.deadline > now),
+        )
+        .with_for_update(read=True)
+        .exists()
+    )
+    payload = sheet.to_dict()
+    stmt = _upsert(session)(Decision).from_select(
+        ["round_id", "team_id", "payload", "saved_by_id", "saved_at", "save_count"],
+        _decision_select(round_id, team_id, payload, user_id, now).where(still_open),
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["round_id", "team_id"],
+        set_={
+            "payload": stmt.excluded.payload,
+            "saved_by_id": stmt.excluded.saved_by_id,
+            "saved_at": stmt.excluded.saved_at,
+            "save_count": Decision.save_count + 1,
+        },
+    )
+    # psycopg 3 reports no rowcount for an INSERT without RETURNING once SQLAlchemy has
+    # closed the cursor (-1: "nothing written"); preserve_rowcount keeps the real count
+    # (sqlalchemy/sqlalchemy#10696, #10974). pysqlite reports it either way.
+    stmt = stmt.execution_options(preserve_rowcount=True)
+    if rowcount(session.execute(stmt)) != 1:
+        raise RoundNotOpenError()
+    return now
+
+
+def _decision_select(round_id: int, team_id: int, payload: dict, user_id: int, now: datetime):
+    return select(
+        literal(round_id, Decision.round_id.type),
+        literal(team_id, Decision.team_id.type),
+        bindparam("payload", payload, type_=Decision.payload.type),
+        literal(user_id, Decision.saved_by_id.type),
+        literal(now, Decision.saved_at.type),
+        literal(1, Decision.save_count.type),
+    )
+
+
+def saved_decision(session: Session, rnd: Round, team: Team) -> Decision | None:
+    return session.scalar(
+        select(Decision).where(Decision.round_id == rnd.id, Decision.team_id == team.id)
+    )
+
+
+def sheet_for_form(
+    session: Session, game: Game, rnd: Round, team: Team
+) -> tuple[DecisionSheet, Decision | None]:
+    """What the decision form shows: the saved sheet, else what carry-over would use."""
+    saved = saved_decision(session, rnd, team)
+    if saved is not None:
+        return DecisionSheet.from_dict(saved.payload), saved
+    state = team_state_before(session, game, rnd, team)
+    return carry_over(state.last_decisions), None
+
+
+@dataclass(frozen=True)
+class SubmissionRow:
+    team: Team
+    members: int
+    saved_at: datetime | None
+    saved_by: str | None
+    save_count: int
+
+
+def submission_status(session: Session, game: Game, rnd: Round | None) -> list[SubmissionRow]:
+    """Per team (bots excluded): who saved decisions for ``rnd`` and when."""
+    teams = list(
+        session.scalars(
+            select(Team).where(Team.game_id == game.id, Team.is_bot.is_(False)).order_by(Team.id)
+        )
+    )
+    saved: dict[int, tuple[datetime, str | None, int]] = {}
+    if rnd is not None:
+        rows = session.execute(
+            select(Decision.team_id, Decision.saved_at, User.display_name, Decision.save_count)
+            .outerjoin(User, User.id == Decision.saved_by_id)
+            .where(Decision.round_id == rnd.id)
+        )
+        for team_id, saved_at, name, count in rows:
+            saved[team_id] = (as_utc(saved_at), name, count)
+    out = []
+    for team in teams:
+        at, name, count = saved.get(team.id, (None, None, 0))
+        out.append(SubmissionRow(team, team.member_count, at, name, count))
+    return out

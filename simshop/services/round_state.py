@@ -1,0 +1,131 @@
+"""Finding a game's rounds, the state a round starts from, and what a round left.
+
+Read-only helpers shared by processing (:mod:`simshop.services.rounds`), decisions, the
+"what if" replay and the pages.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from simshop.engine.scenario import Scenario
+from simshop.engine.state import TeamState, initial_team_state
+from simshop.models import Game, Player, Round, RoundResult, Team, User
+from simshop.services import lifecycle
+from simshop.services.games import game_scenario
+from simshop.services.lifecycle import PUBLISHED
+
+# --------------------------------------------------------------------------- finding
+
+
+def rounds_of(session: Session, game: Game) -> list[Round]:
+    return list(
+        session.scalars(select(Round).where(Round.game_id == game.id).order_by(Round.number))
+    )
+
+
+def current_round(session: Session, game: Game) -> Round | None:
+    """The round students work on (the rule: :func:`lifecycle.current_of`)."""
+    return lifecycle.current_of(rounds_of(session, game))
+
+
+def last_published(session: Session, game: Game) -> Round | None:
+    return session.scalar(
+        select(Round)
+        .where(Round.game_id == game.id, Round.status == PUBLISHED)
+        .order_by(Round.number.desc())
+        .limit(1)
+    )
+
+
+def round_of_game(session: Session, game: Game, round_id: int) -> Round | None:
+    rnd = session.get(Round, round_id)
+    return rnd if rnd is not None and rnd.game_id == game.id else None
+
+
+# --------------------------------------------------------------------------- state
+
+
+def state_source_round(session: Session, rnd: Round) -> Round | None:
+    """The round whose results hold the state before ``rnd`` (None: the initial state)."""
+    if rnd.number == 1:
+        return None
+    prev = session.scalar(
+        select(Round).where(Round.game_id == rnd.game_id, Round.number == rnd.number - 1)
+    )
+    if prev is None or (prev.is_practice and not rnd.is_practice):
+        return None  # after the practice rounds everything starts afresh
+    return prev
+
+
+def fresh_team_state(scenario: Scenario, team_id: str, rnd: Round) -> TeamState:
+    team = initial_team_state(scenario, team_id)
+    team.round_no = rnd.scenario_round - 1
+    return team
+
+
+def team_state_before(
+    session: Session, game: Game, rnd: Round, team: Team, scenario: Scenario | None = None
+) -> TeamState:
+    """The team's state at the start of ``rnd`` (what its decisions are checked against)."""
+    scenario = scenario or game_scenario(game)
+    prev = state_source_round(session, rnd)
+    if prev is not None:
+        saved = session.scalar(
+            select(RoundResult.end_state).where(
+                RoundResult.round_id == prev.id, RoundResult.team_id == team.id
+            )
+        )
+        if saved is not None:
+            return TeamState.from_dict(saved)
+    return fresh_team_state(scenario, team.engine_id, rnd)
+
+
+def participants(session: Session, game: Game, prev: Round | None) -> list[Team]:
+    """Bots, teams with members, and teams that played the previous round."""
+    played = select(RoundResult.team_id).where(RoundResult.round_id == (prev.id if prev else -1))
+    stmt = (
+        select(Team)
+        .where(
+            Team.game_id == game.id,
+            or_(Team.is_bot.is_(True), Team.member_count > 0, Team.id.in_(played)),
+        )
+        .order_by(Team.id)
+    )
+    return list(session.scalars(stmt))
+
+
+# --------------------------------------------------------------------------- results
+
+
+def team_result(session: Session, rnd: Round, team: Team) -> RoundResult | None:
+    return session.scalar(
+        select(RoundResult).where(RoundResult.round_id == rnd.id, RoundResult.team_id == team.id)
+    )
+
+
+def published_rounds(session: Session, game: Game) -> list[Round]:
+    return list(
+        session.scalars(
+            select(Round)
+            .where(Round.game_id == game.id, Round.status == PUBLISHED)
+            .order_by(Round.number)
+        )
+    )
+
+
+def team_names(session: Session, game: Game) -> dict[str, str]:
+    """Engine team id -> team name."""
+    return {
+        str(tid): name
+        for tid, name in session.execute(select(Team.id, Team.name).where(Team.game_id == game.id))
+    }
+
+
+def player_team(session: Session, game: Game, user: User) -> Team | None:
+    return session.scalar(
+        select(Team)
+        .join(Player, Player.team_id == Team.id)
+        .where(Player.game_id == game.id, Player.user_id == user.id)
+    )

@@ -1,0 +1,41 @@
+"""Charts name colour roles, and the stylesheet gives every role its colour."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from simshop.views import charts
+
+CSS = (Path(__file__).resolve().parents[2] / "simshop/static/css/app.css").read_text()
+
+
+def every_chart() -> list[str]:
+    series = [charts.Series(f"Team {i}", [float(i), -1.0, 2.5]) for i in range(14)]
+    return [
+        str(charts.bars("Profit", ["R1", "R2", "R3"], series)),
+        str(charts.bars("Stacked", ["R1", "R2", "R3"], series[:3], stacked=True)),
+        str(charts.lines("Share", ["R1", "R2", "R3"], series, percent=True)),
+        str(charts.hbars("Cash", [("Alpha", 3.0, True), ("Beta", -2.0, False)])),
+        str(
+            charts.boxes(
+                "Prices",
+                ["US"],
+                [{"min": 1.0, "q1": 2.0, "median": 3.0, "q3": 4.0, "max": 5.0}],
+            )
+        ),
+    ]
+
+
+def test_charts_carry_no_colour_of_their_own():
+    for svg in every_chart():
+        assert not re.search(r"#[0-9a-fA-F]{3,6}\b|rgb\(", svg)
+        assert re.search(r'\b(fill|stroke)="(?!none")', svg) is None, svg[:200]
+
+
+def test_every_colour_role_a_chart_uses_is_styled():
+    used = {c for svg in every_chart() for c in re.findall(r'class="([^"]+)"', svg)}
+    roles = {part for c in used for part in c.split() if re.match(r"[fst]-", part)}
+    assert {"f-series-0", "s-series-11", "t-muted", "s-grid", "f-highlight"} <= roles
+    for role in roles:
+        assert f".chart .{role}" in CSS, role
