@@ -160,7 +160,7 @@ class Strategy:
             np.array([0.0]),
         )
         n = max(1, view.n_teams)
-        share = inside_share(np.repeat(u, n), params.outside_utility) / n
+        share = inside_share(np.repeat(u, n), params.nest_lambda, params.outside_utility) / n
         shoppers = (
             market.size
             * params.shoppers_per_size_day

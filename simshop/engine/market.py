@@ -8,11 +8,15 @@ and day across all teams (see :mod:`simshop.engine.demand`); the team logic is a
 teams, never a Python loop per team inside a day.
 
 Array axes: ``[market, product, team]`` with markets and products in scenario order and teams
-sorted by id. All randomness comes from one generator seeded by (game seed, round number).
+sorted by id. Randomness comes from independent streams, one per (market, product,
+component), each seeded by (game seed, round number, market, product, component) (see
+:func:`stream_rng`): a change confined to one market leaves every other market's draws, and so
+its results, untouched.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -24,15 +28,33 @@ import simpy
 from simshop.engine.accounting import PNL_COST_LINES
 from simshop.engine.conditions import DemandWindow, RoundConditions, conditions_for_round
 from simshop.engine.decisions import DecisionSheet, carry_over, empty_decisions
-from simshop.engine.demand import allocate_customers, offer_utility
+from simshop.engine.demand import ad_scale_cny, allocate_customers, offer_utility
 from simshop.engine.logistics import arrival, customs_value_cny, freight_cny_per_unit
 from simshop.engine.scenario import Scenario
 from simshop.engine.state import GameState, InTransit
 
 
 def round_rng(game_seed: int, round_no: int) -> np.random.Generator:
-    """The round's only random generator."""
+    """A generator seeded by (game seed, round number) alone (not used by the market model,
+    whose draws come from :func:`stream_rng`)."""
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence([game_seed, round_no])))
+
+
+def stream_key(*names: str) -> int:
+    """A stable 64-bit key for names (market code, product id, component): the same in every
+    process and independent of the scenario's order of markets and products."""
+    digest = hashlib.sha256("\x1f".join(names).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def stream_rng(
+    game_seed: int, round_no: int, market: str, product: str, component: str
+) -> np.random.Generator:
+    """The independent random stream of one (market, product, component) in one round,
+    seeded by ``SeedSequence([game_seed, round_no, key(market, product, component)])``.
+    Components: ``demand`` (shoppers and their choices), ``returns``."""
+    seq = np.random.SeedSequence([game_seed, round_no, stream_key(market, product, component)])
+    return np.random.Generator(np.random.PCG64(seq))
 
 
 # --------------------------------------------------------------------------- results
@@ -326,9 +348,13 @@ class _MarketModel:
     """SimPy processes of one round: markets trading daily, shipment batches landing,
     demand windows switching on and off."""
 
-    def __init__(self, book: _Book, rng: np.random.Generator, log: list):
-        self.book, self.rng, self.log = book, rng, log
+    def __init__(self, book: _Book, game_seed: int, log: list):
+        self.book, self.game_seed, self.log = book, game_seed, log
         sc, cond = book.scenario, book.cond
+        self.demand_rng = [
+            [self.stream(m, p, "demand") for p in range(len(book.pids))]
+            for m in range(len(book.mcodes))
+        ]
         self.env = simpy.Environment()
         self.windows: list[list[DemandWindow]] = [[] for _ in book.mcodes]
         self.shock = np.ones((len(book.mcodes), len(book.pids)))
@@ -341,6 +367,13 @@ class _MarketModel:
                 self.env.process(self.demand_window(m, window))
         for m in range(len(book.mcodes)):
             self.env.process(self.market_days(m))
+
+    def stream(self, m: int, p: int, component: str) -> np.random.Generator:
+        """The random stream of market ``m``, product ``p`` and ``component`` this round."""
+        book = self.book
+        return stream_rng(
+            self.game_seed, book.cond.round_no, book.mcodes[m], book.pids[p], component
+        )
 
     def _prepare_offers(self, sc: Scenario, cond: RoundConditions) -> None:
         book, params = self.book, sc.model
@@ -370,6 +403,14 @@ class _MarketModel:
                 )
         book.delivery_days = days
         book.adstock = book.ad + params.ad_carryover * book.adstock_prev
+        n_listed = np.maximum(book.listed.sum(axis=2, keepdims=True), 1)
+        ref_cny = ref_local * np.array([m.fx_cny_per_local for m in sc.markets])[:, None, None]
+        book.ad_scale = ad_scale_cny(
+            params.ad_saturation_share,
+            self.base_shoppers[:, :, None] * cond.days,
+            ref_cny,
+            n_listed,
+        )
         ratio = np.where(book.listed, book.price / ref_local, 1.0)
         utility = offer_utility(
             params,
@@ -380,11 +421,12 @@ class _MarketModel:
             book.reviews,
             days,
             book.adstock,
+            book.ad_scale,
         )
-        weights = np.where(book.listed, np.exp(utility), 0.0)
-        self.outside_weight = float(np.exp(params.outside_utility))
+        self.lam = params.nest_lambda
+        self.outside_utility = params.outside_utility
         self.offer_idx = [[np.flatnonzero(book.listed[m, p]) for p in range(P)] for m in range(M)]
-        self.offer_w = [[weights[m, p, self.offer_idx[m][p]] for p in range(P)] for m in range(M)]
+        self.offer_u = [[utility[m, p, self.offer_idx[m][p]] for p in range(P)] for m in range(M)]
         self.offer_parcel = [
             [book.parcel[m, p, self.offer_idx[m][p]] for p in range(P)] for m in range(M)
         ]
@@ -406,11 +448,12 @@ class _MarketModel:
             idx = self.offer_idx[m][p]
             if idx.size == 0:
                 continue
-            shoppers = int(self.rng.poisson(self.base_shoppers[m, p] * self.shock[m, p]))
+            rng = self.demand_rng[m][p]
+            shoppers = int(rng.poisson(self.base_shoppers[m, p] * self.shock[m, p]))
             parcel = self.offer_parcel[m][p]
             stock = np.where(parcel, book.china[p, idx], book.wh[m, p, idx])
             picks, sold, first = allocate_customers(
-                self.rng, shoppers, self.offer_w[m][p], self.outside_weight, stock
+                rng, shoppers, self.offer_u[m][p], self.lam, self.outside_utility, stock
             )
             book.shoppers[m, p] += shoppers
             book.first_inside[m, p] += first
@@ -530,7 +573,7 @@ def simulate_round(
         for shipment in team.in_transit:
             _add_transit(book, t, shipment)
     _apply_decisions(book, sheets, log)
-    model = _MarketModel(book, round_rng(game_seed, round_no), log)
+    model = _MarketModel(book, game_seed, log)
     model.run()
     from simshop.engine.report import close_round
 

@@ -24,11 +24,22 @@ def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(a, b, out=np.zeros(np.broadcast(a, b).shape), where=b > 0)
 
 
-def _selling_costs(book: _Book, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _returns(book: _Book, model: _MarketModel) -> np.ndarray:
+    """Returned units per offer: Binomial(sold, rate), one random stream per market and
+    product (component ``returns``)."""
+    returned = np.zeros(book.shape, dtype=np.int64)
+    for p, product in enumerate(book.scenario.products):
+        for m in range(len(book.mcodes)):
+            if book.sold[m, p].any():
+                rng = model.stream(m, p, "returns")
+                returned[m, p] = rng.binomial(book.sold[m, p], product.return_rate)
+    return returned
+
+
+def _selling_costs(book: _Book, model: _MarketModel) -> dict[str, np.ndarray]:
     """Per-offer money of the round's sales (CNY, arrays [market, product, team])."""
     sc, cond = book.scenario, book.cond
-    rates = np.array([p.return_rate for p in sc.products])[None, :, None]
-    returned = rng.binomial(book.sold, np.broadcast_to(rates, book.shape))
+    returned = _returns(book, model)
     revenue = book.price * book.sold_fx
     unit_cost = np.array([p.unit_cost_cny for p in sc.products])[None, :, None]
     out = {
@@ -182,7 +193,7 @@ def close_round(
     """Turn the traded round into results and the next state."""
     from simshop.engine.market import RoundResult
 
-    money = _selling_costs(book, model.rng)
+    money = _selling_costs(book, model)
     lines = _team_lines(book, money)
     cash = _cash_and_debt(book, lines)
     costs = sum(lines[k] for k in PNL_COST_LINES)

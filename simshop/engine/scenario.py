@@ -188,11 +188,20 @@ class Tariff(StrictModel):
 class ModelParams(StrictModel):
     """Demand-model coefficients (calibrated in ../shared/reference/domain.md §4)."""
 
-    price_alpha: Annotated[float, Field(gt=0.0, le=20.0)] = 2.6
+    price_alpha: Annotated[float, Field(gt=0.0, le=20.0)] = 1.3
+    """Price coefficient of utility (times each market's ``price_sensitivity``). With the
+    nested logit this is close to the *category* elasticity (all sellers move together);
+    one seller's own-price elasticity is about ``price_alpha / nest_lambda``."""
+    nest_lambda: Annotated[float, Field(ge=0.1, le=1.0)] = 0.25
+    """Dissimilarity parameter of the nest holding every offer of one product in one market
+    (McFadden; Berry 1994): 1 = a plain logit, smaller = offers closer substitutes."""
     ad_beta: Annotated[float, Field(ge=0.0, le=2.0)] = 0.12
     ad_carryover: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.5
-    ad_saturation_cny: Positive = 20000.0
-    """Adstock scale (CNY): the ad term of utility is ``ad_beta * ln(1 + adstock / this)``."""
+    ad_saturation_share: Annotated[float, Field(gt=0.0, le=10.0)] = 0.015
+    """Adstock scale as a share of a seller's fair share of the round's shopper spending at
+    the reference price (round shoppers x reference price / listed offers, CNY): the ad term
+    of utility is ``ad_beta * ln(1 + adstock / scale)``, so the same budget buys less in a
+    large market than in a small one."""
     rating_beta: Annotated[float, Field(ge=0.0, le=2.0)] = 0.07
     quality_beta: Annotated[float, Field(ge=0.0, le=10.0)] = 1.5
     delivery_beta_per_day: Annotated[float, Field(ge=0.0, le=1.0)] = 0.03
@@ -201,9 +210,9 @@ class ModelParams(StrictModel):
     """Daily shoppers per product per point of market size at seasonality 1."""
     quality_investment_half_cny: Positive = 50000.0
     """Quality investment (CNY, cumulative) that closes half the gap to quality 1."""
-    base_utility: Annotated[float, Field(ge=-20.0, le=20.0)] = -4.5
-    """Constant of every offer's utility (beta_0); with the outside option at 0 this keeps the
-    inside share small, so the market price elasticity alpha * (1 - share) stays near alpha."""
+    base_utility: Annotated[float, Field(ge=-20.0, le=20.0)] = -2.9
+    """Constant of every offer's utility (beta_0); with the outside option at 0 a typical
+    offer's nest takes about 10 % of shoppers, whatever the number of sellers."""
     reference_cny_per_usd: Positive = 7.107
     """Converts a product's reference price (USD) to each market's local reference price."""
     initial_rating: Annotated[float, Field(ge=1.0, le=5.0)] = 4.0
