@@ -277,7 +277,7 @@ def _ship(book: _Book, t: int, sheet: DecisionSheet, log: list) -> None:
                 cond.round_no,
                 arrive_round,
                 arrive_day,
-                customs_value_cny(product, lane),
+                customs_value_cny(product, lane, mc.customs_basis),
             ),
         )
 

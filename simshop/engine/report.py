@@ -54,11 +54,20 @@ def _selling_costs(book: _Book, model: _MarketModel) -> dict[str, np.ndarray]:
         "parcel_freight": np.zeros(book.shape),
         "parcel_duty": np.zeros(book.shape),
     }
+    unit_revenue = _div(revenue, book.sold)
+    usd = sc.model.reference_cny_per_usd
     for m, market in enumerate(sc.markets):
         mc = cond.markets[market.code]
-        out["commission"][m] = mc.platform_fee * revenue[m]
+        # the referral fee is refunded on returns, less the platform's administration fee
+        fee_unit = mc.platform_fee * unit_revenue[m]
+        admin_unit = np.minimum(
+            market.refund_admin_fee_share * fee_unit, market.refund_admin_fee_cap_usd * usd
+        )
+        out["commission"][m] = mc.platform_fee * revenue[m] - returned[m] * (fee_unit - admin_unit)
         if mc.vat_seller_remits:
-            out["vat"][m] = revenue[m] * mc.vat_rate / (1.0 + mc.vat_rate)
+            # refunds reduce the taxable amount (EU VAT Directive art. 90)
+            kept = revenue[m] - out["refunds"][m]
+            out["vat"][m] = kept * mc.vat_rate / (1.0 + mc.vat_rate)
         out["fulfilment"][m] = np.where(book.parcel[m], 0, book.sold[m]) * (
             market.fulfilment_cny_per_unit
         )
@@ -81,7 +90,8 @@ def _parcel_costs(book: _Book, m: int, mc, out: dict[str, np.ndarray]) -> None:
             per_local = mc.parcel_duty_rate * price + mc.parcel_duty_per_item_local
             duty = per_local * np.where(book.parcel[m, p], book.sold_fx[m, p], 0.0)
         else:
-            duty = units * mc.tariff_rate(product.category) * (product.unit_cost_cny + freight)
+            value = product.unit_cost_cny + (freight if mc.customs_basis == "CIF" else 0.0)
+            duty = units * mc.tariff_rate(product.category) * value
         out["parcel_duty"][m, p] = np.where(exempt, 0.0, duty)
 
 

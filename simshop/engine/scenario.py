@@ -64,6 +64,7 @@ NonNegative = Annotated[float, Field(ge=0.0)]
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_\-]{0,47}$")]
 MarketCode = Literal["US", "EU", "UK", "JP", "RU", "SEA", "ME", "LATAM"]
 LaneMode = Literal["sea", "rail", "air", "parcel"]
+CustomsBasis = Literal["FOB", "CIF"]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 Category = Annotated[str, Field(pattern=r"^(\*|[a-z][a-z0-9_\-]{0,47})$")]
 """A product category, or ``*`` for every category."""
@@ -143,6 +144,18 @@ class Market(StrictModel):
         default_factory=lambda: [1.0] * 12
     )
     """Demand multiplier per calendar month, January first."""
+    customs_basis: CustomsBasis = "CIF"
+    """How customs values imports: "FOB" (goods only, as the US: 19 U.S.C. 1401a(b)(4)(A))
+    or "CIF" (goods + international freight, as the EU, UK, Japan, Russia, Mexico, the Gulf)."""
+    price_index: Annotated[float, Field(gt=0.0, le=100.0)] = 1.0
+    """Price level of the market relative to the US: a product's local reference price is
+    its US reference price x this index, converted at the starting rate (and with VAT added
+    where prices include it)."""
+    refund_admin_fee_share: Fraction = 0.2
+    """Share of the referral fee the platform keeps when a sale is refunded (Amazon: 20 %)."""
+    refund_admin_fee_cap_usd: NonNegative = 5.0
+    """Cap of that administration fee per unit, in USD (Amazon: $5), converted at the
+    model's ``reference_cny_per_usd``."""
     lanes: Annotated[list[Lane], Field(min_length=1, max_length=4)]
 
     @field_validator("lanes")
