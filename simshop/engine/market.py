@@ -17,6 +17,7 @@ its results, untouched.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -29,7 +30,12 @@ from simshop.engine.accounting import PNL_COST_LINES
 from simshop.engine.conditions import DemandWindow, RoundConditions, conditions_for_round
 from simshop.engine.decisions import DecisionSheet, carry_over, empty_decisions
 from simshop.engine.demand import ad_scale_cny, allocate_customers, offer_utility
-from simshop.engine.logistics import arrival, customs_value_cny, freight_cny_per_unit
+from simshop.engine.logistics import (
+    arrival,
+    customs_value_cny,
+    freight_cny_per_unit,
+    upfront_spend_cny,
+)
 from simshop.engine.scenario import Scenario
 from simshop.engine.state import GameState, InTransit
 
@@ -192,15 +198,50 @@ class _Book:
 # --------------------------------------------------------------------------- decisions
 
 
-def _resolve_sheets(state: GameState, decisions: Mapping[str, DecisionSheet]) -> list:
+def _resolve_sheets(
+    book: _Book, state: GameState, decisions: Mapping[str, DecisionSheet], log: list
+) -> list:
     sheets = []
-    for tid in sorted(state.teams):
+    for t, tid in enumerate(book.team_ids):
         sheet = decisions.get(tid)
         if sheet is None:
             last = state.teams[tid].last_decisions
             sheet = carry_over(last) if last is not None else empty_decisions()
+            sheet = _fit_carried(book, t, state.teams[tid], sheet, log)
         sheets.append(sheet)
     return sheets
+
+
+def _fit_carried(book: _Book, t: int, team, sheet: DecisionSheet, log: list) -> DecisionSheet:
+    """A carried-over sheet obeys the cash rule of a submitted one: its up-front spending
+    (advertising) must fit in the team's cash (it borrows nothing). Else every ad budget is
+    scaled down by the same factor (to the cent, rounded down) and the team is told."""
+    spend = upfront_spend_cny(book.scenario, book.cond, team, sheet)
+    funds = max(team.cash_cny, 0.0)
+    if spend <= funds + 0.005:
+        return sheet
+    factor = funds / spend if spend > 0 else 0.0
+    offers = {
+        code: {
+            pid: offer.model_copy(
+                update={"ad_budget_cny": math.floor(offer.ad_budget_cny * factor * 100) / 100}
+            )
+            for pid, offer in by_product.items()
+        }
+        for code, by_product in sheet.offers.items()
+    }
+    fitted = sheet.model_copy(update={"offers": offers})
+    entry = {
+        "day": 1,
+        "kind": "carried_spending_scaled",
+        "team": book.team_ids[t],
+        "requested_cny": round(spend, 2),
+        "allowed_cny": round(upfront_spend_cny(book.scenario, book.cond, team, fitted), 2),
+        "cash_cny": round(team.cash_cny, 2),
+    }
+    log.append(entry)
+    book.messages[t].append(entry)
+    return fitted
 
 
 def _apply_decisions(book: _Book, sheets: list[DecisionSheet], log: list) -> None:
@@ -568,7 +609,7 @@ def simulate_round(
         for e in cond.took_effect
     ]
     book = _Book(scenario, cond, state)
-    sheets = _resolve_sheets(state, decisions)
+    sheets = _resolve_sheets(book, state, decisions, log)
     for t, team in enumerate(book.teams):
         for shipment in team.in_transit:
             _add_transit(book, t, shipment)
