@@ -40,7 +40,14 @@ LANE_MODES = ("sea", "rail", "air", "parcel")
 """``sea``, ``rail`` and ``air`` carry stock to an overseas warehouse; ``parcel`` ships each
 order directly from China (no overseas stock, slower delivery, low-value-parcel rules)."""
 
-BOT_STRATEGIES = ("cost_plus", "discounter", "premium")
+BOT_STRATEGIES = (
+    "cost_plus",
+    "discounter",
+    "premium",
+    "parcel_seller",
+    "festival_stocker",
+    "rival_watcher",
+)
 """The built-in bot strategies a scenario may name in ``[bots] strategies``."""
 
 ANY_CATEGORY = "*"

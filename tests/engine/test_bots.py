@@ -29,8 +29,15 @@ def record(tutorial_text):
     return play_game(tutorial_text, seed=3)
 
 
-def test_registry_names_three_strategies():
-    assert sorted(STRATEGIES) == ["cost_plus", "discounter", "premium"]
+def test_registry_names_six_strategies():
+    assert sorted(STRATEGIES) == [
+        "cost_plus",
+        "discounter",
+        "festival_stocker",
+        "parcel_seller",
+        "premium",
+        "rival_watcher",
+    ]
     assert tuple(STRATEGIES) == BOT_STRATEGIES  # what scenario files may name
     assert all(issubclass(cls, Strategy) and cls.name == key for key, cls in STRATEGIES.items())
 
