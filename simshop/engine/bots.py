@@ -12,8 +12,8 @@ demand over the lead time), advertise a share of expected revenue — and differ
   lane is open, prices off the parcel's landed cost (parcel duty and de minimis included) and
   keeps its price at the de minimis threshold when that is cheaper than paying duty;
 - ``festival_stocker``: reads the announced demand events (festivals, slumps) of the rounds
-  its stock will serve and scales its stock plan by their multipliers: stocks ahead (by rail
-  where there is a rail lane, else sea);
+  its stock will serve and scales its stock plan and ad budget by their multipliers: stocks
+  ahead (by rail where there is a rail lane, else sea) and advertises into the event;
 - ``rival_watcher``: prices against the rivals' published prices of the last round (just
   under the median, never below break-even), cost-plus in a market with no history.
 
@@ -31,7 +31,7 @@ import numpy as np
 
 from simshop.engine.conditions import MarketConditions, RoundConditions, conditions_for_round
 from simshop.engine.decisions import DecisionSheet, Offer, Shipment
-from simshop.engine.demand import inside_share, offer_utility
+from simshop.engine.demand import inside_share, offer_utility, reference_price_local
 from simshop.engine.logistics import (
     freight_cny_per_unit,
     landed_cost_cny,
@@ -92,6 +92,7 @@ class Strategy:
             for product in sc.products:
                 price_local = self.price_local(sc, market, mc, product, rng)
                 expected = self.expected_units(view, market, mc, product, price_local)
+                expected *= self.demand_boost(view, code, product)
                 revenue_cny = expected * price_local * mc.fx_cny_per_local[0]
                 offers[code][product.id] = Offer(
                     listed=True,
@@ -99,7 +100,7 @@ class Strategy:
                     channel="warehouse",
                     ad_budget_cny=round(self.ad_share * revenue_cny, 2),
                 )
-                plans.append((code, product, expected * self.demand_boost(view, code, product)))
+                plans.append((code, product, expected))
         shipments = self.shipments(view, plans)
         sheet = DecisionSheet(
             enter_markets=enter,
@@ -113,7 +114,7 @@ class Strategy:
     # ---- the parts a subclass may override
 
     def demand_boost(self, view: TeamView, code: str, product: Product) -> float:
-        """Multiplier on the expected units the stock plan covers (1 = none)."""
+        """Multiplier on the expected units the stock plan and ad budget cover (1 = none)."""
         return 1.0
 
     def markets_to_enter(self, view: TeamView) -> list[str]:
@@ -169,7 +170,7 @@ class Strategy:
                 ):
                     return float(row["units_demanded"]) * 1.05
         params = view.scenario.model
-        ref = product.reference_price_usd * params.reference_cny_per_usd / market.fx_cny_per_local
+        ref = reference_price_local(params, market, product)
         u = offer_utility(
             params,
             params.price_alpha * market.price_sensitivity,

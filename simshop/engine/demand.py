@@ -9,9 +9,11 @@ Utility of an offer j (domain.md §4), all terms dimensionless::
         - beta_d * delivery_days_j
         + beta_a * ln(1 + adstock_cny_j / ad_scale_cny)
 
-with ``alpha_m = price_alpha * market.price_sensitivity``. All offers of one product in one
-market form one nest; the outside option (utility ``outside_utility``) sits outside it
-(McFadden 1978; Berry 1994). With the nest's dissimilarity parameter ``lam`` (0 < lam <= 1)::
+with ``alpha_m = price_alpha * market.price_sensitivity`` and the reference price of
+:func:`reference_price_local` (a price level per market and product). All offers of one
+product in one market form one nest; the outside option (utility ``outside_utility``) sits
+outside it (McFadden 1978; Berry 1994). With the nest's dissimilarity parameter ``lam``
+(0 < lam <= 1)::
 
     I        = lam * ln( (1/N) * sum_j exp(v_j / lam) )      inclusive value of the nest
     P(nest)  = exp(I) / (exp(I) + exp(outside_utility))
@@ -43,7 +45,7 @@ import math
 
 import numpy as np
 
-from simshop.engine.scenario import ModelParams
+from simshop.engine.scenario import Market, ModelParams, Product
 
 LN6 = math.log(6.0)
 _EXP_CLIP = 700.0
@@ -74,6 +76,20 @@ def offer_utility(
         - params.delivery_beta_per_day * delivery_days
         + params.ad_beta * np.log1p(np.maximum(adstock_cny, 0.0) / scale)
     )
+
+
+def reference_price_local(params: ModelParams, market: Market, product: Product) -> float:
+    """The product's price level in the market (local currency): the US reference price x
+    the market's ``price_index``, converted at the game's starting rate, VAT included where
+    shelf prices include it (``vat_seller_remits``). A price ratio of 1 is "priced like a
+    typical listing in this market"."""
+    local = (
+        product.reference_price_usd
+        * params.reference_cny_per_usd
+        * market.price_index
+        / market.fx_cny_per_local
+    )
+    return local * (1.0 + market.vat_rate) if market.vat_seller_remits else local
 
 
 def ad_scale_cny(

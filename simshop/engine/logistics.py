@@ -52,17 +52,32 @@ def landed_cost_cny(product: Product, market: MarketConditions, mode: str) -> fl
     )
 
 
+def parcel_customs_value_local(
+    product: Product, market: MarketConditions, price_local: float, fx_cny_per_local: float
+) -> float:
+    """The value customs puts on one direct parcel (local currency): the price net of VAT
+    where shelf prices include it, plus the parcel freight on a CIF market. De minimis
+    thresholds and parcel duty rates apply to this value."""
+    value = price_local / (1.0 + market.vat_rate) if market.vat_seller_remits else price_local
+    lane = market.lane("parcel")
+    if market.customs_basis == "CIF" and lane is not None:
+        value += freight_cny_per_unit(product, lane) / fx_cny_per_local
+    return value
+
+
 def parcel_duty_cny(
     product: Product, market: MarketConditions, price_local: float, fx_cny_per_local: float
 ) -> float:
-    """Duty on one direct parcel (CNY). At or below a positive de-minimis threshold: none.
-    Else, if the market has parcel rules (rate or per-item duty): ``rate * price + per_item``
+    """Duty on one direct parcel (CNY). Customs value ``v`` from
+    :func:`parcel_customs_value_local`. At or below a positive de-minimis threshold: none.
+    Else, if the market has parcel rules (rate or per-item duty): ``rate * v + per_item``
     (local, converted at ``fx``). Else the tariff stack on the customs value (unit cost, plus
     parcel freight on a CIF market)."""
-    if market.de_minimis_local > 0 and price_local <= market.de_minimis_local:
+    value_local = parcel_customs_value_local(product, market, price_local, fx_cny_per_local)
+    if market.de_minimis_local > 0 and value_local <= market.de_minimis_local:
         return 0.0
     if market.parcel_duty_rate > 0 or market.parcel_duty_per_item_local > 0:
-        local = market.parcel_duty_rate * price_local + market.parcel_duty_per_item_local
+        local = market.parcel_duty_rate * value_local + market.parcel_duty_per_item_local
         return local * fx_cny_per_local
     value = customs_value_cny(product, market.lane("parcel"), market.customs_basis)
     return duty_cny_per_unit(product, market, value)

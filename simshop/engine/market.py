@@ -29,7 +29,12 @@ import simpy
 from simshop.engine.accounting import PNL_COST_LINES
 from simshop.engine.conditions import DemandWindow, RoundConditions, conditions_for_round
 from simshop.engine.decisions import DecisionSheet, carry_over, empty_decisions
-from simshop.engine.demand import ad_scale_cny, allocate_customers, offer_utility
+from simshop.engine.demand import (
+    ad_scale_cny,
+    allocate_customers,
+    offer_utility,
+    reference_price_local,
+)
 from simshop.engine.logistics import (
     arrival,
     customs_value_cny,
@@ -431,11 +436,7 @@ class _MarketModel:
                 book.parcel[m], parcel.lead_days if parcel else 0, market.warehouse_delivery_days
             )
             for p, product in enumerate(sc.products):
-                ref_local[m, p] = (
-                    product.reference_price_usd
-                    * params.reference_cny_per_usd
-                    / market.fx_cny_per_local
-                )
+                ref_local[m, p] = reference_price_local(params, market, product)
                 self.base_shoppers[m, p] = (
                     market.size
                     * params.shoppers_per_size_day

@@ -84,11 +84,17 @@ def _parcel_costs(book: _Book, m: int, mc, out: dict[str, np.ndarray]) -> None:
         units = np.where(book.parcel[m, p], book.sold[m, p], 0)
         freight = product.weight_kg * lane.cost_cny_per_kg
         out["parcel_freight"][m, p] = units * freight
-        price = book.price[m, p]
-        exempt = (mc.de_minimis_local > 0) & (price <= mc.de_minimis_local)
+        # the value customs uses: price net of VAT (where included) + freight on CIF
+        net = book.price[m, p] / (1.0 + mc.vat_rate) if mc.vat_seller_remits else book.price[m, p]
+        cif_freight = freight if mc.customs_basis == "CIF" else 0.0
+        value_local = net + cif_freight / mc.fx_cny_per_local[0]
+        exempt = (mc.de_minimis_local > 0) & (value_local <= mc.de_minimis_local)
         if mc.parcel_duty_rate > 0 or mc.parcel_duty_per_item_local > 0:
-            per_local = mc.parcel_duty_rate * price + mc.parcel_duty_per_item_local
-            duty = per_local * np.where(book.parcel[m, p], book.sold_fx[m, p], 0.0)
+            sold_fx = np.where(book.parcel[m, p], book.sold_fx[m, p], 0.0)
+            duty = (
+                mc.parcel_duty_rate * (net * sold_fx + units * cif_freight)
+                + mc.parcel_duty_per_item_local * sold_fx
+            )
         else:
             value = product.unit_cost_cny + (freight if mc.customs_basis == "CIF" else 0.0)
             duty = units * mc.tariff_rate(product.category) * value
