@@ -25,14 +25,24 @@ def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _returns(book: _Book, model: _MarketModel) -> np.ndarray:
-    """Returned units per offer: Binomial(sold, rate), one random stream per market and
-    product (component ``returns``)."""
+    """Returned units per offer: Binomial(sold, rate) with the rate of
+    :func:`accounting.return_rate` (late delivery raises it, quality lowers it), one random
+    stream per market and product (component ``returns``)."""
     returned = np.zeros(book.shape, dtype=np.int64)
     for p, product in enumerate(book.scenario.products):
+        low, high = product.return_range
         for m in range(len(book.mcodes)):
             if book.sold[m, p].any():
+                rate = accounting.return_rate(
+                    product.return_rate,
+                    low,
+                    high,
+                    product.base_quality,
+                    book.quality[p],
+                    book.delivery_days[m, p],
+                )
                 rng = model.stream(m, p, "returns")
-                returned[m, p] = rng.binomial(book.sold[m, p], product.return_rate)
+                returned[m, p] = rng.binomial(book.sold[m, p], rate)
     return returned
 
 

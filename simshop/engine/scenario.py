@@ -191,6 +191,23 @@ class Product(StrictModel):
     weight_kg: Annotated[float, Field(gt=0.0, le=100.0)]
     base_quality: Fraction = 0.5
     return_rate: Annotated[float, Field(ge=0.0, le=0.8)] = 0.1
+    """Share of units returned at base quality and fast (2-day) delivery."""
+    return_rate_low: Annotated[float, Field(ge=0.0, le=0.8)] | None = None
+    """Lowest return rate quality can bring (default 0.8 x ``return_rate``)."""
+    return_rate_high: Annotated[float, Field(ge=0.0, le=0.8)] | None = None
+    """Highest return rate poor quality and late delivery can bring (default 1.5 x
+    ``return_rate``, at most 0.8); domain.md §4: electronics 8-15 %, apparel 25-40 %."""
+
+    @property
+    def return_range(self) -> tuple[float, float]:
+        low = self.return_rate_low if self.return_rate_low is not None else 0.8 * self.return_rate
+        high = (
+            self.return_rate_high
+            if self.return_rate_high is not None
+            else min(0.8, 1.5 * self.return_rate)
+        )
+        return min(low, self.return_rate), max(high, self.return_rate)
+
     reference_price_usd: Positive
     """A typical US retail price; anchors utility and the bots' pricing."""
     demand_weight: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
