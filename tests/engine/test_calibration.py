@@ -138,3 +138,26 @@ def test_simulated_rivals_take_most_of_a_price_raisers_units(seed):
     gained = sum(raised[t] - base[t] for t in base if t != "t000")
     assert lost > 0
     assert gained / lost >= 0.5
+
+
+def test_extreme_inputs_give_finite_probabilities():
+    from simshop.engine.demand import choice_probabilities, offer_utility
+
+    n = 6
+    u = offer_utility(
+        PARAMS,
+        PARAMS.price_alpha * 5,
+        np.array([1e-12, 1e-3, 1.0, 1e3, 1e12, 0.0]),
+        np.array([0.0, 1.0, 0.5, 0.5, 0.5, 0.5]),
+        np.array([1.0, 5.0, 4.0, 4.0, 4.0, 4.0]),
+        np.array([0, 10**9, 5, 5, 5, 5]),
+        np.array([0.0, 120.0, 2.0, 2.0, 2.0, 2.0]),
+        np.array([0.0, 1e15, 0.0, 0.0, 0.0, -5.0]),
+        np.array([1.0, 1e-300, 1e300, 1.0, 1.0, 0.0]),
+    )
+    for lam in (0.1, 0.25, 1.0):
+        for outside in (-20.0, 0.0, 20.0):
+            probs, rest = choice_probabilities(u, lam, outside)
+            assert np.isfinite(probs).all() and math.isfinite(rest)
+            assert probs.min() >= 0.0 and probs.sum() + rest == pytest.approx(1.0)
+    assert len(u) == n
