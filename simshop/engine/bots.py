@@ -423,6 +423,9 @@ class RivalWatcher(Strategy):
     markup = 1.6
     undercut = 0.02
 
+    def __init__(self) -> None:
+        self._history: list[dict[str, Any]] = []
+
     def price_local(
         self,
         sc: Scenario,
@@ -443,8 +446,6 @@ class RivalWatcher(Strategy):
     def decide(self, view: TeamView) -> DecisionSheet:
         self._history = view.market_history
         return super().decide(view)
-
-    _history: list[dict[str, Any]] = []
 
 
 STRATEGIES: dict[str, type[Strategy]] = {

@@ -42,7 +42,7 @@ from simshop.engine.logistics import (
     upfront_spend_cny,
 )
 from simshop.engine.scenario import Scenario
-from simshop.engine.state import GameState, InTransit
+from simshop.engine.state import GameState, InTransit, TeamState
 
 
 def round_rng(game_seed: int, round_no: int) -> np.random.Generator:
@@ -217,7 +217,9 @@ def _resolve_sheets(
     return sheets
 
 
-def _fit_carried(book: _Book, t: int, team, sheet: DecisionSheet, log: list) -> DecisionSheet:
+def _fit_carried(
+    book: _Book, t: int, team: TeamState, sheet: DecisionSheet, log: list
+) -> DecisionSheet:
     """A carried-over sheet obeys the cash rule of a submitted one: its up-front spending
     (advertising) must fit in the team's cash (it borrows nothing). Else every ad budget is
     scaled down by the same factor (to the cent, rounded down) and the team is told."""
