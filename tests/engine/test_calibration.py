@@ -161,3 +161,8 @@ def test_extreme_inputs_give_finite_probabilities():
             assert np.isfinite(probs).all() and math.isfinite(rest)
             assert probs.min() >= 0.0 and probs.sum() + rest == pytest.approx(1.0)
     assert len(u) == n
+
+
+def test_docs_show_the_table_the_script_prints():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "engine.md").read_text(encoding="utf-8")
+    assert cal.markdown(cal.table()) in docs
