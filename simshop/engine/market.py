@@ -212,32 +212,39 @@ def _resolve_sheets(
         if sheet is None:
             last = state.teams[tid].last_decisions
             sheet = carry_over(last) if last is not None else empty_decisions()
-            sheet = _fit_carried(book, t, state.teams[tid], sheet, log)
-        sheets.append(sheet)
+        sheets.append(_fit_cash(book, t, state.teams[tid], sheet, log))
     return sheets
 
 
-def _fit_carried(
+def _fit_cash(
     book: _Book, t: int, team: TeamState, sheet: DecisionSheet, log: list
 ) -> DecisionSheet:
-    """A carried-over sheet obeys the cash rule of a submitted one: its up-front spending
-    (advertising) must fit in the team's cash (it borrows nothing). Else every ad budget is
-    scaled down by the same factor (to the cent, rounded down) and the team is told."""
+    """Every sheet obeys the cash rule: its up-front spending must fit in cash plus new
+    borrowing. A validated sheet always fits; a carried-over one (the same ad budgets again)
+    may not: then its discretionary spending (advertising and quality investment) is scaled
+    down by one factor (to the cent, rounded down) to what fits, and the team is told. No
+    overdraft ever pays for it."""
     spend = upfront_spend_cny(book.scenario, book.cond, team, sheet)
-    funds = max(team.cash_cny, 0.0)
+    funds = max(team.cash_cny, 0.0) + max(sheet.borrow_cny, 0.0)
     if spend <= funds + 0.005:
         return sheet
-    factor = funds / spend if spend > 0 else 0.0
+    ads = sum(o.ad_budget_cny for by_product in sheet.offers.values() for o in by_product.values())
+    discretionary = ads + sum(sheet.quality_investment_cny.values())
+    allowed = max(funds - (spend - discretionary), 0.0)
+    factor = min(allowed / discretionary, 1.0) if discretionary > 0 else 0.0
+
+    def down(amount: float) -> float:
+        return math.floor(amount * factor * 100) / 100
+
     offers = {
         code: {
-            pid: offer.model_copy(
-                update={"ad_budget_cny": math.floor(offer.ad_budget_cny * factor * 100) / 100}
-            )
+            pid: offer.model_copy(update={"ad_budget_cny": down(offer.ad_budget_cny)})
             for pid, offer in by_product.items()
         }
         for code, by_product in sheet.offers.items()
     }
-    fitted = sheet.model_copy(update={"offers": offers})
+    quality = {pid: down(v) for pid, v in sheet.quality_investment_cny.items()}
+    fitted = sheet.model_copy(update={"offers": offers, "quality_investment_cny": quality})
     entry = {
         "day": 1,
         "kind": "carried_spending_scaled",

@@ -58,3 +58,16 @@ def test_the_cash_identity_holds_for_a_scaled_carried_sheet():
     assert cash["end_cny"] == round(
         cash["start_cny"] + cash["inflows_cny"] - cash["outflows_cny"], 2
     )
+
+
+def test_a_carried_sheet_passed_in_explicitly_is_scaled_too():
+    """Round processing passes ``carry_over(last)`` itself; the rule holds there as well."""
+    from simshop.engine.decisions import carry_over
+    from simshop.engine.market import simulate_round
+
+    sc, state = _carrying(cash=1000.0, ad=4000.0)
+    sheet = carry_over(state.teams["a"].last_decisions)
+    result = simulate_round(sc, state, {"a": sheet}, 1)
+    assert result.teams["a"].pnl["advertising_cny"] == 1000.00
+    assert result.teams["a"].cash["overdraft_cny"] == 0.0
+    assert [e["kind"] for e in result.events].count("carried_spending_scaled") == 1
