@@ -448,7 +448,7 @@ class RivalWatcher(Strategy):
         for past in reversed(self._history):
             stats = past.get(market.code, {}).get(product.id)
             if stats and stats.get("price_local"):
-                median = stats["price_local"]["median"]
+                median = float(stats["price_local"]["median"])
                 return round(max(floor, median * (1.0 - self.undercut)), 2)
         return own
 

@@ -68,7 +68,7 @@ def offer_utility(
     rating_term = np.minimum(rating - 4.0, 0.5) * np.log1p(np.maximum(reviews, 0)) / LN6
     ratio = np.maximum(price_ratio, 1e-9)
     scale = np.maximum(ad_scale_cny, 1e-9)
-    return (
+    utility: np.ndarray = (
         params.base_utility
         - price_alpha * np.log(ratio)
         + params.quality_beta * quality
@@ -76,6 +76,7 @@ def offer_utility(
         - params.delivery_beta_per_day * delivery_days
         + params.ad_beta * np.log1p(np.maximum(adstock_cny, 0.0) / scale)
     )
+    return utility
 
 
 def reference_price_local(params: ModelParams, market: Market, product: Product) -> float:
@@ -100,7 +101,10 @@ def ad_scale_cny(
 ) -> np.ndarray:
     """Adstock scale of the ad term: ``saturation_share`` x a seller's fair share of the
     round's shopper spending at the reference price (shoppers x price / offers, CNY)."""
-    return saturation_share * round_shoppers * reference_price_cny / np.maximum(offers, 1)
+    scale: np.ndarray = (
+        saturation_share * round_shoppers * reference_price_cny / np.maximum(offers, 1)
+    )
+    return scale
 
 
 def nest_value(utilities: np.ndarray, lam: float) -> float:
@@ -183,4 +187,5 @@ def allocate_customers(
 
 def _pvals(probs: np.ndarray, outside: float) -> np.ndarray:
     p = np.append(probs, max(outside, 0.0))
-    return p / p.sum()
+    pvals: np.ndarray = p / p.sum()
+    return pvals
