@@ -18,6 +18,7 @@ import pytest
 from engine_helpers import offer_row, play, stocked_state, with_model
 
 from simshop.engine.decisions import DecisionSheet
+from simshop.engine.demand import choice_probabilities, offer_utility
 from simshop.engine.scenario import ModelParams
 
 _SPEC = importlib.util.spec_from_file_location(
@@ -141,8 +142,6 @@ def test_simulated_rivals_take_most_of_a_price_raisers_units(seed):
 
 
 def test_extreme_inputs_give_finite_probabilities():
-    from simshop.engine.demand import choice_probabilities, offer_utility
-
     n = 6
     u = offer_utility(
         PARAMS,

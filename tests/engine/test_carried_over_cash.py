@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from engine_helpers import listing, play, stocked_state, tiny
 
-from simshop.engine.decisions import DecisionSheet
+from simshop.engine.decisions import DecisionSheet, carry_over
+from simshop.engine.market import simulate_round
 
 
 def _carrying(cash: float, ad: float):
@@ -62,9 +63,6 @@ def test_the_cash_identity_holds_for_a_scaled_carried_sheet():
 
 def test_a_carried_sheet_passed_in_explicitly_is_scaled_too():
     """Round processing passes ``carry_over(last)`` itself; the rule holds there as well."""
-    from simshop.engine.decisions import carry_over
-    from simshop.engine.market import simulate_round
-
     sc, state = _carrying(cash=1000.0, ad=4000.0)
     sheet = carry_over(state.teams["a"].last_decisions)
     result = simulate_round(sc, state, {"a": sheet}, 1)

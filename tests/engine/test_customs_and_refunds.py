@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from engine_helpers import listing, offer_row, play, stocked_state, tiny_dict, with_market
 
 from simshop.cli.scenario import scenario as scenario_cli
-from simshop.engine.scenario import parse_scenario_dict
+from simshop.engine.scenario import parse_scenario_dict, parse_scenario_text
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 SHIP = {"shipments": [{"product": "gadget", "market": "US", "mode": "sea", "quantity": 40}]}
@@ -38,8 +38,6 @@ def test_parcel_duty_uses_the_markets_customs_basis(basis, per_unit):
 
 
 def test_every_us_market_in_the_library_values_fob_and_every_other_cif():
-    from simshop.engine.scenario import parse_scenario_text
-
     for path in sorted(SCENARIOS.glob("*.toml")):
         sc = parse_scenario_text(path.read_text(encoding="utf-8"))
         for market in sc.markets:
