@@ -78,6 +78,9 @@ BOT_STRATEGY_LABELS = {
     "cost_plus": _l("Cost plus (steady margin)"),
     "discounter": _l("Discounter (low prices, high volume)"),
     "premium": _l("Premium (quality, fast lanes, heavy ads)"),
+    "parcel_seller": _l("Parcel seller (direct parcels from China, no overseas stock)"),
+    "festival_stocker": _l("Festival stocker (stocks ahead of announced demand events)"),
+    "rival_watcher": _l("Rival watcher (prices just under the rivals' median)"),
 }
 
 EVENT_KIND_LABELS = {

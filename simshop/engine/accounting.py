@@ -87,3 +87,22 @@ def update_rating(
         old_weight + new_reviews, 1e-12
     )
     return np.where(new_reviews > 0, blended, rating)
+
+
+def return_rate(
+    base_rate: float,
+    low: float,
+    high: float,
+    base_quality: float,
+    quality: np.ndarray,
+    delivery_days: np.ndarray,
+) -> np.ndarray:
+    """Share of units returned: the product's rate, raised by late delivery and lowered by
+    quality above the product's base quality, kept within its range [low, high]::
+
+        rate = base x (1 + 0.6 x lateness) x (1 - 0.8 x (quality - base_quality))
+        lateness = clip((delivery_days - 2) / 18, 0, 1)   (as the rating's speed)
+    """
+    lateness = np.clip((delivery_days - 2.0) / 18.0, 0.0, 1.0)
+    rate = base_rate * (1.0 + 0.6 * lateness) * (1.0 - 0.8 * (quality - base_quality))
+    return np.clip(rate, low, high)

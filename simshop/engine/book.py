@@ -53,6 +53,7 @@ class RoundBook:
         self.landing: dict[int, list[tuple[int, InTransit]]] = {}
         self.delivery_days = np.zeros(self.shape)
         self.adstock = np.zeros(self.shape)
+        self.ad_scale = np.ones(self.shape)
 
     def _load_state(self, M: int, P: int, T: int) -> None:
         mc, pids = self.mcodes, self.pids
@@ -83,8 +84,13 @@ class RoundBook:
         self.debt_start = np.array([t.debt_cny for t in teams], dtype=float)
         self.entered = [set(t.entered_markets) for t in teams]
 
-    def set_reach(self, delivery_days: np.ndarray, ad_carryover: float) -> None:
-        """Fix the round's delivery days per offer and its adstock (this round's advertising
-        plus the carried-over share of last round's adstock, CNY)."""
+    def set_reach(
+        self, delivery_days: np.ndarray, ad_carryover: float, ad_scale: np.ndarray
+    ) -> None:
+        """Fix the round's delivery days per offer, its adstock (this round's advertising
+        plus the carried-over share of last round's adstock, CNY) and the adstock scale of
+        the ad term (:func:`simshop.engine.demand.ad_scale_cny`, CNY, broadcast to the
+        book's shape)."""
         self.delivery_days = delivery_days
         self.adstock = self.ad + ad_carryover * self.adstock_prev
+        self.ad_scale = np.broadcast_to(ad_scale, self.shape).copy()

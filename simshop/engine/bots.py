@@ -1,11 +1,23 @@
-"""Bot teams: a small strategy API and three built-in strategies.
+"""Bot teams: a small strategy API and six built-in strategies.
 
 A strategy sees a :class:`TeamView` (what a team may know before a round) and returns a
 :class:`DecisionSheet`. Built-ins share one plan — enter affordable markets, list every
 product, price off the landed cost, keep stock flowing (order and ship enough for expected
-demand over the lead time), advertise a share of expected revenue — and differ in markup,
-lane, advertising and quality investment. Any randomness comes from a generator seeded by
-(team id, round), so bots are deterministic.
+demand over the lead time), advertise a share of expected revenue — and differ:
+
+- ``cost_plus``: 60 % over break-even, sea freight, moderate advertising;
+- ``discounter``: thin margin, cheapest lanes, little advertising, more stock;
+- ``premium``: high markup, rail or air, heavy advertising, invests in quality;
+- ``parcel_seller``: no overseas stock: sells by direct parcel from China wherever a parcel
+  lane is open, prices off the parcel's landed cost (parcel duty and de minimis included) and
+  keeps its price at the de minimis threshold when that is cheaper than paying duty;
+- ``festival_stocker``: reads the announced demand events (festivals, slumps) of the rounds
+  its stock will serve and scales its stock plan and ad budget by their multipliers: stocks
+  ahead (by rail where there is a rail lane, else sea) and advertises into the event;
+- ``rival_watcher``: prices against the rivals' published prices of the last round (just
+  under the median, never below break-even), cost-plus in a market with no history.
+
+Any randomness comes from a generator seeded by (team id, round), so bots are deterministic.
 """
 
 from __future__ import annotations
@@ -19,9 +31,14 @@ import numpy as np
 
 from simshop.engine.conditions import MarketConditions, RoundConditions, conditions_for_round
 from simshop.engine.decisions import DecisionSheet, Offer, Shipment
-from simshop.engine.demand import inside_share, offer_utility
-from simshop.engine.logistics import landed_cost_cny, upfront_spend_cny
-from simshop.engine.scenario import Market, Product, Scenario
+from simshop.engine.demand import inside_share, offer_utility, reference_price_local
+from simshop.engine.logistics import (
+    freight_cny_per_unit,
+    landed_cost_cny,
+    parcel_duty_cny,
+    upfront_spend_cny,
+)
+from simshop.engine.scenario import DemandShock, Market, Product, Scenario
 from simshop.engine.sheet import StockMode
 from simshop.engine.state import TeamState
 
@@ -76,6 +93,7 @@ class Strategy:
             for product in sc.products:
                 price_local = self.price_local(sc, market, mc, product, rng)
                 expected = self.expected_units(view, market, mc, product, price_local)
+                expected *= self.demand_boost(view, code, product)
                 revenue_cny = expected * price_local * mc.fx_cny_per_local[0]
                 offers[code][product.id] = Offer(
                     listed=True,
@@ -95,6 +113,10 @@ class Strategy:
         return self.finance(view, sheet)
 
     # ---- the parts a subclass may override
+
+    def demand_boost(self, view: TeamView, code: str, product: Product) -> float:
+        """Multiplier on the expected units the stock plan and ad budget cover (1 = none)."""
+        return 1.0
 
     def markets_to_enter(self, view: TeamView) -> list[str]:
         cash = view.team.cash_cny
@@ -149,7 +171,7 @@ class Strategy:
                 ):
                     return float(row["units_demanded"]) * 1.05
         params = view.scenario.model
-        ref = product.reference_price_usd * params.reference_cny_per_usd / market.fx_cny_per_local
+        ref = reference_price_local(params, market, product)
         u = offer_utility(
             params,
             params.price_alpha * market.price_sensitivity,
@@ -161,7 +183,7 @@ class Strategy:
             np.array([0.0]),
         )
         n = max(1, view.n_teams)
-        share = inside_share(np.repeat(u, n), params.outside_utility) / n
+        share = inside_share(np.repeat(u, n), params.nest_lambda, params.outside_utility) / n
         shoppers = (
             market.size
             * params.shoppers_per_size_day
@@ -301,7 +323,144 @@ class Premium(Strategy):
     cover_rounds = 1.0
 
 
-STRATEGIES: dict[str, type[Strategy]] = {cls.name: cls for cls in (CostPlus, Discounter, Premium)}
+class ParcelSeller(Strategy):
+    """Direct parcels from China only: no overseas stock, so parcel rules and de minimis
+    thresholds drive its prices and margins."""
+
+    name = "parcel_seller"
+    markup = 1.5
+    ad_share = 0.05
+    cover_rounds = 1.2
+
+    def markets_to_enter(self, view: TeamView) -> list[str]:
+        cond = view.conditions
+        return [code for code in super().markets_to_enter(view) if _parcel_open(cond.markets[code])]
+
+    def decide(self, view: TeamView) -> DecisionSheet:
+        sc, team, cond = view.scenario, view.team, view.conditions
+        rng = team_rng(team.team_id, view.round_no)
+        enter = self.markets_to_enter(view)
+        offers: dict[str, dict[str, Offer]] = {}
+        needed: dict[str, float] = {}
+        for market in sc.markets:
+            code = market.code
+            if code not in team.entered_markets and code not in enter:
+                continue
+            mc = cond.markets[code]
+            if not _parcel_open(mc):
+                continue
+            offers[code] = {}
+            for product in sc.products:
+                price_local = self.parcel_price_local(mc, product, rng)
+                expected = self.expected_units(view, market, mc, product, price_local)
+                revenue_cny = expected * price_local * mc.fx_cny_per_local[0]
+                offers[code][product.id] = Offer(
+                    listed=True,
+                    price_local=price_local,
+                    channel="parcel",
+                    ad_budget_cny=round(self.ad_share * revenue_cny, 2),
+                )
+                needed[product.id] = needed.get(product.id, 0.0) + expected * self.cover_rounds
+        orders = {
+            pid: math.ceil(q - team.china_stock.get(pid, 0))
+            for pid, q in needed.items()
+            if q - team.china_stock.get(pid, 0) >= 1
+        }
+        sheet = DecisionSheet(enter_markets=enter, offers=offers, factory_orders=orders)
+        return self.finance(view, sheet)
+
+    def parcel_price_local(
+        self, mc: MarketConditions, product: Product, rng: np.random.Generator
+    ) -> float:
+        """Break-even of a parcel (unit cost, parcel freight, parcel duty at that price)
+        x markup; dropped to the de minimis threshold when that is still profitable."""
+        fx = mc.fx_cny_per_local[0]
+        vat_share = mc.vat_rate / (1 + mc.vat_rate) if mc.vat_seller_remits else 0.0
+        keep = max(0.2, 1.0 - mc.platform_fee - vat_share - product.return_rate - self.ad_share)
+        base = product.unit_cost_cny + freight_cny_per_unit(product, mc.lanes["parcel"])
+        price = base / keep * self.markup * float(rng.uniform(0.98, 1.02)) / fx
+        for _ in range(3):  # the duty depends on the price: settle it
+            duty = parcel_duty_cny(product, mc, price, fx)
+            price = (base + duty) / keep * self.markup / fx
+        threshold = mc.de_minimis_local
+        if threshold > 0 and price > threshold and base / keep * 1.05 / fx <= threshold:
+            price = threshold
+        if mc.min_price_local is not None:
+            price = max(price, mc.min_price_local * 1.01)
+        return round(price, 2)
+
+
+def _parcel_open(mc: MarketConditions) -> bool:
+    return "parcel" in mc.lanes and "parcel" not in mc.closed_channels
+
+
+class FestivalStocker(Strategy):
+    """Cost-plus pricing, but stocks ahead of announced demand events: the expected units its
+    stock plan covers are scaled by the multipliers of the festivals and slumps announced so
+    far for the market, in the rounds that stock will serve."""
+
+    name = "festival_stocker"
+    markup = 1.5
+    lane_preference = ("rail", "sea", "air")
+    """Rail first where there is one: faster than sea, so stock lands before the event."""
+    cover_rounds = 1.3
+
+    def demand_boost(self, view: TeamView, code: str, product: Product) -> float:
+        sc, cond = view.scenario, view.conditions
+        lane = cond.markets[code].lanes.get(self.stock_lane(cond.markets[code]))
+        horizon = view.round_no + (math.ceil(lane.lead_days / cond.days) if lane else 0) + 1
+        boost = 1.0
+        for event in sc.events:
+            if (
+                isinstance(event, DemandShock)
+                and event.market == code
+                and event.announced_in <= view.round_no
+                and view.round_no <= event.round <= horizon
+                and any(c in ("*", product.category) for c in event.categories)
+            ):
+                last = event.last_day if event.last_day is not None else cond.days
+                days = max(0, min(last, cond.days) - event.first_day + 1)
+                boost *= 1.0 + (event.multiplier - 1.0) * days / cond.days
+        return boost
+
+
+class RivalWatcher(Strategy):
+    """Prices against the rivals: 2 % under the median price the market published last
+    round, never below 1.1 x break-even; cost-plus where nothing was published yet."""
+
+    name = "rival_watcher"
+    markup = 1.6
+    undercut = 0.02
+
+    def __init__(self) -> None:
+        self._history: list[dict[str, Any]] = []
+
+    def price_local(
+        self,
+        sc: Scenario,
+        market: Market,
+        mc: MarketConditions,
+        product: Product,
+        rng: np.random.Generator,
+    ) -> float:
+        own = super().price_local(sc, market, mc, product, rng)
+        floor = own / self.markup * 1.1
+        for past in reversed(self._history):
+            stats = past.get(market.code, {}).get(product.id)
+            if stats and stats.get("price_local"):
+                median = float(stats["price_local"]["median"])
+                return round(max(floor, median * (1.0 - self.undercut)), 2)
+        return own
+
+    def decide(self, view: TeamView) -> DecisionSheet:
+        self._history = view.market_history
+        return super().decide(view)
+
+
+STRATEGIES: dict[str, type[Strategy]] = {
+    cls.name: cls
+    for cls in (CostPlus, Discounter, Premium, ParcelSeller, FestivalStocker, RivalWatcher)
+}
 """The registry, by name. Scenario files are validated against
 :data:`simshop.engine.scenario.BOT_STRATEGIES` (the schema cannot import the bots, which
 import the schema); a test keeps the two the same."""

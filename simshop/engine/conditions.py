@@ -89,6 +89,8 @@ class MarketConditions:
     closed_channels: tuple[str, ...] = ()
     listing_cap: int | None = None
     demand_windows: tuple[DemandWindow, ...] = ()
+    customs_basis: str = "CIF"
+    """"FOB" (customs value = goods) or "CIF" (goods + international freight)."""
 
     def tariff_rate(self, category: str) -> float:
         return self.tariffs.get(category, 0.0)
@@ -173,6 +175,7 @@ def _market_conditions(
         min_price_local=min_price,
         closed_channels=tuple(sorted(closed)),
         listing_cap=cap,
+        customs_basis=market.customs_basis,
         demand_windows=tuple(
             DemandWindow(
                 e.id,

@@ -1,23 +1,42 @@
-"""Customers: Poisson arrivals split by a multinomial logit, vectorised across teams.
+"""Customers: Poisson arrivals split by a nested logit, vectorised across teams.
 
-Utility of an offer (domain.md §4), all terms dimensionless::
+Utility of an offer j (domain.md §4), all terms dimensionless::
 
-    u = beta_0
-        - alpha_m * ln(price_local / reference_price_local)
-        + beta_q * quality                              (quality 0..1)
-        + beta_r * min(rating - 4, 0.5) * ln(1 + reviews) / ln 6
-        - beta_d * delivery_days
-        + beta_a * ln(1 + adstock_cny / saturation_cny)
+    v_j = beta_0
+        - alpha_m * ln(price_local_j / reference_price_local)
+        + beta_q * quality_j                              (quality 0..1)
+        + beta_r * min(rating_j - 4, 0.5) * ln(1 + reviews_j) / ln 6
+        - beta_d * delivery_days_j
+        + beta_a * ln(1 + adstock_cny_j / ad_scale_cny)
 
-with ``alpha_m = price_alpha * market.price_sensitivity`` and the outside option's utility
-``outside_utility``. The reference price is the product's ``reference_price_usd`` converted
-to the market's currency at the game's starting rate, so a log price ratio of 0 means
-"priced like a typical US listing". Seasonality and demand shocks scale arrivals (the number
-of shoppers), not utilities.
+with ``alpha_m = price_alpha * market.price_sensitivity`` and the reference price of
+:func:`reference_price_local` (a price level per market and product). All offers of one
+product in one market form one nest; the outside option (utility ``outside_utility``) sits
+outside it (McFadden 1978; Berry 1994). With the nest's dissimilarity parameter ``lam``
+(0 < lam <= 1)::
+
+    I        = lam * ln( (1/N) * sum_j exp(v_j / lam) )      inclusive value of the nest
+    P(nest)  = exp(I) / (exp(I) + exp(outside_utility))
+    P(j)     = P(nest) * exp(v_j / lam) / sum_k exp(v_k / lam)
+
+The ``1/N`` inside the inclusive value is the "crowding" correction of Ackerberg & Rysman
+(2005): N identical offers give the nest the value of one, so category demand is set by the
+market's size, season and price level and not by how many teams the instructor enrols. A
+seller's own-price elasticity is ``-alpha * (1/lam - (1/lam - 1) * s_j|nest - s_j)`` (large,
+as for one marketplace listing), the category's (all sellers move) ``-alpha * (1 - P(nest))``
+(small), and most units a seller loses by raising its price go to its rivals.
+
+The ad term's scale ``ad_scale_cny`` is set per market and product by the market model (a
+share of a seller's fair share of the round's shopper spending), so the same budget buys
+less lift in a large market than in a small one.
+
+Everything is computed with log-sum-exp and clipped exponents: no overflow, no NaN.
 
 Stockouts: customers are drawn over every listed offer; those who picked an offer without
-stock are redrawn among the offers still in stock plus the outside option. Under the logit's
-IIA property this is exactly "take the next best or leave".
+stock take the next best offer still in stock or leave. They already chose the nest, so they
+leave only as far as the nest lost appeal: of the choosers of the sold-out offers a share
+``(P(nest) - P'(nest)) / P(sold-out offers)`` leaves (P' over the offers still in stock, as in
+any random-utility model), the rest split by the within-nest probabilities.
 """
 
 from __future__ import annotations
@@ -26,9 +45,10 @@ import math
 
 import numpy as np
 
-from simshop.engine.scenario import ModelParams
+from simshop.engine.scenario import Market, ModelParams, Product
 
 LN6 = math.log(6.0)
+_EXP_CLIP = 700.0
 
 
 def offer_utility(
@@ -40,55 +60,105 @@ def offer_utility(
     reviews: np.ndarray,
     delivery_days: np.ndarray,
     adstock_cny: np.ndarray,
+    ad_scale_cny: float | np.ndarray = 1.0,
 ) -> np.ndarray:
     """Deterministic utility of offers (arrays broadcast together). ``price_ratio`` is
-    price_local / reference_price_local and must be > 0."""
-    rating_term = np.minimum(rating - 4.0, 0.5) * np.log1p(reviews) / LN6
+    price_local / reference_price_local (clipped to a tiny positive floor);
+    ``ad_scale_cny`` > 0 is the adstock that adds ``ad_beta * ln 2``."""
+    rating_term = np.minimum(rating - 4.0, 0.5) * np.log1p(np.maximum(reviews, 0)) / LN6
+    ratio = np.maximum(price_ratio, 1e-9)
+    scale = np.maximum(ad_scale_cny, 1e-9)
     utility: np.ndarray = (
         params.base_utility
-        - price_alpha * np.log(price_ratio)
+        - price_alpha * np.log(ratio)
         + params.quality_beta * quality
         + params.rating_beta * rating_term
         - params.delivery_beta_per_day * delivery_days
-        + params.ad_beta * np.log1p(adstock_cny / params.ad_saturation_cny)
+        + params.ad_beta * np.log1p(np.maximum(adstock_cny, 0.0) / scale)
     )
     return utility
 
 
-def choice_shares(weights: np.ndarray, outside_weight: float) -> np.ndarray:
-    """Logit choice probabilities of offers with ``weights = exp(utility)`` (0 = not
-    offered); the outside option takes the rest."""
-    shares: np.ndarray = weights / (outside_weight + weights.sum())
-    return shares
+def reference_price_local(params: ModelParams, market: Market, product: Product) -> float:
+    """The product's price level in the market (local currency): the US reference price x
+    the market's ``price_index``, converted at the game's starting rate, VAT included where
+    shelf prices include it (``vat_seller_remits``). A price ratio of 1 is "priced like a
+    typical listing in this market"."""
+    local = (
+        product.reference_price_usd
+        * params.reference_cny_per_usd
+        * market.price_index
+        / market.fx_cny_per_local
+    )
+    return local * (1.0 + market.vat_rate) if market.vat_seller_remits else local
 
 
-def inside_share(utilities: np.ndarray, outside_utility: float) -> float:
-    """Expected share of shoppers buying any offer (no stockouts)."""
-    top = max(float(np.max(utilities)), outside_utility)
-    w = np.exp(utilities - top)
-    return float(w.sum() / (w.sum() + math.exp(outside_utility - top)))
+def ad_scale_cny(
+    saturation_share: float,
+    round_shoppers: np.ndarray,
+    reference_price_cny: np.ndarray,
+    offers: np.ndarray,
+) -> np.ndarray:
+    """Adstock scale of the ad term: ``saturation_share`` x a seller's fair share of the
+    round's shopper spending at the reference price (shoppers x price / offers, CNY)."""
+    scale: np.ndarray = (
+        saturation_share * round_shoppers * reference_price_cny / np.maximum(offers, 1)
+    )
+    return scale
+
+
+def nest_value(utilities: np.ndarray, lam: float) -> float:
+    """The nest's inclusive value ``lam * ln(mean(exp(v / lam)))`` (log-sum-exp)."""
+    z = np.asarray(utilities, dtype=float) / lam
+    top = float(z.max())
+    return lam * (top + math.log(float(np.exp(z - top).mean())))
+
+
+def nest_share(inclusive_value: float, outside_utility: float) -> float:
+    """P(nest) = 1 / (1 + exp(outside - I)), overflow-safe."""
+    x = min(max(outside_utility - inclusive_value, -_EXP_CLIP), _EXP_CLIP)
+    return 1.0 / (1.0 + math.exp(x))
+
+
+def choice_probabilities(
+    utilities: np.ndarray, lam: float, outside_utility: float
+) -> tuple[np.ndarray, float]:
+    """(P(j) per offer, P(outside)) of the nested logit; ``utilities`` non-empty."""
+    z = np.asarray(utilities, dtype=float) / lam
+    w = np.exp(z - z.max())
+    total = float(w.sum())
+    inclusive = lam * (float(z.max()) + math.log(total / w.size))
+    inside = nest_share(inclusive, outside_utility)
+    return inside * w / total, 1.0 - inside
+
+
+def inside_share(utilities: np.ndarray, lam: float, outside_utility: float) -> float:
+    """Expected share of shoppers buying any offer of the nest (no stockouts)."""
+    return nest_share(nest_value(utilities, lam), outside_utility)
 
 
 def allocate_customers(
     rng: np.random.Generator,
     shoppers: int,
-    weights: np.ndarray,
-    outside_weight: float,
+    utilities: np.ndarray,
+    lam: float,
+    outside_utility: float,
     stock: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Split ``shoppers`` over offers with logit ``weights`` (all > 0) and ``stock`` (units).
+    """Split ``shoppers`` over the offers of one nest (``utilities``) and the outside option.
 
     Returns (picks, sold, first_choice_inside): ``picks`` counts every time an offer was
     chosen (first choice or after a stockout elsewhere), ``sold <= stock`` the units sold,
     so ``picks - sold`` are customers lost to the offer's stockout."""
-    n = len(weights)
+    n = len(utilities)
     picks = np.zeros(n, dtype=np.int64)
     sold = np.zeros(n, dtype=np.int64)
     if shoppers <= 0 or n == 0:
         return picks, sold, 0
     left = stock.astype(np.int64, copy=True)
-    pvals = np.append(weights, outside_weight)
-    draw = rng.multinomial(shoppers, pvals / pvals.sum())
+    active = np.arange(n)
+    probs, outside = choice_probabilities(utilities, lam, outside_utility)
+    draw = rng.multinomial(shoppers, _pvals(probs, outside))
     first_inside = int(shoppers - draw[-1])
     chosen = draw[:-1]
     while True:
@@ -99,9 +169,23 @@ def allocate_customers(
         overflow = int(chosen.sum() - take.sum())
         if overflow == 0:
             break
-        open_weights = np.where(left > 0, weights, 0.0)
-        if not open_weights.any():
+        still = left[active] > 0
+        if not still.any():
             break
-        pvals = np.append(open_weights, outside_weight)
-        chosen = rng.multinomial(overflow, pvals / pvals.sum())[:-1]
+        gone = float(probs[~still].sum())
+        prev_inside = 1.0 - outside
+        active = active[still]
+        probs, outside = choice_probabilities(utilities[active], lam, outside_utility)
+        # Customers who chose the nest leave only as far as the nest lost appeal: of the
+        # choosers of the sold-out offers, (P(nest) - P'(nest)) / P(sold-out offers) leave.
+        leave = min(max((prev_inside - (1.0 - outside)) / gone, 0.0), 1.0) if gone > 0 else 0.0
+        within = probs / probs.sum()
+        chosen = np.zeros(n, dtype=np.int64)
+        chosen[active] = rng.multinomial(overflow, _pvals(within * (1.0 - leave), leave))[:-1]
     return picks, sold, first_inside
+
+
+def _pvals(probs: np.ndarray, outside: float) -> np.ndarray:
+    p = np.append(probs, max(outside, 0.0))
+    pvals: np.ndarray = p / p.sum()
+    return pvals

@@ -3,8 +3,9 @@
 Stock shipments (sea/rail/air) leave the China warehouse at the start of a round (time 0)
 and land at time ``lead_days`` (disruptions included), possibly in a later round. Freight is
 paid when shipped; duty is paid on arrival at the arrival round's tariff rate on the customs
-value = unit cost + freight per unit. Direct parcels pay freight per unit sold and parcel
-duty (see :func:`parcel_duty_cny`).
+value: unit cost on a "FOB" market (the US: 19 U.S.C. 1401a(b)(4)(A)), unit cost + freight
+per unit on a "CIF" market (EU, UK, Japan, Russia, Mexico, the Gulf). Direct parcels pay
+freight per unit sold and parcel duty (see :func:`parcel_duty_cny`).
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ def freight_cny_per_unit(product: Product, lane: LaneConditions) -> float:
     return product.weight_kg * lane.cost_cny_per_kg
 
 
-def customs_value_cny(product: Product, lane: LaneConditions) -> float:
-    """Customs value of one unit: unit cost plus freight (CNY)."""
+def customs_value_cny(product: Product, lane: LaneConditions | None, basis: str = "CIF") -> float:
+    """Customs value of one unit (CNY): the unit cost on a "FOB" basis, plus the
+    international freight per unit on a "CIF" basis."""
+    if basis == "FOB" or lane is None:
+        return product.unit_cost_cny
     return product.unit_cost_cny + freight_cny_per_unit(product, lane)
 
 
@@ -36,23 +40,42 @@ def landed_cost_cny(product: Product, market: MarketConditions, mode: str) -> fl
     lane = market.lane(mode)
     if lane is None:
         raise ValueError(f"market {market.code} has no {mode} lane")
-    value = customs_value_cny(product, lane)
-    return value + duty_cny_per_unit(product, market, value)
+    value = customs_value_cny(product, lane, market.customs_basis)
+    return (
+        freight_cny_per_unit(product, lane)
+        + product.unit_cost_cny
+        + duty_cny_per_unit(product, market, value)
+    )
+
+
+def parcel_customs_value_local(
+    product: Product, market: MarketConditions, price_local: float, fx_cny_per_local: float
+) -> float:
+    """The value customs puts on one direct parcel (local currency): the price net of VAT
+    where shelf prices include it, plus the parcel freight on a CIF market. De minimis
+    thresholds and parcel duty rates apply to this value."""
+    value = price_local / (1.0 + market.vat_rate) if market.vat_seller_remits else price_local
+    lane = market.lane("parcel")
+    if market.customs_basis == "CIF" and lane is not None:
+        value += freight_cny_per_unit(product, lane) / fx_cny_per_local
+    return value
 
 
 def parcel_duty_cny(
     product: Product, market: MarketConditions, price_local: float, fx_cny_per_local: float
 ) -> float:
-    """Duty on one direct parcel (CNY). At or below a positive de-minimis threshold: none.
-    Else, if the market has parcel rules (rate or per-item duty): ``rate * price + per_item``
-    (local, converted at ``fx``). Else the tariff stack on unit cost + parcel freight."""
-    if market.de_minimis_local > 0 and price_local <= market.de_minimis_local:
+    """Duty on one direct parcel (CNY). Customs value ``v`` from
+    :func:`parcel_customs_value_local`. At or below a positive de-minimis threshold: none.
+    Else, if the market has parcel rules (rate or per-item duty): ``rate * v + per_item``
+    (local, converted at ``fx``). Else the tariff stack on the customs value (unit cost, plus
+    parcel freight on a CIF market)."""
+    value_local = parcel_customs_value_local(product, market, price_local, fx_cny_per_local)
+    if market.de_minimis_local > 0 and value_local <= market.de_minimis_local:
         return 0.0
     if market.parcel_duty_rate > 0 or market.parcel_duty_per_item_local > 0:
-        local = market.parcel_duty_rate * price_local + market.parcel_duty_per_item_local
+        local = market.parcel_duty_rate * value_local + market.parcel_duty_per_item_local
         return local * fx_cny_per_local
-    lane = market.lane("parcel")
-    value = product.unit_cost_cny + (freight_cny_per_unit(product, lane) if lane else 0.0)
+    value = customs_value_cny(product, market.lane("parcel"), market.customs_basis)
     return duty_cny_per_unit(product, market, value)
 
 

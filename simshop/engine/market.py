@@ -8,11 +8,15 @@ and day across all teams (see :mod:`simshop.engine.demand`); the team logic is a
 teams, never a Python loop per team inside a day.
 
 Array axes: ``[market, product, team]`` with markets and products in scenario order and teams
-sorted by id. All randomness comes from one generator seeded by (game seed, round number).
+sorted by id. Randomness comes from independent streams, one per (market, product,
+component), each seeded by (game seed, round number, market, product, component) (see
+:class:`simshop.engine.seeds.RoundStreams`): a change confined to one market leaves every
+other market's draws, and so its results, untouched.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator, Mapping
 from typing import Any
 
@@ -22,28 +26,83 @@ import simpy
 from simshop.engine.book import RoundBook
 from simshop.engine.conditions import DemandWindow, RoundConditions, conditions_for_round
 from simshop.engine.decisions import DecisionSheet, carry_over, empty_decisions
-from simshop.engine.demand import allocate_customers, offer_utility
-from simshop.engine.logistics import arrival, customs_value_cny, freight_cny_per_unit
+from simshop.engine.demand import (
+    ad_scale_cny,
+    allocate_customers,
+    offer_utility,
+    reference_price_local,
+)
+from simshop.engine.logistics import (
+    arrival,
+    customs_value_cny,
+    freight_cny_per_unit,
+    upfront_spend_cny,
+)
 from simshop.engine.report import settle_round
 from simshop.engine.results import RoundOutcome
 from simshop.engine.scenario import Scenario
-from simshop.engine.seeds import round_rng
-from simshop.engine.state import GameState, InTransit
+from simshop.engine.seeds import RoundStreams
+from simshop.engine.state import GameState, InTransit, TeamState
 
 # --------------------------------------------------------------------------- decisions
 
 
 def _resolve_sheets(
-    state: GameState, decisions: Mapping[str, DecisionSheet]
+    book: RoundBook,
+    state: GameState,
+    decisions: Mapping[str, DecisionSheet],
+    log: list[dict[str, Any]],
 ) -> list[DecisionSheet]:
     sheets = []
-    for tid in sorted(state.teams):
+    for t, tid in enumerate(book.team_ids):
         sheet = decisions.get(tid)
         if sheet is None:
             last = state.teams[tid].last_decisions
             sheet = carry_over(last) if last is not None else empty_decisions()
-        sheets.append(sheet)
+        sheets.append(_fit_cash(book, t, state.teams[tid], sheet, log))
     return sheets
+
+
+def _fit_cash(
+    book: RoundBook, t: int, team: TeamState, sheet: DecisionSheet, log: list[dict[str, Any]]
+) -> DecisionSheet:
+    """Every sheet obeys the cash rule: its up-front spending must fit in cash plus new
+    borrowing. A validated sheet always fits; a carried-over one (the same ad budgets again)
+    may not: then its discretionary spending (advertising and quality investment) is scaled
+    down by one factor (to the cent, rounded down) to what fits, and the team is told. No
+    overdraft ever pays for it."""
+    spend = upfront_spend_cny(book.scenario, book.cond, team, sheet)
+    funds = max(team.cash_cny, 0.0) + max(sheet.borrow_cny, 0.0)
+    if spend <= funds + 0.005:
+        return sheet
+    ads = sum(o.ad_budget_cny for by_product in sheet.offers.values() for o in by_product.values())
+    discretionary = ads + sum(sheet.quality_investment_cny.values())
+    allowed = max(funds - (spend - discretionary), 0.0)
+    factor = min(allowed / discretionary, 1.0) if discretionary > 0 else 0.0
+
+    def down(amount: float) -> float:
+        return math.floor(amount * factor * 100) / 100
+
+    offers = {
+        code: {
+            pid: offer.model_copy(update={"ad_budget_cny": down(offer.ad_budget_cny)})
+            for pid, offer in by_product.items()
+        }
+        for code, by_product in sheet.offers.items()
+    }
+    quality = {pid: down(v) for pid, v in sheet.quality_investment_cny.items()}
+    fitted = sheet.model_copy(update={"offers": offers, "quality_investment_cny": quality})
+    entry = {
+        "day": 1,
+        "kind": "carried_spending_scaled",
+        "team": book.team_ids[t],
+        "requested_cny": round(spend, 2),
+        "allowed_cny": round(upfront_spend_cny(book.scenario, book.cond, team, fitted), 2),
+        "cash_cny": round(team.cash_cny, 2),
+    }
+    log.append(entry)
+    book.messages[t].append(entry)
+    return fitted
 
 
 def _apply_decisions(
@@ -122,7 +181,7 @@ def _ship(book: RoundBook, t: int, sheet: DecisionSheet, log: list[dict[str, Any
                 cond.round_no,
                 arrive_round,
                 arrive_day,
-                customs_value_cny(product, lane),
+                customs_value_cny(product, lane, mc.customs_basis),
             ),
         )
 
@@ -195,9 +254,13 @@ class _MarketModel:
     """SimPy processes of one round: markets trading daily, shipment batches landing,
     demand windows switching on and off."""
 
-    def __init__(self, book: RoundBook, rng: np.random.Generator, log: list[dict[str, Any]]):
-        self.book, self.rng, self.log = book, rng, log
+    def __init__(self, book: RoundBook, streams: RoundStreams, log: list[dict[str, Any]]):
+        self.book, self.streams, self.log = book, streams, log
         sc, cond = book.scenario, book.cond
+        self.demand_rng = [
+            [self.stream(m, p, "demand") for p in range(len(book.pids))]
+            for m in range(len(book.mcodes))
+        ]
         self.env = simpy.Environment()
         self.windows: list[list[DemandWindow]] = [[] for _ in book.mcodes]
         self.shock = np.ones((len(book.mcodes), len(book.pids)))
@@ -210,6 +273,10 @@ class _MarketModel:
                 self.env.process(self.demand_window(m, window))
         for m in range(len(book.mcodes)):
             self.env.process(self.market_days(m))
+
+    def stream(self, m: int, p: int, component: str) -> np.random.Generator:
+        """The random stream of market ``m``, product ``p`` and ``component`` this round."""
+        return self.streams(self.book.mcodes[m], self.book.pids[p], component)
 
     def _prepare_offers(self, sc: Scenario, cond: RoundConditions) -> None:
         book, params = self.book, sc.model
@@ -226,18 +293,22 @@ class _MarketModel:
                 book.parcel[m], parcel.lead_days if parcel else 0, market.warehouse_delivery_days
             )
             for p, product in enumerate(sc.products):
-                ref_local[m, p] = (
-                    product.reference_price_usd
-                    * params.reference_cny_per_usd
-                    / market.fx_cny_per_local
-                )
+                ref_local[m, p] = reference_price_local(params, market, product)
                 self.base_shoppers[m, p] = (
                     market.size
                     * params.shoppers_per_size_day
                     * product.demand_weight
                     * mc.seasonality
                 )
-        book.set_reach(days, params.ad_carryover)
+        n_listed = np.maximum(book.listed.sum(axis=2, keepdims=True), 1)
+        ref_cny = ref_local * np.array([m.fx_cny_per_local for m in sc.markets])[:, None, None]
+        ad_scale = ad_scale_cny(
+            params.ad_saturation_share,
+            self.base_shoppers[:, :, None] * cond.days,
+            ref_cny,
+            n_listed,
+        )
+        book.set_reach(days, params.ad_carryover, ad_scale)
         ratio = np.where(book.listed, book.price / ref_local, 1.0)
         utility = offer_utility(
             params,
@@ -248,11 +319,12 @@ class _MarketModel:
             book.reviews,
             days,
             book.adstock,
+            book.ad_scale,
         )
-        weights = np.where(book.listed, np.exp(utility), 0.0)
-        self.outside_weight = float(np.exp(params.outside_utility))
+        self.lam = params.nest_lambda
+        self.outside_utility = params.outside_utility
         self.offer_idx = [[np.flatnonzero(book.listed[m, p]) for p in range(P)] for m in range(M)]
-        self.offer_w = [[weights[m, p, self.offer_idx[m][p]] for p in range(P)] for m in range(M)]
+        self.offer_u = [[utility[m, p, self.offer_idx[m][p]] for p in range(P)] for m in range(M)]
         self.offer_parcel = [
             [book.parcel[m, p, self.offer_idx[m][p]] for p in range(P)] for m in range(M)
         ]
@@ -274,11 +346,12 @@ class _MarketModel:
             idx = self.offer_idx[m][p]
             if idx.size == 0:
                 continue
-            shoppers = int(self.rng.poisson(self.base_shoppers[m, p] * self.shock[m, p]))
+            rng = self.demand_rng[m][p]
+            shoppers = int(rng.poisson(self.base_shoppers[m, p] * self.shock[m, p]))
             parcel = self.offer_parcel[m][p]
             stock = np.where(parcel, book.china[p, idx], book.wh[m, p, idx])
             picks, sold, first = allocate_customers(
-                self.rng, shoppers, self.offer_w[m][p], self.outside_weight, stock
+                rng, shoppers, self.offer_u[m][p], self.lam, self.outside_utility, stock
             )
             book.shoppers[m, p] += shoppers
             book.first_inside[m, p] += first
@@ -393,11 +466,12 @@ def simulate_round(
         for e in cond.took_effect
     ]
     book = RoundBook(scenario, cond, state)
-    sheets = _resolve_sheets(state, decisions)
+    sheets = _resolve_sheets(book, state, decisions, log)
     for t, team in enumerate(book.teams):
         for shipment in team.in_transit:
             _add_transit(book, t, shipment)
     _apply_decisions(book, sheets, log)
-    model = _MarketModel(book, round_rng(game_seed, round_no), log)
+    streams = RoundStreams(game_seed, round_no)
+    model = _MarketModel(book, streams, log)
     model.run()
-    return settle_round(book, model.rng, sheets, log)
+    return settle_round(book, streams, sheets, log)

@@ -17,6 +17,7 @@ from simshop.engine.book import RoundBook
 from simshop.engine.conditions import MarketConditions
 from simshop.engine.decisions import DecisionSheet
 from simshop.engine.results import RoundOutcome, TeamRoundResult
+from simshop.engine.seeds import RoundStreams
 from simshop.engine.state import GameState, TeamState
 
 
@@ -25,11 +26,32 @@ def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def _selling_costs(book: RoundBook, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _returns(book: RoundBook, streams: RoundStreams) -> np.ndarray:
+    """Returned units per offer: Binomial(sold, rate) with the rate of
+    :func:`accounting.return_rate` (late delivery raises it, quality lowers it), one random
+    stream per market and product (component ``returns``)."""
+    returned = np.zeros(book.shape, dtype=np.int64)
+    for p, product in enumerate(book.scenario.products):
+        low, high = product.return_range
+        for m, code in enumerate(book.mcodes):
+            if book.sold[m, p].any():
+                rate = accounting.return_rate(
+                    product.return_rate,
+                    low,
+                    high,
+                    product.base_quality,
+                    book.quality[p],
+                    book.delivery_days[m, p],
+                )
+                rng = streams(code, product.id, "returns")
+                returned[m, p] = rng.binomial(book.sold[m, p], rate)
+    return returned
+
+
+def _selling_costs(book: RoundBook, streams: RoundStreams) -> dict[str, np.ndarray]:
     """Per-offer money of the round's sales (CNY, arrays [market, product, team])."""
     sc, cond = book.scenario, book.cond
-    rates = np.array([p.return_rate for p in sc.products])[None, :, None]
-    returned = rng.binomial(book.sold, np.broadcast_to(rates, book.shape))
+    returned = _returns(book, streams)
     revenue = book.price * book.sold_fx
     unit_cost = np.array([p.unit_cost_cny for p in sc.products])[None, :, None]
     out = {
@@ -44,11 +66,20 @@ def _selling_costs(book: RoundBook, rng: np.random.Generator) -> dict[str, np.nd
         "parcel_freight": np.zeros(book.shape),
         "parcel_duty": np.zeros(book.shape),
     }
+    unit_revenue = _div(revenue, book.sold)
+    usd = sc.model.reference_cny_per_usd
     for m, market in enumerate(sc.markets):
         mc = cond.markets[market.code]
-        out["commission"][m] = mc.platform_fee * revenue[m]
+        # the referral fee is refunded on returns, less the platform's administration fee
+        fee_unit = mc.platform_fee * unit_revenue[m]
+        admin_unit = np.minimum(
+            market.refund_admin_fee_share * fee_unit, market.refund_admin_fee_cap_usd * usd
+        )
+        out["commission"][m] = mc.platform_fee * revenue[m] - returned[m] * (fee_unit - admin_unit)
         if mc.vat_seller_remits:
-            out["vat"][m] = revenue[m] * mc.vat_rate / (1.0 + mc.vat_rate)
+            # refunds reduce the taxable amount (EU VAT Directive art. 90)
+            kept = revenue[m] - out["refunds"][m]
+            out["vat"][m] = kept * mc.vat_rate / (1.0 + mc.vat_rate)
         out["fulfilment"][m] = np.where(book.parcel[m], 0, book.sold[m]) * (
             market.fulfilment_cny_per_unit
         )
@@ -67,13 +98,20 @@ def _parcel_costs(
         units = np.where(book.parcel[m, p], book.sold[m, p], 0)
         freight = product.weight_kg * lane.cost_cny_per_kg
         out["parcel_freight"][m, p] = units * freight
-        price = book.price[m, p]
-        exempt = (mc.de_minimis_local > 0) & (price <= mc.de_minimis_local)
+        # the value customs uses: price net of VAT (where included) + freight on CIF
+        net = book.price[m, p] / (1.0 + mc.vat_rate) if mc.vat_seller_remits else book.price[m, p]
+        cif_freight = freight if mc.customs_basis == "CIF" else 0.0
+        value_local = net + cif_freight / mc.fx_cny_per_local[0]
+        exempt = (mc.de_minimis_local > 0) & (value_local <= mc.de_minimis_local)
         if mc.parcel_duty_rate > 0 or mc.parcel_duty_per_item_local > 0:
-            per_local = mc.parcel_duty_rate * price + mc.parcel_duty_per_item_local
-            duty = per_local * np.where(book.parcel[m, p], book.sold_fx[m, p], 0.0)
+            sold_fx = np.where(book.parcel[m, p], book.sold_fx[m, p], 0.0)
+            duty = (
+                mc.parcel_duty_rate * (net * sold_fx + units * cif_freight)
+                + mc.parcel_duty_per_item_local * sold_fx
+            )
         else:
-            duty = units * mc.tariff_rate(product.category) * (product.unit_cost_cny + freight)
+            value = product.unit_cost_cny + (freight if mc.customs_basis == "CIF" else 0.0)
+            duty = units * mc.tariff_rate(product.category) * value
         out["parcel_duty"][m, p] = np.where(exempt, 0.0, duty)
 
 
@@ -181,13 +219,13 @@ def _market_stats(book: RoundBook, money: dict[str, np.ndarray]) -> dict[str, di
 
 def settle_round(
     book: RoundBook,
-    rng: np.random.Generator,
+    streams: RoundStreams,
     sheets: list[DecisionSheet],
     log: list[dict[str, Any]],
 ) -> RoundOutcome:
-    """Turn the traded round into results and the next state (``rng``: the round's generator,
-    after trading; it draws the returns)."""
-    money = _selling_costs(book, rng)
+    """Turn the traded round into results and the next state (``streams``: the round's random
+    streams; the ``returns`` stream of each market and product draws its returns)."""
+    money = _selling_costs(book, streams)
     lines = _team_lines(book, money)
     cash = _cash_and_debt(book, lines)
     costs = cast(np.ndarray, sum(lines[k] for k in PNL_COST_LINES))

@@ -124,8 +124,8 @@ def play_round(
 ) -> PlayedRound:
     """Play round ``state.round_no + 1`` and rank the teams. Pure: same inputs, same bytes.
 
-    - ``seed``: the phase seed (:func:`phase_seed`); the round's generator follows from it and
-      the scenario round (:func:`round_seed`).
+    - ``seed``: the phase seed (:func:`phase_seed`); the round's random streams follow from
+      it and the scenario round (:func:`round_seed`, :mod:`simshop.engine.seeds`).
     - ``team_sheets``: team id -> a :class:`DecisionSheet` (played as given: the caller
       validated it) or a raw sheet (validated here against the team's state). A team with
       neither, or whose raw sheet is invalid, carries its last sheet over

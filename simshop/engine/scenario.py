@@ -40,7 +40,14 @@ LANE_MODES = ("sea", "rail", "air", "parcel")
 """``sea``, ``rail`` and ``air`` carry stock to an overseas warehouse; ``parcel`` ships each
 order directly from China (no overseas stock, slower delivery, low-value-parcel rules)."""
 
-BOT_STRATEGIES = ("cost_plus", "discounter", "premium")
+BOT_STRATEGIES = (
+    "cost_plus",
+    "discounter",
+    "premium",
+    "parcel_seller",
+    "festival_stocker",
+    "rival_watcher",
+)
 """The built-in bot strategies a scenario may name in ``[bots] strategies``."""
 
 ANY_CATEGORY = "*"
@@ -64,6 +71,7 @@ NonNegative = Annotated[float, Field(ge=0.0)]
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_\-]{0,47}$")]
 MarketCode = Literal["US", "EU", "UK", "JP", "RU", "SEA", "ME", "LATAM"]
 LaneMode = Literal["sea", "rail", "air", "parcel"]
+CustomsBasis = Literal["FOB", "CIF"]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 Category = Annotated[str, Field(pattern=r"^(\*|[a-z][a-z0-9_\-]{0,47})$")]
 """A product category, or ``*`` for every category."""
@@ -143,6 +151,18 @@ class Market(StrictModel):
         default_factory=lambda: [1.0] * 12
     )
     """Demand multiplier per calendar month, January first."""
+    customs_basis: CustomsBasis = "CIF"
+    """How customs values imports: "FOB" (goods only, as the US: 19 U.S.C. 1401a(b)(4)(A))
+    or "CIF" (goods + international freight, as the EU, UK, Japan, Russia, Mexico, the Gulf)."""
+    price_index: Annotated[float, Field(gt=0.0, le=100.0)] = 1.0
+    """Price level of the market relative to the US: a product's local reference price is
+    its US reference price x this index, converted at the starting rate (and with VAT added
+    where prices include it)."""
+    refund_admin_fee_share: Fraction = 0.2
+    """Share of the referral fee the platform keeps when a sale is refunded (Amazon: 20 %)."""
+    refund_admin_fee_cap_usd: NonNegative = 5.0
+    """Cap of that administration fee per unit, in USD (Amazon: $5), converted at the
+    model's ``reference_cny_per_usd``."""
     lanes: Annotated[list[Lane], Field(min_length=1, max_length=4)]
 
     @field_validator("lanes")
@@ -171,6 +191,23 @@ class Product(StrictModel):
     weight_kg: Annotated[float, Field(gt=0.0, le=100.0)]
     base_quality: Fraction = 0.5
     return_rate: Annotated[float, Field(ge=0.0, le=0.8)] = 0.1
+    """Share of units returned at base quality and fast (2-day) delivery."""
+    return_rate_low: Annotated[float, Field(ge=0.0, le=0.8)] | None = None
+    """Lowest return rate quality can bring (default 0.8 x ``return_rate``)."""
+    return_rate_high: Annotated[float, Field(ge=0.0, le=0.8)] | None = None
+    """Highest return rate poor quality and late delivery can bring (default 1.5 x
+    ``return_rate``, at most 0.8); domain.md §4: electronics 8-15 %, apparel 25-40 %."""
+
+    @property
+    def return_range(self) -> tuple[float, float]:
+        low = self.return_rate_low if self.return_rate_low is not None else 0.8 * self.return_rate
+        high = (
+            self.return_rate_high
+            if self.return_rate_high is not None
+            else min(0.8, 1.5 * self.return_rate)
+        )
+        return min(low, self.return_rate), max(high, self.return_rate)
+
     reference_price_usd: Positive
     """A typical US retail price; anchors utility and the bots' pricing."""
     demand_weight: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
@@ -188,11 +225,20 @@ class Tariff(StrictModel):
 class ModelParams(StrictModel):
     """Demand-model coefficients (calibrated in ../shared/reference/domain.md §4)."""
 
-    price_alpha: Annotated[float, Field(gt=0.0, le=20.0)] = 2.6
+    price_alpha: Annotated[float, Field(gt=0.0, le=20.0)] = 1.3
+    """Price coefficient of utility (times each market's ``price_sensitivity``). With the
+    nested logit this is close to the *category* elasticity (all sellers move together);
+    one seller's own-price elasticity is about ``price_alpha / nest_lambda``."""
+    nest_lambda: Annotated[float, Field(ge=0.1, le=1.0)] = 0.25
+    """Dissimilarity parameter of the nest holding every offer of one product in one market
+    (McFadden; Berry 1994): 1 = a plain logit, smaller = offers closer substitutes."""
     ad_beta: Annotated[float, Field(ge=0.0, le=2.0)] = 0.12
     ad_carryover: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.5
-    ad_saturation_cny: Positive = 20000.0
-    """Adstock scale (CNY): the ad term of utility is ``ad_beta * ln(1 + adstock / this)``."""
+    ad_saturation_share: Annotated[float, Field(gt=0.0, le=10.0)] = 0.015
+    """Adstock scale as a share of a seller's fair share of the round's shopper spending at
+    the reference price (round shoppers x reference price / listed offers, CNY): the ad term
+    of utility is ``ad_beta * ln(1 + adstock / scale)``, so the same budget buys less in a
+    large market than in a small one."""
     rating_beta: Annotated[float, Field(ge=0.0, le=2.0)] = 0.07
     quality_beta: Annotated[float, Field(ge=0.0, le=10.0)] = 1.5
     delivery_beta_per_day: Annotated[float, Field(ge=0.0, le=1.0)] = 0.03
@@ -201,9 +247,9 @@ class ModelParams(StrictModel):
     """Daily shoppers per product per point of market size at seasonality 1."""
     quality_investment_half_cny: Positive = 50000.0
     """Quality investment (CNY, cumulative) that closes half the gap to quality 1."""
-    base_utility: Annotated[float, Field(ge=-20.0, le=20.0)] = -4.5
-    """Constant of every offer's utility (beta_0); with the outside option at 0 this keeps the
-    inside share small, so the market price elasticity alpha * (1 - share) stays near alpha."""
+    base_utility: Annotated[float, Field(ge=-20.0, le=20.0)] = -2.9
+    """Constant of every offer's utility (beta_0); with the outside option at 0 a typical
+    offer's nest takes about 10 % of shoppers, whatever the number of sellers."""
     reference_cny_per_usd: Positive = 7.107
     """Converts a product's reference price (USD) to each market's local reference price."""
     initial_rating: Annotated[float, Field(ge=1.0, le=5.0)] = 4.0

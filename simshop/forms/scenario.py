@@ -433,6 +433,10 @@ MARKET_FIELDS = (
     "de_minimis_local",
     "parcel_duty_rate",
     "parcel_duty_per_item_local",
+    "customs_basis",
+    "price_index",
+    "refund_admin_fee_share",
+    "refund_admin_fee_cap_usd",
 )
 
 
@@ -464,6 +468,21 @@ class MarketForm(ItemForm):
         _l("Parcel duty rate"), description=_l("0 means the ordinary tariffs apply.")
     )
     parcel_duty_per_item_local = DecimalField(_l("Parcel duty per item (local currency)"))
+    customs_basis = ChoiceField(
+        _l("Customs valuation"),
+        choices=[
+            SelectChoice("CIF", _l("CIF: goods + international freight")),
+            SelectChoice("FOB", _l("FOB: goods only (United States)")),
+        ],
+    )
+    price_index = DecimalField(
+        _l("Price level (US = 1)"),
+        description=_l("Multiplies each product's US reference price in this market."),
+    )
+    refund_admin_fee_share = DecimalField(
+        _l("Admin fee kept on refunds (share of the commission)"), description=FRACTION_HELP
+    )
+    refund_admin_fee_cap_usd = DecimalField(_l("Cap of that admin fee (USD per unit)"))
     seasonality = FieldList(
         DecimalField(_l("Month")), min_entries=12, max_entries=12, label=_l("Seasonality")
     )
@@ -473,6 +492,7 @@ class MarketForm(ItemForm):
     def from_item(cls, item: dict[str, Any]) -> MarketForm:
         data = dict(item)
         data.setdefault("seasonality", [1.0] * 12)
+        data.setdefault("customs_basis", "CIF")
         lanes = {lane.get("mode"): lane for lane in item.get("lanes", [])}
         data["lanes"] = {mode: {"use": mode in lanes, **lanes.get(mode, {})} for mode in LANE_MODES}
         return cls(data=data)
@@ -524,6 +544,8 @@ PRODUCT_FIELDS = (
     "weight_kg",
     "base_quality",
     "return_rate",
+    "return_rate_low",
+    "return_rate_high",
     "reference_price_usd",
     "demand_weight",
 )
@@ -540,6 +562,13 @@ class ProductForm(ItemForm):
     weight_kg = DecimalField(_l("Weight (kg)"))
     base_quality = DecimalField(_l("Base quality (0–1)"))
     return_rate = DecimalField(_l("Return rate"), description=FRACTION_HELP)
+    return_rate_low = DecimalField(
+        _l("Lowest return rate (good quality)"), description=_l("Empty: 0.8 × the return rate.")
+    )
+    return_rate_high = DecimalField(
+        _l("Highest return rate (poor quality, late delivery)"),
+        description=_l("Empty: 1.5 × the return rate."),
+    )
     reference_price_usd = DecimalField(
         _l("Reference price (USD)"), description=_l("A typical US retail price.")
     )

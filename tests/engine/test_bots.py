@@ -29,8 +29,15 @@ def record(tutorial_text):
     return play_game(tutorial_text, seed=3)
 
 
-def test_registry_names_three_strategies():
-    assert sorted(STRATEGIES) == ["cost_plus", "discounter", "premium"]
+def test_registry_names_six_strategies():
+    assert sorted(STRATEGIES) == [
+        "cost_plus",
+        "discounter",
+        "festival_stocker",
+        "parcel_seller",
+        "premium",
+        "rival_watcher",
+    ]
     assert tuple(STRATEGIES) == BOT_STRATEGIES  # what scenario files may name
     assert all(issubclass(cls, Strategy) and cls.name == key for key, cls in STRATEGIES.items())
 
@@ -71,3 +78,54 @@ def test_bots_are_deterministic(tutorial):
     state = initial_state(tutorial, ["a"])
     view = make_view(tutorial, state.teams["a"], 3)
     assert STRATEGIES["premium"]().decide(view) == STRATEGIES["premium"]().decide(view)
+
+
+def _with_festival(tutorial, multiplier: float):
+    from simshop.engine.scenario import Scenario
+
+    data = tutorial.model_dump()
+    data["events"] = [
+        *data["events"],
+        {
+            "kind": "demand_shock",
+            "id": "big-sale",
+            "round": 3,
+            "announce_round": 1,
+            "headline": "Big sale",
+            "market": "US",
+            "multiplier": multiplier,
+        },
+    ]
+    return Scenario.model_validate(data)
+
+
+def test_the_festival_stocker_ships_more_ahead_of_an_announced_festival(tutorial):
+    shipped = []
+    for mult in (1.0, 2.5):
+        sc = _with_festival(tutorial, mult)
+        state = initial_state(sc, ["a", "b", "c", "d"])
+        team = state.teams["a"]
+        team.entered_markets = ["US"]
+        sheet = STRATEGIES["festival_stocker"]().decide(make_view(sc, team, 4))
+        validate_decisions(sc, team, sheet)
+        shipped.append(sum(s.quantity for s in sheet.shipments if s.market == "US"))
+    assert shipped[1] > 1.3 * shipped[0] > 0
+
+
+def test_the_parcel_seller_sells_by_parcel_only(tutorial):
+    state = initial_state(tutorial, ["a"])
+    team = state.teams["a"]
+    sheet = STRATEGIES["parcel_seller"]().decide(make_view(tutorial, team, 3))
+    validate_decisions(tutorial, team, sheet)
+    offers = [o for by_product in sheet.offers.values() for o in by_product.values()]
+    assert offers and all(o.channel == "parcel" for o in offers)
+    assert sheet.shipments == [] and sum(sheet.factory_orders.values()) > 0
+
+
+def test_the_rival_watcher_prices_under_the_published_median(tutorial):
+    state = initial_state(tutorial, ["a", "b"])
+    team = state.teams["a"]
+    team.entered_markets = ["US"]
+    history = [{"US": {"earbuds": {"price_local": {"median": 40.0}}}}]
+    sheet = STRATEGIES["rival_watcher"]().decide(make_view(tutorial, team, 2, history))
+    assert sheet.offers["US"]["earbuds"].price_local == 39.2

@@ -7,11 +7,12 @@ import pytest
 from engine_helpers import listing, offer_row, play, stocked_state, tiny, with_model
 
 from simshop.engine.conditions import conditions_for_round
-from simshop.engine.demand import allocate_customers, choice_shares, offer_utility
+from simshop.engine.demand import allocate_customers, choice_probabilities, offer_utility
 from simshop.engine.headless import play_game
 from simshop.engine.logistics import customs_value_cny, landed_cost_cny
 
 BIG = {"shoppers_per_size_day": 200.0}
+SMALL_BIG = {"shoppers_per_size_day": 20.0}
 
 
 def test_raising_own_price_lowers_own_units():
@@ -49,18 +50,20 @@ def test_more_advertising_raises_demand_with_diminishing_returns():
             np.array([0.0]),
             np.array([2.0]),
             np.array([ad_cny]),
+            20000.0,
         )
-        return float(choice_shares(np.exp(u), 1.0)[0])
+        return float(choice_probabilities(u, params.nest_lambda, params.outside_utility)[0][0])
 
     steps = [share(a) for a in (0.0, 20000.0, 40000.0, 60000.0)]
     gains = np.diff(steps)
     assert (gains > 0).all()
     assert gains[0] > gains[1] > gains[2]
-    # and in the simulation: advertising raises units sold
-    big = with_model(**BIG)
+    # and in the simulation: advertising raises units sold (the ad scale of this market
+    # is 0.015 x 60,000 shoppers x 70 CNY = 63,000 CNY, so a budget of that order)
+    big = with_model(**SMALL_BIG)
     state = stocked_state(big, ["a"], warehouse=10**6)
     quiet = offer_row(play(big, state, {"a": listing(10.0)}, seed=3), "a")["units_sold"]
-    loud = offer_row(play(big, state, {"a": listing(10.0, ad=40000.0)}, seed=3), "a")
+    loud = offer_row(play(big, state, {"a": listing(10.0, ad=60000.0)}, seed=3), "a")
     assert loud["units_sold"] > quiet * 1.05
 
 
@@ -156,9 +159,10 @@ def test_a_team_with_no_listings_sells_nothing():
 def test_stocked_out_customers_take_the_next_best_offer():
     rng = np.random.default_rng(0)
     picks, sold, first = allocate_customers(
-        rng, 1000, np.array([5.0, 1.0]), 0.0, np.array([0, 10**6])
+        rng, 1000, np.log(np.array([5.0, 1.0])), 1.0, -700.0, np.array([0, 10**6])
     )
-    # no outside option: everyone who picked the empty offer buys the other one
+    # no outside option to speak of (utility -700): whoever picked the empty offer buys
+    # the other one
     assert sold.tolist() == [0, 1000]
     assert picks[0] > 700 and picks[1] == 1000 and first == 1000
 

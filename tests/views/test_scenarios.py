@@ -283,6 +283,16 @@ def test_editing_a_market_and_its_lanes(app, client, draft_id, submit):
     assert [lane.mode for lane in eu.lanes] == ["rail", "air"]
 
 
+def test_the_customs_basis_and_price_level_are_edited_and_kept(app, client, draft_id, submit):
+    form = market_form(customs_basis="FOB", price_index="1.25", refund_admin_fee_share="0.1")
+    response = submit(f"/scenarios/{draft_id}/markets/1", form)
+    assert response.status_code == 302
+    eu = service.scenario_of(stored(app, draft_id)).market("EU")
+    assert (eu.customs_basis, eu.price_index, eu.refund_admin_fee_share) == ("FOB", 1.25, 0.1)
+    page = client.get(f"/scenarios/{draft_id}/markets/1").get_data(as_text=True)
+    assert re.search(r'<option[^>]*selected[^>]*value="FOB"|<option value="FOB" selected', page)
+
+
 def test_a_lane_error_is_shown_on_that_lane(app, client, draft_id, submit):
     response = submit(
         f"/scenarios/{draft_id}/markets/1", market_form(**{"lanes-air-lead_days": "500"})
