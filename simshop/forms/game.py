@@ -6,8 +6,7 @@ Messages for the services' refusal codes live here too, so views stay thin.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -16,8 +15,6 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
-    FloatField,
-    IntegerField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -27,9 +24,16 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from simshop.engine.decisions import DecisionIssue, DecisionSheet
+from simshop.engine.decisions import (
+    DecisionErrors,
+    DecisionIssue,
+    DecisionSheet,
+    validate_decisions,
+)
 from simshop.engine.scenario import BOT_STRATEGIES, Scenario
 from simshop.engine.state import TeamState
+from simshop.forms.fields import DecimalField, WholeNumberField
+from simshop.numbers import NumberInputError, parse_number
 
 BOT_STRATEGY_LABELS = {
     "cost_plus": _l("Cost plus (steady margin)"),
@@ -65,12 +69,12 @@ class CreateGameForm(FlaskForm):
         description=_l("Students see it, e.g. “Cross-border e-commerce, class 3, spring”."),
     )
     scenario_file = SelectField(_l("Scenario"), validators=[DataRequired()])
-    scored_rounds = IntegerField(
+    scored_rounds = WholeNumberField(
         _l("Scored rounds"),
         validators=[InputRequired(_l("Enter a number.")), NumberRange(min=1, max=40)],
         default=6,
     )
-    practice_rounds = IntegerField(
+    practice_rounds = WholeNumberField(
         _l("Practice rounds"),
         validators=[InputRequired(_l("Enter a number.")), NumberRange(min=0, max=5)],
         default=0,
@@ -90,7 +94,7 @@ class CreateGameForm(FlaskForm):
         validators=[Optional()],
         description=_l("In the game's time zone. Needed for the deadline schedule."),
     )
-    round_interval_hours = FloatField(
+    round_interval_hours = DecimalField(
         _l("Hours between deadlines"),
         validators=[Optional(), NumberRange(min=0.1, max=24 * 60)],
         default=168,
@@ -100,13 +104,13 @@ class CreateGameForm(FlaskForm):
         choices=[SelectChoice(z) for z in COMMON_TIMEZONES],
         default="Asia/Shanghai",
     )
-    team_min_size = IntegerField(
+    team_min_size = WholeNumberField(
         _l("Smallest team"), validators=[InputRequired(), NumberRange(min=1, max=12)], default=1
     )
-    team_max_size = IntegerField(
+    team_max_size = WholeNumberField(
         _l("Largest team"), validators=[InputRequired(), NumberRange(min=1, max=12)], default=4
     )
-    bot_count = IntegerField(
+    bot_count = WholeNumberField(
         _l("Bot teams"),
         validators=[InputRequired(), NumberRange(min=0, max=50)],
         default=3,
@@ -117,13 +121,13 @@ class CreateGameForm(FlaskForm):
         choices=[SelectChoice(s, BOT_STRATEGY_LABELS.get(s, s)) for s in BOT_STRATEGIES],
         default=list(BOT_STRATEGIES),
     )
-    weight_profit = FloatField(_l("Profit"), validators=[InputRequired(), NumberRange(min=0)])
-    weight_revenue = FloatField(_l("Revenue"), validators=[InputRequired(), NumberRange(min=0)])
-    weight_market_share = FloatField(
+    weight_profit = DecimalField(_l("Profit"), validators=[InputRequired(), NumberRange(min=0)])
+    weight_revenue = DecimalField(_l("Revenue"), validators=[InputRequired(), NumberRange(min=0)])
+    weight_market_share = DecimalField(
         _l("Market share"), validators=[InputRequired(), NumberRange(min=0)]
     )
-    weight_rating = FloatField(_l("Rating"), validators=[InputRequired(), NumberRange(min=0)])
-    weight_roi = FloatField(
+    weight_rating = DecimalField(_l("Rating"), validators=[InputRequired(), NumberRange(min=0)])
+    weight_roi = DecimalField(
         _l("Return on investment"), validators=[InputRequired(), NumberRange(min=0)]
     )
     show_rival_names = BooleanField(_l("Teams may see rivals' names in market research"))
@@ -390,23 +394,14 @@ class DecisionForm:
         return form
 
     def _parse_number(self, f: DecisionField, raw: str) -> Any:
-        text = (raw or "").strip().replace(",", "").replace("，", "")
-        if not text:
-            return None
         try:
-            number = float(text)
-        except ValueError:
-            f.errors.append(message_for(DECISION_MESSAGES, "not_a_number"))
+            number = parse_number(raw, integer=f.kind == "int")
+        except NumberInputError as exc:
+            f.errors.append(exc.message)
             return raw
-        if not math.isfinite(number):
-            f.errors.append(message_for(DECISION_MESSAGES, "not_a_number"))
-            return raw
-        if f.kind == "int":
-            if number != int(number):
-                f.errors.append(message_for(DECISION_MESSAGES, "not_a_whole_number"))
-                return raw
-            return int(number)
-        return number
+        if number is None:
+            return None
+        return int(number) if f.kind == "int" else float(number)
 
     def _build(self, values: dict[str, Any] | None) -> None:
         sc = self.scenario
@@ -534,6 +529,11 @@ class DecisionForm:
     def raw(self) -> dict[str, Any]:
         """The engine's raw decision dict (call only when there are no parse errors)."""
         sc, f = self.scenario, self.fields
+        # A field that did not parse counts as empty, so the engine's rules still run on
+        # every other field in the same submit.
+        f = {
+            name: (replace(fld, value=None) if fld.errors else fld) for name, fld in f.items()
+        }
         raw: dict[str, Any] = {
             "enter_markets": [],
             "leave_markets": [],
@@ -587,13 +587,32 @@ class DecisionForm:
         raw["borrow_cny"] = borrow - repay
         return raw
 
-    def attach(self, issues: list[DecisionIssue]) -> None:
-        """Put each engine issue on the field its ``loc`` points at."""
+    def check(self) -> None:
+        """Run the engine's rules now, on every field that parsed, so one submit shows every
+        problem of every layer (typing and rules) at once, each on its field."""
+        try:
+            validate_decisions(self.scenario, self.team, self.raw())
+        except DecisionErrors as exc:
+            self.attach(exc.issues, keep_typing_errors=True)
+
+    def differences(self, other: DecisionForm) -> list[tuple[DecisionField, Any, Any]]:
+        """Fields whose values differ: (this form's field, its value, ``other``'s value)."""
+        return [
+            (fld, fld.value, other.fields[name].value)
+            for name, fld in self.fields.items()
+            if name in other.fields and (fld.value or None) != (other.fields[name].value or None)
+        ]
+
+    def attach(self, issues: list[DecisionIssue], *, keep_typing_errors: bool = False) -> None:
+        """Put each engine issue on the field its ``loc`` points at (``keep_typing_errors``:
+        a field that could not be read keeps only that message)."""
         for issue in issues:
             text = message_for(DECISION_MESSAGES, issue.code, issue.params)
             target = self._field_for(issue.loc)
             if target is None:
                 self.form_errors.append(text)
+            elif keep_typing_errors and target.errors:
+                continue
             elif text not in target.errors:
                 target.errors.append(text)
 

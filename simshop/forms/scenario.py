@@ -10,7 +10,6 @@ the problem's stable ``code``; the English message is the fallback).
 from __future__ import annotations
 
 import functools
-import math
 import re
 from typing import Any
 
@@ -21,10 +20,8 @@ from pydantic import BaseModel
 from wtforms import (
     BooleanField,
     FieldList,
-    FloatField,
     Form,
     FormField,
-    IntegerField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -48,6 +45,7 @@ from simshop.engine.scenario import (
     Tariff,
 )
 from simshop.engine.scenario_errors import ScenarioProblem
+from simshop.forms.fields import DecimalField, WholeNumberField
 
 # --------------------------------------------------------------------------- messages
 
@@ -141,55 +139,6 @@ def problem_message(problem: ScenarioProblem) -> str:
 
 
 # --------------------------------------------------------------------------- fields
-
-
-class DecimalField(FloatField):
-    """A number typed as text; empty is ``None`` (the schema's default or "required")."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
-        super().__init__(label, validators, **kwargs)
-
-    def process_formdata(self, valuelist):
-        raw = valuelist[0].strip() if valuelist else ""
-        if not raw:
-            self.data = None
-            return
-        try:
-            value = float(raw.replace("_", ""))
-        except ValueError:
-            self.data = None
-            raise ValueError(str(_l("Enter a number."))) from None
-        if not math.isfinite(value):
-            self.data = None
-            raise ValueError(str(_l("Enter a number.")))
-        self.data = value
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else f"{self.data!r}"
-
-
-class WholeNumberField(IntegerField):
-    """A whole number typed as text; empty is ``None``."""
-
-    widget = widgets.TextInput()
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("render_kw", {"inputmode": "numeric", "autocomplete": "off"})
-        super().__init__(label, validators, **kwargs)
-
-    def process_formdata(self, valuelist):
-        raw = valuelist[0].strip() if valuelist else ""
-        if not raw:
-            self.data = None
-            return
-        try:
-            self.data = int(raw)
-        except ValueError:
-            self.data = None
-            raise ValueError(str(_l("Enter a whole number."))) from None
 
 
 class ChoiceField(SelectField):

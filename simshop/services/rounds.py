@@ -87,6 +87,17 @@ class RoundNotOpenError(GameError):
         super().__init__("round_not_open")
 
 
+class DecisionConflictError(GameError):
+    """A teammate saved the decisions after this form was loaded: the save was refused.
+
+    ``saved`` is the newer decision (who saved it, when, what), for the merge page.
+    """
+
+    def __init__(self, saved: Decision) -> None:
+        super().__init__("decision_conflict")
+        self.saved = saved
+
+
 class LeaseLostError(GameError):
     """Another worker took the round over; this worker's results were rolled back."""
 
@@ -347,6 +358,26 @@ def fresh_team_state(scenario: Scenario, team_id: str, rnd: Round) -> TeamState:
     return team
 
 
+def team_state_shown(
+    session: Session, game: Game, current: Round, team: Team, scenario: Scenario | None = None
+) -> TeamState:
+    """The team's state as pages show it: after the last published round.
+
+    While a round is being played that is the state before it; once the last round of the
+    game is published (``current`` is that round), it is the round's end state, not its
+    starting state.
+    """
+    if current.status == PUBLISHED:
+        saved = session.scalar(
+            select(RoundResult.end_state).where(
+                RoundResult.round_id == current.id, RoundResult.team_id == team.id
+            )
+        )
+        if saved is not None:
+            return TeamState.from_dict(saved)
+    return team_state_before(session, game, current, team, scenario)
+
+
 def team_state_before(
     session: Session, game: Game, rnd: Round, team: Team, scenario: Scenario | None = None
 ) -> TeamState:
@@ -398,13 +429,25 @@ def _upsert(session: Session) -> Any:
 
 
 def submit_decision(
-    session: Session, user: User, team: Team, rnd: Round, raw: dict[str, Any]
+    session: Session,
+    user: User,
+    team: Team,
+    rnd: Round,
+    raw: dict[str, Any],
+    *,
+    expected_version: int | None = None,
 ) -> SavedDecision:
     """Validate ``raw`` against the scenario and the team's state and save it as the team's
     decision for ``rnd`` (replacing an earlier save).
 
-    Raises :class:`DecisionErrors` (nothing saved) or :class:`RoundNotOpenError` when the
-    round is not open at the moment of writing.
+    ``expected_version`` is the ``save_count`` the student's form was loaded from (0: nothing
+    was saved then). When given, the write happens only if the stored version still is that
+    one — checked by the writing statement itself, so two teammates saving at once cannot
+    both win; ``None`` overwrites whatever is there.
+
+    Raises :class:`DecisionErrors` (nothing saved), :class:`RoundNotOpenError` when the
+    round is not open at the moment of writing, or :class:`DecisionConflictError` when a
+    teammate saved a newer version.
     """
     game = session.get(Game, rnd.game_id)
     assert game is not None and team.game_id == game.id
@@ -444,6 +487,7 @@ def submit_decision(
             "saved_at": stmt.excluded.saved_at,
             "save_count": Decision.save_count + 1,
         },
+        where=(Decision.save_count == expected_version) if expected_version is not None else None,
     )
     # psycopg 3 reports no rowcount for an INSERT without RETURNING once SQLAlchemy has
     # closed the cursor (-1: "nothing written"); preserve_rowcount keeps the real count
@@ -451,6 +495,16 @@ def submit_decision(
     stmt = stmt.execution_options(preserve_rowcount=True)
     if _rowcount(session.execute(stmt)) != 1:
         session.rollback()
+        newer = session.scalar(
+            select(Decision).where(Decision.round_id == round_id, Decision.team_id == team_id)
+        )
+        if (
+            expected_version is not None
+            and newer is not None
+            and newer.save_count != expected_version
+            and session.scalar(select(Round.status).where(Round.id == round_id)) == OPEN
+        ):
+            raise DecisionConflictError(newer)
         raise RoundNotOpenError()
     session.commit()
     return SavedDecision(round_id, team_id, now, sheet)
@@ -494,10 +548,13 @@ class SubmissionRow:
 
 
 def submission_status(session: Session, game: Game, rnd: Round | None) -> list[SubmissionRow]:
-    """Per team (bots excluded): who saved decisions for ``rnd`` and when."""
+    """Per team with members (bots and empty teams excluded): who saved decisions for
+    ``rnd`` and when."""
     teams = list(
         session.scalars(
-            select(Team).where(Team.game_id == game.id, Team.is_bot.is_(False)).order_by(Team.id)
+            select(Team)
+            .where(Team.game_id == game.id, Team.is_bot.is_(False), Team.member_count > 0)
+            .order_by(Team.id)
         )
     )
     saved: dict[int, tuple[datetime, str | None, int]] = {}

@@ -13,7 +13,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from simshop.engine.decisions import DecisionErrors
+from simshop.engine.decisions import DecisionErrors, DecisionSheet
 from simshop.extensions import db
 from simshop.forms.game import (
     GAME_MESSAGES,
@@ -123,7 +123,7 @@ def home(game_id: int):
     team = player.team
     current = rounds_service.current_round(db.session, game)
     last = rounds_service.last_published(db.session, game)
-    state = rounds_service.team_state_before(db.session, game, current, team) if current else None
+    state = rounds_service.team_state_shown(db.session, game, current, team) if current else None
     last_result = rounds_service.team_result(db.session, last, team) if last else None
     saved = rounds_service.saved_decision(db.session, current, team) if current else None
     deadline = as_utc(current.deadline) if current else None
@@ -146,6 +146,9 @@ def home(game_id: int):
         seconds_left=seconds_left,
         news=news_for(game, current.scenario_round if current else 1),
         published=rounds_service.published_rounds(db.session, game),
+        carries_over=current is not None
+        and rounds_service.state_source_round(db.session, current) is not None,
+        action_form=ActionForm(),
     )
 
 
@@ -204,16 +207,26 @@ def decisions(game_id: int):
         abort(404)
     scenario = games_service.game_scenario(game)
     state = rounds_service.team_state_before(db.session, game, rnd, team, scenario)
-    status = 200
+    status, conflict, theirs = 200, None, None
     if request.method == "POST":
         if not ActionForm().validate_on_submit():
             abort(400)
         form = DecisionForm.from_request(scenario, state, request.form)
+        form.check()
+        version = request.form.get("version", "")
+        expected = int(version) if version.isdigit() else None
         if not form.has_errors:
             try:
-                rounds_service.submit_decision(db.session, current_user, team, rnd, form.raw())
+                rounds_service.submit_decision(
+                    db.session, current_user, team, rnd, form.raw(), expected_version=expected
+                )
             except DecisionErrors as exc:
                 form.attach(exc.issues)
+            except rounds_service.DecisionConflictError as exc:
+                conflict, status = exc.saved, 409
+                theirs = DecisionForm.from_sheet(
+                    scenario, state, DecisionSheet.from_dict(conflict.payload)
+                )
             except rounds_service.RoundNotOpenError:
                 form.form_errors.append(message_for(GAME_MESSAGES, "round_not_open"))
                 status = 409
@@ -223,9 +236,12 @@ def decisions(game_id: int):
         if status == 200:
             status = 422
         saved = rounds_service.saved_decision(db.session, rnd, team)
+        # Saving again after a conflict is a deliberate overwrite of the version just shown.
+        version = saved.save_count if conflict is not None and saved else expected
     else:
         sheet, saved = rounds_service.sheet_for_form(db.session, game, rnd, team)
         form = DecisionForm.from_sheet(scenario, state, sheet)
+        version = saved.save_count if saved else 0
     return render_template(
         "student/decisions.html",
         game=game,
@@ -235,8 +251,12 @@ def decisions(game_id: int):
         state=state,
         scenario=scenario,
         saved=saved,
+        version=version,
+        conflict=conflict,
+        differences=form.differences(theirs) if theirs is not None else [],
         action_form=ActionForm(),
         editable=rnd.status == "open",
+        carries_over=rounds_service.state_source_round(db.session, rnd) is not None,
     ), status
 
 
