@@ -381,6 +381,36 @@ def move_player(game_id: int, player_id: int):
     return redirect(url_for("instructor.people", game_id=game.id))
 
 
+@bp.post("/games/<int:game_id>/teams/<int:team_id>/rename")
+def rename_team(game_id: int, team_id: int):
+    game = load_game(game_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        teams_service.rename_team(db.session, game, team_id, request.form.get("name", ""))
+    except GameError as exc:
+        if exc.code == "team_unknown":
+            abort(404)
+        flash_error(exc)
+    else:
+        flash(_("Team renamed."), "success")
+    return redirect(url_for("instructor.people", game_id=game.id))
+
+
+@bp.post("/games/<int:game_id>/teams/<int:team_id>/delete")
+def delete_team(game_id: int, team_id: int):
+    game = load_game(game_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        teams_service.delete_empty_team(db.session, game, team_id)
+    except GameError as exc:
+        flash_error(exc)
+    else:
+        flash(_("Team deleted."), "success")
+    return redirect(url_for("instructor.people", game_id=game.id))
+
+
 @bp.post("/games/<int:game_id>/staff")
 def add_staff(game_id: int):
     game = load_game(game_id)
