@@ -191,6 +191,9 @@ def delete_empty_team(session: Session, game: Game, team_id: int) -> None:
     )
     if result.rowcount != 1:
         session.rollback()
+        team = session.get(Team, team_id)
+        if team is None or team.game_id != game.id or team.is_bot:
+            raise GameError("team_unknown", "team")
         raise GameError("team_not_empty", "team")
     session.commit()
 

@@ -405,6 +405,8 @@ def delete_team(game_id: int, team_id: int):
     try:
         teams_service.delete_empty_team(db.session, game, team_id)
     except GameError as exc:
+        if exc.code == "team_unknown":
+            abort(404)
         flash_error(exc)
     else:
         flash(_("Team deleted."), "success")
