@@ -7,7 +7,9 @@ Messages for the services' refusal codes live here too, so views stay thin.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -22,6 +24,7 @@ from wtforms import (
     SubmitField,
     widgets,
 )
+from wtforms.fields.core import Field
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from simshop.engine.decisions import (
@@ -34,6 +37,7 @@ from simshop.engine.scenario import BOT_STRATEGIES, Scenario
 from simshop.engine.state import TeamState
 from simshop.forms.fields import DecimalField, WholeNumberField
 from simshop.numbers import NumberInputError, parse_number
+from simshop.services.games import GameSpec
 
 BOT_STRATEGY_LABELS = {
     "cost_plus": _l("Cost plus (steady margin)"),
@@ -51,6 +55,10 @@ COMMON_TIMEZONES = [
     "America/Los_Angeles",
     "UTC",
 ]
+
+
+# With a broken "largest team" field, check the smallest against the widest allowed size.
+MAX_TEAM_SIZE_FALLBACK = 12
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -140,6 +148,48 @@ class CreateGameForm(FlaskForm):
         "weight_rating",
         "weight_roi",
     )
+
+    def _ok(self, name: str, fallback: Any = None) -> Any:
+        """A field's value if it parsed and passed its own checks, else ``fallback``."""
+        fld = self[name]
+        return fallback if fld.errors or fld.data is None else fld.data
+
+    def to_spec(self) -> GameSpec:
+        """The game spec typed so far; fields with errors of their own count as unset, so
+        the service's checks run on every other field in the same submit."""
+        first = self._ok("first_deadline")
+        timezone = self._ok("timezone", "UTC")
+        if first is not None and timezone in COMMON_TIMEZONES:
+            first = first.replace(tzinfo=ZoneInfo(timezone))
+        return GameSpec(
+            title=self._ok("title", "") or "",
+            scenario_file=self._ok("scenario_file", "") or "",
+            scored_rounds=self._ok("scored_rounds"),
+            practice_rounds=self._ok("practice_rounds"),
+            schedule=self._ok("schedule", "manual"),
+            first_deadline=first,
+            round_interval=timedelta(hours=self._ok("round_interval_hours", 168) or 168),
+            timezone=timezone,
+            team_min_size=self._ok("team_min_size", 1),
+            team_max_size=self._ok("team_max_size", MAX_TEAM_SIZE_FALLBACK),
+            bot_count=self._ok("bot_count"),
+            bot_strategies=self._ok("bot_strategies") or None,
+            scoring_weights={
+                key.removeprefix("weight_"): self._ok(key, 0.0) for key in self.weight_fields
+            },
+            show_rival_names=bool(self.show_rival_names.data),
+        )
+
+    def attach(self, problems: list[Any]) -> None:
+        """Put the service's refusals (:class:`GameError`) on their fields, after the
+        field's own errors (a field with an error of its own keeps just that)."""
+        for exc in problems:
+            target = getattr(self, exc.field or "", None)
+            if not isinstance(target, Field):
+                target = self.title
+            if exc.field and target.errors:
+                continue
+            target.errors = [*target.errors, message_for(GAME_MESSAGES, exc.code, exc.params)]
 
 
 class JoinGameForm(FlaskForm):

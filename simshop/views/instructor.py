@@ -9,7 +9,6 @@ never process, they only close rounds whose deadline passed (see views/student.p
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -113,38 +112,23 @@ def new_game():
         for key in ("profit", "revenue", "market_share", "rating", "roi"):
             getattr(form, f"weight_{key}").data = weights.get(key, 0.0)
         form.show_rival_names.data = True
-    if form.validate_on_submit():
-        first = None
-        if form.first_deadline.data is not None:
-            first = form.first_deadline.data.replace(tzinfo=ZoneInfo(form.timezone.data))
-        spec = games_service.GameSpec(
-            title=form.title.data,
-            scenario_file=form.scenario_file.data,
-            scored_rounds=form.scored_rounds.data,
-            practice_rounds=form.practice_rounds.data,
-            schedule=form.schedule.data,
-            first_deadline=first,
-            round_interval=timedelta(hours=form.round_interval_hours.data or 168),
-            timezone=form.timezone.data,
-            team_min_size=form.team_min_size.data,
-            team_max_size=form.team_max_size.data,
-            bot_count=form.bot_count.data,
-            bot_strategies=form.bot_strategies.data or None,
-            scoring_weights={
-                key.removeprefix("weight_"): getattr(form, key).data for key in form.weight_fields
-            },
-            show_rival_names=form.show_rival_names.data,
+    if form.is_submitted():
+        fields_ok = form.validate()
+        spec = form.to_spec()
+        problems = games_service.check_game_spec(
+            db.session, current_user, spec, scenarios_dir=scenarios_dir()
         )
-        try:
-            game = games_service.create_game(
-                db.session, current_user, spec, scenarios_dir=scenarios_dir()
-            )
-        except GameError as exc:
-            target = getattr(form, exc.field or "", None) or form.title
-            target.errors = [*target.errors, message_for(GAME_MESSAGES, exc.code, exc.params)]
-        else:
-            flash(_("Game created. Share the join code with your students."), "success")
-            return redirect(game_url(game))
+        form.attach(problems)
+        if fields_ok and not problems:
+            try:
+                game = games_service.create_game(
+                    db.session, current_user, spec, scenarios_dir=scenarios_dir()
+                )
+            except GameError as exc:
+                form.attach(getattr(exc, "problems", [exc]))
+            else:
+                flash(_("Game created. Share the join code with your students."), "success")
+                return redirect(url_for("instructor.game", game_id=game.id, created=1))
     return render_template("instructor/new_game.html", form=form, scenarios=choices)
 
 
