@@ -10,10 +10,13 @@ and silently ignores a ``translations/zh_CN/`` folder.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
+from flask_babel import lazy_gettext as _l
 
 DEFAULT_LOCALE = "en"
 CHINESE = "zh_Hans_CN"
@@ -69,6 +72,8 @@ def init_app(app: Flask) -> None:
     from simshop.extensions import babel
 
     babel.init_app(app, locale_selector=select_locale)
+    app.add_template_filter(team_display_name, "team_name")
+    app.add_template_filter(localized_name, "localized")
 
     @app.context_processor
     def locale_context() -> dict[str, object]:
@@ -78,3 +83,39 @@ def init_app(app: Flask) -> None:
             "supported_locales": SUPPORTED_LOCALES,
             "html_lang": html_lang(),
         }
+
+
+def localized_name(obj_or_mapping: Any) -> str:
+    """``name_zh`` on Chinese pages when there is one, else ``name`` (a scenario's market,
+    product, category, event or the scenario itself; an object or a mapping)."""
+
+    def field(key: str) -> Any:
+        if isinstance(obj_or_mapping, Mapping):
+            return obj_or_mapping.get(key)
+        return getattr(obj_or_mapping, key, None)
+
+    if has_request_context() and str(get_locale()) == CHINESE and field("name_zh"):
+        return str(field("name_zh"))
+    return str(field("name") or "")
+
+
+# Bot teams are stored as "Bot <n> · <strategy>" (services/games.py); pages show them in the
+# reader's language.
+BOT_TEAM_NAME = re.compile(r"^Bot (\d+) · ([a-z0-9_]+)$")
+BOT_STRATEGY_NAMES = {
+    "cost_plus": _l("cost plus"),
+    "discounter": _l("discounter"),
+    "premium": _l("premium"),
+}
+
+
+def team_display_name(name: str | None) -> str:
+    """A team's name as a page shows it: bot teams' names translated, others as typed."""
+    match = BOT_TEAM_NAME.match(name or "")
+    if match is None:
+        return name or ""
+    number, strategy = match.groups()
+    label = BOT_STRATEGY_NAMES.get(strategy)
+    if label is None:
+        return gettext("Bot %(n)s", n=number)
+    return gettext("Bot %(n)s · %(strategy)s", n=number, strategy=label)
