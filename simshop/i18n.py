@@ -74,6 +74,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.add_template_filter(team_display_name, "team_name")
     app.add_template_filter(localized_name, "localized")
+    app.add_template_global(bot_strategy_name, "bot_strategy_name")
 
     @app.context_processor
     def locale_context() -> dict[str, object]:
@@ -107,6 +108,12 @@ BOT_STRATEGY_NAMES = {
     "discounter": _l("discounter"),
     "premium": _l("premium"),
 }
+
+
+def bot_strategy_name(strategy: str) -> str:
+    """A bot strategy's short name in the reader's language (the id if it has none)."""
+    label = BOT_STRATEGY_NAMES.get(strategy)
+    return str(label) if label is not None else strategy
 
 
 def team_display_name(name: str | None) -> str:

@@ -211,7 +211,6 @@ class RosterForm(FlaskForm):
     roster = FileField(
         _l("Roster (CSV)"),
         validators=[FileRequired(_l("Choose a CSV file."))],
-        description=_l("Columns: name, student_number, team (UTF-8). The team may be empty."),
     )
     submit = SubmitField(_l("Import roster"))
 

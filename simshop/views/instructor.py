@@ -38,6 +38,7 @@ from simshop.forms.game import (
     RosterForm,
     message_for,
 )
+from simshop.i18n import localized_name
 from simshop.models import Game, Round
 from simshop.services import games as games_service
 from simshop.services import roster as roster_service
@@ -99,7 +100,10 @@ def games():
 def new_game():
     choices = games_service.list_scenarios(scenarios_dir())
     form = CreateGameForm()
-    form.scenario_file.choices = [SelectChoice(c.file, c.title) for c in choices] + [
+    form.scenario_file.choices = [
+        SelectChoice(c.file, localized_name({"name": c.title, "name_zh": c.title_zh}))
+        for c in choices
+    ] + [
         SelectChoice(
             f"{games_service.DRAFT_PREFIX}{d.id}", _("%(title)s (your scenario)", title=d.title)
         )
@@ -279,6 +283,7 @@ def round_results(game_id: int, round_id: int):
         game=game,
         rnd=rnd,
         team_names=rounds_service.team_names(db.session, game),
+        scenario=games_service.game_scenario(game),
     )
 
 
