@@ -355,6 +355,19 @@ def games_for_staff(session: Session, user: User) -> list[Game]:
     return list(session.scalars(stmt))
 
 
+def staff_timezone(session: Session, user: User, default: str = "UTC") -> str:
+    """The time zone a staff member's own pages use outside any game (scenario drafts):
+    that of their most recently created game, so every time they read is in one zone."""
+    zone = session.scalar(
+        select(Game.timezone)
+        .join(GameStaff, GameStaff.game_id == Game.id)
+        .where(GameStaff.user_id == user.id)
+        .order_by(Game.created_at.desc(), Game.id.desc())
+        .limit(1)
+    )
+    return zone or default
+
+
 def game_by_code(session: Session, code: str) -> Game | None:
     return session.scalar(select(Game).where(Game.join_code == normalize_join_code(code)))
 

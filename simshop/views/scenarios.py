@@ -45,6 +45,7 @@ from simshop.forms.scenario import (
 from simshop.i18n import team_display_name
 from simshop.models import ScenarioDraft
 from simshop.services import charts
+from simshop.services import games as games_service
 from simshop.services import scenarios as service
 from simshop.views.guards import instructors_only
 
@@ -115,6 +116,9 @@ def index():
         shipped=service.shipped_scenarios(library_dir()),
         drafts=service.drafts_for(db.session, current_user),
         action_form=ActionForm(),
+        timezone=games_service.staff_timezone(
+            db.session, current_user, current_app.config["BABEL_DEFAULT_TIMEZONE"]
+        ),
     )
 
 

@@ -8,6 +8,8 @@ UPDATE (cheap); processing is left to ``flask tick`` or the instructor.
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -50,6 +52,15 @@ def game_time(value, game: Game) -> str:
     """A stored (UTC) time as ``YYYY-MM-DD HH:MM Zone`` in the game's time zone."""
     local = games_service.local_time(game, value)
     return f"{local:%Y-%m-%d %H:%M} {game.timezone}" if local is not None else "—"
+
+
+@bp.app_template_filter("zone_time")
+def zone_time(value, zone: str) -> str:
+    """A stored (UTC) time as ``YYYY-MM-DD HH:MM Zone`` in ``zone`` (like ``game_time``)."""
+    value = as_utc(value)
+    if value is None:
+        return "—"
+    return f"{value.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} {zone}"
 
 
 @bp.app_template_filter("utc_iso")

@@ -169,3 +169,26 @@ def test_team_home_links_to_leaving_the_team_before_the_game_starts(app):
     with app.app_context():
         player = db.session.scalar(select(Player).where(Player.game_id == game_id))
         assert player.team_id is None
+
+
+def test_a_listing_without_reviews_shows_no_rating(app, game_ids):
+    client = login(app, "s001")
+    url = f"/games/{game_ids['game']}/decisions"
+    # Priced far above every rival: listed, but nobody buys, so nobody reviews it.
+    assert save(client, url, tutorial_form(price_us=899.0)).status_code == 302
+    with app.app_context():
+        rnd = round_no(db.session, db.session.get(Game, game_ids["game"]), 1)
+        rounds_service.close_round(db.session, rnd)
+        rounds_service.process_round(db.session, rnd.id)
+        alpha = team_named(db.session, db.session.get(Game, game_ids["game"]), "Alpha")
+        offer = db.session.scalar(
+            select(RoundResult.result).where(
+                RoundResult.round_id == rnd.id, RoundResult.team_id == alpha.id
+            )
+        )["offers"][0]
+    assert (offer["listed"], offer["reviews"]) == (True, 0)
+    html = client.get(f"/games/{game_ids['game']}/results/1").get_data(as_text=True)
+    row = html[html.index("<td class=\"num\">", html.index("899")) :]
+    last_cell = re.findall(r'<td class="num">(.*?)</td>', row.split("</tr>")[0])[-1]
+    assert last_cell == "—"
+    assert "(0)" not in html

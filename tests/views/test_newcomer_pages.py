@@ -4,14 +4,17 @@ page, links from the dashboard, forgiving URLs, and teams the instructor tidies 
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from simshop.db import db
-from simshop.models import Game, Team
+from simshop.models import Game, Team, User
+from simshop.models.game import as_utc
+from simshop.services import scenarios as scenarios_service
 from simshop.services import teams as teams_service
-from tests.reliability.gamekit import csrf_from, enrol, make_user
+from tests.reliability.gamekit import SCENARIOS_DIR, csrf_from, enrol, make_user
 
 NEW_GAME = {
     "title": "Class 3",
@@ -115,3 +118,15 @@ def test_an_instructor_renames_and_deletes_an_empty_team(app, client, teacher):
     client.post(f"/instructor/games/{game_id}/teams/{team_id}/delete", data={"csrf_token": token})
     with app.app_context():
         assert db.session.scalar(select(Team)) is None
+
+
+def test_scenario_drafts_show_times_in_the_instructors_game_time_zone(app, client, teacher):
+    post_new_game(client, NEW_GAME)  # Asia/Shanghai
+    with app.app_context():
+        owner = db.session.scalar(select(User).where(User.login == "teacher@example.edu"))
+        text = (SCENARIOS_DIR / "tutorial.toml").read_text(encoding="utf-8")
+        draft = scenarios_service.copy_scenario(db.session, owner, text)
+        shanghai = as_utc(draft.updated_at).astimezone(ZoneInfo("Asia/Shanghai"))
+    page = client.get("/scenarios/").get_data(as_text=True)
+    assert f"{shanghai:%Y-%m-%d %H:%M} Asia/Shanghai" in page
+    assert " UTC</td>" not in page
