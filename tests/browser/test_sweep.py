@@ -224,9 +224,9 @@ def crawl(browser, live_server, state) -> list[str]:
                 continue
             for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
                 target = urljoin(url, href).split("#")[0]
-                if target.startswith(origin) and not SKIP.search(target):
-                    if pattern(target) not in seen:
-                        queue.append(target)
+                same_site = target.startswith(origin) and not SKIP.search(target)
+                if same_site and pattern(target) not in seen:
+                    queue.append(target)
     finally:
         context.close()
     return found
