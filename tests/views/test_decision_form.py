@@ -188,7 +188,7 @@ def test_a_listing_without_reviews_shows_no_rating(app, game_ids):
         )["offers"][0]
     assert (offer["listed"], offer["reviews"]) == (True, 0)
     html = client.get(f"/games/{game_ids['game']}/results/1").get_data(as_text=True)
-    row = html[html.index("<td class=\"num\">", html.index("899")) :]
+    row = html[html.index('<td class="num">', html.index("899")) :]
     last_cell = re.findall(r'<td class="num">(.*?)</td>', row.split("</tr>")[0])[-1]
     assert last_cell == "—"
     assert "(0)" not in html
