@@ -244,7 +244,7 @@ def _preview_charts(run: service.Preview) -> list[Markup]:
     every point labelled)."""
     labels = [_("R%(n)s", n=n) for n in run.rounds]
 
-    strategies = {team.team_id: team.strategy for team in run.teams}
+    strategies = {team["team_id"]: team["strategy"] for team in run.teams}
 
     def bot_name(team_id: str) -> str:
         # Preview teams are "bot01-cost_plus": shown like a game's bot teams.

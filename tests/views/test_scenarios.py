@@ -439,7 +439,7 @@ def test_deleting_a_scenario(app, client, draft_id, submit):
 def test_the_preview_shows_standings_and_charts(client, draft_id):
     page = client.get(f"/scenarios/{draft_id}/preview").get_data(as_text=True)
     assert page.count("<svg") == 3
-    assert "bot01-cost_plus" in page
+    assert "Bot 1 · cost plus" in page  # bot01-cost_plus, named like a game's bot teams
     assert "<script" not in page
 
 
