@@ -46,3 +46,21 @@ class WholeNumberField(IntegerField):
         except NumberInputError as exc:
             raise ValueError(exc.message) from None
         self.data = None if value is None else int(value)
+
+
+class PercentField(DecimalField):
+    """A rate shown and typed as a percentage ("25" is 25 %) and stored as the fraction the
+    scenario file holds (0.25)."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None:
+            self.data = round(self.data / 100, 10)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else input_number(round(self.data * 100, 8))

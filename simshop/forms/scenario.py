@@ -9,6 +9,7 @@ the problem's stable ``code``; the English message is the fallback).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from typing import Any
@@ -45,7 +46,7 @@ from simshop.engine.scenario import (
     Tariff,
 )
 from simshop.engine.scenario_errors import ScenarioProblem
-from simshop.forms.fields import DecimalField, WholeNumberField
+from simshop.forms.fields import DecimalField, PercentField, WholeNumberField
 
 # --------------------------------------------------------------------------- messages
 
@@ -198,7 +199,7 @@ EVENT_KIND_LABELS = {
     "market_rule": _l("Market rule"),
     "news": _l("News only"),
 }
-FRACTION_HELP = _l("A fraction: 0.15 is 15 %.")
+PERCENT_HELP = _l("In percent: 15 is 15 % (the scenario file stores the fraction 0.15).")
 
 
 class ItemForm(FlaskForm):
@@ -233,6 +234,14 @@ class ItemForm(FlaskForm):
         return found
 
 
+def _in_percent(problem: ScenarioProblem) -> ScenarioProblem:
+    bounds = {
+        k: round(v * 100, 8) if k in ("gt", "ge", "lt", "le") and isinstance(v, int | float) else v
+        for k, v in (problem.params or {}).items()
+    }
+    return dataclasses.replace(problem, params=bounds)
+
+
 def apply_problems(form: ItemForm, problems: list[ScenarioProblem], prefix: str) -> list[str]:
     """Put each problem under ``prefix`` (e.g. ``"markets[2]"``, or ``""`` for top-level
     tables) on its field; return the others as "key.path: message" lines."""
@@ -248,6 +257,8 @@ def apply_problems(form: ItemForm, problems: list[ScenarioProblem], prefix: str)
             rest = rest.lstrip(".") if rest is not None else None
         if rest:
             field = form.field_for(rest)
+        if isinstance(field, PercentField):  # its bounds in percent, as typed
+            message = problem_message(_in_percent(problem))
         if field is not None and not isinstance(field, FormField):
             field.errors = [*field.errors, message]
         else:
@@ -412,8 +423,8 @@ class MarketForm(ItemForm):
     price_sensitivity = DecimalField(
         _l("Price sensitivity"), description=_l("1 is normal; 1.5 is more price-sensitive.")
     )
-    platform_fee = DecimalField(_l("Platform commission"), description=FRACTION_HELP)
-    vat_rate = DecimalField(_l("VAT rate"), description=FRACTION_HELP)
+    platform_fee = PercentField(_l("Platform commission (%)"), description=PERCENT_HELP)
+    vat_rate = PercentField(_l("VAT rate (%)"), description=PERCENT_HELP)
     vat_seller_remits = BooleanField(_l("The seller (or platform) remits VAT from the price"))
     entry_fee_cny = DecimalField(_l("Entry fee (CNY, once)"))
     fulfilment_cny_per_unit = DecimalField(_l("Fulfilment fee (CNY per unit)"))
@@ -423,8 +434,8 @@ class MarketForm(ItemForm):
         _l("De minimis threshold (local currency)"),
         description=_l("Parcels at or below this value pay no duty; 0 is no exemption."),
     )
-    parcel_duty_rate = DecimalField(
-        _l("Parcel duty rate"), description=_l("0 means the ordinary tariffs apply.")
+    parcel_duty_rate = PercentField(
+        _l("Parcel duty rate (%)"), description=_l("0 means the ordinary tariffs apply.")
     )
     parcel_duty_per_item_local = DecimalField(_l("Parcel duty per item (local currency)"))
     seasonality = FieldList(
@@ -502,7 +513,7 @@ class ProductForm(ItemForm):
     unit_cost_cny = DecimalField(_l("Unit cost (CNY)"))
     weight_kg = DecimalField(_l("Weight (kg)"))
     base_quality = DecimalField(_l("Base quality (0–1)"))
-    return_rate = DecimalField(_l("Return rate"), description=FRACTION_HELP)
+    return_rate = PercentField(_l("Return rate (%)"), description=PERCENT_HELP)
     reference_price_usd = DecimalField(
         _l("Reference price (USD)"), description=_l("A typical US retail price.")
     )
@@ -551,7 +562,9 @@ def _category_choices(scenario: Scenario) -> list[SelectChoice]:
 class TariffForm(ItemForm):
     market = ChoiceField(_l("Market"))
     category = ChoiceField(_l("Category"))
-    rate = DecimalField(_l("Rate"), description=_l("Ad valorem duty: 0.30 is 30 %."))
+    rate = PercentField(
+        _l("Rate (%)"), description=_l("Ad valorem duty: 30 is 30 % (stored as 0.30).")
+    )
     label = _text(_l("Label shown to students"), 60)
 
     @classmethod
@@ -627,8 +640,9 @@ _EVENT_FIELDS: dict[str, Any] = {
     "categories": lambda: MultiCheckboxField(
         _l("Categories"), description=_l("None ticked: all categories.")
     ),
-    "rate": lambda: DecimalField(
-        _l("New rate"), description=_l("Sets the duty: 0.30 is 30 %. Give this or the points.")
+    "rate": lambda: PercentField(
+        _l("New rate (%)"),
+        description=_l("Sets the duty: 30 is 30 % (stored as 0.30). Give this or the points."),
     ),
     "add_points": lambda: DecimalField(
         _l("Add percentage points"),
@@ -638,8 +652,8 @@ _EVENT_FIELDS: dict[str, Any] = {
     "threshold_local": lambda: DecimalField(
         _l("Threshold (local currency)"), description=_l("0 ends the exemption.")
     ),
-    "parcel_duty_rate": lambda: DecimalField(
-        _l("Parcel duty rate"), description=_l("0 means the ordinary tariffs apply.")
+    "parcel_duty_rate": lambda: PercentField(
+        _l("Parcel duty rate (%)"), description=_l("0 means the ordinary tariffs apply.")
     ),
     "parcel_duty_per_item_local": lambda: DecimalField(_l("Parcel duty per item (local currency)")),
     "mode": lambda: ChoiceField(_l("Lane"), choices=_lane_choices()),
