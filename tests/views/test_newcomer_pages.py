@@ -3,6 +3,7 @@ page, links from the dashboard, forgiving URLs, and teams the instructor tidies 
 
 from __future__ import annotations
 
+import io
 import re
 from zoneinfo import ZoneInfo
 
@@ -130,3 +131,20 @@ def test_scenario_drafts_show_times_in_the_instructors_game_time_zone(app, clien
     page = client.get("/scenarios/").get_data(as_text=True)
     assert f"{shanghai:%Y-%m-%d %H:%M} Asia/Shanghai" in page
     assert " UTC</td>" not in page
+
+
+def test_the_roster_report_counts_in_proper_english(app, client, teacher):
+    post_new_game(client, NEW_GAME)
+    with app.app_context():
+        game_id = db.session.scalar(select(Game.id))
+    page = client.get(f"/instructor/games/{game_id}/people").get_data(as_text=True)
+    response = client.post(
+        f"/instructor/games/{game_id}/roster",
+        data={
+            "csrf_token": csrf_from(page),
+            "roster": (io.BytesIO(b"name,student_number,team\nAnn,s900,Gamma\n"), "r.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    html = response.get_data(as_text=True)
+    assert "1 account created, 0 existing accounts enrolled, 1 team created." in html
