@@ -311,6 +311,13 @@ class Dashboard:
             out.append(row.get(key) if row else None)
         return out
 
+    def rating_history(self, market: str, product: str) -> list[float | None]:
+        """The offer's star rating per round, ``None`` while it has no reviews: the engine's
+        starting rating is a prior, not something shoppers said."""
+        ratings = self.offer_history(market, product, "rating")
+        reviews = self.offer_history(market, product, "reviews")
+        return [r if n else None for r, n in zip(ratings, reviews, strict=True)]
+
     def active_offers(self) -> list[tuple[str, str]]:
         """(market, product) pairs that appear in any round."""
         seen = {(o["market"], o["product"]) for r in self.rounds for o in r.offers}
