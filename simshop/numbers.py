@@ -21,6 +21,7 @@ from babel.numbers import (
     format_currency,
     format_decimal,
     format_percent,
+    get_currency_symbol,
     get_decimal_symbol,
     get_group_symbol,
     parse_decimal,
@@ -138,20 +139,21 @@ def number(value: float | int | Decimal | None, digits: int = 0) -> str:
 def money(value: float | int | Decimal | None, currency: str | None = None) -> str:
     """An amount with its currency symbol for the page's locale ("¥654,628", "€24.99").
 
-    Amounts of 1,000 or more are shown without cents (summaries, not prices); without a
-    ``currency`` the bare grouped number is given (for columns headed "(CNY)").
+    Yuan amounts of 1,000 or more are shown without fen (summaries); prices keep their
+    cents. Without a ``currency`` the bare grouped number is given (for columns headed
+    "(CNY)").
     """
     if value is None:
         return "—"
     if currency is None:
         return number(value)
-    whole = abs(value) >= 1000
+    locale = page_locale()
+    whole = currency == "CNY" and abs(value) >= 1000
+    # A code used as the symbol ("RUB") gets a space, like CLDR's "RUB 2,499.00" in prose.
+    gap = "\u00a0" if get_currency_symbol(currency, locale).isalpha() else ""
+    pattern = f"¤{gap}#,##0" + ("" if whole else ".00")
     return format_currency(
-        value,
-        currency,
-        format="¤#,##0" if whole else None,
-        currency_digits=not whole,
-        locale=page_locale(),
+        value, currency, format=pattern, currency_digits=not whole, locale=locale
     )
 
 

@@ -83,6 +83,7 @@ def test_shown_numbers_follow_one_style_per_locale(en):
     assert percent(0.231) == "23.1%"
     assert money(654628.4, "CNY") == "CN¥654,628"
     assert money(24.99, "EUR") == "€24.99"
+    assert money(2499, "RUB") == "RUB\u00a02,499.00"
     assert number(None) == "—"
 
 
