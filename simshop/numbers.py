@@ -114,13 +114,13 @@ def parse_number(
 
 
 def input_number(value: float | int | Decimal | None, locale: Locale | str | None = None) -> str:
-    """A stored number as an input's value: the locale's decimal sign, no grouping, no float
-    noise ("8000", "24.99"), so that :func:`parse_number` reads it back unchanged."""
+    """A stored number as an input's value: grouped for the locale, no float noise ("50,000",
+    "8,000", "24.99"), in the form :func:`parse_number` reads back unchanged."""
     if value is None or value == "":
         return ""
     if isinstance(value, str):
         return value
-    return format_decimal(value, format="0.##########", locale=locale or page_locale())
+    return format_decimal(value, format="#,##0.##########", locale=locale or page_locale())
 
 
 # --------------------------------------------------------------------------- showing numbers

@@ -74,7 +74,14 @@ def test_a_fraction_is_refused_where_a_whole_number_is_needed(en):
 
 
 def test_inputs_show_stored_numbers_without_float_noise(en):
-    assert [input_number(v) for v in (8000.0, 50000, 24.99, None)] == ["8000", "50000", "24.99", ""]
+    typed = [input_number(v) for v in (8000.0, 50000, 24.99, 1234.5, None)]
+    assert typed == ["8,000", "50,000", "24.99", "1,234.5", ""]
+    assert [parse_number(t, "en") for t in typed[:4]] == [
+        8000,
+        50000,
+        Decimal("24.99"),
+        Decimal("1234.5"),
+    ]
 
 
 def test_shown_numbers_follow_one_style_per_locale(en):
