@@ -22,7 +22,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """
     from flask import Flask
 
-    from simshop import config, db, i18n, security, vocabulary
+    from simshop import config, db, i18n, numbers, security, vocabulary
     from simshop.cli import register_cli
     from simshop.extensions import csrf, limiter, login_manager, migrate
     from simshop.views import register_blueprints, register_error_handlers
@@ -52,6 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     i18n.init_app(app)
     vocabulary.init_app(app)
+    numbers.init_app(app)
     security.init_app(app)
 
     register_blueprints(app)

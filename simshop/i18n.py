@@ -10,11 +10,13 @@ and silently ignores a ``translations/zh_CN/`` folder.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
+from flask_babel import lazy_gettext as _l
 
 DEFAULT_LOCALE = "en"
 CHINESE = "zh_Hans_CN"
@@ -86,6 +88,9 @@ def init_app(app: Flask) -> None:
     from simshop.extensions import babel
 
     babel.init_app(app, locale_selector=select_locale)
+    app.add_template_filter(team_display_name, "team_name")
+    app.add_template_filter(localized_name, "localized")
+    app.add_template_global(bot_strategy_name, "bot_strategy_name")
 
     @app.context_processor
     def locale_context() -> dict[str, object]:
@@ -96,3 +101,31 @@ def init_app(app: Flask) -> None:
             "supported_locales": SUPPORTED_LOCALES,
             "html_lang": html_lang(),
         }
+
+
+# Bot teams are stored as "Bot <n> · <strategy>" (services/games.py); pages show them in the
+# reader's language.
+BOT_TEAM_NAME = re.compile(r"^Bot (\d+) · ([a-z0-9_]+)$")
+BOT_STRATEGY_NAMES = {
+    "cost_plus": _l("cost plus"),
+    "discounter": _l("discounter"),
+    "premium": _l("premium"),
+}
+
+
+def bot_strategy_name(strategy: str) -> str:
+    """A bot strategy's short name in the reader's language (the id if it has none)."""
+    label = BOT_STRATEGY_NAMES.get(strategy)
+    return str(label) if label is not None else strategy
+
+
+def team_display_name(name: str | None) -> str:
+    """A team's name as a page shows it: bot teams' names translated, others as typed."""
+    match = BOT_TEAM_NAME.match(name or "")
+    if match is None:
+        return name or ""
+    number, strategy = match.groups()
+    label = BOT_STRATEGY_NAMES.get(strategy)
+    if label is None:
+        return gettext("Bot %(n)s", n=number)
+    return gettext("Bot %(n)s · %(strategy)s", n=number, strategy=label)

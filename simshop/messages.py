@@ -43,7 +43,11 @@ GAME_MESSAGES = {
     "join_code_unknown": _l("No game has this join code. Check it with your instructor."),
     "instructors_cannot_play": _l("Instructors cannot join games as players."),
     "team_name_length": _l("Enter a team name of at most %(max)s characters."),
-    "team_name_taken": _l("Another team in this game already has this name."),
+    "team_name_taken": _l(
+        "Another team in this game already has this name (names differing only in capitals "
+        "or spaces count as the same)."
+    ),
+    "team_not_empty": _l("Only a team with no members and no results can be deleted."),
     "team_full": _l("This team is full (at most %(max)s members)."),
     "team_unknown": _l("There is no such team in this game."),
     "team_changed": _l("Your team changed meanwhile. Reload the page and try again."),

@@ -6,9 +6,10 @@ Messages for the services' refusal codes live here too, so views stay thin.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -16,8 +17,6 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
-    FloatField,
-    IntegerField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -25,13 +24,22 @@ from wtforms import (
     SubmitField,
     widgets,
 )
+from wtforms.fields.core import Field
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from simshop.engine.decisions import DecisionIssue, DecisionSheet
+from simshop.engine.decisions import (
+    DecisionErrors,
+    DecisionIssue,
+    DecisionSheet,
+    validate_decisions,
+)
 from simshop.engine.scenario import BOT_STRATEGIES, Scenario
 from simshop.engine.scoring import METRICS
 from simshop.engine.state import TeamState
-from simshop.messages import message_for
+from simshop.forms.fields import DecimalField, WholeNumberField
+from simshop.messages import GAME_MESSAGES, message_for
+from simshop.numbers import NumberInputError, parse_number
+from simshop.services.games import GameSpec
 from simshop.vocabulary import BOT_STRATEGY_LABELS, METRIC_NAMES
 
 COMMON_TIMEZONES = [
@@ -45,6 +53,10 @@ COMMON_TIMEZONES = [
     "America/Los_Angeles",
     "UTC",
 ]
+
+
+# With a broken "largest team" field, check the smallest against the widest allowed size.
+MAX_TEAM_SIZE_FALLBACK = 12
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -70,12 +82,12 @@ class CreateGameForm(FlaskForm):
         description=_l("Students see it, e.g. “Cross-border e-commerce, class 3, spring”."),
     )
     scenario_file = SelectField(_l("Scenario"), validators=[DataRequired()])
-    scored_rounds = IntegerField(
+    scored_rounds = WholeNumberField(
         _l("Scored rounds"),
         validators=[InputRequired(_l("Enter a number.")), NumberRange(min=1, max=40)],
         default=6,
     )
-    practice_rounds = IntegerField(
+    practice_rounds = WholeNumberField(
         _l("Practice rounds"),
         validators=[InputRequired(_l("Enter a number.")), NumberRange(min=0, max=5)],
         default=0,
@@ -95,7 +107,7 @@ class CreateGameForm(FlaskForm):
         validators=[Optional()],
         description=_l("In the game's time zone. Needed for the deadline schedule."),
     )
-    round_interval_hours = FloatField(
+    round_interval_hours = DecimalField(
         _l("Hours between deadlines"),
         validators=[Optional(), NumberRange(min=0.1, max=24 * 60)],
         default=168,
@@ -105,13 +117,13 @@ class CreateGameForm(FlaskForm):
         choices=[SelectChoice(z) for z in COMMON_TIMEZONES],
         default="Asia/Shanghai",
     )
-    team_min_size = IntegerField(
+    team_min_size = WholeNumberField(
         _l("Smallest team"), validators=[InputRequired(), NumberRange(min=1, max=12)], default=1
     )
-    team_max_size = IntegerField(
+    team_max_size = WholeNumberField(
         _l("Largest team"), validators=[InputRequired(), NumberRange(min=1, max=12)], default=4
     )
-    bot_count = IntegerField(
+    bot_count = WholeNumberField(
         _l("Bot teams"),
         validators=[InputRequired(), NumberRange(min=0, max=50)],
         default=3,
@@ -128,10 +140,52 @@ class CreateGameForm(FlaskForm):
     weight_fields = tuple(f"weight_{metric}" for metric in METRICS)
     """One weight per scorecard metric (fields added by :func:`add_metric_fields`)."""
 
+    def _ok(self, name: str, fallback: Any = None) -> Any:
+        """A field's value if it parsed and passed its own checks, else ``fallback``."""
+        fld = self[name]
+        return fallback if fld.errors or fld.data is None else fld.data
+
+    def to_spec(self) -> GameSpec:
+        """The game spec typed so far; fields with errors of their own count as unset, so
+        the service's checks run on every other field in the same submit."""
+        first = self._ok("first_deadline")
+        timezone = self._ok("timezone", "UTC")
+        if first is not None and timezone in COMMON_TIMEZONES:
+            first = first.replace(tzinfo=ZoneInfo(timezone))
+        return GameSpec(
+            title=self._ok("title", "") or "",
+            scenario_file=self._ok("scenario_file", "") or "",
+            scored_rounds=self._ok("scored_rounds"),
+            practice_rounds=self._ok("practice_rounds"),
+            schedule=self._ok("schedule", "manual"),
+            first_deadline=first,
+            round_interval=timedelta(hours=self._ok("round_interval_hours", 168) or 168),
+            timezone=timezone,
+            team_min_size=self._ok("team_min_size", 1),
+            team_max_size=self._ok("team_max_size", MAX_TEAM_SIZE_FALLBACK),
+            bot_count=self._ok("bot_count"),
+            bot_strategies=self._ok("bot_strategies") or None,
+            scoring_weights={
+                key.removeprefix("weight_"): self._ok(key, 0.0) for key in self.weight_fields
+            },
+            show_rival_names=bool(self.show_rival_names.data),
+        )
+
+    def attach(self, problems: list[Any]) -> None:
+        """Put the service's refusals (:class:`GameError`) on their fields, after the
+        field's own errors (a field with an error of its own keeps just that)."""
+        for exc in problems:
+            target = getattr(self, exc.field or "", None)
+            if not isinstance(target, Field):
+                target = self.title
+            if exc.field and target.errors:
+                continue
+            target.errors = [*target.errors, message_for(GAME_MESSAGES, exc.code, exc.params)]
+
 
 add_metric_fields(
     CreateGameForm,
-    lambda label: FloatField(label, validators=[InputRequired(), NumberRange(min=0)]),
+    lambda label: DecimalField(label, validators=[InputRequired(), NumberRange(min=0)]),
     prefix="weight_",
 )
 
@@ -155,7 +209,6 @@ class RosterForm(FlaskForm):
     roster = FileField(
         _l("Roster (CSV)"),
         validators=[FileRequired(_l("Choose a CSV file."))],
-        description=_l("Columns: name, student_number, team (UTF-8). The team may be empty."),
     )
     submit = SubmitField(_l("Import roster"))
 
@@ -304,23 +357,14 @@ class DecisionForm:
         return form
 
     def _parse_number(self, f: DecisionField, raw: str) -> Any:
-        text = (raw or "").strip().replace(",", "").replace("，", "")
-        if not text:
-            return None
         try:
-            number = float(text)
-        except ValueError:
-            f.errors.append(message_for(DECISION_MESSAGES, "not_a_number"))
+            number = parse_number(raw, integer=f.kind == "int")
+        except NumberInputError as exc:
+            f.errors.append(exc.message)
             return raw
-        if not math.isfinite(number):
-            f.errors.append(message_for(DECISION_MESSAGES, "not_a_number"))
-            return raw
-        if f.kind == "int":
-            if number != int(number):
-                f.errors.append(message_for(DECISION_MESSAGES, "not_a_whole_number"))
-                return raw
-            return int(number)
-        return number
+        if number is None:
+            return None
+        return int(number) if f.kind == "int" else float(number)
 
     def _build(self, values: dict[str, Any] | None) -> None:
         sc = self.scenario
@@ -448,6 +492,9 @@ class DecisionForm:
     def raw(self) -> dict[str, Any]:
         """The engine's raw decision dict (call only when there are no parse errors)."""
         sc, f = self.scenario, self.fields
+        # A field that did not parse counts as empty, so the engine's rules still run on
+        # every other field in the same submit.
+        f = {name: (replace(fld, value=None) if fld.errors else fld) for name, fld in f.items()}
         raw: dict[str, Any] = {
             "enter_markets": [],
             "leave_markets": [],
@@ -501,13 +548,32 @@ class DecisionForm:
         raw["borrow_cny"] = borrow - repay
         return raw
 
-    def attach(self, issues: list[DecisionIssue]) -> None:
-        """Put each engine issue on the field its ``loc`` points at."""
+    def check(self) -> None:
+        """Run the engine's rules now, on every field that parsed, so one submit shows every
+        problem of every layer (typing and rules) at once, each on its field."""
+        try:
+            validate_decisions(self.scenario, self.team, self.raw())
+        except DecisionErrors as exc:
+            self.attach(exc.issues, keep_typing_errors=True)
+
+    def differences(self, other: DecisionForm) -> list[tuple[DecisionField, Any, Any]]:
+        """Fields whose values differ: (this form's field, its value, ``other``'s value)."""
+        return [
+            (fld, fld.value, other.fields[name].value)
+            for name, fld in self.fields.items()
+            if name in other.fields and (fld.value or None) != (other.fields[name].value or None)
+        ]
+
+    def attach(self, issues: list[DecisionIssue], *, keep_typing_errors: bool = False) -> None:
+        """Put each engine issue on the field its ``loc`` points at (``keep_typing_errors``:
+        a field that could not be read keeps only that message)."""
         for issue in issues:
             text = message_for(DECISION_MESSAGES, issue.code, issue.params)
             target = self._field_for(issue.loc)
             if target is None:
                 self.form_errors.append(text)
+            elif keep_typing_errors and target.errors:
+                continue
             elif text not in target.errors:
                 target.errors.append(text)
 

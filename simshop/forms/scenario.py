@@ -9,8 +9,8 @@ the problem's stable ``code``; the English message is the fallback).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-import math
 import re
 from typing import Any
 
@@ -21,10 +21,8 @@ from pydantic import BaseModel
 from wtforms import (
     BooleanField,
     FieldList,
-    FloatField,
     Form,
     FormField,
-    IntegerField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -50,6 +48,7 @@ from simshop.engine.scenario import (
 )
 from simshop.engine.scenario_errors import ScenarioProblem
 from simshop.engine.scoring import METRICS
+from simshop.forms.fields import DecimalField, PercentField, WholeNumberField
 from simshop.forms.game import add_metric_fields
 from simshop.vocabulary import BOT_STRATEGY_LABELS
 
@@ -147,55 +146,6 @@ def problem_message(problem: ScenarioProblem) -> str:
 # --------------------------------------------------------------------------- fields
 
 
-class DecimalField(FloatField):
-    """A number typed as text; empty is ``None`` (the schema's default or "required")."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
-        super().__init__(label, validators, **kwargs)
-
-    def process_formdata(self, valuelist):
-        raw = valuelist[0].strip() if valuelist else ""
-        if not raw:
-            self.data = None
-            return
-        try:
-            value = float(raw.replace("_", ""))
-        except ValueError:
-            self.data = None
-            raise ValueError(str(_l("Enter a number."))) from None
-        if not math.isfinite(value):
-            self.data = None
-            raise ValueError(str(_l("Enter a number.")))
-        self.data = value
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else f"{self.data!r}"
-
-
-class WholeNumberField(IntegerField):
-    """A whole number typed as text; empty is ``None``."""
-
-    widget = widgets.TextInput()
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("render_kw", {"inputmode": "numeric", "autocomplete": "off"})
-        super().__init__(label, validators, **kwargs)
-
-    def process_formdata(self, valuelist):
-        raw = valuelist[0].strip() if valuelist else ""
-        if not raw:
-            self.data = None
-            return
-        try:
-            self.data = int(raw)
-        except ValueError:
-            self.data = None
-            raise ValueError(str(_l("Enter a whole number."))) from None
-
-
 class ChoiceField(SelectField):
     """A select whose value the schema checks (so its message is translated there)."""
 
@@ -239,6 +189,7 @@ LANE_LABELS = {
     "parcel": _l("Direct parcel from China"),
 }
 FRACTION_HELP = _l("A fraction: 0.15 is 15 %.")
+PERCENT_HELP = _l("In percent: 15 is 15 % (the scenario file stores the fraction 0.15).")
 
 
 class ItemForm(FlaskForm):
@@ -273,6 +224,14 @@ class ItemForm(FlaskForm):
         return found
 
 
+def _in_percent(problem: ScenarioProblem) -> ScenarioProblem:
+    bounds = {
+        k: round(v * 100, 8) if k in ("gt", "ge", "lt", "le") and isinstance(v, int | float) else v
+        for k, v in (problem.params or {}).items()
+    }
+    return dataclasses.replace(problem, params=bounds)
+
+
 def apply_problems(form: ItemForm, problems: list[ScenarioProblem], prefix: str) -> list[str]:
     """Put each problem under ``prefix`` (e.g. ``"markets[2]"``, or ``""`` for top-level
     tables) on its field; return the others as "key.path: message" lines."""
@@ -288,6 +247,8 @@ def apply_problems(form: ItemForm, problems: list[ScenarioProblem], prefix: str)
             rest = rest.lstrip(".") if rest is not None else None
         if rest:
             field = form.field_for(rest)
+        if isinstance(field, PercentField):  # its bounds in percent, as typed
+            message = problem_message(_in_percent(problem))
         if field is not None and not isinstance(field, FormField):
             field.errors = [*field.errors, message]
         else:
@@ -453,8 +414,8 @@ class MarketForm(ItemForm):
     price_sensitivity = DecimalField(
         _l("Price sensitivity"), description=_l("1 is normal; 1.5 is more price-sensitive.")
     )
-    platform_fee = DecimalField(_l("Platform commission"), description=FRACTION_HELP)
-    vat_rate = DecimalField(_l("VAT rate"), description=FRACTION_HELP)
+    platform_fee = PercentField(_l("Platform commission (%)"), description=PERCENT_HELP)
+    vat_rate = PercentField(_l("VAT rate (%)"), description=PERCENT_HELP)
     vat_seller_remits = BooleanField(_l("The seller (or platform) remits VAT from the price"))
     entry_fee_cny = DecimalField(_l("Entry fee (CNY, once)"))
     fulfilment_cny_per_unit = DecimalField(_l("Fulfilment fee (CNY per unit)"))
@@ -464,8 +425,8 @@ class MarketForm(ItemForm):
         _l("De minimis threshold (local currency)"),
         description=_l("Parcels at or below this value pay no duty; 0 is no exemption."),
     )
-    parcel_duty_rate = DecimalField(
-        _l("Parcel duty rate"), description=_l("0 means the ordinary tariffs apply.")
+    parcel_duty_rate = PercentField(
+        _l("Parcel duty rate (%)"), description=_l("0 means the ordinary tariffs apply.")
     )
     parcel_duty_per_item_local = DecimalField(_l("Parcel duty per item (local currency)"))
     customs_basis = ChoiceField(
@@ -561,7 +522,7 @@ class ProductForm(ItemForm):
     unit_cost_cny = DecimalField(_l("Unit cost (CNY)"))
     weight_kg = DecimalField(_l("Weight (kg)"))
     base_quality = DecimalField(_l("Base quality (0–1)"))
-    return_rate = DecimalField(_l("Return rate"), description=FRACTION_HELP)
+    return_rate = PercentField(_l("Return rate (%)"), description=PERCENT_HELP)
     return_rate_low = DecimalField(
         _l("Lowest return rate (good quality)"), description=_l("Empty: 0.8 × the return rate.")
     )
@@ -617,7 +578,9 @@ def _category_choices(scenario: Scenario) -> list[SelectChoice]:
 class TariffForm(ItemForm):
     market = ChoiceField(_l("Market"))
     category = ChoiceField(_l("Category"))
-    rate = DecimalField(_l("Rate"), description=_l("Ad valorem duty: 0.30 is 30 %."))
+    rate = PercentField(
+        _l("Rate (%)"), description=_l("Ad valorem duty: 30 is 30 % (stored as 0.30).")
+    )
     label = _text(_l("Label shown to students"), 60)
 
     @classmethod
@@ -693,8 +656,9 @@ _EVENT_FIELDS: dict[str, Any] = {
     "categories": lambda: MultiCheckboxField(
         _l("Categories"), description=_l("None ticked: all categories.")
     ),
-    "rate": lambda: DecimalField(
-        _l("New rate"), description=_l("Sets the duty: 0.30 is 30 %. Give this or the points.")
+    "rate": lambda: PercentField(
+        _l("New rate (%)"),
+        description=_l("Sets the duty: 30 is 30 % (stored as 0.30). Give this or the points."),
     ),
     "add_points": lambda: DecimalField(
         _l("Add percentage points"),
@@ -704,8 +668,8 @@ _EVENT_FIELDS: dict[str, Any] = {
     "threshold_local": lambda: DecimalField(
         _l("Threshold (local currency)"), description=_l("0 ends the exemption.")
     ),
-    "parcel_duty_rate": lambda: DecimalField(
-        _l("Parcel duty rate"), description=_l("0 means the ordinary tariffs apply.")
+    "parcel_duty_rate": lambda: PercentField(
+        _l("Parcel duty rate (%)"), description=_l("0 means the ordinary tariffs apply.")
     ),
     "parcel_duty_per_item_local": lambda: DecimalField(_l("Parcel duty per item (local currency)")),
     "mode": lambda: ChoiceField(_l("Lane"), choices=_lane_choices()),

@@ -17,6 +17,7 @@ Times are stored in UTC. SQLite hands them back without tzinfo: use :func:`as_ut
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -35,7 +36,7 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from simshop.db import db
 from simshop.models.user import User, utcnow
@@ -161,11 +162,17 @@ class Team(db.Model):
     limit holds under concurrent joins (``UPDATE ... WHERE member_count < :max``)."""
 
     __tablename__ = "teams"
-    __table_args__ = (UniqueConstraint("game_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("game_id", "name"),
+        # "Panda Export" and "panda  export" are one name: the database refuses the second.
+        Index("uq_teams_game_name_key", "game_id", "name_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     game_id: Mapped[int] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(60))
+    # team_name_key(name), kept in step by the validator below.
+    name_key: Mapped[str] = mapped_column(String(240))
     is_bot: Mapped[bool] = mapped_column(default=False, server_default=false())
     bot_strategy: Mapped[str | None] = mapped_column(String(40))
     member_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
@@ -178,8 +185,20 @@ class Team(db.Model):
         """The id the engine knows this team by."""
         return str(self.id)
 
+    @validates("name")
+    def _keep_name_key(self, _key: str, name: str) -> str:
+        self.name_key = team_name_key(name)
+        return name
+
     def __repr__(self) -> str:
         return f"<Team {self.id} {self.name!r}>"
+
+
+def team_name_key(name: str) -> str:
+    """What makes two team names the same: Unicode compatibility forms (full-width letters),
+    runs of whitespace and letter case (full case folding: "STRASSE" = "straße") ignored."""
+    spaced = " ".join(unicodedata.normalize("NFKC", name).split())
+    return unicodedata.normalize("NFKC", spaced.casefold())
 
 
 class Player(db.Model):

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from simshop.engine.accounting import PNL_COST_LINES
 from simshop.engine.conditions import conditions_for_round
 from simshop.engine.scenario import Market, Product, Scenario
+from simshop.i18n import team_display_name
 from simshop.models import Game, Round, RoundResult, RoundStatus, Team
 from simshop.services.games import game_scenario
 
@@ -116,12 +117,12 @@ def team_labels(
         select(Team.id, Team.name).where(Team.game_id == game.id).order_by(Team.id)
     ).all()
     if staff or game.show_rival_names:
-        return {str(tid): name for tid, name in teams}
+        return {str(tid): team_display_name(name) for tid, name in teams}
     labels: dict[str, str] = {}
     letters = 0
     for tid, name in teams:
         if tid == viewer_team_id:
-            labels[str(tid)] = name
+            labels[str(tid)] = team_display_name(name)
         else:
             labels[str(tid)] = rival(rival_letter(letters))
             letters += 1
@@ -309,6 +310,13 @@ class Dashboard:
             )
             out.append(row.get(key) if row else None)
         return out
+
+    def rating_history(self, market: str, product: str) -> list[float | None]:
+        """The offer's star rating per round, ``None`` while it has no reviews: the engine's
+        starting rating is a prior, not something shoppers said."""
+        ratings = self.offer_history(market, product, "rating")
+        reviews = self.offer_history(market, product, "reviews")
+        return [r if n else None for r, n in zip(ratings, reviews, strict=True)]
 
     def active_offers(self) -> list[tuple[str, str]]:
         """(market, product) pairs that appear in any round."""

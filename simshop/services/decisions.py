@@ -33,6 +33,17 @@ class RoundNotOpenError(GameError):
         super().__init__("round_not_open")
 
 
+class DecisionConflictError(GameError):
+    """A teammate saved the decisions after this form was loaded: the save was refused.
+
+    ``saved`` is the newer decision (who saved it, when, what), for the merge page.
+    """
+
+    def __init__(self, saved: Decision) -> None:
+        super().__init__("decision_conflict")
+        self.saved = saved
+
+
 @dataclass(frozen=True)
 class SavedDecision:
     round_id: int
@@ -50,13 +61,25 @@ def _upsert(session: Session) -> Any:
 
 
 def submit_decision(
-    session: Session, user: User, team: Team, rnd: Round, raw: dict[str, Any]
+    session: Session,
+    user: User,
+    team: Team,
+    rnd: Round,
+    raw: dict[str, Any],
+    *,
+    expected_version: int | None = None,
 ) -> SavedDecision:
     """Validate ``raw`` against the scenario and the team's state and save it as the team's
     decision for ``rnd`` (replacing an earlier save).
 
-    Raises :class:`DecisionErrors` (nothing saved) or :class:`RoundNotOpenError` when the
-    round is not open at the moment of writing.
+    ``expected_version`` is the ``save_count`` the student's form was loaded from (0: nothing
+    was saved then). When given, the write happens only if the stored version still is that
+    one — checked by the writing statement itself, so two teammates saving at once cannot
+    both win; ``None`` overwrites whatever is there.
+
+    Raises :class:`DecisionErrors` (nothing saved), :class:`RoundNotOpenError` when the
+    round is not open at the moment of writing, or :class:`DecisionConflictError` when a
+    teammate saved a newer version.
     """
     game = session.get(Game, rnd.game_id)
     assert game is not None and team.game_id == game.id
@@ -69,13 +92,34 @@ def submit_decision(
     # End the read transaction before validating: on SQLite it holds the write lock.
     end_read(session)
     sheet = validate_decisions(scenario, state, raw)
-    with transaction(session):
-        now = _save(session, round_id, team_id, user_id, sheet)
+    try:
+        with transaction(session):
+            now = _save(session, round_id, team_id, user_id, sheet, expected_version)
+    except RoundNotOpenError:
+        if expected_version is not None:
+            _raise_if_newer(session, round_id, team_id, expected_version)
+        raise
     return SavedDecision(round_id, team_id, now, sheet)
 
 
+def _raise_if_newer(session: Session, round_id: int, team_id: int, expected: int) -> None:
+    """After a refused save: a teammate's newer save in a still-open round is a conflict."""
+    newer = session.scalar(
+        select(Decision).where(Decision.round_id == round_id, Decision.team_id == team_id)
+    )
+    status = session.scalar(select(Round.status).where(Round.id == round_id))
+    end_read(session)
+    if newer is not None and newer.save_count != expected and status == OPEN:
+        raise DecisionConflictError(newer)
+
+
 def _save(
-    session: Session, round_id: int, team_id: int, user_id: int, sheet: DecisionSheet
+    session: Session,
+    round_id: int,
+    team_id: int,
+    user_id: int,
+    sheet: DecisionSheet,
+    expected_version: int | None = None,
 ) -> datetime:
     """Upsert the sheet if the round is still open at this instant; returns the save time."""
     session.execute(select(Round.id).where(Round.id == round_id))  # BEGIN (IMMEDIATE)
@@ -105,6 +149,7 @@ def _save(
             "saved_at": stmt.excluded.saved_at,
             "save_count": Decision.save_count + 1,
         },
+        where=(Decision.save_count == expected_version) if expected_version is not None else None,
     )
     # psycopg 3 reports no rowcount for an INSERT without RETURNING once SQLAlchemy has
     # closed the cursor (-1: "nothing written"); preserve_rowcount keeps the real count
@@ -153,10 +198,13 @@ class SubmissionRow:
 
 
 def submission_status(session: Session, game: Game, rnd: Round | None) -> list[SubmissionRow]:
-    """Per team (bots excluded): who saved decisions for ``rnd`` and when."""
+    """Per team with members (bots and empty teams excluded): who saved decisions for
+    ``rnd`` and when."""
     teams = list(
         session.scalars(
-            select(Team).where(Team.game_id == game.id, Team.is_bot.is_(False)).order_by(Team.id)
+            select(Team)
+            .where(Team.game_id == game.id, Team.is_bot.is_(False), Team.member_count > 0)
+            .order_by(Team.id)
         )
     )
     saved: dict[int, tuple[datetime, str | None, int]] = {}

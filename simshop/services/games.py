@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -145,55 +145,88 @@ def normalize_join_code(raw: str) -> str:
     return "".join(raw.split()).replace("-", "").upper()[:20]
 
 
+class GameSpecErrors(GameError):
+    """Every problem of a game spec at once (``problems``); ``code`` and ``field`` are the
+    first one's, for callers that show a single message."""
+
+    def __init__(self, problems: list[GameError]) -> None:
+        first = problems[0]
+        super().__init__(first.code, first.field, **first.params)
+        self.problems = problems
+
+
 def _check_spec(spec: GameSpec, scenario: Scenario) -> None:
-    title = " ".join(spec.title.split())
+    """Check ``spec`` against ``scenario`` and fill in its defaults; every problem is found
+    in one pass and raised together as :class:`GameSpecErrors`."""
+    problems: list[GameError] = []
+    title = " ".join((spec.title or "").split())
     if not title or len(title) > TITLE_MAX_LENGTH:
-        raise GameError("title_length", "title", max=TITLE_MAX_LENGTH)
+        problems.append(GameError("title_length", "title", max=TITLE_MAX_LENGTH))
     spec.title = title
     max_rounds = scenario.calendar.rounds
     if spec.scored_rounds is None:
         spec.scored_rounds = max_rounds
     if not 1 <= spec.scored_rounds <= max_rounds:
-        raise GameError("rounds_range", "scored_rounds", max=max_rounds)
+        problems.append(GameError("rounds_range", "scored_rounds", max=max_rounds))
     if spec.practice_rounds is None:
         spec.practice_rounds = scenario.calendar.practice_rounds
     if not 0 <= spec.practice_rounds <= min(5, max_rounds):
-        raise GameError("practice_range", "practice_rounds", max=min(5, max_rounds))
+        problems.append(GameError("practice_range", "practice_rounds", max=min(5, max_rounds)))
     if spec.schedule not in {m.value for m in ScheduleMode}:
-        raise GameError("schedule_unknown", "schedule")
+        problems.append(GameError("schedule_unknown", "schedule"))
     if spec.schedule == ScheduleMode.DEADLINES:
         if spec.first_deadline is None or spec.first_deadline.tzinfo is None:
-            raise GameError("deadline_required", "first_deadline")
-        if spec.first_deadline <= utcnow():
-            raise GameError("deadline_past", "first_deadline")
+            problems.append(GameError("deadline_required", "first_deadline"))
+        elif spec.first_deadline <= utcnow():
+            problems.append(GameError("deadline_past", "first_deadline"))
         if spec.round_interval < timedelta(minutes=5):
-            raise GameError("interval_too_short", "round_interval_hours")
+            problems.append(GameError("interval_too_short", "round_interval_hours"))
     try:
         ZoneInfo(spec.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise GameError("timezone_unknown", "timezone") from None
+        problems.append(GameError("timezone_unknown", "timezone"))
     if not 1 <= spec.team_min_size <= spec.team_max_size <= MAX_TEAM_SIZE:
-        raise GameError("team_size_range", "team_max_size", max=MAX_TEAM_SIZE)
+        problems.append(GameError("team_size_range", "team_max_size", max=MAX_TEAM_SIZE))
     if spec.bot_count is None:
         spec.bot_count = scenario.bots.count
     if not 0 <= spec.bot_count <= MAX_BOTS:
-        raise GameError("bot_count_range", "bot_count", max=MAX_BOTS)
+        problems.append(GameError("bot_count_range", "bot_count", max=MAX_BOTS))
     if spec.bot_strategies is None or not spec.bot_strategies:
         spec.bot_strategies = list(scenario.bots.strategies) or list(BOT_STRATEGIES)
     unknown = [s for s in spec.bot_strategies if s not in BOT_STRATEGIES]
     if unknown:
-        raise GameError("bot_strategy_unknown", "bot_strategies", strategy=", ".join(unknown))
+        problems.append(
+            GameError("bot_strategy_unknown", "bot_strategies", strategy=", ".join(unknown))
+        )
     weights = dict(scenario.scoring.as_dict())
-    if spec.scoring_weights is not None:
-        for key, value in spec.scoring_weights.items():
-            if key not in METRICS:
-                raise GameError("weight_unknown", "scoring", key=key)
-            if value < 0:
-                raise GameError("weight_negative", f"weight_{key}", key=key)
+    for key, value in (spec.scoring_weights or {}).items():
+        if key not in METRICS:
+            problems.append(GameError("weight_unknown", "scoring", key=key))
+        elif value < 0:
+            problems.append(GameError("weight_negative", f"weight_{key}", key=key))
+        else:
             weights[key] = float(value)
     if sum(weights.values()) <= 0:
-        raise GameError("weights_zero", "weight_profit")
+        problems.append(GameError("weights_zero", "weight_profit"))
     spec.scoring_weights = weights
+    if problems:
+        raise GameSpecErrors(problems)
+
+
+def check_game_spec(
+    session: Session, owner: User, spec: GameSpec, *, scenarios_dir: str | Path
+) -> list[GameError]:
+    """Every problem :func:`create_game` would refuse ``spec`` for, without creating
+    anything (a form shows them all on one submit)."""
+    try:
+        loaded = _chosen_scenario(session, owner, spec.scenario_file, scenarios_dir)
+    except GameError as exc:
+        return [exc]
+    try:
+        _check_spec(replace(spec), loaded.scenario)
+    except GameSpecErrors as exc:
+        return exc.problems
+    return []
 
 
 class ChosenScenario(NamedTuple):
@@ -364,6 +397,19 @@ def games_for_staff(session: Session, user: User) -> list[Game]:
         .order_by(Game.created_at.desc(), Game.id.desc())
     )
     return list(session.scalars(stmt))
+
+
+def staff_timezone(session: Session, user: User, default: str = "UTC") -> str:
+    """The time zone a staff member's own pages use outside any game (scenario drafts):
+    that of their most recently created game, so every time they read is in one zone."""
+    zone = session.scalar(
+        select(Game.timezone)
+        .join(GameStaff, GameStaff.game_id == Game.id)
+        .where(GameStaff.user_id == user.id)
+        .order_by(Game.created_at.desc(), Game.id.desc())
+        .limit(1)
+    )
+    return zone or default
 
 
 def game_by_code(session: Session, code: str) -> Game | None:

@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from simshop.engine.scoring import METRICS
+from simshop.i18n import team_display_name
 from simshop.models import (
     Decision,
     Game,
@@ -388,7 +389,7 @@ def _projector_state(
     standings = [
         {
             "team_id": row.team_id,
-            "name": row.team_name,
+            "name": team_display_name(row.team_name),
             "rank": row.rank,
             "change": row.change,
             "score": row.score,
@@ -407,7 +408,7 @@ def _projector_state(
         .where(Team.game_id == game.id, Team.is_bot.is_(False), Team.member_count > 0)
         .order_by(Team.name, Team.id)
     ).all()
-    chips = [{"name": name, "saved": tid in saved_ids} for tid, name in teams]
+    chips = [{"name": team_display_name(name), "saved": tid in saved_ids} for tid, name in teams]
     chips.sort(key=lambda c: (not c["saved"], c["name"]))
     deadline = as_utc(current.deadline) if current is not None else None
     return {

@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from simshop.models import Game, IssuedCredentials, Player, Role, Team, User
-from simshop.models.game import as_utc
+from simshop.models.game import as_utc, team_name_key
 from simshop.models.user import utcnow
 from simshop.security import generate_password, hash_password
 from simshop.services.accounts import DISPLAY_NAME_MAX_LENGTH, STUDENT_NUMBER_RE
@@ -165,9 +165,9 @@ def _check_against_game(session: Session, game: Game, rows: list[RosterRow]) -> 
             )
         )
     }
-    teams = {t.name: t for t in session.scalars(select(Team).where(Team.game_id == game.id))}
+    teams = {t.name_key: t for t in session.scalars(select(Team).where(Team.game_id == game.id))}
     team_names = {t.id: t.name for t in teams.values()}
-    seats = {t.name: t.member_count for t in teams.values()}
+    seats = {t.name_key: t.member_count for t in teams.values()}
     for r in rows:
         user = users.get(r.student_number)
         if user is not None and user.role != Role.STUDENT.value:
@@ -176,16 +176,17 @@ def _check_against_game(session: Session, game: Game, rows: list[RosterRow]) -> 
         player = players.get(user.id) if user is not None else None
         if player is not None and player.team_id is not None:
             current = team_names.get(player.team_id, "")
-            if r.team and current != r.team:
+            if r.team and team_name_key(current) != team_name_key(r.team):
                 issues.append(RosterIssue(r.row, "team", "already_in_team", {"team": current}))
             continue
         if r.team:
-            team = teams.get(r.team)
+            key = team_name_key(r.team)
+            team = teams.get(key)
             if team is not None and team.is_bot:
                 issues.append(RosterIssue(r.row, "team", "bot_team", {"team": r.team}))
                 continue
-            seats[r.team] = seats.get(r.team, 0) + 1
-            if seats[r.team] > game.team_max_size:
+            seats[key] = seats.get(key, 0) + 1
+            if seats[key] > game.team_max_size:
                 issues.append(
                     RosterIssue(
                         r.row, "team", "team_full", {"team": r.team, "max": game.team_max_size}
@@ -223,7 +224,7 @@ def import_roster(session: Session, game: Game, data: bytes, created_by: User) -
     if issues:
         raise RosterInvalid(issues)
     report = RosterImport()
-    teams = {t.name: t for t in session.scalars(select(Team).where(Team.game_id == game.id))}
+    teams = {t.name_key: t for t in session.scalars(select(Team).where(Team.game_id == game.id))}
     for r in rows:
         user = session.scalar(select(User).where(User.login == r.student_number))
         if user is None:
@@ -248,12 +249,12 @@ def import_roster(session: Session, game: Game, data: bytes, created_by: User) -
             player = Player(game_id=game.id, user_id=user.id)
             session.add(player)
         if r.team and player.team_id is None:
-            team = teams.get(r.team)
+            team = teams.get(team_name_key(r.team))
             if team is None:
                 team = Team(game_id=game.id, name=r.team, member_count=0)
                 session.add(team)
                 session.flush()
-                teams[r.team] = team
+                teams[team.name_key] = team
                 report.teams_created.append(r.team)
             team.member_count = team.member_count + 1
             player.team_id = team.id

@@ -65,6 +65,26 @@ def fresh_team_state(scenario: Scenario, team_id: str, rnd: Round) -> TeamState:
     return team
 
 
+def team_state_shown(
+    session: Session, game: Game, current: Round, team: Team, scenario: Scenario | None = None
+) -> TeamState:
+    """The team's state as pages show it: after the last published round.
+
+    While a round is being played that is the state before it; once the last round of the
+    game is published (``current`` is that round), it is the round's end state, not its
+    starting state.
+    """
+    if current.status == PUBLISHED:
+        saved = session.scalar(
+            select(RoundResult.end_state).where(
+                RoundResult.round_id == current.id, RoundResult.team_id == team.id
+            )
+        )
+        if saved is not None:
+            return TeamState.from_dict(saved)
+    return team_state_before(session, game, current, team, scenario)
+
+
 def team_state_before(
     session: Session, game: Game, rnd: Round, team: Team, scenario: Scenario | None = None
 ) -> TeamState:

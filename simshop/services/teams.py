@@ -8,13 +8,15 @@ last seat cannot both get it, on SQLite or PostgreSQL. Refusals raise
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from simshop.models import Game, GameStatus, Player, Team, User
+from simshop.models import Game, GameStatus, Player, RoundResult, Team, User
+from simshop.models.game import team_name_key
 from simshop.services.games import GameError, game_by_code
 from simshop.services.uow import transaction, unit_of_work
 
@@ -65,7 +67,7 @@ def join_game(session: Session, user: User, code: str) -> Player:
 
 
 def _clean_team_name(raw: str) -> str:
-    name = " ".join(raw.split())
+    name = " ".join(unicodedata.normalize("NFKC", raw).split())
     if not name or len(name) > TEAM_NAME_MAX_LENGTH:
         raise GameError("team_name_length", "name", max=TEAM_NAME_MAX_LENGTH)
     return name
@@ -119,7 +121,9 @@ def create_team(session: Session, player: Player, name: str) -> Team:
     if player.team_id is not None:
         raise GameError("already_in_team", "name")
     clean = _clean_team_name(name)
-    taken = session.scalar(select(Team.id).where(Team.game_id == game.id, Team.name == clean))
+    taken = session.scalar(
+        select(Team.id).where(Team.game_id == game.id, Team.name_key == team_name_key(clean))
+    )
     if taken is not None:
         raise GameError("team_name_taken", "name")
     team = Team(game_id=game.id, name=clean, member_count=0)
@@ -133,6 +137,54 @@ def create_team(session: Session, player: Player, name: str) -> Team:
     session.refresh(team)
     session.refresh(player)
     return team
+
+
+@unit_of_work
+def rename_team(session: Session, game: Game, team_id: int, name: str) -> Team:
+    """The instructor renames a student team of ``game`` (names stay unique by
+    :func:`team_name_key`)."""
+    team = session.get(Team, team_id)
+    if team is None or team.game_id != game.id or team.is_bot:
+        raise GameError("team_unknown", "team")
+    clean = _clean_team_name(name)
+    taken = session.scalar(
+        select(Team.id).where(
+            Team.game_id == game.id, Team.name_key == team_name_key(clean), Team.id != team.id
+        )
+    )
+    if taken is not None:
+        raise GameError("team_name_taken", "name")
+    team.name = clean
+    try:
+        session.flush()
+    except IntegrityError:
+        raise GameError("team_name_taken", "name") from None
+    return team
+
+
+@unit_of_work
+def delete_empty_team(session: Session, game: Game, team_id: int) -> None:
+    """The instructor deletes a student team that has no members and no results.
+
+    One guarded DELETE: a student joining at the same moment, or a round published for the
+    team, makes it change no row and the team stays.
+    """
+    result = session.execute(
+        delete(Team)
+        .where(
+            Team.id == team_id,
+            Team.game_id == game.id,
+            Team.is_bot.is_(False),
+            Team.member_count == 0,
+            ~exists().where(RoundResult.team_id == Team.id),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        team = session.get(Team, team_id)
+        if team is None or team.game_id != game.id or team.is_bot:
+            raise GameError("team_unknown", "team")
+        raise GameError("team_not_empty", "team")
 
 
 @unit_of_work

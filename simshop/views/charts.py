@@ -199,6 +199,20 @@ def _axis(svg: _Svg, ticks, y_of, left: float, right: float, *, percent: bool) -
         svg.text(left - 6, y + 4, label, anchor="end", fill=MUTED)
 
 
+CATEGORY_GAP = 24  # from the plot's bottom to the baseline of the category labels
+
+
+def _category_labels(svg: _Svg, xs: Sequence[float], slot: float, labels: Sequence[str], y: float):
+    """Category labels under the plot, thinned to every k-th one when they would touch
+    (the last one always shown), so no two ever overlap."""
+    widest = max((_text_width(label, SMALL) for label in labels), default=0.0) + 6
+    step = max(1, math.ceil(widest / slot)) if slot > 0 else 1
+    last = len(labels) - 1
+    for i, (x, label) in enumerate(zip(xs, labels, strict=True)):
+        if i == last or (i % step == 0 and last - i >= step):
+            svg.text(x, y, label, fill=TEXT)
+
+
 def bars(
     title: str,
     categories: Sequence[str],
@@ -237,9 +251,11 @@ def bars(
     _axis(svg, ticks, y_of, left, right, percent=percent)
     slot = (right - left) / n
     zero = y_of(0.0)
-    for i, category in enumerate(categories):
+    _category_labels(
+        svg, [left + (i + 0.5) * slot for i in range(n)], slot, categories, bottom + CATEGORY_GAP
+    )
+    for i, _category in enumerate(categories):
         x0 = left + i * slot
-        svg.text(x0 + slot / 2, bottom + 18, category, fill=TEXT)
         if stacked:
             width = min(slot * 0.6, 64)
             x = x0 + (slot - width) / 2
@@ -273,7 +289,7 @@ def bars(
                 ty = (min(y, zero) - 4) if v >= 0 else (max(y, zero) + 4)
                 anchor = "start" if v >= 0 else "end"
                 svg.text(x + width / 2 + 4, ty, label, size=SMALL - 1, anchor=anchor, rotate=True)
-    svg.height = bottom + 30
+    svg.height = bottom + CATEGORY_GAP + 12
     return svg.render()
 
 
@@ -315,8 +331,7 @@ def lines(
     n = len(categories)
     slot = (right - left) / n
     xs = [left + slot * (i + 0.5) for i in range(n)]
-    for i, category in enumerate(categories):
-        svg.text(xs[i], bottom + 18, category)
+    _category_labels(svg, xs, slot, categories, bottom + CATEGORY_GAP)
     labels: dict[int, list[tuple[float, str, str]]] = {}
     label_all = n <= 6 or len(series) == 1
     for s, colour in zip(series, colours, strict=True):
@@ -338,7 +353,7 @@ def lines(
             svg.text(
                 xs[i] + 7, y + 4, text, fill=colour, size=SMALL - 1, anchor="start", weight="600"
             )
-    svg.height = bottom + 30
+    svg.height = bottom + CATEGORY_GAP + 12
     return svg.render()
 
 
@@ -420,9 +435,10 @@ def boxes(
 
     _axis(svg, ticks, y_of, left, right, percent=False)
     slot = (right - left) / len(categories)
-    for i, (category, s) in enumerate(zip(categories, stats, strict=True)):
-        cx = left + slot * (i + 0.5)
-        svg.text(cx, bottom + 18, category)
+    xs = [left + slot * (i + 0.5) for i in range(len(categories))]
+    _category_labels(svg, xs, slot, categories, bottom + CATEGORY_GAP)
+    for i, s in enumerate(stats):
+        cx = xs[i]
         if not s:
             continue
         width = min(slot * 0.45, 48)
@@ -457,5 +473,5 @@ def boxes(
         svg.text(
             cx, y_of(s["min"]) + 14, compact(s["min"], digits=digits), size=SMALL - 1, fill=MUTED
         )
-    svg.height = bottom + 30
+    svg.height = bottom + CATEGORY_GAP + 12
     return svg.render()

@@ -79,6 +79,7 @@ def load_viewable(competition_id: int) -> Competition:
     return competition
 
 
+@bp.get("/")
 @bp.get("")
 @login_required
 def index():

@@ -9,7 +9,6 @@ never process, they only close rounds whose deadline passed (see views/student.p
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -37,6 +36,7 @@ from simshop.forms.game import (
     DeadlineForm,
     RosterForm,
 )
+from simshop.i18n import localized_name
 from simshop.messages import GAME_MESSAGES, ROSTER_MESSAGES, error_message, message_for
 from simshop.models import Game, Round
 from simshop.services import decisions as decisions_service
@@ -87,7 +87,10 @@ def games():
 def new_game():
     choices = games_service.list_scenarios(scenarios_dir())
     form = CreateGameForm()
-    form.scenario_file.choices = [SelectChoice(c.file, c.title) for c in choices] + [
+    form.scenario_file.choices = [
+        SelectChoice(c.file, localized_name({"name": c.title, "name_zh": c.title_zh}))
+        for c in choices
+    ] + [
         SelectChoice(
             f"{games_service.DRAFT_PREFIX}{d.id}", _("%(title)s (your scenario)", title=d.title)
         )
@@ -100,38 +103,23 @@ def new_game():
         for key in METRICS:
             getattr(form, f"weight_{key}").data = weights.get(key, 0.0)
         form.show_rival_names.data = True
-    if form.validate_on_submit():
-        first = None
-        if form.first_deadline.data is not None:
-            first = form.first_deadline.data.replace(tzinfo=ZoneInfo(form.timezone.data))
-        spec = games_service.GameSpec(
-            title=form.title.data,
-            scenario_file=form.scenario_file.data,
-            scored_rounds=form.scored_rounds.data,
-            practice_rounds=form.practice_rounds.data,
-            schedule=form.schedule.data,
-            first_deadline=first,
-            round_interval=timedelta(hours=form.round_interval_hours.data or 168),
-            timezone=form.timezone.data,
-            team_min_size=form.team_min_size.data,
-            team_max_size=form.team_max_size.data,
-            bot_count=form.bot_count.data,
-            bot_strategies=form.bot_strategies.data or None,
-            scoring_weights={
-                key.removeprefix("weight_"): getattr(form, key).data for key in form.weight_fields
-            },
-            show_rival_names=form.show_rival_names.data,
+    if form.is_submitted():
+        fields_ok = form.validate()
+        spec = form.to_spec()
+        problems = games_service.check_game_spec(
+            db.session, current_user, spec, scenarios_dir=scenarios_dir()
         )
-        try:
-            game = games_service.create_game(
-                db.session, current_user, spec, scenarios_dir=scenarios_dir()
-            )
-        except GameError as exc:
-            target = getattr(form, exc.field or "", None) or form.title
-            target.errors = [*target.errors, error_message(exc)]
-        else:
-            flash(_("Game created. Share the join code with your students."), "success")
-            return redirect(game_url(game))
+        form.attach(problems)
+        if fields_ok and not problems:
+            try:
+                game = games_service.create_game(
+                    db.session, current_user, spec, scenarios_dir=scenarios_dir()
+                )
+            except GameError as exc:
+                form.attach(getattr(exc, "problems", [exc]))
+            else:
+                flash(_("Game created. Share the join code with your students."), "success")
+                return redirect(url_for("instructor.game", game_id=game.id, created=1))
     return render_template("instructor/new_game.html", form=form, scenarios=choices)
 
 
@@ -298,6 +286,7 @@ def round_results(game_id: int, round_id: int):
         game=game,
         rnd=rnd,
         team_names=round_state.team_names(db.session, game),
+        scenario=games_service.game_scenario(game),
     )
 
 
@@ -381,6 +370,38 @@ def move_player(game_id: int, player_id: int):
         flash_error(exc)
     else:
         flash(_("Student moved."), "success")
+    return redirect(url_for("instructor.people", game_id=game.id))
+
+
+@bp.post("/games/<int:game_id>/teams/<int:team_id>/rename")
+def rename_team(game_id: int, team_id: int):
+    game = game_for(game_id, Need.STAFF)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        teams_service.rename_team(db.session, game, team_id, request.form.get("name", ""))
+    except GameError as exc:
+        if exc.code == "team_unknown":
+            abort(404)
+        flash_error(exc)
+    else:
+        flash(_("Team renamed."), "success")
+    return redirect(url_for("instructor.people", game_id=game.id))
+
+
+@bp.post("/games/<int:game_id>/teams/<int:team_id>/delete")
+def delete_team(game_id: int, team_id: int):
+    game = game_for(game_id, Need.STAFF)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        teams_service.delete_empty_team(db.session, game, team_id)
+    except GameError as exc:
+        if exc.code == "team_unknown":
+            abort(404)
+        flash_error(exc)
+    else:
+        flash(_("Team deleted."), "success")
     return redirect(url_for("instructor.people", game_id=game.id))
 
 

@@ -258,6 +258,7 @@ def debrief_round(game_id: int, number: int | None):
         game=game,
         report=debrief.round_debrief(db.session, game, rnd) if rnd else None,
         published=published,
+        scenario=games_service.game_scenario(game),
     )
 
 

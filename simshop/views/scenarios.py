@@ -40,7 +40,9 @@ from simshop.forms.scenario import (
     new_item,
     problem_message,
 )
+from simshop.i18n import team_display_name
 from simshop.models import ScenarioDraft
+from simshop.services import games as games_service
 from simshop.services import scenarios as service
 from simshop.views import charts
 from simshop.views.access import instructors_only
@@ -103,6 +105,9 @@ def index():
         shipped=service.shipped_scenarios(library_dir()),
         drafts=service.drafts_for(db.session, current_user),
         action_form=ActionForm(),
+        timezone=games_service.staff_timezone(
+            db.session, current_user, current_app.config["BABEL_DEFAULT_TIMEZONE"]
+        ),
     )
 
 
@@ -228,13 +233,20 @@ def _preview_charts(run: service.Preview) -> list[Markup]:
     every point labelled)."""
     labels = [_("R%(n)s", n=n) for n in run.rounds]
 
-    def chart(title: str, series: dict[str, list[Any]]) -> Markup:
-        return charts.lines(title, labels, [charts.Series(k, v) for k, v in series.items()])
+    strategies = {team["team_id"]: team["strategy"] for team in run.teams}
+
+    def bot_name(team_id: str) -> str:
+        # Preview teams are "bot01-cost_plus": shown like a game's bot teams.
+        number = int(team_id[3:5]) if team_id[3:5].isdigit() else 0
+        return team_display_name(f"Bot {number} · {strategies.get(team_id, '')}")
+
+    def chart(title: str, series: dict[str, list[Any]], name=lambda k: k) -> Markup:
+        return charts.lines(title, labels, [charts.Series(name(k), v) for k, v in series.items()])
 
     return [
         chart(_("Revenue by market (CNY)"), run.revenue_cny),
         chart(_("Units sold by market"), run.units_sold),
-        chart(_("Cumulative profit of each bot team (CNY)"), run.profit_cny),
+        chart(_("Cumulative profit of each bot team (CNY)"), run.profit_cny, bot_name),
     ]
 
 

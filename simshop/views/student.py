@@ -8,12 +8,14 @@ UPDATE (cheap); processing is left to ``flask tick`` or the instructor.
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from simshop.engine.decisions import DecisionErrors
+from simshop.engine.decisions import DecisionErrors, DecisionSheet
 from simshop.extensions import db
 from simshop.forms.game import (
     ActionForm,
@@ -52,6 +54,15 @@ def game_time(value, game: Game) -> str:
     """A stored (UTC) time as ``YYYY-MM-DD HH:MM Zone`` in the game's time zone."""
     local = games_service.local_time(game, value)
     return f"{local:%Y-%m-%d %H:%M} {game.timezone}" if local is not None else "—"
+
+
+@bp.app_template_filter("zone_time")
+def zone_time(value, zone: str) -> str:
+    """A stored (UTC) time as ``YYYY-MM-DD HH:MM Zone`` in ``zone`` (like ``game_time``)."""
+    value = as_utc(value)
+    if value is None:
+        return "—"
+    return f"{value.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} {zone}"
 
 
 @bp.app_template_filter("utc_iso")
@@ -115,7 +126,7 @@ def home(game_id: int):
     team = player.team
     current = round_state.current_round(db.session, game)
     last = round_state.last_published(db.session, game)
-    state = round_state.team_state_before(db.session, game, current, team) if current else None
+    state = round_state.team_state_shown(db.session, game, current, team) if current else None
     last_result = round_state.team_result(db.session, last, team) if last else None
     saved = decisions_service.saved_decision(db.session, current, team) if current else None
     deadline = as_utc(current.deadline) if current else None
@@ -138,6 +149,9 @@ def home(game_id: int):
         seconds_left=seconds_left,
         news=news_for(game, current.scenario_round if current else 1),
         published=round_state.published_rounds(db.session, game),
+        carries_over=current is not None
+        and round_state.state_source_round(db.session, current) is not None,
+        action_form=ActionForm(),
     )
 
 
@@ -196,16 +210,26 @@ def decisions(game_id: int):
         abort(404)
     scenario = games_service.game_scenario(game)
     state = round_state.team_state_before(db.session, game, rnd, team, scenario)
-    status = 200
+    status, conflict, theirs = 200, None, None
     if request.method == "POST":
         if not ActionForm().validate_on_submit():
             abort(400)
         form = DecisionForm.from_request(scenario, state, request.form)
+        form.check()
+        version = request.form.get("version", "")
+        expected = int(version) if version.isdigit() else None
         if not form.has_errors:
             try:
-                decisions_service.submit_decision(db.session, current_user, team, rnd, form.raw())
+                decisions_service.submit_decision(
+                    db.session, current_user, team, rnd, form.raw(), expected_version=expected
+                )
             except DecisionErrors as exc:
                 form.attach(exc.issues)
+            except decisions_service.DecisionConflictError as exc:
+                conflict, status = exc.saved, 409
+                theirs = DecisionForm.from_sheet(
+                    scenario, state, DecisionSheet.from_dict(conflict.payload)
+                )
             except decisions_service.RoundNotOpenError:
                 form.form_errors.append(message_for(GAME_MESSAGES, "round_not_open"))
                 status = 409
@@ -215,9 +239,12 @@ def decisions(game_id: int):
         if status == 200:
             status = 422
         saved = decisions_service.saved_decision(db.session, rnd, team)
+        # Saving again after a conflict is a deliberate overwrite of the version just shown.
+        version = saved.save_count if conflict is not None and saved else expected
     else:
         sheet, saved = decisions_service.sheet_for_form(db.session, game, rnd, team)
         form = DecisionForm.from_sheet(scenario, state, sheet)
+        version = saved.save_count if saved else 0
     return render_template(
         "student/decisions.html",
         game=game,
@@ -227,8 +254,12 @@ def decisions(game_id: int):
         state=state,
         scenario=scenario,
         saved=saved,
+        version=version,
+        conflict=conflict,
+        differences=form.differences(theirs) if theirs is not None else [],
         action_form=ActionForm(),
         editable=rnd.status == "open",
+        carries_over=round_state.state_source_round(db.session, rnd) is not None,
     ), status
 
 

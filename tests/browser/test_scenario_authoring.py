@@ -56,7 +56,7 @@ def test_copy_add_a_tariff_event_preview_and_download(page, instructor, tmp_path
 
     page.get_by_role("link", name="Preview").click()
     expect(page.get_by_role("heading", name="Final standings")).to_be_visible()
-    expect(page.locator("table").first).to_contain_text("bot01-cost_plus")
+    expect(page.locator("table").first).to_contain_text("Bot 1 · cost plus")  # bot01-cost_plus
     charts = page.locator("figure.chart-figure svg")
     expect(charts).to_have_count(3)
     for i in range(3):

@@ -138,3 +138,20 @@ def test_a_team_that_never_played_has_an_empty_dashboard(session, world):
 
 def test_rival_letters_go_past_z():
     assert [analysis.rival_letter(i) for i in (0, 25, 26, 27)] == ["A", "Z", "AA", "AB"]
+
+
+def test_a_rating_counts_only_once_an_offer_has_reviews():
+    from simshop.models import Round, Team
+    from simshop.services.analysis import Dashboard, TeamRound
+
+    def played(number, rating, reviews):
+        offer = {"market": "US", "product": "earbuds", "rating": rating, "reviews": reviews}
+        return TeamRound(Round(number=number), {"offers": [offer]}, {}, "submitted", 1, 0.5)
+
+    board = Dashboard(
+        Team(name="Alpha"),
+        [played(1, 4.0, 0), played(2, 4.2, 12), played(3, 4.1, 30)],
+        ["US"],
+        ["earbuds"],
+    )
+    assert board.rating_history("US", "earbuds") == [None, 4.2, 4.1]

@@ -59,6 +59,8 @@ POLICY = {
     "instructor.roster": "staff",
     "instructor.credentials": "staff",
     "instructor.move_player": "staff",
+    "instructor.rename_team": "staff",
+    "instructor.delete_team": "staff",
     "instructor.add_staff": "staff",
     "instructor.round_action": "staff",
     "instructor.process": "staff",

@@ -253,8 +253,8 @@ def market_form(**changes: str) -> dict[str, str]:
         "fx_cny_per_local": "8.313",
         "size": "64",
         "price_sensitivity": "1.1",
-        "platform_fee": "0.12",
-        "vat_rate": "0.2",
+        "platform_fee": "12",  # percent
+        "vat_rate": "20",
         "vat_seller_remits": "y",
         "entry_fee_cny": "0",
         "fulfilment_cny_per_unit": "25",
@@ -291,6 +291,27 @@ def test_the_customs_basis_and_price_level_are_edited_and_kept(app, client, draf
     assert (eu.customs_basis, eu.price_index, eu.refund_admin_fee_share) == ("FOB", 1.25, 0.1)
     page = client.get(f"/scenarios/{draft_id}/markets/1").get_data(as_text=True)
     assert re.search(r'<option[^>]*selected[^>]*value="FOB"|<option value="FOB" selected', page)
+
+
+def test_rates_are_typed_and_shown_as_percentages_with_bounds_in_percent(
+    app, client, draft_id, submit
+):
+    page = text_of(client.get(f"/scenarios/{draft_id}/markets/1"))
+    assert "(the scenario file stores the fraction 0.15)" in page
+    response = submit(f"/scenarios/{draft_id}/markets/1", market_form(platform_fee="95"))
+    assert response.status_code == 200
+    assert field_errors(response, "platform_fee") == "Must be at most 60."
+    assert submit(f"/scenarios/{draft_id}/markets/1", market_form()).status_code == 302
+    form = client.get(f"/scenarios/{draft_id}/markets/1").get_data(as_text=True)
+    assert re.search(r'name="platform_fee"[^>]*value="12"', form)
+
+
+def test_an_event_after_the_last_round_is_refused_on_its_round(app, client, draft_id, submit):
+    url = f"/scenarios/{draft_id}/events/new?kind=tariff_change"
+    response = submit(url, tariff_event_form(round="40"))
+    assert response.status_code == 200
+    assert field_errors(response, "round").startswith("Round 40 is after the last round")
+    assert service.scenario_of(stored(app, draft_id)).events == []
 
 
 def test_a_lane_error_is_shown_on_that_lane(app, client, draft_id, submit):
@@ -346,7 +367,7 @@ def test_adding_a_tariff_event(app, client, draft_id, submit):
 
 def test_an_event_with_both_rate_and_points_is_refused_on_the_field(app, client, draft_id, submit):
     url = f"/scenarios/{draft_id}/events/new?kind=tariff_change"
-    response = submit(url, tariff_event_form(rate="0.3", round="9"))
+    response = submit(url, tariff_event_form(rate="30", round="9"))
     assert response.status_code == 200
     assert (
         field_errors(response, "add_points") == "Give only one of “rate” or “add_points”, not both."
@@ -383,12 +404,12 @@ def test_editing_a_product_and_a_tariff(app, client, draft_id, submit):
         "unit_cost_cny": "50",
         "weight_kg": "0.15",
         "base_quality": "0.6",
-        "return_rate": "0.1",
+        "return_rate": "10",
         "reference_price_usd": "39.99",
         "demand_weight": "1",
     }
     assert submit(f"/scenarios/{draft_id}/products/0", product).status_code == 302
-    tariff = {"market": "US", "category": "electronics", "rate": "0.5", "label": "x"}
+    tariff = {"market": "US", "category": "electronics", "rate": "50", "label": "x"}
     assert submit(f"/scenarios/{draft_id}/tariffs/0", tariff).status_code == 302
     scenario = service.scenario_of(stored(app, draft_id))
     assert scenario.product("earbuds").reference_price_usd == 39.99
@@ -396,7 +417,7 @@ def test_editing_a_product_and_a_tariff(app, client, draft_id, submit):
 
 
 def test_a_duplicate_tariff_is_refused(app, client, draft_id, submit):
-    tariff = {"market": "US", "category": "toys", "rate": "0.5", "label": ""}
+    tariff = {"market": "US", "category": "toys", "rate": "50", "label": ""}
     response = submit(f"/scenarios/{draft_id}/tariffs/0", tariff)
     assert response.status_code == 200
     assert "There is already a tariff for market US and category “toys”." in text_of(response)
@@ -449,7 +470,7 @@ def test_deleting_a_scenario(app, client, draft_id, submit):
 def test_the_preview_shows_standings_and_charts(client, draft_id):
     page = client.get(f"/scenarios/{draft_id}/preview").get_data(as_text=True)
     assert page.count("<svg") == 3
-    assert "bot01-cost_plus" in page
+    assert "Bot 1 · cost plus" in page  # bot01-cost_plus, named like a game's bot teams
     assert "<script" not in page
 
 

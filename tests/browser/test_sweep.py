@@ -1,0 +1,304 @@
+"""The sweep: every page a student, an assistant and an instructor reach in a played demo
+game, in English and Chinese, on a 1366x768 desktop and a 390x844 phone.
+
+Pages are found, not listed: starting from each role's dashboard, the crawler follows
+same-origin GET links (``<a href>``), one URL per pattern (numbers in the path count as one
+pattern, a scenario's name too), at most ``MAX_PAGES`` per role. Every page then fails the
+test on any of:
+
+- a response >= 400 (every page was reached by following the role's own links);
+- horizontal overflow of the page (``scrollWidth > innerWidth``): wide tables must scroll in
+  their own box;
+- two overlapping text labels in one SVG chart;
+- on Chinese pages, a Latin-script word of four or more letters outside ``ALLOWED_LATIN``
+  (proper names and codes that stay in Latin letters in Chinese practice);
+- a console error or an uncaught script error;
+- a document slower than ``SLOW_MS`` by navigation timing (a functional ceiling for a
+  class on a school server, not a benchmark: ``responseEnd - startTime`` of the page).
+
+Every page's screenshot goes to test-artifacts/sweep/ (a CI artifact). All problems of a
+role, locale and size are reported together.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+from sqlalchemy import select
+
+from simshop.cli.games import seed_demo_game
+from simshop.db import db
+from simshop.models import Game, Team, User
+from simshop.services import games as games_service
+from simshop.services import round_state
+from tests.browser.conftest import ARTIFACTS
+from tests.reliability.gamekit import PASSWORD, make_user
+
+SWEEP_DIR = ARTIFACTS / "sweep"
+MAX_PAGES = 45
+SLOW_MS = 1000
+DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+# Never followed: files (downloads), JSON/fragments polled by scripts, and leaving.
+SKIP = re.compile(r"(\.csv|\.xlsx|\.json|\.toml|/download|/state|/live)(\?|$)|/logout")
+
+# Latin words that stay Latin on a Chinese page: brands, platforms, codes and units.
+ALLOWED_LATIN = {
+    "SimShop",
+    "Listing",
+    "ACoS",
+    "Temu",
+    "Shein",
+    "TikTok",
+    "Shop",
+    "Shopee",
+    "Lazada",
+    "Ozon",
+    "Wildberries",
+    "Noon",
+    "Mercado",
+    "Libre",
+    "Amazon",
+    "SHA",
+    "JSON",
+    "Excel",
+    "XLSX",
+    "TOML",
+    "UKCA",
+    "Asia",
+    "Shanghai",
+    "Europe",
+    "America",
+    "York",
+    "Angeles",
+    "Berlin",
+    "London",
+    "Tokyo",
+    "Hong",
+    "Kong",
+    "Singapore",
+    "minimis",
+    "Notebook",  # Jupyter Notebook
+    "toml",  # the scenario file extension
+    "English",  # the language switch names each language in itself
+    "LATAM",
+    "EAEU",
+    "IEEPA",
+}
+LATIN_WORD = re.compile(r"[A-Za-z]{4,}")
+
+TEXT_OVERLAPS_JS = """
+() => {
+  const out = [];
+  for (const svg of document.querySelectorAll('svg')) {
+    const boxes = [...svg.querySelectorAll('text')]
+      .filter(t => t.textContent.trim() !== '')
+      .map(t => ({text: t.textContent.trim(), r: t.getBoundingClientRect()}))
+      .filter(b => b.r.width > 0 && b.r.height > 0);
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i].r, b = boxes[j].r;
+        const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+        const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+        if (w > 1 && h > 1) out.push(boxes[i].text + ' / ' + boxes[j].text);
+      }
+    }
+  }
+  return out;
+}
+"""
+
+# Text a reader sees, leaving out codes (``<code>``, ``<kbd>``, ``<samp>``) and what the page
+# marks as not to be translated (``translate="no"``: names people typed, join codes).
+PAGE_WORDS_JS = """
+() => {
+  const skip = 'code,kbd,samp,script,style,noscript,[translate="no"]';
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const parts = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.parentElement.closest(skip)) parts.push(node.textContent);
+  }
+  return parts.join(' ');
+}
+"""
+
+NAV_MS_JS = """
+() => { const n = performance.getEntriesByType('navigation')[0];
+        return n ? n.responseEnd - n.startTime : 0; }
+"""
+
+
+@dataclass
+class Role:
+    name: str
+    login: str
+    password: str
+
+
+@pytest.fixture(scope="module")
+def demo(live_server) -> dict[str, Role]:
+    """The demo game (two student teams, three bots, two rounds published, the third
+    open), its instructor, one of its students and an assistant."""
+    with live_server.app.app_context():
+        session = db.session
+        seeded = seed_demo_game(session, rounds_played=2)
+        assert seeded is not None
+        game, issued = seeded
+        passwords = dict(issued)
+        assistant = make_user(session, "sweep-assistant@example.edu", "instructor", "Assistant")
+        assistant_login = assistant.login
+        games_service.add_assistant(session, game, assistant_login)
+        assert round_state.last_published(session, game).number == 2
+        instructor = game.owner.login
+        student = next(login for login in passwords if "@" not in login)
+    return {
+        "student": Role("student", student, passwords[student]),
+        "assistant": Role("assistant", assistant_login, PASSWORD),
+        "instructor": Role("instructor", instructor, passwords[instructor]),
+    }
+
+
+@pytest.fixture(scope="module")
+def demo_names(live_server, demo) -> set[str]:
+    """Latin words of what people typed into the demo: names, logins, team names, titles
+    and join codes stay as typed on a Chinese page."""
+    with live_server.app.app_context():
+        typed = [
+            *db.session.scalars(select(User.display_name)),
+            *db.session.scalars(select(User.login)),
+            *db.session.scalars(select(Team.name).where(Team.is_bot.is_(False))),
+            *db.session.scalars(select(Game.title)),
+            *db.session.scalars(select(Game.join_code)),
+        ]
+    return {word for text in typed for word in LATIN_WORD.findall(text)}
+
+
+@pytest.fixture(scope="module")
+def sessions(browser, live_server, demo) -> dict[str, dict]:
+    """Each role logged in once (the login rate limit stays far away); its cookies."""
+    states = {}
+    for name, role in demo.items():
+        context = browser.new_context(base_url=live_server.url)
+        page = context.new_page()
+        page.goto("/login")
+        page.locator("input[name=login]").fill(role.login)
+        page.locator("input[name=password]").fill(role.password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()
+        if "/password" in page.url:  # a first login may ask for a new password
+            raise AssertionError(f"{name} must change the password first")
+        assert "/login" not in page.url, f"{name} could not log in"
+        states[name] = context.storage_state()
+        context.close()
+    return states
+
+
+def pattern(url: str) -> str:
+    """One URL per pattern: numbers and scenario names in the path are placeholders."""
+    path = urlsplit(url).path
+    path = re.sub(r"/library/[^/]+", "/library/{name}", path)
+    return re.sub(r"/\d+", "/{n}", path)
+
+
+def crawl(browser, live_server, state) -> list[str]:
+    """Same-origin GET links reachable from the dashboard, one per pattern, breadth first."""
+    context = browser.new_context(base_url=live_server.url, storage_state=state)
+    page = context.new_page()
+    origin = live_server.url
+    queue, seen, found = [origin + "/dashboard"], set(), []
+    try:
+        while queue and len(found) < MAX_PAGES:
+            url = queue.pop(0)
+            key = pattern(url)
+            if key in seen:
+                continue
+            seen.add(key)
+            response = page.goto(url)
+            found.append(url)
+            if response is None or "text/html" not in response.headers.get("content-type", ""):
+                continue
+            for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
+                target = urljoin(url, href).split("#")[0]
+                same_site = target.startswith(origin) and not SKIP.search(target)
+                if same_site and pattern(target) not in seen:
+                    queue.append(target)
+    finally:
+        context.close()
+    return found
+
+
+@pytest.fixture(scope="module")
+def site(browser, live_server, sessions) -> dict[str, list[str]]:
+    return {name: crawl(browser, live_server, state) for name, state in sessions.items()}
+
+
+def slug(url: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", urlsplit(url).path).strip("-") or "root"
+
+
+def page_problems(page, url: str, chinese: bool, names: set[str]) -> Iterator[str]:
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        response = page.goto(url)
+    except PlaywrightError as exc:
+        yield f"could not load: {exc.message.splitlines()[0]}"
+        return
+    page.wait_for_load_state("load")
+    if response is None or response.status >= 400:
+        yield f"HTTP {response.status if response else '?'}"
+        return
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    if overflow > 0:
+        yield f"page scrolls sideways by {overflow}px"
+    for pair in page.evaluate(TEXT_OVERLAPS_JS):
+        yield f"chart labels overlap: {pair}"
+    if chinese:
+        text = page.evaluate(PAGE_WORDS_JS)
+        words = sorted(set(LATIN_WORD.findall(text)) - ALLOWED_LATIN - names)
+        if words:
+            yield f"Latin words on a Chinese page: {', '.join(words[:12])}"
+    elapsed = page.evaluate(NAV_MS_JS)
+    if elapsed > SLOW_MS:
+        yield f"slow: {elapsed:.0f} ms"
+    for error in errors:
+        yield f"console: {error}"
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+@pytest.mark.parametrize("role", ["student", "assistant", "instructor"])
+def test_every_reachable_page_is_sound(
+    browser, live_server, sessions, site, demo_names, role, locale, size
+):
+    urls = site[role]
+    assert len(urls) >= 5, urls  # the crawl found the role's pages
+    context = browser.new_context(
+        base_url=live_server.url,
+        storage_state=sessions[role],
+        viewport=DESKTOP if size == "desktop" else PHONE,
+        locale=locale,
+        extra_http_headers={"Accept-Language": locale},
+    )
+    folder = SWEEP_DIR / f"{role}-{locale}-{size}"
+    folder.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    try:
+        for url in urls:
+            page = context.new_page()
+            chinese = locale.startswith("zh")
+            for problem in page_problems(page, url, chinese, demo_names):
+                problems.append(f"{urlsplit(url).path}: {problem}")
+            page.screenshot(path=str(Path(folder) / f"{slug(url)}.png"))
+            page.close()
+    finally:
+        context.close()
+    assert problems == [], "\n".join(problems)
