@@ -157,6 +157,25 @@ def test_invalid_decisions_show_errors_on_their_fields(app, client, auth, game_i
         assert db.session.scalar(select(Decision)) is None
 
 
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("en", "Enter a price between"), ("zh-CN", "请输入介于")],
+)
+def test_a_price_outside_the_scenario_band_is_a_field_error_in_each_language(
+    app, client, auth, game_ids, language, message
+):
+    auth.login("s001")
+    url = f"/games/{game_ids['game']}/decisions"
+    form = {**tutorial_form(), "offers.US.earbuds.price_local": "1e-200"}
+    response = post(client, url, form, headers={"Accept-Language": language})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="d-offers-US-earbuds-price_local-errors"' in html
+    assert message in html
+    with app.app_context():
+        assert db.session.scalar(select(Decision)) is None
+
+
 def test_cash_errors_are_reported_for_the_whole_sheet(app, client, auth, game_ids):
     auth.login("s001")
     url = f"/games/{game_ids['game']}/decisions"
