@@ -25,7 +25,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from simshop import config, db, i18n, security
     from simshop.cli import register_cli
     from simshop.extensions import csrf, limiter, login_manager, migrate
-    from simshop.views import register_blueprints, register_error_handlers
+    from simshop.views import register_blueprints, register_error_handlers, register_request_guards
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config.Defaults)
@@ -53,6 +53,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
 
+    register_request_guards(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_cli(app)

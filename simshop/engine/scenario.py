@@ -60,6 +60,16 @@ class StrictModel(BaseModel):
     # ``allow_inf_nan=False``: TOML's ``inf`` and ``nan`` are refused in every number.
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_character(cls, value: Any) -> Any:
+        """TOML allows ``"\\u0000"`` in strings; no SimShop text needs it and PostgreSQL
+        refuses it in text columns."""
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and "\x00" in t for t in texts):
+            raise PydanticCustomError("nul_character", "text cannot contain a NUL character")
+        return value
+
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Positive = Annotated[float, Field(gt=0.0)]

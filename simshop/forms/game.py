@@ -25,10 +25,17 @@ from wtforms import (
     SubmitField,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from simshop.engine.decisions import DecisionIssue, DecisionSheet
-from simshop.engine.scenario import BOT_STRATEGIES, Scenario
+from simshop.engine.scenario import BOT_STRATEGIES, MAX_SCORING_WEIGHT, Scenario
 from simshop.engine.state import TeamState
 
 BOT_STRATEGY_LABELS = {
@@ -46,6 +53,43 @@ COMMON_TIMEZONES = [
     "America/New_York",
     "America/Los_Angeles",
     "UTC",
+]
+
+
+DEADLINE_YEARS = (2000, 2100)
+"""Deadlines are typed in the game's time zone; outside these years converting them to UTC
+(or adding the rounds' intervals) could overflow Python's datetime."""
+
+
+def deadline_in_range(_form: Any, field: Any) -> None:
+    if field.data is not None and not DEADLINE_YEARS[0] <= field.data.year < DEADLINE_YEARS[1]:
+        raise ValidationError(
+            _l(
+                "Enter a date from %(first)s to %(last)s.",
+                first=DEADLINE_YEARS[0],
+                last=DEADLINE_YEARS[1] - 1,
+            )
+        )
+
+
+class FiniteFloatField(FloatField):
+    """A float field that refuses ``inf``, ``nan`` and ``1e400`` (which ``float`` reads as
+    infinity): every float a SimShop form accepts is finite, and each also has a range."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not math.isfinite(self.data):
+            self.data = None
+            raise ValueError(str(_l("Enter a finite number.")))
+
+
+WEIGHT_RULES = [
+    InputRequired(),
+    NumberRange(
+        min=0,
+        max=MAX_SCORING_WEIGHT,
+        message=_l("Enter a weight from 0 to %(max)s.", max=int(MAX_SCORING_WEIGHT)),
+    ),
 ]
 
 
@@ -87,10 +131,10 @@ class CreateGameForm(FlaskForm):
     first_deadline = DateTimeLocalField(
         _l("First deadline"),
         format="%Y-%m-%dT%H:%M",
-        validators=[Optional()],
+        validators=[Optional(), deadline_in_range],
         description=_l("In the game's time zone. Needed for the deadline schedule."),
     )
-    round_interval_hours = FloatField(
+    round_interval_hours = FiniteFloatField(
         _l("Hours between deadlines"),
         validators=[Optional(), NumberRange(min=0.1, max=24 * 60)],
         default=168,
@@ -117,15 +161,11 @@ class CreateGameForm(FlaskForm):
         choices=[SelectChoice(s, BOT_STRATEGY_LABELS.get(s, s)) for s in BOT_STRATEGIES],
         default=list(BOT_STRATEGIES),
     )
-    weight_profit = FloatField(_l("Profit"), validators=[InputRequired(), NumberRange(min=0)])
-    weight_revenue = FloatField(_l("Revenue"), validators=[InputRequired(), NumberRange(min=0)])
-    weight_market_share = FloatField(
-        _l("Market share"), validators=[InputRequired(), NumberRange(min=0)]
-    )
-    weight_rating = FloatField(_l("Rating"), validators=[InputRequired(), NumberRange(min=0)])
-    weight_roi = FloatField(
-        _l("Return on investment"), validators=[InputRequired(), NumberRange(min=0)]
-    )
+    weight_profit = FiniteFloatField(_l("Profit"), validators=WEIGHT_RULES)
+    weight_revenue = FiniteFloatField(_l("Revenue"), validators=WEIGHT_RULES)
+    weight_market_share = FiniteFloatField(_l("Market share"), validators=WEIGHT_RULES)
+    weight_rating = FiniteFloatField(_l("Rating"), validators=WEIGHT_RULES)
+    weight_roi = FiniteFloatField(_l("Return on investment"), validators=WEIGHT_RULES)
     show_rival_names = BooleanField(_l("Teams may see rivals' names in market research"))
     submit = SubmitField(_l("Create game"))
 
@@ -168,7 +208,9 @@ class AssistantForm(FlaskForm):
 
 
 class DeadlineForm(FlaskForm):
-    deadline = DateTimeLocalField(_l("Deadline"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    deadline = DateTimeLocalField(
+        _l("Deadline"), format="%Y-%m-%dT%H:%M", validators=[Optional(), deadline_in_range]
+    )
     submit = SubmitField(_l("Set deadline"))
 
 
@@ -181,6 +223,7 @@ GAME_MESSAGES = {
     "schedule_unknown": _l("Choose a schedule."),
     "deadline_required": _l("Enter the first deadline for a deadline schedule."),
     "deadline_past": _l("The deadline must be in the future."),
+    "deadline_range": _l("The deadlines of this game would fall beyond the calendar."),
     "interval_too_short": _l("Leave at least 5 minutes between deadlines."),
     "timezone_unknown": _l("Choose a time zone from the list."),
     "team_size_range": _l("Team sizes must be 1 to %(max)s, smallest first."),
@@ -188,6 +231,7 @@ GAME_MESSAGES = {
     "bot_strategy_unknown": _l("Unknown bot strategy: %(strategy)s."),
     "weight_unknown": _l("Unknown scoring weight."),
     "weight_negative": _l("Weights cannot be negative."),
+    "weight_range": _l("Enter a weight from 0 to %(max)s."),
     "weights_zero": _l("At least one scoring weight must be above 0."),
     "scenario_unknown": _l("Choose a scenario from the list."),
     "not_instructor": _l("Only instructors can create games."),
@@ -234,6 +278,7 @@ ROSTER_MESSAGES = {
     "no_rows": _l("The file has a header but no students."),
     "too_many_rows": _l("At most %(max)s students per file."),
     "required": _l("This value is missing."),
+    "nul_character": _l("This value contains a NUL character (U+0000); remove it."),
     "too_long": _l("At most %(max)s characters."),
     "student_number_invalid": _l(
         "“%(value)s” is not a valid student number (3–40 letters, digits, . _ -)."

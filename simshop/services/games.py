@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,8 +21,14 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from simshop.engine.scenario import BOT_STRATEGIES, Scenario, parse_scenario_text
+from simshop.engine.scenario import (
+    BOT_STRATEGIES,
+    MAX_SCORING_WEIGHT,
+    Scenario,
+    parse_scenario_text,
+)
 from simshop.engine.scenario_errors import ScenarioInvalid, load_scenario_file, load_scenario_text
+from simshop.ids import parse_id
 from simshop.models import (
     Game,
     GameStaff,
@@ -165,6 +172,11 @@ def _check_spec(spec: GameSpec, scenario: Scenario) -> None:
     if spec.schedule == ScheduleMode.DEADLINES:
         if spec.first_deadline is None or spec.first_deadline.tzinfo is None:
             raise GameError("deadline_required", "first_deadline")
+        try:  # the last round's deadline, in UTC: year 9999 in New York overflows
+            rounds = spec.practice_rounds + spec.scored_rounds - 1
+            (spec.first_deadline + rounds * spec.round_interval).astimezone(ZoneInfo("UTC"))
+        except OverflowError:
+            raise GameError("deadline_range", "first_deadline") from None
         if spec.first_deadline <= utcnow():
             raise GameError("deadline_past", "first_deadline")
         if spec.round_interval < timedelta(minutes=5):
@@ -189,8 +201,12 @@ def _check_spec(spec: GameSpec, scenario: Scenario) -> None:
         for key, value in spec.scoring_weights.items():
             if key not in SCORING_KEYS:
                 raise GameError("weight_unknown", "scoring", key=key)
+            if not isinstance(value, int | float) or not math.isfinite(value):
+                raise GameError("weight_range", f"weight_{key}", key=key, max=MAX_SCORING_WEIGHT)
             if value < 0:
                 raise GameError("weight_negative", f"weight_{key}", key=key)
+            if value > MAX_SCORING_WEIGHT:
+                raise GameError("weight_range", f"weight_{key}", key=key, max=MAX_SCORING_WEIGHT)
             weights[key] = float(value)
     if sum(weights.values()) <= 0:
         raise GameError("weights_zero", "weight_profit")
@@ -215,7 +231,8 @@ def _chosen_scenario(
     (an admin may use anyone's). ``source`` is the name the game records."""
     if choice.startswith(DRAFT_PREFIX):
         draft_id = choice.removeprefix(DRAFT_PREFIX)
-        draft = session.get(ScenarioDraft, int(draft_id)) if draft_id.isdigit() else None
+        number = parse_id(draft_id)
+        draft = session.get(ScenarioDraft, number) if number is not None else None
         if draft is None or not (draft.owner_id == owner.id or owner.is_admin):
             raise GameError("scenario_unknown", "scenario_file")
         try:

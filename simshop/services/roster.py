@@ -25,6 +25,7 @@ from simshop.models.game import as_utc
 from simshop.models.user import utcnow
 from simshop.security import generate_password, hash_password
 from simshop.services.accounts import DISPLAY_NAME_MAX_LENGTH, STUDENT_NUMBER_RE
+from simshop.services.cells import neutralise
 from simshop.services.teams import TEAM_NAME_MAX_LENGTH
 
 MAX_ROWS = 2000
@@ -116,6 +117,11 @@ def parse_roster(data: bytes) -> list[RosterRow]:
             name = " ".join(cell("name").split())
             number = cell("student_number").lower()
             team = " ".join(cell("team").split())
+            nul = [c for c, v in (("name", name), ("team", team)) if "\x00" in v]
+            for column in nul:
+                issues.append(RosterIssue(line_no, column, "nul_character"))
+            if nul:
+                continue
             if not name:
                 issues.append(RosterIssue(line_no, "name", "required"))
             elif len(name) > DISPLAY_NAME_MAX_LENGTH:
@@ -193,17 +199,12 @@ def _check_against_game(session: Session, game: Game, rows: list[RosterRow]) -> 
     return issues
 
 
-def _neutral(value: str) -> str:
-    """Stop spreadsheets from reading a cell as a formula (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def credentials_csv(created: list[tuple[str, str, str]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["student_number", "name", "initial_password"])
     for number, name, password in created:
-        writer.writerow([_neutral(number), _neutral(name), password])
+        writer.writerow([neutralise(number), neutralise(name), neutralise(password)])
     return "\ufeff" + out.getvalue()
 
 

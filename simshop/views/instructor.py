@@ -39,6 +39,7 @@ from simshop.forms.game import (
     RosterForm,
     message_for,
 )
+from simshop.ids import parse_id
 from simshop.models import Game, Round
 from simshop.services import games as games_service
 from simshop.services import roster as roster_service
@@ -259,7 +260,8 @@ def deadline(game_id: int, round_id: int):
     rnd = load_round(game, round_id)
     form = DeadlineForm()
     if not form.validate_on_submit():
-        flash(_("Enter a date and time."), "error")
+        message = form.deadline.errors[0] if form.deadline.errors else _("Enter a date and time.")
+        flash(message, "error")
         return redirect(game_url(game))
     try:
         rounds_service.set_deadline(db.session, rnd, to_utc(game, form.deadline.data))
@@ -369,7 +371,9 @@ def move_player(game_id: int, player_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     raw = request.form.get("team_id", "")
-    team_id = int(raw) if raw.isdigit() else None
+    team_id = parse_id(raw)
+    if raw and team_id is None:
+        abort(400)
     try:
         teams_service.move_player(db.session, game, player_id, team_id)
     except GameError as exc:

@@ -128,6 +128,7 @@ CASES = [
     ("infinite_cash.toml", "finite_number", "economy.starting_cash_cny", 10, "finite number"),
     ("nan_lane_cost.toml", "finite_number", "markets[0].lanes[0].cost_cny_per_kg", 23, "finite"),
     ("tiny_fx_rate.toml", "greater_than_equal", "markets[1].fx_cny_per_local", 34, "0.00001"),
+    ("nul_in_title.toml", "nul_character", "meta.title", 3, "NUL character"),
     ("huge_scoring_weight.toml", "finite_number", "scoring.profit", 73, "finite number"),
     (
         "neither_rate_nor_points.toml",

@@ -133,3 +133,27 @@ def test_chinese_headers_and_existing_students_are_accepted(session, game):
 def test_credentials_csv_neutralises_formulas():
     text = roster_service.credentials_csv([("s1", '=HYPERLINK("x")', "pw")])
     assert "'=HYPERLINK" in text
+
+
+@pytest.mark.parametrize("name", ["\x00=1+1", "=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"])
+def test_credentials_csv_uses_the_exports_neutraliser(name):
+    import csv
+    import io
+
+    from simshop.services import exports
+
+    text = roster_service.credentials_csv([("s1", name, "pw")])
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+    assert rows[1] == ["s1", "'" + name, "pw"]
+    assert exports.neutralise(name) == "'" + name
+    assert roster_service.neutralise is exports.neutralise
+
+
+def test_a_nul_byte_in_a_roster_cell_is_a_located_issue(session, game):
+    data = b"name,student_number,team\nA\x00b,s2026501,T\x00\nOk,s2026502,\n"
+    with pytest.raises(RosterInvalid) as info:
+        roster_service.parse_roster(data)
+    assert [(i.row, i.column, i.code) for i in info.value.issues] == [
+        (2, "name", "nul_character"),
+        (2, "team", "nul_character"),
+    ]

@@ -174,6 +174,7 @@ CASES = {
     "infinite_cash.toml": rep("starting_cash_cny = 500000.0", "starting_cash_cny = inf"),
     "nan_lane_cost.toml": rep("cost_cny_per_kg = 3.6", "cost_cny_per_kg = nan"),
     "tiny_fx_rate.toml": rep("fx_cny_per_local = 8.313", "fx_cny_per_local = 1e-200"),
+    "nul_in_title.toml": rep('title = "A small valid scenario"', 'title = "A \\u0000 scenario"'),
     "huge_scoring_weight.toml": BASE + "\n[scoring]\nprofit = 1e400\n",
 }
 
