@@ -166,7 +166,14 @@ class CreateGameForm(FlaskForm):
     weight_market_share = FiniteFloatField(_l("Market share"), validators=WEIGHT_RULES)
     weight_rating = FiniteFloatField(_l("Rating"), validators=WEIGHT_RULES)
     weight_roi = FiniteFloatField(_l("Return on investment"), validators=WEIGHT_RULES)
-    show_rival_names = BooleanField(_l("Teams may see rivals' names in market research"))
+    show_rival_names = BooleanField(
+        _l("Teams may see rivals' names"),
+        description=_l(
+            "Off: students see their own team by name and rivals as Rival A, Rival B… on the "
+            "leaderboard, the projector, research, exports and competitions. Staff always "
+            "see every name."
+        ),
+    )
     submit = SubmitField(_l("Create game"))
 
     weight_fields = (

@@ -26,7 +26,7 @@ The combined ranking (:func:`combined_standings`, pure) is the fair rule stated 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,8 +50,9 @@ from simshop.models import (
     Team,
     User,
 )
+from simshop.services.analysis import english_rival, team_labels
 from simshop.services.games import game_scenario, staff_game
-from simshop.services.leaderboard import LRUCache
+from simshop.services.leaderboard import LRUCache, game_access, player_team_id
 
 TITLE_MAX_LENGTH = 120
 ranking_cache = LRUCache(32)
@@ -384,3 +385,38 @@ def combined_ranking(session: Session, competition: Competition) -> CombinedRank
     # Only plain rows are cached (never ORM objects: they belong to one session).
     rows = ranking_cache.get_or_build(key, build)
     return CombinedRanking(common, dict(weights), rows, listed)
+
+
+def rows_as_seen_by(
+    session: Session,
+    rows: list[dict[str, Any]],
+    user: User | None,
+    rival: Callable[[str], str] = english_rival,
+) -> list[dict[str, Any]]:
+    """The combined rows with each team named as ``user`` may see it: per game, by
+    :func:`team_labels` (the game's staff see names; a player sees their own team's name;
+    everyone else sees rivals of a game that hides names as "Rival A"…). New dicts: the
+    cached rows are never changed."""
+    labels: dict[int, dict[str, str] | None] = {}
+    out = []
+    for row in rows:
+        game_id = int(row["game_id"])
+        if game_id not in labels:
+            labels[game_id] = _labels_for(session, game_id, user, rival)
+        names = labels[game_id]
+        team = str(row["team"])
+        out.append({**row, "team_name": names.get(team, row["team_name"])} if names else row)
+    return out
+
+
+def _labels_for(
+    session: Session, game_id: int, user: User | None, rival: Callable[[str], str]
+) -> dict[str, str] | None:
+    game = session.get(Game, game_id)
+    if game is None or game.show_rival_names:
+        return None
+    found = game_access(session, game_id, user) if user is not None else None
+    if found is not None and found[1] == "staff":
+        return None
+    own = player_team_id(session, game, user) if found is not None else None
+    return team_labels(session, game, own, rival=rival)
