@@ -44,6 +44,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     project_root = os.path.dirname(app.root_path)
     app.config.setdefault("SCENARIOS_DIR", os.path.join(project_root, "scenarios"))
 
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
+
     db.init_app(app)
     migrations = os.path.join(os.path.dirname(app.root_path), "migrations")
     migrate.init_app(app, db.db, directory=migrations)

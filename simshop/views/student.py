@@ -8,13 +8,23 @@ UPDATE (cheap); processing is left to ``flask tick`` or the instructor.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from simshop.engine.decisions import DecisionErrors
-from simshop.extensions import db
+from simshop.extensions import db, limiter
 from simshop.forms.game import (
     GAME_MESSAGES,
     ActionForm,
@@ -30,6 +40,7 @@ from simshop.services import games as games_service
 from simshop.services import rounds as rounds_service
 from simshop.services import teams as teams_service
 from simshop.services.games import GameError
+from simshop.views.auth import join_rate_key
 
 bp = Blueprint("student", __name__, url_prefix="/games")
 
@@ -93,6 +104,9 @@ def games():
 
 @bp.route("/join", methods=["GET", "POST"])
 @bp.route("/join/<code>", methods=["GET"])
+@limiter.limit(
+    lambda: current_app.config["JOIN_RATE_LIMIT"], key_func=join_rate_key, methods=["POST"]
+)
 def join(code: str | None = None):
     form = JoinGameForm()
     if code and request.method == "GET":
