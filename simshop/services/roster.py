@@ -13,14 +13,24 @@ import csv
 import hashlib
 import io
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from simshop.models import Game, IssuedCredentials, Player, Role, Team, User
+from simshop.models import (
+    Game,
+    IssuedCredentials,
+    Player,
+    Role,
+    RosterJob,
+    RosterJobStatus,
+    Team,
+    User,
+)
 from simshop.models.game import as_utc
 from simshop.models.user import utcnow
 from simshop.security import generate_password, hash_password
@@ -29,6 +39,11 @@ from simshop.services.cells import neutralise
 from simshop.services.teams import TEAM_NAME_MAX_LENGTH
 
 MAX_ROWS = 2000
+INLINE_ROWS = 100
+"""Imports of up to this many rows run in the request (about 2 s of password hashing);
+larger ones become a :class:`RosterJob` that ``flask --app simshop tick`` runs while the
+instructor watches its progress page (2,000 rows hash for ~35 s: past a worker's 30 s)."""
+PROGRESS_EVERY = 50
 CREDENTIALS_TTL = timedelta(minutes=30)
 COLUMNS = ("name", "student_number", "team")
 # Header names accepted for each column (lower-cased), English and Chinese.
@@ -208,9 +223,112 @@ def credentials_csv(created: list[tuple[str, str, str]]) -> str:
     return "\ufeff" + out.getvalue()
 
 
-def import_roster(session: Session, game: Game, data: bytes, created_by: User) -> RosterImport:
+def import_or_queue(
+    session: Session, game: Game, data: bytes, created_by: User
+) -> RosterImport | RosterJob:
+    """Import a small roster now; check a large one (no hashing) and queue it as a
+    :class:`RosterJob`. Raises :class:`RosterInvalid` (nothing written) either way."""
+    try:
+        rows = parse_roster(data)
+    except RosterInvalid:
+        session.rollback()
+        raise
+    if len(rows) <= INLINE_ROWS:
+        return import_roster(session, game, data, created_by)
+    issues = _check_against_game(session, game, rows)
+    if issues:
+        session.rollback()
+        raise RosterInvalid(issues)
+    job = RosterJob(
+        game_id=game.id,
+        created_by_id=created_by.id,
+        csv_text=data.decode("utf-8-sig"),
+        total=len(rows),
+    )
+    session.add(job)
+    session.commit()
+    return job
+
+
+def run_roster_jobs(session: Session, limit: int = 5) -> list[int]:
+    """Run queued roster jobs, oldest first (the tick calls this). Each is claimed with one
+    guarded UPDATE, so two ticks never run the same job. Returns the ids run."""
+    ran = []
+    queued = session.scalars(
+        select(RosterJob.id)
+        .where(RosterJob.status == RosterJobStatus.QUEUED.value)
+        .order_by(RosterJob.id)
+        .limit(limit)
+    ).all()
+    session.rollback()
+    for job_id in queued:
+        claimed = session.execute(
+            update(RosterJob)
+            .where(RosterJob.id == job_id, RosterJob.status == RosterJobStatus.QUEUED.value)
+            .values(status=RosterJobStatus.RUNNING.value)
+        ).rowcount
+        session.commit()
+        if claimed == 1:
+            _run_job(session, job_id)
+            ran.append(job_id)
+    return ran
+
+
+def _run_job(session: Session, job_id: int) -> None:
+    job = session.get(RosterJob, job_id)
+    assert job is not None
+    game, creator = session.get(Game, job.game_id), session.get(User, job.created_by_id)
+    data = job.csv_text.encode("utf-8")
+
+    def progress(done: int) -> None:
+        session.execute(update(RosterJob).where(RosterJob.id == job_id).values(done=done))
+        session.commit()
+
+    try:
+        report = import_roster(session, game, data, creator, progress=progress)
+    except RosterInvalid as exc:  # the game changed since the file was checked
+        values: dict[str, Any] = {
+            "status": RosterJobStatus.FAILED.value,
+            "result": {"problems": [_issue_dict(i) for i in exc.issues]},
+        }
+    else:
+        values = {
+            "status": RosterJobStatus.DONE.value,
+            "done": job.total,
+            "download_token": report.download_token,
+            "result": {
+                "created": len(report.created),
+                "enrolled": len(report.enrolled),
+                "teams": len(report.teams_created),
+            },
+        }
+    values["finished_at"] = utcnow()
+    session.execute(update(RosterJob).where(RosterJob.id == job_id).values(**values))
+    session.commit()
+
+
+def _issue_dict(issue: RosterIssue) -> dict[str, Any]:
+    return {"row": issue.row, "column": issue.column, "code": issue.code, "params": issue.params}
+
+
+def roster_job(session: Session, game: Game, user: User, job_id: int) -> RosterJob | None:
+    """The job, for its creator only."""
+    job = session.get(RosterJob, job_id)
+    if job is None or job.game_id != game.id or job.created_by_id != user.id:
+        return None
+    return job
+
+
+def import_roster(
+    session: Session,
+    game: Game,
+    data: bytes,
+    created_by: User,
+    progress: Callable[[int], None] | None = None,
+) -> RosterImport:
     """Check the whole file, then create accounts, enrolments and teams in one transaction.
-    Raises :class:`RosterInvalid` (nothing written) with every problem found."""
+    Raises :class:`RosterInvalid` (nothing written) with every problem found. ``progress``
+    hears the number of passwords hashed every :data:`PROGRESS_EVERY` rows."""
     try:
         rows = parse_roster(data)
     except RosterInvalid:
@@ -219,9 +337,11 @@ def import_roster(session: Session, game: Game, data: bytes, created_by: User) -
     # Hash before touching the database: argon2 costs ~17 ms a row, and on SQLite the first
     # query takes the write lock until commit.
     issued = {}
-    for r in rows:
+    for n, r in enumerate(rows, start=1):
         password = generate_password()
         issued[r.student_number] = (password, hash_password(password))
+        if progress is not None and n % PROGRESS_EVERY == 0:
+            progress(n)
     issues = _check_against_game(session, game, rows)
     if issues:
         session.rollback()

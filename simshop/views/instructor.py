@@ -40,7 +40,7 @@ from simshop.forms.game import (
     message_for,
 )
 from simshop.ids import parse_id
-from simshop.models import Game, Round
+from simshop.models import Game, RosterJob, Round
 from simshop.services import games as games_service
 from simshop.services import roster as roster_service
 from simshop.services import rounds as rounds_service
@@ -332,16 +332,40 @@ def roster(game_id: int):
         return _people_page(game, form, AssistantForm()), 400
     data = form.roster.data.read()
     try:
-        report = roster_service.import_roster(db.session, game, data, current_user)
+        report = roster_service.import_or_queue(db.session, game, data, current_user)
     except roster_service.RosterInvalid as exc:
         problems = [
             (issue.row, issue.column, message_for(ROSTER_MESSAGES, issue.code, issue.params))
             for issue in exc.issues
         ]
         return _people_page(game, form, AssistantForm(), roster_problems=problems), 400
+    if isinstance(report, RosterJob):  # a large file: imported by the tick, watched here
+        return redirect(url_for("instructor.roster_job", game_id=game.id, job_id=report.id))
     response = _people_page(game, RosterForm(), AssistantForm(), roster_report=report)
     # The page holds one-time passwords: never cache it.
     return response, 200, {"Cache-Control": "no-store"}
+
+
+@bp.get("/games/<int:game_id>/roster/jobs/<int:job_id>")
+def roster_job(game_id: int, job_id: int):
+    """A queued roster import's progress (the page refreshes itself until it is done)."""
+    game = load_game(game_id)
+    job = roster_service.roster_job(db.session, game, current_user, job_id)
+    if job is None:
+        abort(404)
+    problems = [
+        (p["row"], p["column"], message_for(ROSTER_MESSAGES, p["code"], p["params"]))
+        for p in (job.result or {}).get("problems", [])
+    ]
+    page = render_template(
+        "instructor/roster_job.html",
+        game=game,
+        job=job,
+        problems=problems,
+        action_form=ActionForm(),
+        roster_columns=ROSTER_COLUMNS,
+    )
+    return page, 200, {"Cache-Control": "no-store"}
 
 
 @bp.post("/games/<int:game_id>/roster/credentials")

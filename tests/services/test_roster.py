@@ -157,3 +157,70 @@ def test_a_nul_byte_in_a_roster_cell_is_a_located_issue(session, game):
         (2, "name", "nul_character"),
         (2, "team", "nul_character"),
     ]
+
+
+def big_roster(rows: int) -> bytes:
+    lines = ["name,student_number,team"] + [f"Student {n},s30{n:05d}," for n in range(rows)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def fake_hash(password: str) -> str:
+    return "fake$" + password
+
+
+def test_a_large_roster_is_queued_without_hashing_in_the_request(
+    session, game, instructor, monkeypatch
+):
+    def no_hashing(_password: str) -> str:
+        raise AssertionError("the request must not hash passwords")
+
+    monkeypatch.setattr(roster_service, "hash_password", no_hashing)
+    before = counts(session)
+    job = roster_service.import_or_queue(
+        session, game, big_roster(roster_service.MAX_ROWS), instructor
+    )
+    assert isinstance(job, roster_service.RosterJob)
+    assert (job.status, job.total, job.done) == ("queued", 2000, 0)
+    assert counts(session) == before
+
+
+def test_a_large_roster_with_problems_is_refused_at_once(session, game, instructor):
+    data = big_roster(150).replace(b"s3000007,", b"not valid!,")
+    with pytest.raises(RosterInvalid) as info:
+        roster_service.import_or_queue(session, game, data, instructor)
+    assert [(i.row, i.code) for i in info.value.issues] == [(9, "student_number_invalid")]
+    assert session.scalar(select(func.count()).select_from(roster_service.RosterJob)) == 0
+
+
+def test_the_tick_runs_a_queued_roster_with_progress(session, game, instructor, monkeypatch):
+    monkeypatch.setattr(roster_service, "hash_password", fake_hash)
+    seen = []
+    job = roster_service.import_or_queue(session, game, big_roster(120), instructor)
+    job_id = job.id
+    original_import = roster_service.import_roster
+
+    def watching_import(*args, **kwargs):
+        progress = kwargs["progress"]
+
+        def record(done: int) -> None:
+            progress(done)
+            seen.append(session.get(roster_service.RosterJob, job_id).done)
+
+        return original_import(*args, **{**kwargs, "progress": record})
+
+    monkeypatch.setattr(roster_service, "import_roster", watching_import)
+    assert roster_service.run_roster_jobs(session) == [job_id]
+    assert roster_service.run_roster_jobs(session) == []  # claimed once, run once
+    job = session.get(roster_service.RosterJob, job_id)
+    assert seen == [50, 100]
+    assert (job.status, job.done, job.result) == (
+        "done",
+        120,
+        {"created": 120, "enrolled": 0, "teams": 0},
+    )
+    text = roster_service.take_credentials(session, game, instructor, job.download_token)
+    assert text is not None and text.count("\r\n") == 121
+    assert session.scalar(select(func.count()).select_from(User).where(User.login.like("s30%")))
+    assert roster_service.roster_job(session, game, instructor, job_id) is job
+    other = make_user(session, "other@example.edu", "instructor")
+    assert roster_service.roster_job(session, game, other, job_id) is None

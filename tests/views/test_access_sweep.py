@@ -20,6 +20,7 @@ import pytest
 from werkzeug.routing import IntegerConverter, PathConverter, Rule, UnicodeConverter
 
 from simshop.db import db
+from simshop.models import RosterJob
 from simshop.services import competitions as competitions_service
 from simshop.services import rounds as rounds_service
 from simshop.services import scenarios as scenarios_service
@@ -60,6 +61,7 @@ POLICY = {
     "instructor.people": "staff",
     "instructor.roster": "staff",
     "instructor.credentials": "staff",
+    "instructor.roster_job": "staff",
     "instructor.move_player": "staff",
     "instructor.add_staff": "staff",
     "instructor.round_action": "staff",
@@ -153,8 +155,16 @@ def world(app):
                 "section": "markets",
                 "index": 0,
                 "competition_id": make_competition(session, teacher, game),
+                "job_id": make_roster_job(session, teacher, game),
             }
         return ids
+
+
+def make_roster_job(session, teacher, game) -> int:
+    job = RosterJob(game_id=game.id, created_by_id=teacher.id, csv_text="name\n", total=0)
+    session.add(job)
+    session.commit()
+    return job.id
 
 
 def make_competition(session, teacher, game) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from simshop.db import db
 from simshop.models import Decision, Game, Player, User
@@ -389,3 +389,34 @@ def test_moving_a_player_to_a_unicode_digit_team_is_a_400(app, client, auth, gam
     url = f"/instructor/games/{game}/players/{player.id}/move"
     response = post(client, url, {"team_id": team_id}, page=f"/instructor/games/{game}/people")
     assert response.status_code == 400
+
+
+def test_a_roster_of_2000_rows_answers_with_a_progress_page_then_the_tick_imports_it(
+    app, client, auth, game_ids, monkeypatch, runner
+):
+    from simshop.services import roster as roster_service
+
+    def no_hashing(_password: str) -> str:
+        raise AssertionError("the request must not hash passwords")
+
+    monkeypatch.setattr(roster_service, "hash_password", no_hashing)
+    lines = ["name,student_number,team"] + [f"S {n},s40{n:05d}," for n in range(2000)]
+    data = {"roster": (io.BytesIO("\n".join(lines).encode()), "big.csv")}
+    auth.login("teacher@example.edu")
+    game = game_ids["game"]
+    page = f"/instructor/games/{game}/people"
+    response = post(client, f"/instructor/games/{game}/roster", data, page=page)
+    assert response.status_code == 302
+    job_page = response.headers["Location"]
+    html = client.get(job_page).get_data(as_text=True)
+    assert 'data-status="queued"' in html and 'http-equiv="refresh"' in html
+    assert "2000 students" in html
+
+    monkeypatch.setattr(roster_service, "hash_password", lambda p: "fake$" + p)
+    result = runner.invoke(args=["tick"])
+    assert "roster imports 1" in result.output, result.output
+    html = client.get(job_page).get_data(as_text=True)
+    assert 'data-status="done"' in html and 'http-equiv="refresh"' not in html
+    assert "2000 accounts created" in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) >= 2000
