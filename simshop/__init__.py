@@ -25,7 +25,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from simshop import config, db, i18n, numbers, security, vocabulary
     from simshop.cli import register_cli
     from simshop.extensions import csrf, limiter, login_manager, migrate
-    from simshop.views import register_blueprints, register_error_handlers
+    from simshop.views import register_blueprints, register_error_handlers, register_request_guards
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config.Defaults)
@@ -44,6 +44,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     project_root = os.path.dirname(app.root_path)
     app.config.setdefault("SCENARIOS_DIR", os.path.join(project_root, "scenarios"))
 
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
+
     db.init_app(app)
     migrations = os.path.join(os.path.dirname(app.root_path), "migrations")
     migrate.init_app(app, db.db, directory=migrations)
@@ -55,6 +63,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     numbers.init_app(app)
     security.init_app(app)
 
+    register_request_guards(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_cli(app)

@@ -52,7 +52,19 @@ class Defaults:
     # Flask-Limiter's warning). It counts per process: use redis:// with several workers.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
-    LOGIN_RATE_LIMIT = "10 per minute"
+    # Failed logins (never successful ones) per account: past the limit the account is
+    # locked until the window has passed; a correct password then logs in and clears the
+    # count. Sprayed logins are limited by the failures per client address.
+    LOGIN_FAILURE_LIMIT = "10 per minute"
+    LOGIN_ADDRESS_FAILURE_LIMIT = "50 per 10 minutes"
+    # Join-code tries per logged-in user; registrations per client address.
+    JOIN_RATE_LIMIT = "20 per 10 minutes"
+    REGISTER_RATE_LIMIT = "60 per hour"
+    # Reverse proxies in front of SimShop that set X-Forwarded-For/-Proto/-Host (nginx,
+    # a load balancer): 0 trusts none (direct exposure), 1 = one nginx. The limits above
+    # key on the client address, so behind a proxy this must be set or every client
+    # shares the proxy's address.
+    TRUSTED_PROXIES = 0
 
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
 
@@ -77,6 +89,8 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         if url.startswith("postgres://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgres://")
         overrides["SQLALCHEMY_DATABASE_URI"] = url
+    if environ.get("TRUSTED_PROXIES"):
+        overrides["TRUSTED_PROXIES"] = int(environ["TRUSTED_PROXIES"])
     if environ.get("RATELIMIT_STORAGE_URI"):
         overrides["RATELIMIT_STORAGE_URI"] = environ["RATELIMIT_STORAGE_URI"]
     if environ.get("SESSION_COOKIE_SECURE"):

@@ -27,6 +27,7 @@ GAME_MESSAGES = {
     "schedule_unknown": _l("Choose a schedule."),
     "deadline_required": _l("Enter the first deadline for a deadline schedule."),
     "deadline_past": _l("The deadline must be in the future."),
+    "deadline_range": _l("The deadlines of this game would fall beyond the calendar."),
     "interval_too_short": _l("Leave at least 5 minutes between deadlines."),
     "timezone_unknown": _l("Choose a time zone from the list."),
     "team_size_range": _l("Team sizes must be 1 to %(max)s, smallest first."),
@@ -34,6 +35,7 @@ GAME_MESSAGES = {
     "bot_strategy_unknown": _l("Unknown bot strategy: %(strategy)s."),
     "weight_unknown": _l("Unknown scoring weight."),
     "weight_negative": _l("Weights cannot be negative."),
+    "weight_range": _l("Enter a weight from 0 to %(max)s."),
     "weights_zero": _l("At least one scoring weight must be above 0."),
     "scenario_unknown": _l("Choose a scenario from the list."),
     "not_instructor": _l("Only instructors can create games."),
@@ -87,6 +89,7 @@ ROSTER_MESSAGES = {
     "no_rows": _l("The file has a header but no students."),
     "too_many_rows": _l("At most %(max)s students per file."),
     "required": _l("This value is missing."),
+    "nul_character": _l("This value contains a NUL character (U+0000); remove it."),
     "too_long": _l("At most %(max)s characters."),
     "student_number_invalid": _l(
         "“%(value)s” is not a valid student number (3–40 letters, digits, . _ -)."

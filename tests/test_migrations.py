@@ -100,7 +100,8 @@ def test_upgrade_downgrade_upgrade_from_an_empty_database(empty_app):
 
 def seed() -> None:
     """A row in every table: a played-in game with a saved decision and a published round,
-    an imported roster, a projector link, a competition and a scenario draft."""
+    an imported roster, a queued roster job, a projector link, a competition and a scenario
+    draft."""
     session = db.session
     teacher = make_user(session, "teacher@example.edu", "instructor")
     game = make_game(session, teacher, bot_count=1)
@@ -114,6 +115,9 @@ def seed() -> None:
     rounds_service.process_round(session, first.id)
     roster = b"name,student_number,team\nLi Wei,s2026002,Beta\n"
     roster_service.import_roster(session, game, roster, teacher)
+    rows = [f"Student {n},s30{n:05d}," for n in range(roster_service.INLINE_ROWS + 1)]
+    big = ("name,student_number,team\n" + "\n".join(rows) + "\n").encode()
+    roster_service.import_or_queue(session, game, big, teacher)  # a queued roster job
     leaderboard_service.rotate_projector_link(session, game, teacher)
     competition = competitions_service.create_competition(session, teacher, "Spring cup")
     competitions_service.add_game(session, competition, teacher, game.id)

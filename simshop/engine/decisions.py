@@ -27,6 +27,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from simshop.engine.conditions import RoundConditions, conditions_for_round
+from simshop.engine.demand import reference_price_local
 from simshop.engine.logistics import upfront_spend_cny
 from simshop.engine.scenario import Scenario
 from simshop.engine.sheet import (
@@ -53,6 +54,55 @@ __all__ = [
     "empty_decisions",
     "validate_decisions",
 ]
+
+
+PRICE_BAND = 100.0
+"""A listed price must lie within [reference / PRICE_BAND, reference * PRICE_BAND], the
+reference being the product's reference price in the market's currency (the demand model's
+``price_ratio`` of 1: :func:`simshop.engine.demand.reference_price_local`, with the market's
+price index and VAT). Wide enough for any real strategy, narrow enough that the model's
+``ln(price_ratio)`` stays within +-4.6."""
+UNIT_HEADROOM = 100
+"""A factory order or shipment may carry at most this many times the shoppers the product
+can meet in one round at peak season (every market together), and never fewer than
+:data:`MIN_UNIT_LIMIT` units."""
+MIN_UNIT_LIMIT = 10_000
+MAX_UNIT_LIMIT = 1_000_000_000
+MONEY_HEADROOM = 100.0
+"""Advertising, quality investment and borrowing amounts are at most this many times the
+team's starting means (starting cash plus credit line), and never less than 1 million CNY."""
+MIN_MONEY_LIMIT = 1_000_000.0
+
+
+@dataclass(frozen=True)
+class DecisionLimits:
+    """The ranges every entry point (form, JSON, CLI, what-if) accepts, derived from the
+    scenario. Prices by ``(market, product)`` in the market's currency."""
+
+    prices: dict[tuple[str, str], tuple[float, float]]
+    max_units: dict[str, int]
+    max_money_cny: float
+
+
+def decision_limits(scenario: Scenario) -> DecisionLimits:
+    prices = {}
+    for m in scenario.markets:
+        for p in scenario.products:
+            ref = reference_price_local(scenario.model, m, p)
+            prices[(m.code, p.id)] = (ref / PRICE_BAND, ref * PRICE_BAND)
+    peak = (
+        sum(
+            m.size * max(m.seasonality) * scenario.model.shoppers_per_size_day
+            for m in scenario.markets
+        )
+        * scenario.calendar.days_per_round
+    )
+    units = {
+        p.id: int(min(max(UNIT_HEADROOM * peak * p.demand_weight, MIN_UNIT_LIMIT), MAX_UNIT_LIMIT))
+        for p in scenario.products
+    }
+    means = scenario.economy.starting_cash_cny + scenario.economy.credit_line_cny
+    return DecisionLimits(prices, units, max(MONEY_HEADROOM * means, MIN_MONEY_LIMIT))
 
 
 @dataclass(frozen=True)
@@ -84,6 +134,7 @@ _PYDANTIC_CODES = {
     "missing": "missing",
     "extra_forbidden": "unknown_field",
     "literal_error": "invalid_choice",
+    "finite_number": "not_a_number",
 }
 
 
@@ -136,6 +187,7 @@ class _Checker:
         self, scenario: Scenario, team: TeamState, cond: RoundConditions, sheet: DecisionSheet
     ):
         self.scenario, self.team, self.cond, self.sheet = scenario, team, cond, sheet
+        self.limits = decision_limits(scenario)
         self.issues: list[DecisionIssue] = []
         self.markets = [m.code for m in scenario.markets]
         self.products = [p.id for p in scenario.products]
@@ -219,12 +271,24 @@ class _Checker:
                     self.check_offer(loc, code, offer)
 
     def check_offer(self, loc: tuple[str | int, ...], code: str, offer: Offer) -> None:
+        low, high = self.limits.prices[(code, str(loc[-1]))]
         if offer.listed and not offer.price_local > 0:
             self.add(
                 (*loc, "price_local"),
                 "price_not_positive",
                 "a listed product needs a price above 0",
                 price=offer.price_local,
+            )
+        elif offer.price_local != 0 and not low <= offer.price_local <= high:
+            self.add(
+                (*loc, "price_local"),
+                "price_out_of_range",
+                f"the price must be between {low:.2f} and {high:.2f} "
+                f"{self.scenario.market(code).currency}",
+                price=offer.price_local,
+                min=round(low, 2),
+                max=round(high, 2),
+                currency=self.scenario.market(code).currency,
             )
         if not offer.ad_budget_cny >= 0:
             self.add(
@@ -233,6 +297,8 @@ class _Checker:
                 "the advertising budget cannot be negative",
                 amount=offer.ad_budget_cny,
             )
+        else:
+            self.check_money_limit((*loc, "ad_budget_cny"), offer.ad_budget_cny)
         if offer.channel == "parcel" and self.cond.markets[code].lane("parcel") is None:
             self.add(
                 (*loc, "channel"),
@@ -241,15 +307,36 @@ class _Checker:
                 market=code,
             )
 
+    def check_money_limit(self, loc: tuple, amount: float) -> None:
+        if abs(amount) > self.limits.max_money_cny:
+            self.add(
+                loc,
+                "amount_too_large",
+                f"at most {self.limits.max_money_cny:.0f} CNY",
+                amount=amount,
+                max=self.limits.max_money_cny,
+            )
+
+    def check_unit_limit(self, loc: tuple, pid: str, qty: int) -> bool:
+        limit = self.limits.max_units.get(pid, MIN_UNIT_LIMIT)
+        if qty > limit:
+            self.add(loc, "quantity_too_large", f"at most {limit} units", quantity=qty, max=limit)
+            return False
+        return True
+
     def check_stock(self) -> None:
         for pid, qty in self.sheet.factory_orders.items():
-            if self.known_product(("factory_orders", pid), pid) and qty < 0:
+            if not self.known_product(("factory_orders", pid), pid):
+                continue
+            if qty < 0:
                 self.add(
                     ("factory_orders", pid),
                     "negative_quantity",
                     "a factory order cannot be negative",
                     quantity=qty,
                 )
+            else:
+                self.check_unit_limit(("factory_orders", pid), pid, qty)
         wanted: dict[str, int] = {}
         for i, ship in enumerate(self.sheet.shipments):
             loc = ("shipments", i)
@@ -262,7 +349,7 @@ class _Checker:
                     "a shipment needs at least 1 unit",
                     quantity=ship.quantity,
                 )
-            if not ok:
+            if not ok or not self.check_unit_limit((*loc, "quantity"), ship.product, ship.quantity):
                 continue
             if ship.market not in self.entered:
                 self.add(
@@ -307,10 +394,14 @@ class _Checker:
     def check_quality(self) -> None:
         for pid, amount in self.sheet.quality_investment_cny.items():
             loc = ("quality_investment_cny", pid)
-            if self.known_product(loc, pid) and amount < 0:
+            if not self.known_product(loc, pid):
+                continue
+            if amount < 0:
                 self.add(
                     loc, "negative_amount", "quality investment cannot be negative", amount=amount
                 )
+            else:
+                self.check_money_limit(loc, amount)
 
     def check_money(self) -> None:
         borrow = self.sheet.borrow_cny

@@ -51,6 +51,8 @@ BOT_STRATEGIES = (
 """The built-in bot strategies a scenario may name in ``[bots] strategies``."""
 
 ANY_CATEGORY = "*"
+MAX_SCORING_WEIGHT = 1000.0
+"""Scoring weights are relative; this bound keeps weighted scores finite."""
 MAX_SCENARIO_BYTES = 1_000_000
 """Scenario files larger than this are refused before parsing (the library's are ~10 kB)."""
 MAX_SCENARIO_DEPTH = 10
@@ -62,7 +64,18 @@ validates fields only, so a caller can run :func:`cross_check` and locate each p
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    # ``allow_inf_nan=False``: TOML's ``inf`` and ``nan`` are refused in every number.
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_character(cls, value: Any) -> Any:
+        """TOML allows ``"\\u0000"`` in strings; no SimShop text needs it and PostgreSQL
+        refuses it in text columns."""
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and "\x00" in t for t in texts):
+            raise PydanticCustomError("nul_character", "text cannot contain a NUL character")
+        return value
 
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -106,17 +119,17 @@ class Calendar(StrictModel):
 
 
 class Economy(StrictModel):
-    starting_cash_cny: Positive
-    credit_line_cny: NonNegative = 0.0
+    starting_cash_cny: Annotated[float, Field(ge=1000.0, le=1e9)]
+    credit_line_cny: Annotated[float, Field(ge=0.0, le=1e9)] = 0.0
     interest_rate_per_round: Annotated[float, Field(ge=0.0, le=0.2)] = 0.01
     """Interest charged on debt at the end of each round (0.01 = 1 % a month)."""
-    china_storage_cny_per_unit_round: NonNegative = 0.2
+    china_storage_cny_per_unit_round: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.2
 
 
 class Lane(StrictModel):
     mode: LaneMode
     lead_days: Annotated[int, Field(ge=1, le=120)]
-    cost_cny_per_kg: NonNegative
+    cost_cny_per_kg: Annotated[float, Field(ge=0.0, le=10000.0)]
 
 
 class Market(StrictModel):
@@ -124,9 +137,9 @@ class Market(StrictModel):
     name: Annotated[str, Field(min_length=1, max_length=60)]
     name_zh: Annotated[str, Field(max_length=60)] = ""
     currency: CurrencyCode
-    fx_cny_per_local: Positive
+    fx_cny_per_local: Annotated[float, Field(ge=1e-5, le=1e4)]
     """How many CNY one unit of the local currency buys at the start of the game."""
-    size: Positive
+    size: Annotated[float, Field(gt=0.0, le=1000.0)]
     """Demand index, US = 100 (by e-commerce value)."""
     price_sensitivity: Annotated[float, Field(gt=0.0, le=5.0)] = 1.0
     """Multiplier on the model's price coefficient (1.5 = more price-sensitive)."""
@@ -134,22 +147,22 @@ class Market(StrictModel):
     vat_rate: Annotated[float, Field(ge=0.0, le=0.4)] = 0.0
     vat_seller_remits: bool = False
     """True when the seller (or the platform on its behalf) remits VAT out of the price."""
-    entry_fee_cny: NonNegative = 0.0
+    entry_fee_cny: Annotated[float, Field(ge=0.0, le=1e8)] = 0.0
     """One-time localisation and compliance cost of entering the market."""
-    fulfilment_cny_per_unit: NonNegative = 0.0
+    fulfilment_cny_per_unit: Annotated[float, Field(ge=0.0, le=10000.0)] = 0.0
     """Overseas-warehouse pick, pack and last mile (FBA-like) per unit sold."""
-    storage_cny_per_unit_day: NonNegative = 0.0
+    storage_cny_per_unit_day: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.0
     warehouse_delivery_days: Annotated[int, Field(ge=0, le=30)] = 2
-    de_minimis_local: NonNegative = 0.0
+    de_minimis_local: Annotated[float, Field(ge=0.0, le=1e8)] = 0.0
     """Parcels whose value is at or below this pay no duty (0 = no exemption)."""
     parcel_duty_rate: Annotated[float, Field(ge=0.0, le=3.0)] = 0.0
     """Duty on direct parcels above the threshold, as a fraction of the item value;
     0 means the ordinary tariff stack applies."""
-    parcel_duty_per_item_local: NonNegative = 0.0
+    parcel_duty_per_item_local: Annotated[float, Field(ge=0.0, le=1e8)] = 0.0
     """A flat duty per parcel item (e.g. the US $100 postal duty), added to the rate."""
-    seasonality: Annotated[list[Positive], Field(min_length=12, max_length=12)] = Field(
-        default_factory=lambda: [1.0] * 12
-    )
+    seasonality: Annotated[
+        list[Annotated[float, Field(gt=0.0, le=20.0)]], Field(min_length=12, max_length=12)
+    ] = Field(default_factory=lambda: [1.0] * 12)
     """Demand multiplier per calendar month, January first."""
     customs_basis: CustomsBasis = "CIF"
     """How customs values imports: "FOB" (goods only, as the US: 19 U.S.C. 1401a(b)(4)(A))
@@ -187,7 +200,7 @@ class Product(StrictModel):
     name: Annotated[str, Field(min_length=1, max_length=60)]
     name_zh: Annotated[str, Field(max_length=60)] = ""
     category: Identifier
-    unit_cost_cny: Positive
+    unit_cost_cny: Annotated[float, Field(ge=0.01, le=1e6)]
     weight_kg: Annotated[float, Field(gt=0.0, le=100.0)]
     base_quality: Fraction = 0.5
     return_rate: Annotated[float, Field(ge=0.0, le=0.8)] = 0.1
@@ -208,7 +221,7 @@ class Product(StrictModel):
         )
         return min(low, self.return_rate), max(high, self.return_rate)
 
-    reference_price_usd: Positive
+    reference_price_usd: Annotated[float, Field(ge=0.01, le=1e6)]
     """A typical US retail price; anchors utility and the bots' pricing."""
     demand_weight: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
     """Relative number of shoppers for this product (1 = the scenario's average)."""
@@ -245,22 +258,22 @@ class ModelParams(StrictModel):
     outside_utility: Annotated[float, Field(ge=-20.0, le=20.0)] = 0.0
     shoppers_per_size_day: Annotated[float, Field(gt=0.0, le=10000.0)] = 10.0
     """Daily shoppers per product per point of market size at seasonality 1."""
-    quality_investment_half_cny: Positive = 50000.0
+    quality_investment_half_cny: Annotated[float, Field(ge=1.0, le=1e10)] = 50000.0
     """Quality investment (CNY, cumulative) that closes half the gap to quality 1."""
     base_utility: Annotated[float, Field(ge=-20.0, le=20.0)] = -2.9
     """Constant of every offer's utility (beta_0); with the outside option at 0 a typical
     offer's nest takes about 10 % of shoppers, whatever the number of sellers."""
-    reference_cny_per_usd: Positive = 7.107
+    reference_cny_per_usd: Annotated[float, Field(ge=0.1, le=100.0)] = 7.107
     """Converts a product's reference price (USD) to each market's local reference price."""
     initial_rating: Annotated[float, Field(ge=1.0, le=5.0)] = 4.0
     review_rate: Fraction = 0.1
     """New reviews per unit sold (rounded down per offer and round)."""
-    rating_prior_reviews: NonNegative = 5.0
+    rating_prior_reviews: Annotated[float, Field(ge=0.0, le=1e6)] = 5.0
     """Weight (in reviews) of the old rating when a round's new reviews are averaged in."""
 
 
 class Bots(StrictModel):
-    strategies: list[Identifier] = Field(default_factory=list)
+    strategies: list[Identifier] = Field(default_factory=list, max_length=50)
     """Strategies the bot seats cycle through, from :data:`BOT_STRATEGIES`."""
     count: Annotated[int, Field(ge=0, le=2000)] = 0
 
@@ -277,12 +290,15 @@ class Bots(StrictModel):
         return strategies
 
 
+Weight = Annotated[float, Field(ge=0.0, le=MAX_SCORING_WEIGHT)]
+
+
 class Scoring(StrictModel):
-    profit: NonNegative = 0.4
-    revenue: NonNegative = 0.15
-    market_share: NonNegative = 0.15
-    rating: NonNegative = 0.15
-    roi: NonNegative = 0.15
+    profit: Weight = 0.4
+    revenue: Weight = 0.15
+    market_share: Weight = 0.15
+    rating: Weight = 0.15
+    roi: Weight = 0.15
 
     @model_validator(mode="after")
     def _some_weight(self) -> Scoring:
@@ -367,7 +383,7 @@ class TariffChange(EventBase):
 
     kind: Literal["tariff_change"]
     market: MarketCode
-    categories: Annotated[list[Category], Field(min_length=1)] = Field(
+    categories: Annotated[list[Category], Field(min_length=1, max_length=50)] = Field(
         default_factory=lambda: [ANY_CATEGORY]
     )
     rate: Annotated[float, Field(ge=0.0, le=5.0)] | None = None
@@ -387,11 +403,11 @@ class DeMinimisChange(EventBase):
 
     kind: Literal["de_minimis"]
     market: MarketCode
-    threshold_local: NonNegative
+    threshold_local: Annotated[float, Field(ge=0.0, le=1e8)]
     """Parcels at or below this value pay no duty (0 ends the exemption)."""
     parcel_duty_rate: Annotated[float, Field(ge=0.0, le=3.0)] = 0.0
     """Duty on parcels above the threshold as a fraction of value (0 = ordinary tariffs)."""
-    parcel_duty_per_item_local: NonNegative = 0.0
+    parcel_duty_per_item_local: Annotated[float, Field(ge=0.0, le=1e8)] = 0.0
     """A flat duty per parcel item, added to the rate."""
 
 
@@ -399,7 +415,7 @@ class ShippingDisruption(EventBase):
     """Lengthens and raises the cost of a lane to some markets for a number of rounds."""
 
     kind: Literal["shipping_disruption"]
-    markets: Annotated[list[MarketCode], Field(min_length=1)]
+    markets: Annotated[list[MarketCode], Field(min_length=1, max_length=8)]
     mode: LaneMode
     extra_days: Annotated[int, Field(ge=0, le=90)] = 0
     cost_multiplier: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
@@ -420,7 +436,7 @@ class DemandShock(EventBase):
 
     kind: Literal["demand_shock"]
     market: MarketCode
-    categories: Annotated[list[Category], Field(min_length=1)] = Field(
+    categories: Annotated[list[Category], Field(min_length=1, max_length=50)] = Field(
         default_factory=lambda: [ANY_CATEGORY]
     )
     multiplier: Annotated[float, Field(ge=0.0, le=20.0)]
@@ -458,7 +474,7 @@ class MarketRule(EventBase):
 
     kind: Literal["market_rule"]
     market: MarketCode
-    min_price_local: NonNegative | None = None
+    min_price_local: Annotated[float, Field(ge=0.0, le=1e8)] | None = None
     """Items priced below this (local currency) may not be listed."""
     channel_closed: LaneMode | None = None
     """A lane that may no longer be used to ship to this market."""
@@ -763,8 +779,8 @@ class Scenario(StrictModel):
     model: ModelParams = Field(default_factory=ModelParams)
     markets: Annotated[list[Market], Field(min_length=1, max_length=8)]
     products: Annotated[list[Product], Field(min_length=1, max_length=12)]
-    tariffs: list[Tariff] = Field(default_factory=list)
-    events: list[Event] = Field(default_factory=list)
+    tariffs: list[Tariff] = Field(default_factory=list, max_length=400)
+    events: list[Event] = Field(default_factory=list, max_length=400)
     bots: Bots = Field(default_factory=Bots)
     scoring: Scoring = Field(default_factory=Scoring)
 

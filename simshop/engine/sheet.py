@@ -17,7 +17,9 @@ StockMode = Literal["sea", "rail", "air"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    # ``allow_inf_nan=False``: JSON's ``NaN``/``Infinity`` (which Python's json accepts) are
+    # shape errors, so no non-finite number ever reaches the engine.
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Offer(_Strict):

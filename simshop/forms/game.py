@@ -25,7 +25,14 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields.core import Field
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from simshop.engine.decisions import (
     DecisionErrors,
@@ -33,7 +40,7 @@ from simshop.engine.decisions import (
     DecisionSheet,
     validate_decisions,
 )
-from simshop.engine.scenario import BOT_STRATEGIES, Scenario
+from simshop.engine.scenario import BOT_STRATEGIES, MAX_SCORING_WEIGHT, Scenario
 from simshop.engine.scoring import METRICS
 from simshop.engine.state import TeamState
 from simshop.forms.fields import DecimalField, WholeNumberField
@@ -57,6 +64,32 @@ COMMON_TIMEZONES = [
 
 # With a broken "largest team" field, check the smallest against the widest allowed size.
 MAX_TEAM_SIZE_FALLBACK = 12
+
+
+DEADLINE_YEARS = (2000, 2100)
+"""Deadlines are typed in the game's time zone; outside these years converting them to UTC
+(or adding the rounds' intervals) could overflow Python's datetime."""
+
+
+def deadline_in_range(_form: Any, field: Any) -> None:
+    if field.data is not None and not DEADLINE_YEARS[0] <= field.data.year < DEADLINE_YEARS[1]:
+        raise ValidationError(
+            _l(
+                "Enter a date from %(first)s to %(last)s.",
+                first=DEADLINE_YEARS[0],
+                last=DEADLINE_YEARS[1] - 1,
+            )
+        )
+
+
+WEIGHT_RULES = [
+    InputRequired(),
+    NumberRange(
+        min=0,
+        max=MAX_SCORING_WEIGHT,
+        message=_l("Enter a weight from 0 to %(max)s.", max=int(MAX_SCORING_WEIGHT)),
+    ),
+]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -104,7 +137,7 @@ class CreateGameForm(FlaskForm):
     first_deadline = DateTimeLocalField(
         _l("First deadline"),
         format="%Y-%m-%dT%H:%M",
-        validators=[Optional()],
+        validators=[Optional(), deadline_in_range],
         description=_l("In the game's time zone. Needed for the deadline schedule."),
     )
     round_interval_hours = DecimalField(
@@ -134,7 +167,14 @@ class CreateGameForm(FlaskForm):
         choices=[SelectChoice(s, BOT_STRATEGY_LABELS.get(s, s)) for s in BOT_STRATEGIES],
         default=list(BOT_STRATEGIES),
     )
-    show_rival_names = BooleanField(_l("Teams may see rivals' names in market research"))
+    show_rival_names = BooleanField(
+        _l("Teams may see rivals' names"),
+        description=_l(
+            "Off: students see their own team by name and rivals as Rival A, Rival B… on the "
+            "leaderboard, the projector, research, exports and competitions. Staff always "
+            "see every name."
+        ),
+    )
     submit = SubmitField(_l("Create game"))
 
     weight_fields = tuple(f"weight_{metric}" for metric in METRICS)
@@ -185,7 +225,7 @@ class CreateGameForm(FlaskForm):
 
 add_metric_fields(
     CreateGameForm,
-    lambda label: DecimalField(label, validators=[InputRequired(), NumberRange(min=0)]),
+    lambda label: DecimalField(label, validators=WEIGHT_RULES),
     prefix="weight_",
 )
 
@@ -219,7 +259,9 @@ class AssistantForm(FlaskForm):
 
 
 class DeadlineForm(FlaskForm):
-    deadline = DateTimeLocalField(_l("Deadline"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    deadline = DateTimeLocalField(
+        _l("Deadline"), format="%Y-%m-%dT%H:%M", validators=[Optional(), deadline_in_range]
+    )
     submit = SubmitField(_l("Set deadline"))
 
 
@@ -244,6 +286,9 @@ DECISION_MESSAGES = {
     "already_entered": _l("Your team is already in %(market)s."),
     "not_entered": _l("Enter the market %(market)s first (tick “Enter this round”)."),
     "price_not_positive": _l("A listed product needs a price above 0."),
+    "price_out_of_range": _l("Enter a price between %(min)s and %(max)s %(currency)s."),
+    "quantity_too_large": _l("At most %(max)s units."),
+    "amount_too_large": _l("At most %(max)s CNY."),
     "negative_amount": _l("The amount cannot be negative."),
     "no_parcel_lane": _l("%(market)s has no direct parcel lane."),
     "negative_quantity": _l("A quantity cannot be negative."),

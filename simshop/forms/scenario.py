@@ -66,6 +66,8 @@ PROBLEM_MESSAGES: dict[str, Any] = {
     "int_type": _l("Enter a whole number."),
     "int_from_float": _l("Enter a whole number."),
     "float_type": _l("Enter a number."),
+    "finite_number": _l("Enter a finite number (not inf or nan)."),
+    "nul_character": _l("Text cannot contain a NUL character (U+0000)."),
     "string_type": _l("Enter text."),
     "bool_type": _l("Enter true or false."),
     "bad_identifier": _l(

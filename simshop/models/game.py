@@ -311,3 +311,36 @@ class IssuedCredentials(db.Model):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     csv_text: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RosterJobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class RosterJob(db.Model):
+    """A large roster import run outside the request (by ``flask --app simshop tick``):
+    hashing 2,000 initial passwords takes longer than a web worker may hold a request.
+
+    ``csv_text`` is the uploaded file (already checked when queued); ``done`` counts the
+    passwords hashed so far, for the progress page. ``download_token`` opens the one-time
+    credentials download (its SHA-256 is in :class:`IssuedCredentials`); only the job's
+    creator sees the job page.
+    """
+
+    __tablename__ = "roster_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    game_id: Mapped[int] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default=RosterJobStatus.QUEUED.value)
+    csv_text: Mapped[str] = mapped_column(Text)
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    """Counts when done (created, enrolled, teams); the problems when failed."""
+    download_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

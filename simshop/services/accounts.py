@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from simshop.errors import CodedError
+from simshop.ids import parse_id
 from simshop.models import Role, User
 from simshop.security import (
     PasswordProblem,
@@ -234,10 +235,11 @@ def load_user_for_session(session: Session, user_token: str) -> User | None:
     version no longer matches (the user logged out or changed their password since).
     """
     user_id_text, sep, version_text = user_token.partition(":")
-    if not sep or not user_id_text.isdigit() or not version_text.isdigit():
+    user_id, version = parse_id(user_id_text), parse_id(version_text)
+    if not sep or user_id is None or version is None:
         return None
-    user = session.get(User, int(user_id_text))
-    if user is None or not user.is_active or user.session_version != int(version_text):
+    user = session.get(User, user_id)
+    if user is None or not user.is_active or user.session_version != version:
         return None
     return user
 

@@ -111,8 +111,13 @@ def team_labels(
     staff: bool = False,
     rival: Callable[[str], str] = english_rival,
 ) -> dict[str, str]:
-    """Engine team id -> the name this viewer sees. Anonymised rivals get letters in the
-    order teams were created, the same in every round (a team can follow "Rival B")."""
+    """Engine team id -> the name this viewer sees: THE one place rival names are decided
+    (research, exports, the leaderboard, the projector and competitions all call it), so the
+    game's ``show_rival_names`` governs every page and file alike.
+
+    Anonymised rivals get letters in the order teams were created, the same in every round
+    and on every page (a team can follow "Rival B"). ``viewer_team_id=None`` and
+    ``staff=False`` (the classroom projector) anonymise every team."""
     teams = session.execute(
         select(Team.id, Team.name).where(Team.game_id == game.id).order_by(Team.id)
     ).all()

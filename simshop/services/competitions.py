@@ -27,6 +27,7 @@ rule stated on the page:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,7 +51,8 @@ from simshop.models import (
     Team,
     User,
 )
-from simshop.services.games import game_scenario, staff_game
+from simshop.services.analysis import english_rival, team_labels
+from simshop.services.games import game_scenario, membership, staff_game
 from simshop.services.leaderboard import LRUCache
 from simshop.services.uow import unit_of_work
 
@@ -329,3 +331,38 @@ def combined_ranking(session: Session, competition: Competition) -> CombinedRank
     # Only plain rows are cached (never ORM objects: they belong to one session).
     rows = ranking_cache.get_or_build(key, build)
     return CombinedRanking(common, dict(weights), rows, listed)
+
+
+def rows_as_seen_by(
+    session: Session,
+    rows: list[dict[str, Any]],
+    user: User | None,
+    rival: Callable[[str], str] = english_rival,
+) -> list[dict[str, Any]]:
+    """The combined rows with each team named as ``user`` may see it: per game, by
+    :func:`team_labels` (the game's staff see names; a player sees their own team's name;
+    everyone else sees rivals of a game that hides names as "Rival A"…). New dicts: the
+    cached rows are never changed."""
+    labels: dict[int, dict[str, str] | None] = {}
+    out = []
+    for row in rows:
+        game_id = int(row["game_id"])
+        if game_id not in labels:
+            labels[game_id] = _labels_for(session, game_id, user, rival)
+        names = labels[game_id]
+        team = str(row["team"])
+        out.append({**row, "team_name": names.get(team, row["team_name"])} if names else row)
+    return out
+
+
+def _labels_for(
+    session: Session, game_id: int, user: User | None, rival: Callable[[str], str]
+) -> dict[str, str] | None:
+    game = session.get(Game, game_id)
+    if game is None or game.show_rival_names:
+        return None
+    found = membership(session, game_id, user) if user is not None else None
+    if found is not None and found.is_staff:
+        return None
+    own = found.player.team_id if found is not None and found.player is not None else None
+    return team_labels(session, game, own, rival=rival)

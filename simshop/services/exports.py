@@ -32,9 +32,8 @@ from simshop.engine.accounting import PNL_LINES
 from simshop.engine.conditions import conditions_for_round
 from simshop.models import Game, Round, RoundResult, Team
 from simshop.services import analysis
+from simshop.services.cells import FORMULA_PREFIXES, neutralise  # noqa: F401 (re-exported)
 from simshop.services.games import game_scenario
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 ROUND_KEYS = ["round_number", "scenario_round", "is_practice"]
 PNL_KEYS = list(PNL_LINES)
@@ -158,14 +157,6 @@ class Table:
     def values(self) -> Iterator[list[Any]]:
         for row in self.rows:
             yield [row.get(c) for c in self.columns]
-
-
-def neutralise(value: Any) -> Any:
-    """Make a cell inert for spreadsheets: strings that a spreadsheet would run as a formula
-    get a leading apostrophe; numbers, booleans and None pass unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 # --------------------------------------------------------------------------- building

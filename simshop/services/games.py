@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -20,10 +21,16 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from simshop.engine.scenario import BOT_STRATEGIES, Scenario, parse_scenario_text
+from simshop.engine.scenario import (
+    BOT_STRATEGIES,
+    MAX_SCORING_WEIGHT,
+    Scenario,
+    parse_scenario_text,
+)
 from simshop.engine.scenario_errors import ScenarioInvalid, load_scenario_file, load_scenario_text
 from simshop.engine.scoring import METRICS
 from simshop.errors import CodedError
+from simshop.ids import parse_id
 from simshop.models import (
     Game,
     GameStaff,
@@ -177,8 +184,15 @@ def _check_spec(spec: GameSpec, scenario: Scenario) -> None:
     if spec.schedule == ScheduleMode.DEADLINES:
         if spec.first_deadline is None or spec.first_deadline.tzinfo is None:
             problems.append(GameError("deadline_required", "first_deadline"))
-        elif spec.first_deadline <= utcnow():
-            problems.append(GameError("deadline_past", "first_deadline"))
+        else:
+            try:  # the last round's deadline, in UTC: year 9999 in New York overflows
+                rounds = spec.practice_rounds + spec.scored_rounds - 1
+                (spec.first_deadline + rounds * spec.round_interval).astimezone(ZoneInfo("UTC"))
+            except OverflowError:
+                problems.append(GameError("deadline_range", "first_deadline"))
+            else:
+                if spec.first_deadline <= utcnow():
+                    problems.append(GameError("deadline_past", "first_deadline"))
         if spec.round_interval < timedelta(minutes=5):
             problems.append(GameError("interval_too_short", "round_interval_hours"))
     try:
@@ -202,8 +216,16 @@ def _check_spec(spec: GameSpec, scenario: Scenario) -> None:
     for key, value in (spec.scoring_weights or {}).items():
         if key not in METRICS:
             problems.append(GameError("weight_unknown", "scoring", key=key))
+        elif not isinstance(value, int | float) or not math.isfinite(value):
+            problems.append(
+                GameError("weight_range", f"weight_{key}", key=key, max=MAX_SCORING_WEIGHT)
+            )
         elif value < 0:
             problems.append(GameError("weight_negative", f"weight_{key}", key=key))
+        elif value > MAX_SCORING_WEIGHT:
+            problems.append(
+                GameError("weight_range", f"weight_{key}", key=key, max=MAX_SCORING_WEIGHT)
+            )
         else:
             weights[key] = float(value)
     if sum(weights.values()) <= 0:
@@ -247,7 +269,8 @@ def _chosen_scenario(
     (an admin may use anyone's). ``source`` is the name the game records."""
     if choice.startswith(DRAFT_PREFIX):
         draft_id = choice.removeprefix(DRAFT_PREFIX)
-        draft = session.get(ScenarioDraft, int(draft_id)) if draft_id.isdigit() else None
+        number = parse_id(draft_id)
+        draft = session.get(ScenarioDraft, number) if number is not None else None
         if draft is None or not (draft.owner_id == owner.id or owner.is_admin):
             raise GameError("scenario_unknown", "scenario_file")
         try:

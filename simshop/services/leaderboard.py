@@ -41,6 +41,7 @@ from simshop.models import (
 from simshop.models.game import as_utc
 from simshop.models.user import utcnow
 from simshop.services import lifecycle
+from simshop.services.analysis import english_rival, team_labels
 from simshop.services.games import game_scenario
 from simshop.services.uow import unit_of_work
 
@@ -87,6 +88,26 @@ projector_cache = LRUCache(256)
 
 
 # --------------------------------------------------------------------------- access
+
+
+def as_seen_by(
+    session: Session,
+    game: Game,
+    board: Leaderboard,
+    viewer_team_id: int | None,
+    *,
+    staff: bool,
+    rival: Callable[[str], str] = english_rival,
+) -> Leaderboard:
+    """``board`` with each team named as this viewer may see it (:func:`team_labels`)."""
+    if staff or game.show_rival_names:
+        return board
+    labels = team_labels(session, game, viewer_team_id, rival=rival)
+    rows = [
+        dataclasses.replace(r, team_name=labels.get(str(r.team_id), r.team_name))
+        for r in board.rows
+    ]
+    return dataclasses.replace(board, rows=rows)
 
 
 def player_team_id(session: Session, game: Game, user: User) -> int | None:
@@ -325,6 +346,7 @@ def projector_snapshot(
     locale: str,
     render: Callable[[Game, dict[str, Any]], dict[str, Any]],
     max_rows: int = 20,
+    rival: Callable[[str], str] = english_rival,
 ) -> ProjectorSnapshot:
     """The projector state of ``game``, cached by what it depends on.
 
@@ -333,6 +355,9 @@ def projector_snapshot(
     new. ``render(game, raw)`` adds the translated labels (the caller's locale) to the raw
     state; ``locale`` is part of the key. Deadlines are sent as ISO times and counted down
     in the browser, so the body does not change every second.
+
+    The projector is a room display: when the game hides rival names, every team on it is
+    anonymised (``rival`` labels them in the caller's language).
     """
     rounds = _rounds_lite(session, game)
     current = lifecycle.current_of(rounds)
@@ -353,6 +378,7 @@ def projector_snapshot(
         game.id,
         game.title,
         game.status,
+        game.show_rival_names,
         locale,
         max_rows,
         tuple((r.id, r.status, as_utc(r.deadline), r.published_at) for r in (current, last) if r),
@@ -365,8 +391,15 @@ def projector_snapshot(
     def build() -> ProjectorSnapshot:
         import json
 
+        labels = None if game.show_rival_names else team_labels(session, game, None, rival=rival)
         raw = _projector_state(
-            session, game, current, last, chinese=locale.startswith("zh"), max_rows=max_rows
+            session,
+            game,
+            current,
+            last,
+            chinese=locale.startswith("zh"),
+            max_rows=max_rows,
+            labels=labels,
         )
         payload = render(game, raw)
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
@@ -384,12 +417,21 @@ def _projector_state(
     *,
     chinese: bool,
     max_rows: int,
+    labels: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """The raw projector state; ``labels`` (engine team id -> shown name) replace the teams'
+    names when the game hides them."""
+
+    def shown(team_id: int, name: str) -> str:
+        if labels is not None and str(team_id) in labels:
+            return labels[str(team_id)]
+        return team_display_name(name)
+
     board = leaderboard(session, game) if last is not None else None
     standings = [
         {
             "team_id": row.team_id,
-            "name": team_display_name(row.team_name),
+            "name": shown(row.team_id, row.team_name),
             "rank": row.rank,
             "change": row.change,
             "score": row.score,
@@ -408,7 +450,7 @@ def _projector_state(
         .where(Team.game_id == game.id, Team.is_bot.is_(False), Team.member_count > 0)
         .order_by(Team.name, Team.id)
     ).all()
-    chips = [{"name": team_display_name(name), "saved": tid in saved_ids} for tid, name in teams]
+    chips = [{"name": shown(tid, name), "saved": tid in saved_ids} for tid, name in teams]
     chips.sort(key=lambda c: (not c["saved"], c["name"]))
     deadline = as_utc(current.deadline) if current is not None else None
     return {

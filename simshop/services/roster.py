@@ -13,22 +13,38 @@ import csv
 import hashlib
 import io
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from simshop.models import Game, IssuedCredentials, Player, Role, Team, User
+from simshop.models import (
+    Game,
+    IssuedCredentials,
+    Player,
+    Role,
+    RosterJob,
+    RosterJobStatus,
+    Team,
+    User,
+)
 from simshop.models.game import as_utc, team_name_key
 from simshop.models.user import utcnow
 from simshop.security import generate_password, hash_password
 from simshop.services.accounts import DISPLAY_NAME_MAX_LENGTH, STUDENT_NUMBER_RE
+from simshop.services.cells import neutralise
 from simshop.services.teams import TEAM_NAME_MAX_LENGTH
-from simshop.services.uow import unit_of_work
+from simshop.services.uow import end_read, transaction, unit_of_work
 
 MAX_ROWS = 2000
+INLINE_ROWS = 100
+"""Imports of up to this many rows run in the request (about 2 s of password hashing);
+larger ones become a :class:`RosterJob` that ``flask --app simshop tick`` runs while the
+instructor watches its progress page (2,000 rows hash for ~35 s: past a worker's 30 s)."""
+PROGRESS_EVERY = 50
 CREDENTIALS_TTL = timedelta(minutes=30)
 COLUMNS = ("name", "student_number", "team")
 # Header names accepted for each column (lower-cased), English and Chinese.
@@ -117,6 +133,11 @@ def parse_roster(data: bytes) -> list[RosterRow]:
             name = " ".join(cell("name").split())
             number = cell("student_number").lower()
             team = " ".join(cell("team").split())
+            nul = [c for c, v in (("name", name), ("team", team)) if "\x00" in v]
+            for column in nul:
+                issues.append(RosterIssue(line_no, column, "nul_character"))
+            if nul:
+                continue
             if not name:
                 issues.append(RosterIssue(line_no, "name", "required"))
             elif len(name) > DISPLAY_NAME_MAX_LENGTH:
@@ -195,31 +216,147 @@ def _check_against_game(session: Session, game: Game, rows: list[RosterRow]) -> 
     return issues
 
 
-def _neutral(value: str) -> str:
-    """Stop spreadsheets from reading a cell as a formula (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def credentials_csv(created: list[tuple[str, str, str]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["student_number", "name", "initial_password"])
     for number, name, password in created:
-        writer.writerow([_neutral(number), _neutral(name), password])
+        writer.writerow([neutralise(number), neutralise(name), neutralise(password)])
     return "\ufeff" + out.getvalue()
 
 
-@unit_of_work
-def import_roster(session: Session, game: Game, data: bytes, created_by: User) -> RosterImport:
+def import_or_queue(
+    session: Session, game: Game, data: bytes, created_by: User
+) -> RosterImport | RosterJob:
+    """Import a small roster now; check a large one (no hashing) and queue it as a
+    :class:`RosterJob`. Raises :class:`RosterInvalid` (nothing written) either way."""
+    rows = parse_roster(data)
+    if len(rows) <= INLINE_ROWS:
+        return import_roster(session, game, data, created_by)
+    with transaction(session):
+        issues = _check_against_game(session, game, rows)
+        if issues:
+            raise RosterInvalid(issues)
+        job = RosterJob(
+            game_id=game.id,
+            created_by_id=created_by.id,
+            csv_text=data.decode("utf-8-sig"),
+            total=len(rows),
+        )
+        session.add(job)
+        session.flush()
+    return job
+
+
+def run_roster_jobs(session: Session, limit: int = 5) -> list[int]:
+    """Run queued roster jobs, oldest first (the tick calls this). Each is claimed with one
+    guarded UPDATE, so two ticks never run the same job. Returns the ids run."""
+    ran = []
+    queued = session.scalars(
+        select(RosterJob.id)
+        .where(RosterJob.status == RosterJobStatus.QUEUED.value)
+        .order_by(RosterJob.id)
+        .limit(limit)
+    ).all()
+    end_read(session)
+    for job_id in queued:
+        with transaction(session):
+            claimed = session.execute(
+                update(RosterJob)
+                .where(RosterJob.id == job_id, RosterJob.status == RosterJobStatus.QUEUED.value)
+                .values(status=RosterJobStatus.RUNNING.value)
+            ).rowcount
+        if claimed == 1:
+            _run_job(session, job_id)
+            ran.append(job_id)
+    return ran
+
+
+def _run_job(session: Session, job_id: int) -> None:
+    job = session.get(RosterJob, job_id)
+    assert job is not None
+    game, creator = session.get(Game, job.game_id), session.get(User, job.created_by_id)
+    assert game is not None and creator is not None
+    data, total = job.csv_text.encode("utf-8"), job.total
+
+    def progress(done: int) -> None:
+        with transaction(session):
+            session.execute(update(RosterJob).where(RosterJob.id == job_id).values(done=done))
+
+    try:
+        report = import_roster(session, game, data, creator, progress=progress)
+    except RosterInvalid as exc:  # the game changed since the file was checked
+        values: dict[str, Any] = {
+            "status": RosterJobStatus.FAILED.value,
+            "result": {"problems": [_issue_dict(i) for i in exc.issues]},
+        }
+    else:
+        values = {
+            "status": RosterJobStatus.DONE.value,
+            "done": total,
+            "download_token": report.download_token,
+            "result": {
+                "created": len(report.created),
+                "enrolled": len(report.enrolled),
+                "teams": len(report.teams_created),
+            },
+        }
+    values["finished_at"] = utcnow()
+    with transaction(session):
+        session.execute(update(RosterJob).where(RosterJob.id == job_id).values(**values))
+
+
+def _issue_dict(issue: RosterIssue) -> dict[str, Any]:
+    return {"row": issue.row, "column": issue.column, "code": issue.code, "params": issue.params}
+
+
+def roster_job(session: Session, game: Game, user: User, job_id: int) -> RosterJob | None:
+    """The job, for its creator only."""
+    job = session.get(RosterJob, job_id)
+    if job is None or job.game_id != game.id or job.created_by_id != user.id:
+        return None
+    return job
+
+
+def import_roster(
+    session: Session,
+    game: Game,
+    data: bytes,
+    created_by: User,
+    progress: Callable[[int], None] | None = None,
+) -> RosterImport:
     """Check the whole file, then create accounts, enrolments and teams in one transaction.
-    Raises :class:`RosterInvalid` (nothing written) with every problem found."""
+    Raises :class:`RosterInvalid` (nothing written) with every problem found. ``progress``
+    hears the number of passwords hashed every :data:`PROGRESS_EVERY` rows."""
     rows = parse_roster(data)
     # Hash before touching the database: argon2 costs ~17 ms a row, and on SQLite the first
     # query takes the write lock until commit.
+    end_read(session)
+    issued = _hash_passwords(rows, progress)
+    with transaction(session):
+        return _write_roster(session, game, rows, issued, created_by)
+
+
+def _hash_passwords(
+    rows: list[RosterRow], progress: Callable[[int], None] | None
+) -> dict[str, tuple[str, str]]:
+    """A one-time password and its argon2id hash per student number."""
     issued = {}
-    for r in rows:
+    for n, r in enumerate(rows, start=1):
         password = generate_password()
         issued[r.student_number] = (password, hash_password(password))
+        if progress is not None and n % PROGRESS_EVERY == 0:
+            progress(n)
+    return issued
+
+
+def _write_roster(
+    session: Session,
+    game: Game,
+    rows: list[RosterRow],
+    issued: dict[str, tuple[str, str]],
+    created_by: User,
+) -> RosterImport:
     issues = _check_against_game(session, game, rows)
     if issues:
         raise RosterInvalid(issues)

@@ -49,6 +49,10 @@ ID_MAX_LENGTH = 48
 TITLE_MAX_LENGTH = 120
 PREVIEW_SEED = 20260101
 PREVIEW_BOTS = 4
+MAX_PREVIEW_WORK = 20_000
+"""The largest scenario the server previews, in market-product-days (rounds x days per round
+x markets x products): about 0.25 ms each with the preview's bots on the reference machine,
+so at most ~5 s, far inside a worker's 30 s. The library's largest is 3,600."""
 """Preview seats: four bots cycling the scenario's strategies (all built-ins if it names none)."""
 
 
@@ -329,9 +333,20 @@ class Preview:
     """Each team's cumulative profit after each round."""
 
 
+def preview_work(scenario: Scenario) -> int:
+    """What a preview of ``scenario`` costs, in market-product-days."""
+    cal = scenario.calendar
+    return cal.rounds * cal.days_per_round * len(scenario.markets) * len(scenario.products)
+
+
+def preview_allowed(scenario: Scenario) -> bool:
+    return preview_work(scenario) <= MAX_PREVIEW_WORK
+
+
 def preview(text: str) -> Preview:
     """Play ``text`` with :data:`PREVIEW_BOTS` bots, a fixed seed, all its rounds (cached by
-    SHA-256: ~tens of milliseconds a round)."""
+    SHA-256, so a repeated preview costs nothing). Callers check :func:`preview_allowed`
+    first: a larger scenario would hold the worker too long."""
     return _preview(sha256_of(text), text)
 
 

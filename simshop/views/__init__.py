@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import IntegerConverter
 
 from simshop.extensions import db
+from simshop.ids import MAX_ID
 from simshop.services.uow import end_read
 
 ERROR_TEXTS = {
@@ -94,6 +96,57 @@ def register_template_globals(app: Flask) -> None:
     @app.context_processor
     def _now() -> dict[str, object]:
         return {"now": utcnow()}
+
+
+class Int64Converter(IntegerConverter):
+    """``<int:...>`` in every rule: ids beyond 64 bits do not match (a 404), instead of
+    reaching the database driver and failing there with a 500."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 (Werkzeug's parameter name)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+NUL_TITLE = _l("Text with a NUL character")
+NUL_MESSAGE = _l(
+    "The field “%(field)s” contains a NUL character (U+0000), which is not allowed in text. "
+    "Go back, remove it and try again."
+)
+
+
+def _field_with_nul() -> str | None:
+    """The name of the first query or form parameter (name or value) holding a NUL byte."""
+    for params in (request.args, request.form):
+        for key, values in params.lists():
+            if "\x00" in key or any("\x00" in v for v in values):
+                return key.replace("\x00", "")
+    for key, upload in request.files.items():
+        if "\x00" in (upload.filename or ""):
+            return key
+    if "\x00" in request.path:
+        return "URL"
+    return None
+
+
+def refuse_nul_bytes():
+    """One check for every request: a NUL byte in any parameter is refused (400, naming the
+    field) before a view, a form or the database sees it; PostgreSQL rejects NUL in text
+    and no SimShop text needs one."""
+    field = _field_with_nul()
+    if field is None:
+        return None
+    return (
+        render_template(
+            "errors/error.html", code=400, title=NUL_TITLE, message=NUL_MESSAGE % {"field": field}
+        ),
+        400,
+    )
+
+
+def register_request_guards(app: Flask) -> None:
+    """Before any rule is added: the 64-bit ``int`` converter; then the NUL-byte filter."""
+    app.url_map.converters["int"] = Int64Converter
+    app.before_request(refuse_nul_bytes)
 
 
 def register_blueprints(app: Flask) -> None:

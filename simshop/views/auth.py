@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -15,6 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
+from limits import RateLimitItem, parse
 
 from simshop.extensions import db, limiter, login_manager
 from simshop.forms.auth import ChangePasswordForm, LoginForm, RegisterForm
@@ -22,6 +24,7 @@ from simshop.i18n import N_
 from simshop.i18n import SESSION_KEY as LOCALE_SESSION_KEY
 from simshop.messages import LOGIN_MESSAGES, PASSWORD_MESSAGES
 from simshop.models import User
+from simshop.security import burn_verify_time
 from simshop.services import accounts
 from simshop.views import safe_next_url
 
@@ -43,14 +46,38 @@ def configure_login() -> None:
     login_manager.localize_callback = _
 
 
-def login_rate_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+def _limit(name: str) -> RateLimitItem:
+    return parse(current_app.config[name])
 
 
-def login_rate_key() -> str:
-    """Count login attempts per client address and login name."""
-    login = accounts.normalize_login(request.form.get("login", ""))[: accounts.LOGIN_MAX_LENGTH]
-    return f"login:{get_remote_address()}:{login}"
+def _failure_keys(login: str) -> list[tuple[RateLimitItem, str, str]]:
+    """The two failure counters a wrong password hits: the account's, the address's."""
+    return [
+        (_limit("LOGIN_FAILURE_LIMIT"), "login-failures", login),
+        (_limit("LOGIN_ADDRESS_FAILURE_LIMIT"), "login-failures-from", get_remote_address()),
+    ]
+
+
+def login_locked(login: str) -> bool:
+    """True while the account, or the client address, is past its failure limit. The
+    counters live in the limiter's storage (RATELIMIT_STORAGE_URI: Redis is shared by every
+    worker)."""
+    return any(not limiter.limiter.test(*key) for key in _failure_keys(login))
+
+
+def record_login_failure(login: str) -> None:
+    for key in _failure_keys(login):
+        limiter.limiter.hit(*key)
+
+
+def clear_login_failures(login: str) -> None:
+    """A correct password clears the account's failures (not the address's)."""
+    limit, *identifiers = _failure_keys(login)[0]
+    limiter.limiter.clear(limit, *identifiers)
+
+
+def join_rate_key() -> str:
+    return f"join:{current_user.get_id()}"
 
 
 def start_session(user: User) -> None:
@@ -84,22 +111,24 @@ def require_password_change():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT"], methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = accounts.register_student(
+            accounts.register_student(
                 db.session,
                 login=form.login.data,
                 display_name=form.display_name.data,
                 password=form.password.data,
             )
         except accounts.LoginTakenError:
-            form.login.errors.append(
-                _("This student number or email is already registered. Log in instead.")
-            )
+            # Answer exactly as for a new account (no "already registered": that would
+            # tell anyone which student numbers exist), after as much hashing work.
+            burn_verify_time(form.password.data)
+            return _registered()
         except accounts.InvalidLoginError as exc:
             form.login.errors.append(LOGIN_MESSAGES[str(exc)])
         except accounts.InvalidDisplayNameError:
@@ -107,23 +136,36 @@ def register():
         except accounts.WeakPasswordError as exc:
             form.password.errors.append(PASSWORD_MESSAGES[exc.problem])
         else:
-            start_session(user)
-            flash(_("Welcome to SimShop, %(name)s!", name=user.display_name), "success")
-            return redirect(url_for("main.dashboard"))
+            return _registered()
     return render_template("auth/register.html", form=form)
 
 
+def _registered():
+    flash(
+        _(
+            "Your account is ready unless this student number or email was registered "
+            "before. Log in with it and your password."
+        ),
+        "success",
+    )
+    return redirect(url_for("auth.login"))
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_rate_limit, key_func=login_rate_key, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
+        name = accounts.normalize_login(form.login.data)[: accounts.LOGIN_MAX_LENGTH]
+        if login_locked(name):
+            abort(429)
         user = accounts.authenticate(db.session, form.login.data, form.password.data)
         if user is None:
+            record_login_failure(name)
             form.password.errors.append(_("Wrong student number, email or password."))
         else:
+            clear_login_failures(name)
             start_session(user)
             next_url = safe_next_url(request.args.get("next"))
             return redirect(next_url or url_for("main.dashboard"))

@@ -35,6 +35,7 @@ from simshop.services import bundles as bundles_service
 from simshop.services import competitions as competitions_service
 from simshop.services.competitions import TITLE_MAX_LENGTH, CompetitionError
 from simshop.views.access import Need, require_role
+from simshop.views.lab import rival_label
 
 bp = Blueprint("competitions", __name__, url_prefix="/competitions")
 
@@ -122,6 +123,10 @@ def show(competition_id: int):
         and competition.organiser_id == current_user.id
     )
     user = current_user if current_user.is_authenticated else None
+    ranking = competitions_service.combined_ranking(db.session, competition)
+    ranking.rows = competitions_service.rows_as_seen_by(
+        db.session, ranking.rows, user, rival=rival_label
+    )
     add_form = visibility_form = None
     if organiser:
         add_form = AddGameForm()
@@ -133,7 +138,7 @@ def show(competition_id: int):
     return render_template(
         "competitions/show.html",
         competition=competition,
-        ranking=competitions_service.combined_ranking(db.session, competition),
+        ranking=ranking,
         organiser=organiser,
         add_form=add_form,
         visibility_form=visibility_form,

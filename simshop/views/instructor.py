@@ -37,8 +37,9 @@ from simshop.forms.game import (
     RosterForm,
 )
 from simshop.i18n import localized_name
+from simshop.ids import parse_id
 from simshop.messages import GAME_MESSAGES, ROSTER_MESSAGES, error_message, message_for
-from simshop.models import Game, Round
+from simshop.models import Game, RosterJob, Round
 from simshop.services import decisions as decisions_service
 from simshop.services import games as games_service
 from simshop.services import lifecycle, round_state
@@ -248,7 +249,8 @@ def deadline(game_id: int, round_id: int):
     rnd = round_of(game, round_id)
     form = DeadlineForm()
     if not form.validate_on_submit():
-        flash(_("Enter a date and time."), "error")
+        message = form.deadline.errors[0] if form.deadline.errors else _("Enter a date and time.")
+        flash(message, "error")
         return redirect(game_url(game))
     try:
         schedule_service.set_deadline(db.session, rnd, to_utc(game, form.deadline.data))
@@ -322,16 +324,40 @@ def roster(game_id: int):
         return _people_page(game, form, AssistantForm()), 400
     data = form.roster.data.read()
     try:
-        report = roster_service.import_roster(db.session, game, data, current_user)
+        report = roster_service.import_or_queue(db.session, game, data, current_user)
     except roster_service.RosterInvalid as exc:
         problems = [
             (issue.row, issue.column, message_for(ROSTER_MESSAGES, issue.code, issue.params))
             for issue in exc.issues
         ]
         return _people_page(game, form, AssistantForm(), roster_problems=problems), 400
+    if isinstance(report, RosterJob):  # a large file: imported by the tick, watched here
+        return redirect(url_for("instructor.roster_job", game_id=game.id, job_id=report.id))
     response = _people_page(game, RosterForm(), AssistantForm(), roster_report=report)
     # The page holds one-time passwords: never cache it.
     return response, 200, {"Cache-Control": "no-store"}
+
+
+@bp.get("/games/<int:game_id>/roster/jobs/<int:job_id>")
+def roster_job(game_id: int, job_id: int):
+    """A queued roster import's progress (the page refreshes itself until it is done)."""
+    game = game_for(game_id, Need.STAFF)
+    job = roster_service.roster_job(db.session, game, current_user, job_id)
+    if job is None:
+        abort(404)
+    problems = [
+        (p["row"], p["column"], message_for(ROSTER_MESSAGES, p["code"], p["params"]))
+        for p in (job.result or {}).get("problems", [])
+    ]
+    page = render_template(
+        "instructor/roster_job.html",
+        game=game,
+        job=job,
+        problems=problems,
+        action_form=ActionForm(),
+        roster_columns=ROSTER_COLUMNS,
+    )
+    return page, 200, {"Cache-Control": "no-store"}
 
 
 @bp.post("/games/<int:game_id>/roster/credentials")
@@ -361,7 +387,9 @@ def move_player(game_id: int, player_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     raw = request.form.get("team_id", "")
-    team_id = int(raw) if raw.isdigit() else None
+    team_id = parse_id(raw)
+    if raw and team_id is None:
+        abort(400)
     try:
         teams_service.move_player(db.session, game, player_id, team_id)
     except GameError as exc:

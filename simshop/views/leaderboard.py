@@ -41,6 +41,7 @@ from simshop.services import leaderboard as leaderboard_service
 from simshop.services import lifecycle
 from simshop.services.leaderboard import LRUCache
 from simshop.views.access import Need, game_for, membership_for
+from simshop.views.lab import rival_label
 
 bp = Blueprint("leaderboard", __name__)
 
@@ -56,10 +57,19 @@ def locale_code() -> str:
 # --------------------------------------------------------------------------- leaderboard
 
 
-def _rows_html(game: Game, board: leaderboard_service.Leaderboard) -> str:
-    """The table body, rendered once per (round, locale): 500 rows cost ~8 ms to render."""
+def _rows_html(game: Game, board: leaderboard_service.Leaderboard, names: Any) -> str:
+    """The table body, rendered once per (round, locale, names): 500 rows cost ~8 ms to
+    render. ``names`` says whose view of the names it is ("all", or the viewer's team when
+    the game hides rival names)."""
     assert board.round is not None
-    key = (game.id, board.round.id, board.round.published_at, locale_code(), len(board.rows))
+    key = (
+        game.id,
+        board.round.id,
+        board.round.published_at,
+        locale_code(),
+        len(board.rows),
+        names,
+    )
     return _rows_cache.get_or_build(
         key, lambda: render_template("leaderboard/_rows.html", board=board)
     )
@@ -77,13 +87,17 @@ def show(game_id: int):
         abort(404)
     rows = ""
     own_team = None
+    if access == "player":
+        own_team = leaderboard_service.player_team_id(db.session, game, current_user)
+    board = leaderboard_service.as_seen_by(
+        db.session, game, board, own_team, staff=access == "staff", rival=rival_label
+    )
     if board.round is not None:
-        rows = _rows_html(game, board)
-        if access == "player":
-            own_team = leaderboard_service.player_team_id(db.session, game, current_user)
-            if own_team is not None:
-                marker = f'<tr data-team="{int(own_team)}">'
-                rows = rows.replace(marker, marker[:-1] + ' class="is-self">', 1)
+        hidden = access != "staff" and not game.show_rival_names
+        rows = _rows_html(game, board, ("team", own_team) if hidden else "all")
+        if access == "player" and own_team is not None:
+            marker = f'<tr data-team="{int(own_team)}">'
+            rows = rows.replace(marker, marker[:-1] + ' class="is-self">', 1)
     return render_template(
         "leaderboard/show.html",
         game=game,
@@ -145,6 +159,7 @@ def _snapshot(game: Game) -> leaderboard_service.ProjectorSnapshot:
         locale=locale_code(),
         render=projector_payload,
         max_rows=int(current_app.config.get("PROJECTOR_MAX_ROWS", DEFAULT_PROJECTOR_ROWS)),
+        rival=rival_label,
     )
 
 

@@ -216,7 +216,22 @@ def preview(draft_id: int):
     return _preview(service.scenario_of(draft), draft.toml_text, draft=draft, shipped=None)
 
 
-def _preview(scenario: Scenario, text: str, **context: Any) -> str:
+def _preview(scenario: Scenario, text: str, **context: Any):
+    if not service.preview_allowed(scenario):
+        flash(
+            _(
+                "This scenario is too large to preview on the server (%(work)s market-product-"
+                "days; at most %(max)s). Run it on your own computer with “flask --app "
+                "simshop simulate”.",
+                work=f"{service.preview_work(scenario):,}",
+                max=f"{service.MAX_PREVIEW_WORK:,}",
+            ),
+            "error",
+        )
+        draft, shipped = context.get("draft"), context.get("shipped")
+        if draft is not None:
+            return redirect(url_for("scenarios.show", draft_id=draft.id))
+        return redirect(url_for("scenarios.shipped", name=shipped.name))
     run = service.preview(text)
     return render_template(
         "scenarios/preview.html",

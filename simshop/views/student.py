@@ -10,13 +10,22 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from simshop.engine.decisions import DecisionErrors, DecisionSheet
-from simshop.extensions import db
+from simshop.extensions import db, limiter
 from simshop.forms.game import (
     ActionForm,
     CreateTeamForm,
@@ -34,6 +43,7 @@ from simshop.services import schedule as schedule_service
 from simshop.services import teams as teams_service
 from simshop.services.games import GameError
 from simshop.views.access import enrolment
+from simshop.views.auth import join_rate_key
 
 bp = Blueprint("student", __name__, url_prefix="/games")
 
@@ -96,6 +106,9 @@ def games():
 
 @bp.route("/join", methods=["GET", "POST"])
 @bp.route("/join/<code>", methods=["GET"])
+@limiter.limit(
+    lambda: current_app.config["JOIN_RATE_LIMIT"], key_func=join_rate_key, methods=["POST"]
+)
 def join(code: str | None = None):
     form = JoinGameForm()
     if code and request.method == "GET":

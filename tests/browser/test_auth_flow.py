@@ -20,6 +20,10 @@ def register(page, login: str, name: str, password: str = PASSWORD) -> None:
 def test_register_login_switch_language_and_logout(page):
     register(page, "s2099001", "Browser Student")
 
+    page.wait_for_url("**/login")
+    page.get_by_label("Student number or email").fill("s2099001")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/dashboard")
     expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Browser Student")
     expect(page.locator(".badge")).to_have_text("Student")

@@ -12,6 +12,7 @@ from simshop.engine.decisions import (
     DecisionErrors,
     DecisionSheet,
     carry_over,
+    decision_limits,
     empty_decisions,
     validate_decisions,
 )
@@ -86,6 +87,69 @@ OFFER = {"price_local": 10.0}
 )
 def test_each_error_code_is_located(raw, expected):
     assert issues(raw) == [expected]
+
+
+def test_limits_are_derived_from_the_scenario():
+    limits = decision_limits(tiny())
+    # US reference price: 10 USD x 7.107 CNY/USD / 7.0 CNY/USD = 10.1529 USD, band x/÷ 100
+    assert limits.prices[("US", "gadget")] == pytest.approx(
+        (10 * 7.107 / 7 / 100, 10 * 7.107 / 7 * 100)
+    )
+    # peak shoppers per round: size 100 x 10 per size-day x 30 days = 30,000; x 100 headroom
+    assert limits.max_units == {"gadget": 3_000_000}
+    # 100 x (starting cash 100,000 + credit line 50,000)
+    assert limits.max_money_cny == 15_000_000.0
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            {"offers": {"US": {"gadget": {"price_local": 1e-200}}}},
+            ("price_out_of_range", ("offers", "US", "gadget", "price_local")),
+        ),
+        (
+            {"offers": {"US": {"gadget": {"price_local": 1015.29}}}},
+            ("price_out_of_range", ("offers", "US", "gadget", "price_local")),
+        ),
+        (
+            {"offers": {"US": {"gadget": {"price_local": 10.0, "ad_budget_cny": 1.6e7}}}},
+            ("amount_too_large", ("offers", "US", "gadget", "ad_budget_cny")),
+        ),
+        (
+            {"quality_investment_cny": {"gadget": 1e300}},
+            ("amount_too_large", ("quality_investment_cny", "gadget")),
+        ),
+        (
+            {"factory_orders": {"gadget": 3_000_001}},
+            ("quantity_too_large", ("factory_orders", "gadget")),
+        ),
+        (
+            {
+                "shipments": [
+                    {"product": "gadget", "market": "US", "mode": "sea", "quantity": 2**70}
+                ]
+            },
+            ("quantity_too_large", ("shipments", 0, "quantity")),
+        ),
+        (
+            {"offers": {"US": {"gadget": {"price_local": float("inf")}}}},
+            ("not_a_number", ("offers", "US", "gadget", "price_local")),
+        ),
+        ({"borrow_cny": float("nan")}, ("not_a_number", ("borrow_cny",))),
+    ],
+)
+def test_values_beyond_the_scenario_limits_are_located(raw, expected):
+    assert issues(raw) == [expected]
+
+
+def test_prices_at_both_ends_of_the_band_are_accepted():
+    sc = tiny()
+    team = stocked_state(sc, ["a"]).teams["a"]
+    low, high = decision_limits(sc).prices[("US", "gadget")]
+    for price in (low, high):
+        sheet = validate_decisions(sc, team, {"offers": {"US": {"gadget": {"price_local": price}}}})
+        assert sheet.offers["US"]["gadget"].price_local == price
 
 
 def test_not_entered_market_for_shipments():

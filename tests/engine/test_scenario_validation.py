@@ -113,11 +113,23 @@ CASES = [
     ),
     (
         "negative_price.toml",
-        "greater_than",
+        "greater_than_equal",
         "products[1].reference_price_usd",
         57,
-        "greater than 0",
+        "greater than or equal to 0.01",
     ),
+    (
+        "huge_market_size.toml",
+        "less_than_equal",
+        "markets[1].size",
+        35,
+        "less than or equal to 1000",
+    ),
+    ("infinite_cash.toml", "finite_number", "economy.starting_cash_cny", 10, "finite number"),
+    ("nan_lane_cost.toml", "finite_number", "markets[0].lanes[0].cost_cny_per_kg", 23, "finite"),
+    ("tiny_fx_rate.toml", "greater_than_equal", "markets[1].fx_cny_per_local", 34, "0.00001"),
+    ("nul_in_title.toml", "nul_character", "meta.title", 3, "NUL character"),
+    ("huge_scoring_weight.toml", "finite_number", "scoring.profit", 73, "finite number"),
     (
         "neither_rate_nor_points.toml",
         "one_of_required",
@@ -448,3 +460,32 @@ def test_event_text_falls_back_to_english_when_no_chinese_is_written():
     untranslated = event.model_copy(update={"headline_zh": ""})
     assert untranslated.text("headline", chinese=True) == event.headline
     assert event.text("headline", chinese=False) == event.headline
+
+
+def test_a_dotted_key_of_150000_parts_is_refused_before_toml_parses_it(monkeypatch) -> None:
+    import simshop.engine.scenario_errors as scenario_errors
+
+    def never(_text: str) -> None:
+        raise AssertionError("tomllib must not see this file")
+
+    monkeypatch.setattr(scenario_errors.tomllib, "loads", never)
+    text = (CASES_DIR / "valid_base.toml").read_text() + "a" + ".a" * 150_000 + " = 1\n"
+    assert len(text.encode()) > 300_000
+    with pytest.raises(ScenarioInvalid) as excinfo:
+        load_scenario_text(text, "dotted.toml")
+    (problem,) = excinfo.value.problems
+    assert (problem.code, problem.line) == ("too_deep", text.count("\n"))
+
+
+def test_dots_in_text_comments_and_numbers_are_not_mistaken_for_deep_keys() -> None:
+    text = (
+        (CASES_DIR / "valid_base.toml")
+        .read_text()
+        .replace(
+            'title = "A small valid scenario"',
+            'title = "A small valid scenario"\ndescription = "' + "e.g. a.b " * 100 + '"',
+        )
+    )
+    text += "# " + "a.b.c " * 100 + "\n[scoring]\nprofit = 1.5\nrevenue = 0.25\n"
+    assert text.count(".") > 300
+    assert load_scenario_text(text, "ok.toml").scenario.scoring.profit == 1.5

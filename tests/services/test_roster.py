@@ -133,3 +133,94 @@ def test_chinese_headers_and_existing_students_are_accepted(session, game):
 def test_credentials_csv_neutralises_formulas():
     text = roster_service.credentials_csv([("s1", '=HYPERLINK("x")', "pw")])
     assert "'=HYPERLINK" in text
+
+
+@pytest.mark.parametrize("name", ["\x00=1+1", "=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"])
+def test_credentials_csv_uses_the_exports_neutraliser(name):
+    import csv
+    import io
+
+    from simshop.services import exports
+
+    text = roster_service.credentials_csv([("s1", name, "pw")])
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+    assert rows[1] == ["s1", "'" + name, "pw"]
+    assert exports.neutralise(name) == "'" + name
+    assert roster_service.neutralise is exports.neutralise
+
+
+def test_a_nul_byte_in_a_roster_cell_is_a_located_issue(session, game):
+    data = b"name,student_number,team\nA\x00b,s2026501,T\x00\nOk,s2026502,\n"
+    with pytest.raises(RosterInvalid) as info:
+        roster_service.parse_roster(data)
+    assert [(i.row, i.column, i.code) for i in info.value.issues] == [
+        (2, "name", "nul_character"),
+        (2, "team", "nul_character"),
+    ]
+
+
+def big_roster(rows: int) -> bytes:
+    lines = ["name,student_number,team"] + [f"Student {n},s30{n:05d}," for n in range(rows)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def fake_hash(password: str) -> str:
+    return "fake$" + password
+
+
+def test_a_large_roster_is_queued_without_hashing_in_the_request(
+    session, game, instructor, monkeypatch
+):
+    def no_hashing(_password: str) -> str:
+        raise AssertionError("the request must not hash passwords")
+
+    monkeypatch.setattr(roster_service, "hash_password", no_hashing)
+    before = counts(session)
+    job = roster_service.import_or_queue(
+        session, game, big_roster(roster_service.MAX_ROWS), instructor
+    )
+    assert isinstance(job, roster_service.RosterJob)
+    assert (job.status, job.total, job.done) == ("queued", 2000, 0)
+    assert counts(session) == before
+
+
+def test_a_large_roster_with_problems_is_refused_at_once(session, game, instructor):
+    data = big_roster(150).replace(b"s3000007,", b"not valid!,")
+    with pytest.raises(RosterInvalid) as info:
+        roster_service.import_or_queue(session, game, data, instructor)
+    assert [(i.row, i.code) for i in info.value.issues] == [(9, "student_number_invalid")]
+    assert session.scalar(select(func.count()).select_from(roster_service.RosterJob)) == 0
+
+
+def test_the_tick_runs_a_queued_roster_with_progress(session, game, instructor, monkeypatch):
+    monkeypatch.setattr(roster_service, "hash_password", fake_hash)
+    seen = []
+    job = roster_service.import_or_queue(session, game, big_roster(120), instructor)
+    job_id = job.id
+    original_import = roster_service.import_roster
+
+    def watching_import(*args, **kwargs):
+        progress = kwargs["progress"]
+
+        def record(done: int) -> None:
+            progress(done)
+            seen.append(session.get(roster_service.RosterJob, job_id).done)
+
+        return original_import(*args, **{**kwargs, "progress": record})
+
+    monkeypatch.setattr(roster_service, "import_roster", watching_import)
+    assert roster_service.run_roster_jobs(session) == [job_id]
+    assert roster_service.run_roster_jobs(session) == []  # claimed once, run once
+    job = session.get(roster_service.RosterJob, job_id)
+    assert seen == [50, 100]
+    assert (job.status, job.done, job.result) == (
+        "done",
+        120,
+        {"created": 120, "enrolled": 0, "teams": 0},
+    )
+    text = roster_service.take_credentials(session, game, instructor, job.download_token)
+    assert text is not None and text.count("\r\n") == 121
+    assert session.scalar(select(func.count()).select_from(User).where(User.login.like("s30%")))
+    assert roster_service.roster_job(session, game, instructor, job_id) is job
+    other = make_user(session, "other@example.edu", "instructor")
+    assert roster_service.roster_job(session, game, other, job_id) is None

@@ -13,10 +13,14 @@ cover: whoever adds a route adds its line here.
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlencode
+
 import pytest
-from werkzeug.routing import Rule
+from werkzeug.routing import IntegerConverter, PathConverter, Rule, UnicodeConverter
 
 from simshop.db import db
+from simshop.models import RosterJob
 from simshop.services import competitions as competitions_service
 from simshop.services import rounds as rounds_service
 from simshop.services import scenarios as scenarios_service
@@ -58,6 +62,7 @@ POLICY = {
     "instructor.people": "staff",
     "instructor.roster": "staff",
     "instructor.credentials": "staff",
+    "instructor.roster_job": "staff",
     "instructor.move_player": "staff",
     "instructor.rename_team": "staff",
     "instructor.delete_team": "staff",
@@ -154,8 +159,16 @@ def world(app):
                 "section": "markets",
                 "index": 0,
                 "competition_id": make_competition(session, teacher, game),
+                "job_id": make_roster_job(session, teacher, game),
             }
         return ids
+
+
+def make_roster_job(session, teacher, game) -> int:
+    job = RosterJob(game_id=game.id, created_by_id=teacher.id, csv_text="name\n", total=0)
+    session.add(job)
+    session.commit()
+    return job.id
 
 
 def make_competition(session, teacher, game) -> int:
@@ -269,3 +282,86 @@ def test_each_side_reaches_its_own_pages(app, client, world):
     for rule, method in routes(app):
         if POLICY[rule.endpoint] == "player" and method == "GET":
             assert client.get(url_for_rule(rule, world["a"])).status_code == 200, rule.rule
+
+
+# --------------------------------------------------------------------------- hostile values
+# Every route, as each kind of visitor, with ids beyond 64 bits and Unicode digits in its
+# URL, and NUL bytes, Unicode digits and huge numbers in every query and form field the
+# app's pages name: never a 5xx (a 404, a 400 or a form error instead).
+
+HUGE = str(2**64)
+HOSTILE_IDS = (2**64, 2**63)
+HOSTILE_VALUES = ("a\x00b", "\x00=1+1", "²", "٣", HUGE, "9999-12-31T23:59", "1e400", "nan")
+QUERY_NAMES = ("round", "market", "kind", "next", "scenario", "page", "product")
+
+
+def field_names(client, app, values) -> set[str]:
+    """Every input, select and textarea name on the GET pages this visitor can open."""
+    names = {"csrf_token", "team_id", "login", "password", "code", "name", "deadline"}
+    pattern = re.compile(r'<(?:input|select|textarea)[^>]*\sname="([^"]+)"')
+    for rule, method in routes(app):
+        if method == "GET" and rule.endpoint != "static":
+            response = client.get(url_for_rule(rule, values))
+            if response.status_code == 200 and response.mimetype == "text/html":
+                names.update(pattern.findall(response.get_data(as_text=True)))
+    return names
+
+
+def hostile_urls(rule: Rule, values: dict) -> list[str]:
+    urls = []
+    converters = rule._converters  # argument -> converter (rule defaults have none)
+    ints = [a for a, c in converters.items() if isinstance(c, IntegerConverter)]
+    for big in HOSTILE_IDS:
+        if ints:
+            urls.append(url_for_rule(rule, {**values, **dict.fromkeys(ints, big)}))
+    base = url_for_rule(rule, values)
+    for arg in ints:
+        # a Unicode digit where the id goes: "/games/²" (isdigit() is true, int() fails)
+        digits = url_for_rule(rule, {**values, arg: 987654321})
+        urls.append(digits.replace("987654321", "²", 1))
+    strings = [a for a, c in converters.items() if type(c) in (UnicodeConverter, PathConverter)]
+    for arg in strings:
+        urls.append(url_for_rule(rule, {**values, arg: "x\x00y"}))
+    for value in ("a\x00b", "²", HUGE):
+        urls.append(base + "?" + urlencode(dict.fromkeys(QUERY_NAMES, value)))
+    return urls
+
+
+@pytest.mark.parametrize("visitor", [None, "student-a", "teacher-a@example.edu"])
+def test_hostile_ids_digits_and_nul_bytes_never_get_a_5xx(app, client, world, visitor):
+    if visitor:
+        login(client, visitor)
+    values = {**world["a"], "token": "no-such-link"}
+    names = field_names(client, app, values) - {"csrf_token"}
+    token = csrf_from(_page(client))
+    failures = []
+    for rule, method in routes(app):
+        if rule.endpoint in ("static", "auth.logout"):
+            continue
+        for url in hostile_urls(rule, values):
+            response = client.get(url) if method == "GET" else client.post(url, data={})
+            if response.status_code >= 500:
+                failures.append((method, url, response.status_code))
+        if method != "POST":
+            continue
+        for value in HOSTILE_VALUES:
+            data = {"csrf_token": token, **dict.fromkeys(names, value)}
+            response = client.post(url_for_rule(rule, values), data=data)
+            if response.status_code >= 500:
+                failures.append((method, rule.rule, value, response.status_code))
+    assert failures == []
+
+
+def test_an_id_beyond_64_bits_is_404_even_anonymously(client, world):
+    assert client.get(f"/games/{2**64}/leaderboard").status_code == 404
+    assert client.get(f"/games/{2**64}").status_code == 404
+    assert client.get(f"/games/{2**63 - 1}").status_code == 302  # to the login page
+
+
+def test_a_nul_byte_in_a_form_is_refused_naming_the_field(client):
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login", data={"login": "student\x00-a", "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 400
+    assert "“login” contains a NUL character" in response.get_data(as_text=True)

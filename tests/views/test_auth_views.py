@@ -37,11 +37,12 @@ def test_login_required(client, path):
     assert response.headers["Location"] == "/login?next=" + path.replace("/", "%2F")
 
 
-def test_register_creates_a_student_and_logs_them_in(app, client, submit):
+def test_register_creates_a_student_who_then_logs_in(app, client, submit, auth):
     response = submit("/register", registration())
 
     assert response.status_code == 302
-    assert response.headers["Location"] == "/dashboard"
+    assert response.headers["Location"] == "/login"
+    assert auth.login("s2026100", "bamboo kite thunder").status_code == 302
     page = client.get("/dashboard").get_data(as_text=True)
     assert "Hello, Li Wei" in page
     assert "Student" in page
@@ -82,13 +83,15 @@ def test_register_shows_field_errors_and_writes_nothing(app, submit, overrides, 
     assert user_count(app) == 0
 
 
-def test_register_refuses_a_taken_login(app, submit, make_user):
+def test_register_with_a_taken_login_creates_nothing_and_does_not_say_so(
+    app, client, submit, make_user
+):
     make_user(login="s2026100")
 
     response = submit("/register", registration(login="S2026100"))
 
-    assert response.status_code == 200
-    assert "already registered" in response.get_data(as_text=True)
+    assert (response.status_code, response.headers["Location"]) == (302, "/login")
+    assert "already registered" not in client.get("/login").get_data(as_text=True)
     assert user_count(app) == 1
 
 

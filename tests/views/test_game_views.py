@@ -6,7 +6,7 @@ import io
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from simshop.db import db
 from simshop.models import Decision, Game, Player, Round, User
@@ -156,6 +156,25 @@ def test_invalid_decisions_show_errors_on_their_fields(app, client, auth, game_i
     html = post(client, url, form).get_data(as_text=True)
     assert 'id="d-offers-US-earbuds-price_local-errors"' in html
     assert "A listed product needs a price above 0." in html
+    with app.app_context():
+        assert db.session.scalar(select(Decision)) is None
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("en", "Enter a price between"), ("zh-CN", "请输入介于")],
+)
+def test_a_price_outside_the_scenario_band_is_a_field_error_in_each_language(
+    app, client, auth, game_ids, language, message
+):
+    auth.login("s001")
+    url = f"/games/{game_ids['game']}/decisions"
+    form = {**tutorial_form(), "offers.US.earbuds.price_local": "1e-200"}
+    response = post(client, url, form, headers={"Accept-Language": language})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="d-offers-US-earbuds-price_local-errors"' in html
+    assert message in html
     with app.app_context():
         assert db.session.scalar(select(Decision)) is None
 
@@ -375,3 +394,150 @@ def test_a_round_orphaned_by_a_dead_worker_is_shown_once_its_lease_expires(
     response = post(client, f"{base}/process", page=game_url, follow_redirects=True)
     assert "Round processed and published" in response.get_data(as_text=True)
     assert round_status(app, game_ids["round"]) == "published"
+
+
+def test_the_service_refuses_deadlines_beyond_the_calendar(app):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from simshop.services import games as games_service
+    from simshop.services.games import GameError, GameSpec
+
+    with app.app_context():
+        teacher = make_user(db.session, "teacher@example.edu", "instructor")
+        spec = GameSpec(
+            title="X",
+            scenario_file="tutorial.toml",
+            schedule="deadlines",
+            first_deadline=datetime(9999, 12, 31, 23, 59, tzinfo=ZoneInfo("America/New_York")),
+            round_interval=timedelta(days=7),
+        )
+        with pytest.raises(GameError) as info:
+            games_service.create_game(
+                db.session, teacher, spec, scenarios_dir=app.config["SCENARIOS_DIR"]
+            )
+        assert (info.value.code, info.value.field) == ("deadline_range", "first_deadline")
+
+
+def new_game_form(**changes):
+    form = {
+        "title": "Hostile",
+        "scenario_file": "tutorial.toml",
+        "scored_rounds": "2",
+        "practice_rounds": "0",
+        "schedule": "manual",
+        "round_interval_hours": "168",
+        "timezone": "Asia/Shanghai",
+        "team_min_size": "1",
+        "team_max_size": "3",
+        "bot_count": "0",
+        "weight_profit": "1",
+        "weight_revenue": "0",
+        "weight_market_share": "0",
+        "weight_rating": "0",
+        "weight_roi": "0",
+    }
+    return {**form, **changes}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("inf", "Enter a number."),
+        ("nan", "Enter a number."),
+        ("1e400", "Enter a number."),
+        ("1000.5", "Enter a weight from 0 to 1000."),
+    ],
+)
+def test_scoring_weights_must_be_finite_and_bounded(app, client, auth, value, message):
+    with app.app_context():
+        make_user(db.session, "teacher@example.edu", "instructor")
+    auth.login("teacher@example.edu")
+    response = post(client, "/instructor/games/new", new_game_form(weight_profit=value))
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Game)) is None
+
+
+def test_the_service_refuses_a_non_finite_weight(app):
+    from simshop.services import games as games_service
+    from simshop.services.games import GameError, GameSpec
+
+    with app.app_context():
+        teacher = make_user(db.session, "teacher@example.edu", "instructor")
+        spec = GameSpec(title="X", scenario_file="tutorial.toml")
+        spec.scoring_weights = {"profit": float("inf")}
+        with pytest.raises(GameError) as info:
+            games_service.create_game(
+                db.session, teacher, spec, scenarios_dir=app.config["SCENARIOS_DIR"]
+            )
+        assert (info.value.code, info.value.field) == ("weight_range", "weight_profit")
+
+
+def test_a_deadline_that_overflows_in_the_games_time_zone_is_a_form_error(app, client, auth):
+    with app.app_context():
+        make_user(db.session, "teacher@example.edu", "instructor")
+    auth.login("teacher@example.edu")
+    form = new_game_form(
+        schedule="deadlines", timezone="America/New_York", first_deadline="9999-12-31T23:59"
+    )
+    response = post(client, "/instructor/games/new", form)
+    assert response.status_code == 200
+    assert "Enter a date from 2000 to 2099." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Game)) is None
+
+
+def test_a_rounds_deadline_beyond_the_calendar_is_refused_with_a_message(
+    app, client, auth, game_ids
+):
+    auth.login("teacher@example.edu")
+    game, rnd = game_ids["game"], game_ids["round"]
+    url = f"/instructor/games/{game}/rounds/{rnd}/deadline"
+    response = post(client, url, {"deadline": "9999-12-31T23:59"}, page=f"/instructor/games/{game}")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Enter a date from 2000 to 2099." in page
+
+
+@pytest.mark.parametrize("team_id", ["²", "٣", str(2**64)])
+def test_moving_a_player_to_a_unicode_digit_team_is_a_400(app, client, auth, game_ids, team_id):
+    with app.app_context():
+        player = db.session.scalar(select(Player))
+    auth.login("teacher@example.edu")
+    game = game_ids["game"]
+    url = f"/instructor/games/{game}/players/{player.id}/move"
+    response = post(client, url, {"team_id": team_id}, page=f"/instructor/games/{game}/people")
+    assert response.status_code == 400
+
+
+def test_a_roster_of_2000_rows_answers_with_a_progress_page_then_the_tick_imports_it(
+    app, client, auth, game_ids, monkeypatch, runner
+):
+    from simshop.services import roster as roster_service
+
+    def no_hashing(_password: str) -> str:
+        raise AssertionError("the request must not hash passwords")
+
+    monkeypatch.setattr(roster_service, "hash_password", no_hashing)
+    lines = ["name,student_number,team"] + [f"S {n},s40{n:05d}," for n in range(2000)]
+    data = {"roster": (io.BytesIO("\n".join(lines).encode()), "big.csv")}
+    auth.login("teacher@example.edu")
+    game = game_ids["game"]
+    page = f"/instructor/games/{game}/people"
+    response = post(client, f"/instructor/games/{game}/roster", data, page=page)
+    assert response.status_code == 302
+    job_page = response.headers["Location"]
+    html = client.get(job_page).get_data(as_text=True)
+    assert 'data-status="queued"' in html and 'http-equiv="refresh"' in html
+    assert "2000 students" in html
+
+    monkeypatch.setattr(roster_service, "hash_password", lambda p: "fake$" + p)
+    result = runner.invoke(args=["tick"])
+    assert "roster imports 1" in result.output, result.output
+    html = client.get(job_page).get_data(as_text=True)
+    assert 'data-status="done"' in html and 'http-equiv="refresh"' not in html
+    assert "2000 accounts created" in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) >= 2000

@@ -167,6 +167,27 @@ def test_whatif_with_bad_input_says_where_and_saves_nothing(app, client, auth, s
     assert counts(app) == before
 
 
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("en", "Enter a price between"), ("zh-CN", "请输入介于")],
+)
+def test_whatif_refuses_a_price_outside_the_band_on_its_field(
+    app, client, auth, submit, world, language, message
+):
+    auth.login("s001")
+    before = counts(app)
+    response = submit(
+        url(world, "/whatif/2"),
+        {"offers.US.earbuds.listed": "y", "offers.US.earbuds.price_local": "1e-200"},
+        headers={"Accept-Language": language},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="d-offers-US-earbuds-price_local-errors"' in html
+    assert message in html
+    assert counts(app) == before
+
+
 def test_whatif_of_an_unpublished_round_is_404(client, auth, world):
     auth.login("s001")
     assert client.get(url(world, "/whatif/3")).status_code == 404

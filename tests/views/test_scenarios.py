@@ -474,6 +474,38 @@ def test_the_preview_shows_standings_and_charts(client, draft_id):
     assert "<script" not in page
 
 
+def test_a_scenario_too_large_to_preview_is_refused_without_running(
+    client, draft_id, teacher, monkeypatch
+):
+    def never(*_args):
+        raise AssertionError("the preview must not run")
+
+    monkeypatch.setattr(service, "_preview", never)
+    monkeypatch.setattr(service, "MAX_PREVIEW_WORK", 719)  # the tutorial's is 720
+    response = client.get(f"/scenarios/{draft_id}/preview")
+    assert response.headers["Location"] == f"/scenarios/{draft_id}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "too large to preview on the server (720 market-product-days; at most 719)" in page
+    shipped = client.get("/scenarios/library/tutorial/preview")
+    assert shipped.headers["Location"] == "/scenarios/library/tutorial"
+
+
+def test_the_preview_size_is_counted_in_market_product_days(client, draft_id):
+    with client.application.app_context():
+        scenario = service.scenario_of(db.session.get(ScenarioDraft, draft_id))
+    # tutorial: 6 rounds x 30 days x 2 markets x 2 products
+    assert service.preview_work(scenario) == 720
+    assert service.preview_allowed(scenario)
+
+
+def test_a_repeated_preview_is_served_from_the_cache(client, draft_id):
+    service._preview.cache_clear()
+    for _ in range(2):
+        assert client.get(f"/scenarios/{draft_id}/preview").status_code == 200
+    info = service._preview.cache_info()
+    assert (info.misses, info.hits) == (1, 1)
+
+
 def test_a_downloaded_draft_uploads_again(app, client, draft_id, submit):
     text = client.get(f"/scenarios/{draft_id}/download").data
     assert load_scenario_bytes(text).scenario.meta.id == "copy-of-tutorial"

@@ -170,6 +170,12 @@ CASES = {
         "days_per_round = 30", "days_per_round = 30\npractice_rounds = 4"
     ),
     "fee_out_of_range.toml": rep("platform_fee = 0.15", "platform_fee = 15.0"),
+    "huge_market_size.toml": rep("size = 64.0", "size = 1e300"),
+    "infinite_cash.toml": rep("starting_cash_cny = 500000.0", "starting_cash_cny = inf"),
+    "nan_lane_cost.toml": rep("cost_cny_per_kg = 3.6", "cost_cny_per_kg = nan"),
+    "tiny_fx_rate.toml": rep("fx_cny_per_local = 8.313", "fx_cny_per_local = 1e-200"),
+    "nul_in_title.toml": rep('title = "A small valid scenario"', 'title = "A \\u0000 scenario"'),
+    "huge_scoring_weight.toml": BASE + "\n[scoring]\nprofit = 1e400\n",
 }
 
 for name, text in CASES.items():
