@@ -85,7 +85,7 @@ class DecisionLimits:
 
 
 def decision_limits(scenario: Scenario) -> DecisionLimits:
-    prices = {}
+    prices: dict[tuple[str, str], tuple[float, float]] = {}
     for m in scenario.markets:
         for p in scenario.products:
             ref = reference_price_local(scenario.model, m, p)
@@ -307,7 +307,7 @@ class _Checker:
                 market=code,
             )
 
-    def check_money_limit(self, loc: tuple, amount: float) -> None:
+    def check_money_limit(self, loc: tuple[str | int, ...], amount: float) -> None:
         if abs(amount) > self.limits.max_money_cny:
             self.add(
                 loc,
@@ -317,7 +317,7 @@ class _Checker:
                 max=self.limits.max_money_cny,
             )
 
-    def check_unit_limit(self, loc: tuple, pid: str, qty: int) -> bool:
+    def check_unit_limit(self, loc: tuple[str | int, ...], pid: str, qty: int) -> bool:
         limit = self.limits.max_units.get(pid, MIN_UNIT_LIMIT)
         if qty > limit:
             self.add(loc, "quantity_too_large", f"at most {limit} units", quantity=qty, max=limit)
