@@ -22,7 +22,7 @@ from simshop.engine.state import initial_state
 
 
 class OverOrdering(Strategy):
-    """A broken bot: orders far more than it can pay for."""
+    """A broken bot: orders far more than the scenario allows (and it can pay for)."""
 
     name = "over_ordering"
 
@@ -64,7 +64,7 @@ def test_an_invalid_bot_sheet_is_played_as_an_empty_sheet_and_reported(tutorial,
     assert played.sheets["bot"] == empty_decisions()
     assert played.sources == {"bot": BOT, "team": CARRIED}
     assert list(played.rejected_bots) == ["bot"]
-    assert "insufficient_cash" in [i.code for i in played.rejected_bots["bot"].issues]
+    assert [i.code for i in played.rejected_bots["bot"].issues] == ["quantity_too_large"]
     assert played.outcome.state.teams["bot"].last_decisions == empty_decisions()
 
 
