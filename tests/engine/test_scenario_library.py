@@ -37,7 +37,7 @@ from simshop.engine.scenario_errors import load_scenario_file
 SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 SHIPPED = sorted(p.stem for p in SCENARIOS_DIR.glob("*.toml"))
 SEED = 20250402
-USD_CNY = 7.107  # CFETS 1 Sep 2025 (domain.md [S43]); only scales the price bounds
+USD_CNY = 7.107  # CFETS 1 Sep 2025 (docs/sources.md [S43]); only scales the price bounds
 PARCEL_SELLER = "parcel-seller"
 
 
