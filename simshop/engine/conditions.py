@@ -19,6 +19,12 @@ Event semantics (events are applied in (round, file order)):
 - ``demand_shock``: only in its round, multiplies shoppers on days ``first_day..last_day``.
 - ``market_rule``: from its round on, each field given replaces the previous value
   (``channel_closed`` accumulates: a closed channel stays closed).
+- ``warehouse_fee_change``: while in force, ``fulfilment_add_cny`` is added to the fulfilment
+  fee (never below 0) and ``storage_multiplier`` multiplies the storage fee.
+- ``parcel_category_duty``: from its round on, replaces the flat duty per item on direct
+  parcels at or below its value (a later one replaces it).
+- ``duty_refund``: while its window is open, the market records each team's duty paid
+  (``record_duty``); in its round the report pays back its part of that record.
 """
 
 from __future__ import annotations
@@ -29,12 +35,15 @@ from simshop.engine.scenario import (
     ANY_CATEGORY,
     DemandShock,
     DeMinimisChange,
+    DutyRefund,
     ExchangeRateMove,
     MarketRule,
+    ParcelCategoryDuty,
     PlatformFeeChange,
     Scenario,
     ShippingDisruption,
     TariffChange,
+    WarehouseFeeChange,
 )
 
 
@@ -85,6 +94,16 @@ class MarketConditions:
     closed_channels: tuple[str, ...] = ()
     listing_cap: int | None = None
     demand_windows: tuple[DemandWindow, ...] = ()
+    fulfilment_cny_per_unit: float = 0.0
+    """Overseas-warehouse fulfilment per unit sold (CNY), fee changes included."""
+    storage_cny_per_unit_day: float = 0.0
+    """Overseas-warehouse storage per unit and day (CNY), fee changes included."""
+    parcel_category_duty_local: float = 0.0
+    """Flat duty per item on direct parcels valued at or below
+    ``parcel_category_max_local`` (0 = none); replaces the de-minimis rule for them."""
+    parcel_category_max_local: float = 0.0
+    record_duty: bool = False
+    """True when a later duty refund covers duty paid here this round, so it is recorded."""
 
     def tariff_rate(self, category: str) -> float:
         return self.tariffs.get(category, 0.0)
@@ -151,6 +170,8 @@ def _market_conditions(scenario, code, round_no, month, effective) -> MarketCond
             cap = e.listing_cap if e.listing_cap is not None else cap
             if e.channel_closed is not None and e.channel_closed not in closed:
                 closed.append(e.channel_closed)
+    fulfilment, storage = _warehouse_fees(market, round_no, mine)
+    category_duty = next((e for e in reversed(mine) if isinstance(e, ParcelCategoryDuty)), None)
     return MarketConditions(
         code=code,
         currency=market.currency,
@@ -178,7 +199,30 @@ def _market_conditions(scenario, code, round_no, month, effective) -> MarketCond
             for e in mine
             if isinstance(e, DemandShock) and e.round == round_no
         ),
+        fulfilment_cny_per_unit=fulfilment,
+        storage_cny_per_unit_day=storage,
+        parcel_category_duty_local=category_duty.duty_per_item_local if category_duty else 0.0,
+        parcel_category_max_local=category_duty.max_value_local if category_duty else 0.0,
+        record_duty=any(
+            isinstance(e, DutyRefund)
+            and e.market == code
+            and e.paid_from_round <= round_no
+            and round_no <= e.paid_to_round
+            for e in scenario.events
+        ),
     )
+
+
+def _warehouse_fees(market, round_no: int, events: list) -> tuple[float, float]:
+    """Fulfilment (per unit) and storage (per unit and day) fees in force, in CNY."""
+    fulfilment, storage = market.fulfilment_cny_per_unit, market.storage_cny_per_unit_day
+    for e in events:
+        if isinstance(e, WarehouseFeeChange) and e.active_in(round_no):
+            if e.fulfilment_add_cny is not None:
+                fulfilment = max(0.0, fulfilment + e.fulfilment_add_cny)
+            if e.storage_multiplier is not None:
+                storage *= e.storage_multiplier
+    return fulfilment, storage
 
 
 def _tariff_stack(scenario: Scenario, code: str, events: list) -> dict[str, float]:

@@ -47,9 +47,12 @@ def landed_cost_cny(product: Product, market: MarketConditions, mode: str) -> fl
 def parcel_duty_cny(
     product: Product, market: MarketConditions, price_local: float, fx_cny_per_local: float
 ) -> float:
-    """Duty on one direct parcel (CNY). At or below a positive de-minimis threshold: none.
+    """Duty on one direct parcel (CNY). At or below a flat per-category duty's value limit:
+    that duty per item. At or below a positive de-minimis threshold: none.
     Else, if the market has parcel rules (rate or per-item duty): ``rate * price + per_item``
     (local, converted at ``fx``). Else the tariff stack on unit cost + parcel freight."""
+    if market.parcel_category_duty_local > 0 and price_local <= market.parcel_category_max_local:
+        return market.parcel_category_duty_local * fx_cny_per_local
     if market.de_minimis_local > 0 and price_local <= market.de_minimis_local:
         return 0.0
     if market.parcel_duty_rate > 0 or market.parcel_duty_per_item_local > 0:

@@ -130,6 +130,10 @@ class _Book:
         self.sold = np.zeros(self.shape, dtype=np.int64)
         self.sold_fx = np.zeros(self.shape)
         self.stock_days = np.zeros(self.shape)
+        self.duty_paid = np.zeros(self.shape)
+        """Duty paid this round per offer (CNY), stock landings and parcels."""
+        self.duty_basis = np.zeros(self.shape)
+        """The customs value (CNY) that duty was paid on, per offer."""
         self.shoppers = np.zeros((M, P), dtype=np.int64)
         self.first_inside = np.zeros((M, P), dtype=np.int64)
         self.arrivals: list[list[dict[str, Any]]] = [[] for _ in range(T)]
@@ -429,7 +433,10 @@ class _MarketModel:
             m, p = book.m_index[s.market], book.p_index[s.product]
             book.wh[m, p, t] += s.quantity
             rate = cond.markets[s.market].tariff_rate(book.scenario.product(s.product).category)
-            book.lines["duty_cny"][t] += s.quantity * s.customs_value_cny_per_unit * rate
+            duty = s.quantity * s.customs_value_cny_per_unit * rate
+            book.lines["duty_cny"][t] += duty
+            book.duty_paid[m, p, t] += duty
+            book.duty_basis[m, p, t] += s.quantity * s.customs_value_cny_per_unit
             book.arrivals[t].append(
                 {
                     "day": day,
