@@ -262,8 +262,10 @@ def _lanes(market, round_no: int, events: list) -> dict[str, LaneConditions]:
     for lane in market.lanes:
         extra, mult = 0, 1.0
         for e in events:
-            active = e.round <= round_no < e.round + getattr(e, "duration_rounds", 0)
-            if isinstance(e, ShippingDisruption) and e.mode == lane.mode and active:
+            if not isinstance(e, ShippingDisruption):
+                continue
+            active = e.round <= round_no < e.round + e.duration_rounds
+            if e.mode == lane.mode and active:
                 extra += e.extra_days
                 mult *= e.cost_multiplier
         lanes[lane.mode] = LaneConditions(
