@@ -754,7 +754,8 @@ _EVENT_FIELDS: dict[str, Any] = {
     "refund_rate": lambda: DecimalField(
         _l("Voided tariff rate"),
         description=_l(
-            "0.20 refunds 20 % of the customs value, at most the duty paid. Give this or the share."
+            "Refunds this rate of the customs value (0.20 is 20 %), at most the duty paid. "
+            "Give this or the share."
         ),
     ),
     "duty_per_category_local": lambda: DecimalField(
