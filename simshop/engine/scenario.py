@@ -186,7 +186,7 @@ class Tariff(StrictModel):
 
 
 class ModelParams(StrictModel):
-    """Demand-model coefficients (calibrated in ../shared/reference/domain.md §4)."""
+    """Demand-model coefficients (calibrated in docs/sources.md [T4] and docs/engine.md)."""
 
     price_alpha: Annotated[float, Field(gt=0.0, le=20.0)] = 2.6
     ad_beta: Annotated[float, Field(ge=0.0, le=2.0)] = 0.12
