@@ -3,6 +3,7 @@ forms all open, and starts a game; the 2026 event kinds are edited through their
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,36 @@ def test_adding_a_parcel_duty_per_category(app, draft_id, submit):
     assert field_errors(response, "categories_per_parcel") == (
         "A parcel cannot hold more tariff categories (3) than items (2)."
     )
+
+
+# --------------------------------------------------------------------------- a refund, seen
+
+
+def test_a_team_sees_its_duty_refund_in_results_dashboard_and_debrief(app, client, auth):
+    """us-2026: a team that lands earbuds by air in rounds 1-3 gets back 20 % of their
+    customs value in round 6, on its own line."""
+    from tests.reliability.gamekit import enrol, team_named
+    from tests.services.test_analysis import play_rounds
+
+    with app.app_context():
+        teacher = make_user(db.session, "teacher@example.edu", "instructor")
+        game = make_game(db.session, teacher, scenario_file="us-2026.toml", scored_rounds=6,
+                         bot_count=1)  # fmt: skip
+        alice = make_user(db.session, "s001")
+        enrol(db.session, game, alice, "Alpha")
+        alpha = team_named(db.session, game, "Alpha")
+        play_rounds(db.session, game, alice, alpha, 6)
+        game_id = game.id
+    auth.login("s001")
+
+    def refunded(number: int) -> float:
+        page = text_of(client.get(f"/games/{game_id}/results/{number}"))
+        return float(re.search(r"Duty refunded ([\d,.]+)", page).group(1).replace(",", ""))
+
+    assert refunded(5) == 0.0
+    assert refunded(6) > 0.0
+    assert "Duty refunded" in text_of(client.get(f"/games/{game_id}/lab/dashboard"))
+    auth.logout()
+    auth.login("teacher@example.edu")
+    debrief = text_of(client.get(f"/games/{game_id}/lab/debrief/6"))
+    assert re.search(r"Team Alpha got back [\d,.]+ CNY of duty paid in US", debrief)
