@@ -28,7 +28,7 @@ from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from simshop.engine.accounting import PNL_COST_LINES
+from simshop.engine.accounting import DUTY_REFUND_LINE, PNL_COST_LINES
 from simshop.engine.conditions import conditions_for_round
 from simshop.models import Game, Round, RoundResult, Team
 from simshop.services import analysis
@@ -37,7 +37,7 @@ from simshop.services.games import game_scenario
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 ROUND_KEYS = ["round_number", "scenario_round", "is_practice"]
-PNL_KEYS = ["revenue_cny", *PNL_COST_LINES, "total_costs_cny", "profit_cny"]
+PNL_KEYS = ["revenue_cny", DUTY_REFUND_LINE, *PNL_COST_LINES, "total_costs_cny", "profit_cny"]
 CASH_KEYS = [
     "start_cny",
     "end_cny",
