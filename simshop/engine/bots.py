@@ -144,7 +144,7 @@ class Strategy:
     ) -> float:
         """Break-even price x markup x a small team-specific jitter, in local currency."""
         landed = landed_cost_cny(product, mc, self.stock_lane(mc)) + (
-            market.fulfilment_cny_per_unit + 30 * market.storage_cny_per_unit_day
+            mc.fulfilment_cny_per_unit + 30 * mc.storage_cny_per_unit_day
         )
         vat_share = mc.vat_rate / (1 + mc.vat_rate) if mc.vat_seller_remits else 0.0
         keep = max(0.2, 1.0 - mc.platform_fee - vat_share - product.return_rate - self.ad_share)

@@ -170,6 +170,31 @@ CASES = {
         "days_per_round = 30", "days_per_round = 30\npractice_rounds = 4"
     ),
     "fee_out_of_range.toml": rep("platform_fee = 0.15", "platform_fee = 15.0"),
+    "warehouse_fee_change_empty.toml": ev(
+        "warehouse_fee_change", extra='market = "US"\nduration_rounds = 2\n'
+    ),
+    "refund_of_duty_not_yet_paid.toml": ev(
+        "duty_refund", extra='market = "US"\npaid_from_round = 1\npaid_to_round = 3\nshare = 1.0\n'
+    ),
+    "refund_rounds_out_of_order.toml": ev(
+        "duty_refund", extra='market = "US"\npaid_from_round = 2\npaid_to_round = 1\nshare = 1.0\n'
+    ),
+    "refund_share_and_rate.toml": ev(
+        "duty_refund", extra='market = "US"\npaid_to_round = 2\nshare = 1.0\nrate = 0.2\n'
+    ),
+    "refund_unknown_category.toml": ev(
+        "duty_refund",
+        extra='market = "US"\ncategories = ["furniture"]\npaid_to_round = 2\nshare = 1.0\n',
+    ),
+    "parcel_duty_more_categories_than_items.toml": ev(
+        "parcel_category_duty",
+        extra='market = "EU"\nduty_per_category_local = 3.0\nmax_value_local = 150.0\n'
+        "categories_per_parcel = 3.0\nitems_per_parcel = 2.0\n",
+    ),
+    "parcel_duty_negative.toml": ev(
+        "parcel_category_duty",
+        extra='market = "EU"\nduty_per_category_local = -3.0\nmax_value_local = 150.0\n',
+    ),
 }
 
 for name, text in CASES.items():
