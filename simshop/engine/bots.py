@@ -29,6 +29,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from simshop.engine.accounting import DUTY_REFUND_LINE
 from simshop.engine.conditions import MarketConditions, RoundConditions, conditions_for_round
 from simshop.engine.decisions import DecisionSheet, Offer, Shipment
 from simshop.engine.demand import inside_share, offer_utility, reference_price_local
@@ -298,9 +299,18 @@ def _scaled(sheet: DecisionSheet, team: TeamState, factor: float) -> DecisionShe
 
 
 class CostPlus(Strategy):
-    """Steady: 60 % over break-even, sea freight, moderate advertising."""
+    """Steady: 60 % over break-even, sea freight, moderate advertising; a duty refund is a
+    windfall it puts back into its products' quality the round after."""
 
     name = "cost_plus"
+
+    def quality(self, view: TeamView) -> dict[str, float]:
+        last = view.own_results[-1]["pnl"] if view.own_results else {}
+        refund = float(last.get(DUTY_REFUND_LINE, 0.0))
+        if refund <= 0:
+            return super().quality(view)
+        products = view.scenario.products
+        return {p.id: round(refund / len(products), 2) for p in products}
 
 
 class Discounter(Strategy):
