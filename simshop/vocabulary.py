@@ -21,6 +21,7 @@ from simshop.engine.accounting import PNL_COST_LINES, PNL_LINES
 
 PNL_LINE_LABELS = {
     "revenue_cny": _l("Revenue"),
+    "duty_refund_cny": _l("Duty refunded"),
     "refunds_cny": _l("Refunds (returns)"),
     "cogs_cny": _l("Cost of goods sold"),
     "freight_cny": _l("Freight"),
@@ -91,6 +92,9 @@ EVENT_KIND_LABELS = {
     "demand_shock": _l("Demand shock or festival"),
     "platform_fee_change": _l("Platform commission change"),
     "market_rule": _l("Market rule"),
+    "warehouse_fee_change": _l("Warehouse fee change"),
+    "duty_refund": _l("Duty refund"),
+    "parcel_category_duty": _l("Parcel duty per tariff category"),
     "news": _l("News only"),
 }
 

@@ -12,7 +12,7 @@ All money is CNY, rounded to the cent per team and line. The cash rule:
   a team over its credit line cannot borrow more until it repays.
 
 Hence ``cash_end = cash_start + inflows - outflows`` exactly, with
-inflows = sales revenue + borrowing + overdraft and
+inflows = sales revenue + duty refunds + borrowing + overdraft and
 outflows = every cash cost line (all P&L costs except cost of goods) + factory purchases +
 repayment. Profit uses the cost of goods *sold* (units sold x unit cost) instead of purchases:
 unsold stock is inventory.
@@ -38,10 +38,16 @@ PNL_COST_LINES = (
 )
 """The P&L cost lines, in the order reports show them."""
 
-PNL_LINES = ("revenue_cny", *PNL_COST_LINES, "total_costs_cny", "profit_cny")
-"""Every P&L line a team's result carries (``TeamRoundResult.pnl``), in report order."""
-
 CASH_COST_LINES = tuple(line for line in PNL_COST_LINES if line != "cogs_cny")
+
+DUTY_REFUND_LINE = "duty_refund_cny"
+"""Duty paid back (a ``duty_refund`` event): income beside revenue, in scenarios that have
+such an event. Then profit = revenue + refunds of duty - costs, and the refund is a cash
+inflow."""
+
+PNL_LINES = ("revenue_cny", DUTY_REFUND_LINE, *PNL_COST_LINES, "total_costs_cny", "profit_cny")
+"""Every P&L line a team's result can carry (``TeamRoundResult.pnl``), in report order;
+:data:`DUTY_REFUND_LINE` only in scenarios with a ``duty_refund`` event."""
 
 
 def cents(values: np.ndarray) -> np.ndarray:

@@ -45,6 +45,10 @@ class RoundBook:
         self.sold = np.zeros(self.shape, dtype=np.int64)
         self.sold_fx = np.zeros(self.shape)
         self.stock_days = np.zeros(self.shape)
+        self.duty_paid = np.zeros(self.shape)
+        """Duty paid this round per offer (CNY), stock landings and parcels."""
+        self.duty_basis = np.zeros(self.shape)
+        """The customs value (CNY) that duty was paid on, per offer."""
         self.shoppers = np.zeros((M, P), dtype=np.int64)
         self.first_inside = np.zeros((M, P), dtype=np.int64)
         self.arrivals: list[list[dict[str, Any]]] = [[] for _ in range(T)]

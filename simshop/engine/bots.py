@@ -29,6 +29,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from simshop.engine.accounting import DUTY_REFUND_LINE
 from simshop.engine.conditions import MarketConditions, RoundConditions, conditions_for_round
 from simshop.engine.decisions import DecisionSheet, Offer, Shipment
 from simshop.engine.demand import inside_share, offer_utility, reference_price_local
@@ -144,7 +145,7 @@ class Strategy:
     ) -> float:
         """Break-even price x markup x a small team-specific jitter, in local currency."""
         landed = landed_cost_cny(product, mc, self.stock_lane(mc)) + (
-            market.fulfilment_cny_per_unit + 30 * market.storage_cny_per_unit_day
+            mc.fulfilment_cny_per_unit + 30 * mc.storage_cny_per_unit_day
         )
         vat_share = mc.vat_rate / (1 + mc.vat_rate) if mc.vat_seller_remits else 0.0
         keep = max(0.2, 1.0 - mc.platform_fee - vat_share - product.return_rate - self.ad_share)
@@ -298,9 +299,18 @@ def _scaled(sheet: DecisionSheet, team: TeamState, factor: float) -> DecisionShe
 
 
 class CostPlus(Strategy):
-    """Steady: 60 % over break-even, sea freight, moderate advertising."""
+    """Steady: 60 % over break-even, sea freight, moderate advertising; a duty refund is a
+    windfall it puts back into its products' quality the round after."""
 
     name = "cost_plus"
+
+    def quality(self, view: TeamView) -> dict[str, float]:
+        last = view.own_results[-1]["pnl"] if view.own_results else {}
+        refund = float(last.get(DUTY_REFUND_LINE, 0.0))
+        if refund <= 0:
+            return super().quality(view)
+        products = view.scenario.products
+        return {p.id: round(refund / len(products), 2) for p in products}
 
 
 class Discounter(Strategy):

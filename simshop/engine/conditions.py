@@ -19,6 +19,12 @@ Event semantics (events are applied in (round, file order)):
 - ``demand_shock``: only in its round, multiplies shoppers on days ``first_day..last_day``.
 - ``market_rule``: from its round on, each field given replaces the previous value
   (``channel_closed`` accumulates: a closed channel stays closed).
+- ``warehouse_fee_change``: while in force, ``fulfilment_add_cny`` is added to the fulfilment
+  fee (never below 0) and ``storage_multiplier`` multiplies the storage fee.
+- ``parcel_category_duty``: from its round on, replaces the flat duty per item on direct
+  parcels at or below its value (a later one replaces it).
+- ``duty_refund``: while its window is open, the market records each team's duty paid
+  (``record_duty``); in its round the report pays back its part of that record.
 """
 
 from __future__ import annotations
@@ -31,14 +37,17 @@ from simshop.engine.scenario import (
     ANY_CATEGORY,
     DemandShock,
     DeMinimisChange,
+    DutyRefund,
     EventBase,
     ExchangeRateMove,
     Market,
     MarketRule,
+    ParcelCategoryDuty,
     PlatformFeeChange,
     Scenario,
     ShippingDisruption,
     TariffChange,
+    WarehouseFeeChange,
 )
 
 
@@ -91,6 +100,16 @@ class MarketConditions:
     demand_windows: tuple[DemandWindow, ...] = ()
     customs_basis: str = "CIF"
     """"FOB" (customs value = goods) or "CIF" (goods + international freight)."""
+    fulfilment_cny_per_unit: float = 0.0
+    """Overseas-warehouse fulfilment per unit sold (CNY), fee changes included."""
+    storage_cny_per_unit_day: float = 0.0
+    """Overseas-warehouse storage per unit and day (CNY), fee changes included."""
+    parcel_category_duty_local: float = 0.0
+    """Flat duty per item on direct parcels valued at or below
+    ``parcel_category_max_local`` (0 = none); replaces the de-minimis rule for them."""
+    parcel_category_max_local: float = 0.0
+    record_duty: bool = False
+    """True when a later duty refund covers duty paid here this round, so it is recorded."""
 
     def tariff_rate(self, category: str) -> float:
         return self.tariffs.get(category, 0.0)
@@ -159,6 +178,8 @@ def _market_conditions(
             cap = e.listing_cap if e.listing_cap is not None else cap
             if e.channel_closed is not None and e.channel_closed not in closed:
                 closed.append(e.channel_closed)
+    fulfilment, storage = _warehouse_fees(market, round_no, mine)
+    category_duty = next((e for e in reversed(mine) if isinstance(e, ParcelCategoryDuty)), None)
     return MarketConditions(
         code=code,
         currency=market.currency,
@@ -187,7 +208,32 @@ def _market_conditions(
             for e in mine
             if isinstance(e, DemandShock) and e.round == round_no
         ),
+        fulfilment_cny_per_unit=fulfilment,
+        storage_cny_per_unit_day=storage,
+        parcel_category_duty_local=category_duty.duty_per_item_local if category_duty else 0.0,
+        parcel_category_max_local=category_duty.max_value_local if category_duty else 0.0,
+        record_duty=any(
+            isinstance(e, DutyRefund)
+            and e.market == code
+            and e.paid_from_round <= round_no
+            and round_no <= e.paid_to_round
+            for e in scenario.events
+        ),
     )
+
+
+def _warehouse_fees(
+    market: Market, round_no: int, events: Sequence[EventBase]
+) -> tuple[float, float]:
+    """Fulfilment (per unit) and storage (per unit and day) fees in force, in CNY."""
+    fulfilment, storage = market.fulfilment_cny_per_unit, market.storage_cny_per_unit_day
+    for e in events:
+        if isinstance(e, WarehouseFeeChange) and e.active_in(round_no):
+            if e.fulfilment_add_cny is not None:
+                fulfilment = max(0.0, fulfilment + e.fulfilment_add_cny)
+            if e.storage_multiplier is not None:
+                storage *= e.storage_multiplier
+    return fulfilment, storage
 
 
 def _tariff_stack(scenario: Scenario, code: str, events: Sequence[EventBase]) -> dict[str, float]:
@@ -227,8 +273,10 @@ def _lanes(market: Market, round_no: int, events: Sequence[EventBase]) -> dict[s
     for lane in market.lanes:
         extra, mult = 0, 1.0
         for e in events:
-            active = e.round <= round_no < e.round + getattr(e, "duration_rounds", 0)
-            if isinstance(e, ShippingDisruption) and e.mode == lane.mode and active:
+            if not isinstance(e, ShippingDisruption):
+                continue
+            active = e.round <= round_no < e.round + e.duration_rounds
+            if e.mode == lane.mode and active:
                 extra += e.extra_days
                 mult *= e.cost_multiplier
         lanes[lane.mode] = LaneConditions(

@@ -65,11 +65,14 @@ def parcel_duty_cny(
     product: Product, market: MarketConditions, price_local: float, fx_cny_per_local: float
 ) -> float:
     """Duty on one direct parcel (CNY). Customs value ``v`` from
-    :func:`parcel_customs_value_local`. At or below a positive de-minimis threshold: none.
+    :func:`parcel_customs_value_local`. At or below a flat per-category duty's value limit:
+    that duty per item. At or below a positive de-minimis threshold: none.
     Else, if the market has parcel rules (rate or per-item duty): ``rate * v + per_item``
     (local, converted at ``fx``). Else the tariff stack on the customs value (unit cost, plus
     parcel freight on a CIF market)."""
     value_local = parcel_customs_value_local(product, market, price_local, fx_cny_per_local)
+    if market.parcel_category_duty_local > 0 and value_local <= market.parcel_category_max_local:
+        return market.parcel_category_duty_local * fx_cny_per_local
     if market.de_minimis_local > 0 and value_local <= market.de_minimis_local:
         return 0.0
     if market.parcel_duty_rate > 0 or market.parcel_duty_per_item_local > 0:

@@ -370,7 +370,10 @@ class _MarketModel:
             m, p = book.m_index[s.market], book.p_index[s.product]
             book.wh[m, p, t] += s.quantity
             rate = cond.markets[s.market].tariff_rate(book.scenario.product(s.product).category)
-            book.lines["duty_cny"][t] += s.quantity * s.customs_value_cny_per_unit * rate
+            duty = s.quantity * s.customs_value_cny_per_unit * rate
+            book.lines["duty_cny"][t] += duty
+            book.duty_paid[m, p, t] += duty
+            book.duty_basis[m, p, t] += s.quantity * s.customs_value_cny_per_unit
             book.arrivals[t].append(
                 {
                     "day": day,

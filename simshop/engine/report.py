@@ -12,11 +12,12 @@ from typing import Any, cast
 import numpy as np
 
 from simshop.engine import accounting
-from simshop.engine.accounting import CASH_COST_LINES, PNL_COST_LINES, cents
+from simshop.engine.accounting import CASH_COST_LINES, DUTY_REFUND_LINE, PNL_COST_LINES, cents
 from simshop.engine.book import RoundBook
 from simshop.engine.conditions import MarketConditions
 from simshop.engine.decisions import DecisionSheet
 from simshop.engine.results import RoundOutcome, TeamRoundResult
+from simshop.engine.scenario import DutyRefund, Scenario
 from simshop.engine.seeds import RoundStreams
 from simshop.engine.state import GameState, TeamState
 
@@ -81,9 +82,9 @@ def _selling_costs(book: RoundBook, streams: RoundStreams) -> dict[str, np.ndarr
             kept = revenue[m] - out["refunds"][m]
             out["vat"][m] = kept * mc.vat_rate / (1.0 + mc.vat_rate)
         out["fulfilment"][m] = np.where(book.parcel[m], 0, book.sold[m]) * (
-            market.fulfilment_cny_per_unit
+            mc.fulfilment_cny_per_unit
         )
-        out["storage"][m] = book.stock_days[m] * market.storage_cny_per_unit_day
+        out["storage"][m] = book.stock_days[m] * mc.storage_cny_per_unit_day
         _parcel_costs(book, m, mc, out)
     return out
 
@@ -110,9 +111,17 @@ def _parcel_costs(
                 + mc.parcel_duty_per_item_local * sold_fx
             )
         else:
-            value = product.unit_cost_cny + (freight if mc.customs_basis == "CIF" else 0.0)
+            value = product.unit_cost_cny + cif_freight
             duty = units * mc.tariff_rate(product.category) * value
-        out["parcel_duty"][m, p] = np.where(exempt, 0.0, duty)
+        duty = np.where(exempt, 0.0, duty)
+        if mc.parcel_category_duty_local > 0:
+            flat = mc.parcel_category_duty_local * np.where(
+                book.parcel[m, p], book.sold_fx[m, p], 0.0
+            )
+            duty = np.where(value_local <= mc.parcel_category_max_local, flat, duty)
+        out["parcel_duty"][m, p] = duty
+        book.duty_paid[m, p] += duty
+        book.duty_basis[m, p] += units * (product.unit_cost_cny + cif_freight)
 
 
 def _team_lines(book: RoundBook, money: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -133,6 +142,71 @@ def _team_lines(book: RoundBook, money: dict[str, np.ndarray]) -> dict[str, np.n
     return {k: cents(v) for k, v in lines.items()}
 
 
+def _duty_records(book: RoundBook) -> list[list[dict[str, Any]]]:
+    """Per team, the duty paid this round per (market, category) in markets that record it
+    for a later refund (see :class:`simshop.engine.scenario.DutyRefund`), to the cent."""
+    out: list[list[dict[str, Any]]] = [[] for _ in book.team_ids]
+    categories = [p.category for p in book.scenario.products]
+    for m, code in enumerate(book.mcodes):
+        if not book.cond.markets[code].record_duty:
+            continue
+        for category in sorted(set(categories)):
+            rows = [p for p, c in enumerate(categories) if c == category]
+            duty = cents(book.duty_paid[m, rows].sum(axis=0))
+            basis = cents(book.duty_basis[m, rows].sum(axis=0))
+            for t in np.flatnonzero(duty > 0).tolist():
+                out[t].append(
+                    {
+                        "market": code,
+                        "category": category,
+                        "round": book.cond.round_no,
+                        "customs_value_cny": float(basis[t]),
+                        "duty_cny": float(duty[t]),
+                    }
+                )
+    return out
+
+
+def _duty_refunds(book: RoundBook, log: list[dict[str, Any]]) -> np.ndarray:
+    """Duty paid back this round per team (CNY): each ``duty_refund`` event of the round
+    returns its share (or its voided rate, capped at the duty) of the covered records."""
+    refunds = np.zeros(len(book.team_ids))
+    events = [
+        e
+        for e in book.scenario.events
+        if isinstance(e, DutyRefund) and e.round == book.cond.round_no
+    ]
+    for e in events:
+        for t, team in enumerate(book.teams):
+            amount = 0.0
+            for r in team.duty_paid:
+                if e.covers(r["market"], r["category"], r["round"]):
+                    if e.share is not None:
+                        amount += e.share * r["duty_cny"]
+                    else:
+                        amount += min(e.rate * r["customs_value_cny"], r["duty_cny"])
+            amount = round(amount, 2)
+            if amount <= 0:
+                continue
+            refunds[t] += amount
+            entry = {
+                "day": book.cond.days,
+                "kind": "duty_refund",
+                "team": book.team_ids[t],
+                "market": e.market,
+                "event": e.id,
+                "amount_cny": amount,
+            }
+            log.append(entry)
+            book.messages[t].append(entry)
+    return cents(refunds)
+
+
+def has_duty_refunds(scenario: Scenario) -> bool:
+    """True when the scenario pays duty back: its P&L then has a ``duty_refund_cny`` line."""
+    return any(isinstance(e, DutyRefund) for e in scenario.events)
+
+
 def _cash_and_debt(book: RoundBook, lines: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Interest, the cash identity and the automatic overdraft (see accounting)."""
     rate = book.scenario.economy.interest_rate_per_round
@@ -141,7 +215,8 @@ def _cash_and_debt(book: RoundBook, lines: dict[str, np.ndarray]) -> dict[str, n
     lines["interest_cny"] = cents(rate * debt_mid)
     purchases = cents(book.purchases)
     outflows = sum(lines[k] for k in CASH_COST_LINES) + purchases + repaid
-    before = cents(book.cash_start + lines["revenue_cny"] + borrowed - outflows)
+    income = lines["revenue_cny"] + lines.get(DUTY_REFUND_LINE, 0.0)
+    before = cents(book.cash_start + income + borrowed - outflows)
     overdraft = cents(np.maximum(0.0, -before))
     return {
         "start_cny": book.cash_start,
@@ -152,7 +227,7 @@ def _cash_and_debt(book: RoundBook, lines: dict[str, np.ndarray]) -> dict[str, n
         "repaid_cny": repaid,
         "overdraft_cny": overdraft,
         "purchases_cny": purchases,
-        "inflows_cny": cents(lines["revenue_cny"] + borrowed + overdraft),
+        "inflows_cny": cents(income + borrowed + overdraft),
         "outflows_cny": cents(outflows),
     }
 
@@ -227,10 +302,13 @@ def settle_round(
     streams; the ``returns`` stream of each market and product draws its returns)."""
     money = _selling_costs(book, streams)
     lines = _team_lines(book, money)
+    if has_duty_refunds(book.scenario):
+        lines[DUTY_REFUND_LINE] = _duty_refunds(book, log)
     cash = _cash_and_debt(book, lines)
     costs = cast(np.ndarray, sum(lines[k] for k in PNL_COST_LINES))
     lines["total_costs_cny"] = cents(costs)
-    lines["profit_cny"] = cents(lines["revenue_cny"] - costs)
+    lines["profit_cny"] = cents(lines["revenue_cny"] + lines.get(DUTY_REFUND_LINE, 0.0) - costs)
+    duty_records = _duty_records(book)
     rating, reviews = _ratings(book)
     transit = _in_transit(book)
     days = book.cond.days
@@ -253,6 +331,7 @@ def settle_round(
     for t, tid in enumerate(book.team_ids):
         teams[tid] = view.result(t)
         states[tid] = view.next_state(t, sheets[t])
+        states[tid].duty_paid = [*book.teams[t].duty_paid, *duty_records[t]]
     state = GameState(round_no=book.cond.round_no, teams=states)
     return RoundOutcome(
         book.cond.round_no, teams, _market_stats(book, money), log, state, book.cond

@@ -236,7 +236,7 @@ class Tariff(StrictModel):
 
 
 class ModelParams(StrictModel):
-    """Demand-model coefficients (calibrated in ../shared/reference/domain.md §4)."""
+    """Demand-model coefficients (calibrated in docs/sources.md [T4] and docs/engine.md)."""
 
     price_alpha: Annotated[float, Field(gt=0.0, le=20.0)] = 1.3
     """Price coefficient of utility (times each market's ``price_sensitivity``). With the
@@ -502,6 +502,133 @@ class NewsOnly(EventBase):
     kind: Literal["news"]
 
 
+class WarehouseFeeChange(EventBase):
+    """Changes the overseas-warehouse fees of a market: ``fulfilment_add_cny`` is added to the
+    fulfilment fee per unit (the yearly FBA fee change), ``storage_multiplier`` multiplies the
+    storage fee (the fourth-quarter storage surcharge). Both last ``duration_rounds`` rounds,
+    or to the end of the game when it is left out."""
+
+    kind: Literal["warehouse_fee_change"]
+    market: MarketCode
+    fulfilment_add_cny: Annotated[float, Field(ge=-1000.0, le=1000.0)] | None = None
+    """Added to the fulfilment fee per unit (CNY); negative lowers it (never below 0)."""
+    storage_multiplier: Annotated[float, Field(gt=0.0, le=10.0)] | None = None
+    """Multiplies the storage fee per unit and day (3.2 = the Q4 surcharge)."""
+    duration_rounds: Annotated[int, Field(ge=1, le=40)] | None = None
+    """Rounds the change lasts; left out: to the end of the game."""
+
+    @model_validator(mode="after")
+    def _some_fee(self) -> WarehouseFeeChange:
+        if self.fulfilment_add_cny is None and self.storage_multiplier is None:
+            raise PydanticCustomError(
+                "fee_change_missing",
+                "a warehouse_fee_change needs fulfilment_add_cny or storage_multiplier",
+            )
+        return self
+
+    def active_in(self, round_no: int) -> bool:
+        """True in the rounds the change is in force."""
+        if round_no < self.round:
+            return False
+        return self.duration_rounds is None or round_no < self.round + self.duration_rounds
+
+
+class DutyRefund(EventBase):
+    """Pays back duty a team already paid: on stock landed in (and direct parcels sold to)
+    ``market`` in rounds ``paid_from_round..paid_to_round``, for ``categories``. Either a
+    ``share`` of the duty paid, or the duty a voided tariff of ``rate`` charged on the
+    customs value (never more than the duty paid). Paid in the event's ``round``, as its own
+    line of the P&L (``duty_refund_cny``) and a cash inflow."""
+
+    kind: Literal["duty_refund"]
+    market: MarketCode
+    categories: Annotated[list[Category], Field(min_length=1)] = Field(
+        default_factory=lambda: [ANY_CATEGORY]
+    )
+    paid_from_round: Annotated[int, Field(ge=1, le=40)] = 1
+    """The first round whose duty is refunded."""
+    paid_to_round: Annotated[int, Field(ge=1, le=40)]
+    """The last round whose duty is refunded; before the event's ``round``."""
+    share: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
+    """The fraction of the duty paid that comes back (1 = all of it)."""
+    rate: Annotated[float, Field(gt=0.0, le=5.0)] | None = None
+    """The voided tariff (0.20 = 20 %): refunds this rate of the customs value duty was paid
+    on, at most the duty paid."""
+
+    @model_validator(mode="after")
+    def _window_and_amount(self) -> DutyRefund:
+        if self.paid_to_round < self.paid_from_round:
+            raise PydanticCustomError(
+                "refund_rounds_out_of_order",
+                "paid_to_round ({paid_to_round}) cannot be before paid_from_round "
+                "({paid_from_round})",
+                {
+                    "paid_to_round": self.paid_to_round,
+                    "paid_from_round": self.paid_from_round,
+                    "field": "paid_to_round",
+                },
+            )
+        if self.paid_to_round >= self.round:
+            raise PydanticCustomError(
+                "refund_before_payment",
+                "a refund in round {round} can only return duty paid before it; "
+                "paid_to_round is {paid_to_round}",
+                {
+                    "round": self.round,
+                    "paid_to_round": self.paid_to_round,
+                    "field": "paid_to_round",
+                },
+            )
+        _exactly_one(self, "share", "rate")
+        return self
+
+    def covers(self, market: str, category: str, round_no: int) -> bool:
+        """True when duty paid in ``market`` for ``category`` in ``round_no`` is refunded."""
+        return (
+            market == self.market
+            and self.paid_from_round <= round_no <= self.paid_to_round
+            and (ANY_CATEGORY in self.categories or category in self.categories)
+        )
+
+
+class ParcelCategoryDuty(EventBase):
+    """A flat duty per tariff category in a low-value direct parcel (the EU's €3 from July
+    2026): parcels valued at or below ``max_value_local`` pay
+    ``duty_per_category_local x categories_per_parcel / items_per_parcel`` per item instead
+    of the market's de-minimis rule; dearer parcels keep the market's rule. Each order here is
+    one parcel; the two averages say how many items and tariff categories a parcel holds.
+    A later event of this kind replaces it; ``duty_per_category_local = 0`` ends it."""
+
+    kind: Literal["parcel_category_duty"]
+    market: MarketCode
+    duty_per_category_local: NonNegative
+    """The duty per tariff category in a parcel (local currency)."""
+    max_value_local: Positive
+    """Parcels valued at or below this pay the flat duty (EUR 150 in the EU)."""
+    categories_per_parcel: Annotated[float, Field(ge=1.0, le=20.0)] = 1.0
+    """Average number of tariff categories in one parcel."""
+    items_per_parcel: Annotated[float, Field(ge=1.0, le=50.0)] = 1.0
+    """Average number of items in one parcel (the duty is shared among them)."""
+
+    @model_validator(mode="after")
+    def _categories_within_items(self) -> ParcelCategoryDuty:
+        if self.categories_per_parcel > self.items_per_parcel:
+            raise PydanticCustomError(
+                "more_categories_than_items",
+                "categories_per_parcel ({categories}) cannot exceed items_per_parcel ({items})",
+                {
+                    "categories": self.categories_per_parcel,
+                    "items": self.items_per_parcel,
+                    "field": "categories_per_parcel",
+                },
+            )
+        return self
+
+    @property
+    def duty_per_item_local(self) -> float:
+        return self.duty_per_category_local * self.categories_per_parcel / self.items_per_parcel
+
+
 Event = Annotated[
     TariffChange
     | DeMinimisChange
@@ -510,6 +637,9 @@ Event = Annotated[
     | DemandShock
     | PlatformFeeChange
     | MarketRule
+    | WarehouseFeeChange
+    | DutyRefund
+    | ParcelCategoryDuty
     | NewsOnly,
     Field(discriminator="kind"),
 ]

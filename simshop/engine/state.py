@@ -55,6 +55,10 @@ class TeamState:
     """Totals since round 1: profit_cny, revenue_cny, spend_cny, units_sold."""
     last_decisions: DecisionSheet | None = None
     """The sheet played last round; what the team gets again (via carry_over) if silent."""
+    duty_paid: list[dict[str, Any]] = field(default_factory=list)
+    """Duty paid per round, market and category (``market``, ``category``, ``round``,
+    ``customs_value_cny``, ``duty_cny``), kept only while a later duty refund may return it.
+    Left out of :meth:`to_dict` when empty."""
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -76,6 +80,8 @@ class TeamState:
             "team_id": self.team_id,
             "warehouse_stock": self.warehouse_stock,
         }
+        if self.duty_paid:
+            data["duty_paid"] = self.duty_paid
         out: dict[str, Any] = _sorted_copy(data)
         return out
 

@@ -88,6 +88,18 @@ PROBLEM_MESSAGES: dict[str, Any] = {
         "The last day (%(last_day)s) cannot be before the first day (%(first_day)s)."
     ),
     "rule_missing": _l("Give at least one rule: a minimum price, a closed lane or a listing cap."),
+    "fee_change_missing": _l("Give a fulfilment change, a storage multiplier or both."),
+    "refund_rounds_out_of_order": _l(
+        "The last round of paid duty (%(paid_to_round)s) cannot be before the first "
+        "(%(paid_from_round)s)."
+    ),
+    "refund_before_payment": _l(
+        "A refund in round %(round)s can only return duty paid before it: the last round of "
+        "paid duty must be earlier."
+    ),
+    "more_categories_than_items": _l(
+        "A parcel cannot hold more tariff categories (%(categories)s) than items (%(items)s)."
+    ),
     "duplicate_market": _l("Market %(market)s is already in this scenario."),
     "currency_fx_mismatch": _l("%(currency)s is already priced at %(fx)s CNY in another market."),
     "duplicate_product": _l("The product id “%(product)s” is already used."),
@@ -698,6 +710,45 @@ _EVENT_FIELDS: dict[str, Any] = {
     "min_price_local": lambda: DecimalField(_l("Minimum price (local currency)")),
     "channel_closed": lambda: ChoiceField(_l("Closed lane"), choices=_lane_choices(blank=True)),
     "listing_cap": lambda: WholeNumberField(_l("Most products one team may list")),
+    "fulfilment_add_cny": lambda: DecimalField(
+        _l("Fulfilment fee change (CNY per unit)"),
+        description=_l("Added to the fulfilment fee; negative lowers it. Empty: unchanged."),
+    ),
+    "storage_multiplier": lambda: DecimalField(
+        _l("Storage fee multiplier"),
+        description=_l("3.2 is the fourth-quarter surcharge. Empty: unchanged."),
+    ),
+    "fee_duration_rounds": lambda: WholeNumberField(
+        _l("Lasts (rounds)"), description=_l("Empty: to the end of the game.")
+    ),
+    "paid_from_round": lambda: WholeNumberField(_l("Refund duty paid from round")),
+    "paid_to_round": lambda: WholeNumberField(
+        _l("… to round"), description=_l("Before the round the refund is paid in.")
+    ),
+    "share": lambda: DecimalField(
+        _l("Share of the duty refunded"),
+        description=_l("1 is all the duty paid. Give this or the voided rate."),
+    ),
+    "refund_rate": lambda: DecimalField(
+        _l("Voided tariff rate"),
+        description=_l(
+            "Refunds this rate of the customs value (0.20 is 20 %), at most the duty paid. "
+            "Give this or the share."
+        ),
+    ),
+    "duty_per_category_local": lambda: DecimalField(
+        _l("Duty per tariff category (local currency)"), description=_l("0 ends the duty.")
+    ),
+    "max_value_local": lambda: DecimalField(
+        _l("Parcels valued at most (local currency)"),
+        description=_l("Dearer parcels keep the market's low-value-parcel rule."),
+    ),
+    "categories_per_parcel": lambda: DecimalField(
+        _l("Tariff categories per parcel"), description=_l("Average; 1 for one product a parcel.")
+    ),
+    "items_per_parcel": lambda: DecimalField(
+        _l("Items per parcel"), description=_l("Average; the duty is shared among them.")
+    ),
 }
 
 EVENT_KIND_FIELDS: dict[str, tuple[str, ...]] = {
@@ -706,12 +757,20 @@ EVENT_KIND_FIELDS: dict[str, tuple[str, ...]] = {
 }
 """The fields an event form shows per kind: the kind's own fields, in schema order."""
 
+_KIND_FIELD_OVERRIDES: dict[tuple[str, str], str] = {
+    # The same key means something else in these kinds: its own label and help.
+    ("duty_refund", "rate"): "refund_rate",
+    ("warehouse_fee_change", "duration_rounds"): "fee_duration_rounds",
+}
+
 
 @functools.cache
 def event_form_class(kind: str) -> type[EventForm]:
     """The form for events of ``kind``: the common keys plus the kind's parameters."""
     names = EVENT_KIND_FIELDS[kind]
-    attrs: dict[str, Any] = {name: _EVENT_FIELDS[name]() for name in names}
+    attrs: dict[str, Any] = {
+        name: _EVENT_FIELDS[_KIND_FIELD_OVERRIDES.get((kind, name), name)]() for name in names
+    }
     attrs.update(kind=kind, kind_fields=names)
     return type(f"EventForm_{kind}", (EventForm,), attrs)
 
@@ -738,6 +797,12 @@ def new_event(scenario: Scenario, kind: str) -> dict[str, Any]:
         "multiplier": 1.5,
         "threshold_local": 0.0,
         "add_points": 0.1,
+        "fulfilment_add_cny": 1.0,
+        "paid_from_round": 1,
+        "paid_to_round": max(1, item["round"] - 1),
+        "share": 1.0,
+        "duty_per_category_local": 0.0,
+        "max_value_local": 150.0,
     }
     for name in EVENT_KIND_FIELDS[kind]:
         if name in defaults:

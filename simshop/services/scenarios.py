@@ -86,7 +86,7 @@ def shipped_scenarios(scenarios_dir: str | Path) -> list[ShippedScenario]:
     """The valid ``*.toml`` files of the library, by file name (broken ones are left out;
     ``flask scenario check`` reports them)."""
     out = []
-    for path in sorted(Path(scenarios_dir).glob("*.toml")):
+    for path in sorted(Path(scenarios_dir).glob("*.toml"), key=lambda p: p.stem):
         loaded = _load_shipped(str(path), path.stat().st_mtime_ns)
         if loaded is not None:
             out.append(

@@ -37,7 +37,7 @@ from simshop.engine.scenario_errors import load_scenario_file
 SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 SHIPPED = sorted(p.stem for p in SCENARIOS_DIR.glob("*.toml"))
 SEED = 20250402
-USD_CNY = 7.107  # CFETS 1 Sep 2025 (domain.md [S43]); only scales the price bounds
+USD_CNY = 7.107  # CFETS 1 Sep 2025 (docs/sources.md [S43]); only scales the price bounds
 PARCEL_SELLER = "parcel-seller"
 
 
@@ -302,6 +302,97 @@ def check_mexico_courier_duty(with_: Played, without: Played) -> None:
     )
 
 
+def check_tariff(market: str, round_no: int, points: float, categories: tuple[str, ...] = ()):
+    """The event moves the market's tariff stack by ``points`` from its round, and the duty
+    paid in that round the same way."""
+
+    def check(with_: Played, without: Played) -> None:
+        a = with_.round(round_no).conditions.markets[market].tariffs
+        b = without.round(round_no).conditions.markets[market].tariffs
+        for category in categories or tuple(a):
+            assert a[category] == pytest.approx(max(0.0, b[category] + points)), category
+        before = with_.round(round_no - 1).conditions.markets[market].tariffs
+        assert before == without.round(round_no - 1).conditions.markets[market].tariffs
+        more, less = (
+            total(with_.round(round_no), "duty_cny"),
+            total(without.round(round_no), "duty_cny"),
+        )
+        assert (more > less) if points > 0 else (more < less)
+
+    return check
+
+
+def check_lane(markets: tuple[str, ...], rounds: tuple[int, ...], days: int, multiplier: float):
+    def check(with_: Played, without: Played) -> None:
+        for round_no in rounds:
+            for market in markets:
+                a = with_.round(round_no).conditions.markets[market].lanes["sea"]
+                b = without.round(round_no).conditions.markets[market].lanes["sea"]
+                assert a.lead_days == b.lead_days + days
+                assert a.cost_cny_per_kg == pytest.approx(b.cost_cny_per_kg * multiplier)
+        first = rounds[0]
+        assert total(with_.round(first), "freight_cny") > total(without.round(first), "freight_cny")
+
+    return check
+
+
+def check_storage_multiplier(market: str, round_no: int, multiplier: float):
+    def check(with_: Played, without: Played) -> None:
+        a = with_.round(round_no).conditions.markets[market]
+        b = without.round(round_no).conditions.markets[market]
+        assert a.storage_cny_per_unit_day == pytest.approx(b.storage_cny_per_unit_day * multiplier)
+        assert total(with_.round(round_no), "storage_cny") > total(
+            without.round(round_no), "storage_cny"
+        )
+
+    return check
+
+
+def check_fba_fee_rise(with_: Played, without: Played) -> None:
+    """From round 2 every unit a US warehouse ships costs 23 + 1.78 CNY, to the cent."""
+    fee = {"US": 23.0 + 1.78, "EU": 25.0}
+    assert with_.round(1).conditions.markets["US"].fulfilment_cny_per_unit == 23.0
+    assert without.round(2).conditions.markets["US"].fulfilment_cny_per_unit == 23.0
+    for team in with_.round(2).teams.values():
+        expected = sum(
+            o["units_sold"] * fee[o["market"]] for o in team.offers if o["channel"] == "warehouse"
+        )
+        assert team.pnl["fulfilment_cny"] == pytest.approx(expected, abs=0.005)
+    assert total(with_.round(2), "fulfilment_cny") > total(without.round(2), "fulfilment_cny")
+
+
+def check_ieepa_refund(with_: Played, without: Played) -> None:
+    """Round 6 pays back 20 % of the customs value duty was paid on in rounds 1-3 (at most
+    the duty), to the cent, as income and cash; without the event nothing is paid back."""
+    for team_id, team in with_.round(6).teams.items():
+        records = with_.round(5).state.teams[team_id].duty_paid
+        expected = sum(
+            min(0.20 * r["customs_value_cny"], r["duty_cny"])
+            for r in records
+            if r["market"] == "US" and 1 <= r["round"] <= 3
+        )
+        assert team.pnl["duty_refund_cny"] == pytest.approx(round(expected, 2), abs=0.001)
+        assert team.pnl["duty_refund_cny"] > 0
+    assert total(with_.round(6), "duty_refund_cny") > 0
+    assert all("duty_refund_cny" not in t.pnl for t in without.round(6).teams.values())
+    assert all(t.duty_paid == [] for t in without.round(5).state.teams.values())
+
+
+def check_parcel_category_duty(round_no: int, with_eur: float, without_eur: float):
+    """A direct-parcel seller of earbuds to the EU pays the flat duty per item (EUR x fx)."""
+
+    def check(with_: Played, without: Played) -> None:
+        for game, eur in ((with_, with_eur), (without, without_eur)):
+            result = game.round(round_no)
+            seller = result.teams[PARCEL_SELLER]
+            units = sum(o["units_sold"] for o in seller.offers if o["market"] == "EU")
+            fx = result.conditions.markets["EU"].fx_cny_per_local[0]
+            assert units > 0
+            assert seller.pnl["duty_cny"] == pytest.approx(units * eur * fx, abs=0.01)
+
+    return check
+
+
 # (scenario, event id, parcel seller (market, price) or None, check)
 SHOCKS = [
     ("us-tariffs-2025", "reciprocal-145", None, check_reciprocal_tariff),
@@ -319,6 +410,28 @@ SHOCKS = [
     ("new-markets", "ozon-fee-rise-1", None, check_ozon_fee),
     ("new-markets", "sea-parcel-ban", ("SEA", 250.0), check_sea_parcel_ban),
     ("new-markets", "mexico-courier-duty", ("LATAM", 600.0), check_mexico_courier_duty),
+    ("us-2026", "fba-fees-2026", None, check_fba_fee_rise),
+    ("us-2026", "ieepa-void", None, check_tariff("US", 4, -0.20)),
+    ("us-2026", "section-122", None, check_tariff("US", 4, 0.10)),
+    ("us-2026", "ieepa-refunds", None, check_ieepa_refund),
+    ("us-2026", "section-122-expires", None, check_tariff("US", 9, -0.10)),
+    ("us-2026", "q4-storage", None, check_storage_multiplier("US", 11, 3.2)),
+    ("europe-2026", "france-2-euro", ("EU", 32.0), check_parcel_category_duty(3, 0.34, 0.0)),
+    ("europe-2026", "eu-3-euro", ("EU", 32.0), check_parcel_category_duty(7, 3.0, 0.34)),
+    ("europe-2026", "eu-q4-storage", None, check_storage_multiplier("EU", 10, 3.2)),
+    ("red-sea-2025", "cape-routing-2025", None, check_lane(("EU", "UK"), (1, 4, 7), 12, 1.5)),
+    ("red-sea-2025", "july-sinkings", None, check_lane(("EU", "UK"), (2, 3), 0, 1.1)),
+    ("red-sea-2025", "partial-suez-return", None, check_lane(("EU", "UK"), (8, 10), 10, 1.3)),
+    ("red-sea-2025", "busan-deal", None, check_tariff("US", 6, -0.10)),
+    (
+        "mexico-japan-2026",
+        "mexico-tariffs-2026",
+        None,
+        check_tariff("LATAM", 4, 0.35, ("apparel", "home")),
+    ),
+    ("mexico-japan-2026", "us-busan", None, check_tariff("US", 2, -0.10)),
+    ("mexico-japan-2026", "us-ruling", None, check_tariff("US", 6, -0.10)),
+    ("mexico-japan-2026", "us-section-122-expires", None, check_tariff("US", 11, -0.10)),
 ]
 
 

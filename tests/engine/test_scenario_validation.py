@@ -8,6 +8,7 @@ file, the expected problem: its code, key path, line and a fragment of the messa
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
@@ -208,6 +209,55 @@ CASES = [
     ),
     ("unknown_top_level_table.toml", "extra_forbidden", "marketz", 72, "did you mean 'markets'"),
     (
+        "warehouse_fee_change_empty.toml",
+        "fee_change_missing",
+        "events[1]",
+        72,
+        "needs fulfilment_add_cny or storage_multiplier",
+    ),
+    (
+        "refund_of_duty_not_yet_paid.toml",
+        "refund_before_payment",
+        "events[1].paid_to_round",
+        79,
+        "can only return duty paid before it",
+    ),
+    (
+        "refund_rounds_out_of_order.toml",
+        "refund_rounds_out_of_order",
+        "events[1].paid_to_round",
+        79,
+        "cannot be before paid_from_round (2)",
+    ),
+    (
+        "refund_share_and_rate.toml",
+        "one_of_exclusive",
+        "events[1].rate",
+        80,
+        "'share' or 'rate', not both",
+    ),
+    (
+        "refund_unknown_category.toml",
+        "unknown_category",
+        "events[1].categories[0]",
+        78,
+        "no product has category 'furniture'",
+    ),
+    (
+        "parcel_duty_more_categories_than_items.toml",
+        "more_categories_than_items",
+        "events[1].categories_per_parcel",
+        80,
+        "cannot exceed items_per_parcel (2.0)",
+    ),
+    (
+        "parcel_duty_negative.toml",
+        "greater_than_equal",
+        "events[1].duty_per_category_local",
+        78,
+        "greater than or equal to 0",
+    ),
+    (
         "zero_scoring_weights.toml",
         "no_scoring_weight",
         "scoring",
@@ -390,9 +440,68 @@ def test_every_number_in_a_shipped_scenario_cites_its_source(path: Path) -> None
         if not value or not (value[0].isdigit() or value[0] in "-[") or value.startswith('["'):
             continue
         comment = line.partition("#")[2]
-        if not any(mark in comment for mark in ("[S", "domain.md", "Est.")):
+        if not (CITATION.search(comment) or "Est." in comment):
             missing.append(f"{path.name}:{number}: {line.strip()}")
     assert missing == []
+
+
+SOURCES_DOC = SCENARIOS_DIR.parent / "docs" / "sources.md"
+CITATION = re.compile(r"\[([A-Z]\d+)\]")
+SOURCE_DEFINITION = re.compile(r"^(?:\| |### )\[([A-Z]\d+)\]", re.MULTILINE)
+
+
+def defined_source_keys() -> set[str]:
+    """The keys docs/sources.md defines: a table row or a heading that starts with ``[KEY]``."""
+    return set(SOURCE_DEFINITION.findall(SOURCES_DOC.read_text(encoding="utf-8")))
+
+
+def cited_source_keys(text: str) -> list[tuple[int, str]]:
+    """(line, key) of every ``[KEY]`` cited in a comment of a scenario file."""
+    return [
+        (number, key)
+        for number, line in enumerate(text.splitlines(), start=1)
+        for key in CITATION.findall(line.partition("#")[2])
+    ]
+
+
+def test_docs_sources_defines_each_key_once_with_a_source() -> None:
+    keys = SOURCE_DEFINITION.findall(SOURCES_DOC.read_text(encoding="utf-8"))
+    assert len(keys) == len(set(keys))
+    assert {"S1", "S43", "S110", "F4", "F7", "F17", "F20", "T2", "T6", "T7"} <= set(keys)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_every_cited_source_key_is_defined_in_docs_sources(path: Path) -> None:
+    defined = defined_source_keys()
+    cited = cited_source_keys(path.read_text(encoding="utf-8"))
+    assert cited, "a shipped scenario cites its sources"
+    assert [f"{path.name}:{n}: [{key}]" for n, key in cited if key not in defined] == []
+
+
+OUTSIDE_FILES = ("domain.md", "operator-craft.md", "shared/reference")
+
+
+def outside_citations(text: str) -> list[int]:
+    """Lines that cite a reference file kept outside this repository."""
+    return [
+        number
+        for number, line in enumerate(text.splitlines(), start=1)
+        if any(name in line for name in OUTSIDE_FILES)
+    ]
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_no_scenario_cites_a_file_outside_the_project(path: Path) -> None:
+    assert outside_citations(path.read_text(encoding="utf-8")) == []
+
+
+def test_an_undefined_key_or_an_outside_file_is_caught() -> None:
+    text = "size = 64.0  # [S999]\nrate = 0.1  # domain.md §6 [T6]\n"
+    assert [key for _, key in cited_source_keys(text) if key not in defined_source_keys()] == [
+        "S999"
+    ]
+    assert cited_source_keys(text) == [(1, "S999"), (2, "T6")]
+    assert outside_citations(text) == [2]
 
 
 def test_the_library_has_the_six_scenarios() -> None:

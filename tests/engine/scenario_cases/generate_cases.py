@@ -176,6 +176,31 @@ CASES = {
     "tiny_fx_rate.toml": rep("fx_cny_per_local = 8.313", "fx_cny_per_local = 1e-200"),
     "nul_in_title.toml": rep('title = "A small valid scenario"', 'title = "A \\u0000 scenario"'),
     "huge_scoring_weight.toml": BASE + "\n[scoring]\nprofit = 1e400\n",
+    "warehouse_fee_change_empty.toml": ev(
+        "warehouse_fee_change", extra='market = "US"\nduration_rounds = 2\n'
+    ),
+    "refund_of_duty_not_yet_paid.toml": ev(
+        "duty_refund", extra='market = "US"\npaid_from_round = 1\npaid_to_round = 3\nshare = 1.0\n'
+    ),
+    "refund_rounds_out_of_order.toml": ev(
+        "duty_refund", extra='market = "US"\npaid_from_round = 2\npaid_to_round = 1\nshare = 1.0\n'
+    ),
+    "refund_share_and_rate.toml": ev(
+        "duty_refund", extra='market = "US"\npaid_to_round = 2\nshare = 1.0\nrate = 0.2\n'
+    ),
+    "refund_unknown_category.toml": ev(
+        "duty_refund",
+        extra='market = "US"\ncategories = ["furniture"]\npaid_to_round = 2\nshare = 1.0\n',
+    ),
+    "parcel_duty_more_categories_than_items.toml": ev(
+        "parcel_category_duty",
+        extra='market = "EU"\nduty_per_category_local = 3.0\nmax_value_local = 150.0\n'
+        "categories_per_parcel = 3.0\nitems_per_parcel = 2.0\n",
+    ),
+    "parcel_duty_negative.toml": ev(
+        "parcel_category_duty",
+        extra='market = "EU"\nduty_per_category_local = -3.0\nmax_value_local = 150.0\n',
+    ),
 }
 
 for name, text in CASES.items():
