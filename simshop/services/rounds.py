@@ -32,7 +32,6 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -707,33 +706,19 @@ def claim_round(
     return claimed
 
 
-PublishHook = Callable[[str], None]
-"""Test hook called inside the publishing transaction: ``hook("rows_half")`` after half the
-result rows are inserted, ``hook("before_publish")`` just before the fencing update."""
-
-
 def publish_round(
     session: Session,
     round_id: int,
     worker: str,
     computed: ComputedRound,
-    *,
-    hook: PublishHook | None = None,
 ) -> None:
     """Write every result and mark the round published, in one transaction, fenced by the
     lease owner. Raises :class:`LeaseLostError` (and writes nothing) if the lease is gone."""
     now = utcnow()
     try:
         rows = [{"round_id": round_id, **row} for row in computed.rows]
-        half = len(rows) // 2
-        if rows[:half]:
-            session.execute(insert(RoundResult), rows[:half])
-        if hook is not None:
-            hook("rows_half")
-        if rows[half:]:
-            session.execute(insert(RoundResult), rows[half:])
-        if hook is not None:
-            hook("before_publish")
+        if rows:
+            session.execute(insert(RoundResult), rows)
         published = _guarded_update(
             session,
             round_id,
@@ -772,7 +757,6 @@ def process_round(
     *,
     worker: str | None = None,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
-    hook: PublishHook | None = None,
 ) -> ProcessOutcome:
     """Claim, compute and publish one round. Returns ``claimed=False`` when the round is not
     processable now (not closed, or another worker holds a live lease)."""
@@ -786,7 +770,7 @@ def process_round(
     t_load = time.perf_counter()
     computed = compute_round(inputs)
     t_compute = time.perf_counter()
-    publish_round(session, round_id, worker, computed, hook=hook)
+    publish_round(session, round_id, worker, computed)
     t_publish = time.perf_counter()
     return ProcessOutcome(
         round_id,
@@ -864,14 +848,13 @@ def tick(
     session: Session,
     *,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
-    hook: PublishHook | None = None,
 ) -> TickReport:
     """What cron runs every minute: close due rounds, process closed ones (and ones whose
     processor died: expired leases), then open the next rounds of deadline-mode games."""
     report = TickReport()
     report.closed = close_due_rounds(session)
     for round_id in processable_rounds(session):
-        outcome = process_round(session, round_id, lease_seconds=lease_seconds, hook=hook)
+        outcome = process_round(session, round_id, lease_seconds=lease_seconds)
         (report.processed if outcome.published else report.skipped).append(round_id)
     report.opened = open_next_rounds(session)
     return report

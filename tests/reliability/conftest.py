@@ -34,7 +34,6 @@ class LiveDatabase:
             "SECRET_KEY": SECRET,
             "PYTHONPATH": str(ROOT),
         }
-        self.env.pop("SIMSHOP_TEST_PAUSE_BEFORE_COMMIT", None)
         self.app = create_app(
             {"SQLALCHEMY_DATABASE_URI": self.url, "SECRET_KEY": SECRET, "TESTING": False}
         )
@@ -42,11 +41,16 @@ class LiveDatabase:
             with self.app.app_context():
                 init_db()
 
-    def flask(self, *args: str, env: dict[str, str] | None = None, **kwargs) -> subprocess.Popen:
+    def flask(self, *args: str, pause_at: str | None = None, **kwargs) -> subprocess.Popen:
+        """``flask --app simshop ARGS`` in a subprocess. ``pause_at``: stop for a minute at that
+        point of the round-publishing transaction (see tests/reliability/paused_flask.py)."""
+        command = [str(BIN / "flask")]
+        if pause_at is not None:
+            command = [sys.executable, "-m", "tests.reliability.paused_flask", pause_at, "60"]
         return subprocess.Popen(
-            [str(BIN / "flask"), "--app", "simshop", *args],
+            [*command, "--app", "simshop", *args],
             cwd=ROOT,
-            env={**self.env, **(env or {})},
+            env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -66,7 +70,7 @@ class LiveDatabase:
 
 @pytest.fixture
 def live_db(tmp_path, new_database) -> Iterator[LiveDatabase]:
-    live = LiveDatabase(tmp_path, new_database(), migrated=new_database.premigrated)
+    live = LiveDatabase(tmp_path, new_database(), migrated=True)
     yield live
     live.dispose()
 
