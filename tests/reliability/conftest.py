@@ -142,3 +142,13 @@ def gunicorn_factory(live_db):
     yield start
     for server in servers:
         server.stop()
+
+
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (``--dist loadgroup``), the tests that start process fleets
+    (gunicorn with 4 workers, flask subprocesses) run on one worker, one after another, so
+    two storms never compete for the same cores."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.xdist_group("processes"))
