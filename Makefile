@@ -19,7 +19,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 help:
 	@echo "make run           set up .venv and instance/, migrate, seed demo accounts, serve on http://$(HOST):$(PORT)"
 	@echo "make test          run the whole test suite on every core, in random order"
-	@echo "make lint          ruff check + ruff format --check"
+	@echo "make lint          ruff check + ruff format --check + lint-imports (layer contracts)"
 	@echo "make format        ruff format + ruff check --fix"
 	@echo "make bench         run bench/run_all.py (if bench/ exists)"
 	@echo "make translations  extract, update and compile the message catalogs"
@@ -59,6 +59,7 @@ test: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(DEV_STAMP)
 	$(BIN)/ruff format .
