@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -146,55 +148,152 @@ def normalize_join_code(raw: str) -> str:
     return "".join(raw.split()).replace("-", "").upper()[:20]
 
 
-def _check_spec(spec: GameSpec, scenario: Scenario) -> None:
-    title = " ".join(spec.title.split())
-    if not title or len(title) > TITLE_MAX_LENGTH:
-        raise GameError("title_length", "title", max=TITLE_MAX_LENGTH)
-    spec.title = title
-    max_rounds = scenario.calendar.rounds
-    if spec.scored_rounds is None:
-        spec.scored_rounds = max_rounds
-    if not 1 <= spec.scored_rounds <= max_rounds:
-        raise GameError("rounds_range", "scored_rounds", max=max_rounds)
-    if spec.practice_rounds is None:
-        spec.practice_rounds = scenario.calendar.practice_rounds
-    if not 0 <= spec.practice_rounds <= min(5, max_rounds):
-        raise GameError("practice_range", "practice_rounds", max=min(5, max_rounds))
-    if spec.schedule not in {m.value for m in ScheduleMode}:
-        raise GameError("schedule_unknown", "schedule")
-    if spec.schedule == ScheduleMode.DEADLINES:
-        if spec.first_deadline is None or spec.first_deadline.tzinfo is None:
-            raise GameError("deadline_required", "first_deadline")
-        if spec.first_deadline <= utcnow():
-            raise GameError("deadline_past", "first_deadline")
-        if spec.round_interval < timedelta(minutes=5):
-            raise GameError("interval_too_short", "round_interval_hours")
-    try:
-        ZoneInfo(spec.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise GameError("timezone_unknown", "timezone") from None
-    if not 1 <= spec.team_min_size <= spec.team_max_size <= MAX_TEAM_SIZE:
-        raise GameError("team_size_range", "team_max_size", max=MAX_TEAM_SIZE)
-    if spec.bot_count is None:
-        spec.bot_count = scenario.bots.count
-    if not 0 <= spec.bot_count <= MAX_BOTS:
-        raise GameError("bot_count_range", "bot_count", max=MAX_BOTS)
-    if spec.bot_strategies is None or not spec.bot_strategies:
-        spec.bot_strategies = list(scenario.bots.strategies) or list(BOT_STRATEGIES)
-    unknown = [s for s in spec.bot_strategies if s not in BOT_STRATEGIES]
-    if unknown:
-        raise GameError("bot_strategy_unknown", "bot_strategies", strategy=", ".join(unknown))
-    weights = dict(scenario.scoring.as_dict())
-    if spec.scoring_weights is not None:
-        for key, value in spec.scoring_weights.items():
+def _refuse(code: str, field: str, **params: Any) -> PydanticCustomError:
+    """A broken rule as pydantic reports it: the type is the :class:`GameError` code, the
+    context holds the form field at fault and the message parameters."""
+    return PydanticCustomError(code, code, {"field": field, **params})
+
+
+class SpecRules(BaseModel):
+    """The rules a :class:`GameSpec` must meet for its scenario (validated with
+    ``context={"scenario": scenario}``). Fields are checked in this order and the first broken
+    rule is reported; validated values are normalised (title spaces collapsed) and filled in
+    from the scenario where the spec left them out."""
+
+    title: str
+    scored_rounds: int | None
+    practice_rounds: int | None
+    schedule: str
+    first_deadline: datetime | None
+    round_interval: timedelta
+    timezone: str
+    team_min_size: int
+    team_max_size: int
+    bot_count: int | None
+    bot_strategies: list[str] | None
+    scoring_weights: dict[str, float] | None
+
+    @staticmethod
+    def _scenario(info: ValidationInfo) -> Scenario:
+        assert isinstance(info.context, dict)
+        return info.context["scenario"]
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        title = " ".join(value.split())
+        if not title or len(title) > TITLE_MAX_LENGTH:
+            raise _refuse("title_length", "title", max=TITLE_MAX_LENGTH)
+        return title
+
+    @field_validator("scored_rounds")
+    @classmethod
+    def _scored_rounds(cls, value: int | None, info: ValidationInfo) -> int:
+        max_rounds = cls._scenario(info).calendar.rounds
+        value = max_rounds if value is None else value
+        if not 1 <= value <= max_rounds:
+            raise _refuse("rounds_range", "scored_rounds", max=max_rounds)
+        return value
+
+    @field_validator("practice_rounds")
+    @classmethod
+    def _practice_rounds(cls, value: int | None, info: ValidationInfo) -> int:
+        calendar = cls._scenario(info).calendar
+        value = calendar.practice_rounds if value is None else value
+        if not 0 <= value <= min(5, calendar.rounds):
+            raise _refuse("practice_range", "practice_rounds", max=min(5, calendar.rounds))
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        if value not in {m.value for m in ScheduleMode}:
+            raise _refuse("schedule_unknown", "schedule")
+        return value
+
+    @field_validator("first_deadline")
+    @classmethod
+    def _first_deadline(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        if info.data.get("schedule") == ScheduleMode.DEADLINES:
+            if value is None or value.tzinfo is None:
+                raise _refuse("deadline_required", "first_deadline")
+            if value <= utcnow():
+                raise _refuse("deadline_past", "first_deadline")
+        return value
+
+    @field_validator("round_interval")
+    @classmethod
+    def _round_interval(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        if info.data.get("schedule") == ScheduleMode.DEADLINES and value < timedelta(minutes=5):
+            raise _refuse("interval_too_short", "round_interval_hours")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _refuse("timezone_unknown", "timezone") from None
+        return value
+
+    @field_validator("team_max_size")
+    @classmethod
+    def _team_sizes(cls, value: int, info: ValidationInfo) -> int:
+        if not 1 <= info.data.get("team_min_size", 0) <= value <= MAX_TEAM_SIZE:
+            raise _refuse("team_size_range", "team_max_size", max=MAX_TEAM_SIZE)
+        return value
+
+    @field_validator("bot_count")
+    @classmethod
+    def _bot_count(cls, value: int | None, info: ValidationInfo) -> int:
+        value = cls._scenario(info).bots.count if value is None else value
+        if not 0 <= value <= MAX_BOTS:
+            raise _refuse("bot_count_range", "bot_count", max=MAX_BOTS)
+        return value
+
+    @field_validator("bot_strategies")
+    @classmethod
+    def _bot_strategies(cls, value: list[str] | None, info: ValidationInfo) -> list[str]:
+        if not value:
+            value = list(cls._scenario(info).bots.strategies) or list(BOT_STRATEGIES)
+        unknown = [s for s in value if s not in BOT_STRATEGIES]
+        if unknown:
+            raise _refuse("bot_strategy_unknown", "bot_strategies", strategy=", ".join(unknown))
+        return value
+
+    @field_validator("scoring_weights")
+    @classmethod
+    def _scoring_weights(
+        cls, value: dict[str, float] | None, info: ValidationInfo
+    ) -> dict[str, float]:
+        weights = dict(cls._scenario(info).scoring.as_dict())
+        for key, weight in (value or {}).items():
             if key not in SCORING_KEYS:
-                raise GameError("weight_unknown", "scoring", key=key)
-            if value < 0:
-                raise GameError("weight_negative", f"weight_{key}", key=key)
-            weights[key] = float(value)
-    if sum(weights.values()) <= 0:
-        raise GameError("weights_zero", "weight_profit")
-    spec.scoring_weights = weights
+                raise _refuse("weight_unknown", "scoring", key=key)
+            if weight < 0:
+                raise _refuse("weight_negative", f"weight_{key}", key=key)
+            weights[key] = float(weight)
+        if sum(weights.values()) <= 0:
+            raise _refuse("weights_zero", "weight_profit")
+        return weights
+
+
+def _check_spec(spec: GameSpec, scenario: Scenario) -> None:
+    """Validate ``spec`` with :class:`SpecRules` and write the normalised values back;
+    the first broken rule is raised as a :class:`GameError` (code, field, parameters)."""
+    names = list(SpecRules.model_fields)
+    try:
+        checked = SpecRules.model_validate(
+            {name: getattr(spec, name) for name in names}, context={"scenario": scenario}
+        )
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        params = dict(first.get("ctx") or {})
+        field = params.pop("field", str(first["loc"][0]) if first["loc"] else None)
+        raise GameError(first["type"], field, **params) from None
+    for name in names:
+        setattr(spec, name, getattr(checked, name))
 
 
 class ChosenScenario(NamedTuple):
