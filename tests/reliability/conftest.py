@@ -26,6 +26,7 @@ SECRET = "reliability-test-secret-key-0123456789abcdef"
 # on a CPU-starved machine (parallel test workers) queue past the 5 s busy timeout and fail
 # with a 500: the storms test saving decisions, not logging in.
 LOGIN_THREADS = 4
+START_TIMEOUT_S = 120
 
 
 class LiveDatabase:
@@ -110,18 +111,21 @@ class Server:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
+        # Generous: four workers importing the app on a machine busy with other test workers.
+        deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             try:
                 if requests.get(self.base + "/login", timeout=10).status_code == 200:
                     return
             except requests.RequestException:
                 time.sleep(0.2)
+        log = self.log()
         self.stop()
-        raise RuntimeError("gunicorn did not start:\n" + self.log())
+        raise RuntimeError("gunicorn did not start:\n" + log)
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text()
 
     def stop(self) -> None:
@@ -131,6 +135,7 @@ class Server:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait()  # reaped here, not reported later as a leaked subprocess
         self._log.close()
 
 
