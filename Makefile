@@ -18,8 +18,8 @@ DEV_STAMP := $(VENV)/.installed-dev
 
 help:
 	@echo "make run           set up .venv and instance/, migrate, seed demo accounts, serve on http://$(HOST):$(PORT)"
-	@echo "make test          run the whole test suite"
-	@echo "make lint          ruff check + ruff format --check"
+	@echo "make test          run the whole test suite on every core, in random order"
+	@echo "make lint          ruff check + ruff format --check + lint-imports (layer contracts)"
 	@echo "make format        ruff format + ruff check --fix"
 	@echo "make bench         run bench/run_all.py (if bench/ exists)"
 	@echo "make translations  extract, update and compile the message catalogs"
@@ -49,13 +49,18 @@ run: init-db
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - \
 		--no-control-socket 'simshop.wsgi:app'
 
+# pytest-xdist: one worker per core (each with its own temp folders, template databases,
+# PostgreSQL server and live server); the browser tests and the process-fleet tests each stay
+# on one worker (xdist_group, --dist loadgroup). pytest-randomly shuffles the order and
+# prints the seed (repeat an order with -p randomly --randomly-seed=N; file order: -p no:randomly).
 test: $(DEV_STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadgroup
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy simshop/engine
+	$(BIN)/lint-imports
 
 format: $(DEV_STAMP)
 	$(BIN)/ruff format .

@@ -8,11 +8,21 @@ engine lives in ``simshop.engine`` and must be importable without pulling in the
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from flask import Flask
+
+
+def shipped_folder(name: str) -> str:
+    """A folder shipped beside the package (``scenarios``, ``migrations``): the checkout's
+    own, or, for an installed package (``pip install .``), the copy in <prefix>/share/simshop."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if os.path.isfile(os.path.join(root, "pyproject.toml")):  # a checkout
+        return os.path.join(root, name)
+    return os.path.join(sys.prefix, "share", "simshop", name)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -41,8 +51,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = config.default_database_uri(app.instance_path)
     # The shipped scenario library (read-only); SCENARIOS_DIR may point elsewhere.
-    project_root = os.path.dirname(app.root_path)
-    app.config.setdefault("SCENARIOS_DIR", os.path.join(project_root, "scenarios"))
+    app.config.setdefault("SCENARIOS_DIR", shipped_folder("scenarios"))
 
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies > 0:
@@ -53,8 +62,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         )
 
     db.init_app(app)
-    migrations = os.path.join(os.path.dirname(app.root_path), "migrations")
-    migrate.init_app(app, db.db, directory=migrations)
+    migrate.init_app(app, db.db, directory=shipped_folder("migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

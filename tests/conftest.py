@@ -1,8 +1,9 @@
 """Shared fixtures, in the style of the Flask tutorial (flaskr).
 
-- ``app``: an application on a fresh temporary SQLite file, migrated with Alembic; in
-  modules marked ``both_backends``, each test runs twice: ``[sqlite]`` and ``[postgresql]``
-  (a fresh copy of a migrated database on a throwaway server, see tests/pg.py).
+- ``app``: an application on a fresh temporary SQLite file, a copy of one file migrated with
+  Alembic once per session (``sqlite_template``); in modules marked ``both_backends``, each
+  test runs twice: ``[sqlite]`` and ``[postgresql]`` (a fresh copy of a migrated template
+  database on a throwaway server, see tests/pg.py).
 - ``client`` / ``runner``: Flask's test client and CLI runner.
 - ``make_user``: a factory fixture; ``make_user(role="instructor")`` returns a saved User.
 - ``auth``: ``auth.login(login, password)`` / ``auth.logout()`` through the real forms.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -86,9 +88,23 @@ def backend(request: pytest.FixtureRequest) -> str:
     return name
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated with Alembic once per session (per xdist worker: each has its
+    own base temp folder); every test that needs a migrated database gets a copy of it."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "simshop.sqlite"
+    dispose(build_app(str(path)))
+    # The last connection closed checkpoints the WAL into the file: the file alone is the
+    # database (its journal mode, WAL, is stored in the file and survives the copy).
+    wal = path.with_name(path.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0, "the template's WAL was not checkpointed"
+    return path
+
+
 class DatabaseFactory:
-    """Fresh databases for one test: SQLite files in ``tmp_path``, or PostgreSQL databases
-    copied from the session's migrated template (dropped when the test ends)."""
+    """Fresh databases for one test: SQLite files in ``tmp_path`` (copies of the session's
+    migrated template file), or PostgreSQL databases copied from the session's migrated
+    template database (dropped when the test ends)."""
 
     def __init__(self, backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
         self.backend = backend
@@ -98,20 +114,17 @@ class DatabaseFactory:
         self.created: list[str] = []
 
     def __call__(self, *, migrated: bool = True) -> str:
-        """A new database's URL; ``migrated``: already at the latest schema (PostgreSQL
-        only: an SQLite file starts empty and ``build_app`` migrates it)."""
+        """A new database's URL; ``migrated``: already at the latest schema, else empty."""
         n = next(self.numbers)
         if self.backend == "sqlite":
-            name = "simshop.sqlite" if n == 1 else f"app{n}.sqlite"
-            return database_uri(str(self.tmp_path / name))
+            path = self.tmp_path / ("simshop.sqlite" if n == 1 else f"app{n}.sqlite")
+            if migrated:
+                shutil.copyfile(self.request.getfixturevalue("sqlite_template"), path)
+            return database_uri(str(path))
         cluster = self.request.getfixturevalue("pg_cluster")
         name = cluster.create_database(TEMPLATE_DB if migrated else "template0")
         self.created.append(name)
         return cluster.url(name)
-
-    @property
-    def premigrated(self) -> bool:
-        return self.backend == "postgresql"
 
     def drop_all(self) -> None:
         if self.created:
@@ -136,7 +149,7 @@ def app_config() -> dict[str, object]:
 
 @pytest.fixture
 def app(new_database: DatabaseFactory, app_config) -> Iterator[Flask]:
-    app = build_app(new_database(), migrate=not new_database.premigrated, **app_config)
+    app = build_app(new_database(), migrate=False, **app_config)
     yield app
     dispose(app)
 
@@ -277,7 +290,7 @@ def app_factory(new_database: DatabaseFactory) -> Iterator[Callable[..., Flask]]
     apps: list[Flask] = []
 
     def create(**overrides: object) -> Flask:
-        app = build_app(new_database(), migrate=not new_database.premigrated, **overrides)
+        app = build_app(new_database(), migrate=False, **overrides)
         apps.append(app)
         return app
 

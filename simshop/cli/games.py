@@ -6,17 +6,9 @@ processor died, once their lease expired) and opens the next round of deadline-m
 Run it every minute::
 
     * * * * *  cd /srv/simshop && .venv/bin/flask --app simshop tick
-
-Test hook: ``SIMSHOP_TEST_PAUSE_BEFORE_COMMIT=<seconds>`` makes processing sleep inside the
-publishing transaction after half the result rows are written (``<seconds>:publish`` sleeps
-just before the fencing update instead). Tests kill the process there.
 """
 
 from __future__ import annotations
-
-import os
-import sys
-import time
 
 import click
 from flask.cli import with_appcontext
@@ -27,25 +19,6 @@ from simshop.services import round_state
 from simshop.services import rounds as rounds_service
 from simshop.services import schedule as schedule_service
 from simshop.services.uow import end_read, transaction
-
-PAUSE_ENV = "SIMSHOP_TEST_PAUSE_BEFORE_COMMIT"
-
-
-def _test_hook() -> rounds_service.PublishHook | None:
-    raw = os.environ.get(PAUSE_ENV)
-    if not raw:
-        return None
-    seconds_text, _, where = raw.partition(":")
-    seconds = float(seconds_text)
-    point = "before_publish" if where == "publish" else "rows_half"
-
-    def pause(stage: str) -> None:
-        if stage == point:
-            print(f"paused at {stage}", file=sys.stderr, flush=True)
-            time.sleep(seconds)
-
-    return pause
-
 
 _lease_option = click.option(
     "--lease-seconds",
@@ -64,7 +37,7 @@ def tick_command(lease_seconds: float) -> None:
     imports."""
     from simshop.services import roster as roster_service
 
-    report = schedule_service.tick(db.session, lease_seconds=lease_seconds, hook=_test_hook())
+    report = schedule_service.tick(db.session, lease_seconds=lease_seconds)
     click.echo(
         f"closed {report.closed}; processed {len(report.processed)} "
         f"{report.processed}; busy {report.skipped}; opened {report.opened}"
@@ -79,9 +52,7 @@ def tick_command(lease_seconds: float) -> None:
 @with_appcontext
 def process_round_command(round_id: int, lease_seconds: float) -> None:
     """Process one closed round now (exit 1 if it is not processable)."""
-    outcome = rounds_service.process_round(
-        db.session, round_id, lease_seconds=lease_seconds, hook=_test_hook()
-    )
+    outcome = rounds_service.process_round(db.session, round_id, lease_seconds=lease_seconds)
     if not outcome.claimed:
         raise click.ClickException(
             f"round {round_id} is not closed, or another processor holds its lease"

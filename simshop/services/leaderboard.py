@@ -17,12 +17,12 @@ import dataclasses
 import hashlib
 import secrets
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
+import cachetools
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -54,25 +54,20 @@ PROJECTOR_TEAM_CHIPS = 60
 
 
 class LRUCache:
-    """A tiny thread-safe LRU map (gunicorn sync workers are single-threaded, the dev
-    server and the tests are not)."""
+    """Get-or-build over a :class:`cachetools.LRUCache`, under a lock (gunicorn sync workers
+    are single-threaded, the dev server and the tests are not)."""
 
     def __init__(self, maxsize: int = 128) -> None:
-        self.maxsize = maxsize
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._items: cachetools.LRUCache[Hashable, Any] = cachetools.LRUCache(maxsize)
         self._lock = threading.Lock()
 
     def get_or_build(self, key: Hashable, build: Callable[[], T]) -> T:
         with self._lock:
             if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
+                return self._items[key]  # reading marks it recently used
         value = build()  # outside the lock: two threads may build the same value once each
         with self._lock:
             self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.maxsize:
-                self._items.popitem(last=False)
         return value
 
     def clear(self) -> None:

@@ -30,7 +30,6 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -263,33 +262,19 @@ def claim_round(
     return rowcount(result) == 1
 
 
-PublishHook = Callable[[str], None]
-"""Test hook called inside the publishing transaction: ``hook("rows_half")`` after half the
-result rows are inserted, ``hook("before_publish")`` just before the fencing update."""
-
-
 def publish_round(
     session: Session,
     round_id: int,
     worker: str,
     computed: ComputedRound,
-    *,
-    hook: PublishHook | None = None,
 ) -> None:
     """Write every result and mark the round published, in one transaction, fenced by the
     lease owner. Raises :class:`LeaseLostError` (and writes nothing) if the lease is gone."""
     now = utcnow()
     with transaction(session):
         rows = [{"round_id": round_id, **row} for row in computed.rows]
-        half = len(rows) // 2
-        if rows[:half]:
-            session.execute(insert(RoundResult), rows[:half])
-        if hook is not None:
-            hook("rows_half")
-        if rows[half:]:
-            session.execute(insert(RoundResult), rows[half:])
-        if hook is not None:
-            hook("before_publish")
+        if rows:
+            session.execute(insert(RoundResult), rows)
         published = guarded_update(
             session,
             round_id,
@@ -342,7 +327,6 @@ def process_round(
     *,
     worker: str | None = None,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
-    hook: PublishHook | None = None,
 ) -> ProcessOutcome:
     """Claim, compute and publish one round. Returns ``claimed=False`` when the round is not
     processable now (not closed, or another worker holds a live lease), and ``failed=True``
@@ -363,7 +347,7 @@ def process_round(
         mark_failed(session, round_id, worker, exc)
         return ProcessOutcome(round_id, claimed=True, failed=True, error=str(exc))
     t_compute = time.perf_counter()
-    publish_round(session, round_id, worker, computed, hook=hook)
+    publish_round(session, round_id, worker, computed)
     t_publish = time.perf_counter()
     return ProcessOutcome(
         round_id,

@@ -28,7 +28,6 @@ from simshop.services.lifecycle import CLOSED, OPEN, PROCESSING, PUBLISHED, SCHE
 from simshop.services.rounds import (
     DEFAULT_LEASE_SECONDS,
     ProcessOutcome,
-    PublishHook,
     guarded_update,
     process_round,
     rowcount,
@@ -298,7 +297,6 @@ def tick(
     session: Session,
     *,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
-    hook: PublishHook | None = None,
 ) -> TickReport:
     """What cron runs every minute: close due rounds, process closed ones (and ones whose
     processor died: expired leases), then open the next rounds of deadline-mode games.
@@ -309,7 +307,7 @@ def tick(
     report.closed = close_due_rounds(session)
     for round_id in processable_rounds(session):
         try:
-            outcome = process_round(session, round_id, lease_seconds=lease_seconds, hook=hook)
+            outcome = process_round(session, round_id, lease_seconds=lease_seconds)
         except Exception:  # e.g. the database went away mid-publish: the lease expires
             log.exception("tick: processing round %s failed", round_id)
             end_read(session)

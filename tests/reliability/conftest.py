@@ -21,6 +21,12 @@ from simshop.db import db, init_db
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SECRET = "reliability-test-secret-key-0123456789abcdef"
+# Concurrent logins while a test sets up its class. On SQLite a login's transaction holds the
+# write lock while argon2 checks the password (services/accounts.authenticate), so 16 at once
+# on a CPU-starved machine (parallel test workers) queue past the 5 s busy timeout and fail
+# with a 500: the storms test saving decisions, not logging in.
+LOGIN_THREADS = 4
+START_TIMEOUT_S = 120
 
 
 class LiveDatabase:
@@ -34,7 +40,6 @@ class LiveDatabase:
             "SECRET_KEY": SECRET,
             "PYTHONPATH": str(ROOT),
         }
-        self.env.pop("SIMSHOP_TEST_PAUSE_BEFORE_COMMIT", None)
         self.app = create_app(
             {"SQLALCHEMY_DATABASE_URI": self.url, "SECRET_KEY": SECRET, "TESTING": False}
         )
@@ -42,11 +47,16 @@ class LiveDatabase:
             with self.app.app_context():
                 init_db()
 
-    def flask(self, *args: str, env: dict[str, str] | None = None, **kwargs) -> subprocess.Popen:
+    def flask(self, *args: str, pause_at: str | None = None, **kwargs) -> subprocess.Popen:
+        """``flask --app simshop ARGS`` in a subprocess. ``pause_at``: stop for a minute at that
+        point of the round-publishing transaction (see tests/reliability/paused_flask.py)."""
+        command = [str(BIN / "flask")]
+        if pause_at is not None:
+            command = [sys.executable, "-m", "tests.reliability.paused_flask", pause_at, "60"]
         return subprocess.Popen(
-            [str(BIN / "flask"), "--app", "simshop", *args],
+            [*command, "--app", "simshop", *args],
             cwd=ROOT,
-            env={**self.env, **(env or {})},
+            env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -66,7 +76,7 @@ class LiveDatabase:
 
 @pytest.fixture
 def live_db(tmp_path, new_database) -> Iterator[LiveDatabase]:
-    live = LiveDatabase(tmp_path, new_database(), migrated=new_database.premigrated)
+    live = LiveDatabase(tmp_path, new_database(), migrated=True)
     yield live
     live.dispose()
 
@@ -101,18 +111,21 @@ class Server:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
+        # Generous: four workers importing the app on a machine busy with other test workers.
+        deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             try:
                 if requests.get(self.base + "/login", timeout=10).status_code == 200:
                     return
             except requests.RequestException:
                 time.sleep(0.2)
+        log = self.log()
         self.stop()
-        raise RuntimeError("gunicorn did not start:\n" + self.log())
+        raise RuntimeError("gunicorn did not start:\n" + log)
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text()
 
     def stop(self) -> None:
@@ -122,6 +135,7 @@ class Server:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait()  # reaped here, not reported later as a leaked subprocess
         self._log.close()
 
 
@@ -138,3 +152,13 @@ def gunicorn_factory(live_db):
     yield start
     for server in servers:
         server.stop()
+
+
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (``--dist loadgroup``), the tests that start process fleets
+    (gunicorn with 4 workers, flask subprocesses) run on one worker, one after another, so
+    two storms never compete for the same cores."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.xdist_group("processes"))

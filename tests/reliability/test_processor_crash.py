@@ -1,17 +1,24 @@
 """A processor killed (SIGKILL) in the middle of publishing leaves nothing behind; the next
 tick after the lease expires completes the round exactly once, with the same results as an
-uninterrupted run."""
+uninterrupted run.
+
+The processor is the real ``flask process-round`` in a subprocess, stopped inside its
+publishing transaction by tests/reliability/paused_flask.py. The lease does not run out on
+the clock (a loaded machine would make that race): the test moves its end into the past,
+which is what time passing does to it."""
 
 from __future__ import annotations
 
 import sqlite3
 import time
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from simshop.db import db
 from simshop.models import Round, RoundResult
+from simshop.models.user import utcnow
 from simshop.services import decisions as decisions_service
 from simshop.services import schedule as schedule_service
 from tests.reliability.conftest import LiveDatabase
@@ -23,8 +30,6 @@ from tests.reliability.gamekit import (
     team_named,
     tutorial_decisions,
 )
-
-LEASE_SECONDS = 3
 
 
 def closed_round(live_db) -> int:
@@ -79,6 +84,17 @@ def copy_database(live_db, tmp_path) -> LiveDatabase:
     return LiveDatabase(target)
 
 
+def expire_lease(live: LiveDatabase, round_id: int) -> None:
+    with live.app.app_context():
+        db.session.execute(
+            update(Round)
+            .where(Round.id == round_id)
+            .values(lease_until=utcnow() - timedelta(seconds=1))
+        )
+        db.session.commit()
+        db.session.remove()
+
+
 def wait_for(proc, text: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     seen = ""
@@ -101,15 +117,8 @@ def test_a_killed_processor_leaves_nothing_and_tick_finishes_the_round_once(
     live_db.dispose()
     clean = copy_database(live_db, tmp_path)
 
-    pause = "60" if pause_at == "rows" else "60:publish"
-    proc = live_db.flask(
-        "process-round",
-        str(round_id),
-        "--lease-seconds",
-        str(LEASE_SECONDS),
-        env={"SIMSHOP_TEST_PAUSE_BEFORE_COMMIT": pause},
-    )
-    wait_for(proc, "paused at")
+    proc = live_db.flask("process-round", str(round_id), pause_at=pause_at)
+    wait_for(proc, f"paused at {pause_at}")
     proc.kill()  # SIGKILL, mid-transaction
     proc.wait()
     proc.stdout.close()
@@ -118,12 +127,12 @@ def test_a_killed_processor_leaves_nothing_and_tick_finishes_the_round_once(
     rows, (status, standings, _) = results(live_db, round_id)
     assert (rows, status, standings) == ([], "processing", None)
 
-    early = live_db.run_flask("tick", "--lease-seconds", str(LEASE_SECONDS))
+    early = live_db.run_flask("tick")  # the dead processor's lease still runs
     assert early.returncode == 0, early.stderr
     assert "processed 0" in early.stdout
     assert results(live_db, round_id)[0] == []
 
-    time.sleep(LEASE_SECONDS + 0.5)
+    expire_lease(live_db, round_id)
     late = live_db.run_flask("tick")
     assert late.returncode == 0, late.stderr
     assert f"processed 1 [{round_id}]" in late.stdout

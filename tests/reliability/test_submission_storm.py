@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from simshop.db import db
 from simshop.models import Decision
 from simshop.services import schedule as schedule_service
+from tests.reliability.conftest import LOGIN_THREADS
 from tests.reliability.gamekit import (
     PASSWORD,
     csrf_from,
@@ -72,8 +73,10 @@ def storm(live_db, gunicorn_factory, students: int) -> None:
     server = gunicorn_factory(workers=4)
     url = f"{server.base}/games/{game_id}/decisions"
 
-    with ThreadPoolExecutor(max_workers=16) as pool:
+    # Logging in is set-up, not the storm: a few at a time (see LOGIN_THREADS).
+    with ThreadPoolExecutor(max_workers=LOGIN_THREADS) as pool:
         sessions = list(pool.map(lambda i: logged_in(server.base, f"s{i:05d}"), range(students)))
+    with ThreadPoolExecutor(max_workers=16) as pool:
         tokens = list(pool.map(lambda s: csrf_from(s.get(url, timeout=30).text), sessions))
 
     barrier = threading.Barrier(students)

@@ -1,16 +1,16 @@
-"""The scenario TOML writer: what it writes, and that every shipped scenario round-trips."""
+"""The scenario TOML writer (tomli-w): what it writes, and that every shipped scenario
+round-trips."""
 
 from __future__ import annotations
 
 import math
 import tomllib
-from datetime import date
 from pathlib import Path
 
 import pytest
 
 from simshop.engine.scenario import parse_scenario_dict, parse_scenario_text
-from simshop.services.scenario_toml import TomlWriteError, dumps, format_string
+from simshop.services.scenario_toml import TomlWriteError, dumps
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.toml"))
 
@@ -59,18 +59,16 @@ def test_tables_arrays_of_tables_and_scalars_are_laid_out_in_order():
         "\n"
         "[[markets]]\n"
         'code = "US"\n'
-        "\n"
-        "[[markets.lanes]]\n"
-        'mode = "sea"\n'
-        "\n"
-        "[[markets.lanes]]\n"
-        'mode = "air"\n'
+        "lanes = [\n"
+        '    { mode = "sea" },\n'
+        '    { mode = "air" },\n'
+        "]\n"
         "\n"
         "[[markets]]\n"
         'code = "EU"\n'
-        "\n"
-        "[[markets.lanes]]\n"
-        'mode = "rail"\n'
+        "lanes = [\n"
+        '    { mode = "rail" },\n'
+        "]\n"
     )
     assert tomllib.loads(dumps(data)) == data
 
@@ -97,7 +95,7 @@ def test_strings_are_escaped_so_they_read_back_unchanged(value):
 
 
 def test_control_characters_use_unicode_escapes():
-    assert format_string("a\x01b") == '"a\\u0001b"'
+    assert dumps({"s": "a\x01b"}) == 's = "a\\u0001b"\n'
 
 
 @pytest.mark.parametrize("value", [0.1, 600000.0, 1e-05, 1e20, -0.0, 7.107, 1 / 3, 2.5e-300, -42.0])
@@ -122,7 +120,7 @@ def test_keys_that_are_not_bare_are_quoted():
 
 def test_values_without_a_toml_form_are_refused():
     with pytest.raises(TomlWriteError):
-        dumps({"d": date(2025, 1, 1)})
+        dumps({"o": object()})
     with pytest.raises(TomlWriteError):
         dumps({1: "x"})
 
