@@ -27,7 +27,7 @@ from simshop.security import (
     password_problem,
     verify_password,
 )
-from simshop.services.uow import unit_of_work
+from simshop.services.uow import end_read, transaction, unit_of_work
 
 LOGIN_MAX_LENGTH = 254
 DISPLAY_NAME_MAX_LENGTH = 80
@@ -187,13 +187,19 @@ def authenticate(session: Session, login: str, password: str) -> User | None:
     parameters is upgraded on a successful login.
     """
     user = session.scalar(select(User).where(User.login == normalize_login(login)))
+    stored_hash, active = (user.password_hash, user.is_active) if user else ("", False)
+    # argon2 takes tens of milliseconds: end the read first, so no lock is held meanwhile
+    # (on SQLite every transaction begins IMMEDIATE and would queue every other login).
+    end_read(session)
     if user is None:
         burn_verify_time(password)
         return None
-    if not verify_password(user.password_hash, password) or not user.is_active:
+    if not verify_password(stored_hash, password) or not active:
         return None
-    if password_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    if password_needs_rehash(stored_hash):
+        new_hash = hash_password(password)
+        with transaction(session):
+            user.password_hash = new_hash
     return user
 
 
