@@ -120,7 +120,12 @@ def input_number(value: float | int | Decimal | None, locale: Locale | str | Non
         return ""
     if isinstance(value, str):
         return value
-    return format_decimal(value, format="#,##0.##########", locale=locale or page_locale())
+    try:
+        return format_decimal(value, format="#,##0.##########", locale=locale or page_locale())
+    except (InvalidOperation, OverflowError, ValueError):
+        # Beyond what the decimal context can place (a hostile 1e308, infinity): show it
+        # as typed-back text, which the parser then refuses with a message.
+        return str(value)
 
 
 # --------------------------------------------------------------------------- showing numbers

@@ -32,6 +32,7 @@ from simshop.forms.game import (
     DecisionForm,
     JoinGameForm,
 )
+from simshop.ids import parse_id
 from simshop.messages import GAME_MESSAGES, error_message, message_for
 from simshop.models import Game
 from simshop.models.game import as_utc
@@ -230,7 +231,9 @@ def decisions(game_id: int):
         form = DecisionForm.from_request(scenario, state, request.form)
         form.check()
         version = request.form.get("version", "")
-        expected = int(version) if version.isdigit() else None
+        expected = parse_id(version) if version else None
+        if version and expected is None:
+            abort(400)
         if not form.has_errors:
             try:
                 decisions_service.submit_decision(

@@ -12,8 +12,10 @@ import pytest
 from simshop.db import db
 from simshop.models import Game
 from simshop.services import competitions as competitions_service
+from simshop.services import decisions as decisions_service
 from simshop.services import leaderboard as lb
 from simshop.services import rounds as rounds_service
+from simshop.services import schedule as schedule_service
 from tests.reliability.gamekit import (
     enrol,
     make_game,
@@ -37,12 +39,12 @@ def world(app, show_rival_names: bool) -> dict:
         for user, name in zip(users, NAMES, strict=True):
             enrol(s, game, user, name)
         first = round_no(s, game, 1)
-        rounds_service.open_round(s, game, first)
+        schedule_service.open_round(s, game, first)
         alpha = team_named(s, game, "Alpha")
-        rounds_service.submit_decision(s, users[0], alpha, first, tutorial_decisions())
-        rounds_service.close_round(s, first)
+        decisions_service.submit_decision(s, users[0], alpha, first, tutorial_decisions())
+        schedule_service.close_round(s, first)
         rounds_service.process_round(s, first.id)
-        rounds_service.open_round(s, game, round_no(s, game, 2))
+        schedule_service.open_round(s, game, round_no(s, game, 2))
         competition = competitions_service.create_competition(s, teacher, "Cup", is_public=True)
         competitions_service.add_game(s, competition, teacher, game.id)
         lb.rotate_projector_link(s, game, teacher)

@@ -169,7 +169,7 @@ def test_a_price_outside_the_scenario_band_is_a_field_error_in_each_language(
 ):
     auth.login("s001")
     url = f"/games/{game_ids['game']}/decisions"
-    form = {**tutorial_form(), "offers.US.earbuds.price_local": "1e-200"}
+    form = {**tutorial_form(), "offers.US.earbuds.price_local": "0.0001"}
     response = post(client, url, form, headers={"Accept-Language": language})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
