@@ -20,7 +20,7 @@ import difflib
 import hashlib
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -243,6 +243,33 @@ def _too_deep(name: str, loc: str, line: int | None) -> ScenarioProblem:
     )
 
 
+def _code_chars(text: str) -> Iterator[tuple[int, str, int]]:
+    """``(index, character, line)`` of every character outside strings and comments (a
+    rough TOML scan for the pre-checks below; a newline is yielded too, with its line)."""
+    line = 1
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        if ch in "\"'":
+            quote = text[i : i + 3] if text.startswith(ch * 3, i) else ch
+            end = text.find(quote, i + len(quote))
+            while quote == '"' and end > 0 and _escaped(text, end):
+                end = text.find(quote, end + 1)
+            stop = n if end < 0 else end + len(quote)
+            line += text.count("\n", i, stop)
+            i = stop
+            continue
+        if ch == "\n":
+            line += 1
+        yield i, ch, line
+        i += 1
+
+
 def _bracket_depth_exceeded(text: str) -> int | None:
     """The line where ``[``/``{`` nesting in values passes the limit, or None.
 
@@ -252,33 +279,13 @@ def _bracket_depth_exceeded(text: str) -> int | None:
     if text.count("[") + text.count("{") <= MAX_SCENARIO_DEPTH:
         return None
     depth = 0
-    line = 1
-    i = 0
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "\n":
-            line += 1
-        elif ch == "#":
-            end = text.find("\n", i)
-            i = n if end < 0 else end
-            continue
-        elif ch in "\"'":
-            quote = text[i : i + 3] if text.startswith(ch * 3, i) else ch
-            end = text.find(quote, i + len(quote))
-            while quote == '"' and end > 0 and _escaped(text, end):
-                end = text.find(quote, end + 1)
-            stop = n if end < 0 else end + len(quote)
-            line += text.count("\n", i, stop)
-            i = stop
-            continue
-        elif ch in "[{":
+    for _i, ch, line in _code_chars(text):
+        if ch in "[{":
             depth += 1
             if depth > MAX_SCENARIO_DEPTH:
                 return line
         elif ch in "]}":
             depth = max(0, depth - 1)
-        i += 1
     return None
 
 
@@ -297,34 +304,14 @@ def _dotted_key_depth_exceeded(text: str) -> int | None:
     if text.count(".") < DOTTED_KEY_SCAN_LIMIT:
         return None
     dots = 0
-    line = 1
-    i = 0
     n = len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "\n":
-            line += 1
-            dots = 0
-        elif ch == "#":
-            end = text.find("\n", i)
-            i = n if end < 0 else end
-            continue
-        elif ch in "\"'":
-            quote = text[i : i + 3] if text.startswith(ch * 3, i) else ch
-            end = text.find(quote, i + len(quote))
-            while quote == '"' and end > 0 and _escaped(text, end):
-                end = text.find(quote, end + 1)
-            stop = n if end < 0 else end + len(quote)
-            line += text.count("\n", i, stop)
-            i = stop
-            continue
-        elif ch in "=,[]{}":
+    for i, ch, line in _code_chars(text):
+        if ch in "\n=,[]{}":
             dots = 0
         elif ch == "." and not (0 < i < n - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()):
             dots += 1
             if dots >= DOTTED_KEY_SCAN_LIMIT:
                 return line
-        i += 1
     return None
 
 
