@@ -7,7 +7,9 @@ names no team; staff always see every name. With the setting on, everyone sees n
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 
 import pytest
 
@@ -20,6 +22,7 @@ from simshop.services import games as games_service
 from simshop.services import leaderboard as lb
 from simshop.services import rounds as rounds_service
 from simshop.services import schedule as schedule_service
+from simshop.views.lab import TEAM_TABLES
 from tests.reliability.gamekit import (
     enrol,
     make_game,
@@ -77,13 +80,17 @@ def end_game(app, ids) -> None:
         games_service.end_game(db.session, db.session.get(Game, ids["game"]))
 
 
+def bundle_urls(ids) -> dict[str, str]:
+    return {
+        "game bundle": f"/games/{ids['game']}/results-bundle.json",
+        "competition bundle": f"/competitions/{ids['competition']}/results-bundle.json",
+    }
+
+
 def bundles(client, ids) -> dict[str, bytes]:
     """Both results bundles (200 expected: the game has ended)."""
     out = {}
-    for name, url in (
-        ("game bundle", f"/games/{ids['game']}/results-bundle.json"),
-        ("competition bundle", f"/competitions/{ids['competition']}/results-bundle.json"),
-    ):
+    for name, url in bundle_urls(ids).items():
         response = client.get(url)
         assert response.status_code == 200, name
         out[name] = response.data
@@ -186,3 +193,56 @@ def test_with_names_shown_a_players_bundles_have_every_real_name(
     for name, data in bundles(client, ids).items():
         assert set(NAMES) <= set(team_names(data)), name
         verifies(runner, tmp_path, name, data)
+
+
+def player_urls(ids, team_ids: list[int]) -> list[str]:
+    """Every GET a player can reach that could name a team (pages, files, JSON)."""
+    game = f"/games/{ids['game']}"
+    urls = [
+        "/dashboard",
+        "/games",
+        game,
+        f"{game}/decisions",
+        f"{game}/results/1",
+        f"{game}/leaderboard",
+        f"{game}/projector",
+        f"{game}/projector/state",
+        f"{game}/lab",
+        f"{game}/lab/dashboard",
+        f"{game}/lab/research",
+        f"{game}/lab/debrief",
+        f"{game}/lab/debrief/1",
+        f"{game}/lab/debrief/1.csv",
+        f"{game}/lab/whatif/1",
+        f"{game}/lab/export.xlsx",
+        "/competitions",
+        f"/competitions/{ids['competition']}",
+    ]
+    urls += [f"{game}/lab/export/{table}.csv" for table in TEAM_TABLES]
+    urls += [f"{game}/lab/teams/{team}/dashboard" for team in team_ids]
+    return urls
+
+
+def readable(data: bytes) -> str:
+    """A response as text; an xlsx workbook's XML parts unzipped."""
+    if data[:2] == b"PK":
+        with zipfile.ZipFile(io.BytesIO(data)) as book:
+            return "".join(book.read(n).decode("utf-8") for n in book.namelist())
+    return data.decode("utf-8")
+
+
+def test_with_names_hidden_no_page_or_file_a_player_reaches_names_a_rival(app, client, auth):
+    ids = world(app, show_rival_names=False)
+    with app.app_context():
+        team_ids = [team_named(db.session, db.session.get(Game, ids["game"]), n).id for n in NAMES]
+    auth.login("s001")
+    for phase in ("running", "ended"):
+        urls = player_urls(ids, team_ids)
+        if phase == "ended":
+            end_game(app, ids)
+            urls += list(bundle_urls(ids).values())
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code < 500, url
+            text = readable(response.data)
+            assert "Bravo" not in text and "Charlie" not in text, (phase, url)
