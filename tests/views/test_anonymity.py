@@ -246,3 +246,15 @@ def test_with_names_hidden_no_page_or_file_a_player_reaches_names_a_rival(app, c
             assert response.status_code < 500, url
             text = readable(response.data)
             assert "Bravo" not in text and "Charlie" not in text, (phase, url)
+
+
+def test_with_names_hidden_an_anonymous_visitors_competition_bundle_names_no_team(
+    app, runner, tmp_path
+):
+    ids = world(app, show_rival_names=False)
+    end_game(app, ids)
+    response = app.test_client().get(bundle_urls(ids)["competition bundle"])
+    assert response.status_code == 200
+    assert not set(team_names(response.data)) & set(NAMES)
+    assert all(name.startswith("Rival ") for name in team_names(response.data))
+    verifies(runner, tmp_path, "competition bundle", response.data)
