@@ -3,6 +3,8 @@
 With the setting off, a student sees their own team by name and every rival as "Rival A",
 "Rival B"… (the same letter on every page); the classroom projector, shown to the whole room,
 names no team; staff always see every name. With the setting on, everyone sees names.
+Results bundles follow the same rule (the anonymised document is what the server signs, so a
+player's bundle still verifies).
 """
 
 from __future__ import annotations
