@@ -5,6 +5,12 @@ The format, the signature and verification live in :mod:`simshop.engine.verify` 
 use into the instance folder (``bundle_signing_key.pem``, mode 0600, never in the
 repository); its public key is published at ``/.well-known/simshop-bundle-key`` and printed by
 ``flask --app simshop bundle-key``.
+
+Team names in a bundle are the ones its reader sees everywhere else: when a game hides
+rivals' names (``Game.show_rival_names`` False), a player's bundle names their own team and
+every rival "Rival A", "Rival B"… by :func:`simshop.services.analysis.team_labels` (in the
+team list and so in the competition ranking, the only places a name appears); staff get the
+real names. The signature covers the document as served, so an anonymised bundle verifies.
 """
 
 from __future__ import annotations
@@ -30,10 +36,20 @@ from simshop.engine.verify import (
     public_key_pem,
     sign_bundle,
 )
-from simshop.models import Competition, Game, GameStatus, Round, RoundResult, RoundStatus, Team
+from simshop.models import (
+    Competition,
+    Game,
+    GameStatus,
+    Round,
+    RoundResult,
+    RoundStatus,
+    Team,
+    User,
+)
 from simshop.models.game import as_utc
 from simshop.models.user import utcnow
 from simshop.services import competitions as competitions_service
+from simshop.services.analysis import team_labels
 from simshop.services.rounds import engine_seed
 
 SIGNING_KEY_FILENAME = "bundle_signing_key.pem"
@@ -71,8 +87,12 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def game_section(session: Session, game: Game) -> dict[str, Any]:
-    """One game's part of a bundle: snapshot, seeds, teams and every published round."""
+def game_section(
+    session: Session, game: Game, labels: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """One game's part of a bundle: snapshot, seeds, teams and every published round.
+    ``labels`` (team id -> name, from :func:`team_labels`) renames the teams; None: real
+    names."""
     teams = list(session.scalars(select(Team).where(Team.game_id == game.id).order_by(Team.id)))
     rounds = list(
         session.scalars(
@@ -117,7 +137,12 @@ def game_section(session: Session, game: Game) -> dict[str, Any]:
             "text": game.scenario_text,
         },
         "teams": [
-            {"id": t.id, "name": t.name, "is_bot": t.is_bot, "bot_strategy": t.bot_strategy}
+            {
+                "id": t.id,
+                "name": labels.get(str(t.id), t.name) if labels is not None else t.name,
+                "is_bot": t.is_bot,
+                "bot_strategy": t.bot_strategy,
+            }
             for t in teams
         ],
         "rounds": [
@@ -142,33 +167,58 @@ def _signed(bundle: dict[str, Any], key: Ed25519PrivateKey | None) -> dict[str, 
 
 
 def game_bundle(
-    session: Session, game: Game, *, key: Ed25519PrivateKey | None = None
+    session: Session,
+    game: Game,
+    *,
+    key: Ed25519PrivateKey | None = None,
+    staff: bool = True,
+    viewer_team_id: int | None = None,
 ) -> dict[str, Any]:
-    """A game's bundle, signed with ``key`` when given (:func:`server_key`)."""
+    """A game's bundle, signed with ``key`` when given (:func:`server_key`), naming teams as
+    the reader sees them: staff (the default) see every name; a player (``staff=False``,
+    their ``viewer_team_id``) sees rivals as "Rival A"… when the game hides their names."""
+    labels = None
+    if not staff and not game.show_rival_names:
+        labels = team_labels(session, game, viewer_team_id, staff=False)
     return _signed(
         {
             "format": FORMAT,
             "version": VERSION,
             "kind": "game",
             "generated_at": _iso(utcnow()),
-            "games": [game_section(session, game)],
+            "games": [game_section(session, game, labels)],
         },
         key,
     )
 
 
 def competition_bundle(
-    session: Session, competition: Competition, *, key: Ed25519PrivateKey | None = None
+    session: Session,
+    competition: Competition,
+    *,
+    key: Ed25519PrivateKey | None = None,
+    as_seen: bool = False,
+    user: User | None = None,
 ) -> dict[str, Any]:
-    """A competition's bundle, signed with ``key`` when given (:func:`server_key`)."""
+    """A competition's bundle, signed with ``key`` when given (:func:`server_key`). With
+    ``as_seen``, teams are named as ``user`` (None: an anonymous visitor) sees them on the
+    competition page (:func:`~simshop.services.competitions.labels_as_seen_by`, per game);
+    otherwise every real name."""
     ranking = competitions_service.combined_ranking(session, competition)
     games = competitions_service.games_of(session, competition)
+    labels: dict[int, dict[str, str] | None] = {
+        g.id: competitions_service.labels_as_seen_by(session, g.id, user) if as_seen else None
+        for g in games
+    }
+    rows = ranking.rows
+    if as_seen:
+        rows = competitions_service.rows_as_seen_by(session, rows, user)
     bundle = {
         "format": FORMAT,
         "version": VERSION,
         "kind": "competition",
         "generated_at": _iso(utcnow()),
-        "games": [game_section(session, g) for g in games],
+        "games": [game_section(session, g, labels[g.id]) for g in games],
         "competition": {
             "id": competition.id,
             "title": competition.title,
@@ -176,7 +226,7 @@ def competition_bundle(
             "scenario_sha256": competition.scenario_sha256,
             "scenario_round": ranking.scenario_round,
             "weights": ranking.weights,
-            "ranking": json_safe(ranking.rows),
+            "ranking": json_safe(rows),
         },
     }
     return _signed(bundle, key)

@@ -348,16 +348,21 @@ def rows_as_seen_by(
     for row in rows:
         game_id = int(row["game_id"])
         if game_id not in labels:
-            labels[game_id] = _labels_for(session, game_id, user, rival)
+            labels[game_id] = labels_as_seen_by(session, game_id, user, rival)
         names = labels[game_id]
         team = str(row["team"])
         out.append({**row, "team_name": names.get(team, row["team_name"])} if names else row)
     return out
 
 
-def _labels_for(
-    session: Session, game_id: int, user: User | None, rival: Callable[[str], str]
+def labels_as_seen_by(
+    session: Session,
+    game_id: int,
+    user: User | None,
+    rival: Callable[[str], str] = english_rival,
 ) -> dict[str, str] | None:
+    """Team id -> the name ``user`` sees in this game (:func:`team_labels`); None when
+    they see every real name (names shown, or the game's staff)."""
     game = session.get(Game, game_id)
     if game is None or game.show_rival_names:
         return None

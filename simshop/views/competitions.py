@@ -5,7 +5,8 @@ competition needs its organiser (other instructors 404). A public competition's 
 open to anyone, logged in or not, and shows team names and game titles only; a private
 one is open to its organiser and the staff and players of its games (anonymous users are
 sent to log in, anyone else gets 404). The results bundle: see
-:func:`simshop.services.competitions.can_download_bundle`.
+:func:`simshop.services.competitions.can_download_bundle`; it names teams as the page does
+for its reader.
 """
 
 from __future__ import annotations
@@ -207,7 +208,9 @@ def bundle(competition_id: int):
         abort(403)
     key = bundles_service.server_key(current_app.instance_path)
     body = bundles_service.dumps(
-        bundles_service.competition_bundle(db.session, competition, key=key)
+        bundles_service.competition_bundle(
+            db.session, competition, key=key, as_seen=True, user=user
+        )
     )
     filename = f"simshop-competition-{competition.id}-results.json"
     return Response(

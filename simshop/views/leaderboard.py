@@ -8,9 +8,10 @@ Access (checked on the server for every route):
   classroom PC can show the projector without an instructor logging in on it;
 - projector link page and its POSTs: the game's staff only (students 403, other instructors
   404);
-- results bundle: staff at any time, players once the game has ended (403 before); signed
-  with the server's key, whose public half ``/.well-known/simshop-bundle-key`` serves to
-  anyone (no login).
+- results bundle: staff at any time, players once the game has ended (403 before), naming
+  teams as the leaderboard does for that reader (rivals "Rival A"… when the game hides
+  names); signed with the server's key, whose public half ``/.well-known/simshop-bundle-key``
+  serves to anyone (no login).
 """
 
 from __future__ import annotations
@@ -274,8 +275,15 @@ def bundle(game_id: int):
     game, access = found.game, found.access
     if not bundles_service.can_download_game_bundle(game, access):
         abort(403)
+    own_team = None
+    if access == "player":
+        own_team = leaderboard_service.player_team_id(db.session, game, current_user)
     key = bundles_service.server_key(current_app.instance_path)
-    body = bundles_service.dumps(bundles_service.game_bundle(db.session, game, key=key))
+    body = bundles_service.dumps(
+        bundles_service.game_bundle(
+            db.session, game, key=key, staff=access == "staff", viewer_team_id=own_team
+        )
+    )
     return Response(
         body,
         mimetype="application/json",

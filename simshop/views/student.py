@@ -42,9 +42,11 @@ from simshop.services import games as games_service
 from simshop.services import round_state
 from simshop.services import schedule as schedule_service
 from simshop.services import teams as teams_service
+from simshop.services.analysis import team_labels
 from simshop.services.games import GameError
 from simshop.views.access import enrolment
 from simshop.views.auth import join_rate_key
+from simshop.views.lab import rival_label
 
 bp = Blueprint("student", __name__, url_prefix="/games")
 
@@ -300,6 +302,7 @@ def results(game_id: int, number: int):
         rnd=rnd,
         result=result,
         scenario=games_service.game_scenario(game),
-        team_names=round_state.team_names(db.session, game),
+        # Rivals as the leaderboard names them for this student (team_labels).
+        team_names=team_labels(db.session, game, player.team.id, rival=rival_label),
         published=round_state.published_rounds(db.session, game),
     )

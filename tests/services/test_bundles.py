@@ -303,3 +303,24 @@ def test_a_sheet_naming_an_unknown_market_is_a_format_error(session, played, run
     assert result.exit_code == 2
     assert result.output.startswith("error: game ")
     assert "round 2: cannot be replayed: KeyError('XX')" in result.output
+
+
+def test_a_players_bundle_of_a_game_hiding_names_names_rivals_by_letter_and_verifies(
+    session, played
+):
+    played.show_rival_names = False
+    session.commit()
+    beta = team_named(session, played, "Beta")
+
+    data = roundtrip(
+        bundles.game_bundle(
+            session, played, key=Ed25519PrivateKey.generate(), staff=False, viewer_team_id=beta.id
+        )
+    )
+
+    names = [t["name"] for t in data["games"][0]["teams"]]
+    assert names == ["Rival A", "Rival B", "Rival C", "Beta"]  # bots, Alpha, then Beta
+    report = verify.verify_bundle(data)
+    assert report.ok and report.signed
+    staff = roundtrip(bundles.game_bundle(session, played))
+    assert "Alpha" in [t["name"] for t in staff["games"][0]["teams"]]
