@@ -53,8 +53,10 @@ run: init-db
 # PostgreSQL server and live server); the browser tests and the process-fleet tests each stay
 # on one worker (xdist_group, --dist loadgroup). pytest-randomly shuffles the order and
 # prints the seed (repeat an order with -p randomly --randomly-seed=N; file order: -p no:randomly).
+# PYTEST_ARGS adds options: CI pins the shuffle's seed so a red run can be replayed exactly.
+PYTEST_ARGS ?=
 test: $(DEV_STAMP)
-	$(BIN)/pytest -n auto --dist loadgroup
+	$(BIN)/pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
