@@ -301,5 +301,6 @@ def results(game_id: int, number: int):
         result=result,
         scenario=games_service.game_scenario(game),
         team_names=round_state.team_names(db.session, game),
+        standings_reviews=round_state.review_counts(db.session, rnd.id),
         published=round_state.published_rounds(db.session, game),
     )
