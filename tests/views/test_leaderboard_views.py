@@ -234,3 +234,28 @@ def test_a_team_without_reviews_shows_no_rating(app, client, auth, ids):
     page = client.get(f"/games/{ids['game']}/results/1").get_data(as_text=True)
     results = page.split('class="table standings"')[1]
     assert _row_cells(results, "&lt;b&gt;Beta&lt;/b&gt;</td>")[-1] == "—"
+
+
+def test_yuan_summaries_carry_the_yuan_sign(app, client, auth, ids):
+    """Profit and revenue under "(CNY)" headings are shown with the yuan sign and, from 1,000 up,
+    without fen: the leaderboard, the standings and the team's own results and home."""
+    from simshop.numbers import money
+
+    with app.app_context():
+        game = db.session.get(Game, ids["game"])
+        row = next(r for r in lb.leaderboard(db.session, game).rows if r.team_id == ids["alpha"])
+    with app.test_request_context():
+        profit = money(row.metrics["profit"], "CNY")
+        revenue = money(row.metrics["revenue"], "CNY")
+    # English CLDR writes the yuan as "CN¥" (Chinese pages: "¥"); no fen from 1,000 up.
+    assert re.fullmatch(r"-?CN¥\d{1,3}(,\d{3})+", revenue), revenue
+
+    auth.login("s001")
+    board = client.get(f"/games/{ids['game']}/leaderboard").get_data(as_text=True)
+    cells = _row_cells(board, f'data-team="{ids["alpha"]}"')[4:]
+    assert cells[0].startswith(profit + "+") and cells[1].startswith(revenue + "+")
+
+    page = client.get(f"/games/{ids['game']}/results/1").get_data(as_text=True)
+    standings = page.split('class="table standings"')[1]
+    assert _row_cells(standings, ">Alpha</td>")[3:5] == [profit, revenue]
+    assert f'<td class="num">{profit}</td>' in page.split('class="table pnl"')[1]
