@@ -99,6 +99,17 @@ EVENT_KIND_LABELS = {
 }
 
 
+CATEGORY_LABELS = {
+    "apparel": _l("Apparel"),
+    "electronics": _l("Electronics"),
+    "home": _l("Home goods"),
+    "pet": _l("Pet supplies"),
+    "toys": _l("Toys"),
+}
+"""Names of the tariff categories the shipped scenarios use (a scenario's categories are
+bare ids; an unknown id is shown as the id, in ``<code>``)."""
+
+
 def init_app(app: Flask) -> None:
     """Make the tables and the engine's orders available to every template."""
     app.jinja_env.globals.update(
@@ -108,4 +119,5 @@ def init_app(app: Flask) -> None:
         metric_labels=METRIC_LABELS,
         metric_short_labels=METRIC_SHORT_LABELS,
         metric_rules=METRIC_RULES,
+        category_labels=CATEGORY_LABELS,
     )

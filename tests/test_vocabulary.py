@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from simshop import vocabulary
@@ -11,6 +13,7 @@ from simshop.engine.scenario import EVENT_KINDS, Event, Scoring
 from simshop.engine.scoring import METRICS
 from simshop.forms.game import CreateGameForm
 from simshop.forms.scenario import EVENT_KIND_FIELDS, ScoringForm
+from simshop.services.scenarios import shipped_scenario
 
 
 @pytest.mark.parametrize(
@@ -49,3 +52,12 @@ def test_event_forms_show_each_kinds_own_fields():
     assert list(EVENT_KIND_FIELDS) == list(EVENT_KINDS)
     assert EVENT_KIND_FIELDS["fx_move"] == ("currency", "change", "over_rounds")
     assert EVENT_KIND_FIELDS["news"] == ()
+
+
+def test_every_category_of_the_shipped_scenarios_has_a_name():
+    used = set()
+    for path in sorted(Path("scenarios").glob("*.toml")):
+        scenario = shipped_scenario(Path("scenarios"), path.stem).scenario
+        used |= {p.category for p in scenario.products}
+        used |= {t.category for t in scenario.tariffs if t.category != "*"}
+    assert used and used <= set(vocabulary.CATEGORY_LABELS)

@@ -35,7 +35,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from simshop.engine.scoring import GameAtRound, combined_standings
+from simshop.engine.scoring import GameAtRound, combined_standings, entry_key
 from simshop.engine.state import GameState, TeamState
 from simshop.errors import CodedError
 from simshop.models import (
@@ -260,6 +260,9 @@ class CombinedRanking:
     rows: list[dict[str, Any]]
     games: list[tuple[Game, int | None]] = field(default_factory=list)
     """Each game with its latest published scored round (scenario numbering)."""
+    reviews: dict[str, int] = field(default_factory=dict)
+    """Row ``team_id`` -> the reviews the team's offers hold at the common round; 0 means
+    its ``rating`` is the engine's starting rating, shown as "—"."""
 
 
 def _latest_scored(session: Session, game: Game) -> Round | None:
@@ -324,13 +327,21 @@ def combined_ranking(session: Session, competition: Competition) -> CombinedRank
         tuple((g.id, r.id if r else None, r.published_at if r else None) for g, r in latest),
     )
 
-    def build() -> list[dict[str, Any]]:
+    def build() -> tuple[list[dict[str, Any]], dict[str, int]]:
         entries = [e for g in games if (e := game_at_round(session, g, common)) is not None]
-        return combined_standings(entries, weights)
+        table = combined_standings(entries, weights)
+        # Beside the engine's figures (which the bundle signs unchanged): the reviews behind
+        # each rating, keyed like the rows' ``team_id`` (0: the starting rating, shown "—").
+        reviews = {
+            entry_key(e.game_id, tid): sum(sum(p.values()) for p in team.reviews.values())
+            for e in entries
+            for tid, team in e.state.teams.items()
+        }
+        return table, reviews
 
     # Only plain rows are cached (never ORM objects: they belong to one session).
-    rows = ranking_cache.get_or_build(key, build)
-    return CombinedRanking(common, dict(weights), rows, listed)
+    rows, reviews = ranking_cache.get_or_build(key, build)
+    return CombinedRanking(common, dict(weights), rows, listed, reviews)
 
 
 def rows_as_seen_by(

@@ -43,6 +43,7 @@ from simshop.models.user import utcnow
 from simshop.services import lifecycle
 from simshop.services.analysis import english_rival, team_labels
 from simshop.services.games import game_scenario
+from simshop.services.round_state import review_counts
 from simshop.services.uow import unit_of_work
 
 Access = Literal["staff", "player"]
@@ -162,6 +163,9 @@ class LeaderRow:
     score: float
     metrics: dict[str, float]
     normalised: dict[str, float]
+    reviews: int | None = None
+    """Reviews the team's offers hold after the round; 0 means its ``rating`` metric is the
+    engine's starting rating, not a rating shoppers gave (shown as "—"). None if unknown."""
 
 
 @dataclass(frozen=True)
@@ -257,6 +261,7 @@ def leaderboard(session: Session, game: Game, round_number: int | None = None) -
             else None
         )
         old_rank = {str(r["team_id"]): int(r["rank"]) for r in before or []}
+        reviews = review_counts(session, chosen.id)
         teams = {
             str(tid): (name, is_bot)
             for tid, name, is_bot in session.execute(
@@ -278,6 +283,7 @@ def leaderboard(session: Session, game: Game, round_number: int | None = None) -
                     score=float(entry["score"]),
                     metrics=dict(entry.get("metrics", {})),
                     normalised=dict(entry.get("normalised", {})),
+                    reviews=reviews.get(tid),
                 )
             )
         return Leaderboard(game.id, chosen, previous, rows, weights)

@@ -125,6 +125,22 @@ def team_result(session: Session, rnd: Round, team: Team) -> RoundResult | None:
     )
 
 
+def review_counts(session: Session, round_id: int) -> dict[str, int]:
+    """Engine team id -> the reviews its offers hold after the round (summed over markets and
+    products). A team with none has no rating of its own yet: the engine scores it at the
+    model's starting rating, which pages show as "—" rather than as something shoppers said."""
+    rows = session.execute(
+        select(RoundResult.team_id, RoundResult.end_state).where(RoundResult.round_id == round_id)
+    )
+    return {str(tid): state_reviews(end_state) for tid, end_state in rows}
+
+
+def state_reviews(end_state: dict | None) -> int:
+    """The reviews in a stored team state (``reviews``: market -> product -> count)."""
+    per_market = (end_state or {}).get("reviews") or {}
+    return int(sum(sum(products.values()) for products in per_market.values()))
+
+
 def published_rounds(session: Session, game: Game) -> list[Round]:
     return list(
         session.scalars(

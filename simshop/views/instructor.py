@@ -144,6 +144,7 @@ def _live_context(game: Game) -> dict:
         "current": current,
         "submissions": decisions_service.submission_status(db.session, game, current),
         "last_published": last,
+        "standings_reviews": round_state.review_counts(db.session, last.id) if last else {},
         "team_names": round_state.team_names(db.session, game),
     }
 
@@ -288,6 +289,7 @@ def round_results(game_id: int, round_id: int):
         game=game,
         rnd=rnd,
         team_names=round_state.team_names(db.session, game),
+        standings_reviews=round_state.review_counts(db.session, rnd.id),
         scenario=games_service.game_scenario(game),
     )
 

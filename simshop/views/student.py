@@ -304,5 +304,6 @@ def results(game_id: int, number: int):
         scenario=games_service.game_scenario(game),
         # Rivals as the leaderboard names them for this student (team_labels).
         team_names=team_labels(db.session, game, player.team.id, rival=rival_label),
+        standings_reviews=round_state.review_counts(db.session, rnd.id),
         published=round_state.published_rounds(db.session, game),
     )

@@ -85,7 +85,6 @@ ALLOWED_LATIN = {
     "Kong",
     "Singapore",
     "minimis",
-    "Notebook",  # Jupyter Notebook
     "toml",  # the scenario file extension
     "English",  # the language switch names each language in itself
     "LATAM",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from simshop.engine.scoring import standings
+from simshop.models import RoundResult
 from simshop.services import decisions as decisions_service
 from simshop.services import games as games_service
 from simshop.services import leaderboard as lb
@@ -154,3 +156,25 @@ def test_membership_knows_owner_players_and_strangers(session, world):
     assert games_service.membership(session, world.game.id, stranger) is None
     assert games_service.membership(session, world.game.id, other_teacher) is None
     assert games_service.membership(session, 999_999, world.teacher) is None
+
+
+def test_a_team_without_reviews_has_no_rating_of_its_own(session, world):
+    """The engine scores a team with no reviews at the model's starting rating; the board
+    carries the review count beside it so pages can show "—" instead of a phantom rating."""
+    rnd = publish(session, world.game, 1, [(world.alice, world.alpha, tutorial_decisions())])
+    board = lb.leaderboard(session, world.game)
+    by_name = {r.team_name: r for r in board.rows}
+    start = games_service.game_scenario(world.game).model.initial_rating
+
+    assert by_name["Beta"].reviews == 0
+    assert by_name["Beta"].metrics["rating"] == start
+    assert by_name["Alpha"].reviews > 0
+    # The counts are the end states' reviews, summed over markets and products.
+    ends = dict(
+        session.execute(
+            select(RoundResult.team_id, RoundResult.end_state).where(RoundResult.round_id == rnd.id)
+        ).all()
+    )
+    for row in board.rows:
+        expected = sum(sum(p.values()) for p in ends[row.team_id]["reviews"].values())
+        assert row.reviews == expected

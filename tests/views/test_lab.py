@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -208,3 +209,13 @@ def test_research_names_products_in_chinese_for_chinese_readers(client, auth, wo
     response = client.get(url(world, "/research"), headers={"Accept-Language": "zh-CN"})
     assert response.status_code == 200
     assert "无线耳机" in response.get_data(as_text=True)
+
+
+def test_research_names_tariff_categories_in_the_pages_language(client, auth, world, app):
+    auth.login("s001")
+    html = client.get(url(world, "/research?market=US")).get_data(as_text=True)
+    assert "Tariff: Electronics" in html and "Tariff: electronics" not in html
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    client.post("/lang", data={"locale": "zh_Hans_CN", "next": "/", "csrf_token": token})
+    html = client.get(url(world, "/research?market=US")).get_data(as_text=True)
+    assert "关税：电子产品" in html and "electronics" not in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -200,3 +201,61 @@ def test_staff_get_the_bundle_at_any_time(client, auth, ids):
     response = client.get(f"/games/{ids['game']}/results-bundle.json")
     assert response.status_code == 200
     assert json.loads(response.data)["games"][0]["game"]["id"] == ids["game"]
+
+
+def _row_cells(html: str, marker: str) -> list[str]:
+    """The text of every cell in the table row holding ``marker``."""
+    row = next(r for r in re.findall(r"<tr[^>]*>.*?</tr>", html, re.S) if marker in r)
+    return [
+        re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    ]
+
+
+def test_a_team_without_reviews_shows_no_rating(app, client, auth, ids):
+    """Beta sold nothing in round 1, so it has no reviews: the engine's starting rating is
+    not shown as if shoppers gave it (leaderboard, instructor standings, student results)."""
+    with app.app_context():
+        beta = team_named(db.session, db.session.get(Game, ids["game"]), "<b>Beta</b>").id
+    auth.login("teacher@example.edu")
+    board = client.get(f"/games/{ids['game']}/leaderboard").get_data(as_text=True)
+    metrics = ["profit", "revenue", "market_share", "rating", "roi"]
+    beta_cells = _row_cells(board, f'data-team="{beta}"')[4:]
+    alpha_cells = _row_cells(board, f'data-team="{ids["alpha"]}"')[4:]
+    assert beta_cells[metrics.index("rating")].startswith("—+")
+    assert re.fullmatch(r"\d\.\d\d\+\d\.\d{3}", alpha_cells[metrics.index("rating")])
+
+    page = client.get(f"/instructor/games/{ids['game']}").get_data(as_text=True)
+    standings = page.split('class="table standings"')[1]
+    assert _row_cells(standings, "&lt;b&gt;Beta&lt;/b&gt;</td>")[-1] == "—"
+    assert re.fullmatch(r"\d\.\d\d", _row_cells(standings, ">Alpha</td>")[-1])
+
+    auth.logout()
+    auth.login("s001")
+    page = client.get(f"/games/{ids['game']}/results/1").get_data(as_text=True)
+    results = page.split('class="table standings"')[1]
+    assert _row_cells(results, "&lt;b&gt;Beta&lt;/b&gt;</td>")[-1] == "—"
+
+
+def test_yuan_summaries_carry_the_yuan_sign(app, client, auth, ids):
+    """Profit and revenue under "(CNY)" headings are shown with the yuan sign and, from 1,000 up,
+    without fen: the leaderboard, the standings and the team's own results and home."""
+    from simshop.numbers import money
+
+    with app.app_context():
+        game = db.session.get(Game, ids["game"])
+        row = next(r for r in lb.leaderboard(db.session, game).rows if r.team_id == ids["alpha"])
+    with app.test_request_context():
+        profit = money(row.metrics["profit"], "CNY")
+        revenue = money(row.metrics["revenue"], "CNY")
+    # English CLDR writes the yuan as "CN¥" (Chinese pages: "¥"); no fen from 1,000 up.
+    assert re.fullmatch(r"-?CN¥\d{1,3}(,\d{3})+", revenue), revenue
+
+    auth.login("s001")
+    board = client.get(f"/games/{ids['game']}/leaderboard").get_data(as_text=True)
+    cells = _row_cells(board, f'data-team="{ids["alpha"]}"')[4:]
+    assert cells[0].startswith(profit + "+") and cells[1].startswith(revenue + "+")
+
+    page = client.get(f"/games/{ids['game']}/results/1").get_data(as_text=True)
+    standings = page.split('class="table standings"')[1]
+    assert _row_cells(standings, ">Alpha</td>")[3:5] == [profit, revenue]
+    assert f'<td class="num">{profit}</td>' in page.split('class="table pnl"')[1]

@@ -184,7 +184,7 @@ def test_a_team_sees_its_duty_refund_in_results_dashboard_and_debrief(app, clien
 
     def refunded(number: int) -> float:
         page = text_of(client.get(f"/games/{game_id}/results/{number}"))
-        return float(re.search(r"Duty refunded ([\d,.]+)", page).group(1).replace(",", ""))
+        return float(re.search(r"Duty refunded CN¥([\d,.]+)", page).group(1).replace(",", ""))
 
     assert refunded(5) == 0.0
     assert refunded(6) > 0.0

@@ -101,6 +101,15 @@ def test_headlines_are_shown_in_chinese_when_the_page_is(client, teacher, submit
     assert headline_zh in page.replace("&#34;", '"').replace("&#39;", "'")
 
 
+def test_categories_are_named_in_the_pages_language(client, teacher, submit):
+    """Tariff and product rows name the category by its translated name, not its id."""
+    html = client.get("/scenarios/library/us-tariffs-2025").get_data(as_text=True)
+    assert "<td>Electronics</td>" in html and "<code>electronics</code>" not in html
+    submit("/lang", {"locale": "zh_Hans_CN", "next": "/scenarios/"}, page="/scenarios/")
+    html = client.get("/scenarios/library/us-tariffs-2025").get_data(as_text=True)
+    assert "<td>电子产品</td>" in html and "electronics" not in html
+
+
 def test_download_is_an_attachment_of_the_stored_text(app, client, draft_id):
     response = client.get(f"/scenarios/{draft_id}/download")
     assert response.headers["Content-Disposition"].startswith("attachment;")
