@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -406,20 +406,39 @@ def membership(session: Session, game_id: int, user: User) -> Membership | None:
     return Membership(found[0], player=found[1]) if found is not None else None
 
 
+def member_of_any(session: Session, user: User | None, game_ids: Any) -> bool:
+    """Whether ``user`` is staff of (or playing in) any of ``game_ids`` (ids or a sub-query
+    of game ids), by the same rule as :func:`membership`: instructors through a
+    ``GameStaff`` row, students through a ``Player`` row."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_instructor:
+        rows = select(GameStaff.id).where(
+            GameStaff.user_id == user.id, GameStaff.game_id.in_(game_ids)
+        )
+    else:
+        rows = select(Player.id).where(Player.user_id == user.id, Player.game_id.in_(game_ids))
+    return bool(session.scalar(select(rows.exists())))
+
+
 def staff_game(session: Session, game_id: int, user: User) -> Game | None:
     """The game if ``user`` is one of its instructors, else None."""
     found = membership(session, game_id, user)
     return found.game if found is not None and found.is_staff else None
 
 
-def games_for_staff(session: Session, user: User) -> list[Game]:
-    stmt = (
+def staff_games_query(user: User) -> Select[tuple[Game]]:
+    """The games ``user`` is staff of, newest first (a query to narrow further)."""
+    return (
         select(Game)
         .join(GameStaff, GameStaff.game_id == Game.id)
         .where(GameStaff.user_id == user.id)
         .order_by(Game.created_at.desc(), Game.id.desc())
     )
-    return list(session.scalars(stmt))
+
+
+def games_for_staff(session: Session, user: User) -> list[Game]:
+    return list(session.scalars(staff_games_query(user)))
 
 
 def staff_timezone(session: Session, user: User, default: str = "UTC") -> str:
