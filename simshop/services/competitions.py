@@ -50,14 +50,9 @@ from simshop.models import (
     User,
 )
 from simshop.services.analysis import english_rival, team_labels
-from simshop.services.games import (
-    game_scenario,
-    member_of_any,
-    membership,
-    staff_game,
-    staff_games_query,
-)
+from simshop.services.games import game_scenario
 from simshop.services.leaderboard import LRUCache
+from simshop.services.membership import member_of_any, membership, staff_game, staff_games_query
 from simshop.services.uow import unit_of_work
 
 TITLE_MAX_LENGTH = 120

@@ -12,7 +12,7 @@ its rounds and teams through :func:`round_of` and :func:`team_of`. One rule for 
 
 The same rule for competitions (:func:`organised_competition`, :func:`viewable_competition`)
 and scenarios (:func:`own_draft`, :func:`shipped_scenario`). The answer to "is this user
-staff of this game" is :func:`simshop.services.games.membership`.
+staff of this game" is :func:`simshop.services.membership.membership`.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from flask_login import current_user, login_required
 from simshop.extensions import db, login_manager
 from simshop.models import Competition, Game, Player, Round, ScenarioDraft, Team
 from simshop.services import competitions as competitions_service
-from simshop.services import games as games_service
+from simshop.services import membership as membership_service
 from simshop.services import round_state
 from simshop.services import scenarios as scenarios_service
-from simshop.services.games import Membership
+from simshop.services.membership import Membership
 
 
 class Need(StrEnum):
@@ -63,7 +63,7 @@ def require_role(need: Need) -> None:
 def membership_for(game_id: int, need: Need) -> Membership:
     """The current user's membership of the game, if it meets ``need`` (else 403/404)."""
     require_role(need)
-    found = games_service.membership(db.session, game_id, current_user)
+    found = membership_service.membership(db.session, game_id, current_user)
     if need is Need.ADMIN:
         game = db.session.get(Game, game_id)
         if game is None:

@@ -42,7 +42,7 @@ from simshop.forms.scenario import (
 )
 from simshop.i18n import team_display_name
 from simshop.models import ScenarioDraft
-from simshop.services import games as games_service
+from simshop.services import membership as membership_service
 from simshop.services import scenarios as service
 from simshop.views import charts
 from simshop.views.access import instructors_only, own_draft, shipped_scenario
@@ -91,7 +91,7 @@ def index():
         shipped=service.shipped_scenarios(library_dir()),
         drafts=service.drafts_for(db.session, current_user),
         action_form=ActionForm(),
-        timezone=games_service.staff_timezone(
+        timezone=membership_service.staff_timezone(
             db.session, current_user, current_app.config["BABEL_DEFAULT_TIMEZONE"]
         ),
     )
