@@ -186,6 +186,41 @@ def projector_snapshot(
     return projector_cache.get_or_build(key, build)
 
 
+def _round_json(rnd: RoundLite | None, *, current: bool) -> dict[str, Any] | None:
+    """The current round (with its state and deadline) or the last published one."""
+    if rnd is None:
+        return None
+    shown: dict[str, Any] = {
+        "number": rnd.number,
+        "scenario_round": rnd.scenario_round,
+        "is_practice": rnd.is_practice,
+    }
+    if current:
+        deadline = as_utc(rnd.deadline)
+        shown["status"] = rnd.status
+        shown["deadline"] = deadline.isoformat() if deadline else None
+    return shown
+
+
+def _team_chips(
+    session: Session, game: Game, current: RoundLite | None, shown: Callable[[int, str], str]
+) -> list[dict[str, Any]]:
+    """One chip per human team with members: saved teams first, then by name."""
+    saved_ids: set[int] = set()
+    if current is not None:
+        saved_ids = set(
+            session.scalars(select(Decision.team_id).where(Decision.round_id == current.id))
+        )
+    teams = session.execute(
+        select(Team.id, Team.name)
+        .where(Team.game_id == game.id, Team.is_bot.is_(False), Team.member_count > 0)
+        .order_by(Team.name, Team.id)
+    ).all()
+    chips = [{"name": shown(tid, name), "saved": tid in saved_ids} for tid, name in teams]
+    chips.sort(key=lambda c: (not c["saved"], c["name"]))
+    return chips
+
+
 def _projector_state(
     session: Session,
     game: Game,
@@ -217,43 +252,13 @@ def _projector_state(
         }
         for row in (board.rows[:max_rows] if board else [])
     ]
-    saved_ids: set[int] = set()
-    if current is not None:
-        saved_ids = set(
-            session.scalars(select(Decision.team_id).where(Decision.round_id == current.id))
-        )
-    teams = session.execute(
-        select(Team.id, Team.name)
-        .where(Team.game_id == game.id, Team.is_bot.is_(False), Team.member_count > 0)
-        .order_by(Team.name, Team.id)
-    ).all()
-    chips = [{"name": shown(tid, name), "saved": tid in saved_ids} for tid, name in teams]
-    chips.sort(key=lambda c: (not c["saved"], c["name"]))
-    deadline = as_utc(current.deadline) if current is not None else None
+    chips = _team_chips(session, game, current, shown)
     return {
         "game_id": game.id,
         "title": game.title,
         "status": game.status,
-        "round": (
-            {
-                "number": current.number,
-                "scenario_round": current.scenario_round,
-                "is_practice": current.is_practice,
-                "status": current.status,
-                "deadline": deadline.isoformat() if deadline else None,
-            }
-            if current is not None
-            else None
-        ),
-        "published": (
-            {
-                "number": last.number,
-                "scenario_round": last.scenario_round,
-                "is_practice": last.is_practice,
-            }
-            if last is not None
-            else None
-        ),
+        "round": _round_json(current, current=True),
+        "published": _round_json(last, current=False),
         "standings": standings,
         "standings_total": len(board.rows) if board else 0,
         "submissions": {
