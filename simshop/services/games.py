@@ -162,23 +162,9 @@ class GameSpecErrors(GameError):
         self.problems = problems
 
 
-def _check_spec(spec: GameSpec, scenario: Scenario) -> None:
-    """Check ``spec`` against ``scenario`` and fill in its defaults; every problem is found
-    in one pass and raised together as :class:`GameSpecErrors`."""
+def _schedule_problems(spec: GameSpec) -> list[GameError]:
+    """The schedule mode, and in deadline mode the first deadline and the interval."""
     problems: list[GameError] = []
-    title = " ".join((spec.title or "").split())
-    if not title or len(title) > TITLE_MAX_LENGTH:
-        problems.append(GameError("title_length", "title", max=TITLE_MAX_LENGTH))
-    spec.title = title
-    max_rounds = scenario.calendar.rounds
-    if spec.scored_rounds is None:
-        spec.scored_rounds = max_rounds
-    if not 1 <= spec.scored_rounds <= max_rounds:
-        problems.append(GameError("rounds_range", "scored_rounds", max=max_rounds))
-    if spec.practice_rounds is None:
-        spec.practice_rounds = scenario.calendar.practice_rounds
-    if not 0 <= spec.practice_rounds <= min(5, max_rounds):
-        problems.append(GameError("practice_range", "practice_rounds", max=min(5, max_rounds)))
     if spec.schedule not in {m.value for m in ScheduleMode}:
         problems.append(GameError("schedule_unknown", "schedule"))
     if spec.schedule == ScheduleMode.DEADLINES:
@@ -195,23 +181,12 @@ def _check_spec(spec: GameSpec, scenario: Scenario) -> None:
                     problems.append(GameError("deadline_past", "first_deadline"))
         if spec.round_interval < timedelta(minutes=5):
             problems.append(GameError("interval_too_short", "round_interval_hours"))
-    try:
-        ZoneInfo(spec.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        problems.append(GameError("timezone_unknown", "timezone"))
-    if not 1 <= spec.team_min_size <= spec.team_max_size <= MAX_TEAM_SIZE:
-        problems.append(GameError("team_size_range", "team_max_size", max=MAX_TEAM_SIZE))
-    if spec.bot_count is None:
-        spec.bot_count = scenario.bots.count
-    if not 0 <= spec.bot_count <= MAX_BOTS:
-        problems.append(GameError("bot_count_range", "bot_count", max=MAX_BOTS))
-    if spec.bot_strategies is None or not spec.bot_strategies:
-        spec.bot_strategies = list(scenario.bots.strategies) or list(BOT_STRATEGIES)
-    unknown = [s for s in spec.bot_strategies if s not in BOT_STRATEGIES]
-    if unknown:
-        problems.append(
-            GameError("bot_strategy_unknown", "bot_strategies", strategy=", ".join(unknown))
-        )
+    return problems
+
+
+def _weight_problems(spec: GameSpec, scenario: Scenario) -> list[GameError]:
+    """The custom scoring weights over the scenario's; fills in ``spec.scoring_weights``."""
+    problems: list[GameError] = []
     weights = dict(scenario.scoring.as_dict())
     for key, value in (spec.scoring_weights or {}).items():
         if key not in METRICS:
@@ -231,6 +206,45 @@ def _check_spec(spec: GameSpec, scenario: Scenario) -> None:
     if sum(weights.values()) <= 0:
         problems.append(GameError("weights_zero", "weight_profit"))
     spec.scoring_weights = weights
+    return problems
+
+
+def _check_spec(spec: GameSpec, scenario: Scenario) -> None:
+    """Check ``spec`` against ``scenario`` and fill in its defaults; every problem is found
+    in one pass and raised together as :class:`GameSpecErrors`."""
+    problems: list[GameError] = []
+    title = " ".join((spec.title or "").split())
+    if not title or len(title) > TITLE_MAX_LENGTH:
+        problems.append(GameError("title_length", "title", max=TITLE_MAX_LENGTH))
+    spec.title = title
+    max_rounds = scenario.calendar.rounds
+    if spec.scored_rounds is None:
+        spec.scored_rounds = max_rounds
+    if not 1 <= spec.scored_rounds <= max_rounds:
+        problems.append(GameError("rounds_range", "scored_rounds", max=max_rounds))
+    if spec.practice_rounds is None:
+        spec.practice_rounds = scenario.calendar.practice_rounds
+    if not 0 <= spec.practice_rounds <= min(5, max_rounds):
+        problems.append(GameError("practice_range", "practice_rounds", max=min(5, max_rounds)))
+    problems += _schedule_problems(spec)
+    try:
+        ZoneInfo(spec.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(GameError("timezone_unknown", "timezone"))
+    if not 1 <= spec.team_min_size <= spec.team_max_size <= MAX_TEAM_SIZE:
+        problems.append(GameError("team_size_range", "team_max_size", max=MAX_TEAM_SIZE))
+    if spec.bot_count is None:
+        spec.bot_count = scenario.bots.count
+    if not 0 <= spec.bot_count <= MAX_BOTS:
+        problems.append(GameError("bot_count_range", "bot_count", max=MAX_BOTS))
+    if spec.bot_strategies is None or not spec.bot_strategies:
+        spec.bot_strategies = list(scenario.bots.strategies) or list(BOT_STRATEGIES)
+    unknown = [s for s in spec.bot_strategies if s not in BOT_STRATEGIES]
+    if unknown:
+        problems.append(
+            GameError("bot_strategy_unknown", "bot_strategies", strategy=", ".join(unknown))
+        )
+    problems += _weight_problems(spec, scenario)
     if problems:
         raise GameSpecErrors(problems)
 
