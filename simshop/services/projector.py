@@ -116,6 +116,24 @@ def _news(game: Game, scenario_round: int, chinese: bool) -> list[dict[str, Any]
     return [{"round": e.announced_in, "headline": e.text("headline", chinese)} for e in events]
 
 
+def _activity(session: Session, game: Game, current: RoundLite | None) -> tuple[Any, ...]:
+    """What players change between polls: the current round's saved decisions (count,
+    latest) and the human teams (count, members)."""
+    saved_count, saved_last = (0, None)
+    if current is not None:
+        saved_count, saved_last = session.execute(
+            select(func.count(Decision.id), func.max(Decision.saved_at)).where(
+                Decision.round_id == current.id
+            )
+        ).one()
+    team_count, member_total = session.execute(
+        select(func.count(Team.id), func.coalesce(func.sum(Team.member_count), 0)).where(
+            Team.game_id == game.id, Team.is_bot.is_(False)
+        )
+    ).one()
+    return (saved_count, saved_last, team_count, member_total)
+
+
 def projector_snapshot(
     session: Session,
     game: Game,
@@ -139,18 +157,7 @@ def projector_snapshot(
     rounds = _rounds_lite(session, game)
     current = lifecycle.current_of(rounds)
     last = next((r for r in reversed(rounds) if r.status == PUBLISHED), None)
-    saved_count, saved_last = (0, None)
-    if current is not None:
-        saved_count, saved_last = session.execute(
-            select(func.count(Decision.id), func.max(Decision.saved_at)).where(
-                Decision.round_id == current.id
-            )
-        ).one()
-    team_count, member_total = session.execute(
-        select(func.count(Team.id), func.coalesce(func.sum(Team.member_count), 0)).where(
-            Team.game_id == game.id, Team.is_bot.is_(False)
-        )
-    ).one()
+    activity = _activity(session, game, current)
     key = (
         game.id,
         game.title,
@@ -159,10 +166,7 @@ def projector_snapshot(
         locale,
         max_rows,
         tuple((r.id, r.status, as_utc(r.deadline), r.published_at) for r in (current, last) if r),
-        saved_count,
-        saved_last,
-        team_count,
-        member_total,
+        activity,
     )
 
     def build() -> ProjectorSnapshot:
