@@ -168,6 +168,45 @@ def game_weights(game: Game) -> dict[str, float]:
     return dict(game.scoring_weights or game_scenario(game).scoring.as_dict())
 
 
+def _build_leaderboard(
+    session: Session,
+    game: Game,
+    chosen: RoundRef,
+    previous: RoundRef | None,
+    weights: dict[str, float],
+) -> Leaderboard:
+    """The rows of ``chosen``'s stored standings, named, with rank changes since ``previous``."""
+    table = session.scalar(select(Round.standings).where(Round.id == chosen.id)) or []
+    before = (
+        session.scalar(select(Round.standings).where(Round.id == previous.id)) if previous else None
+    )
+    old_rank = {str(r["team_id"]): int(r["rank"]) for r in before or []}
+    teams = {
+        str(tid): (name, is_bot)
+        for tid, name, is_bot in session.execute(
+            select(Team.id, Team.name, Team.is_bot).where(Team.game_id == game.id)
+        )
+    }
+    rows = []
+    for entry in table:
+        tid = str(entry["team_id"])
+        name, is_bot = teams.get(tid, (tid, False))
+        rank = int(entry["rank"])
+        rows.append(
+            LeaderRow(
+                rank=rank,
+                change=old_rank[tid] - rank if tid in old_rank else None,
+                team_id=int(tid),
+                team_name=name,
+                is_bot=bool(is_bot),
+                score=float(entry["score"]),
+                metrics=dict(entry.get("metrics", {})),
+                normalised=dict(entry.get("normalised", {})),
+            )
+        )
+    return Leaderboard(game.id, chosen, previous, rows, weights)
+
+
 def leaderboard(session: Session, game: Game, round_number: int | None = None) -> Leaderboard:
     """The standings after a published round (default: the latest), with each team's rank
     change since the previous published round of the same phase (practice or scored).
@@ -202,38 +241,7 @@ def leaderboard(session: Session, game: Game, round_number: int | None = None) -
         tuple(sorted(weights.items())),
     )
 
-    def build() -> Leaderboard:
-        table = session.scalar(select(Round.standings).where(Round.id == chosen.id)) or []
-        before = (
-            session.scalar(select(Round.standings).where(Round.id == previous.id))
-            if previous
-            else None
-        )
-        old_rank = {str(r["team_id"]): int(r["rank"]) for r in before or []}
-        teams = {
-            str(tid): (name, is_bot)
-            for tid, name, is_bot in session.execute(
-                select(Team.id, Team.name, Team.is_bot).where(Team.game_id == game.id)
-            )
-        }
-        rows = []
-        for entry in table:
-            tid = str(entry["team_id"])
-            name, is_bot = teams.get(tid, (tid, False))
-            rank = int(entry["rank"])
-            rows.append(
-                LeaderRow(
-                    rank=rank,
-                    change=old_rank[tid] - rank if tid in old_rank else None,
-                    team_id=int(tid),
-                    team_name=name,
-                    is_bot=bool(is_bot),
-                    score=float(entry["score"]),
-                    metrics=dict(entry.get("metrics", {})),
-                    normalised=dict(entry.get("normalised", {})),
-                )
-            )
-        return Leaderboard(game.id, chosen, previous, rows, weights)
-
-    board = leaderboard_cache.get_or_build(key, build)
+    board = leaderboard_cache.get_or_build(
+        key, lambda: _build_leaderboard(session, game, chosen, previous, weights)
+    )
     return dataclasses.replace(board, published=published)
