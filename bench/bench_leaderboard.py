@@ -71,7 +71,7 @@ def build_database(path: str) -> dict:
     from simshop.models.user import utcnow
     from simshop.security import hash_password
     from simshop.services import games as games_service
-    from simshop.services import leaderboard as lb
+    from simshop.services import projector as projector_service
     from simshop.services import rounds as rounds_service
     from simshop.services import schedule as schedule_service
 
@@ -125,7 +125,7 @@ def build_database(path: str) -> dict:
             ],
         )
         s.commit()
-        token = lb.rotate_projector_link(s, game, teacher).token
+        token = projector_service.rotate_projector_link(s, game, teacher).token
         info = {
             "game_id": game.id,
             "round_id": current.id,

@@ -19,7 +19,7 @@ from simshop.db import db
 from simshop.models import Team
 from simshop.services import competitions as competitions_service
 from simshop.services import decisions as decisions_service
-from simshop.services import leaderboard as leaderboard_service
+from simshop.services import projector as projector_service
 from simshop.services import roster as roster_service
 from simshop.services import rounds as rounds_service
 from simshop.services import scenarios as scenarios_service
@@ -118,7 +118,7 @@ def seed() -> None:
     rows = [f"Student {n},s30{n:05d}," for n in range(roster_service.INLINE_ROWS + 1)]
     big = ("name,student_number,team\n" + "\n".join(rows) + "\n").encode()
     roster_service.import_or_queue(session, game, big, teacher)  # a queued roster job
-    leaderboard_service.rotate_projector_link(session, game, teacher)
+    projector_service.rotate_projector_link(session, game, teacher)
     competition = competitions_service.create_competition(session, teacher, "Spring cup")
     competitions_service.add_game(session, competition, teacher, game.id)
     tutorial = (SCENARIOS_DIR / "tutorial.toml").read_text(encoding="utf-8")

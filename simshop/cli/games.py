@@ -91,13 +91,57 @@ def _demo_sheet(round_number: int, price: float, market: str) -> dict:
     return sheet
 
 
+def _demo_account(session, login: str, name: str, role, issued: list[tuple[str, str]]):
+    """The demo user ``login``, created with a fresh password (added to ``issued``) when
+    missing."""
+    from sqlalchemy import select
+
+    from simshop.models import User
+    from simshop.security import generate_password, hash_password
+
+    with transaction(session):
+        user = session.scalar(select(User).where(User.login == login))
+        if user is None:
+            password = generate_password()
+            user = User(
+                login=login,
+                display_name=name,
+                role=role.value,
+                email=login if "@" in login else None,
+                student_number=None if "@" in login else login,
+                password_hash=hash_password(password),
+            )
+            session.add(user)
+            issued.append((login, password))
+    return user
+
+
+def _play_demo_rounds(session, game, teams: dict, members: dict, rounds_played: int) -> None:
+    """Two teams decide, and the first ``rounds_played`` rounds are published; the next one
+    is left open for the students."""
+    plans = {"Dragon Trading": (33.99, "US"), "Silk Road Supply": (31.5, "EU")}
+    for rnd in round_state.rounds_of(session, game)[: rounds_played + 1]:
+        schedule_service.open_round(session, game, rnd)
+        if rnd.number > rounds_played:
+            break
+        for team_name, (price, market) in plans.items():
+            decisions_service.submit_decision(
+                session,
+                members[team_name],
+                teams[team_name],
+                rnd,
+                _demo_sheet(rnd.number, price + rnd.number, market),
+            )
+        schedule_service.close_round(session, rnd)
+        rounds_service.process_round(session, rnd.id)
+
+
 def seed_demo_game(session, rounds_played: int = 2):
     """Create the demo game and play ``rounds_played`` rounds; returns (game, issued
     credentials as (login, password)) or None when it exists already."""
     from sqlalchemy import select
 
     from simshop.models import Game, Role, Team, User
-    from simshop.security import generate_password, hash_password
     from simshop.services import accounts
     from simshop.services import games as games_service
     from simshop.services import teams as teams_service
@@ -108,21 +152,7 @@ def seed_demo_game(session, rounds_played: int = 2):
     issued: list[tuple[str, str]] = []
 
     def account(login: str, name: str, role: Role) -> User:
-        with transaction(session):
-            user = session.scalar(select(User).where(User.login == login))
-            if user is None:
-                password = generate_password()
-                user = User(
-                    login=login,
-                    display_name=name,
-                    role=role.value,
-                    email=login if "@" in login else None,
-                    student_number=None if "@" in login else login,
-                    password_hash=hash_password(password),
-                )
-                session.add(user)
-                issued.append((login, password))
-        return user
+        return _demo_account(session, login, name, role, issued)
 
     instructor = account(*accounts.DEMO_INSTRUCTOR, Role.INSTRUCTOR)
     names = dict(accounts.DEMO_STUDENTS)
@@ -149,21 +179,7 @@ def seed_demo_game(session, rounds_played: int = 2):
             else:
                 teams[team_name] = teams_service.create_team(session, player, team_name)
                 members[team_name] = user
-    plans = {"Dragon Trading": (33.99, "US"), "Silk Road Supply": (31.5, "EU")}
-    for rnd in round_state.rounds_of(session, game)[: rounds_played + 1]:
-        schedule_service.open_round(session, game, rnd)
-        if rnd.number > rounds_played:
-            break  # leave the next round open for the students
-        for team_name, (price, market) in plans.items():
-            decisions_service.submit_decision(
-                session,
-                members[team_name],
-                teams[team_name],
-                rnd,
-                _demo_sheet(rnd.number, price + rnd.number, market),
-            )
-        schedule_service.close_round(session, rnd)
-        rounds_service.process_round(session, rnd.id)
+    _play_demo_rounds(session, game, teams, members, rounds_played)
     return game, issued
 
 

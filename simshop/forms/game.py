@@ -6,6 +6,7 @@ Messages for the services' refusal codes live here too, so views stay thin.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -418,70 +419,62 @@ class DecisionForm:
             return default if values is None else values.get(name, default)
 
         for m in sc.markets:
+            name = f"market.{m.code}"
             self._add(
                 DecisionField(
-                    f"market.{m.code}",
-                    "checkbox",
-                    v(f"market.{m.code}", False),
-                    SECTION_MARKETS,
-                    market=m.code,
-                    key="market",
+                    name, "checkbox", v(name, False), SECTION_MARKETS, market=m.code, key="market"
                 )
             )
         for m in sc.markets:
-            parcel = m.lane("parcel") is not None
             for p in sc.products:
-                base = f"offers.{m.code}.{p.id}"
-                common = {"section": SECTION_PRICING, "market": m.code, "product": p.id}
-                self._add(
-                    DecisionField(
-                        f"{base}.listed",
-                        "checkbox",
-                        v(f"{base}.listed", False),
-                        key="listed",
-                        **common,
-                    )
-                )
-                self._add(
-                    DecisionField(
-                        f"{base}.price_local",
-                        "number",
-                        v(f"{base}.price_local"),
-                        key="price_local",
-                        **common,
-                    )
-                )
-                self._add(
-                    DecisionField(
-                        f"{base}.ad_budget_cny",
-                        "number",
-                        v(f"{base}.ad_budget_cny"),
-                        key="ad_budget_cny",
-                        **common,
-                    )
-                )
-                choices = [("warehouse", str(_l("Overseas warehouse")))]
-                if parcel:
-                    choices.append(("parcel", str(_l("Direct parcel from China"))))
-                self._add(
-                    DecisionField(
-                        f"{base}.channel",
-                        "select",
-                        v(f"{base}.channel", "warehouse"),
-                        key="channel",
-                        choices=choices,
-                        **common,
-                    )
-                )
+                self._add_offer(v, m, p.id)
+        self._add_stock(v)
         for p in sc.products:
+            name = f"quality_investment_cny.{p.id}"
+            self._add(
+                DecisionField(name, "number", v(name), SECTION_QUALITY, product=p.id, key="quality")
+            )
+        self._add(
+            DecisionField("borrow_cny", "number", v("borrow_cny"), SECTION_FINANCE, key="borrow")
+        )
+        self._add(
+            DecisionField("repay_cny", "number", v("repay_cny"), SECTION_FINANCE, key="repay")
+        )
+
+    def _add_offer(self, v: Callable[..., Any], market: Any, product_id: str) -> None:
+        """The pricing fields of one product in one market: listed, price, ads, channel."""
+        base = f"offers.{market.code}.{product_id}"
+        common = {"section": SECTION_PRICING, "market": market.code, "product": product_id}
+        for key, kind, default in (
+            ("listed", "checkbox", False),
+            ("price_local", "number", None),
+            ("ad_budget_cny", "number", None),
+        ):
+            self._add(
+                DecisionField(f"{base}.{key}", kind, v(f"{base}.{key}", default), key=key, **common)
+            )
+        choices = [("warehouse", str(_l("Overseas warehouse")))]
+        if market.lane("parcel") is not None:
+            choices.append(("parcel", str(_l("Direct parcel from China"))))
+        self._add(
+            DecisionField(
+                f"{base}.channel",
+                "select",
+                v(f"{base}.channel", "warehouse"),
+                key="channel",
+                choices=choices,
+                **common,
+            )
+        )
+
+    def _add_stock(self, v: Callable[..., Any]) -> None:
+        """Factory orders per product, then shipments per market, product and lane."""
+        sc = self.scenario
+        for p in sc.products:
+            name = f"factory_orders.{p.id}"
             self._add(
                 DecisionField(
-                    f"factory_orders.{p.id}",
-                    "int",
-                    v(f"factory_orders.{p.id}"),
-                    SECTION_STOCK,
-                    product=p.id,
-                    key="factory_order",
+                    name, "int", v(name), SECTION_STOCK, product=p.id, key="factory_order"
                 )
             )
         for m in sc.markets:
@@ -501,23 +494,6 @@ class DecisionForm:
                             key=mode,
                         )
                     )
-        for p in sc.products:
-            self._add(
-                DecisionField(
-                    f"quality_investment_cny.{p.id}",
-                    "number",
-                    v(f"quality_investment_cny.{p.id}"),
-                    SECTION_QUALITY,
-                    product=p.id,
-                    key="quality",
-                )
-            )
-        self._add(
-            DecisionField("borrow_cny", "number", v("borrow_cny"), SECTION_FINANCE, key="borrow")
-        )
-        self._add(
-            DecisionField("repay_cny", "number", v("repay_cny"), SECTION_FINANCE, key="repay")
-        )
 
     # ---- reading
 

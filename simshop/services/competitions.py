@@ -42,9 +42,7 @@ from simshop.models import (
     Competition,
     CompetitionGame,
     Game,
-    GameStaff,
     GameStatus,
-    Player,
     Round,
     RoundResult,
     RoundStatus,
@@ -52,8 +50,9 @@ from simshop.models import (
     User,
 )
 from simshop.services.analysis import english_rival, team_labels
-from simshop.services.games import game_scenario, membership, staff_game
+from simshop.services.games import game_scenario
 from simshop.services.leaderboard import LRUCache
+from simshop.services.membership import member_of_any, membership, staff_game, staff_games_query
 from simshop.services.uow import unit_of_work
 
 TITLE_MAX_LENGTH = 120
@@ -123,11 +122,7 @@ def can_view(session: Session, competition: Competition, user: User | None) -> b
     member_games = select(CompetitionGame.game_id).where(
         CompetitionGame.competition_id == competition.id
     )
-    staff = select(GameStaff.id).where(
-        GameStaff.user_id == user.id, GameStaff.game_id.in_(member_games)
-    )
-    player = select(Player.id).where(Player.user_id == user.id, Player.game_id.in_(member_games))
-    return session.scalar(select(or_(staff.exists(), player.exists()))) or False
+    return member_of_any(session, user, member_games)
 
 
 def viewable_competition(
@@ -168,12 +163,7 @@ def addable_games(session: Session, competition: Competition, user: User) -> lis
     """Games ``user`` is staff of, not yet in the competition, of its scenario (any
     scenario while the competition is empty)."""
     inside = select(CompetitionGame.game_id).where(CompetitionGame.competition_id == competition.id)
-    stmt = (
-        select(Game)
-        .join(GameStaff, GameStaff.game_id == Game.id)
-        .where(GameStaff.user_id == user.id, Game.id.not_in(inside))
-        .order_by(Game.created_at.desc(), Game.id.desc())
-    )
+    stmt = staff_games_query(user).where(Game.id.not_in(inside))
     if competition.scenario_sha256 is not None:
         stmt = stmt.where(Game.scenario_sha256 == competition.scenario_sha256)
     return list(session.scalars(stmt))

@@ -1,4 +1,5 @@
-"""Games: create one from a shipped scenario, find it, staff it, end it.
+"""Games: create one from a shipped scenario, find it, end it (its staff and players:
+:mod:`simshop.services.membership`).
 
 Every function takes the SQLAlchemy session explicitly and runs one transaction. Refusals
 are :class:`GameError` with a machine ``code`` (and the form ``field`` at fault, if any);
@@ -35,7 +36,6 @@ from simshop.models import (
     Game,
     GameStaff,
     GameStatus,
-    Player,
     Round,
     RoundStatus,
     ScenarioDraft,
@@ -162,23 +162,9 @@ class GameSpecErrors(GameError):
         self.problems = problems
 
 
-def _check_spec(spec: GameSpec, scenario: Scenario) -> None:
-    """Check ``spec`` against ``scenario`` and fill in its defaults; every problem is found
-    in one pass and raised together as :class:`GameSpecErrors`."""
+def _schedule_problems(spec: GameSpec) -> list[GameError]:
+    """The schedule mode, and in deadline mode the first deadline and the interval."""
     problems: list[GameError] = []
-    title = " ".join((spec.title or "").split())
-    if not title or len(title) > TITLE_MAX_LENGTH:
-        problems.append(GameError("title_length", "title", max=TITLE_MAX_LENGTH))
-    spec.title = title
-    max_rounds = scenario.calendar.rounds
-    if spec.scored_rounds is None:
-        spec.scored_rounds = max_rounds
-    if not 1 <= spec.scored_rounds <= max_rounds:
-        problems.append(GameError("rounds_range", "scored_rounds", max=max_rounds))
-    if spec.practice_rounds is None:
-        spec.practice_rounds = scenario.calendar.practice_rounds
-    if not 0 <= spec.practice_rounds <= min(5, max_rounds):
-        problems.append(GameError("practice_range", "practice_rounds", max=min(5, max_rounds)))
     if spec.schedule not in {m.value for m in ScheduleMode}:
         problems.append(GameError("schedule_unknown", "schedule"))
     if spec.schedule == ScheduleMode.DEADLINES:
@@ -195,23 +181,12 @@ def _check_spec(spec: GameSpec, scenario: Scenario) -> None:
                     problems.append(GameError("deadline_past", "first_deadline"))
         if spec.round_interval < timedelta(minutes=5):
             problems.append(GameError("interval_too_short", "round_interval_hours"))
-    try:
-        ZoneInfo(spec.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        problems.append(GameError("timezone_unknown", "timezone"))
-    if not 1 <= spec.team_min_size <= spec.team_max_size <= MAX_TEAM_SIZE:
-        problems.append(GameError("team_size_range", "team_max_size", max=MAX_TEAM_SIZE))
-    if spec.bot_count is None:
-        spec.bot_count = scenario.bots.count
-    if not 0 <= spec.bot_count <= MAX_BOTS:
-        problems.append(GameError("bot_count_range", "bot_count", max=MAX_BOTS))
-    if spec.bot_strategies is None or not spec.bot_strategies:
-        spec.bot_strategies = list(scenario.bots.strategies) or list(BOT_STRATEGIES)
-    unknown = [s for s in spec.bot_strategies if s not in BOT_STRATEGIES]
-    if unknown:
-        problems.append(
-            GameError("bot_strategy_unknown", "bot_strategies", strategy=", ".join(unknown))
-        )
+    return problems
+
+
+def _weight_problems(spec: GameSpec, scenario: Scenario) -> list[GameError]:
+    """The custom scoring weights over the scenario's; fills in ``spec.scoring_weights``."""
+    problems: list[GameError] = []
     weights = dict(scenario.scoring.as_dict())
     for key, value in (spec.scoring_weights or {}).items():
         if key not in METRICS:
@@ -231,6 +206,45 @@ def _check_spec(spec: GameSpec, scenario: Scenario) -> None:
     if sum(weights.values()) <= 0:
         problems.append(GameError("weights_zero", "weight_profit"))
     spec.scoring_weights = weights
+    return problems
+
+
+def _check_spec(spec: GameSpec, scenario: Scenario) -> None:
+    """Check ``spec`` against ``scenario`` and fill in its defaults; every problem is found
+    in one pass and raised together as :class:`GameSpecErrors`."""
+    problems: list[GameError] = []
+    title = " ".join((spec.title or "").split())
+    if not title or len(title) > TITLE_MAX_LENGTH:
+        problems.append(GameError("title_length", "title", max=TITLE_MAX_LENGTH))
+    spec.title = title
+    max_rounds = scenario.calendar.rounds
+    if spec.scored_rounds is None:
+        spec.scored_rounds = max_rounds
+    if not 1 <= spec.scored_rounds <= max_rounds:
+        problems.append(GameError("rounds_range", "scored_rounds", max=max_rounds))
+    if spec.practice_rounds is None:
+        spec.practice_rounds = scenario.calendar.practice_rounds
+    if not 0 <= spec.practice_rounds <= min(5, max_rounds):
+        problems.append(GameError("practice_range", "practice_rounds", max=min(5, max_rounds)))
+    problems += _schedule_problems(spec)
+    try:
+        ZoneInfo(spec.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(GameError("timezone_unknown", "timezone"))
+    if not 1 <= spec.team_min_size <= spec.team_max_size <= MAX_TEAM_SIZE:
+        problems.append(GameError("team_size_range", "team_max_size", max=MAX_TEAM_SIZE))
+    if spec.bot_count is None:
+        spec.bot_count = scenario.bots.count
+    if not 0 <= spec.bot_count <= MAX_BOTS:
+        problems.append(GameError("bot_count_range", "bot_count", max=MAX_BOTS))
+    if spec.bot_strategies is None or not spec.bot_strategies:
+        spec.bot_strategies = list(scenario.bots.strategies) or list(BOT_STRATEGIES)
+    unknown = [s for s in spec.bot_strategies if s not in BOT_STRATEGIES]
+    if unknown:
+        problems.append(
+            GameError("bot_strategy_unknown", "bot_strategies", strategy=", ".join(unknown))
+        )
+    problems += _weight_problems(spec, scenario)
     if problems:
         raise GameSpecErrors(problems)
 
@@ -362,105 +376,8 @@ def _new_game(owner: User, spec: GameSpec, loaded: ChosenScenario) -> Game:
 # --------------------------------------------------------------------------- finding
 
 
-@dataclass(frozen=True)
-class Membership:
-    """How a user belongs to a game: as staff (``owner`` or ``assistant``) or as a player."""
-
-    game: Game
-    staff_role: str | None = None
-    player: Player | None = None
-
-    @property
-    def is_staff(self) -> bool:
-        return self.staff_role is not None
-
-    @property
-    def is_owner(self) -> bool:
-        return self.staff_role == StaffRole.OWNER.value
-
-    @property
-    def access(self) -> str:
-        """``staff`` or ``player``: what the shared game pages (leaderboard, projector)
-        show."""
-        return "staff" if self.is_staff else "player"
-
-
-def membership(session: Session, game_id: int, user: User) -> Membership | None:
-    """The one answer to "is this user staff of (or playing in) this game": instructors are
-    staff through a ``GameStaff`` row, students players through a ``Player`` row. None for
-    anyone else, anonymous visitors and unknown games."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    if user.is_instructor:
-        row = session.execute(
-            select(Game, GameStaff.role)
-            .join(GameStaff, GameStaff.game_id == Game.id)
-            .where(Game.id == game_id, GameStaff.user_id == user.id)
-        ).first()
-        return Membership(row[0], staff_role=row[1]) if row is not None else None
-    found = session.execute(
-        select(Game, Player)
-        .join(Player, Player.game_id == Game.id)
-        .where(Game.id == game_id, Player.user_id == user.id)
-    ).first()
-    return Membership(found[0], player=found[1]) if found is not None else None
-
-
-def staff_game(session: Session, game_id: int, user: User) -> Game | None:
-    """The game if ``user`` is one of its instructors, else None."""
-    found = membership(session, game_id, user)
-    return found.game if found is not None and found.is_staff else None
-
-
-def games_for_staff(session: Session, user: User) -> list[Game]:
-    stmt = (
-        select(Game)
-        .join(GameStaff, GameStaff.game_id == Game.id)
-        .where(GameStaff.user_id == user.id)
-        .order_by(Game.created_at.desc(), Game.id.desc())
-    )
-    return list(session.scalars(stmt))
-
-
-def staff_timezone(session: Session, user: User, default: str = "UTC") -> str:
-    """The time zone a staff member's own pages use outside any game (scenario drafts):
-    that of their most recently created game, so every time they read is in one zone."""
-    zone = session.scalar(
-        select(Game.timezone)
-        .join(GameStaff, GameStaff.game_id == Game.id)
-        .where(GameStaff.user_id == user.id)
-        .order_by(Game.created_at.desc(), Game.id.desc())
-        .limit(1)
-    )
-    return zone or default
-
-
 def game_by_code(session: Session, code: str) -> Game | None:
     return session.scalar(select(Game).where(Game.join_code == normalize_join_code(code)))
-
-
-def staff_of(session: Session, game: Game) -> list[GameStaff]:
-    stmt = select(GameStaff).where(GameStaff.game_id == game.id).order_by(GameStaff.id)
-    return list(session.scalars(stmt))
-
-
-@unit_of_work
-def add_assistant(session: Session, game: Game, login: str) -> User:
-    """Make the instructor with ``login`` an assistant of ``game``."""
-    user = session.scalar(select(User).where(User.login == login.strip().lower()))
-    if user is None or not user.is_instructor or not user.is_active:
-        raise GameError("assistant_unknown", "login")
-    exists = session.scalar(
-        select(GameStaff.id).where(GameStaff.game_id == game.id, GameStaff.user_id == user.id)
-    )
-    if exists:
-        raise GameError("assistant_already", "login")
-    session.add(GameStaff(game_id=game.id, user_id=user.id, role=StaffRole.ASSISTANT.value))
-    try:
-        session.flush()
-    except IntegrityError:
-        raise GameError("assistant_already", "login") from None
-    return user
 
 
 @unit_of_work
@@ -487,16 +404,6 @@ def end_game(session: Session, game: Game) -> Game:
     )
     session.refresh(game)
     return game
-
-
-def players_of(session: Session, game: Game) -> list[Player]:
-    stmt = (
-        select(Player)
-        .join(User, User.id == Player.user_id)
-        .where(Player.game_id == game.id)
-        .order_by(User.display_name, User.id)
-    )
-    return list(session.scalars(stmt))
 
 
 def local_time(game: Game, value: datetime | None) -> datetime | None:

@@ -1,4 +1,5 @@
-"""Leaderboards and the classroom projector: who may see them, and what they show.
+"""Leaderboards: who may see them, and what they show (the classroom projector:
+:mod:`simshop.services.projector`).
 
 The standings of a round are computed once, by the engine's pure
 :func:`simshop.engine.scoring.standings` with the game's weights, when the round is
@@ -14,8 +15,6 @@ stale entry is never *served*: it is simply never asked for again and falls out.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import secrets
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -23,35 +22,26 @@ from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 import cachetools
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from simshop.engine.scoring import METRICS
-from simshop.i18n import team_display_name
 from simshop.models import (
-    Decision,
     Game,
     Player,
-    ProjectorLink,
     Round,
     RoundStatus,
     Team,
     User,
 )
-from simshop.models.game import as_utc
-from simshop.models.user import utcnow
-from simshop.services import lifecycle
 from simshop.services.analysis import english_rival, team_labels
 from simshop.services.games import game_scenario
 from simshop.services.round_state import review_counts
-from simshop.services.uow import unit_of_work
 
 Access = Literal["staff", "player"]
 T = TypeVar("T")
 
 PUBLISHED = RoundStatus.PUBLISHED.value
-PROJECTOR_NEWS_ITEMS = 4
-PROJECTOR_TEAM_CHIPS = 60
 
 
 class LRUCache:
@@ -80,7 +70,6 @@ class LRUCache:
 
 
 leaderboard_cache = LRUCache(64)
-projector_cache = LRUCache(256)
 
 
 # --------------------------------------------------------------------------- access
@@ -110,42 +99,6 @@ def player_team_id(session: Session, game: Game, user: User) -> int | None:
     return session.scalar(
         select(Player.team_id).where(Player.game_id == game.id, Player.user_id == user.id)
     )
-
-
-# --------------------------------------------------------------------------- projector link
-
-
-def projector_link(session: Session, game: Game) -> ProjectorLink | None:
-    return session.scalar(select(ProjectorLink).where(ProjectorLink.game_id == game.id))
-
-
-@unit_of_work
-def rotate_projector_link(session: Session, game: Game, user: User) -> ProjectorLink:
-    """Give the game a new secret projector token (the old link stops working at once)."""
-    link = projector_link(session, game)
-    token = secrets.token_urlsafe(24)
-    if link is None:
-        link = ProjectorLink(game_id=game.id, token=token, created_by_id=user.id)
-        session.add(link)
-    else:
-        link.token = token
-        link.created_by_id = user.id
-        link.created_at = utcnow()
-    return link
-
-
-@unit_of_work
-def disable_projector_link(session: Session, game: Game) -> None:
-    link = projector_link(session, game)
-    if link is not None:
-        session.delete(link)
-
-
-def game_for_projector_token(session: Session, token: str) -> Game | None:
-    if not token or len(token) > 64:
-        return None
-    game_id = session.scalar(select(ProjectorLink.game_id).where(ProjectorLink.token == token))
-    return session.get(Game, game_id) if game_id is not None else None
 
 
 # --------------------------------------------------------------------------- leaderboard
@@ -219,6 +172,47 @@ def game_weights(game: Game) -> dict[str, float]:
     return dict(game.scoring_weights or game_scenario(game).scoring.as_dict())
 
 
+def _build_leaderboard(
+    session: Session,
+    game: Game,
+    chosen: RoundRef,
+    previous: RoundRef | None,
+    weights: dict[str, float],
+) -> Leaderboard:
+    """The rows of ``chosen``'s stored standings, named, with rank changes since ``previous``."""
+    table = session.scalar(select(Round.standings).where(Round.id == chosen.id)) or []
+    before = (
+        session.scalar(select(Round.standings).where(Round.id == previous.id)) if previous else None
+    )
+    old_rank = {str(r["team_id"]): int(r["rank"]) for r in before or []}
+    reviews = review_counts(session, chosen.id)
+    teams = {
+        str(tid): (name, is_bot)
+        for tid, name, is_bot in session.execute(
+            select(Team.id, Team.name, Team.is_bot).where(Team.game_id == game.id)
+        )
+    }
+    rows = []
+    for entry in table:
+        tid = str(entry["team_id"])
+        name, is_bot = teams.get(tid, (tid, False))
+        rank = int(entry["rank"])
+        rows.append(
+            LeaderRow(
+                rank=rank,
+                change=old_rank[tid] - rank if tid in old_rank else None,
+                team_id=int(tid),
+                team_name=name,
+                is_bot=bool(is_bot),
+                score=float(entry["score"]),
+                metrics=dict(entry.get("metrics", {})),
+                normalised=dict(entry.get("normalised", {})),
+                reviews=reviews.get(tid),
+            )
+        )
+    return Leaderboard(game.id, chosen, previous, rows, weights)
+
+
 def leaderboard(session: Session, game: Game, round_number: int | None = None) -> Leaderboard:
     """The standings after a published round (default: the latest), with each team's rank
     change since the previous published round of the same phase (practice or scored).
@@ -253,237 +247,7 @@ def leaderboard(session: Session, game: Game, round_number: int | None = None) -
         tuple(sorted(weights.items())),
     )
 
-    def build() -> Leaderboard:
-        table = session.scalar(select(Round.standings).where(Round.id == chosen.id)) or []
-        before = (
-            session.scalar(select(Round.standings).where(Round.id == previous.id))
-            if previous
-            else None
-        )
-        old_rank = {str(r["team_id"]): int(r["rank"]) for r in before or []}
-        reviews = review_counts(session, chosen.id)
-        teams = {
-            str(tid): (name, is_bot)
-            for tid, name, is_bot in session.execute(
-                select(Team.id, Team.name, Team.is_bot).where(Team.game_id == game.id)
-            )
-        }
-        rows = []
-        for entry in table:
-            tid = str(entry["team_id"])
-            name, is_bot = teams.get(tid, (tid, False))
-            rank = int(entry["rank"])
-            rows.append(
-                LeaderRow(
-                    rank=rank,
-                    change=old_rank[tid] - rank if tid in old_rank else None,
-                    team_id=int(tid),
-                    team_name=name,
-                    is_bot=bool(is_bot),
-                    score=float(entry["score"]),
-                    metrics=dict(entry.get("metrics", {})),
-                    normalised=dict(entry.get("normalised", {})),
-                    reviews=reviews.get(tid),
-                )
-            )
-        return Leaderboard(game.id, chosen, previous, rows, weights)
-
-    board = leaderboard_cache.get_or_build(key, build)
+    board = leaderboard_cache.get_or_build(
+        key, lambda: _build_leaderboard(session, game, chosen, previous, weights)
+    )
     return dataclasses.replace(board, published=published)
-
-
-# --------------------------------------------------------------------------- projector
-
-
-@dataclass(frozen=True)
-class ProjectorSnapshot:
-    """The projector's JSON body and its ETag (a strong validator of the body)."""
-
-    etag: str
-    body: bytes
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class RoundLite:
-    """The columns of a round the projector needs (its JSON columns are large: market
-    statistics hold a share per team, so they are never loaded per poll)."""
-
-    id: int
-    number: int
-    scenario_round: int
-    is_practice: bool
-    status: str
-    deadline: datetime | None
-    published_at: datetime | None
-
-
-def _rounds_lite(session: Session, game: Game) -> list[RoundLite]:
-    rows = session.execute(
-        select(
-            Round.id,
-            Round.number,
-            Round.scenario_round,
-            Round.is_practice,
-            Round.status,
-            Round.deadline,
-            Round.published_at,
-        )
-        .where(Round.game_id == game.id)
-        .order_by(Round.number)
-    )
-    return [RoundLite(*row) for row in rows]
-
-
-def _news(game: Game, scenario_round: int, chinese: bool) -> list[dict[str, Any]]:
-    events = game_scenario(game).announced_events(scenario_round)[:PROJECTOR_NEWS_ITEMS]
-    return [{"round": e.announced_in, "headline": e.text("headline", chinese)} for e in events]
-
-
-def projector_snapshot(
-    session: Session,
-    game: Game,
-    *,
-    locale: str,
-    render: Callable[[Game, dict[str, Any]], dict[str, Any]],
-    max_rows: int = 20,
-    rival: Callable[[str], str] = english_rival,
-) -> ProjectorSnapshot:
-    """The projector state of ``game``, cached by what it depends on.
-
-    The cache key costs three small queries (the game's rounds, one aggregate over the
-    current round's decisions, one over its teams); the body is built only when the key is
-    new. ``render(game, raw)`` adds the translated labels (the caller's locale) to the raw
-    state; ``locale`` is part of the key. Deadlines are sent as ISO times and counted down
-    in the browser, so the body does not change every second.
-
-    The projector is a room display: when the game hides rival names, every team on it is
-    anonymised (``rival`` labels them in the caller's language).
-    """
-    rounds = _rounds_lite(session, game)
-    current = lifecycle.current_of(rounds)
-    last = next((r for r in reversed(rounds) if r.status == PUBLISHED), None)
-    saved_count, saved_last = (0, None)
-    if current is not None:
-        saved_count, saved_last = session.execute(
-            select(func.count(Decision.id), func.max(Decision.saved_at)).where(
-                Decision.round_id == current.id
-            )
-        ).one()
-    team_count, member_total = session.execute(
-        select(func.count(Team.id), func.coalesce(func.sum(Team.member_count), 0)).where(
-            Team.game_id == game.id, Team.is_bot.is_(False)
-        )
-    ).one()
-    key = (
-        game.id,
-        game.title,
-        game.status,
-        game.show_rival_names,
-        locale,
-        max_rows,
-        tuple((r.id, r.status, as_utc(r.deadline), r.published_at) for r in (current, last) if r),
-        saved_count,
-        saved_last,
-        team_count,
-        member_total,
-    )
-
-    def build() -> ProjectorSnapshot:
-        import json
-
-        labels = None if game.show_rival_names else team_labels(session, game, None, rival=rival)
-        raw = _projector_state(
-            session,
-            game,
-            current,
-            last,
-            chinese=locale.startswith("zh"),
-            max_rows=max_rows,
-            labels=labels,
-        )
-        payload = render(game, raw)
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-        etag = hashlib.sha256(body).hexdigest()[:32]
-        return ProjectorSnapshot(etag=etag, body=body, payload=payload)
-
-    return projector_cache.get_or_build(key, build)
-
-
-def _projector_state(
-    session: Session,
-    game: Game,
-    current: RoundLite | None,
-    last: RoundLite | None,
-    *,
-    chinese: bool,
-    max_rows: int,
-    labels: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """The raw projector state; ``labels`` (engine team id -> shown name) replace the teams'
-    names when the game hides them."""
-
-    def shown(team_id: int, name: str) -> str:
-        if labels is not None and str(team_id) in labels:
-            return labels[str(team_id)]
-        return team_display_name(name)
-
-    board = leaderboard(session, game) if last is not None else None
-    standings = [
-        {
-            "team_id": row.team_id,
-            "name": shown(row.team_id, row.team_name),
-            "rank": row.rank,
-            "change": row.change,
-            "score": row.score,
-            "profit": row.metrics.get("profit"),
-            "is_bot": row.is_bot,
-        }
-        for row in (board.rows[:max_rows] if board else [])
-    ]
-    saved_ids: set[int] = set()
-    if current is not None:
-        saved_ids = set(
-            session.scalars(select(Decision.team_id).where(Decision.round_id == current.id))
-        )
-    teams = session.execute(
-        select(Team.id, Team.name)
-        .where(Team.game_id == game.id, Team.is_bot.is_(False), Team.member_count > 0)
-        .order_by(Team.name, Team.id)
-    ).all()
-    chips = [{"name": shown(tid, name), "saved": tid in saved_ids} for tid, name in teams]
-    chips.sort(key=lambda c: (not c["saved"], c["name"]))
-    deadline = as_utc(current.deadline) if current is not None else None
-    return {
-        "game_id": game.id,
-        "title": game.title,
-        "status": game.status,
-        "round": (
-            {
-                "number": current.number,
-                "scenario_round": current.scenario_round,
-                "is_practice": current.is_practice,
-                "status": current.status,
-                "deadline": deadline.isoformat() if deadline else None,
-            }
-            if current is not None
-            else None
-        ),
-        "published": (
-            {
-                "number": last.number,
-                "scenario_round": last.scenario_round,
-                "is_practice": last.is_practice,
-            }
-            if last is not None
-            else None
-        ),
-        "standings": standings,
-        "standings_total": len(board.rows) if board else 0,
-        "submissions": {
-            "saved": sum(1 for c in chips if c["saved"]),
-            "total": len(chips),
-            "teams": chips[:PROJECTOR_TEAM_CHIPS],
-        },
-        "news": _news(game, current.scenario_round if current else 1, chinese),
-    }

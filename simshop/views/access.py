@@ -10,21 +10,25 @@ its rounds and teams through :func:`round_of` and :func:`team_of`. One rule for 
   enrolled in, a team that is not theirs, a round or team of another game): **404**, so
   ids do not tell whether a game exists.
 
-The answer to "is this user staff of this game" is :func:`simshop.services.games.membership`.
+The same rule for competitions (:func:`organised_competition`, :func:`viewable_competition`)
+and scenarios (:func:`own_draft`, :func:`shipped_scenario`). The answer to "is this user
+staff of this game" is :func:`simshop.services.membership.membership`.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from flask import Blueprint, abort
+from flask import Blueprint, abort, current_app
 from flask_login import current_user, login_required
 
-from simshop.extensions import db
-from simshop.models import Game, Player, Round, Team
-from simshop.services import games as games_service
+from simshop.extensions import db, login_manager
+from simshop.models import Competition, Game, Player, Round, ScenarioDraft, Team
+from simshop.services import competitions as competitions_service
+from simshop.services import membership as membership_service
 from simshop.services import round_state
-from simshop.services.games import Membership
+from simshop.services import scenarios as scenarios_service
+from simshop.services.membership import Membership
 
 
 class Need(StrEnum):
@@ -59,7 +63,7 @@ def require_role(need: Need) -> None:
 def membership_for(game_id: int, need: Need) -> Membership:
     """The current user's membership of the game, if it meets ``need`` (else 403/404)."""
     require_role(need)
-    found = games_service.membership(db.session, game_id, current_user)
+    found = membership_service.membership(db.session, game_id, current_user)
     if need is Need.ADMIN:
         game = db.session.get(Game, game_id)
         if game is None:
@@ -105,6 +109,48 @@ def team_of(game: Game, team_id: int, *, bots: bool = True) -> Team:
     if team is None or team.game_id != game.id or (team.is_bot and not bots):
         abort(404)
     return team
+
+
+def organised_competition(competition_id: int) -> Competition:
+    """A competition the current instructor organises (students 403, anyone else 404)."""
+    require_role(Need.INSTRUCTOR)
+    competition = competitions_service.organised_competition(
+        db.session, competition_id, current_user
+    )
+    if competition is None:
+        abort(404)
+    return competition
+
+
+def viewable_competition(competition_id: int) -> Competition:
+    """A competition the current visitor may see: a public one for anyone; a private one
+    for its organiser and its games' staff and players (anonymous visitors: the login
+    page; anyone else 404)."""
+    user = current_user if current_user.is_authenticated else None
+    competition = competitions_service.viewable_competition(db.session, competition_id, user)
+    if competition is None:
+        if user is None and db.session.get(Competition, competition_id) is not None:
+            # A private competition: its players and staff must log in to see it.
+            abort(login_manager.unauthorized())
+        abort(404)
+    return competition
+
+
+def own_draft(draft_id: int) -> ScenarioDraft:
+    """One of the current instructor's scenario drafts (any draft for an administrator;
+    404 otherwise). The role check is :func:`instructors_only` on the blueprint."""
+    draft = scenarios_service.draft_for(db.session, draft_id, current_user)
+    if draft is None:
+        abort(404)
+    return draft
+
+
+def shipped_scenario(name: str) -> scenarios_service.ShippedScenario:
+    """A shipped (read-only) scenario of the library by file name (404 when unknown)."""
+    shipped = scenarios_service.shipped_scenario(current_app.config["SCENARIOS_DIR"], name)
+    if shipped is None:
+        abort(404)
+    return shipped
 
 
 def instructors_only(bp: Blueprint) -> None:

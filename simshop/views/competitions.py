@@ -28,13 +28,13 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from simshop.extensions import db, login_manager
+from simshop.extensions import db
 from simshop.forms.game import ActionForm
 from simshop.messages import error_message
-from simshop.models import Competition
 from simshop.services import bundles as bundles_service
 from simshop.services import competitions as competitions_service
 from simshop.services.competitions import TITLE_MAX_LENGTH, CompetitionError
+from simshop.views import access
 from simshop.views.access import Need, require_role
 from simshop.views.lab import rival_label
 
@@ -58,27 +58,6 @@ class AddGameForm(FlaskForm):
 
 class VisibilityForm(FlaskForm):
     is_public = BooleanField(_l("Public: anyone with the address can see the ranking"))
-
-
-def load_organised(competition_id: int) -> Competition:
-    require_role(Need.INSTRUCTOR)
-    competition = competitions_service.organised_competition(
-        db.session, competition_id, current_user
-    )
-    if competition is None:
-        abort(404)
-    return competition
-
-
-def load_viewable(competition_id: int) -> Competition:
-    user = current_user if current_user.is_authenticated else None
-    competition = competitions_service.viewable_competition(db.session, competition_id, user)
-    if competition is None:
-        if user is None and db.session.get(Competition, competition_id) is not None:
-            # A private competition: its players and staff must log in to see it.
-            abort(login_manager.unauthorized())
-        abort(404)
-    return competition
 
 
 @bp.get("/")
@@ -117,7 +96,7 @@ def create():
 
 @bp.get("/<int:competition_id>")
 def show(competition_id: int):
-    competition = load_viewable(competition_id)
+    competition = access.viewable_competition(competition_id)
     organiser = (
         current_user.is_authenticated
         and current_user.is_instructor
@@ -151,7 +130,7 @@ def show(competition_id: int):
 @bp.post("/<int:competition_id>/games")
 @login_required
 def add_game(competition_id: int):
-    competition = load_organised(competition_id)
+    competition = access.organised_competition(competition_id)
     form = AddGameForm()
     if not form.validate_on_submit():
         abort(400)
@@ -169,7 +148,7 @@ def add_game(competition_id: int):
 @bp.post("/<int:competition_id>/games/<int:game_id>/remove")
 @login_required
 def remove_game(competition_id: int, game_id: int):
-    competition = load_organised(competition_id)
+    competition = access.organised_competition(competition_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -186,7 +165,7 @@ def remove_game(competition_id: int, game_id: int):
 @bp.post("/<int:competition_id>/visibility")
 @login_required
 def visibility(competition_id: int):
-    competition = load_organised(competition_id)
+    competition = access.organised_competition(competition_id)
     form = VisibilityForm()
     if not form.validate_on_submit():
         abort(400)
@@ -202,7 +181,7 @@ def visibility(competition_id: int):
 
 @bp.get("/<int:competition_id>/results-bundle.json")
 def bundle(competition_id: int):
-    competition = load_viewable(competition_id)
+    competition = access.viewable_competition(competition_id)
     user = current_user if current_user.is_authenticated else None
     if not competitions_service.can_download_bundle(db.session, competition, user):
         abort(403)

@@ -43,6 +43,7 @@ from simshop.models import Game, RosterJob, Round
 from simshop.services import decisions as decisions_service
 from simshop.services import games as games_service
 from simshop.services import lifecycle, round_state
+from simshop.services import membership as membership_service
 from simshop.services import roster as roster_service
 from simshop.services import schedule as schedule_service
 from simshop.services import teams as teams_service
@@ -80,7 +81,7 @@ def to_utc(game: Game, local):
 @bp.get("/games")
 def games():
     return render_template(
-        "instructor/games.html", games=games_service.games_for_staff(db.session, current_user)
+        "instructor/games.html", games=membership_service.games_for_staff(db.session, current_user)
     )
 
 
@@ -308,8 +309,8 @@ def _people_page(game: Game, roster_form, assistant_form, **extra):
         "instructor/people.html",
         game=game,
         teams=teams_service.teams_with_members(db.session, game),
-        players=games_service.players_of(db.session, game),
-        staff=games_service.staff_of(db.session, game),
+        players=membership_service.players_of(db.session, game),
+        staff=membership_service.staff_of(db.session, game),
         roster_form=roster_form,
         assistant_form=assistant_form,
         action_form=ActionForm(),
@@ -441,7 +442,7 @@ def add_staff(game_id: int):
     form = AssistantForm()
     if form.validate_on_submit():
         try:
-            user = games_service.add_assistant(db.session, game, form.login.data)
+            user = membership_service.add_assistant(db.session, game, form.login.data)
         except GameError as exc:
             form.login.errors = [error_message(exc)]
         else:

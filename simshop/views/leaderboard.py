@@ -40,6 +40,7 @@ from simshop.models import Game
 from simshop.services import bundles as bundles_service
 from simshop.services import leaderboard as leaderboard_service
 from simshop.services import lifecycle
+from simshop.services import projector as projector_service
 from simshop.services.leaderboard import LRUCache
 from simshop.views.access import Need, game_for, membership_for
 from simshop.views.lab import rival_label
@@ -153,8 +154,8 @@ def projector_payload(game: Game, raw: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
-def _snapshot(game: Game) -> leaderboard_service.ProjectorSnapshot:
-    return leaderboard_service.projector_snapshot(
+def _snapshot(game: Game) -> projector_service.ProjectorSnapshot:
+    return projector_service.projector_snapshot(
         db.session,
         game,
         locale=locale_code(),
@@ -209,7 +210,7 @@ def projector_state(game_id: int):
 
 
 def _game_for_token(token: str) -> Game:
-    game = leaderboard_service.game_for_projector_token(db.session, token)
+    game = projector_service.game_for_projector_token(db.session, token)
     if game is None:
         abort(404)
     return game
@@ -236,7 +237,7 @@ def projector_state_by_link(token: str):
 @login_required
 def projector_link(game_id: int):
     game = game_for(game_id, Need.STAFF)
-    link = leaderboard_service.projector_link(db.session, game)
+    link = projector_service.projector_link(db.session, game)
     url = (
         url_for("leaderboard.projector_by_link", token=link.token, _external=True) if link else None
     )
@@ -249,7 +250,7 @@ def rotate_projector_link(game_id: int):
     game = game_for(game_id, Need.STAFF)
     if not ActionForm().validate_on_submit():
         abort(400)
-    leaderboard_service.rotate_projector_link(db.session, game, current_user)
+    projector_service.rotate_projector_link(db.session, game, current_user)
     flash(_("New projector link created. Any older link no longer works."), "success")
     return redirect(url_for("leaderboard.projector_link", game_id=game.id))
 
@@ -260,7 +261,7 @@ def disable_projector_link(game_id: int):
     game = game_for(game_id, Need.STAFF)
     if not ActionForm().validate_on_submit():
         abort(400)
-    leaderboard_service.disable_projector_link(db.session, game)
+    projector_service.disable_projector_link(db.session, game)
     flash(_("Projector link switched off."), "success")
     return redirect(url_for("leaderboard.projector_link", game_id=game.id))
 

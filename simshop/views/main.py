@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 
 from simshop.extensions import db
 from simshop.i18n import SESSION_KEY, SUPPORTED_LOCALES
-from simshop.services.games import games_for_staff
+from simshop.services.membership import games_for_staff
 from simshop.services.teams import games_for_player
 from simshop.views import safe_next_url
 

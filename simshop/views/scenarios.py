@@ -42,10 +42,10 @@ from simshop.forms.scenario import (
 )
 from simshop.i18n import team_display_name
 from simshop.models import ScenarioDraft
-from simshop.services import games as games_service
+from simshop.services import membership as membership_service
 from simshop.services import scenarios as service
 from simshop.views import charts
-from simshop.views.access import instructors_only
+from simshop.views.access import instructors_only, own_draft, shipped_scenario
 from simshop.vocabulary import EVENT_KIND_LABELS
 
 bp = Blueprint("scenarios", __name__, url_prefix="/scenarios")
@@ -60,20 +60,6 @@ instructors_only(bp)
 
 def library_dir() -> str:
     return current_app.config["SCENARIOS_DIR"]
-
-
-def load_draft(draft_id: int) -> ScenarioDraft:
-    draft = service.draft_for(db.session, draft_id, current_user)
-    if draft is None:
-        abort(404)
-    return draft
-
-
-def load_shipped(name: str) -> service.ShippedScenario:
-    shipped = service.shipped_scenario(library_dir(), name)
-    if shipped is None:
-        abort(404)
-    return shipped
 
 
 @bp.context_processor
@@ -105,7 +91,7 @@ def index():
         shipped=service.shipped_scenarios(library_dir()),
         drafts=service.drafts_for(db.session, current_user),
         action_form=ActionForm(),
-        timezone=games_service.staff_timezone(
+        timezone=membership_service.staff_timezone(
             db.session, current_user, current_app.config["BABEL_DEFAULT_TIMEZONE"]
         ),
     )
@@ -140,24 +126,24 @@ def _show(scenario: Scenario, **context: Any) -> str:
 
 @bp.get("/library/<name>")
 def shipped(name: str):
-    entry = load_shipped(name)
+    entry = shipped_scenario(name)
     return _show(entry.scenario, shipped=entry, draft=None)
 
 
 @bp.get("/library/<name>/download")
 def shipped_download(name: str):
-    entry = load_shipped(name)
+    entry = shipped_scenario(name)
     return toml_attachment(entry.path.read_bytes(), entry.path.name)
 
 
 @bp.post("/library/<name>/copy")
 def shipped_copy(name: str):
-    return _copy(load_shipped(name).text)
+    return _copy(shipped_scenario(name).text)
 
 
 @bp.get("/library/<name>/preview")
 def shipped_preview(name: str):
-    entry = load_shipped(name)
+    entry = shipped_scenario(name)
     return _preview(entry.scenario, entry.text, shipped=entry, draft=None)
 
 
@@ -166,7 +152,7 @@ def shipped_preview(name: str):
 
 @bp.get("/<int:draft_id>")
 def show(draft_id: int):
-    draft = load_draft(draft_id)
+    draft = own_draft(draft_id)
     return _show(
         service.scenario_of(draft),
         draft=draft,
@@ -177,13 +163,13 @@ def show(draft_id: int):
 
 @bp.get("/<int:draft_id>/download")
 def download(draft_id: int):
-    draft = load_draft(draft_id)
+    draft = own_draft(draft_id)
     return toml_attachment(draft.toml_text, f"{draft.slug}.toml")
 
 
 @bp.post("/<int:draft_id>/copy")
 def copy(draft_id: int):
-    return _copy(load_draft(draft_id).toml_text)
+    return _copy(own_draft(draft_id).toml_text)
 
 
 def _copy(text: str):
@@ -202,7 +188,7 @@ def _copy(text: str):
 
 @bp.post("/<int:draft_id>/delete")
 def delete(draft_id: int):
-    draft = load_draft(draft_id)
+    draft = own_draft(draft_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     service.delete_draft(db.session, draft)
@@ -212,7 +198,7 @@ def delete(draft_id: int):
 
 @bp.get("/<int:draft_id>/preview")
 def preview(draft_id: int):
-    draft = load_draft(draft_id)
+    draft = own_draft(draft_id)
     return _preview(service.scenario_of(draft), draft.toml_text, draft=draft, shipped=None)
 
 
@@ -274,7 +260,7 @@ def _edit_context(draft: ScenarioDraft, **context: Any) -> dict[str, Any]:
 
 @bp.route("/<int:draft_id>/settings", methods=["GET", "POST"])
 def settings(draft_id: int):
-    draft = load_draft(draft_id)
+    draft = own_draft(draft_id)
     form = SettingsForm.from_scenario(service.scenario_of(draft))
     others: list[str] = []
     if form.validate_on_submit():
@@ -293,7 +279,7 @@ def settings(draft_id: int):
 
 @bp.get(f"/<int:draft_id>/<{SECTION}:section>")
 def section(draft_id: int, section: str):
-    draft = load_draft(draft_id)
+    draft = own_draft(draft_id)
     scenario = service.scenario_of(draft)
     return render_template(
         "scenarios/section.html",
@@ -310,7 +296,7 @@ def section(draft_id: int, section: str):
 
 @bp.route(f"/<int:draft_id>/<{SECTION}:section>/new", methods=["GET", "POST"])
 def add_item(draft_id: int, section: str):
-    draft = load_draft(draft_id)
+    draft = own_draft(draft_id)
     scenario = service.scenario_of(draft)
     kind = request.args.get("kind", "")
     if section == "events" and kind not in EVENT_KINDS:
@@ -322,7 +308,7 @@ def add_item(draft_id: int, section: str):
 
 @bp.route(f"/<int:draft_id>/<{SECTION}:section>/<int:index>", methods=["GET", "POST"])
 def edit_item(draft_id: int, section: str, index: int):
-    draft = load_draft(draft_id)
+    draft = own_draft(draft_id)
     items = service.data_of(draft).get(section, [])
     if index >= len(items):
         abort(404)
@@ -356,7 +342,7 @@ def _item_page(
 
 @bp.post(f"/<int:draft_id>/<{SECTION}:section>/<int:index>/delete")
 def delete_item(draft_id: int, section: str, index: int):
-    draft = load_draft(draft_id)
+    draft = own_draft(draft_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     if index >= len(service.data_of(draft).get(section, [])):

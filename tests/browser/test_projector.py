@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from simshop.db import db
 from simshop.models import Game
 from simshop.services import decisions as decisions_service
-from simshop.services import leaderboard as lb
+from simshop.services import projector as projector_service
 from simshop.services import rounds as rounds_service
 from simshop.services import schedule as schedule_service
 from tests.browser.conftest import ARTIFACTS
@@ -79,7 +79,7 @@ def classroom(live_server):
             decisions_service.submit_decision(
                 s, students[name], team, second, sheet(19.0 + i, name not in TEAM_NAMES[:4])
             )
-        token = lb.rotate_projector_link(s, game, teacher).token
+        token = projector_service.rotate_projector_link(s, game, teacher).token
         return game.id, token
 
 

@@ -35,7 +35,7 @@ from sqlalchemy import select
 from simshop.cli.games import seed_demo_game
 from simshop.db import db
 from simshop.models import Game, Team, User
-from simshop.services import games as games_service
+from simshop.services import membership as membership_service
 from simshop.services import round_state
 from tests.browser.conftest import ARTIFACTS
 from tests.reliability.gamekit import PASSWORD, make_user
@@ -153,7 +153,7 @@ def demo(live_server) -> dict[str, Role]:
         passwords = dict(issued)
         assistant = make_user(session, "sweep-assistant@example.edu", "instructor", "Assistant")
         assistant_login = assistant.login
-        games_service.add_assistant(session, game, assistant_login)
+        membership_service.add_assistant(session, game, assistant_login)
         assert round_state.last_published(session, game).number == 2
         instructor = game.owner.login
         student = next(login for login in passwords if "@" not in login)

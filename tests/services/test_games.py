@@ -13,6 +13,7 @@ from simshop.models import GameStaff, Round, RoundStatus, Team
 from simshop.models.user import utcnow
 from simshop.services import decisions as decisions_service
 from simshop.services import games as games_service
+from simshop.services import membership as membership_service
 from simshop.services import round_state
 from simshop.services import schedule as schedule_service
 from simshop.services.games import GameError, GameSpec
@@ -117,12 +118,12 @@ def test_staff_game_only_finds_the_game_for_its_instructors(session, instructor)
     other = make_user(session, "other@example.edu", "instructor")
     student = make_user(session, "s101")
 
-    assert games_service.staff_game(session, game.id, instructor) is game
-    assert games_service.staff_game(session, game.id, other) is None
-    assert games_service.staff_game(session, game.id, student) is None
+    assert membership_service.staff_game(session, game.id, instructor) is game
+    assert membership_service.staff_game(session, game.id, other) is None
+    assert membership_service.staff_game(session, game.id, student) is None
 
-    games_service.add_assistant(session, game, "OTHER@example.edu")
-    assert games_service.staff_game(session, game.id, other).id == game.id
+    membership_service.add_assistant(session, game, "OTHER@example.edu")
+    assert membership_service.staff_game(session, game.id, other).id == game.id
 
 
 def test_add_assistant_refuses_students_unknown_and_repeats(session, instructor):
@@ -134,7 +135,7 @@ def test_add_assistant_refuses_students_unknown_and_repeats(session, instructor)
         ("teacher@example.edu", "assistant_already"),
     ]:
         with pytest.raises(GameError) as info:
-            games_service.add_assistant(session, game, login)
+            membership_service.add_assistant(session, game, login)
         assert info.value.code == code
 
 

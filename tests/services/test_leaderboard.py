@@ -10,6 +10,8 @@ from simshop.models import RoundResult
 from simshop.services import decisions as decisions_service
 from simshop.services import games as games_service
 from simshop.services import leaderboard as lb
+from simshop.services import membership as membership_service
+from simshop.services import projector as projector_service
 from simshop.services import rounds as rounds_service
 from simshop.services import schedule as schedule_service
 from tests.reliability.gamekit import (
@@ -106,12 +108,12 @@ def test_rank_change_compares_with_the_previous_round(session, world):
 def test_projector_etag_changes_only_when_something_visible_changes(session, world):
     rnd = round_no(session, world.game, 1)
     schedule_service.open_round(session, world.game, rnd)
-    first = lb.projector_snapshot(session, world.game, locale="en", render=raw_state)
-    again = lb.projector_snapshot(session, world.game, locale="en", render=raw_state)
+    first = projector_service.projector_snapshot(session, world.game, locale="en", render=raw_state)
+    again = projector_service.projector_snapshot(session, world.game, locale="en", render=raw_state)
     assert again.etag == first.etag
 
     decisions_service.submit_decision(session, world.alice, world.alpha, rnd, tutorial_decisions())
-    saved = lb.projector_snapshot(session, world.game, locale="en", render=raw_state)
+    saved = projector_service.projector_snapshot(session, world.game, locale="en", render=raw_state)
     assert saved.etag != first.etag
     assert saved.payload["submissions"]["saved"] == 1
     assert saved.payload["submissions"]["teams"][0] == {"name": "Alpha", "saved": True}
@@ -119,7 +121,9 @@ def test_projector_etag_changes_only_when_something_visible_changes(session, wor
 
     schedule_service.close_round(session, rnd)
     rounds_service.process_round(session, rnd.id)
-    published = lb.projector_snapshot(session, world.game, locale="en", render=raw_state)
+    published = projector_service.projector_snapshot(
+        session, world.game, locale="en", render=raw_state
+    )
     assert published.etag != saved.etag
     assert published.payload["published"]["number"] == 1
     assert len(published.payload["standings"]) == 4
@@ -127,35 +131,39 @@ def test_projector_etag_changes_only_when_something_visible_changes(session, wor
 
 def test_projector_limits_rows_and_counts_the_rest(session, world):
     publish(session, world.game, 1)
-    snap = lb.projector_snapshot(session, world.game, locale="en", render=raw_state, max_rows=2)
+    snap = projector_service.projector_snapshot(
+        session, world.game, locale="en", render=raw_state, max_rows=2
+    )
     assert [r["rank"] for r in snap.payload["standings"]] == [1, 2]
     assert snap.payload["standings_total"] == 4
 
 
 def test_projector_link_rotates_and_disables(session, world):
-    link = lb.rotate_projector_link(session, world.game, world.teacher)
+    link = projector_service.rotate_projector_link(session, world.game, world.teacher)
     old = link.token
-    assert lb.game_for_projector_token(session, old).id == world.game.id
+    assert projector_service.game_for_projector_token(session, old).id == world.game.id
 
-    lb.rotate_projector_link(session, world.game, world.teacher)
-    assert lb.game_for_projector_token(session, old) is None
-    new = lb.projector_link(session, world.game).token
-    assert new != old and lb.game_for_projector_token(session, new).id == world.game.id
+    projector_service.rotate_projector_link(session, world.game, world.teacher)
+    assert projector_service.game_for_projector_token(session, old) is None
+    new = projector_service.projector_link(session, world.game).token
+    assert (
+        new != old and projector_service.game_for_projector_token(session, new).id == world.game.id
+    )
 
-    lb.disable_projector_link(session, world.game)
-    assert lb.game_for_projector_token(session, new) is None
+    projector_service.disable_projector_link(session, world.game)
+    assert projector_service.game_for_projector_token(session, new) is None
 
 
 def test_membership_knows_owner_players_and_strangers(session, world):
     stranger = make_user(session, "s999")
     other_teacher = make_user(session, "other@example.edu", "instructor")
-    owner = games_service.membership(session, world.game.id, world.teacher)
+    owner = membership_service.membership(session, world.game.id, world.teacher)
     assert (owner.is_staff, owner.is_owner, owner.player) == (True, True, None)
-    player = games_service.membership(session, world.game.id, world.alice)
+    player = membership_service.membership(session, world.game.id, world.alice)
     assert (player.is_staff, player.player.user_id) == (False, world.alice.id)
-    assert games_service.membership(session, world.game.id, stranger) is None
-    assert games_service.membership(session, world.game.id, other_teacher) is None
-    assert games_service.membership(session, 999_999, world.teacher) is None
+    assert membership_service.membership(session, world.game.id, stranger) is None
+    assert membership_service.membership(session, world.game.id, other_teacher) is None
+    assert membership_service.membership(session, 999_999, world.teacher) is None
 
 
 def test_a_team_without_reviews_has_no_rating_of_its_own(session, world):

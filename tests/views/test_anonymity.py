@@ -21,7 +21,7 @@ from simshop.models import Game
 from simshop.services import competitions as competitions_service
 from simshop.services import decisions as decisions_service
 from simshop.services import games as games_service
-from simshop.services import leaderboard as lb
+from simshop.services import projector as projector_service
 from simshop.services import rounds as rounds_service
 from simshop.services import schedule as schedule_service
 from simshop.views.lab import TEAM_TABLES
@@ -56,11 +56,11 @@ def world(app, show_rival_names: bool) -> dict:
         schedule_service.open_round(s, game, round_no(s, game, 2))
         competition = competitions_service.create_competition(s, teacher, "Cup", is_public=True)
         competitions_service.add_game(s, competition, teacher, game.id)
-        lb.rotate_projector_link(s, game, teacher)
+        projector_service.rotate_projector_link(s, game, teacher)
         return {
             "game": game.id,
             "competition": competition.id,
-            "token": lb.projector_link(s, db.session.get(Game, game.id)).token,
+            "token": projector_service.projector_link(s, db.session.get(Game, game.id)).token,
         }
 
 

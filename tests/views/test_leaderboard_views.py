@@ -12,6 +12,7 @@ from simshop.models import Game, Player, User
 from simshop.services import decisions as decisions_service
 from simshop.services import games as games_service
 from simshop.services import leaderboard as lb
+from simshop.services import projector as projector_service
 from simshop.services import rounds as rounds_service
 from simshop.services import schedule as schedule_service
 from tests.reliability.gamekit import (
@@ -151,7 +152,9 @@ def test_the_secret_link_opens_the_projector_without_login_and_can_be_rotated(
     assert "has no projector link" in client.get(page).get_data(as_text=True)
     assert post(client, page).status_code == 302
     with app.app_context():
-        first = lb.projector_link(db.session, db.session.get(Game, ids["game"])).token
+        first = projector_service.projector_link(
+            db.session, db.session.get(Game, ids["game"])
+        ).token
     assert f"/projector/{first}" in client.get(page).get_data(as_text=True)
     auth.logout()
 
@@ -167,7 +170,9 @@ def test_the_secret_link_opens_the_projector_without_login_and_can_be_rotated(
     assert anonymous.get(f"/projector/{first}/state").status_code == 404
     post(client, f"{page}/disable", page=page)
     with app.app_context():
-        assert lb.projector_link(db.session, db.session.get(Game, ids["game"])) is None
+        assert (
+            projector_service.projector_link(db.session, db.session.get(Game, ids["game"])) is None
+        )
 
 
 def test_projector_link_posts_need_csrf_and_staff(client, auth, ids):
