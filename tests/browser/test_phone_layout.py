@@ -65,6 +65,9 @@ def test_a_long_inline_error_wraps_inside_the_page(page, page_problems, decision
     page.goto(url)
     page.locator("#d-offers-US-earbuds-price_local").fill("2" * 20 + ",99")
     page.get_by_role("button", name="Save decisions").click()
+    # Measure the answer once it has loaded: right after the click the new document may not
+    # have its stylesheet yet, and an unstyled table is wider than the phone.
+    page.wait_for_load_state("load")
     error = page.locator("#d-offers-US-earbuds-price_local-errors")
     assert "is ambiguous" in error.inner_text()
     assert page.evaluate(OVERFLOW_JS) <= 0
