@@ -213,6 +213,47 @@ def _category_labels(svg: _Svg, xs: Sequence[float], slot: float, labels: Sequen
             svg.text(x, y, label, fill=TEXT)
 
 
+@dataclass(frozen=True)
+class _Plot:
+    """Where a value axis over one slot per category puts things (SVG units)."""
+
+    ticks: list[float]
+    left: float
+    right: float
+    bottom: float
+    height: float
+    slot: float
+    xs: list[float]
+
+    def y_of(self, v: float) -> float:
+        span = self.ticks[-1] - self.ticks[0]
+        return self.bottom - (v - self.ticks[0]) / span * self.height
+
+
+def _value_plot(
+    svg: _Svg,
+    low: float,
+    high: float,
+    categories: Sequence[str],
+    *,
+    top: float,
+    plot_height: float,
+    right_margin: float,
+    percent: bool,
+) -> _Plot:
+    """Draw the value axis (gridlines, tick labels) and the category labels below the plot;
+    return where values and category slots go."""
+    ticks = _nice_ticks(low, high)
+    left, right = 52.0, WIDTH - right_margin
+    bottom = top + 18 + plot_height
+    slot = (right - left) / len(categories)
+    xs = [left + (i + 0.5) * slot for i in range(len(categories))]
+    plot = _Plot(ticks, left, right, bottom, plot_height, slot, xs)
+    _axis(svg, ticks, plot.y_of, left, right, percent=percent)
+    _category_labels(svg, xs, slot, categories, bottom + CATEGORY_GAP)
+    return plot
+
+
 def bars(
     title: str,
     categories: Sequence[str],
@@ -239,21 +280,18 @@ def bars(
     else:
         values = [v for s in series for v in s.values if v is not None]
         low, high = min(values + [0.0]), max(values + [0.0])
-    ticks = _nice_ticks(low, high)
-    left, right = 52, WIDTH - 8
-    plot_top = top + 18
-    bottom = plot_top + plot_height
-    span = ticks[-1] - ticks[0]
-
-    def y_of(v: float) -> float:
-        return bottom - (v - ticks[0]) / span * plot_height
-
-    _axis(svg, ticks, y_of, left, right, percent=percent)
-    slot = (right - left) / n
-    zero = y_of(0.0)
-    _category_labels(
-        svg, [left + (i + 0.5) * slot for i in range(n)], slot, categories, bottom + CATEGORY_GAP
+    plot = _value_plot(
+        svg,
+        low,
+        high,
+        categories,
+        top=top,
+        plot_height=plot_height,
+        right_margin=8,
+        percent=percent,
     )
+    y_of, left, slot, bottom = plot.y_of, plot.left, plot.slot, plot.bottom
+    zero = y_of(0.0)
     for i, _category in enumerate(categories):
         x0 = left + i * slot
         if stacked:
@@ -318,20 +356,18 @@ def lines(
     if high - low < 1e-9:
         pad = abs(high) * 0.1 or 1.0
         low, high = low - pad, high + pad
-    ticks = _nice_ticks(low, high)
-    left, right = 52, WIDTH - 52
-    plot_top = top + 18
-    bottom = plot_top + plot_height
-    span = ticks[-1] - ticks[0]
-
-    def y_of(v: float) -> float:
-        return bottom - (v - ticks[0]) / span * plot_height
-
-    _axis(svg, ticks, y_of, left, right, percent=percent)
+    plot = _value_plot(
+        svg,
+        low,
+        high,
+        categories,
+        top=top,
+        plot_height=plot_height,
+        right_margin=52,
+        percent=percent,
+    )
+    y_of, bottom, xs = plot.y_of, plot.bottom, plot.xs
     n = len(categories)
-    slot = (right - left) / n
-    xs = [left + slot * (i + 0.5) for i in range(n)]
-    _category_labels(svg, xs, slot, categories, bottom + CATEGORY_GAP)
     labels: dict[int, list[tuple[float, str, str]]] = {}
     label_all = n <= 6 or len(series) == 1
     for s, colour in zip(series, colours, strict=True):
@@ -424,19 +460,17 @@ def boxes(
     high = max(s["max"] for s in present)
     if high - low < 1e-9:
         low, high = low * 0.9, high * 1.1 + 1e-6
-    ticks = _nice_ticks(low, high)
-    left, right = 52, WIDTH - 8
-    plot_top = top + 18
-    bottom = plot_top + plot_height
-    span = ticks[-1] - ticks[0]
-
-    def y_of(v: float) -> float:
-        return bottom - (v - ticks[0]) / span * plot_height
-
-    _axis(svg, ticks, y_of, left, right, percent=False)
-    slot = (right - left) / len(categories)
-    xs = [left + slot * (i + 0.5) for i in range(len(categories))]
-    _category_labels(svg, xs, slot, categories, bottom + CATEGORY_GAP)
+    plot = _value_plot(
+        svg,
+        low,
+        high,
+        categories,
+        top=top,
+        plot_height=plot_height,
+        right_margin=8,
+        percent=False,
+    )
+    y_of, bottom, slot, xs = plot.y_of, plot.bottom, plot.slot, plot.xs
     for i, s in enumerate(stats):
         cx = xs[i]
         if not s:
