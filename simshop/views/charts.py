@@ -385,6 +385,10 @@ def lines(
     for i, items in labels.items():
         # One label per series beside its point, pushed apart so none overlap.
         placed = _spread(sorted(y for y, _, _ in items), SMALL + 1)
+        # Never pushed down into the category labels under the plot: lift the group instead.
+        excess = max(placed) - (bottom + 1)
+        if excess > 0:
+            placed = [y - excess for y in placed]
         for (_, text, colour), y in zip(sorted(items), placed, strict=True):
             svg.text(
                 xs[i] + 7, y + 4, text, fill=colour, size=SMALL - 1, anchor="start", weight="600"

@@ -39,3 +39,17 @@ def test_every_colour_role_a_chart_uses_is_styled():
     assert {"f-series-0", "s-series-11", "t-muted", "s-grid", "f-highlight"} <= roles
     for role in roles:
         assert f".chart .{role}" in CSS, role
+
+
+def test_line_labels_pushed_apart_stay_clear_of_the_category_labels():
+    """Three series ending at the plot's floor: their value labels are spread apart, but the
+    group is lifted rather than pushed down onto "R1" under the plot."""
+    series = [charts.Series(name, [0.0, 5.0]) for name in ("A", "B", "C")]
+    svg = str(charts.lines("Share", ["R1", "R2"], series))
+    texts = re.findall(r'<text x="[\d.]+" y="([\d.]+)" font-size="(\d+)"[^>]*>([^<]*)</text>', svg)
+    category_y = next(float(y) for y, _size, text in texts if text == "R1")
+    value_ys = [float(y) for y, size, text in texts if size == "12" and text == "0"]
+    assert len(value_ys) == 3
+    # A 12px label's box ends about 3px under its baseline; a 13px label's starts about
+    # 13px over its own: keep 16px between the baselines.
+    assert max(value_ys) <= category_y - 16
