@@ -674,6 +674,21 @@ def _repeats(items: Sequence[tuple[int, Any]]) -> list[tuple[int, Any]]:
     return out
 
 
+def _duplicate_ids(
+    section: str,
+    field: str,
+    ids: Sequence[tuple[int, str]],
+    code: str,
+    message: str,
+    param: str,
+) -> list[CrossProblem]:
+    """One problem per repeated id in ``section`` (``message`` formats the id)."""
+    return [
+        CrossProblem((section, i, field), code, message.format(value), {param: value})
+        for i, value in _repeats(ids)
+    ]
+
+
 class _Names(NamedTuple):
     """What the cross-checks may refer to: market codes, categories, currencies, lanes."""
 
@@ -725,15 +740,14 @@ def cross_check_parts(
 
 def _check_markets(markets: Sequence[tuple[int, Market]]) -> list[CrossProblem]:
     """Markets listed twice; one currency priced differently in two markets."""
-    out = [
-        CrossProblem(
-            ("markets", i, "code"),
-            "duplicate_market",
-            f"market '{code}' is listed twice",
-            {"market": code},
-        )
-        for i, code in _repeats([(i, m.code) for i, m in markets])
-    ]
+    out = _duplicate_ids(
+        "markets",
+        "code",
+        [(i, m.code) for i, m in markets],
+        "duplicate_market",
+        "market '{}' is listed twice",
+        "market",
+    )
     fx_by_currency: dict[str, float] = {}
     for i, m in markets:
         first = fx_by_currency.setdefault(m.currency, m.fx_cny_per_local)
@@ -755,15 +769,14 @@ def _check_products_and_tariffs(
     names: _Names,
 ) -> list[CrossProblem]:
     """Product ids used twice; tariffs given twice or naming unknown markets/categories."""
-    out = [
-        CrossProblem(
-            ("products", i, "id"),
-            "duplicate_product",
-            f"product id '{pid}' is used twice",
-            {"product": pid},
-        )
-        for i, pid in _repeats([(i, p.id) for i, p in products])
-    ]
+    out = _duplicate_ids(
+        "products",
+        "id",
+        [(i, p.id) for i, p in products],
+        "duplicate_product",
+        "product id '{}' is used twice",
+        "product",
+    )
     for i, key in _repeats([(i, (t.market, t.category)) for i, t in tariffs]):
         out.append(
             CrossProblem(
@@ -787,15 +800,14 @@ def _check_events(
     events: Sequence[tuple[int, EventBase]], names: _Names, calendar: Calendar | None
 ) -> list[CrossProblem]:
     """Event ids used twice, then each event's references and timing, in file order."""
-    out = [
-        CrossProblem(
-            ("events", i, "id"),
-            "duplicate_event",
-            f"event id '{eid}' is used twice",
-            {"event": eid},
-        )
-        for i, eid in _repeats([(i, e.id) for i, e in events])
-    ]
+    out = _duplicate_ids(
+        "events",
+        "id",
+        [(i, e.id) for i, e in events],
+        "duplicate_event",
+        "event id '{}' is used twice",
+        "event",
+    )
     for i, event in events:
         out += _event_references(i, event, names)
         if calendar is not None:

@@ -43,13 +43,6 @@ def round_seed(game_seed: int, round_no: int, *, practice: bool = False) -> np.r
     return np.random.SeedSequence(_round_entropy(game_seed, round_no, practice))
 
 
-def round_rng(seed: int, round_no: int) -> np.random.Generator:
-    """A generator seeded by the round seed alone (``seed`` is the phase seed). The market
-    does not draw from it: its draws come from the per-stream generators of
-    :func:`stream_rng`."""
-    return np.random.Generator(np.random.PCG64(round_seed(seed, round_no)))
-
-
 def stream_key(*names: str) -> int:
     """A stable 64-bit key for names (market code, product id, component): the same in every
     process and independent of the scenario's order of markets and products."""
