@@ -52,6 +52,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = config.default_database_uri(app.instance_path)
     # The shipped scenario library (read-only); SCENARIOS_DIR may point elsewhere.
     app.config.setdefault("SCENARIOS_DIR", shipped_folder("scenarios"))
+    # The quiz question bank (questions/*.toml, read-only).
+    app.config.setdefault("QUESTIONS_DIR", shipped_folder("questions"))
 
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies > 0:

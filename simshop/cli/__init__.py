@@ -11,6 +11,7 @@ from flask import Flask
 OPTIONAL_COMMANDS = (
     ("simshop.cli.simulate", "simulate"),
     ("simshop.cli.scenario", "scenario"),
+    ("simshop.cli.quiz", "quiz"),
     ("simshop.cli.games", "tick_command"),
     ("simshop.cli.games", "process_round_command"),
     ("simshop.cli.games", "seed_demo_game_command"),

@@ -1,5 +1,12 @@
 """ORM models, one module per area; import them from here."""
 
+from simshop.models.assessment import (  # noqa: F401
+    Forecast,
+    GradeSettings,
+    PublishedGrade,
+    Quiz,
+    QuizSubmission,
+)
 from simshop.models.competition import Competition, CompetitionGame, ProjectorLink  # noqa: F401
 from simshop.models.game import (
     Decision,
