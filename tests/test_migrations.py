@@ -5,6 +5,7 @@ back up loses no row of a table that stays."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -16,14 +17,18 @@ from sqlalchemy import inspect, select, text
 
 from simshop import create_app
 from simshop.db import db
-from simshop.models import Team
+from simshop.models import Player, Team
 from simshop.services import competitions as competitions_service
 from simshop.services import decisions as decisions_service
+from simshop.services import forecasts as forecasts_service
+from simshop.services import gradebook as gradebook_service
 from simshop.services import projector as projector_service
+from simshop.services import quizzes as quizzes_service
 from simshop.services import roster as roster_service
 from simshop.services import rounds as rounds_service
 from simshop.services import scenarios as scenarios_service
 from simshop.services import schedule as schedule_service
+from simshop.services.quiz_bank import shipped_bank
 from tests.reliability.gamekit import (
     SCENARIOS_DIR,
     enrol,
@@ -123,6 +128,28 @@ def seed() -> None:
     competitions_service.add_game(session, competition, teacher, game.id)
     tutorial = (SCENARIOS_DIR / "tutorial.toml").read_text(encoding="utf-8")
     scenarios_service.copy_scenario(session, teacher, tutorial)
+    seed_assessment(session, game, teacher, student, team)
+
+
+def seed_assessment(session, game, teacher, student, team) -> None:
+    """A quiz with a submission, a forecast, grade settings and a published grade."""
+    bank = shipped_bank(SCENARIOS_DIR.parent / "questions")
+    now = datetime.now(UTC)
+    spec = quizzes_service.QuizSpec(
+        round_no(session, game, 1).id,
+        "Quiz",
+        ["own-revenue"],
+        now - timedelta(hours=1),
+        now + timedelta(hours=1),
+    )
+    quiz = quizzes_service.create_quiz(session, game, teacher, spec, bank)
+    player = session.scalars(select(Player).where(Player.user_id == student.id)).one()
+    quizzes_service.submit(session, quiz, player, student, {"own-revenue": 1.0}, bank)
+    second = round_no(session, game, 2)
+    schedule_service.open_round(session, game, second)
+    forecasts_service.save_forecast(session, second, team, student, ["US"], {"US": 5}, 10.0)
+    gradebook_service.save_settings(session, game, {"game": 1.0}, None)
+    gradebook_service.publish(session, game)
 
 
 def snapshot(names: set[str]) -> dict[str, list[dict]]:

@@ -63,7 +63,7 @@ def upgrade():
         _fk("quiz_submissions", "user_id", "users", "CASCADE"),
         _fk("quiz_submissions", "team_id", "teams", "SET NULL"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_quiz_submissions")),
-        sa.UniqueConstraint("quiz_id", "user_id", name=op.f("uq_quiz_submissions_quiz_id_user_id")),
+        sa.UniqueConstraint("quiz_id", "user_id", name=op.f("uq_quiz_submissions_quiz_id")),
     )
     with op.batch_alter_table("quiz_submissions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_quiz_submissions_user_id"), ["user_id"], unique=False)
@@ -80,18 +80,20 @@ def upgrade():
         _fk("forecasts", "team_id", "teams", "CASCADE"),
         _fk("forecasts", "saved_by_id", "users", "SET NULL"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_forecasts")),
-        sa.UniqueConstraint("round_id", "team_id", name=op.f("uq_forecasts_round_id_team_id")),
+        sa.UniqueConstraint("round_id", "team_id", name=op.f("uq_forecasts_round_id")),
     )
     with op.batch_alter_table("forecasts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_forecasts_team_id"), ["team_id"], unique=False)
     op.create_table(
         "grade_settings",
+        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("game_id", sa.Integer(), nullable=False),
         sa.Column("weights", sa.JSON(), nullable=False),
         sa.Column("curve_target", sa.Float(), nullable=True),
         _when("published_at", nullable=True),
         _fk("grade_settings", "game_id", "games", "CASCADE"),
-        sa.PrimaryKeyConstraint("game_id", name=op.f("pk_grade_settings")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_grade_settings")),
+        sa.UniqueConstraint("game_id", name=op.f("uq_grade_settings_game_id")),
     )
     op.create_table(
         "published_grades",
@@ -104,7 +106,7 @@ def upgrade():
         _fk("published_grades", "game_id", "games", "CASCADE"),
         _fk("published_grades", "user_id", "users", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_published_grades")),
-        sa.UniqueConstraint("game_id", "user_id", name=op.f("uq_published_grades_game_id_user_id")),
+        sa.UniqueConstraint("game_id", "user_id", name=op.f("uq_published_grades_game_id")),
     )
     with op.batch_alter_table("published_grades", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_published_grades_user_id"), ["user_id"], unique=False)

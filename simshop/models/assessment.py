@@ -79,9 +79,8 @@ class GradeSettings(db.Model):
 
     __tablename__ = "grade_settings"
 
-    game_id: Mapped[int] = mapped_column(
-        ForeignKey("games.id", ondelete="CASCADE"), primary_key=True
-    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    game_id: Mapped[int] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"), unique=True)
     weights: Mapped[dict[str, float]] = mapped_column(JSON)
     curve_target: Mapped[float | None] = mapped_column(Float)
     """Target class mean of the curve (None: no curve)."""

@@ -104,9 +104,13 @@ class GradebookError(CodedError):
 # --------------------------------------------------------------------------- settings
 
 
+def _stored_settings(session: Session, game: Game) -> GradeSettings | None:
+    return session.scalar(select(GradeSettings).where(GradeSettings.game_id == game.id))
+
+
 def settings_of(session: Session, game: Game) -> GradeSettings:
     """The game's settings (not saved: the defaults when the instructor set none)."""
-    found = session.get(GradeSettings, game.id)
+    found = _stored_settings(session, game)
     if found is not None:
         return found
     return GradeSettings(game_id=game.id, weights=dict(DEFAULT_WEIGHTS), curve_target=None)
@@ -125,7 +129,7 @@ def save_settings(
         raise GradebookError("weights_zero", field=f"weight_{next(iter(GRADE_COMPONENTS))}")
     if curve_target is not None and not 0 <= curve_target <= 100:
         raise GradebookError("curve_range", field="curve_target")
-    found = session.get(GradeSettings, game.id)
+    found = _stored_settings(session, game)
     if found is None:
         found = GradeSettings(game_id=game.id, weights={})
         session.add(found)
@@ -250,7 +254,7 @@ def publish(session: Session, game: Game) -> int:
             )
         )
         count += 1
-    settings = session.get(GradeSettings, game.id)
+    settings = _stored_settings(session, game)
     if settings is None:
         settings = GradeSettings(
             game_id=game.id, weights=dict(book.weights), curve_target=book.curve_target
