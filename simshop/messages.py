@@ -144,6 +144,30 @@ LAB_MESSAGES = {
 }
 
 
+ASSESSMENT_MESSAGES = {
+    "title_length": _l("Enter a title of at most %(max)s characters."),
+    "round_unknown": _l("Choose a round of this game."),
+    "questions_count": _l("Choose 1 to %(max)s questions."),
+    "question_unknown": _l("These questions are not in the bank: %(ids)s."),
+    "window_order": _l("The quiz must close after it opens."),
+    "quiz_not_open": _l("This quiz is not open yet."),
+    "quiz_closed": _l("This quiz has closed: answers are no longer accepted."),
+    "waiting_for_results": _l(
+        "This quiz asks about your team's results: it opens once the round is published."
+    ),
+    "answers_invalid": _l("Some answers cannot be used: see the questions marked below."),
+    "forecast_closed": _l("Forecasts can be saved only while the round is open."),
+    "market_unknown": _l("This game has no such market."),
+    "units_range": _l("Enter a whole number from 0 to %(max)s."),
+    "profit_range": _l("This profit is out of range."),
+    "forecast_empty": _l("Enter at least one forecast."),
+    "component_unknown": _l("Unknown grade component."),
+    "weight_range": _l("Enter a weight from 0 to %(max)s."),
+    "weights_zero": _l("At least one weight must be above 0."),
+    "curve_range": _l("Enter a target mean from 0 to 100."),
+}
+
+
 def message_for(messages: dict[str, Any], code: str, params: dict[str, Any] | None = None) -> str:
     """The translated message for ``code`` with ``params`` filled in."""
     template = messages.get(code)
@@ -169,6 +193,7 @@ AREA_MESSAGES: dict[str, dict[Any, Any]] = {
     "account": {**LOGIN_MESSAGES, **PASSWORD_MESSAGES},
     "competition": COMPETITION_MESSAGES,
     "lab": LAB_MESSAGES,
+    "assessment": ASSESSMENT_MESSAGES,
 }
 
 

@@ -170,6 +170,9 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(leaderboard.bp)
     app.register_blueprint(competitions.bp)
+    from simshop.views import assessment  # quizzes, forecasts, the gradebook
+
+    app.register_blueprint(assessment.bp)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -38,6 +38,7 @@ from simshop.models import Game
 from simshop.models.game import as_utc
 from simshop.models.user import utcnow
 from simshop.services import decisions as decisions_service
+from simshop.services import forecasts as forecasts_service
 from simshop.services import games as games_service
 from simshop.services import round_state
 from simshop.services import schedule as schedule_service
@@ -306,4 +307,5 @@ def results(game_id: int, number: int):
         team_names=team_labels(db.session, game, player.team.id, rival=rival_label),
         standings_reviews=round_state.review_counts(db.session, rnd.id),
         published=round_state.published_rounds(db.session, game),
+        forecast=forecasts_service.comparison_for(db.session, rnd, player.team, result),
     )

@@ -14,6 +14,7 @@ cover: whoever adds a route adds its line here.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -21,10 +22,13 @@ from werkzeug.routing import IntegerConverter, PathConverter, Rule, UnicodeConve
 
 from simshop.db import db
 from simshop.models import RosterJob
+from simshop.models.user import utcnow
 from simshop.services import competitions as competitions_service
+from simshop.services import quizzes as quizzes_service
 from simshop.services import rounds as rounds_service
 from simshop.services import scenarios as scenarios_service
 from simshop.services import schedule as schedule_service
+from simshop.services.quiz_bank import shipped_bank
 from tests.reliability.gamekit import (
     PASSWORD,
     SCENARIOS_DIR,
@@ -123,6 +127,18 @@ POLICY = {
     "competitions.add_game": "owner",
     "competitions.remove_game": "owner",
     "competitions.visibility": "owner",
+    # assessment (views/assessment.py): quizzes, forecasts, the gradebook
+    "assessment.quizzes_admin": "staff",
+    "assessment.quiz_admin": "staff",
+    "assessment.delete_quiz": "staff",
+    "assessment.gradebook_admin": "staff",
+    "assessment.publish_grades": "staff",
+    "assessment.gradebook_csv": "staff",
+    "assessment.gradebook_xlsx": "staff",
+    "assessment.my_quizzes": "player",
+    "assessment.take_quiz": "player",
+    "assessment.forecast": "player",
+    "assessment.my_grade": "player",
 }
 DENIED = (403, 404)
 
@@ -160,6 +176,7 @@ def world(app):
                 "index": 0,
                 "competition_id": make_competition(session, teacher, game),
                 "job_id": make_roster_job(session, teacher, game),
+                "quiz_id": make_quiz(session, teacher, game, first),
             }
         return ids
 
@@ -169,6 +186,19 @@ def make_roster_job(session, teacher, game) -> int:
     session.add(job)
     session.commit()
     return job.id
+
+
+def make_quiz(session, teacher, game, rnd) -> int:
+    now = utcnow()
+    spec = quizzes_service.QuizSpec(
+        rnd.id,
+        "Quiz",
+        ["own-acos", "fob-risk-transfer"],
+        now - timedelta(hours=1),
+        now + timedelta(hours=1),
+    )
+    bank = shipped_bank(SCENARIOS_DIR.parent / "questions")
+    return quizzes_service.create_quiz(session, game, teacher, spec, bank).id
 
 
 def make_competition(session, teacher, game) -> int:
