@@ -94,7 +94,7 @@ def question_text(question: Question, scenario, round_number: int, market, produ
 
 
 def choices_of(question: Question) -> list[str]:
-    return list(question.choices_zh if chinese_page() else question.choices_en) or []
+    return list((question.choices_zh if chinese_page() else question.choices_en) or [])
 
 
 def unit_of(question: Question) -> str:
@@ -233,9 +233,7 @@ def publish_grades(game_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     count = gradebook.publish(db.session, game)
-    flash(
-        _("Grades published: %(count)s students see their own grade.", count=count), "success"
-    )
+    flash(_("Grades published: %(count)s students see their own grade.", count=count), "success")
     return redirect(url_for("assessment.gradebook_admin", game_id=game.id))
 
 
@@ -309,7 +307,8 @@ def take_quiz(game_id: int, quiz_id: int):
     scenario = games_service.game_scenario(game)
     if submission is not None:
         asked_rows = [
-            (the_bank.questions[qid], mark) for qid, mark in submission.marks.items()
+            (the_bank.questions[qid], mark)
+            for qid, mark in submission.marks.items()
             if qid in the_bank.questions
         ]
         questions = [
@@ -324,7 +323,8 @@ def take_quiz(game_id: int, quiz_id: int):
     else:
         waiting = quizzes.waiting_for_results(quiz, the_bank)
         asked = (
-            [] if state != "open" or waiting
+            []
+            if state != "open" or waiting
             else quizzes.questions_for(db.session, quiz, player, the_bank)
         )
         questions = [
