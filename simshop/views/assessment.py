@@ -93,6 +93,16 @@ def question_text(question: Question, scenario, round_number: int, market, produ
     return text
 
 
+def question_preview(question: Question) -> str:
+    """The question as the instructor picks it: parameters shown as placeholders."""
+    text = question.text_zh if chinese_page() else question.text_en
+    return (
+        text.replace("{round}", "N")
+        .replace("{market}", _("(a market)"))
+        .replace("{product}", _("(a product)"))
+    )
+
+
 def choices_of(question: Question) -> list[str]:
     return list((question.choices_zh if chinese_page() else question.choices_en) or [])
 
@@ -109,6 +119,7 @@ def _helpers() -> dict[str, object]:
         "window_label": lambda key: str(WINDOW_LABELS[key]),
         "question_choices": choices_of,
         "question_unit": unit_of,
+        "question_preview": question_preview,
     }
 
 
@@ -120,10 +131,7 @@ def _quiz_form(game: Game) -> QuizForm:
     form.round_id.choices = [
         (r.id, _("Round %(n)s", n=r.number)) for r in round_state.rounds_of(db.session, game)
     ]
-    chinese = chinese_page()
-    form.question_ids.choices = [
-        (q.id, f"{q.text_zh if chinese else q.text_en}") for q in bank().questions.values()
-    ]
+    form.question_ids.choices = [(q.id, question_preview(q)) for q in bank().questions.values()]
     return form
 
 
@@ -223,6 +231,7 @@ def gradebook_admin(game_id: int):
         book=gradebook.compute(db.session, game),
         settings=settings,
         published=gradebook.published_grades(db.session, game),
+        columns=gradebook.EXPORT_COLUMNS,
         action_form=ActionForm(),
     ), status
 

@@ -90,6 +90,11 @@ ALLOWED_LATIN = {
     "LATAM",
     "EAEU",
     "IEEPA",
+    # codes of the quiz bank's questions (questions/*.toml) kept in Latin in Chinese practice
+    "IOSS",
+    "GPSR",
+    "DIVID",
+    "ROAS",
 }
 LATIN_WORD = re.compile(r"[A-Za-z]{4,}")
 
