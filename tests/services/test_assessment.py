@@ -441,3 +441,24 @@ def test_the_export_has_the_documented_columns_bom_and_inert_names(session, worl
     assert sorted(r[0] for r in rows[1:]) == ["s001", "s002", "s003"]
     names = {r[0]: r[3] for r in rows[1:]}
     assert names["s001"] == "'=cmd|'/c calc'!A1"
+
+
+def test_a_racing_second_submission_returns_the_one_that_won(session, world, monkeypatch):
+    quiz = make_quiz(session, world, ["fob-risk-transfer"])
+    won = quizzes.submit(
+        session, quiz, world.players["alice"], world.alice, {"fob-risk-transfer": 0}, BANK
+    )
+    real = quizzes.submission_of
+    calls = []
+
+    def not_yet_seen(*args):
+        # The racing request read "no submission" before the winner committed.
+        calls.append(args)
+        return None if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(quizzes, "submission_of", not_yet_seen)
+    lost = quizzes.submit(
+        session, quiz, world.players["alice"], world.alice, {"fob-risk-transfer": 3}, BANK
+    )
+    assert (lost.id, lost.score, len(calls)) == (won.id, 100.0, 2)
+    assert session.scalar(select(func.count()).select_from(QuizSubmission)) == 1
