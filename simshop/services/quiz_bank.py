@@ -82,11 +82,32 @@ def _revenue(result: Result, market: str | None = None, product: str | None = No
 
 @dataclass(frozen=True)
 class Metric:
-    """One parametric quantity: its needs (market, product) and how to compute it."""
+    """One parametric quantity: its needs (market, product) and how to compute it.
+    ``auto`` says what ``"auto"`` picks: the best-selling market/product (``"sold"``) or
+    the most shipped one this round (``"shipped"``)."""
 
     needs_market: bool
     needs_product: bool
     compute: Callable[[Result, str | None, str | None], float | None]
+    auto: str = "sold"
+
+
+SHIPPED = "shipped_landed"
+"""Key the quiz service adds to a result for :data:`METRICS` ``shipped_landed_cost_cny``:
+market -> product -> {"units": shipped, "cost_cny": landed cost of those units}, from the
+team's shipments of the round and the round's conditions (never stored)."""
+
+
+def _shipped(result: Result) -> dict[str, dict[str, dict[str, float]]]:
+    shipped: dict[str, dict[str, dict[str, float]]] = result.get(SHIPPED) or {}
+    return shipped
+
+
+def _shipped_landed(result: Result, market: str | None, product: str | None) -> float | None:
+    row = _shipped(result).get(market or "", {}).get(product or "")
+    if not row or not row.get("units"):
+        return None
+    return float(row["cost_cny"]) / float(row["units"])
 
 
 METRICS: dict[str, Metric] = {
@@ -119,6 +140,9 @@ METRICS: dict[str, Metric] = {
             else (_pnl(r, "cogs_cny") + _pnl(r, "freight_cny") + _pnl(r, "duty_cny")) / _units(r)
         ),
     ),
+    # Unit cost + freight + duty per unit of a product the team shipped to a market this
+    # round (the landed cost of logistics.landed_cost_cny, weighted over the lanes used).
+    "shipped_landed_cost_cny": Metric(True, True, _shipped_landed, auto="shipped"),
     "units_sold_market": Metric(True, False, lambda r, m, p: _units(r, m)),
     "revenue_market_cny": Metric(True, False, lambda r, m, p: _revenue(r, m)),
     "average_price_cny": Metric(
@@ -135,8 +159,24 @@ def best_selling(result: Result, key: str, market: str | None = None) -> str | N
     totals: dict[str, float] = {}
     for offer in _offers(result, market):
         totals[offer[key]] = totals.get(offer[key], 0.0) + float(offer.get("units_sold", 0) or 0)
-    selling = [(-units, code) for code, units in totals.items() if units > 0]
-    return min(selling)[1] if selling else None
+    return _largest(totals)
+
+
+def most_shipped(result: Result, key: str, market: str | None = None) -> str | None:
+    """Like :func:`best_selling`, by units shipped this round (:data:`SHIPPED`)."""
+    totals: dict[str, float] = {}
+    for code, products in _shipped(result).items():
+        if market is not None and code != market:
+            continue
+        for pid, row in products.items():
+            name = code if key == "market" else pid
+            totals[name] = totals.get(name, 0.0) + float(row.get("units", 0))
+    return _largest(totals)
+
+
+def _largest(totals: dict[str, float]) -> str | None:
+    ranked = [(-units, code) for code, units in totals.items() if units > 0]
+    return min(ranked)[1] if ranked else None
 
 
 @dataclass(frozen=True)
@@ -155,12 +195,13 @@ def evaluate(question: Question, result: Result | None) -> Evaluated:
     metric = METRICS[question.metric]
     if result is None:
         return Evaluated(None, None, None)
+    pick = most_shipped if metric.auto == "shipped" else best_selling
     market = question.market if metric.needs_market else None
     if market == "auto":
-        market = best_selling(result, "market")
+        market = pick(result, "market")
     product = question.product if metric.needs_product else None
     if product == "auto":
-        product = best_selling(result, "product", market)
+        product = pick(result, "product", market)
     if (metric.needs_market and market is None) or (metric.needs_product and product is None):
         return Evaluated(market, product, None)
     value = metric.compute(result, market, product)

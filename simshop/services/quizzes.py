@@ -26,12 +26,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from simshop.engine.conditions import conditions_for_round
+from simshop.engine.logistics import landed_cost_cny
 from simshop.errors import CodedError
 from simshop.models import Game, Player, Round, RoundResult, RoundStatus, User
 from simshop.models.assessment import Quiz, QuizSubmission
 from simshop.models.game import as_utc
 from simshop.models.user import utcnow
-from simshop.services.quiz_bank import Bank, Question, evaluate
+from simshop.services.games import game_scenario
+from simshop.services.quiz_bank import SHIPPED, Bank, Question, evaluate
 from simshop.services.uow import transaction, unit_of_work
 
 MAX_QUESTIONS = 40
@@ -171,7 +174,36 @@ def _team_result(session: Session, quiz: Quiz, team_id: int | None) -> dict[str,
             RoundResult.round_id == quiz.round_id, RoundResult.team_id == team_id
         )
     )
-    return row.result if row is not None else None
+    if row is None:
+        return None
+    return {**row.result, SHIPPED: shipped_landed(quiz.round, row)}
+
+
+def shipped_landed(rnd: Round, row: RoundResult) -> dict[str, dict[str, dict[str, float]]]:
+    """Market -> product -> units the team shipped in the round and their landed cost
+    (unit cost + freight + duty per :func:`landed_cost_cny`, in the round's conditions);
+    shipments the engine reduced (too little stock in China) count what left."""
+    scenario = game_scenario(rnd.game)
+    conditions = conditions_for_round(scenario, rnd.scenario_round)
+    reduced = {
+        (m["market"], m["product"], m["mode"]): int(m["shipped"])
+        for m in row.result.get("messages", [])
+        if m.get("kind") == "shipment_reduced"
+    }
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for ship in row.decisions_used.get("shipments", []):
+        key = (ship["market"], ship["product"], ship["mode"])
+        units = reduced.get(key, int(ship["quantity"]))
+        market = conditions.markets.get(ship["market"])
+        if units <= 0 or market is None or market.lane(ship["mode"]) is None:
+            continue
+        cost = landed_cost_cny(scenario.product(ship["product"]), market, ship["mode"])
+        cell = out.setdefault(ship["market"], {}).setdefault(
+            ship["product"], {"units": 0.0, "cost_cny": 0.0}
+        )
+        cell["units"] += units
+        cell["cost_cny"] += units * cost
+    return out
 
 
 def _evaluated(session: Session, quiz: Quiz, team_id: int | None, bank: Bank):

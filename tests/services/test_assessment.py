@@ -13,6 +13,8 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
+from simshop.engine.conditions import conditions_for_round
+from simshop.engine.logistics import landed_cost_cny
 from simshop.models import RoundResult
 from simshop.models.assessment import Forecast, PublishedGrade, QuizSubmission
 from simshop.models.user import utcnow
@@ -20,6 +22,7 @@ from simshop.services import decisions as decisions_service
 from simshop.services import exports, forecasts, gradebook, quizzes
 from simshop.services import rounds as rounds_service
 from simshop.services import schedule as schedule_service
+from simshop.services.games import game_scenario
 from simshop.services.quiz_bank import bank_files, evaluate, load_bank
 from tests.reliability.gamekit import (
     enrol,
@@ -462,3 +465,22 @@ def test_a_racing_second_submission_returns_the_one_that_won(session, world, mon
     )
     assert (lost.id, lost.score, len(calls)) == (won.id, 100.0, 2)
     assert session.scalar(select(func.count()).select_from(QuizSubmission)) == 1
+
+
+def test_the_shipped_landed_cost_follows_the_engines_landed_cost(session, world):
+    scenario = game_scenario(world.game)
+    market = conditions_for_round(scenario, 1).markets["US"]
+    expected = landed_cost_cny(scenario.product("earbuds"), market, "air")
+    quiz = make_quiz(session, world, ["own-shipped-landed-cost"])
+    [asked] = quizzes.questions_for(session, quiz, world.players["alice"], BANK)
+    assert (asked.market, asked.product) == ("US", "earbuds")
+    sub = quizzes.submit(
+        session,
+        quiz,
+        world.players["alice"],
+        world.alice,
+        {"own-shipped-landed-cost": round(expected, 2)},
+        BANK,
+    )
+    assert sub.marks["own-shipped-landed-cost"]["correct"] == round(expected, 2)
+    assert sub.score == 100.0

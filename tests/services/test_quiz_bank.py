@@ -35,11 +35,11 @@ def shipped():
 def test_the_shipped_bank_has_at_least_60_questions_on_every_topic():
     bank = shipped()
     topics = Counter(q.topic for q in bank.questions.values())
-    assert len(bank.questions) == 84
+    assert len(bank.questions) == 85
     assert set(topics) == set(TOPICS)
     assert min(topics[t] for t in TOPICS if t != "results") >= 7
     kinds = Counter(q.kind for q in bank.questions.values())
-    assert kinds == {"single": 38, "numeric": 32, "parametric": 9, "multiple": 5}
+    assert kinds == {"single": 38, "numeric": 32, "parametric": 10, "multiple": 5}
 
 
 def test_every_question_cites_a_source_defined_in_docs_sources():
@@ -118,7 +118,7 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path):
 def test_quiz_check_prints_a_summary_of_the_shipped_bank(runner):
     result = runner.invoke(quiz_cli, ["check"])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0] == "OK: 84 questions in 5 files"
+    assert result.output.splitlines()[0] == "OK: 85 questions in 5 files"
 
 
 def test_quiz_check_exits_2_and_names_file_question_and_field(runner):
@@ -148,6 +148,10 @@ RESULT = {
         {"market": "US", "product": "leash", "units_sold": 40, "revenue_cny": 3000.0},
         {"market": "EU", "product": "earbuds", "units_sold": 100, "revenue_cny": 5000.0},
     ],
+    "shipped_landed": {
+        "US": {"leash": {"units": 300.0, "cost_cny": 6000.0}},
+        "EU": {"earbuds": {"units": 100.0, "cost_cny": 5713.0}},
+    },
 }
 
 
@@ -181,6 +185,9 @@ def parametric(metric: str, **extra) -> Question:
         ("units_sold_market", {"market": "US"}, ("US", None, 100.0)),
         ("revenue_market_cny", {"market": "US"}, ("US", None, 15000.0)),
         ("average_price_cny", {"market": "US", "product": "auto"}, ("US", "earbuds", 200.0)),
+        # "auto" picks the most shipped market and product for this metric.
+        ("shipped_landed_cost_cny", {"market": "auto", "product": "auto"}, ("US", "leash", 20.0)),
+        ("shipped_landed_cost_cny", {"market": "EU", "product": "auto"}, ("EU", "earbuds", 57.13)),
     ],
 )
 def test_a_metric_is_computed_from_the_stored_result(metric, extra, expected):
