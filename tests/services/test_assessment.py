@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from simshop.engine.conditions import conditions_for_round
@@ -444,6 +445,10 @@ def test_the_export_has_the_documented_columns_bom_and_inert_names(session, worl
     assert sorted(r[0] for r in rows[1:]) == ["s001", "s002", "s003"]
     names = {r[0]: r[3] for r in rows[1:]}
     assert names["s001"] == "'=cmd|'/c calc'!A1"
+    sheet = load_workbook(io.BytesIO(exports.to_xlsx([table])))["grades"]
+    cells = {row[0]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert cells["s001"][3] == "'=cmd|'/c calc'!A1"
+    assert isinstance(cells["s001"][-1], int | float)  # grades stay numbers
 
 
 def test_a_racing_second_submission_returns_the_one_that_won(session, world, monkeypatch):
