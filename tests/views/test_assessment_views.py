@@ -272,3 +272,18 @@ def test_the_gradebook_publishes_and_exports(app, client, ids):
     login(client, "s001")
     mine = client.get(f"/games/{ids['game']}/grade").get_data(as_text=True)
     assert f"{published[min(published)]:.2f}" in mine and "Game score percentile" in mine
+
+
+def test_staff_see_each_submission_and_can_delete_a_quiz(app, client, ids):
+    login(client, "s001")
+    post(client, quiz_url(ids), right_answers(ids))
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/dashboard").text)})
+    login(client, "teacher@example.edu")
+    detail = client.get(f"/instructor/games/{ids['game']}/quizzes/{ids['quiz']}").text
+    row = detail.split('id="submissions"')[1].split("</tbody>")[0]
+    assert "Alice" in row and "100.0" in row and "s002" not in row
+    admin = f"/instructor/games/{ids['game']}/quizzes"
+    token = csrf_from(client.get(admin).text)
+    deleted = client.post(f"{admin}/{ids['quiz']}/delete", data={"csrf_token": token})
+    assert deleted.status_code == 302
+    assert (count(app, Quiz), count(app, QuizSubmission)) == (0, 0)
