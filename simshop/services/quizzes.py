@@ -128,6 +128,16 @@ def submissions_of(session: Session, quiz: Quiz) -> list[QuizSubmission]:
     )
 
 
+def question_stats(submissions: list[QuizSubmission]) -> dict[str, tuple[int, int]]:
+    """Question id -> (students who got it right, students who were asked it)."""
+    stats: dict[str, tuple[int, int]] = {}
+    for sub in submissions:
+        for qid, mark in sub.marks.items():
+            right, asked = stats.get(qid, (0, 0))
+            stats[qid] = (right + (1 if mark["earned"] else 0), asked + 1)
+    return stats
+
+
 # --------------------------------------------------------------------------- the window
 
 

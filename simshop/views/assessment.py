@@ -176,13 +176,15 @@ def quizzes_admin(game_id: int):
 def quiz_admin(game_id: int, quiz_id: int):
     game = game_for(game_id, Need.STAFF)
     quiz = quizzes.quiz_of(db.session, game, quiz_id) or abort(404)
+    submissions = quizzes.submissions_of(db.session, quiz)
     return render_template(
         "assessment/quiz_admin.html",
         game=game,
         quiz=quiz,
         state=quizzes.window(quiz),
         questions=[bank().questions[q] for q in quiz.question_ids if q in bank().questions],
-        submissions=quizzes.submissions_of(db.session, quiz),
+        submissions=submissions,
+        stats=quizzes.question_stats(submissions),
         action_form=ActionForm(),
     )
 

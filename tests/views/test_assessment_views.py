@@ -282,6 +282,8 @@ def test_staff_see_each_submission_and_can_delete_a_quiz(app, client, ids):
     detail = client.get(f"/instructor/games/{ids['game']}/quizzes/{ids['quiz']}").text
     row = detail.split('id="submissions"')[1].split("</tbody>")[0]
     assert "Alice" in row and "100.0" in row and "s002" not in row
+    stats = detail.split('id="question-stats"')[1].split("</ol>")[0]
+    assert stats.count("right: 1 of 1") == 4
     admin = f"/instructor/games/{ids['game']}/quizzes"
     token = csrf_from(client.get(admin).text)
     deleted = client.post(f"{admin}/{ids['quiz']}/delete", data={"csrf_token": token})
