@@ -76,11 +76,13 @@ def _selling_costs(book: RoundBook, streams: RoundStreams) -> dict[str, np.ndarr
         admin_unit = np.minimum(
             market.refund_admin_fee_share * fee_unit, market.refund_admin_fee_cap_usd * usd
         )
-        out["commission"][m] = mc.platform_fee * revenue[m] - returned[m] * (fee_unit - admin_unit)
+        out["commission"][m] = accounting.commission_cny(mc.platform_fee, revenue[m]) - returned[
+            m
+        ] * (fee_unit - admin_unit)
         if mc.vat_seller_remits:
             # refunds reduce the taxable amount (EU VAT Directive art. 90)
             kept = revenue[m] - out["refunds"][m]
-            out["vat"][m] = kept * mc.vat_rate / (1.0 + mc.vat_rate)
+            out["vat"][m] = accounting.vat_in_price_cny(mc.vat_rate, kept)
         out["fulfilment"][m] = np.where(book.parcel[m], 0, book.sold[m]) * (
             mc.fulfilment_cny_per_unit
         )
