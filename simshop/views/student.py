@@ -19,6 +19,7 @@ from flask import (
     jsonify,
     redirect,
     render_template,
+    render_template_string,
     request,
     url_for,
 )
@@ -41,7 +42,7 @@ from simshop.forms.game import (
 from simshop.i18n import localized_name
 from simshop.ids import parse_id
 from simshop.messages import GAME_MESSAGES, PLAN_MESSAGES, error_message, message_for
-from simshop.models import Game, Team
+from simshop.models import Game, Round, Team
 from simshop.models.game import as_utc
 from simshop.models.user import utcnow
 from simshop.numbers import money, number
@@ -59,6 +60,12 @@ from simshop.views.auth import join_rate_key
 from simshop.views.lab import rival_label
 
 bp = Blueprint("student", __name__, url_prefix="/games")
+
+FIELD_LABEL = (
+    '{% from "games/decision_fields.html" import field_label with context %}'
+    "{{ field_label(f, scenario) }}"
+)
+"""A decision field named for people ("United States · Earbuds · Price")."""
 
 
 @bp.before_request
@@ -241,17 +248,16 @@ def decisions(game_id: int):
         if not ActionForm().validate_on_submit():
             abort(400)
         form = DecisionForm.from_request(scenario, state, request.form)
-        if request.form.get("action") == "plan":
-            # "Check my plan" (the page without JavaScript): show the plan, save nothing.
-            version = request.form.get("version", "")
-            return _decisions_page(
-                game, team, rnd, form, version, status=422 if form.has_errors else 200
-            )
-        form.check()
         version = request.form.get("version", "")
         expected = parse_id(version) if version else None
         if version and expected is None:
             abort(400)
+        if request.form.get("action") == "plan":
+            # "Check my plan" (the page without JavaScript): show the plan, save nothing.
+            return _decisions_page(
+                game, team, rnd, form, expected, status=422 if form.has_errors else 200
+            )
+        form.check()
         if not form.has_errors:
             try:
                 decisions_service.submit_decision(
@@ -287,9 +293,9 @@ def decisions(game_id: int):
 def _decisions_page(
     game: Game,
     team: Team,
-    rnd,
+    rnd: Round,
     form: DecisionForm,
-    version,
+    version: int | None,
     *,
     saved=None,
     conflict=None,
@@ -375,7 +381,12 @@ def plan(game_id: int):
     form = DecisionForm.from_request(inputs.scenario, inputs.state, request.args)
     if form.has_errors:
         errors = [
-            {"field": f.name, "id": f.id, "message": message}
+            {
+                "field": f.name,
+                "id": f.id,
+                "label": render_template_string(FIELD_LABEL, f=f, scenario=inputs.scenario),
+                "message": message,
+            }
             for f in form.fields.values()
             for message in f.errors
         ]

@@ -175,6 +175,7 @@ def test_a_value_that_cannot_be_read_gets_a_located_error_not_a_500(app, ids):
             {
                 "field": "offers.US.earbuds.price_local",
                 "id": "d-offers-US-earbuds-price_local",
+                "label": "United States · Wireless earbuds · Price",
                 "message": "Enter a number.",
             }
         ]

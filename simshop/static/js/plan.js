@@ -22,22 +22,19 @@
     return params.toString();
   }
 
+  // A value that cannot be read: its message, with the field's label, replaces the panel
+  // (a plan of the other values would mislead).
   function showErrors(errors) {
-    var box = document.getElementById("plan-errors");
-    if (!box) {
-      box = document.createElement("div");
-      box.id = "plan-errors";
-      box.className = "flash flash--error";
-      box.setAttribute("role", "status");
-      slot.insertBefore(box, slot.firstChild);
-    }
-    box.textContent = "";
+    var box = document.createElement("div");
+    box.id = "plan-errors";
+    box.className = "flash flash--error";
+    box.setAttribute("role", "status");
+    slot.textContent = "";
+    slot.appendChild(box);
     var list = document.createElement("ul");
     errors.forEach(function (e) {
       var item = document.createElement("li");
-      var field = e.id ? document.getElementById(e.id) : null;
-      var label = field && field.labels && field.labels.length ? field.labels[0].textContent.trim() + ": " : "";
-      item.textContent = label + e.message;
+      item.textContent = (e.label ? e.label + ": " : "") + e.message;
       list.appendChild(item);
     });
     box.appendChild(list);
