@@ -57,7 +57,7 @@ def changed(page, selector, before):
 
 @pytest.mark.parametrize("language", ["en", "zh-CN"])
 def test_a_student_reads_the_briefing_and_sees_the_plan_follow_the_typing(
-    page, live_server, game_id, language, viewport
+    page, page_problems, live_server, game_id, language, viewport
 ):
     login, game = game_id
     locale = "zh_Hans_CN" if language == "zh-CN" else "en"
@@ -88,7 +88,16 @@ def test_a_student_reads_the_briefing_and_sees_the_plan_follow_the_typing(
     margin_cell, break_even_cell = f"{ROW} .plan__margin", f"{ROW} .plan__break-even"
     margin, break_even = text(page, margin_cell), text(page, break_even_cell)
 
+    page.locator("#d-offers-US-earbuds-price_local").fill("4x")
+    page.wait_for_selector("#plan-errors")
+    where = "美国 · 无线耳机 · 价格" if chinese else "United States · Wireless earbuds · Price"
+    assert text(page, "#plan-errors").startswith(where)
+    # Chromium logs the endpoint's 422 (the expected answer to "4x") as a console error.
+    refused = [e for e in page_problems.console_errors if "422" in e]
+    assert len(refused) == 1
+    page_problems.console_errors.remove(refused[0])
     page.locator("#d-offers-US-earbuds-price_local").fill("45")
+    page.wait_for_selector(margin_cell)
     dearer = changed(page, margin_cell, margin)
     assert text(page, f"{ROW} td") == ("US$45.00" if chinese else "$45.00")
     assert text(page, break_even_cell) == break_even  # the same lane: the same break-even
