@@ -168,6 +168,29 @@ ASSESSMENT_MESSAGES = {
 }
 
 
+# --------------------------------------------------------------------------- plan
+
+PLAN_MESSAGES = {
+    "no_stock": _l(
+        "%(product)s in %(market)s is listed but has no stock there and none lands this round."
+    ),
+    "stock_short": _l(
+        "%(product)s in %(market)s: %(stock)s units this round, but you sold %(sold)s last "
+        "round. The stock may not last the round."
+    ),
+    "lands_after_round": _l(
+        "A shipment of %(product)s to %(market)s lands in round %(round)s, day %(day)s: "
+        "after this round ends."
+    ),
+    "below_break_even": _l(
+        "%(product)s in %(market)s is priced below its break-even price of %(break_even)s."
+    ),
+    "insufficient_cash": _l(
+        "This plan spends %(short)s CNY more than your cash plus new borrowing: it cannot be saved."
+    ),
+}
+
+
 def message_for(messages: dict[str, Any], code: str, params: dict[str, Any] | None = None) -> str:
     """The translated message for ``code`` with ``params`` filled in."""
     template = messages.get(code)

@@ -20,6 +20,8 @@ unsold stock is inventory.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 PNL_COST_LINES = (
@@ -48,6 +50,17 @@ inflow."""
 PNL_LINES = ("revenue_cny", DUTY_REFUND_LINE, *PNL_COST_LINES, "total_costs_cny", "profit_cny")
 """Every P&L line a team's result can carry (``TeamRoundResult.pnl``), in report order;
 :data:`DUTY_REFUND_LINE` only in scenarios with a ``duty_refund`` event."""
+
+
+def commission_cny(platform_fee: float, revenue_cny: Any) -> Any:
+    """The platform's referral fee on sales (CNY; scalars or arrays)."""
+    return platform_fee * revenue_cny
+
+
+def vat_in_price_cny(vat_rate: float, amount_cny: Any) -> Any:
+    """The VAT contained in a VAT-inclusive amount (CNY; scalars or arrays):
+    ``amount x vat / (1 + vat)``."""
+    return amount_cny * vat_rate / (1.0 + vat_rate)
 
 
 def cents(values: np.ndarray) -> np.ndarray:

@@ -82,6 +82,23 @@ def parcel_duty_cny(
     return duty_cny_per_unit(product, market, value)
 
 
+def landing_duty_cny(quantity: float, customs_value_cny_per_unit: float, rate: float) -> float:
+    """Duty on a shipment landing (CNY): quantity x customs value per unit x the tariff stack
+    of the category in the arrival round (the factors multiplied in this order)."""
+    return quantity * customs_value_cny_per_unit * rate
+
+
+def selling_days_left(arrive_round: int, arrive_day: int, round_no: int, days: int) -> int:
+    """Days of ``round_no`` on which stock landing on (``arrive_round``, ``arrive_day``) can
+    be sold: arrivals are stocked before that day's trading, so a landing on day ``d`` sells
+    on days ``d..days``; none if it lands in a later round."""
+    if arrive_round > round_no:
+        return 0
+    if arrive_round < round_no:
+        return days
+    return days - arrive_day + 1
+
+
 def arrival(round_no: int, days_per_round: int, lead_days: int) -> tuple[int, int]:
     """(round, day) on which a shipment sent at the start of ``round_no`` lands.
 
@@ -92,20 +109,64 @@ def arrival(round_no: int, days_per_round: int, lead_days: int) -> tuple[int, in
     return arrive_round, absolute - (arrive_round - 1) * days_per_round
 
 
+SPENDING_LINES = (
+    "entry_fees_cny",
+    "factory_orders_cny",
+    "freight_cny",
+    "advertising_cny",
+    "quality_investment_cny",
+    "repayment_cny",
+)
+"""The lines of a sheet's start-of-round spending, in the order they are added up."""
+
+
+def upfront_spend_items(
+    scenario: Scenario, cond: RoundConditions, sheet: DecisionSheet
+) -> list[tuple[str, float]]:
+    """A sheet's start-of-round spending as (line, CNY) items in the order
+    :func:`upfront_spend_cny` adds them: entry fees, factory orders, the freight of each
+    shipment (one item per shipment on an existing lane), advertising, quality investment
+    and repayment. Lines are :data:`SPENDING_LINES`."""
+    items = [
+        (
+            "entry_fees_cny",
+            sum(scenario.market(code).entry_fee_cny for code in sheet.enter_markets),
+        ),
+        (
+            "factory_orders_cny",
+            sum(
+                scenario.product(pid).unit_cost_cny * max(q, 0)
+                for pid, q in sheet.factory_orders.items()
+            ),
+        ),
+    ]
+    for ship in sheet.shipments:
+        lane = cond.markets[ship.market].lane(ship.mode)
+        if lane is not None:
+            items.append(
+                (
+                    "freight_cny",
+                    freight_cny_per_unit(scenario.product(ship.product), lane) * ship.quantity,
+                )
+            )
+    items.append(
+        (
+            "advertising_cny",
+            sum(o.ad_budget_cny for offers in sheet.offers.values() for o in offers.values()),
+        )
+    )
+    items.append(("quality_investment_cny", sum(sheet.quality_investment_cny.values())))
+    items.append(("repayment_cny", max(0.0, -sheet.borrow_cny)))
+    return items
+
+
 def upfront_spend_cny(
     scenario: Scenario, cond: RoundConditions, team: TeamState, sheet: DecisionSheet
 ) -> float:
     """Cash a sheet spends at the start of the round: entry fees, factory orders, freight of
-    shipments, advertising, quality investment and repayment (CNY)."""
-    total = sum(scenario.market(code).entry_fee_cny for code in sheet.enter_markets)
-    total += sum(
-        scenario.product(pid).unit_cost_cny * max(q, 0) for pid, q in sheet.factory_orders.items()
-    )
-    for ship in sheet.shipments:
-        lane = cond.markets[ship.market].lane(ship.mode)
-        if lane is not None:
-            total += freight_cny_per_unit(scenario.product(ship.product), lane) * ship.quantity
-    total += sum(o.ad_budget_cny for offers in sheet.offers.values() for o in offers.values())
-    total += sum(sheet.quality_investment_cny.values())
-    total += max(0.0, -sheet.borrow_cny)
+    shipments, advertising, quality investment and repayment (CNY); the sum of
+    :func:`upfront_spend_items`, added in their order."""
+    total = 0.0
+    for _line, amount in upfront_spend_items(scenario, cond, sheet):
+        total += amount
     return total

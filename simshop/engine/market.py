@@ -36,6 +36,7 @@ from simshop.engine.logistics import (
     arrival,
     customs_value_cny,
     freight_cny_per_unit,
+    landing_duty_cny,
     upfront_spend_cny,
 )
 from simshop.engine.report import settle_round
@@ -370,7 +371,7 @@ class _MarketModel:
             m, p = book.m_index[s.market], book.p_index[s.product]
             book.wh[m, p, t] += s.quantity
             rate = cond.markets[s.market].tariff_rate(book.scenario.product(s.product).category)
-            duty = s.quantity * s.customs_value_cny_per_unit * rate
+            duty = landing_duty_cny(s.quantity, s.customs_value_cny_per_unit, rate)
             book.lines["duty_cny"][t] += duty
             book.duty_paid[m, p, t] += duty
             book.duty_basis[m, p, t] += s.quantity * s.customs_value_cny_per_unit

@@ -16,6 +16,7 @@ from simshop.engine.accounting import CASH_COST_LINES, DUTY_REFUND_LINE, PNL_COS
 from simshop.engine.book import RoundBook
 from simshop.engine.conditions import MarketConditions
 from simshop.engine.decisions import DecisionSheet
+from simshop.engine.logistics import freight_cny_per_unit
 from simshop.engine.results import RoundOutcome, TeamRoundResult
 from simshop.engine.scenario import DutyRefund, Scenario
 from simshop.engine.seeds import RoundStreams
@@ -76,11 +77,13 @@ def _selling_costs(book: RoundBook, streams: RoundStreams) -> dict[str, np.ndarr
         admin_unit = np.minimum(
             market.refund_admin_fee_share * fee_unit, market.refund_admin_fee_cap_usd * usd
         )
-        out["commission"][m] = mc.platform_fee * revenue[m] - returned[m] * (fee_unit - admin_unit)
+        out["commission"][m] = accounting.commission_cny(mc.platform_fee, revenue[m]) - returned[
+            m
+        ] * (fee_unit - admin_unit)
         if mc.vat_seller_remits:
             # refunds reduce the taxable amount (EU VAT Directive art. 90)
             kept = revenue[m] - out["refunds"][m]
-            out["vat"][m] = kept * mc.vat_rate / (1.0 + mc.vat_rate)
+            out["vat"][m] = accounting.vat_in_price_cny(mc.vat_rate, kept)
         out["fulfilment"][m] = np.where(book.parcel[m], 0, book.sold[m]) * (
             mc.fulfilment_cny_per_unit
         )
@@ -97,7 +100,7 @@ def _parcel_costs(
         return
     for p, product in enumerate(book.scenario.products):
         units = np.where(book.parcel[m, p], book.sold[m, p], 0)
-        freight = product.weight_kg * lane.cost_cny_per_kg
+        freight = freight_cny_per_unit(product, lane)
         out["parcel_freight"][m, p] = units * freight
         # the value customs uses: price net of VAT (where included) + freight on CIF
         net = book.price[m, p] / (1.0 + mc.vat_rate) if mc.vat_seller_remits else book.price[m, p]

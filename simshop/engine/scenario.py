@@ -107,6 +107,10 @@ class Meta(StrictModel):
     title_zh: Annotated[str, Field(max_length=120)] = ""
     description: Annotated[str, Field(max_length=4000)] = ""
     description_zh: Annotated[str, Field(max_length=4000)] = ""
+    briefing: Annotated[str, Field(max_length=8000)] = ""
+    """The story students read before round 1 (the briefing page): the situation at the
+    start only, never a later event (the description, for instructors, may tell more)."""
+    briefing_zh: Annotated[str, Field(max_length=8000)] = ""
     author: Annotated[str, Field(max_length=120)] = ""
 
 

@@ -176,6 +176,13 @@ class CreateGameForm(FlaskForm):
             "see every name."
         ),
     )
+    briefing_exact_sizes = BooleanField(
+        _l("The briefing shows exact market sizes"),
+        description=_l(
+            "Off: the students' briefing shows each market's size as an index (the largest "
+            "market = 100). On: it shows the shoppers expected per product and round."
+        ),
+    )
     submit = SubmitField(_l("Create game"))
 
     weight_fields = tuple(f"weight_{metric}" for metric in METRICS)
@@ -210,6 +217,7 @@ class CreateGameForm(FlaskForm):
                 key.removeprefix("weight_"): self._ok(key, 0.0) for key in self.weight_fields
             },
             show_rival_names=bool(self.show_rival_names.data),
+            briefing_exact_sizes=bool(self.briefing_exact_sizes.data),
         )
 
     def attach(self, problems: list[Any]) -> None:
@@ -229,6 +237,11 @@ add_metric_fields(
     lambda label: DecimalField(label, validators=WEIGHT_RULES),
     prefix="weight_",
 )
+
+
+class BriefingSizesForm(FlaskForm):
+    exact = BooleanField(_l("Show exact market sizes in the briefing"))
+    submit = SubmitField(_l("Save"))
 
 
 class JoinGameForm(FlaskForm):

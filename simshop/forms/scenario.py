@@ -283,9 +283,24 @@ class MetaForm(Form):
     title_zh = _text(_l("Title (Chinese)"), 120)
     description = TextAreaField(_l("Description"), filters=[_strip])
     description_zh = TextAreaField(_l("Description (Chinese)"), filters=[_strip])
+    briefing = TextAreaField(
+        _l("Students' briefing"),
+        filters=[_strip],
+        description=_l("The story students read from joining: the situation at the start only."),
+    )
+    briefing_zh = TextAreaField(_l("Students' briefing (Chinese)"), filters=[_strip])
     author = _text(_l("Author"), 120)
 
-    names = ("id", "title", "title_zh", "description", "description_zh", "author")
+    names = (
+        "id",
+        "title",
+        "title_zh",
+        "description",
+        "description_zh",
+        "briefing",
+        "briefing_zh",
+        "author",
+    )
 
 
 class CalendarForm(Form):

@@ -121,6 +121,9 @@ class Game(db.Model):
     bot_strategies: Mapped[list[str]] = mapped_column(JSON, default=list)
     scoring_weights: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     show_rival_names: Mapped[bool] = mapped_column(default=True, server_default=true())
+    briefing_exact_sizes: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """The students' briefing shows exact market sizes (shoppers per round) instead of
+    only an index of the largest market."""
 
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -139,6 +139,7 @@ class GameSpec:
     bot_strategies: list[str] | None = None
     scoring_weights: dict[str, float] | None = None
     show_rival_names: bool = True
+    briefing_exact_sizes: bool = False
     seed: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -346,6 +347,7 @@ def _new_game(owner: User, spec: GameSpec, loaded: ChosenScenario) -> Game:
         bot_strategies=list(spec.bot_strategies or []),
         scoring_weights=dict(spec.scoring_weights or {}),
         show_rival_names=spec.show_rival_names,
+        briefing_exact_sizes=spec.briefing_exact_sizes,
     )
     total = spec.practice_rounds + spec.scored_rounds
     for number in range(1, total + 1):

@@ -32,6 +32,7 @@ from simshop.forms.game import (
     ROSTER_COLUMNS,
     ActionForm,
     AssistantForm,
+    BriefingSizesForm,
     CreateGameForm,
     DeadlineForm,
     RosterForm,
@@ -40,6 +41,7 @@ from simshop.i18n import localized_name
 from simshop.ids import parse_id
 from simshop.messages import GAME_MESSAGES, ROSTER_MESSAGES, error_message, message_for
 from simshop.models import Game, RosterJob, Round
+from simshop.services import briefing as briefing_service
 from simshop.services import decisions as decisions_service
 from simshop.services import games as games_service
 from simshop.services import lifecycle, round_state
@@ -261,6 +263,18 @@ def deadline(game_id: int, round_id: int):
     else:
         flash(_("Deadline saved."), "success")
     return redirect(game_url(game))
+
+
+@bp.post("/games/<int:game_id>/briefing-sizes")
+def briefing_sizes(game_id: int):
+    """Exact market sizes or only an index in the students' briefing."""
+    game = game_for(game_id, Need.STAFF)
+    form = BriefingSizesForm()
+    if not form.validate_on_submit():
+        abort(400)
+    briefing_service.set_briefing_sizes(db.session, game, exact=bool(form.exact.data))
+    flash(_("Briefing setting saved."), "success")
+    return redirect(url_for("student.briefing", game_id=game.id))
 
 
 @bp.route("/games/<int:game_id>/end", methods=["GET", "POST"])

@@ -10,46 +10,63 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_month_names
 from flask import (
     Blueprint,
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
+    render_template_string,
     request,
     url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from pydantic import ValidationError
 
 from simshop.engine.decisions import DecisionErrors, DecisionSheet
+from simshop.engine.plan import RoundPlan
+from simshop.engine.scenario import Scenario
 from simshop.extensions import db, limiter
 from simshop.forms.game import (
     ActionForm,
+    BriefingSizesForm,
     CreateTeamForm,
     DecisionForm,
     JoinGameForm,
 )
+from simshop.i18n import localized_name
 from simshop.ids import parse_id
-from simshop.messages import GAME_MESSAGES, error_message, message_for
-from simshop.models import Game
+from simshop.messages import GAME_MESSAGES, PLAN_MESSAGES, error_message, message_for
+from simshop.models import Game, Round, Team
 from simshop.models.game import as_utc
 from simshop.models.user import utcnow
+from simshop.numbers import money, number
+from simshop.services import briefing as briefing_service
 from simshop.services import decisions as decisions_service
 from simshop.services import forecasts as forecasts_service
 from simshop.services import games as games_service
+from simshop.services import plan as plan_service
 from simshop.services import round_state
 from simshop.services import schedule as schedule_service
 from simshop.services import teams as teams_service
 from simshop.services.analysis import team_labels
 from simshop.services.games import GameError
-from simshop.views.access import enrolment
+from simshop.views.access import Need, enrolment, membership_for, team_of
 from simshop.views.auth import join_rate_key
 from simshop.views.lab import rival_label
 
 bp = Blueprint("student", __name__, url_prefix="/games")
+
+FIELD_LABEL = (
+    '{% from "games/decision_fields.html" import field_label with context %}'
+    "{{ field_label(f, scenario) }}"
+)
+"""A decision field named for people ("United States · Earbuds · Price")."""
 
 
 @bp.before_request
@@ -232,11 +249,16 @@ def decisions(game_id: int):
         if not ActionForm().validate_on_submit():
             abort(400)
         form = DecisionForm.from_request(scenario, state, request.form)
-        form.check()
         version = request.form.get("version", "")
         expected = parse_id(version) if version else None
         if version and expected is None:
             abort(400)
+        if request.form.get("action") == "plan":
+            # "Check my plan" (the page without JavaScript): show the plan, save nothing.
+            return _decisions_page(
+                game, team, rnd, form, expected, status=422 if form.has_errors else 200
+            )
+        form.check()
         if not form.has_errors:
             try:
                 decisions_service.submit_decision(
@@ -264,14 +286,36 @@ def decisions(game_id: int):
         sheet, saved = decisions_service.sheet_for_form(db.session, game, rnd, team)
         form = DecisionForm.from_sheet(scenario, state, sheet)
         version = saved.save_count if saved else 0
+    return _decisions_page(
+        game, team, rnd, form, version, saved=saved, conflict=conflict, theirs=theirs, status=status
+    )
+
+
+def _decisions_page(
+    game: Game,
+    team: Team,
+    rnd: Round,
+    form: DecisionForm,
+    version: int | None,
+    *,
+    saved=None,
+    conflict=None,
+    theirs=None,
+    status: int = 200,
+):
+    """The decision form with the plan of the values it holds (none while a field cannot
+    be read: its error is shown instead)."""
+    if saved is None and conflict is None:
+        saved = decisions_service.saved_decision(db.session, rnd, team)
+    plan = None if form.has_errors else _plan_of(game, team, form)
     return render_template(
         "student/decisions.html",
         game=game,
         team=team,
         rnd=rnd,
         form=form,
-        state=state,
-        scenario=scenario,
+        state=form.team,
+        scenario=form.scenario,
         saved=saved,
         version=version,
         conflict=conflict,
@@ -279,7 +323,102 @@ def decisions(game_id: int):
         action_form=ActionForm(),
         editable=rnd.status == "open",
         carries_over=round_state.state_source_round(db.session, rnd) is not None,
+        plan=plan,
+        plan_warnings=plan_warnings(plan, form.scenario) if plan else [],
     ), status
+
+
+def _plan_of(game: Game, team: Team, form: DecisionForm) -> RoundPlan | None:
+    try:
+        return plan_service.sheet_plan(plan_service.plan_inputs(db.session, game, team), form.raw())
+    except (GameError, ValidationError):
+        return None
+
+
+def plan_warnings(plan: RoundPlan, scenario: Scenario) -> list[str]:
+    """The plan's warnings in the page's language, markets and products by name."""
+    names = {m.code: localized_name(m) for m in scenario.markets}
+    names.update({p.id: localized_name(p) for p in scenario.products})
+    out = []
+    for w in plan.warnings:
+        params = {
+            **w.params,
+            "market": names.get(w.market or "", ""),
+            "product": names.get(w.product or "", ""),
+        }
+        if "break_even" in params and w.market:
+            params["break_even"] = money(params["break_even"], scenario.market(w.market).currency)
+        for key, digits in (("short", 2), ("stock", 0), ("sold", 0)):
+            if key in params:
+                params[key] = number(params[key], digits)
+        out.append(message_for(PLAN_MESSAGES, w.code, params))
+    return out
+
+
+def _plan_team(game_id: int) -> tuple[Game, Team]:
+    """The game and the team whose plan is asked for: a member's own team (404 for another
+    team's id), or for the game's staff the team named by ``?team=``."""
+    found = membership_for(game_id, Need.VIEWER)
+    requested = parse_id(request.args.get("team", "")) if request.args.get("team") else None
+    if found.player is not None and not found.is_staff:
+        team = found.player.team
+        if team is None or (requested is not None and requested != team.id):
+            abort(404)
+        return found.game, team
+    if requested is None:
+        abort(404)
+    return found.game, team_of(found.game, requested)
+
+
+@bp.get("/<int:game_id>/plan")
+def plan(game_id: int):
+    """The plan of the decision form's values (sent as the query), as JSON; never writes.
+    422 with located errors when a value cannot be read."""
+    game, team = _plan_team(game_id)
+    try:
+        inputs = plan_service.plan_inputs(db.session, game, team)
+    except GameError as exc:
+        return jsonify(errors=[{"field": None, "message": error_message(exc)}]), 404
+    form = DecisionForm.from_request(inputs.scenario, inputs.state, request.args)
+    if form.has_errors:
+        errors = [
+            {
+                "field": f.name,
+                "id": f.id,
+                "label": render_template_string(FIELD_LABEL, f=f, scenario=inputs.scenario),
+                "message": message,
+            }
+            for f in form.fields.values()
+            for message in f.errors
+        ]
+        return jsonify(errors=errors), 422
+    try:
+        result = plan_service.sheet_plan(inputs, form.raw())
+    except ValidationError:
+        return jsonify(errors=[{"field": None, "message": _("This value is not accepted.")}]), 422
+    warnings = plan_warnings(result, inputs.scenario)
+    html = render_template(
+        "student/_plan.html", plan=result, plan_warnings=warnings, scenario=inputs.scenario
+    )
+    return jsonify(plan=result.to_dict(), warnings=warnings, html=html)
+
+
+@bp.get("/<int:game_id>/briefing")
+def briefing(game_id: int):
+    """The students' briefing: open to every player from joining and to the game's staff."""
+    found = membership_for(game_id, Need.VIEWER)
+    game = found.game
+    brief = briefing_service.game_briefing(db.session, game)
+    return render_template(
+        "student/briefing.html",
+        game=game,
+        team=found.player.team if found.player is not None else None,
+        staff=found.is_staff,
+        brief=brief,
+        month_name=get_month_names("wide", locale=get_locale())[brief.month],
+        scenario=games_service.game_scenario(game),
+        sizes_form=BriefingSizesForm(exact=game.briefing_exact_sizes),
+    )
 
 
 @bp.get("/<int:game_id>/results/<int:number>")

@@ -59,6 +59,10 @@ POLICY = {
     "student.leave_team": "player",
     "student.decisions": "player",
     "student.results": "player",
+    # The briefing: the game's players (from joining) and its staff. The plan: a member's
+    # own team; staff name the team with ?team= (tests/views/test_briefing_and_plan.py).
+    "student.briefing": "player",
+    "student.plan": "player",
     "instructor.games": "instructor",
     "instructor.new_game": "instructor",
     "instructor.game": "staff",
@@ -76,6 +80,7 @@ POLICY = {
     "instructor.reprocess": "staff",
     "instructor.deadline": "staff",
     "instructor.end": "staff",
+    "instructor.briefing_sizes": "staff",
     "instructor.round_results": "staff",
     # data lab (views/lab.py): team pages of the signed-in student's own team; staff pages
     "lab.index": "player",

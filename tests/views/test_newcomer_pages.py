@@ -89,7 +89,7 @@ def test_the_people_page_shows_every_game_tab(app, client, teacher):
         start = html.index('<nav class="subnav"')
         return re.findall(r'href="([^"]+)"', html[start : html.index("</nav>", start)])
 
-    assert len(tabs(people)) == 10  # rounds, people, quizzes, gradebook, lab, ...
+    assert len(tabs(people)) == 11  # rounds, people, quizzes, gradebook, briefing, lab, ...
     assert tabs(people) == tabs(rounds)
 
 
@@ -148,3 +148,16 @@ def test_the_roster_report_counts_in_proper_english(app, client, teacher):
     )
     html = response.get_data(as_text=True)
     assert "1 account created, 0 existing accounts enrolled, 1 team created." in html
+
+
+def test_a_new_games_briefing_shows_sizes_as_an_index_unless_ticked(app, client, teacher):
+    form_page = client.get("/instructor/games/new").get_data(as_text=True)
+    assert 'name="briefing_exact_sizes"' in form_page
+    post_new_game(client, NEW_GAME)
+    post_new_game(client, {**NEW_GAME, "title": "Class 4", "briefing_exact_sizes": "y"})
+    with app.app_context():
+        games = db.session.scalars(select(Game).order_by(Game.id)).all()
+        assert [(g.title, g.briefing_exact_sizes) for g in games] == [
+            ("Class 3", False),
+            ("Class 4", True),
+        ]

@@ -227,6 +227,15 @@ def test_saving_the_settings(app, client, draft_id, submit):
     assert scenario.bots.strategies == ["premium"]
 
 
+def test_the_settings_edit_the_students_briefing_in_both_languages(app, client, draft_id, submit):
+    page = client.get(f"/scenarios/{draft_id}/settings").get_data(as_text=True)
+    assert "Welcome to your first cross-border store." in page  # the copied tutorial's story
+    changes = {"info-briefing": "A quiet spring.", "info-briefing_zh": "平静的春天。"}
+    assert submit(f"/scenarios/{draft_id}/settings", settings_form(**changes)).status_code == 302
+    meta = service.scenario_of(stored(app, draft_id)).meta
+    assert (meta.briefing, meta.briefing_zh) == ("A quiet spring.", "平静的春天。")
+
+
 def test_settings_errors_go_to_their_fields_and_nothing_is_saved(app, client, draft_id, submit):
     before = stored(app, draft_id).toml_text
     response = submit(
