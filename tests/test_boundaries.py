@@ -113,3 +113,19 @@ print(json.dumps(sorted(sys.modules)))
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert [name for name in loaded if is_forbidden(name)] == []
+
+
+def test_message_tables_live_only_in_simshop_messages():
+    """Every ``*_MESSAGES`` table (code -> translated text) has one home."""
+    homes = {}
+    for path in sorted((ROOT / "simshop").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in tree.body:
+            targets = (
+                node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            )
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id.endswith("_MESSAGES"):
+                    homes[target.id] = module_name(path)
+    assert set(homes.values()) == {"simshop.messages"}
+    assert {"DECISION_MESSAGES", "PROBLEM_MESSAGES", "GAME_MESSAGES"} <= set(homes)

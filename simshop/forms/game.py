@@ -45,7 +45,7 @@ from simshop.engine.scenario import BOT_STRATEGIES, MAX_SCORING_WEIGHT, Scenario
 from simshop.engine.scoring import METRICS
 from simshop.engine.state import TeamState
 from simshop.forms.fields import DecimalField, WholeNumberField
-from simshop.messages import GAME_MESSAGES, message_for
+from simshop.messages import DECISION_MESSAGES, GAME_MESSAGES, message_for
 from simshop.numbers import NumberInputError, parse_number
 from simshop.services.games import GameSpec
 from simshop.vocabulary import BOT_STRATEGY_LABELS, METRIC_NAMES
@@ -273,40 +273,6 @@ ROSTER_COLUMNS = {
     "name": _l("name"),
     "student_number": _l("student number"),
     "team": _l("team"),
-}
-
-DECISION_MESSAGES = {
-    "missing": _l("This value is missing."),
-    "unknown_field": _l("This field is not part of the decision sheet."),
-    "invalid_choice": _l("Choose one of the options."),
-    "invalid_type": _l("Enter a number."),
-    "not_a_number": _l("Enter a number."),
-    "not_a_whole_number": _l("Enter a whole number of units."),
-    "unknown_market": _l("%(market)s is not a market in this scenario."),
-    "unknown_product": _l("%(product)s is not a product in this scenario."),
-    "already_entered": _l("Your team is already in %(market)s."),
-    "not_entered": _l("Enter the market %(market)s first (tick “Enter this round”)."),
-    "price_not_positive": _l("A listed product needs a price above 0."),
-    "price_out_of_range": _l("Enter a price between %(min)s and %(max)s %(currency)s."),
-    "quantity_too_large": _l("At most %(max)s units."),
-    "amount_too_large": _l("At most %(max)s CNY."),
-    "negative_amount": _l("The amount cannot be negative."),
-    "no_parcel_lane": _l("%(market)s has no direct parcel lane."),
-    "negative_quantity": _l("A quantity cannot be negative."),
-    "quantity_not_positive": _l("Ship at least 1 unit."),
-    "no_lane": _l("%(market)s has no %(mode)s lane."),
-    "channel_closed": _l("The %(mode)s lane to %(market)s is closed this round."),
-    "exceeds_stock": _l(
-        "Only %(available)s units are in China (stock plus this round's order); "
-        "the shipments ask for %(requested)s."
-    ),
-    "credit_exceeded": _l("Only %(available)s CNY of credit is left."),
-    "repay_exceeds_debt": _l("Your team owes only %(debt)s CNY."),
-    "insufficient_cash": _l(
-        "These decisions spend %(spend)s CNY up front but your team has %(available)s CNY "
-        "(cash plus borrowing)."
-    ),
-    "below_min_price": _l("The price is below the market's minimum price."),
 }
 
 
