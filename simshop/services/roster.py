@@ -46,7 +46,6 @@ larger ones become a :class:`RosterJob` that ``flask --app simshop tick`` runs w
 instructor watches its progress page (2,000 rows hash for ~35 s: past a worker's 30 s)."""
 PROGRESS_EVERY = 50
 CREDENTIALS_TTL = timedelta(minutes=30)
-COLUMNS = ("name", "student_number", "team")
 # Header names accepted for each column (lower-cased), English and Chinese.
 HEADER_ALIASES = {
     "name": {"name", "姓名", "display_name"},
