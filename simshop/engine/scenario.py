@@ -40,16 +40,6 @@ LANE_MODES = ("sea", "rail", "air", "parcel")
 """``sea``, ``rail`` and ``air`` carry stock to an overseas warehouse; ``parcel`` ships each
 order directly from China (no overseas stock, slower delivery, low-value-parcel rules)."""
 
-BOT_STRATEGIES = (
-    "cost_plus",
-    "discounter",
-    "premium",
-    "parcel_seller",
-    "festival_stocker",
-    "rival_watcher",
-)
-"""The built-in bot strategies a scenario may name in ``[bots] strategies``."""
-
 ANY_CATEGORY = "*"
 MAX_SCORING_WEIGHT = 1000.0
 """Scoring weights are relative; this bound keeps weighted scores finite."""
@@ -274,20 +264,10 @@ class ModelParams(StrictModel):
 
 class Bots(StrictModel):
     strategies: list[Identifier] = Field(default_factory=list, max_length=50)
-    """Strategies the bot seats cycle through, from :data:`BOT_STRATEGIES`."""
+    """Strategies the bot seats cycle through, from the bots' registry
+    (:data:`simshop.engine.bots.BOT_STRATEGIES`: a scenario file naming another one is refused
+    when it is loaded, by :mod:`simshop.engine.scenario_errors`, which may import the bots)."""
     count: Annotated[int, Field(ge=0, le=2000)] = 0
-
-    @field_validator("strategies")
-    @classmethod
-    def _known_strategies(cls, strategies: list[str]) -> list[str]:
-        unknown = [s for s in strategies if s not in BOT_STRATEGIES]
-        if unknown:
-            raise PydanticCustomError(
-                "unknown_strategy",
-                "unknown bot strategy {unknown}; choose from {known}",
-                {"unknown": ", ".join(unknown), "known": ", ".join(BOT_STRATEGIES)},
-            )
-        return strategies
 
 
 Weight = Annotated[float, Field(ge=0.0, le=MAX_SCORING_WEIGHT)]

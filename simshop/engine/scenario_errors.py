@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from simshop.engine.bots import BOT_STRATEGIES
 from simshop.engine.scenario import (
     EVENT_KINDS,
     MARKET_CODES,
@@ -200,7 +201,7 @@ def _load(text: str, name: str, sha256: str) -> LoadedScenario:
         for error in exc.errors(include_url=False):
             problems.append(_pydantic_problem(name, error, data, locator))
     cross = cross_check(scenario) if scenario is not None else _partial_cross_check(data)
-    for p in cross:
+    for p in [*_strategy_problems(data), *cross]:
         problems.append(
             ScenarioProblem(
                 name, loc_to_path(p.loc), locator.line_of(p.loc), p.code, p.message, p.params
@@ -486,6 +487,20 @@ def _pydantic_problem(
         message = message.removeprefix("Value error, ")
 
     return ScenarioProblem(name, loc_to_path(loc), locator.line_of(loc), code, message, ctx)
+
+
+def _strategy_problems(data: dict[str, Any]) -> list[CrossProblem]:
+    """``[bots] strategies`` naming a strategy the bots' registry does not have."""
+    bots = data.get("bots")
+    strategies = bots.get("strategies") if isinstance(bots, dict) else None
+    if not isinstance(strategies, list):
+        return []
+    unknown = [s for s in strategies if isinstance(s, str) and s not in BOT_STRATEGIES]
+    if not unknown:
+        return []
+    params = {"unknown": ", ".join(unknown), "known": ", ".join(BOT_STRATEGIES)}
+    message = "unknown bot strategy {unknown}; choose from {known}".format(**params)
+    return [CrossProblem(("bots", "strategies"), "unknown_strategy", message, params)]
 
 
 def _partial_cross_check(data: dict[str, Any]) -> list[CrossProblem]:

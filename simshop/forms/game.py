@@ -35,13 +35,14 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from simshop.engine.bots import BOT_STRATEGIES
 from simshop.engine.decisions import (
     DecisionErrors,
     DecisionIssue,
     DecisionSheet,
     validate_decisions,
 )
-from simshop.engine.scenario import BOT_STRATEGIES, MAX_SCORING_WEIGHT, Scenario
+from simshop.engine.scenario import MAX_SCORING_WEIGHT, Scenario
 from simshop.engine.scoring import METRICS
 from simshop.engine.state import TeamState
 from simshop.forms.fields import DecimalField, WholeNumberField

@@ -35,9 +35,9 @@ from wtforms import (
 from wtforms.fields.core import Field
 from wtforms.form import BaseForm
 
+from simshop.engine.bots import BOT_STRATEGIES
 from simshop.engine.scenario import (
     ANY_CATEGORY,
-    BOT_STRATEGIES,
     EVENT_KINDS,
     LANE_MODES,
     MARKET_CODES,

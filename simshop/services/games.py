@@ -22,8 +22,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from simshop.engine.bots import BOT_STRATEGIES
 from simshop.engine.scenario import (
-    BOT_STRATEGIES,
     MAX_SCORING_WEIGHT,
     Scenario,
     parse_scenario_text,
