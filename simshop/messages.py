@@ -137,6 +137,7 @@ PROBLEM_MESSAGES: dict[str, Any] = {
 # --------------------------------------------------------------------------- game
 
 GAME_MESSAGES = {
+    "value_invalid": GENERIC_MESSAGE,
     "title_length": _l("Enter a title of at most %(max)s characters."),
     "rounds_range": _l("This scenario has %(max)s rounds: choose 1 to %(max)s."),
     "practice_range": _l("Choose 0 to %(max)s practice rounds."),
