@@ -13,7 +13,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -45,6 +44,7 @@ from simshop.engine.decisions import (
 from simshop.engine.scenario import MAX_SCORING_WEIGHT, Scenario
 from simshop.engine.scoring import METRICS
 from simshop.engine.state import TeamState
+from simshop.forms.base import NUL_FIELD_MESSAGE, AppForm, nul_fields
 from simshop.forms.fields import DecimalField, WholeNumberField
 from simshop.messages import DECISION_MESSAGES, GAME_MESSAGES, message_for
 from simshop.numbers import NumberInputError, parse_number
@@ -99,7 +99,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class ActionForm(FlaskForm):
+class ActionForm(AppForm):
     """A button that POSTs (open, close, hold, copy, delete, ...): only the CSRF token."""
 
 
@@ -110,7 +110,7 @@ def add_metric_fields(form_class: type, make_field: Any, prefix: str = "") -> No
         setattr(form_class, prefix + metric, make_field(METRIC_NAMES[metric]))
 
 
-class CreateGameForm(FlaskForm):
+class CreateGameForm(AppForm):
     title = StringField(
         _l("Title"),
         validators=[DataRequired(_l("Enter a title.")), Length(max=120)],
@@ -232,7 +232,7 @@ add_metric_fields(
 )
 
 
-class JoinGameForm(FlaskForm):
+class JoinGameForm(AppForm):
     code = StringField(
         _l("Join code"),
         validators=[DataRequired(_l("Enter the join code your instructor gave you."))],
@@ -240,14 +240,14 @@ class JoinGameForm(FlaskForm):
     submit = SubmitField(_l("Join"))
 
 
-class CreateTeamForm(FlaskForm):
+class CreateTeamForm(AppForm):
     name = StringField(
         _l("Team name"), validators=[DataRequired(_l("Enter a team name.")), Length(max=60)]
     )
     submit = SubmitField(_l("Create team"))
 
 
-class RosterForm(FlaskForm):
+class RosterForm(AppForm):
     roster = FileField(
         _l("Roster (CSV)"),
         validators=[FileRequired(_l("Choose a CSV file."))],
@@ -255,12 +255,12 @@ class RosterForm(FlaskForm):
     submit = SubmitField(_l("Import roster"))
 
 
-class AssistantForm(FlaskForm):
+class AssistantForm(AppForm):
     login = StringField(_l("Instructor's login"), validators=[DataRequired(_l("Enter a login."))])
     submit = SubmitField(_l("Add instructor"))
 
 
-class DeadlineForm(FlaskForm):
+class DeadlineForm(AppForm):
     deadline = DateTimeLocalField(
         _l("Deadline"), format="%Y-%m-%dT%H:%M", validators=[Optional(), deadline_in_range]
     )
@@ -367,6 +367,8 @@ class DecisionForm:
                 f.value = raw if raw in [c[0] for c in f.choices] else f.choices[0][0]
             else:
                 f.value = form._parse_number(f, data.get(f.name, ""))
+            if f.name in nul_fields():
+                f.errors = [NUL_FIELD_MESSAGE]
         return form
 
     def _parse_number(self, f: DecisionField, raw: str) -> Any:

@@ -16,7 +16,6 @@ import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from pydantic import BaseModel
 from wtforms import (
@@ -49,6 +48,7 @@ from simshop.engine.scenario import (
 )
 from simshop.engine.scenario_errors import ScenarioProblem
 from simshop.engine.scoring import METRICS
+from simshop.forms.base import AppForm
 from simshop.forms.fields import DecimalField, PercentField, WholeNumberField
 from simshop.forms.game import add_metric_fields
 from simshop.messages import PROBLEM_MESSAGES
@@ -133,7 +133,7 @@ FRACTION_HELP = _l("A fraction: 0.15 is 15 %.")
 PERCENT_HELP = _l("In percent: 15 is 15 % (the scenario file stores the fraction 0.15).")
 
 
-class ItemForm(FlaskForm):
+class ItemForm(AppForm):
     """A form for one section of a scenario; maps problem key paths to its fields."""
 
     submit = SubmitField(_l("Save"))
@@ -740,7 +740,7 @@ def new_event(scenario: Scenario, kind: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- files, buttons
 
 
-class UploadForm(FlaskForm):
+class UploadForm(AppForm):
     file = FileField(
         _l("Scenario file (.toml)"),
         validators=[FileRequired(_l("Choose a file to upload."))],

@@ -44,6 +44,7 @@ from simshop.services import schedule as schedule_service
 from simshop.services import teams as teams_service
 from simshop.services.analysis import team_labels
 from simshop.services.games import GameError
+from simshop.views import form_text
 from simshop.views.access import enrolment
 from simshop.views.auth import join_rate_key
 from simshop.views.lab import rival_label
@@ -232,7 +233,7 @@ def decisions(game_id: int):
             abort(400)
         form = DecisionForm.from_request(scenario, state, request.form)
         form.check()
-        version = request.form.get("version", "")
+        version = form_text("version")
         expected = parse_id(version) if version else None
         if version and expected is None:
             abort(400)
