@@ -14,6 +14,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from simshop.errors import CodedError
+from simshop.numbers import money
 from simshop.security import PasswordProblem
 
 GENERIC_MESSAGE = _l("This value is not accepted.")
@@ -35,7 +36,7 @@ DECISION_MESSAGES = {
     "price_not_positive": _l("A listed product needs a price above 0."),
     "price_out_of_range": _l("Enter a price between %(min)s and %(max)s %(currency)s."),
     "quantity_too_large": _l("At most %(max)s units."),
-    "amount_too_large": _l("At most %(max)s CNY."),
+    "amount_too_large": _l("At most %(max)s."),
     "negative_amount": _l("The amount cannot be negative."),
     "no_parcel_lane": _l("%(market)s has no direct parcel lane."),
     "negative_quantity": _l("A quantity cannot be negative."),
@@ -46,14 +47,33 @@ DECISION_MESSAGES = {
         "Only %(available)s units are in China (stock plus this round's order); "
         "the shipments ask for %(requested)s."
     ),
-    "credit_exceeded": _l("Only %(available)s CNY of credit is left."),
-    "repay_exceeds_debt": _l("Your team owes only %(debt)s CNY."),
+    "credit_exceeded": _l("Only %(available)s of credit is left."),
+    "repay_exceeds_debt": _l("Your team owes only %(debt)s."),
     "insufficient_cash": _l(
-        "These decisions spend %(spend)s CNY up front but your team has %(available)s CNY "
+        "These decisions spend %(spend)s up front but your team has %(available)s "
         "(cash plus borrowing)."
     ),
     "below_min_price": _l("The price is below the market's minimum price."),
 }
+
+
+DECISION_YUAN_PARAMS = {
+    "amount_too_large": ("max",),
+    "credit_exceeded": ("available",),
+    "repay_exceeds_debt": ("debt",),
+    "insufficient_cash": ("spend", "available"),
+}
+"""The decision issues' parameters that are amounts of yuan: shown with the locale's sign
+(:func:`decision_message`)."""
+
+
+def decision_message(code: str, params: dict[str, Any] | None = None) -> str:
+    """The translated text of one decision-sheet issue, its yuan amounts as money."""
+    shown = dict(params or {})
+    for key in DECISION_YUAN_PARAMS.get(code, ()):
+        if isinstance(shown.get(key), int | float):
+            shown[key] = money(shown[key], "CNY")
+    return message_for(DECISION_MESSAGES, code, shown)
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -106,7 +126,7 @@ PROBLEM_MESSAGES: dict[str, Any] = {
         "A parcel cannot hold more tariff categories (%(categories)s) than items (%(items)s)."
     ),
     "duplicate_market": _l("Market %(market)s is already in this scenario."),
-    "currency_fx_mismatch": _l("%(currency)s is already priced at %(fx)s CNY in another market."),
+    "currency_fx_mismatch": _l("%(currency)s is already priced at %(fx)s CN¥ in another market."),
     "duplicate_product": _l("The product id “%(product)s” is already used."),
     "duplicate_tariff": _l(
         "There is already a tariff for market %(market)s and category “%(category)s”."

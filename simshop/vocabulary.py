@@ -48,8 +48,8 @@ METRIC_NAMES = {
 """A metric's name, as a scoring weight is labelled in forms."""
 
 METRIC_LABELS = {
-    "profit": _l("Cumulative profit (CNY)"),
-    "revenue": _l("Cumulative revenue (CNY)"),
+    "profit": _l("Cumulative profit (CN¥)"),
+    "revenue": _l("Cumulative revenue (CN¥)"),
     "market_share": _l("Market share"),
     "rating": _l("Rating"),
     "roi": _l("Return on investment (ROI)"),
@@ -57,8 +57,8 @@ METRIC_LABELS = {
 """A metric as a column of the standings (what the value is, with its unit)."""
 
 METRIC_SHORT_LABELS = {
-    "profit": _l("Profit (CNY)"),
-    "revenue": _l("Revenue (CNY)"),
+    "profit": _l("Profit (CN¥)"),
+    "revenue": _l("Revenue (CN¥)"),
     "market_share": _l("Market share"),
     "rating": _l("Rating"),
     "roi": _l("ROI"),

@@ -46,7 +46,7 @@ from simshop.engine.scoring import METRICS
 from simshop.engine.state import TeamState
 from simshop.forms.base import NUL_FIELD_MESSAGE, AppForm, nul_fields
 from simshop.forms.fields import DecimalField, WholeNumberField
-from simshop.messages import DECISION_MESSAGES, GAME_MESSAGES, message_for
+from simshop.messages import GAME_MESSAGES, decision_message, message_for
 from simshop.numbers import NumberInputError, parse_number
 from simshop.services.games import GameSpec
 from simshop.vocabulary import BOT_STRATEGY_LABELS, METRIC_NAMES
@@ -558,7 +558,7 @@ class DecisionForm:
         """Put each engine issue on the field its ``loc`` points at (``keep_typing_errors``:
         a field that could not be read keeps only that message)."""
         for issue in issues:
-            text = message_for(DECISION_MESSAGES, issue.code, issue.params)
+            text = decision_message(issue.code, issue.params)
             target = self._field_for(issue.loc)
             if target is None:
                 self.form_errors.append(text)

@@ -227,12 +227,12 @@ class CalendarForm(Form):
 
 
 class EconomyForm(Form):
-    starting_cash_cny = DecimalField(_l("Starting cash (CNY)"))
-    credit_line_cny = DecimalField(_l("Credit line (CNY)"))
+    starting_cash_cny = DecimalField(_l("Starting cash (CN¥)"))
+    credit_line_cny = DecimalField(_l("Credit line (CN¥)"))
     interest_rate_per_round = DecimalField(
         _l("Interest rate per round"), description=_l("0.01 is 1 % a month.")
     )
-    china_storage_cny_per_unit_round = DecimalField(_l("Storage in China (CNY per unit and round)"))
+    china_storage_cny_per_unit_round = DecimalField(_l("Storage in China (CN¥ per unit and round)"))
 
     names = (
         "starting_cash_cny",
@@ -307,7 +307,7 @@ class SettingsForm(ItemForm):
 class LaneForm(Form):
     use = BooleanField(_l("Use this lane"))
     lead_days = WholeNumberField(_l("Transit days"))
-    cost_cny_per_kg = DecimalField(_l("Freight (CNY per kg)"))
+    cost_cny_per_kg = DecimalField(_l("Freight (CN¥ per kg)"))
 
 
 class LanesForm(Form):
@@ -348,7 +348,7 @@ class MarketForm(ItemForm):
     name_zh = _text(_l("Name (Chinese)"), 60)
     currency = _text(_l("Currency"), 3, description=_l("Three capital letters, e.g. USD."))
     fx_cny_per_local = DecimalField(
-        _l("Exchange rate (CNY per unit of local currency)"),
+        _l("Exchange rate (CN¥ per unit of local currency)"),
         description=_l("At the start of the game, e.g. 7.107 for the US dollar."),
     )
     size = DecimalField(_l("Market size (US = 100)"))
@@ -358,9 +358,9 @@ class MarketForm(ItemForm):
     platform_fee = PercentField(_l("Platform commission (%)"), description=PERCENT_HELP)
     vat_rate = PercentField(_l("VAT rate (%)"), description=PERCENT_HELP)
     vat_seller_remits = BooleanField(_l("The seller (or platform) remits VAT from the price"))
-    entry_fee_cny = DecimalField(_l("Entry fee (CNY, once)"))
-    fulfilment_cny_per_unit = DecimalField(_l("Fulfilment fee (CNY per unit)"))
-    storage_cny_per_unit_day = DecimalField(_l("Storage fee (CNY per unit and day)"))
+    entry_fee_cny = DecimalField(_l("Entry fee (CN¥, once)"))
+    fulfilment_cny_per_unit = DecimalField(_l("Fulfilment fee (CN¥ per unit)"))
+    storage_cny_per_unit_day = DecimalField(_l("Storage fee (CN¥ per unit and day)"))
     warehouse_delivery_days = WholeNumberField(_l("Delivery days from the overseas warehouse"))
     de_minimis_local = DecimalField(
         _l("De minimis threshold (local currency)"),
@@ -460,7 +460,7 @@ class ProductForm(ItemForm):
     category = _text(
         _l("Category"), 48, description=_l("Tariffs and events name categories, e.g. toys.")
     )
-    unit_cost_cny = DecimalField(_l("Unit cost (CNY)"))
+    unit_cost_cny = DecimalField(_l("Unit cost (CN¥)"))
     weight_kg = DecimalField(_l("Weight (kg)"))
     base_quality = DecimalField(_l("Base quality (0–1)"))
     return_rate = PercentField(_l("Return rate (%)"), description=PERCENT_HELP)
@@ -621,7 +621,7 @@ _EVENT_FIELDS: dict[str, Any] = {
     "duration_rounds": lambda: WholeNumberField(_l("Lasts (rounds)")),
     "currency": lambda: ChoiceField(_l("Currency")),
     "change": lambda: DecimalField(
-        _l("Change"), description=_l("0.10 is +10 % CNY per unit of the currency.")
+        _l("Change"), description=_l("0.10 is +10 % CN¥ per unit of the currency.")
     ),
     "over_rounds": lambda: WholeNumberField(_l("Spread over rounds")),
     "multiplier": lambda: DecimalField(
@@ -638,7 +638,7 @@ _EVENT_FIELDS: dict[str, Any] = {
     "channel_closed": lambda: ChoiceField(_l("Closed lane"), choices=_lane_choices(blank=True)),
     "listing_cap": lambda: WholeNumberField(_l("Most products one team may list")),
     "fulfilment_add_cny": lambda: DecimalField(
-        _l("Fulfilment fee change (CNY per unit)"),
+        _l("Fulfilment fee change (CN¥ per unit)"),
         description=_l("Added to the fulfilment fee; negative lowers it. Empty: unchanged."),
     ),
     "storage_multiplier": lambda: DecimalField(
