@@ -135,6 +135,9 @@ PROBLEM_MESSAGES: dict[str, Any] = {
     "unknown_category": _l(
         "No product has the category “%(category)s” (categories: %(known)s, or * for all)."
     ),
+    "unnamed_category": _l(
+        "The category “%(category)s” has no name in [categories] (named: %(known)s)."
+    ),
     "duplicate_event": _l("The event id “%(event)s” is already used."),
     "unknown_currency": _l("No market in this scenario uses %(currency)s (currencies: %(known)s)."),
     "lane_not_in_market": _l("Market %(market)s has no “%(mode)s” lane."),

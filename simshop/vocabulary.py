@@ -106,8 +106,9 @@ CATEGORY_LABELS = {
     "pet": _l("Pet supplies"),
     "toys": _l("Toys"),
 }
-"""Names of the tariff categories the shipped scenarios use (a scenario's categories are
-bare ids; an unknown id is shown as the id, in ``<code>``)."""
+"""Names of the common tariff categories: the fallback for a scenario without a
+``[categories]`` section (:func:`simshop.i18n.category_name`); an id with no name at all is
+shown as the id."""
 
 
 def init_app(app: Flask) -> None:
@@ -119,5 +120,4 @@ def init_app(app: Flask) -> None:
         metric_labels=METRIC_LABELS,
         metric_short_labels=METRIC_SHORT_LABELS,
         metric_rules=METRIC_RULES,
-        category_labels=CATEGORY_LABELS,
     )

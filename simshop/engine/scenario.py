@@ -185,6 +185,14 @@ class Market(StrictModel):
         return next((lane for lane in self.lanes if lane.mode == mode), None)
 
 
+class CategoryNames(StrictModel):
+    """How a tariff category is shown: ``[categories.<id>]`` with ``name`` and ``name_zh``.
+    The engine keys everything by the id; names are for people only."""
+
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    name_zh: Annotated[str, Field(max_length=60)] = ""
+
+
 class Product(StrictModel):
     id: Identifier
     name: Annotated[str, Field(min_length=1, max_length=60)]
@@ -888,7 +896,25 @@ def cross_check(scenario: Scenario) -> list[CrossProblem]:
         products=list(enumerate(scenario.products)),
         tariffs=list(enumerate(scenario.tariffs)),
         events=list(enumerate(scenario.events)),
-    )
+    ) + _unnamed_categories(scenario)
+
+
+def _unnamed_categories(scenario: Scenario) -> list[CrossProblem]:
+    """A scenario that names its categories (``[categories]``) names every one its products
+    use; without the section the app's own names serve (an unknown id is shown as is)."""
+    if not scenario.categories:
+        return []
+    declared = sorted(scenario.categories)
+    return [
+        CrossProblem(
+            ("products", i, "category"),
+            "unnamed_category",
+            f"category '{p.category}' has no name in [categories] (named: {', '.join(declared)})",
+            {"category": p.category, "known": declared},
+        )
+        for i, p in enumerate(scenario.products)
+        if p.category not in scenario.categories
+    ]
 
 
 # --------------------------------------------------------------------------- scenario
@@ -905,6 +931,10 @@ class Scenario(StrictModel):
     events: list[Event] = Field(default_factory=list, max_length=400)
     bots: Bots = Field(default_factory=Bots)
     scoring: Scoring = Field(default_factory=Scoring)
+    categories: Annotated[dict[Identifier, CategoryNames], Field(max_length=40)] = Field(
+        default_factory=dict
+    )
+    """Shown names of the tariff categories, by id (optional: see :func:`cross_check`)."""
 
     @model_validator(mode="after")
     def _cross_references(self, info: ValidationInfo) -> Scenario:
