@@ -18,6 +18,8 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
+from simshop.vocabulary import CATEGORY_LABELS
+
 DEFAULT_LOCALE = "en"
 CHINESE = "zh_Hans_CN"
 # Locale code -> the language's own name, shown in the switch.
@@ -84,6 +86,17 @@ def localized_name(obj_or_mapping: Any, field: str = "name") -> str:
     return str(chinese) if chinese and has_request_context() and chinese_page() else str(plain)
 
 
+def category_name(scenario: Any, category: str) -> str | None:
+    """A tariff category's name for this page: the scenario's own ``[categories]`` entry
+    (``name_zh`` on Chinese pages), else the app's translated label
+    (:data:`simshop.vocabulary.CATEGORY_LABELS`), else None (the page shows the id)."""
+    declared = getattr(scenario, "categories", None) or {}
+    if category in declared:
+        return localized_name(declared[category])
+    label = CATEGORY_LABELS.get(category)
+    return str(label) if label is not None else None
+
+
 def init_app(app: Flask) -> None:
     from simshop.extensions import babel
 
@@ -91,6 +104,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(team_display_name, "team_name")
     app.add_template_filter(localized_name, "localized")
     app.add_template_global(bot_strategy_name, "bot_strategy_name")
+    app.add_template_global(category_name, "category_label")
 
     @app.context_processor
     def locale_context() -> dict[str, object]:

@@ -3,7 +3,7 @@
 Services raise :class:`simshop.errors.CodedError` subclasses that carry a ``code`` (and
 ``params``, and the form ``field`` at fault); the web and CLI layers turn them into text in
 the user's language with :func:`error_message` (or :func:`message_for` on one table). The
-decision sheet's issues come from the engine and are worded in ``forms/game.py``
+decision sheet's issues come from the engine and are worded here too
 (``DECISION_MESSAGES``), through the same formatter.
 """
 
@@ -14,13 +14,153 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from simshop.errors import CodedError
+from simshop.numbers import money
 from simshop.security import PasswordProblem
 
 GENERIC_MESSAGE = _l("This value is not accepted.")
 
+# --------------------------------------------------------------------------- decisions
+
+# The engine's decision-sheet issues (:class:`simshop.engine.decisions.DecisionIssue` codes).
+DECISION_MESSAGES = {
+    "missing": _l("This value is missing."),
+    "unknown_field": _l("This field is not part of the decision sheet."),
+    "invalid_choice": _l("Choose one of the options."),
+    "invalid_type": _l("Enter a number."),
+    "not_a_number": _l("Enter a number."),
+    "not_a_whole_number": _l("Enter a whole number of units."),
+    "unknown_market": _l("%(market)s is not a market in this scenario."),
+    "unknown_product": _l("%(product)s is not a product in this scenario."),
+    "already_entered": _l("Your team is already in %(market)s."),
+    "not_entered": _l("Enter the market %(market)s first (tick “Enter this round”)."),
+    "price_not_positive": _l("A listed product needs a price above 0."),
+    "price_out_of_range": _l("Enter a price between %(min)s and %(max)s %(currency)s."),
+    "quantity_too_large": _l("At most %(max)s units."),
+    "amount_too_large": _l("At most %(max)s."),
+    "negative_amount": _l("The amount cannot be negative."),
+    "no_parcel_lane": _l("%(market)s has no direct parcel lane."),
+    "negative_quantity": _l("A quantity cannot be negative."),
+    "quantity_not_positive": _l("Ship at least 1 unit."),
+    "no_lane": _l("%(market)s has no %(mode)s lane."),
+    "channel_closed": _l("The %(mode)s lane to %(market)s is closed this round."),
+    "exceeds_stock": _l(
+        "Only %(available)s units are in China (stock plus this round's order); "
+        "the shipments ask for %(requested)s."
+    ),
+    "credit_exceeded": _l("Only %(available)s of credit is left."),
+    "repay_exceeds_debt": _l("Your team owes only %(debt)s."),
+    "insufficient_cash": _l(
+        "These decisions spend %(spend)s up front but your team has %(available)s "
+        "(cash plus borrowing)."
+    ),
+    "below_min_price": _l("The price is below the market's minimum price."),
+}
+
+
+DECISION_YUAN_PARAMS = {
+    "amount_too_large": ("max",),
+    "credit_exceeded": ("available",),
+    "repay_exceeds_debt": ("debt",),
+    "insufficient_cash": ("spend", "available"),
+}
+"""The decision issues' parameters that are amounts of yuan: shown with the locale's sign
+(:func:`decision_message`)."""
+
+
+def decision_message(code: str, params: dict[str, Any] | None = None) -> str:
+    """The translated text of one decision-sheet issue, its yuan amounts as money."""
+    shown = dict(params or {})
+    for key in DECISION_YUAN_PARAMS.get(code, ()):
+        if isinstance(shown.get(key), int | float):
+            shown[key] = money(shown[key], "CNY")
+    return message_for(DECISION_MESSAGES, code, shown)
+
+
+# --------------------------------------------------------------------------- scenarios
+
+# A scenario file's problems (:class:`simshop.engine.scenario_errors.ScenarioProblem` codes).
+PROBLEM_MESSAGES: dict[str, Any] = {
+    "missing": _l("This is required."),
+    "extra_forbidden": _l("Unknown key “%(key)s”."),
+    "greater_than": _l("Must be greater than %(gt)s."),
+    "greater_than_equal": _l("Must be at least %(ge)s."),
+    "less_than": _l("Must be less than %(lt)s."),
+    "less_than_equal": _l("Must be at most %(le)s."),
+    "too_short": _l("Give at least %(min_length)s."),
+    "too_long": _l("Give at most %(max_length)s."),
+    "int_type": _l("Enter a whole number."),
+    "int_from_float": _l("Enter a whole number."),
+    "float_type": _l("Enter a number."),
+    "finite_number": _l("Enter a finite number (not inf or nan)."),
+    "nul_character": _l("Text cannot contain a NUL character (U+0000)."),
+    "string_type": _l("Enter text."),
+    "bool_type": _l("Enter true or false."),
+    "bad_identifier": _l(
+        "Use lowercase letters, digits, “-” or “_”, starting with a letter (at most 48 characters)."
+    ),
+    "bad_currency": _l("A currency is three capital letters, e.g. USD."),
+    "bad_market_code": _l("Choose one of the market codes: %(expected)s."),
+    "literal_error": _l("Choose one of: %(expected)s."),
+    "lane_repeated": _l("Each lane mode may appear once in a market; repeated: %(modes)s."),
+    "unknown_strategy": _l("Unknown bot strategy %(unknown)s; choose from %(known)s."),
+    "no_scoring_weight": _l("At least one scoring weight must be positive."),
+    "announce_after_effect": _l(
+        "The news cannot come after the round the event takes effect (round %(round)s)."
+    ),
+    "one_of_required": _l("Give exactly one of “%(first)s” or “%(second)s”."),
+    "one_of_exclusive": _l("Give only one of “%(first)s” or “%(second)s”, not both."),
+    "days_out_of_order": _l(
+        "The last day (%(last_day)s) cannot be before the first day (%(first_day)s)."
+    ),
+    "rule_missing": _l("Give at least one rule: a minimum price, a closed lane or a listing cap."),
+    "fee_change_missing": _l("Give a fulfilment change, a storage multiplier or both."),
+    "refund_rounds_out_of_order": _l(
+        "The last round of paid duty (%(paid_to_round)s) cannot be before the first "
+        "(%(paid_from_round)s)."
+    ),
+    "refund_before_payment": _l(
+        "A refund in round %(round)s can only return duty paid before it: the last round of "
+        "paid duty must be earlier."
+    ),
+    "more_categories_than_items": _l(
+        "A parcel cannot hold more tariff categories (%(categories)s) than items (%(items)s)."
+    ),
+    "duplicate_market": _l("Market %(market)s is already in this scenario."),
+    "currency_fx_mismatch": _l("%(currency)s is already priced at %(fx)s CN¥ in another market."),
+    "duplicate_product": _l("The product id “%(product)s” is already used."),
+    "duplicate_tariff": _l(
+        "There is already a tariff for market %(market)s and category “%(category)s”."
+    ),
+    "unknown_market": _l("“%(market)s” is not a market in this scenario (markets: %(known)s)."),
+    "unknown_category": _l(
+        "No product has the category “%(category)s” (categories: %(known)s, or * for all)."
+    ),
+    "unnamed_category": _l(
+        "The category “%(category)s” has no name in [categories] (named: %(known)s)."
+    ),
+    "duplicate_event": _l("The event id “%(event)s” is already used."),
+    "unknown_currency": _l("No market in this scenario uses %(currency)s (currencies: %(known)s)."),
+    "lane_not_in_market": _l("Market %(market)s has no “%(mode)s” lane."),
+    "event_after_last_round": _l("Round %(round)s is after the last round (%(rounds)s)."),
+    "day_past_round": _l("Day %(day)s is past the round's %(days_per_round)s days."),
+    "too_many_practice_rounds": _l(
+        "%(practice_rounds)s practice rounds leave no scored round (rounds: %(rounds)s)."
+    ),
+    "id_taken": _l("You already have a scenario with the id “%(id)s”; choose another id."),
+    "too_large": _l("The file is %(size)s bytes; a scenario may be at most %(max)s bytes."),
+    "not_utf8": _l("The file is not UTF-8 text; save it as UTF-8 and upload it again."),
+    "toml_syntax": _l("TOML syntax error: %(detail)s"),
+    "empty_file": _l("The file has no settings."),
+    "too_deep": _l("Tables and arrays are nested more than %(max)s levels deep."),
+    "unknown_event_kind": _l("Unknown event kind “%(kind)s”; the kinds are: %(known)s."),
+    "missing_event_kind": _l("An event needs a “kind”, one of: %(known)s."),
+}
+
+
 # --------------------------------------------------------------------------- game
 
 GAME_MESSAGES = {
+    "value_invalid": GENERIC_MESSAGE,
     "title_length": _l("Enter a title of at most %(max)s characters."),
     "rounds_range": _l("This scenario has %(max)s rounds: choose 1 to %(max)s."),
     "practice_range": _l("Choose 0 to %(max)s practice rounds."),

@@ -144,16 +144,17 @@ def number(value: float | int | Decimal | None, digits: int = 0) -> str:
 def money(value: float | int | Decimal | None, currency: str | None = None) -> str:
     """An amount with its currency symbol for the page's locale ("¥654,628", "€24.99").
 
-    Yuan amounts of 1,000 or more are shown without fen (summaries); prices keep their
-    cents. Without a ``currency`` the bare grouped number is given (for columns headed
-    "(CNY)").
+    Yuan amounts show fen only below 1,000 and only when there are fen ("¥45.50", "¥0",
+    "¥654,628": a zero debt reads like the cash beside it); other currencies keep their
+    cents (prices). Without a ``currency`` the bare grouped number is given (for columns
+    headed with the sign, "(CN¥)").
     """
     if value is None:
         return "—"
     if currency is None:
         return number(value)
     locale = page_locale()
-    whole = currency == "CNY" and abs(value) >= 1000
+    whole = currency == "CNY" and (abs(value) >= 1000 or round(value, 2) == int(value))
     # A code used as the symbol ("RUB") gets a space, like CLDR's "RUB 2,499.00" in prose.
     gap = "\u00a0" if get_currency_symbol(currency, locale).isalpha() else ""
     pattern = f"¤{gap}#,##0" + ("" if whole else ".00")
@@ -170,7 +171,14 @@ def percent(value: float | Decimal | None, digits: int = 1) -> str:
     return format_percent(value, format=pattern, locale=page_locale())
 
 
+def currency_sign(currency: str = "CNY") -> str:
+    """The currency's sign for the page's locale ("CN¥" in English, "¥" in Chinese): the
+    unit in table headings and beside money inputs, the same sign :func:`money` writes."""
+    return get_currency_symbol(currency, page_locale())
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_global(currency_sign, "currency_sign")
     app.add_template_filter(number, "number")
     app.add_template_filter(money, "money")
     app.add_template_filter(percent, "percent")

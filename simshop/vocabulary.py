@@ -48,8 +48,8 @@ METRIC_NAMES = {
 """A metric's name, as a scoring weight is labelled in forms."""
 
 METRIC_LABELS = {
-    "profit": _l("Cumulative profit (CNY)"),
-    "revenue": _l("Cumulative revenue (CNY)"),
+    "profit": _l("Cumulative profit (CN¥)"),
+    "revenue": _l("Cumulative revenue (CN¥)"),
     "market_share": _l("Market share"),
     "rating": _l("Rating"),
     "roi": _l("Return on investment (ROI)"),
@@ -57,8 +57,8 @@ METRIC_LABELS = {
 """A metric as a column of the standings (what the value is, with its unit)."""
 
 METRIC_SHORT_LABELS = {
-    "profit": _l("Profit (CNY)"),
-    "revenue": _l("Revenue (CNY)"),
+    "profit": _l("Profit (CN¥)"),
+    "revenue": _l("Revenue (CN¥)"),
     "market_share": _l("Market share"),
     "rating": _l("Rating"),
     "roi": _l("ROI"),
@@ -106,8 +106,9 @@ CATEGORY_LABELS = {
     "pet": _l("Pet supplies"),
     "toys": _l("Toys"),
 }
-"""Names of the tariff categories the shipped scenarios use (a scenario's categories are
-bare ids; an unknown id is shown as the id, in ``<code>``)."""
+"""Names of the common tariff categories: the fallback for a scenario without a
+``[categories]`` section (:func:`simshop.i18n.category_name`); an id with no name at all is
+shown as the id."""
 
 
 def init_app(app: Flask) -> None:
@@ -119,5 +120,4 @@ def init_app(app: Flask) -> None:
         metric_labels=METRIC_LABELS,
         metric_short_labels=METRIC_SHORT_LABELS,
         metric_rules=METRIC_RULES,
-        category_labels=CATEGORY_LABELS,
     )

@@ -113,3 +113,34 @@ print(json.dumps(sorted(sys.modules)))
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert [name for name in loaded if is_forbidden(name)] == []
+
+
+def test_message_tables_live_only_in_simshop_messages():
+    """Every ``*_MESSAGES`` table (code -> translated text) has one home."""
+    homes = {}
+    for path in sorted((ROOT / "simshop").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in tree.body:
+            targets = (
+                node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            )
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id.endswith("_MESSAGES"):
+                    homes[target.id] = module_name(path)
+    assert set(homes.values()) == {"simshop.messages"}
+    assert {"DECISION_MESSAGES", "PROBLEM_MESSAGES", "GAME_MESSAGES"} <= set(homes)
+
+
+def test_no_function_runs_over_sixty_lines():
+    """Long functions are split into named pieces (issue 10): none over 60 lines."""
+    long = []
+    for path in sorted((ROOT / "simshop").rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = node.end_lineno - node.lineno + 1
+                if length > 60:
+                    long.append((module_name(path), node.name, length))
+    assert long == []

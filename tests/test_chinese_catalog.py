@@ -36,3 +36,12 @@ def test_a_round_is_always_huihe():
 
 def test_chinese_sentences_use_full_width_punctuation():
     assert [(i, s) for i, s in translations() if ASCII_IN_CHINESE.search(s)] == []
+
+
+def test_amounts_and_headings_name_the_yuan_by_its_sign_not_its_code():
+    """Pages write "CN¥" (English) and "¥" (Chinese) like the money filter, never "CNY"."""
+    english = [i for i, _s in translations() if "CNY" in i]
+    assert english == []
+    headings = {i: s for i, s in translations() if i.endswith("(CN¥)")}
+    assert len(headings) >= 15
+    assert [s for s in headings.values() if "¥" not in s or "元" in s] == []

@@ -6,7 +6,15 @@ from decimal import Decimal
 
 import pytest
 
-from simshop.numbers import NumberInputError, input_number, money, number, parse_number, percent
+from simshop.numbers import (
+    NumberInputError,
+    currency_sign,
+    input_number,
+    money,
+    number,
+    parse_number,
+    percent,
+)
 
 
 @pytest.fixture
@@ -94,6 +102,38 @@ def test_shown_numbers_follow_one_style_per_locale(en):
     assert number(None) == "—"
 
 
+def test_yuan_show_fen_only_below_a_thousand_and_only_when_there_are_some(en):
+    assert money(0, "CNY") == "CN¥0"  # a zero debt reads like the cash beside it
+    assert money(0.0, "CNY") == "CN¥0"
+    assert money(600, "CNY") == "CN¥600"
+    assert money(45.5, "CNY") == "CN¥45.50"
+    assert money(-12.25, "CNY") == "-CN¥12.25"
+    assert money(1234.56, "CNY") == "CN¥1,235"
+    assert money(0, "EUR") == "€0.00"  # prices in other currencies keep their cents
+    assert currency_sign() == "CN¥"
+    assert currency_sign("JPY") == "¥"
+
+
 def test_chinese_pages_use_chinese_currency_symbols(zh):
     assert money(654628.4, "CNY") == "¥654,628"
+    assert money(0, "CNY") == "¥0"
+    assert currency_sign() == "¥"
     assert percent(0.231) == "23.1%"
+
+
+def test_decision_messages_show_yuan_amounts_as_money(en):
+    from simshop.messages import decision_message
+
+    assert decision_message("credit_exceeded", {"available": 1500.0}) == (
+        "Only CN¥1,500 of credit is left."
+    )
+    assert decision_message("insufficient_cash", {"spend": 2e6, "available": 45.5}) == (
+        "These decisions spend CN¥2,000,000 up front but your team has CN¥45.50 "
+        "(cash plus borrowing)."
+    )
+
+
+def test_decision_messages_in_chinese_use_the_chinese_sign(zh):
+    from simshop.messages import decision_message
+
+    assert decision_message("repay_exceeds_debt", {"debt": 0.0}) == "你的团队只欠款 ¥0。"

@@ -54,10 +54,34 @@ def test_event_forms_show_each_kinds_own_fields():
     assert EVENT_KIND_FIELDS["news"] == ()
 
 
-def test_every_category_of_the_shipped_scenarios_has_a_name():
-    used = set()
+def test_every_shipped_scenario_names_the_categories_it_uses_in_both_languages():
     for path in sorted(Path("scenarios").glob("*.toml")):
         scenario = shipped_scenario(Path("scenarios"), path.stem).scenario
-        used |= {p.category for p in scenario.products}
+        used = {p.category for p in scenario.products}
         used |= {t.category for t in scenario.tariffs if t.category != "*"}
-    assert used and used <= set(vocabulary.CATEGORY_LABELS)
+        assert used and used <= set(scenario.categories), path.name
+        assert all(c.name and c.name_zh for c in scenario.categories.values()), path.name
+
+
+def test_a_category_is_named_by_the_scenario_then_the_app_then_not_at_all(app):
+    from simshop.i18n import category_name
+
+    tutorial = shipped_scenario(Path("scenarios"), "tutorial").scenario
+    bare = tutorial.model_copy(update={"categories": {}})
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert category_name(tutorial, "toys") == "玩具"
+        assert category_name(bare, "pet") == "宠物用品"  # the app's label, translated
+        assert category_name(bare, "furniture") is None  # the page shows the id
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        renamed = tutorial.model_copy(
+            update={
+                "categories": {
+                    "toys": tutorial.categories["toys"].model_copy(
+                        update={"name": "Games & toys", "name_zh": ""}
+                    )
+                }
+            }
+        )
+        assert category_name(renamed, "toys") == "Games & toys"
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert category_name(renamed, "toys") == "Games & toys"  # no Chinese name given

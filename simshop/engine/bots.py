@@ -471,9 +471,12 @@ STRATEGIES: dict[str, type[Strategy]] = {
     cls.name: cls
     for cls in (CostPlus, Discounter, Premium, ParcelSeller, FestivalStocker, RivalWatcher)
 }
-"""The registry, by name. Scenario files are validated against
-:data:`simshop.engine.scenario.BOT_STRATEGIES` (the schema cannot import the bots, which
-import the schema); a test keeps the two the same."""
+"""The registry, by name: the one list of bot strategies."""
+
+BOT_STRATEGIES: tuple[str, ...] = tuple(STRATEGIES)
+"""The strategies' names, in the registry's order: what ``[bots] strategies`` in a scenario
+file may name (checked when a file is loaded, :mod:`simshop.engine.scenario_errors`) and what
+a new game offers."""
 
 
 def make_view(

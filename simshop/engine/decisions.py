@@ -339,57 +339,66 @@ class _Checker:
                 self.check_unit_limit(("factory_orders", pid), pid, qty)
         wanted: dict[str, int] = {}
         for i, ship in enumerate(self.sheet.shipments):
-            loc = ("shipments", i)
-            ok = self.known_product((*loc, "product"), ship.product)
-            ok = self.known_market((*loc, "market"), ship.market) and ok
-            if ship.quantity <= 0:
-                self.add(
-                    (*loc, "quantity"),
-                    "quantity_not_positive",
-                    "a shipment needs at least 1 unit",
-                    quantity=ship.quantity,
-                )
-            if not ok or not self.check_unit_limit((*loc, "quantity"), ship.product, ship.quantity):
-                continue
-            if ship.market not in self.entered:
-                self.add(
-                    (*loc, "market"),
-                    "not_entered",
-                    f"enter market {ship.market} before shipping stock there",
-                    market=ship.market,
-                )
-            mc = self.cond.markets[ship.market]
-            if mc.lane(ship.mode) is None:
-                self.add(
-                    (*loc, "mode"),
-                    "no_lane",
-                    f"market {ship.market} has no {ship.mode} lane",
-                    market=ship.market,
-                    mode=ship.mode,
-                )
-            elif ship.mode in mc.closed_channels:
-                self.add(
-                    (*loc, "mode"),
-                    "channel_closed",
-                    f"the {ship.mode} lane to {ship.market} is closed",
-                    market=ship.market,
-                    mode=ship.mode,
-                )
-            wanted[ship.product] = wanted.get(ship.product, 0) + max(ship.quantity, 0)
-            available = self.team.china_stock.get(ship.product, 0) + max(
-                self.sheet.factory_orders.get(ship.product, 0), 0
+            if self.check_shipment(("shipments", i), ship):
+                wanted[ship.product] = wanted.get(ship.product, 0) + max(ship.quantity, 0)
+                self.check_china_stock(("shipments", i), ship.product, wanted[ship.product])
+
+    def check_shipment(self, loc: tuple[str | int, ...], ship: Shipment) -> bool:
+        """One shipment's product, market, quantity and lane; False when its product,
+        market or quantity is unusable (its stock is not counted then)."""
+        ok = self.known_product((*loc, "product"), ship.product)
+        ok = self.known_market((*loc, "market"), ship.market) and ok
+        if ship.quantity <= 0:
+            self.add(
+                (*loc, "quantity"),
+                "quantity_not_positive",
+                "a shipment needs at least 1 unit",
+                quantity=ship.quantity,
             )
-            if wanted[ship.product] > available:
-                self.add(
-                    (*loc, "quantity"),
-                    "exceeds_stock",
-                    f"only {available} units of {ship.product} are in China "
-                    f"(stock plus this round's order); shipments ask for "
-                    f"{wanted[ship.product]}",
-                    product=ship.product,
-                    available=available,
-                    requested=wanted[ship.product],
-                )
+        if not ok or not self.check_unit_limit((*loc, "quantity"), ship.product, ship.quantity):
+            return False
+        if ship.market not in self.entered:
+            self.add(
+                (*loc, "market"),
+                "not_entered",
+                f"enter market {ship.market} before shipping stock there",
+                market=ship.market,
+            )
+        mc = self.cond.markets[ship.market]
+        if mc.lane(ship.mode) is None:
+            self.add(
+                (*loc, "mode"),
+                "no_lane",
+                f"market {ship.market} has no {ship.mode} lane",
+                market=ship.market,
+                mode=ship.mode,
+            )
+        elif ship.mode in mc.closed_channels:
+            self.add(
+                (*loc, "mode"),
+                "channel_closed",
+                f"the {ship.mode} lane to {ship.market} is closed",
+                market=ship.market,
+                mode=ship.mode,
+            )
+        return True
+
+    def check_china_stock(self, loc: tuple[str | int, ...], product: str, wanted: int) -> None:
+        """The shipments so far of ``product`` (``wanted`` units) fit in its China stock
+        plus this round's factory order."""
+        available = self.team.china_stock.get(product, 0) + max(
+            self.sheet.factory_orders.get(product, 0), 0
+        )
+        if wanted > available:
+            self.add(
+                (*loc, "quantity"),
+                "exceeds_stock",
+                f"only {available} units of {product} are in China "
+                f"(stock plus this round's order); shipments ask for {wanted}",
+                product=product,
+                available=available,
+                requested=wanted,
+            )
 
     def check_quality(self) -> None:
         for pid, amount in self.sheet.quality_investment_cny.items():

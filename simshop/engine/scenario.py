@@ -40,16 +40,6 @@ LANE_MODES = ("sea", "rail", "air", "parcel")
 """``sea``, ``rail`` and ``air`` carry stock to an overseas warehouse; ``parcel`` ships each
 order directly from China (no overseas stock, slower delivery, low-value-parcel rules)."""
 
-BOT_STRATEGIES = (
-    "cost_plus",
-    "discounter",
-    "premium",
-    "parcel_seller",
-    "festival_stocker",
-    "rival_watcher",
-)
-"""The built-in bot strategies a scenario may name in ``[bots] strategies``."""
-
 ANY_CATEGORY = "*"
 MAX_SCORING_WEIGHT = 1000.0
 """Scoring weights are relative; this bound keeps weighted scores finite."""
@@ -199,6 +189,14 @@ class Market(StrictModel):
         return next((lane for lane in self.lanes if lane.mode == mode), None)
 
 
+class CategoryNames(StrictModel):
+    """How a tariff category is shown: ``[categories.<id>]`` with ``name`` and ``name_zh``.
+    The engine keys everything by the id; names are for people only."""
+
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    name_zh: Annotated[str, Field(max_length=60)] = ""
+
+
 class Product(StrictModel):
     id: Identifier
     name: Annotated[str, Field(min_length=1, max_length=60)]
@@ -278,20 +276,10 @@ class ModelParams(StrictModel):
 
 class Bots(StrictModel):
     strategies: list[Identifier] = Field(default_factory=list, max_length=50)
-    """Strategies the bot seats cycle through, from :data:`BOT_STRATEGIES`."""
+    """Strategies the bot seats cycle through, from the bots' registry
+    (:data:`simshop.engine.bots.BOT_STRATEGIES`: a scenario file naming another one is refused
+    when it is loaded, by :mod:`simshop.engine.scenario_errors`, which may import the bots)."""
     count: Annotated[int, Field(ge=0, le=2000)] = 0
-
-    @field_validator("strategies")
-    @classmethod
-    def _known_strategies(cls, strategies: list[str]) -> list[str]:
-        unknown = [s for s in strategies if s not in BOT_STRATEGIES]
-        if unknown:
-            raise PydanticCustomError(
-                "unknown_strategy",
-                "unknown bot strategy {unknown}; choose from {known}",
-                {"unknown": ", ".join(unknown), "known": ", ".join(BOT_STRATEGIES)},
-            )
-        return strategies
 
 
 Weight = Annotated[float, Field(ge=0.0, le=MAX_SCORING_WEIGHT)]
@@ -912,7 +900,25 @@ def cross_check(scenario: Scenario) -> list[CrossProblem]:
         products=list(enumerate(scenario.products)),
         tariffs=list(enumerate(scenario.tariffs)),
         events=list(enumerate(scenario.events)),
-    )
+    ) + _unnamed_categories(scenario)
+
+
+def _unnamed_categories(scenario: Scenario) -> list[CrossProblem]:
+    """A scenario that names its categories (``[categories]``) names every one its products
+    use; without the section the app's own names serve (an unknown id is shown as is)."""
+    if not scenario.categories:
+        return []
+    declared = sorted(scenario.categories)
+    return [
+        CrossProblem(
+            ("products", i, "category"),
+            "unnamed_category",
+            f"category '{p.category}' has no name in [categories] (named: {', '.join(declared)})",
+            {"category": p.category, "known": declared},
+        )
+        for i, p in enumerate(scenario.products)
+        if p.category not in scenario.categories
+    ]
 
 
 # --------------------------------------------------------------------------- scenario
@@ -929,6 +935,10 @@ class Scenario(StrictModel):
     events: list[Event] = Field(default_factory=list, max_length=400)
     bots: Bots = Field(default_factory=Bots)
     scoring: Scoring = Field(default_factory=Scoring)
+    categories: Annotated[dict[Identifier, CategoryNames], Field(max_length=40)] = Field(
+        default_factory=dict
+    )
+    """Shown names of the tariff categories, by id (optional: see :func:`cross_check`)."""
 
     @model_validator(mode="after")
     def _cross_references(self, info: ValidationInfo) -> Scenario:

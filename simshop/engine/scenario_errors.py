@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from simshop.engine.bots import BOT_STRATEGIES
 from simshop.engine.scenario import (
     EVENT_KINDS,
     MARKET_CODES,
@@ -200,7 +201,7 @@ def _load(text: str, name: str, sha256: str) -> LoadedScenario:
         for error in exc.errors(include_url=False):
             problems.append(_pydantic_problem(name, error, data, locator))
     cross = cross_check(scenario) if scenario is not None else _partial_cross_check(data)
-    for p in cross:
+    for p in [*_strategy_problems(data), *cross]:
         problems.append(
             ScenarioProblem(
                 name, loc_to_path(p.loc), locator.line_of(p.loc), p.code, p.message, p.params
@@ -421,25 +422,25 @@ def _pydantic_problem(
         if not (k == 2 and raw_loc[0] == "events" and part in EVENT_KINDS)
     )
     ctx = {k: _plain(v) for k, v in (error.get("ctx") or {}).items() if k != "error"}
-    code: str = error["type"]
-    value = error.get("input")
-    message: str = error["msg"]
     if "field" in ctx:
         loc = loc + (str(ctx.pop("field")),)
-    kinds = ", ".join(EVENT_KINDS)
+    code, loc, message, ctx = _worded(
+        error["type"], loc, error["msg"], error.get("input"), ctx, data
+    )
+    return ScenarioProblem(name, loc_to_path(loc), locator.line_of(loc), code, message, ctx)
 
+
+def _worded(
+    code: str, loc: Loc, message: str, value: Any, ctx: dict[str, Any], data: dict[str, Any]
+) -> tuple[str, Loc, str, dict[str, Any]]:
+    """A pydantic error in the words of a scenario author: ``(code, loc, message, ctx)``
+    (our own code for union tags, patterns and market codes; what was found in ``ctx``)."""
+    kinds = ", ".join(EVENT_KINDS)
     if code == "missing":
         message = f"required key '{loc[-1]}' is missing"
         ctx["key"] = loc[-1]
     elif code == "extra_forbidden":
-        key = str(loc[-1])
-        model = _model_at(loc[:-1], data)
-        allowed = sorted(model.model_fields) if model else []
-        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-        message = f"unknown key '{key}'" + (f"; did you mean '{close[0]}'?" if close else "")
-        if not close and allowed:
-            message += f" (allowed: {', '.join(allowed)})"
-        ctx.update(key=key, suggestion=close[0] if close else None)
+        message = _unknown_key(loc, data, ctx)
     elif code == "union_tag_invalid":
         code = "unknown_event_kind"
         loc = loc + ("kind",)
@@ -453,29 +454,17 @@ def _pydantic_problem(
         message = f"expected {_TYPE_WORDS[code]}, got {_describe(value)}"
         ctx["got"] = _describe(value)
     elif code == "string_pattern_mismatch":
-        pattern = str(ctx.get("pattern", ""))
-        if "A-Z" in pattern:
-            code, message = "bad_currency", "a currency is three capital letters, e.g. 'USD'"
-        elif "\\*" in pattern:
-            code = "bad_identifier"
-            message = "a category is lowercase letters, digits, '-' or '_' (or '*' for all)"
-        else:
-            code = "bad_identifier"
-            message = (
-                "an id is lowercase letters, digits, '-' or '_', starting with a letter "
-                "(at most 48 characters)"
-            )
+        code, message = _pattern_words(str(ctx.get("pattern", "")))
         message += f"; got {_describe(value)}"
         ctx["got"] = _describe(value)
     elif code == "literal_error":
-        expected = ctx.get("expected", "")
         if (
             isinstance(loc[-1], str)
             and loc[-1] in ("code", "market", "markets")
             or (isinstance(loc[-1], int) and "markets" in loc)
         ):
             code = "bad_market_code"
-        message = f"expected one of {expected}, got {_describe(value)}"
+        message = f"expected one of {ctx.get('expected', '')}, got {_describe(value)}"
         ctx["got"] = _describe(value)
     elif code in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
         message = f"{message}, got {_describe(value)}"
@@ -484,8 +473,50 @@ def _pydantic_problem(
         message = message.replace(" after validation", "")
     elif code == "value_error":
         message = message.removeprefix("Value error, ")
+    return code, loc, message, ctx
 
-    return ScenarioProblem(name, loc_to_path(loc), locator.line_of(loc), code, message, ctx)
+
+def _unknown_key(loc: Loc, data: dict[str, Any], ctx: dict[str, Any]) -> str:
+    """The message for a key the schema does not have, with the closest allowed key as a
+    suggestion (put in ``ctx`` with the key)."""
+    key = str(loc[-1])
+    model = _model_at(loc[:-1], data)
+    allowed = sorted(model.model_fields) if model else []
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    message = f"unknown key '{key}'" + (f"; did you mean '{close[0]}'?" if close else "")
+    if not close and allowed:
+        message += f" (allowed: {', '.join(allowed)})"
+    ctx.update(key=key, suggestion=close[0] if close else None)
+    return message
+
+
+def _pattern_words(pattern: str) -> tuple[str, str]:
+    """The code and message for a text that does not match its pattern."""
+    if "A-Z" in pattern:
+        return "bad_currency", "a currency is three capital letters, e.g. 'USD'"
+    if "\\*" in pattern:
+        return (
+            "bad_identifier",
+            "a category is lowercase letters, digits, '-' or '_' (or '*' for all)",
+        )
+    return "bad_identifier", (
+        "an id is lowercase letters, digits, '-' or '_', starting with a letter "
+        "(at most 48 characters)"
+    )
+
+
+def _strategy_problems(data: dict[str, Any]) -> list[CrossProblem]:
+    """``[bots] strategies`` naming a strategy the bots' registry does not have."""
+    bots = data.get("bots")
+    strategies = bots.get("strategies") if isinstance(bots, dict) else None
+    if not isinstance(strategies, list):
+        return []
+    unknown = [s for s in strategies if isinstance(s, str) and s not in BOT_STRATEGIES]
+    if not unknown:
+        return []
+    params = {"unknown": ", ".join(unknown), "known": ", ".join(BOT_STRATEGIES)}
+    message = "unknown bot strategy {unknown}; choose from {known}".format(**params)
+    return [CrossProblem(("bots", "strategies"), "unknown_strategy", message, params)]
 
 
 def _partial_cross_check(data: dict[str, Any]) -> list[CrossProblem]:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import DateTimeLocalField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from simshop.forms.base import AppForm
 from simshop.forms.fields import DecimalField, WholeNumberField
 from simshop.forms.game import MultiCheckboxField, deadline_in_range
 from simshop.numbers import NumberInputError, parse_number
@@ -18,7 +18,7 @@ from simshop.numbers import NumberInputError, parse_number
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 
-class QuizForm(FlaskForm):
+class QuizForm(AppForm):
     title = StringField(
         _l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=120)]
     )
@@ -49,10 +49,10 @@ WEIGHT_RULES = [
 ]
 
 
-def grade_settings_form(components: list[tuple[str, Any]]) -> type[FlaskForm]:
+def grade_settings_form(components: list[tuple[str, Any]]) -> type[AppForm]:
     """A settings form with one weight field per gradebook component ``weight_<key>``."""
 
-    class GradeSettingsForm(FlaskForm):
+    class GradeSettingsForm(AppForm):
         curve_target = DecimalField(
             _l("Curve: target class mean"),
             validators=[Optional(), NumberRange(min=0, max=100)],
@@ -68,10 +68,10 @@ def grade_settings_form(components: list[tuple[str, Any]]) -> type[FlaskForm]:
     return GradeSettingsForm
 
 
-def forecast_form(markets: list[tuple[str, str]]) -> type[FlaskForm]:
+def forecast_form(markets: list[tuple[str, str]]) -> type[AppForm]:
     """A forecast form: whole units per market ``units-<code>`` and the round's profit."""
 
-    class ForecastForm(FlaskForm):
+    class ForecastForm(AppForm):
         profit_cny = DecimalField(
             _l("Net profit this round (CNY)"),
             validators=[Optional()],

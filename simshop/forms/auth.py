@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from simshop.forms.base import AppForm
 from simshop.messages import LOGIN_MESSAGES, PASSWORD_MESSAGES
 from simshop.security import PASSWORD_MAX_LENGTH, password_problem
 from simshop.services.accounts import (
@@ -21,14 +21,14 @@ def _required() -> DataRequired:
     return DataRequired(message=_l("This field is required."))
 
 
-def _check_new_password(form: FlaskForm, field: Field, *context_fields: str) -> None:
+def _check_new_password(form: AppForm, field: Field, *context_fields: str) -> None:
     context = [getattr(form, name).data or "" for name in context_fields]
     problem = password_problem(field.data or "", context_words=context)
     if problem is not None:
         raise ValidationError(PASSWORD_MESSAGES[problem])
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     login = StringField(
         _l("Student number or email"),
         validators=[_required(), Length(max=LOGIN_MAX_LENGTH, message=_l("That is too long."))],
@@ -45,7 +45,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Log in"))
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(AppForm):
     display_name = StringField(
         _l("Your name"),
         description=_l("Shown to your instructor and team."),
@@ -87,7 +87,7 @@ class RegisterForm(FlaskForm):
         _check_new_password(self, field, "login", "display_name")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(AppForm):
     current_password = PasswordField(
         _l("Current password"),
         validators=[_required()],

@@ -13,7 +13,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -35,17 +34,19 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from simshop.engine.bots import BOT_STRATEGIES
 from simshop.engine.decisions import (
     DecisionErrors,
     DecisionIssue,
     DecisionSheet,
     validate_decisions,
 )
-from simshop.engine.scenario import BOT_STRATEGIES, MAX_SCORING_WEIGHT, Scenario
+from simshop.engine.scenario import MAX_SCORING_WEIGHT, Scenario
 from simshop.engine.scoring import METRICS
 from simshop.engine.state import TeamState
+from simshop.forms.base import NUL_FIELD_MESSAGE, AppForm, nul_fields
 from simshop.forms.fields import DecimalField, WholeNumberField
-from simshop.messages import GAME_MESSAGES, message_for
+from simshop.messages import GAME_MESSAGES, decision_message, message_for
 from simshop.numbers import NumberInputError, parse_number
 from simshop.services.games import GameSpec
 from simshop.vocabulary import BOT_STRATEGY_LABELS, METRIC_NAMES
@@ -98,7 +99,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class ActionForm(FlaskForm):
+class ActionForm(AppForm):
     """A button that POSTs (open, close, hold, copy, delete, ...): only the CSRF token."""
 
 
@@ -109,7 +110,7 @@ def add_metric_fields(form_class: type, make_field: Any, prefix: str = "") -> No
         setattr(form_class, prefix + metric, make_field(METRIC_NAMES[metric]))
 
 
-class CreateGameForm(FlaskForm):
+class CreateGameForm(AppForm):
     title = StringField(
         _l("Title"),
         validators=[DataRequired(_l("Enter a title.")), Length(max=120)],
@@ -239,12 +240,12 @@ add_metric_fields(
 )
 
 
-class BriefingSizesForm(FlaskForm):
+class BriefingSizesForm(AppForm):
     exact = BooleanField(_l("Show exact market sizes in the briefing"))
     submit = SubmitField(_l("Save"))
 
 
-class JoinGameForm(FlaskForm):
+class JoinGameForm(AppForm):
     code = StringField(
         _l("Join code"),
         validators=[DataRequired(_l("Enter the join code your instructor gave you."))],
@@ -252,14 +253,14 @@ class JoinGameForm(FlaskForm):
     submit = SubmitField(_l("Join"))
 
 
-class CreateTeamForm(FlaskForm):
+class CreateTeamForm(AppForm):
     name = StringField(
         _l("Team name"), validators=[DataRequired(_l("Enter a team name.")), Length(max=60)]
     )
     submit = SubmitField(_l("Create team"))
 
 
-class RosterForm(FlaskForm):
+class RosterForm(AppForm):
     roster = FileField(
         _l("Roster (CSV)"),
         validators=[FileRequired(_l("Choose a CSV file."))],
@@ -267,12 +268,12 @@ class RosterForm(FlaskForm):
     submit = SubmitField(_l("Import roster"))
 
 
-class AssistantForm(FlaskForm):
+class AssistantForm(AppForm):
     login = StringField(_l("Instructor's login"), validators=[DataRequired(_l("Enter a login."))])
     submit = SubmitField(_l("Add instructor"))
 
 
-class DeadlineForm(FlaskForm):
+class DeadlineForm(AppForm):
     deadline = DateTimeLocalField(
         _l("Deadline"), format="%Y-%m-%dT%H:%M", validators=[Optional(), deadline_in_range]
     )
@@ -286,40 +287,6 @@ ROSTER_COLUMNS = {
     "name": _l("name"),
     "student_number": _l("student number"),
     "team": _l("team"),
-}
-
-DECISION_MESSAGES = {
-    "missing": _l("This value is missing."),
-    "unknown_field": _l("This field is not part of the decision sheet."),
-    "invalid_choice": _l("Choose one of the options."),
-    "invalid_type": _l("Enter a number."),
-    "not_a_number": _l("Enter a number."),
-    "not_a_whole_number": _l("Enter a whole number of units."),
-    "unknown_market": _l("%(market)s is not a market in this scenario."),
-    "unknown_product": _l("%(product)s is not a product in this scenario."),
-    "already_entered": _l("Your team is already in %(market)s."),
-    "not_entered": _l("Enter the market %(market)s first (tick “Enter this round”)."),
-    "price_not_positive": _l("A listed product needs a price above 0."),
-    "price_out_of_range": _l("Enter a price between %(min)s and %(max)s %(currency)s."),
-    "quantity_too_large": _l("At most %(max)s units."),
-    "amount_too_large": _l("At most %(max)s CNY."),
-    "negative_amount": _l("The amount cannot be negative."),
-    "no_parcel_lane": _l("%(market)s has no direct parcel lane."),
-    "negative_quantity": _l("A quantity cannot be negative."),
-    "quantity_not_positive": _l("Ship at least 1 unit."),
-    "no_lane": _l("%(market)s has no %(mode)s lane."),
-    "channel_closed": _l("The %(mode)s lane to %(market)s is closed this round."),
-    "exceeds_stock": _l(
-        "Only %(available)s units are in China (stock plus this round's order); "
-        "the shipments ask for %(requested)s."
-    ),
-    "credit_exceeded": _l("Only %(available)s CNY of credit is left."),
-    "repay_exceeds_debt": _l("Your team owes only %(debt)s CNY."),
-    "insufficient_cash": _l(
-        "These decisions spend %(spend)s CNY up front but your team has %(available)s CNY "
-        "(cash plus borrowing)."
-    ),
-    "below_min_price": _l("The price is below the market's minimum price."),
 }
 
 
@@ -413,6 +380,8 @@ class DecisionForm:
                 f.value = raw if raw in [c[0] for c in f.choices] else f.choices[0][0]
             else:
                 f.value = form._parse_number(f, data.get(f.name, ""))
+            if f.name in nul_fields():
+                f.errors = [NUL_FIELD_MESSAGE]
         return form
 
     def _parse_number(self, f: DecisionField, raw: str) -> Any:
@@ -602,7 +571,7 @@ class DecisionForm:
         """Put each engine issue on the field its ``loc`` points at (``keep_typing_errors``:
         a field that could not be read keeps only that message)."""
         for issue in issues:
-            text = message_for(DECISION_MESSAGES, issue.code, issue.params)
+            text = decision_message(issue.code, issue.params)
             target = self._field_for(issue.loc)
             if target is None:
                 self.form_errors.append(text)

@@ -4,8 +4,8 @@ for the lab's refusal codes are in :mod:`simshop.messages`."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
+from simshop.forms.base import AppForm
 
 
-class WhatIfForm(FlaskForm):
+class WhatIfForm(AppForm):
     """The CSRF token of the "what if" form. The POST replays a round and writes nothing."""

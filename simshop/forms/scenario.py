@@ -1,10 +1,11 @@
-"""Forms for scenario authoring, one per section, and the translated problem messages.
+"""Forms for scenario authoring, one per section.
 
 Each form reads a section of the scenario's data (``from_item``) and writes it back
 (``to_item`` / ``tables``); ranges and cross-references are checked by the scenario schema,
 not duplicated here. :func:`apply_problems` puts each located problem the schema reports on
-the form field its key path names, in the user's language (:data:`PROBLEM_MESSAGES`, keyed by
-the problem's stable ``code``; the English message is the fallback).
+the form field its key path names, in the user's language (``PROBLEM_MESSAGES`` in
+:mod:`simshop.messages`, keyed by the problem's stable ``code``; the English message is the
+fallback).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from pydantic import BaseModel
 from wtforms import (
@@ -34,9 +34,9 @@ from wtforms import (
 from wtforms.fields.core import Field
 from wtforms.form import BaseForm
 
+from simshop.engine.bots import BOT_STRATEGIES
 from simshop.engine.scenario import (
     ANY_CATEGORY,
-    BOT_STRATEGIES,
     EVENT_KINDS,
     LANE_MODES,
     MARKET_CODES,
@@ -48,85 +48,12 @@ from simshop.engine.scenario import (
 )
 from simshop.engine.scenario_errors import ScenarioProblem
 from simshop.engine.scoring import METRICS
+from simshop.forms.base import AppForm
 from simshop.forms.fields import DecimalField, PercentField, WholeNumberField
 from simshop.forms.game import add_metric_fields
+from simshop.messages import PROBLEM_MESSAGES
 from simshop.vocabulary import BOT_STRATEGY_LABELS
 
-# --------------------------------------------------------------------------- messages
-
-PROBLEM_MESSAGES: dict[str, Any] = {
-    "missing": _l("This is required."),
-    "extra_forbidden": _l("Unknown key “%(key)s”."),
-    "greater_than": _l("Must be greater than %(gt)s."),
-    "greater_than_equal": _l("Must be at least %(ge)s."),
-    "less_than": _l("Must be less than %(lt)s."),
-    "less_than_equal": _l("Must be at most %(le)s."),
-    "too_short": _l("Give at least %(min_length)s."),
-    "too_long": _l("Give at most %(max_length)s."),
-    "int_type": _l("Enter a whole number."),
-    "int_from_float": _l("Enter a whole number."),
-    "float_type": _l("Enter a number."),
-    "finite_number": _l("Enter a finite number (not inf or nan)."),
-    "nul_character": _l("Text cannot contain a NUL character (U+0000)."),
-    "string_type": _l("Enter text."),
-    "bool_type": _l("Enter true or false."),
-    "bad_identifier": _l(
-        "Use lowercase letters, digits, “-” or “_”, starting with a letter (at most 48 characters)."
-    ),
-    "bad_currency": _l("A currency is three capital letters, e.g. USD."),
-    "bad_market_code": _l("Choose one of the market codes: %(expected)s."),
-    "literal_error": _l("Choose one of: %(expected)s."),
-    "lane_repeated": _l("Each lane mode may appear once in a market; repeated: %(modes)s."),
-    "unknown_strategy": _l("Unknown bot strategy %(unknown)s; choose from %(known)s."),
-    "no_scoring_weight": _l("At least one scoring weight must be positive."),
-    "announce_after_effect": _l(
-        "The news cannot come after the round the event takes effect (round %(round)s)."
-    ),
-    "one_of_required": _l("Give exactly one of “%(first)s” or “%(second)s”."),
-    "one_of_exclusive": _l("Give only one of “%(first)s” or “%(second)s”, not both."),
-    "days_out_of_order": _l(
-        "The last day (%(last_day)s) cannot be before the first day (%(first_day)s)."
-    ),
-    "rule_missing": _l("Give at least one rule: a minimum price, a closed lane or a listing cap."),
-    "fee_change_missing": _l("Give a fulfilment change, a storage multiplier or both."),
-    "refund_rounds_out_of_order": _l(
-        "The last round of paid duty (%(paid_to_round)s) cannot be before the first "
-        "(%(paid_from_round)s)."
-    ),
-    "refund_before_payment": _l(
-        "A refund in round %(round)s can only return duty paid before it: the last round of "
-        "paid duty must be earlier."
-    ),
-    "more_categories_than_items": _l(
-        "A parcel cannot hold more tariff categories (%(categories)s) than items (%(items)s)."
-    ),
-    "duplicate_market": _l("Market %(market)s is already in this scenario."),
-    "currency_fx_mismatch": _l("%(currency)s is already priced at %(fx)s CNY in another market."),
-    "duplicate_product": _l("The product id “%(product)s” is already used."),
-    "duplicate_tariff": _l(
-        "There is already a tariff for market %(market)s and category “%(category)s”."
-    ),
-    "unknown_market": _l("“%(market)s” is not a market in this scenario (markets: %(known)s)."),
-    "unknown_category": _l(
-        "No product has the category “%(category)s” (categories: %(known)s, or * for all)."
-    ),
-    "duplicate_event": _l("The event id “%(event)s” is already used."),
-    "unknown_currency": _l("No market in this scenario uses %(currency)s (currencies: %(known)s)."),
-    "lane_not_in_market": _l("Market %(market)s has no “%(mode)s” lane."),
-    "event_after_last_round": _l("Round %(round)s is after the last round (%(rounds)s)."),
-    "day_past_round": _l("Day %(day)s is past the round's %(days_per_round)s days."),
-    "too_many_practice_rounds": _l(
-        "%(practice_rounds)s practice rounds leave no scored round (rounds: %(rounds)s)."
-    ),
-    "id_taken": _l("You already have a scenario with the id “%(id)s”; choose another id."),
-    "too_large": _l("The file is %(size)s bytes; a scenario may be at most %(max)s bytes."),
-    "not_utf8": _l("The file is not UTF-8 text; save it as UTF-8 and upload it again."),
-    "toml_syntax": _l("TOML syntax error: %(detail)s"),
-    "empty_file": _l("The file has no settings."),
-    "too_deep": _l("Tables and arrays are nested more than %(max)s levels deep."),
-    "unknown_event_kind": _l("Unknown event kind “%(kind)s”; the kinds are: %(known)s."),
-    "missing_event_kind": _l("An event needs a “kind”, one of: %(known)s."),
-}
 _REQUIRED_TEXT = PROBLEM_MESSAGES["missing"]
 _TOO_LONG_TEXT = _l("At most %(max_length)s characters.")
 
@@ -206,7 +133,7 @@ FRACTION_HELP = _l("A fraction: 0.15 is 15 %.")
 PERCENT_HELP = _l("In percent: 15 is 15 % (the scenario file stores the fraction 0.15).")
 
 
-class ItemForm(FlaskForm):
+class ItemForm(AppForm):
     """A form for one section of a scenario; maps problem key paths to its fields."""
 
     submit = SubmitField(_l("Save"))
@@ -315,12 +242,12 @@ class CalendarForm(Form):
 
 
 class EconomyForm(Form):
-    starting_cash_cny = DecimalField(_l("Starting cash (CNY)"))
-    credit_line_cny = DecimalField(_l("Credit line (CNY)"))
+    starting_cash_cny = DecimalField(_l("Starting cash (CN¥)"))
+    credit_line_cny = DecimalField(_l("Credit line (CN¥)"))
     interest_rate_per_round = DecimalField(
         _l("Interest rate per round"), description=_l("0.01 is 1 % a month.")
     )
-    china_storage_cny_per_unit_round = DecimalField(_l("Storage in China (CNY per unit and round)"))
+    china_storage_cny_per_unit_round = DecimalField(_l("Storage in China (CN¥ per unit and round)"))
 
     names = (
         "starting_cash_cny",
@@ -395,7 +322,7 @@ class SettingsForm(ItemForm):
 class LaneForm(Form):
     use = BooleanField(_l("Use this lane"))
     lead_days = WholeNumberField(_l("Transit days"))
-    cost_cny_per_kg = DecimalField(_l("Freight (CNY per kg)"))
+    cost_cny_per_kg = DecimalField(_l("Freight (CN¥ per kg)"))
 
 
 class LanesForm(Form):
@@ -436,7 +363,7 @@ class MarketForm(ItemForm):
     name_zh = _text(_l("Name (Chinese)"), 60)
     currency = _text(_l("Currency"), 3, description=_l("Three capital letters, e.g. USD."))
     fx_cny_per_local = DecimalField(
-        _l("Exchange rate (CNY per unit of local currency)"),
+        _l("Exchange rate (CN¥ per unit of local currency)"),
         description=_l("At the start of the game, e.g. 7.107 for the US dollar."),
     )
     size = DecimalField(_l("Market size (US = 100)"))
@@ -446,9 +373,9 @@ class MarketForm(ItemForm):
     platform_fee = PercentField(_l("Platform commission (%)"), description=PERCENT_HELP)
     vat_rate = PercentField(_l("VAT rate (%)"), description=PERCENT_HELP)
     vat_seller_remits = BooleanField(_l("The seller (or platform) remits VAT from the price"))
-    entry_fee_cny = DecimalField(_l("Entry fee (CNY, once)"))
-    fulfilment_cny_per_unit = DecimalField(_l("Fulfilment fee (CNY per unit)"))
-    storage_cny_per_unit_day = DecimalField(_l("Storage fee (CNY per unit and day)"))
+    entry_fee_cny = DecimalField(_l("Entry fee (CN¥, once)"))
+    fulfilment_cny_per_unit = DecimalField(_l("Fulfilment fee (CN¥ per unit)"))
+    storage_cny_per_unit_day = DecimalField(_l("Storage fee (CN¥ per unit and day)"))
     warehouse_delivery_days = WholeNumberField(_l("Delivery days from the overseas warehouse"))
     de_minimis_local = DecimalField(
         _l("De minimis threshold (local currency)"),
@@ -548,7 +475,7 @@ class ProductForm(ItemForm):
     category = _text(
         _l("Category"), 48, description=_l("Tariffs and events name categories, e.g. toys.")
     )
-    unit_cost_cny = DecimalField(_l("Unit cost (CNY)"))
+    unit_cost_cny = DecimalField(_l("Unit cost (CN¥)"))
     weight_kg = DecimalField(_l("Weight (kg)"))
     base_quality = DecimalField(_l("Base quality (0–1)"))
     return_rate = PercentField(_l("Return rate (%)"), description=PERCENT_HELP)
@@ -709,7 +636,7 @@ _EVENT_FIELDS: dict[str, Any] = {
     "duration_rounds": lambda: WholeNumberField(_l("Lasts (rounds)")),
     "currency": lambda: ChoiceField(_l("Currency")),
     "change": lambda: DecimalField(
-        _l("Change"), description=_l("0.10 is +10 % CNY per unit of the currency.")
+        _l("Change"), description=_l("0.10 is +10 % CN¥ per unit of the currency.")
     ),
     "over_rounds": lambda: WholeNumberField(_l("Spread over rounds")),
     "multiplier": lambda: DecimalField(
@@ -726,7 +653,7 @@ _EVENT_FIELDS: dict[str, Any] = {
     "channel_closed": lambda: ChoiceField(_l("Closed lane"), choices=_lane_choices(blank=True)),
     "listing_cap": lambda: WholeNumberField(_l("Most products one team may list")),
     "fulfilment_add_cny": lambda: DecimalField(
-        _l("Fulfilment fee change (CNY per unit)"),
+        _l("Fulfilment fee change (CN¥ per unit)"),
         description=_l("Added to the fulfilment fee; negative lowers it. Empty: unchanged."),
     ),
     "storage_multiplier": lambda: DecimalField(
@@ -828,7 +755,7 @@ def new_event(scenario: Scenario, kind: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- files, buttons
 
 
-class UploadForm(FlaskForm):
+class UploadForm(AppForm):
     file = FileField(
         _l("Scenario file (.toml)"),
         validators=[FileRequired(_l("Choose a file to upload."))],

@@ -101,24 +101,7 @@ def game_section(
             .order_by(Round.number)
         )
     )
-    results: dict[int, list[dict[str, Any]]] = {r.id: [] for r in rounds}
-    if rounds:
-        for row in session.scalars(
-            select(RoundResult)
-            .where(RoundResult.round_id.in_(list(results)))
-            .order_by(RoundResult.round_id, RoundResult.team_id)
-        ):
-            results[row.round_id].append(
-                {
-                    "team_id": row.team_id,
-                    "decision_source": row.decision_source,
-                    "decisions_used": row.decisions_used,
-                    "result": row.result,
-                    "end_state": row.end_state,
-                    "rank": row.rank,
-                    "score": row.score,
-                }
-            )
+    results = _results_by_round(session, rounds)
     return {
         "game": {
             "id": game.id,
@@ -145,20 +128,46 @@ def game_section(
             }
             for t in teams
         ],
-        "rounds": [
+        "rounds": [_round_entry(game, r, results[r.id]) for r in rounds],
+    }
+
+
+def _results_by_round(session: Session, rounds: list[Round]) -> dict[int, list[dict[str, Any]]]:
+    """Round id -> every team's stored result in it, by team id."""
+    results: dict[int, list[dict[str, Any]]] = {r.id: [] for r in rounds}
+    if not rounds:
+        return results
+    for row in session.scalars(
+        select(RoundResult)
+        .where(RoundResult.round_id.in_(list(results)))
+        .order_by(RoundResult.round_id, RoundResult.team_id)
+    ):
+        results[row.round_id].append(
             {
-                "number": r.number,
-                "scenario_round": r.scenario_round,
-                "is_practice": r.is_practice,
-                "seed": int(r.seed) if r.seed is not None else engine_seed(game, r),
-                "published_at": _iso(r.published_at),
-                "standings": r.standings,
-                "market_stats": r.market_stats,
-                "events": r.events,
-                "results": results[r.id],
+                "team_id": row.team_id,
+                "decision_source": row.decision_source,
+                "decisions_used": row.decisions_used,
+                "result": row.result,
+                "end_state": row.end_state,
+                "rank": row.rank,
+                "score": row.score,
             }
-            for r in rounds
-        ],
+        )
+    return results
+
+
+def _round_entry(game: Game, r: Round, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One published round of a bundle: its seed, what was published and the results."""
+    return {
+        "number": r.number,
+        "scenario_round": r.scenario_round,
+        "is_practice": r.is_practice,
+        "seed": int(r.seed) if r.seed is not None else engine_seed(game, r),
+        "published_at": _iso(r.published_at),
+        "standings": r.standings,
+        "market_stats": r.market_stats,
+        "events": r.events,
+        "results": results,
     }
 
 

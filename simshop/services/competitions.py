@@ -149,16 +149,6 @@ def can_download_bundle(session: Session, competition: Competition, user: User |
     return bool(games) and all(g.status == GameStatus.ENDED.value for g in games)
 
 
-def public_competitions(session: Session) -> list[Competition]:
-    return list(
-        session.scalars(
-            select(Competition)
-            .where(Competition.is_public.is_(True))
-            .order_by(Competition.created_at.desc(), Competition.id.desc())
-        )
-    )
-
-
 def addable_games(session: Session, competition: Competition, user: User) -> list[Game]:
     """Games ``user`` is staff of, not yet in the competition, of its scenario (any
     scenario while the competition is empty)."""

@@ -10,27 +10,23 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import math
 import secrets
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from simshop.engine.bots import BOT_STRATEGIES
 from simshop.engine.scenario import (
-    BOT_STRATEGIES,
-    MAX_SCORING_WEIGHT,
     Scenario,
     parse_scenario_text,
 )
 from simshop.engine.scenario_errors import ScenarioInvalid, load_scenario_file, load_scenario_text
-from simshop.engine.scoring import METRICS
-from simshop.errors import CodedError
 from simshop.ids import parse_id
 from simshop.models import (
     Game,
@@ -46,20 +42,12 @@ from simshop.models import (
 )
 from simshop.models.user import utcnow
 from simshop.services import lifecycle
+from simshop.services.game_spec import GameError, GameSpec, GameSpecErrors, spec_problems
 from simshop.services.uow import transaction, unit_of_work
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a code read off a projector is typed right the first time.
 JOIN_CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 JOIN_CODE_LENGTH = 7
-TITLE_MAX_LENGTH = 120
-MAX_TEAM_SIZE = 12
-MAX_BOTS = 50
-
-
-class GameError(CodedError):
-    """A refused game operation: ``code`` says why, ``field`` names the form field."""
-
-    area = "game"
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -117,33 +105,6 @@ def game_scenario(game: Game) -> Scenario:
 # --------------------------------------------------------------------------- creating
 
 
-@dataclass
-class GameSpec:
-    """What an instructor chooses when creating a game.
-
-    ``first_deadline`` is aware (any zone); round ``k`` (counting practice rounds) closes at
-    ``first_deadline + (k - 1) * round_interval``. Ignored when ``schedule`` is manual.
-    """
-
-    title: str
-    scenario_file: str
-    scored_rounds: int | None = None
-    practice_rounds: int | None = None
-    schedule: str = ScheduleMode.MANUAL.value
-    first_deadline: datetime | None = None
-    round_interval: timedelta = timedelta(days=7)
-    timezone: str = "UTC"
-    team_min_size: int = 1
-    team_max_size: int = 4
-    bot_count: int | None = None
-    bot_strategies: list[str] | None = None
-    scoring_weights: dict[str, float] | None = None
-    show_rival_names: bool = True
-    briefing_exact_sizes: bool = False
-    seed: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
 def new_join_code() -> str:
     return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
 
@@ -153,99 +114,10 @@ def normalize_join_code(raw: str) -> str:
     return "".join(raw.split()).replace("-", "").upper()[:20]
 
 
-class GameSpecErrors(GameError):
-    """Every problem of a game spec at once (``problems``); ``code`` and ``field`` are the
-    first one's, for callers that show a single message."""
-
-    def __init__(self, problems: list[GameError]) -> None:
-        first = problems[0]
-        super().__init__(first.code, first.field, **first.params)
-        self.problems = problems
-
-
-def _schedule_problems(spec: GameSpec) -> list[GameError]:
-    """The schedule mode, and in deadline mode the first deadline and the interval."""
-    problems: list[GameError] = []
-    if spec.schedule not in {m.value for m in ScheduleMode}:
-        problems.append(GameError("schedule_unknown", "schedule"))
-    if spec.schedule == ScheduleMode.DEADLINES:
-        if spec.first_deadline is None or spec.first_deadline.tzinfo is None:
-            problems.append(GameError("deadline_required", "first_deadline"))
-        else:
-            try:  # the last round's deadline, in UTC: year 9999 in New York overflows
-                rounds = spec.practice_rounds + spec.scored_rounds - 1
-                (spec.first_deadline + rounds * spec.round_interval).astimezone(ZoneInfo("UTC"))
-            except OverflowError:
-                problems.append(GameError("deadline_range", "first_deadline"))
-            else:
-                if spec.first_deadline <= utcnow():
-                    problems.append(GameError("deadline_past", "first_deadline"))
-        if spec.round_interval < timedelta(minutes=5):
-            problems.append(GameError("interval_too_short", "round_interval_hours"))
-    return problems
-
-
-def _weight_problems(spec: GameSpec, scenario: Scenario) -> list[GameError]:
-    """The custom scoring weights over the scenario's; fills in ``spec.scoring_weights``."""
-    problems: list[GameError] = []
-    weights = dict(scenario.scoring.as_dict())
-    for key, value in (spec.scoring_weights or {}).items():
-        if key not in METRICS:
-            problems.append(GameError("weight_unknown", "scoring", key=key))
-        elif not isinstance(value, int | float) or not math.isfinite(value):
-            problems.append(
-                GameError("weight_range", f"weight_{key}", key=key, max=MAX_SCORING_WEIGHT)
-            )
-        elif value < 0:
-            problems.append(GameError("weight_negative", f"weight_{key}", key=key))
-        elif value > MAX_SCORING_WEIGHT:
-            problems.append(
-                GameError("weight_range", f"weight_{key}", key=key, max=MAX_SCORING_WEIGHT)
-            )
-        else:
-            weights[key] = float(value)
-    if sum(weights.values()) <= 0:
-        problems.append(GameError("weights_zero", "weight_profit"))
-    spec.scoring_weights = weights
-    return problems
-
-
 def _check_spec(spec: GameSpec, scenario: Scenario) -> None:
     """Check ``spec`` against ``scenario`` and fill in its defaults; every problem is found
     in one pass and raised together as :class:`GameSpecErrors`."""
-    problems: list[GameError] = []
-    title = " ".join((spec.title or "").split())
-    if not title or len(title) > TITLE_MAX_LENGTH:
-        problems.append(GameError("title_length", "title", max=TITLE_MAX_LENGTH))
-    spec.title = title
-    max_rounds = scenario.calendar.rounds
-    if spec.scored_rounds is None:
-        spec.scored_rounds = max_rounds
-    if not 1 <= spec.scored_rounds <= max_rounds:
-        problems.append(GameError("rounds_range", "scored_rounds", max=max_rounds))
-    if spec.practice_rounds is None:
-        spec.practice_rounds = scenario.calendar.practice_rounds
-    if not 0 <= spec.practice_rounds <= min(5, max_rounds):
-        problems.append(GameError("practice_range", "practice_rounds", max=min(5, max_rounds)))
-    problems += _schedule_problems(spec)
-    try:
-        ZoneInfo(spec.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        problems.append(GameError("timezone_unknown", "timezone"))
-    if not 1 <= spec.team_min_size <= spec.team_max_size <= MAX_TEAM_SIZE:
-        problems.append(GameError("team_size_range", "team_max_size", max=MAX_TEAM_SIZE))
-    if spec.bot_count is None:
-        spec.bot_count = scenario.bots.count
-    if not 0 <= spec.bot_count <= MAX_BOTS:
-        problems.append(GameError("bot_count_range", "bot_count", max=MAX_BOTS))
-    if spec.bot_strategies is None or not spec.bot_strategies:
-        spec.bot_strategies = list(scenario.bots.strategies) or list(BOT_STRATEGIES)
-    unknown = [s for s in spec.bot_strategies if s not in BOT_STRATEGIES]
-    if unknown:
-        problems.append(
-            GameError("bot_strategy_unknown", "bot_strategies", strategy=", ".join(unknown))
-        )
-    problems += _weight_problems(spec, scenario)
+    problems = spec_problems(spec, scenario)
     if problems:
         raise GameSpecErrors(problems)
 

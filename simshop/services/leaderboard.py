@@ -155,10 +155,6 @@ class Leaderboard:
         return self.rows[0].score if self.rows else 0.0
 
 
-def _ref(rnd: Round) -> RoundRef:
-    return RoundRef(rnd.id, rnd.number, rnd.scenario_round, rnd.is_practice, rnd.published_at)
-
-
 def published_refs(session: Session, game: Game) -> list[RoundRef]:
     rows = session.execute(
         select(Round.id, Round.number, Round.scenario_round, Round.is_practice, Round.published_at)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
 
@@ -36,12 +36,6 @@ PUBLISHED = RoundStatus.PUBLISHED.value
 HELD = RoundStatus.HELD.value
 FAILED = RoundStatus.FAILED.value
 CANCELLED = RoundStatus.CANCELLED.value
-
-
-class RoundLike(Protocol):
-    number: int
-    status: str
-    lease_until: datetime | None
 
 
 R = TypeVar("R", bound=Any)

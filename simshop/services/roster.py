@@ -13,7 +13,7 @@ import csv
 import hashlib
 import io
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -46,7 +46,6 @@ larger ones become a :class:`RosterJob` that ``flask --app simshop tick`` runs w
 instructor watches its progress page (2,000 rows hash for ~35 s: past a worker's 30 s)."""
 PROGRESS_EVERY = 50
 CREDENTIALS_TTL = timedelta(minutes=30)
-COLUMNS = ("name", "student_number", "team")
 # Header names accepted for each column (lower-cased), English and Chinese.
 HEADER_ALIASES = {
     "name": {"name", "姓名", "display_name"},
@@ -98,8 +97,34 @@ def _decode(data: bytes) -> str:
 
 def parse_roster(data: bytes) -> list[RosterRow]:
     """Parse and check the file's shape and each value. Raises :class:`RosterInvalid`."""
-    text = _decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(_decode(data), newline=""))
+    index = _column_index(reader)
+    issues: list[RosterIssue] = []
+    rows: list[RosterRow] = []
+    first_seen: dict[str, int] = {}
+    try:
+        for line_no, values in enumerate(reader, start=2):
+            if not any(v.strip() for v in values):
+                continue
+            if len(rows) >= MAX_ROWS:
+                issues.append(RosterIssue(line_no, None, "too_many_rows", {"max": MAX_ROWS}))
+                break
+            row = _row(line_no, values, index)
+            row_issues = _row_issues(row, first_seen)
+            issues += row_issues
+            if not any(i.code == "nul_character" for i in row_issues):
+                rows.append(row)
+    except csv.Error:
+        issues.append(RosterIssue(reader.line_num, None, "bad_csv"))
+    if not rows and not issues:
+        issues.append(RosterIssue(0, None, "no_rows"))
+    if issues:
+        raise RosterInvalid(issues)
+    return rows
+
+
+def _column_index(reader: Iterator[list[str]]) -> dict[str, int]:
+    """Column -> position, from the header line (English or Chinese names, any case)."""
     try:
         header = next(reader)
     except StopIteration:
@@ -115,63 +140,48 @@ def parse_roster(data: bytes) -> list[RosterRow]:
     missing = [c for c in ("name", "student_number") if c not in index]
     if missing:
         raise RosterInvalid([RosterIssue(1, c, "missing_column") for c in missing])
-    issues: list[RosterIssue] = []
-    rows: list[RosterRow] = []
-    first_seen: dict[str, int] = {}
-    try:
-        for line_no, values in enumerate(reader, start=2):
-            if not any(v.strip() for v in values):
-                continue
-            if len(rows) >= MAX_ROWS:
-                issues.append(RosterIssue(line_no, None, "too_many_rows", {"max": MAX_ROWS}))
-                break
+    return index
 
-            def cell(column: str, values: list[str] = values) -> str:
-                i = index.get(column)
-                return values[i].strip() if i is not None and i < len(values) else ""
 
-            name = " ".join(cell("name").split())
-            number = cell("student_number").lower()
-            team = " ".join(cell("team").split())
-            nul = [c for c, v in (("name", name), ("team", team)) if "\x00" in v]
-            for column in nul:
-                issues.append(RosterIssue(line_no, column, "nul_character"))
-            if nul:
-                continue
-            if not name:
-                issues.append(RosterIssue(line_no, "name", "required"))
-            elif len(name) > DISPLAY_NAME_MAX_LENGTH:
-                issues.append(
-                    RosterIssue(line_no, "name", "too_long", {"max": DISPLAY_NAME_MAX_LENGTH})
-                )
-            if not number:
-                issues.append(RosterIssue(line_no, "student_number", "required"))
-            elif not STUDENT_NUMBER_RE.match(number):
-                issues.append(
-                    RosterIssue(
-                        line_no, "student_number", "student_number_invalid", {"value": number}
-                    )
-                )
-            elif number in first_seen:
-                issues.append(
-                    RosterIssue(
-                        line_no, "student_number", "repeated", {"first_row": first_seen[number]}
-                    )
-                )
-            else:
-                first_seen[number] = line_no
-            if len(team) > TEAM_NAME_MAX_LENGTH:
-                issues.append(
-                    RosterIssue(line_no, "team", "too_long", {"max": TEAM_NAME_MAX_LENGTH})
-                )
-            rows.append(RosterRow(line_no, name, number, team))
-    except csv.Error:
-        issues.append(RosterIssue(reader.line_num, None, "bad_csv"))
-    if not rows and not issues:
-        issues.append(RosterIssue(0, None, "no_rows"))
-    if issues:
-        raise RosterInvalid(issues)
-    return rows
+def _row(line_no: int, values: list[str], index: dict[str, int]) -> RosterRow:
+    """One line's values, spaces tidied and the student number lower-cased."""
+
+    def cell(column: str) -> str:
+        i = index.get(column)
+        return values[i].strip() if i is not None and i < len(values) else ""
+
+    name = " ".join(cell("name").split())
+    team = " ".join(cell("team").split())
+    return RosterRow(line_no, name, cell("student_number").lower(), team)
+
+
+def _row_issues(row: RosterRow, first_seen: dict[str, int]) -> list[RosterIssue]:
+    """What is wrong with one row (a NUL character: only that); records a new student
+    number in ``first_seen`` (number -> its first line)."""
+    line_no, name, number, team = row.row, row.name, row.student_number, row.team
+    nul = [c for c, v in (("name", name), ("team", team)) if "\x00" in v]
+    if nul:
+        return [RosterIssue(line_no, column, "nul_character") for column in nul]
+    issues = []
+    if not name:
+        issues.append(RosterIssue(line_no, "name", "required"))
+    elif len(name) > DISPLAY_NAME_MAX_LENGTH:
+        issues.append(RosterIssue(line_no, "name", "too_long", {"max": DISPLAY_NAME_MAX_LENGTH}))
+    if not number:
+        issues.append(RosterIssue(line_no, "student_number", "required"))
+    elif not STUDENT_NUMBER_RE.match(number):
+        issues.append(
+            RosterIssue(line_no, "student_number", "student_number_invalid", {"value": number})
+        )
+    elif number in first_seen:
+        issues.append(
+            RosterIssue(line_no, "student_number", "repeated", {"first_row": first_seen[number]})
+        )
+    else:
+        first_seen[number] = line_no
+    if len(team) > TEAM_NAME_MAX_LENGTH:
+        issues.append(RosterIssue(line_no, "team", "too_long", {"max": TEAM_NAME_MAX_LENGTH}))
+    return issues
 
 
 def _check_against_game(session: Session, game: Game, rows: list[RosterRow]) -> list[RosterIssue]:

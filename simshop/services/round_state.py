@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from simshop.engine.scenario import Scenario
 from simshop.engine.state import TeamState, initial_team_state
-from simshop.models import Game, Player, Round, RoundResult, Team, User
+from simshop.models import Game, Round, RoundResult, Team
 from simshop.services import lifecycle
 from simshop.services.games import game_scenario
 from simshop.services.lifecycle import PUBLISHED
@@ -157,11 +157,3 @@ def team_names(session: Session, game: Game) -> dict[str, str]:
         str(tid): name
         for tid, name in session.execute(select(Team.id, Team.name).where(Team.game_id == game.id))
     }
-
-
-def player_team(session: Session, game: Game, user: User) -> Team | None:
-    return session.scalar(
-        select(Team)
-        .join(Player, Player.team_id == Team.id)
-        .where(Player.game_id == game.id, Player.user_id == user.id)
-    )

@@ -46,6 +46,7 @@ from simshop.models import (
     Game,
     Round,
     RoundResult,
+    Team,
 )
 from simshop.models.user import utcnow
 from simshop.services import lifecycle
@@ -131,50 +132,16 @@ def load_round_inputs(session: Session, round_id: int) -> RoundInputs:
     scenario = game_scenario(game)
     prev = state_source_round(session, rnd)
     teams = participants(session, game, prev)
-    states: dict[str, TeamState] = {}
-    if prev is not None:
-        for team_id, end_state in session.execute(
-            select(RoundResult.team_id, RoundResult.end_state).where(
-                RoundResult.round_id == prev.id
-            )
-        ):
-            states[str(team_id)] = TeamState.from_dict(end_state)
-    for team in teams:
-        if team.engine_id not in states:
-            states[team.engine_id] = fresh_team_state(scenario, team.engine_id, rnd)
-    state = GameState(round_no=rnd.scenario_round - 1, teams=dict(sorted(states.items())))
+    state = _state_before(session, scenario, rnd, prev, teams)
     submitted = {
         str(team_id): payload
         for team_id, payload in session.execute(
             select(Decision.team_id, Decision.payload).where(Decision.round_id == rnd.id)
         )
-        if str(team_id) in states
+        if str(team_id) in state.teams
     }
     bots = {t.engine_id: t.bot_strategy or "cost_plus" for t in teams if t.is_bot}
-    history: list[dict[str, Any]] = []
-    own: dict[str, list[dict[str, Any]]] = {tid: [] for tid in bots}
-    if bots:
-        phase = (
-            select(Round)
-            .where(
-                Round.game_id == game.id,
-                Round.number < rnd.number,
-                Round.is_practice.is_(rnd.is_practice),
-                Round.status == PUBLISHED,
-            )
-            .order_by(Round.number)
-        )
-        past = list(session.scalars(phase))
-        history = [r.market_stats or {} for r in past]
-        bot_ids = [int(t) for t in bots]
-        results = session.execute(
-            select(RoundResult.team_id, RoundResult.result)
-            .join(Round, Round.id == RoundResult.round_id)
-            .where(RoundResult.round_id.in_([r.id for r in past]), RoundResult.team_id.in_(bot_ids))
-            .order_by(Round.number)
-        )
-        for team_id, result in results:
-            own[str(team_id)].append(result)
+    history, own = _bot_memory(session, game, rnd, bots) if bots else ([], {})
     return RoundInputs(
         game_id=game.id,
         round_id=rnd.id,
@@ -187,6 +154,57 @@ def load_round_inputs(session: Session, round_id: int) -> RoundInputs:
         market_history=history,
         own_results=own,
     )
+
+
+def _state_before(
+    session: Session, scenario: Scenario, rnd: Round, prev: Round | None, teams: list[Team]
+) -> GameState:
+    """Every participant's state before ``rnd``: its end state in ``prev`` (the round the
+    state carries over from), or a fresh one for a team new since."""
+    states: dict[str, TeamState] = {}
+    if prev is not None:
+        for team_id, end_state in session.execute(
+            select(RoundResult.team_id, RoundResult.end_state).where(
+                RoundResult.round_id == prev.id
+            )
+        ):
+            states[str(team_id)] = TeamState.from_dict(end_state)
+    for team in teams:
+        if team.engine_id not in states:
+            states[team.engine_id] = fresh_team_state(scenario, team.engine_id, rnd)
+    return GameState(round_no=rnd.scenario_round - 1, teams=dict(sorted(states.items())))
+
+
+def _bot_memory(
+    session: Session, game: Game, rnd: Round, bots: dict[str, str]
+) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """What the bots remember before ``rnd``: the market statistics of the published rounds
+    of the same phase (practice or scored), and each bot's own results in them."""
+    phase = (
+        select(Round)
+        .where(
+            Round.game_id == game.id,
+            Round.number < rnd.number,
+            Round.is_practice.is_(rnd.is_practice),
+            Round.status == PUBLISHED,
+        )
+        .order_by(Round.number)
+    )
+    past = list(session.scalars(phase))
+    history = [r.market_stats or {} for r in past]
+    own: dict[str, list[dict[str, Any]]] = {tid: [] for tid in bots}
+    results = session.execute(
+        select(RoundResult.team_id, RoundResult.result)
+        .join(Round, Round.id == RoundResult.round_id)
+        .where(
+            RoundResult.round_id.in_([r.id for r in past]),
+            RoundResult.team_id.in_([int(t) for t in bots]),
+        )
+        .order_by(Round.number)
+    )
+    for team_id, result in results:
+        own[str(team_id)].append(result)
+    return history, own
 
 
 def compute_round(inputs: RoundInputs) -> ComputedRound:

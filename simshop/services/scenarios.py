@@ -43,8 +43,6 @@ from simshop.models.user import utcnow
 from simshop.services.scenario_toml import dumps
 from simshop.services.uow import unit_of_work
 
-SECTIONS = ("markets", "products", "tariffs", "events")
-"""The arrays of tables an instructor edits item by item."""
 ID_MAX_LENGTH = 48
 TITLE_MAX_LENGTH = 120
 PREVIEW_SEED = 20260101

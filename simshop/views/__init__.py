@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, render_template, request
+from flask import Flask, Response, abort, g, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
 
 from simshop.extensions import db
+from simshop.forms.base import NUL_FIELDS_KEY, nul_fields
 from simshop.ids import MAX_ID
 from simshop.services.uow import end_read
 
@@ -115,11 +117,11 @@ NUL_MESSAGE = _l(
 
 
 def _field_with_nul() -> str | None:
-    """The name of the first query or form parameter (name or value) holding a NUL byte."""
-    for params in (request.args, request.form):
-        for key, values in params.lists():
-            if "\x00" in key or any("\x00" in v for v in values):
-                return key.replace("\x00", "")
+    """The name of the first query parameter (name or value) or upload holding a NUL byte,
+    or ``"URL"`` for the path. Form fields are not refused here: see :func:`_strip_nul_form`."""
+    for key, values in request.args.lists():
+        if "\x00" in key or any("\x00" in v for v in values):
+            return key.replace("\x00", "")
     for key, upload in request.files.items():
         if "\x00" in (upload.filename or ""):
             return key
@@ -128,19 +130,47 @@ def _field_with_nul() -> str | None:
     return None
 
 
-def refuse_nul_bytes():
-    """One check for every request: a NUL byte in any parameter is refused (400, naming the
-    field) before a view, a form or the database sees it; PostgreSQL rejects NUL in text
-    and no SimShop text needs one."""
-    field = _field_with_nul()
-    if field is None:
-        return None
-    return (
-        render_template(
-            "errors/error.html", code=400, title=NUL_TITLE, message=NUL_MESSAGE % {"field": field}
-        ),
-        400,
+def _strip_nul_form() -> None:
+    """Remove NUL characters from the posted form, so no view, form or database sees one, and
+    record the fields that held one (:func:`simshop.forms.base.nul_fields`): a form shows the
+    error on the field, :func:`form_text` refuses a raw read of it."""
+    if not any("\x00" in k or "\x00" in v for k, v in request.form.items(multi=True)):
+        return
+    bad = set()
+    clean = []
+    for key, value in request.form.items(multi=True):
+        if "\x00" in key or "\x00" in value:
+            bad.add(key.replace("\x00", ""))
+        clean.append((key.replace("\x00", ""), value.replace("\x00", "")))
+    request.form = ImmutableMultiDict(clean)  # type: ignore[misc]
+    setattr(g, NUL_FIELDS_KEY, frozenset(bad))
+
+
+def _nul_page(field: str) -> Response:
+    page = render_template(
+        "errors/error.html", code=400, title=NUL_TITLE, message=NUL_MESSAGE % {"field": field}
     )
+    return make_response(page, 400)
+
+
+def refuse_nul_bytes():
+    """One check for every request: a NUL byte in the URL, a query parameter or a file name
+    is refused (400, naming the field) before a view sees it; in a form field it is removed
+    and the form shows an error on that field. PostgreSQL rejects NUL in text and no SimShop
+    text needs one."""
+    field = _field_with_nul()
+    if field is not None:
+        return _nul_page(field)
+    _strip_nul_form()
+    return None
+
+
+def form_text(name: str, default: str = "") -> str:
+    """A posted value a view reads without a form; one that held a NUL byte is refused with
+    the 400 page naming it (a form would show the error on its field)."""
+    if name in nul_fields():
+        abort(_nul_page(name))
+    return request.form.get(name, default)
 
 
 def register_request_guards(app: Flask) -> None:

@@ -254,6 +254,19 @@ def _value_plot(
     return plot
 
 
+def _nothing_to_show(svg: _Svg, top: float) -> Markup:
+    """The chart of no data: its frame and a dash."""
+    svg.height = top + 30
+    svg.text(WIDTH / 2, top + 16, "—", fill=MUTED)
+    return svg.render()
+
+
+def _finish(svg: _Svg, plot: _Plot) -> Markup:
+    """The chart down to its category labels."""
+    svg.height = plot.bottom + CATEGORY_GAP + 12
+    return svg.render()
+
+
 def bars(
     title: str,
     categories: Sequence[str],
@@ -270,9 +283,7 @@ def bars(
     svg = _Svg(title, 0)
     top = _frame(svg, title, legend if len(series) > 1 or stacked else [])
     if not categories or not series:
-        svg.height = top + 30
-        svg.text(WIDTH / 2, top + 16, "—", fill=MUTED)
-        return svg.render()
+        return _nothing_to_show(svg, top)
     n = len(categories)
     if stacked:
         totals = [sum(max(s.values[i] or 0, 0) for s in series) for i in range(n)]
@@ -290,45 +301,66 @@ def bars(
         right_margin=8,
         percent=percent,
     )
-    y_of, left, slot, bottom = plot.y_of, plot.left, plot.slot, plot.bottom
-    zero = y_of(0.0)
-    for i, _category in enumerate(categories):
-        x0 = left + i * slot
+    columns = list(zip(series, colours, strict=True))
+    for i in range(n):
         if stacked:
-            width = min(slot * 0.6, 64)
-            x = x0 + (slot - width) / 2
-            acc = 0.0
-            for s, colour in zip(series, colours, strict=True):
-                v = max(s.values[i] or 0, 0)
-                if not v:
-                    continue
-                y1, y2 = y_of(acc + v), y_of(acc)
-                svg.rect(x, y1, width, y2 - y1, colour)
-                if y2 - y1 >= 15 and width >= 30:
-                    svg.text(x + width / 2, (y1 + y2) / 2 + 4, compact(v), fill=ON_BAR)
-                acc += v
-            svg.text(
-                x + width / 2, y_of(acc) - 5, compact(totals[i], percent=percent), weight="600"
-            )
+            _stacked_column(svg, plot, i, columns, totals[i], percent=percent)
+        else:
+            _grouped_columns(svg, plot, i, columns, percent=percent)
+    return _finish(svg, plot)
+
+
+def _stacked_column(
+    svg: _Svg,
+    plot: _Plot,
+    i: int,
+    columns: Sequence[tuple[Series, str]],
+    total: float,
+    *,
+    percent: bool,
+) -> None:
+    """Category ``i`` as one column of the series stacked (positive parts), the total on
+    top and each part's value inside it when it fits."""
+    y_of, slot = plot.y_of, plot.slot
+    width = min(slot * 0.6, 64)
+    x = plot.left + i * slot + (slot - width) / 2
+    acc = 0.0
+    for s, colour in columns:
+        v = max(s.values[i] or 0, 0)
+        if not v:
             continue
-        group = min(slot * 0.8, 56 * len(series))
-        width = group / len(series)
-        for j, (s, colour) in enumerate(zip(series, colours, strict=True)):
-            v = s.values[i]
-            if v is None:
-                continue
-            x = x0 + (slot - group) / 2 + j * width
-            y = y_of(v)
-            svg.rect(x + 1, min(y, zero), width - 2, abs(zero - y), colour)
-            label = compact(v, percent=percent)
-            if width >= _text_width(label, SMALL - 1) + 2:
-                svg.text(x + width / 2, (y - 5) if v >= 0 else (y + 13), label, size=SMALL - 1)
-            else:  # too narrow for a level label: write it upwards along the bar
-                ty = (min(y, zero) - 4) if v >= 0 else (max(y, zero) + 4)
-                anchor = "start" if v >= 0 else "end"
-                svg.text(x + width / 2 + 4, ty, label, size=SMALL - 1, anchor=anchor, rotate=True)
-    svg.height = bottom + CATEGORY_GAP + 12
-    return svg.render()
+        y1, y2 = y_of(acc + v), y_of(acc)
+        svg.rect(x, y1, width, y2 - y1, colour)
+        if y2 - y1 >= 15 and width >= 30:
+            svg.text(x + width / 2, (y1 + y2) / 2 + 4, compact(v), fill=ON_BAR)
+        acc += v
+    svg.text(x + width / 2, y_of(acc) - 5, compact(total, percent=percent), weight="600")
+
+
+def _grouped_columns(
+    svg: _Svg, plot: _Plot, i: int, columns: Sequence[tuple[Series, str]], *, percent: bool
+) -> None:
+    """Category ``i`` as one bar per series side by side, each labelled above (below when
+    negative) or, when too narrow, along the bar."""
+    y_of, slot = plot.y_of, plot.slot
+    zero = y_of(0.0)
+    x0 = plot.left + i * slot
+    group = min(slot * 0.8, 56 * len(columns))
+    width = group / len(columns)
+    for j, (s, colour) in enumerate(columns):
+        v = s.values[i]
+        if v is None:
+            continue
+        x = x0 + (slot - group) / 2 + j * width
+        y = y_of(v)
+        svg.rect(x + 1, min(y, zero), width - 2, abs(zero - y), colour)
+        label = compact(v, percent=percent)
+        if width >= _text_width(label, SMALL - 1) + 2:
+            svg.text(x + width / 2, (y - 5) if v >= 0 else (y + 13), label, size=SMALL - 1)
+        else:  # too narrow for a level label: write it upwards along the bar
+            ty = (min(y, zero) - 4) if v >= 0 else (max(y, zero) + 4)
+            anchor = "start" if v >= 0 else "end"
+            svg.text(x + width / 2 + 4, ty, label, size=SMALL - 1, anchor=anchor, rotate=True)
 
 
 def lines(
@@ -347,9 +379,7 @@ def lines(
     top = _frame(svg, title, [(s.label, c) for s, c in zip(series, colours, strict=True)])
     values = [v for s in series for v in s.values if v is not None]
     if not categories or not values:
-        svg.height = top + 30
-        svg.text(WIDTH / 2, top + 16, "—", fill=MUTED)
-        return svg.render()
+        return _nothing_to_show(svg, top)
     low, high = min(values), max(values)
     if zero_based:
         low = min(low, 0.0)
@@ -366,35 +396,49 @@ def lines(
         right_margin=52,
         percent=percent,
     )
-    y_of, bottom, xs = plot.y_of, plot.bottom, plot.xs
-    n = len(categories)
+    label_all = len(categories) <= 6 or len(series) == 1
     labels: dict[int, list[tuple[float, str, str]]] = {}
-    label_all = n <= 6 or len(series) == 1
     for s, colour in zip(series, colours, strict=True):
-        points = [(i, xs[i], y_of(v), v) for i, v in enumerate(s.values) if v is not None]
-        if len(points) > 1:
-            path = " ".join(f"{x:.1f},{y:.1f}" for _, x, y, _ in points)
-            svg.add(
-                f'<polyline points="{path}" fill="none" class="s-{colour}" stroke-width="2.5"/>'
-            )
-        for i, x, y, v in points:
-            svg.add(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" class="f-{colour}"/>')
-            if label_all or i == points[-1][0]:
-                text = compact(v, percent=percent, digits=digits)
-                labels.setdefault(i, []).append((y, text, colour))
+        for i, label in _line(svg, plot, s, colour, label_all, percent=percent, digits=digits):
+            labels.setdefault(i, []).append(label)
     for i, items in labels.items():
-        # One label per series beside its point, pushed apart so none overlap.
-        placed = _spread(sorted(y for y, _, _ in items), SMALL + 1)
-        # Never pushed down into the category labels under the plot: lift the group instead.
-        excess = max(placed) - (bottom + 1)
-        if excess > 0:
-            placed = [y - excess for y in placed]
-        for (_, text, colour), y in zip(sorted(items), placed, strict=True):
-            svg.text(
-                xs[i] + 7, y + 4, text, fill=colour, size=SMALL - 1, anchor="start", weight="600"
-            )
-    svg.height = bottom + CATEGORY_GAP + 12
-    return svg.render()
+        _point_labels(svg, plot, plot.xs[i], items)
+    return _finish(svg, plot)
+
+
+def _line(
+    svg: _Svg,
+    plot: _Plot,
+    s: Series,
+    colour: str,
+    label_all: bool,
+    *,
+    percent: bool,
+    digits: int,
+) -> list[tuple[int, tuple[float, str, str]]]:
+    """Draw one series' line and points; return the labels it wants, by category: every
+    point's, or the last point's only."""
+    points = [(i, plot.xs[i], plot.y_of(v), v) for i, v in enumerate(s.values) if v is not None]
+    if len(points) > 1:
+        path = " ".join(f"{x:.1f},{y:.1f}" for _, x, y, _ in points)
+        svg.add(f'<polyline points="{path}" fill="none" class="s-{colour}" stroke-width="2.5"/>')
+    wanted = []
+    for i, x, y, v in points:
+        svg.add(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" class="f-{colour}"/>')
+        if label_all or i == points[-1][0]:
+            wanted.append((i, (y, compact(v, percent=percent, digits=digits), colour)))
+    return wanted
+
+
+def _point_labels(svg: _Svg, plot: _Plot, x: float, items: list[tuple[float, str, str]]) -> None:
+    """One label per series beside its point at ``x``, pushed apart so none overlap."""
+    placed = _spread(sorted(y for y, _, _ in items), SMALL + 1)
+    # Never pushed down into the category labels under the plot: lift the group instead.
+    excess = max(placed) - (plot.bottom + 1)
+    if excess > 0:
+        placed = [y - excess for y in placed]
+    for (_, text, colour), y in zip(sorted(items), placed, strict=True):
+        svg.text(x + 7, y + 4, text, fill=colour, size=SMALL - 1, anchor="start", weight="600")
 
 
 def hbars(
@@ -407,9 +451,7 @@ def hbars(
     svg = _Svg(title, 0)
     top = _frame(svg, title, [])
     if not items:
-        svg.height = top + 30
-        svg.text(WIDTH / 2, top + 16, "—", fill=MUTED)
-        return svg.render()
+        return _nothing_to_show(svg, top)
     label_width = min(200, max(_text_width(label, SMALL) for label, _, _ in items) + 12)
     left, right = 8 + label_width, WIDTH - 8
     values = [v or 0 for _, v, _ in items]
@@ -457,9 +499,7 @@ def boxes(
     top = _frame(svg, title, [])
     present = [s for s in stats if s]
     if not categories or not present:
-        svg.height = top + 30
-        svg.text(WIDTH / 2, top + 16, "—", fill=MUTED)
-        return svg.render()
+        return _nothing_to_show(svg, top)
     low = min(s["min"] for s in present)
     high = max(s["max"] for s in present)
     if high - low < 1e-9:
@@ -474,42 +514,38 @@ def boxes(
         right_margin=8,
         percent=False,
     )
-    y_of, bottom, slot, xs = plot.y_of, plot.bottom, plot.slot, plot.xs
-    for i, s in enumerate(stats):
-        cx = xs[i]
-        if not s:
-            continue
-        width = min(slot * 0.45, 48)
-        svg.line(cx, y_of(s["max"]), cx, y_of(s["min"]), MUTED, 1.5)
-        for end in (s["min"], s["max"]):
-            svg.line(cx - width / 4, y_of(end), cx + width / 4, y_of(end), MUTED, 1.5)
-        y_q3, y_q1 = y_of(s["q3"]), y_of(s["q1"])
-        svg.rect(
-            cx - width / 2,
-            y_q3,
-            width,
-            max(y_q1 - y_q3, 1.5),
-            BOX,
-            stroke=PALETTE[0],
-            stroke_width="1.5",
-        )
-        svg.line(
-            cx - width / 2, y_of(s["median"]), cx + width / 2, y_of(s["median"]), PALETTE[0], 3
-        )
-        label_x = cx + width / 2 + 4
-        svg.text(
-            label_x,
-            y_of(s["median"]) + 4,
-            compact(s["median"], digits=digits),
-            anchor="start",
-            weight="600",
-            size=SMALL - 1,
-        )
-        svg.text(
-            cx, y_of(s["max"]) - 5, compact(s["max"], digits=digits), size=SMALL - 1, fill=MUTED
-        )
-        svg.text(
-            cx, y_of(s["min"]) + 14, compact(s["min"], digits=digits), size=SMALL - 1, fill=MUTED
-        )
-    svg.height = bottom + CATEGORY_GAP + 12
-    return svg.render()
+    for cx, s in zip(plot.xs, stats, strict=False):
+        if s:
+            _box(svg, plot, cx, s, digits=digits)
+    return _finish(svg, plot)
+
+
+def _box(svg: _Svg, plot: _Plot, cx: float, s: dict, *, digits: int) -> None:
+    """One box plot centred on ``cx``: whiskers, the quartile box, the labelled median."""
+    y_of = plot.y_of
+    width = min(plot.slot * 0.45, 48)
+    svg.line(cx, y_of(s["max"]), cx, y_of(s["min"]), MUTED, 1.5)
+    for end in (s["min"], s["max"]):
+        svg.line(cx - width / 4, y_of(end), cx + width / 4, y_of(end), MUTED, 1.5)
+    y_q3, y_q1 = y_of(s["q3"]), y_of(s["q1"])
+    svg.rect(
+        cx - width / 2,
+        y_q3,
+        width,
+        max(y_q1 - y_q3, 1.5),
+        BOX,
+        stroke=PALETTE[0],
+        stroke_width="1.5",
+    )
+    median = y_of(s["median"])
+    svg.line(cx - width / 2, median, cx + width / 2, median, PALETTE[0], 3)
+    svg.text(
+        cx + width / 2 + 4,
+        median + 4,
+        compact(s["median"], digits=digits),
+        anchor="start",
+        weight="600",
+        size=SMALL - 1,
+    )
+    svg.text(cx, y_of(s["max"]) - 5, compact(s["max"], digits=digits), size=SMALL - 1, fill=MUTED)
+    svg.text(cx, y_of(s["min"]) + 14, compact(s["min"], digits=digits), size=SMALL - 1, fill=MUTED)

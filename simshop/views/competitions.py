@@ -24,11 +24,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from simshop.extensions import db
+from simshop.forms.base import AppForm
 from simshop.forms.game import ActionForm
 from simshop.messages import error_message
 from simshop.services import bundles as bundles_service
@@ -41,7 +41,7 @@ from simshop.views.lab import rival_label
 bp = Blueprint("competitions", __name__, url_prefix="/competitions")
 
 
-class CompetitionForm(FlaskForm):
+class CompetitionForm(AppForm):
     title = StringField(
         _l("Title"),
         validators=[
@@ -52,11 +52,11 @@ class CompetitionForm(FlaskForm):
     is_public = BooleanField(_l("Public: anyone with the address can see the ranking"))
 
 
-class AddGameForm(FlaskForm):
+class AddGameForm(AppForm):
     game_id = SelectField(_l("Game"), coerce=int, validate_choice=False)
 
 
-class VisibilityForm(FlaskForm):
+class VisibilityForm(AppForm):
     is_public = BooleanField(_l("Public: anyone with the address can see the ranking"))
 
 

@@ -51,6 +51,7 @@ from simshop.services import schedule as schedule_service
 from simshop.services import teams as teams_service
 from simshop.services.games import GameError
 from simshop.services.scenarios import drafts_for
+from simshop.views import form_text
 from simshop.views.access import Need, game_for, instructors_only, round_of
 
 bp = Blueprint("instructor", __name__, url_prefix="/instructor")
@@ -163,7 +164,7 @@ ROUND_ACTION_RULE = "<any({}):action>".format(", ".join(schedule_service.SIMPLE_
 
 
 def _confirmed() -> bool:
-    return request.form.get("confirmed") == "yes"
+    return form_text("confirmed") == "yes"
 
 
 def confirm_page(game: Game, action: str, post_url: str, rnd: Round | None = None):
@@ -382,9 +383,7 @@ def credentials(game_id: int):
     game = game_for(game_id, Need.STAFF)
     if not ActionForm().validate_on_submit():
         abort(400)
-    text = roster_service.take_credentials(
-        db.session, game, current_user, request.form.get("token", "")
-    )
+    text = roster_service.take_credentials(db.session, game, current_user, form_text("token"))
     if text is None:
         flash(_("These passwords were downloaded already or have expired."), "error")
         return redirect(url_for("instructor.people", game_id=game.id))
@@ -403,7 +402,7 @@ def move_player(game_id: int, player_id: int):
     game = game_for(game_id, Need.STAFF)
     if not ActionForm().validate_on_submit():
         abort(400)
-    raw = request.form.get("team_id", "")
+    raw = form_text("team_id")
     team_id = parse_id(raw)
     if raw and team_id is None:
         abort(400)
@@ -424,7 +423,7 @@ def rename_team(game_id: int, team_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        teams_service.rename_team(db.session, game, team_id, request.form.get("name", ""))
+        teams_service.rename_team(db.session, game, team_id, form_text("name"))
     except GameError as exc:
         if exc.code == "team_unknown":
             abort(404)

@@ -8,7 +8,6 @@ from flask import (
     current_app,
     redirect,
     render_template,
-    request,
     session,
     url_for,
 )
@@ -18,7 +17,7 @@ from simshop.extensions import db
 from simshop.i18n import SESSION_KEY, SUPPORTED_LOCALES
 from simshop.services.membership import games_for_staff
 from simshop.services.teams import games_for_player
-from simshop.views import safe_next_url
+from simshop.views import form_text, safe_next_url
 
 bp = Blueprint("main", __name__)
 
@@ -47,11 +46,11 @@ def dashboard():
 @bp.post("/lang")
 def set_language():
     """Remember the chosen language in the session and in a cookie, then go back."""
-    locale = request.form.get("locale", "")
+    locale = form_text("locale")
     if locale not in SUPPORTED_LOCALES:
         abort(400)
     session[SESSION_KEY] = locale
-    response = redirect(safe_next_url(request.form.get("next")) or url_for("main.index"))
+    response = redirect(safe_next_url(form_text("next")) or url_for("main.index"))
     response.set_cookie(
         current_app.config["LOCALE_COOKIE_NAME"],
         locale,

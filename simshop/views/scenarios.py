@@ -245,9 +245,9 @@ def _preview_charts(run: service.Preview) -> list[Markup]:
         return charts.lines(title, labels, [charts.Series(name(k), v) for k, v in series.items()])
 
     return [
-        chart(_("Revenue by market (CNY)"), run.revenue_cny),
+        chart(_("Revenue by market (CN¥)"), run.revenue_cny),
         chart(_("Units sold by market"), run.units_sold),
-        chart(_("Cumulative profit of each bot team (CNY)"), run.profit_cny, bot_name),
+        chart(_("Cumulative profit of each bot team (CN¥)"), run.profit_cny, bot_name),
     ]
 
 

@@ -56,6 +56,7 @@ from simshop.services import schedule as schedule_service
 from simshop.services import teams as teams_service
 from simshop.services.analysis import team_labels
 from simshop.services.games import GameError
+from simshop.views import form_text
 from simshop.views.access import Need, enrolment, membership_for, team_of
 from simshop.views.auth import join_rate_key
 from simshop.views.lab import rival_label
@@ -244,45 +245,19 @@ def decisions(game_id: int):
         abort(404)
     scenario = games_service.game_scenario(game)
     state = round_state.team_state_before(db.session, game, rnd, team, scenario)
-    status, conflict, theirs = 200, None, None
+    conflict, theirs = None, None
     if request.method == "POST":
-        if not ActionForm().validate_on_submit():
-            abort(400)
-        form = DecisionForm.from_request(scenario, state, request.form)
-        version = request.form.get("version", "")
-        expected = parse_id(version) if version else None
-        if version and expected is None:
-            abort(400)
-        if request.form.get("action") == "plan":
-            # "Check my plan" (the page without JavaScript): show the plan, save nothing.
-            return _decisions_page(
-                game, team, rnd, form, expected, status=422 if form.has_errors else 200
-            )
-        form.check()
-        if not form.has_errors:
-            try:
-                decisions_service.submit_decision(
-                    db.session, current_user, team, rnd, form.raw(), expected_version=expected
-                )
-            except DecisionErrors as exc:
-                form.attach(exc.issues)
-            except decisions_service.DecisionConflictError as exc:
-                conflict, status = exc.saved, 409
-                theirs = DecisionForm.from_sheet(
-                    scenario, state, DecisionSheet.from_dict(conflict.payload)
-                )
-            except decisions_service.RoundNotOpenError:
-                form.form_errors.append(message_for(GAME_MESSAGES, "round_not_open"))
-                status = 409
-            else:
-                flash(_("Decisions saved. You can change them until the round closes."), "success")
-                return redirect(url_for("student.decisions", game_id=game.id))
-        if status == 200:
-            status = 422
+        if form_text("action") == "plan":
+            return _check_plan(game, team, rnd, scenario, state)
+        form, expected, status, conflict, theirs = _save_decisions(scenario, state, team, rnd)
+        if status == 302:
+            flash(_("Decisions saved. You can change them until the round closes."), "success")
+            return redirect(url_for("student.decisions", game_id=game.id))
         saved = decisions_service.saved_decision(db.session, rnd, team)
         # Saving again after a conflict is a deliberate overwrite of the version just shown.
         version = saved.save_count if conflict is not None and saved else expected
     else:
+        status = 200
         sheet, saved = decisions_service.sheet_for_form(db.session, game, rnd, team)
         form = DecisionForm.from_sheet(scenario, state, sheet)
         version = saved.save_count if saved else 0
@@ -419,6 +394,52 @@ def briefing(game_id: int):
         scenario=games_service.game_scenario(game),
         sizes_form=BriefingSizesForm(exact=game.briefing_exact_sizes),
     )
+
+
+def _posted_version() -> int | None:
+    """The version the posted form was loaded from (400 when it is not an id)."""
+    version = form_text("version")
+    expected = parse_id(version) if version else None
+    if version and expected is None:
+        abort(400)
+    return expected
+
+
+def _check_plan(game: Game, team: Team, rnd: Round, scenario: Scenario, state):
+    """ "Check my plan" (the page without JavaScript): show the plan, save nothing."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    form = DecisionForm.from_request(scenario, state, request.form)
+    status = 422 if form.has_errors else 200
+    return _decisions_page(game, team, rnd, form, _posted_version(), status=status)
+
+
+def _save_decisions(scenario, state, team, rnd):
+    """Check and save the posted sheet: ``(form, expected version, status, conflict,
+    theirs)``; status 302 when saved, 409 on a teammate's newer save (``conflict`` is it,
+    ``theirs`` its form) or a closed round, 422 when the sheet has errors."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    form = DecisionForm.from_request(scenario, state, request.form)
+    form.check()
+    expected = _posted_version()
+    if form.has_errors:
+        return form, expected, 422, None, None
+    try:
+        decisions_service.submit_decision(
+            db.session, current_user, team, rnd, form.raw(), expected_version=expected
+        )
+    except DecisionErrors as exc:
+        form.attach(exc.issues)
+    except decisions_service.DecisionConflictError as exc:
+        sheet = DecisionSheet.from_dict(exc.saved.payload)
+        return form, expected, 409, exc.saved, DecisionForm.from_sheet(scenario, state, sheet)
+    except decisions_service.RoundNotOpenError:
+        form.form_errors.append(message_for(GAME_MESSAGES, "round_not_open"))
+        return form, expected, 409, None, None
+    else:
+        return form, expected, 302, None, None
+    return form, expected, 422, None, None
 
 
 @bp.get("/<int:game_id>/results/<int:number>")

@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-from simshop.engine.bots import STRATEGIES, Strategy, make_view
+from simshop.engine.bots import BOT_STRATEGIES, STRATEGIES, Strategy, make_view
 from simshop.engine.decisions import validate_decisions
 from simshop.engine.headless import play_game
-from simshop.engine.scenario import BOT_STRATEGIES
+from simshop.engine.scenario_errors import ScenarioInvalid, load_scenario_text
 from simshop.engine.state import initial_state
 
 
@@ -38,8 +38,26 @@ def test_registry_names_six_strategies():
         "premium",
         "rival_watcher",
     ]
-    assert tuple(STRATEGIES) == BOT_STRATEGIES  # what scenario files may name
     assert all(issubclass(cls, Strategy) and cls.name == key for key, cls in STRATEGIES.items())
+
+
+def test_the_strategy_names_come_from_the_registry_alone():
+    from simshop.engine import scenario
+
+    assert tuple(STRATEGIES) == BOT_STRATEGIES  # what scenario files and new games may name
+    assert not hasattr(scenario, "BOT_STRATEGIES")  # no second copy in the schema
+
+
+def test_a_scenario_naming_an_unknown_strategy_is_refused_on_its_key(tutorial_text):
+    old = 'strategies = ["cost_plus", "discounter", "premium"]'
+    assert old in tutorial_text
+    text = tutorial_text.replace(old, 'strategies = ["premium", "coin_flip"]')
+    with pytest.raises(ScenarioInvalid) as caught:
+        load_scenario_text(text, "x.toml")
+    [problem] = caught.value.problems
+    assert (problem.code, problem.loc) == ("unknown_strategy", "bots.strategies")
+    assert problem.line == text.splitlines().index('strategies = ["premium", "coin_flip"]') + 1
+    assert problem.params == {"unknown": "coin_flip", "known": ", ".join(BOT_STRATEGIES)}
 
 
 def test_bots_play_six_rounds_with_clean_numbers(record):

@@ -598,3 +598,26 @@ def test_dots_in_text_comments_and_numbers_are_not_mistaken_for_deep_keys() -> N
     text += "# " + "a.b.c " * 100 + "\n[scoring]\nprofit = 1.5\nrevenue = 0.25\n"
     assert text.count(".") > 300
     assert load_scenario_text(text, "ok.toml").scenario.scoring.profit == 1.5
+
+
+def test_a_scenario_naming_its_categories_must_name_every_one_its_products_use():
+    text = Path("scenarios/tutorial.toml").read_text(encoding="utf-8")
+    start = text.index("[categories.toys]")
+    text = text[:start].rstrip() + "\n"  # electronics named, toys not
+    with pytest.raises(ScenarioInvalid) as caught:
+        load_scenario_text(text, "t.toml")
+    assert [(p.code, p.loc, p.line, p.params) for p in caught.value.problems] == [
+        (
+            "unnamed_category",
+            "products[1].category",
+            108,
+            {"category": "toys", "known": ["electronics"]},
+        )
+    ]
+    assert text.splitlines()[107] == 'category = "toys"'  # the toy product's own line
+
+
+def test_without_a_categories_section_any_category_is_accepted():
+    text = Path("scenarios/tutorial.toml").read_text(encoding="utf-8")
+    text = text[: text.index("# How the tariff categories are shown")]
+    assert load_scenario_text(text, "t.toml").scenario.categories == {}

@@ -155,6 +155,10 @@ def test_team_home_after_the_last_round_shows_its_end_state(app, game_ids):
     home = client.get(f"/games/{game_ids['game']}").get_data(as_text=True)
     assert f"{round(end['cash_cny']):,}" in home
     assert f"{round(start.cash_cny):,}" not in home
+    # Amounts in sentences carry the yuan sign; headings name it; the code never shows.
+    money = r"-?CN¥\d{1,3}(?:,\d{3})*(?:\.\d\d)?"
+    assert re.search(rf": revenue {money}, profit {money}, rank \d of \d\.", home)
+    assert "Cash (CN¥)" in home and "CNY" not in home
 
 
 def test_team_home_links_to_leaving_the_team_before_the_game_starts(app):

@@ -70,7 +70,7 @@ def test_players_see_the_leaderboard_with_their_team_marked_and_the_rule(client,
     assert "How the score is computed" in html
     assert "min–max normalisation" in html
     assert "higher cumulative profit" in html
-    assert "Cumulative profit (CNY)" in html and ">ROI<" in html
+    assert "Cumulative profit (CN¥)" in html and ">ROI<" in html
     assert "weight 0.4" in html
 
 
@@ -242,7 +242,7 @@ def test_a_team_without_reviews_shows_no_rating(app, client, auth, ids):
 
 
 def test_yuan_summaries_carry_the_yuan_sign(app, client, auth, ids):
-    """Profit and revenue under "(CNY)" headings are shown with the yuan sign and, from 1,000 up,
+    """Profit and revenue under "(CN¥)" headings are shown with the yuan sign and, from 1,000 up,
     without fen: the leaderboard, the standings and the team's own results and home."""
     from simshop.numbers import money
 

@@ -192,4 +192,4 @@ def test_a_team_sees_its_duty_refund_in_results_dashboard_and_debrief(app, clien
     auth.logout()
     auth.login("teacher@example.edu")
     debrief = text_of(client.get(f"/games/{game_id}/lab/debrief/6"))
-    assert re.search(r"Team Alpha got back [\d,.]+ CNY of duty paid in United States", debrief)
+    assert re.search(r"Team Alpha got back CN¥[\d,.]+ of duty paid in United States", debrief)

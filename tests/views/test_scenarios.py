@@ -528,3 +528,35 @@ def test_a_downloaded_draft_uploads_again(app, client, draft_id, submit):
     text = client.get(f"/scenarios/{draft_id}/download").data
     assert load_scenario_bytes(text).scenario.meta.id == "copy-of-tutorial"
     assert tomllib.loads(text.decode())["meta"]["id"] == "copy-of-tutorial"
+
+
+def upload_draft(app, submit, text: str) -> int:
+    response = submit(
+        "/scenarios/upload",
+        {"file": (io.BytesIO(text.encode()), "mine.toml")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        return db.session.scalar(select(ScenarioDraft.id).order_by(ScenarioDraft.id.desc()))
+
+
+def test_a_scenario_names_its_own_categories_and_an_unnamed_id_shows_as_the_id(
+    app, client, teacher, submit
+):
+    own = TUTORIAL.replace('category = "toys"', 'category = "board-games"').replace(
+        '[categories.toys]\nname = "Toys"\nname_zh = "玩具"',
+        '[categories.board-games]\nname = "Board games"\nname_zh = "桌游"',
+    )
+    named = upload_draft(app, submit, own.replace('id = "tutorial"', 'id = "named"', 1))
+    bare = own[: own.index("# How the tariff categories are shown")]
+    bare = bare.replace('"board-games"', '"furniture"').replace('id = "tutorial"', 'id = "bare"', 1)
+    unnamed = upload_draft(app, submit, bare)
+    html = client.get(f"/scenarios/{named}").get_data(as_text=True)
+    assert "<td>Board games</td>" in html and "<td>Electronics</td>" in html
+    html = client.get(f"/scenarios/{unnamed}").get_data(as_text=True)
+    assert '<td><code translate="no">furniture</code></td>' in html
+    assert "<td>Electronics</td>" in html  # the app's own label where the scenario has none
+    submit("/lang", {"locale": "zh_Hans_CN", "next": "/scenarios/"}, page="/scenarios/")
+    html = client.get(f"/scenarios/{named}").get_data(as_text=True)
+    assert "<td>桌游</td>" in html and "<td>电子产品</td>" in html
