@@ -308,6 +308,13 @@ ASSESSMENT_MESSAGES = {
 }
 
 
+ANSWER_MESSAGES = {
+    "answer_required": _l("Answer this question."),
+    "choice_unknown": _l("Choose one of the options."),
+    "not_a_number": _l("Enter a number."),
+}
+
+
 # --------------------------------------------------------------------------- plan
 
 PLAN_MESSAGES = {

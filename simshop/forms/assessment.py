@@ -91,13 +91,6 @@ def forecast_form(markets: list[tuple[str, str]]) -> type[AppForm]:
     return ForecastForm
 
 
-ANSWER_MESSAGES = {
-    "answer_required": _l("Answer this question."),
-    "choice_unknown": _l("Choose one of the options."),
-    "not_a_number": _l("Enter a number."),
-}
-
-
 def parse_answers(kinds: dict[str, str], form: MultiDict) -> tuple[dict[str, Any], dict[str, str]]:
     """The answers typed in the quiz form (field ``q-<id>``) by question kind, and a
     translated message per question that cannot be read (a number in the page's locale)."""

@@ -29,7 +29,6 @@ from flask_login import current_user, login_required
 
 from simshop.extensions import db
 from simshop.forms.assessment import (
-    ANSWER_MESSAGES,
     QuizForm,
     forecast_form,
     grade_settings_form,
@@ -37,7 +36,7 @@ from simshop.forms.assessment import (
 )
 from simshop.forms.game import ActionForm
 from simshop.i18n import chinese_page, localized_name
-from simshop.messages import error_message
+from simshop.messages import ANSWER_MESSAGES, error_message
 from simshop.models import Game
 from simshop.services import exports, forecasts, gradebook, quizzes, round_state
 from simshop.services import games as games_service
