@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simshop.engine.conditions import conditions_for_round
+from simshop.engine.conditions import RoundConditions, conditions_for_round
 from simshop.engine.demand import reference_price_local
-from simshop.engine.scenario import EventBase, Scenario
+from simshop.engine.scenario import EventBase, Market, Scenario
 
 
 @dataclass(frozen=True)
@@ -94,64 +94,7 @@ def briefing(scenario: Scenario, round_no: int, *, exact_sizes: bool = False) ->
     size index."""
     round_no = min(max(round_no, 1), scenario.calendar.rounds)
     cond = conditions_for_round(scenario, round_no)
-    params = scenario.model
     largest = max(m.size for m in scenario.markets)
-    markets = []
-    for market in scenario.markets:
-        mc = cond.markets[market.code]
-        products = [
-            ProductBrief(
-                product=p.id,
-                category=p.category,
-                reference_price_local=reference_price_local(params, market, p),
-                shoppers_per_round=(
-                    market.size
-                    * params.shoppers_per_size_day
-                    * p.demand_weight
-                    * mc.seasonality
-                    * cond.days
-                    if exact_sizes
-                    else None
-                ),
-            )
-            for p in scenario.products
-        ]
-        markets.append(
-            MarketBrief(
-                code=market.code,
-                currency=mc.currency,
-                fx_cny_per_local=mc.fx_cny_per_local[0],
-                platform_fee=mc.platform_fee,
-                vat_rate=mc.vat_rate,
-                vat_seller_remits=mc.vat_seller_remits,
-                tariffs=dict(mc.tariffs),
-                customs_basis=mc.customs_basis,
-                de_minimis_local=mc.de_minimis_local,
-                parcel_duty_rate=mc.parcel_duty_rate,
-                parcel_duty_per_item_local=mc.parcel_duty_per_item_local,
-                parcel_category_duty_local=mc.parcel_category_duty_local,
-                parcel_category_max_local=mc.parcel_category_max_local,
-                lanes=[
-                    LaneBrief(
-                        lane.mode,
-                        lane.lead_days,
-                        lane.cost_cny_per_kg,
-                        lane.extra_days != 0 or lane.cost_multiplier != 1.0,
-                    )
-                    for lane in mc.lanes.values()
-                ],
-                fulfilment_cny_per_unit=mc.fulfilment_cny_per_unit,
-                storage_cny_per_unit_day=mc.storage_cny_per_unit_day,
-                entry_fee_cny=market.entry_fee_cny,
-                warehouse_delivery_days=market.warehouse_delivery_days,
-                size_index=round(100 * market.size / largest),
-                size=market.size if exact_sizes else None,
-                seasonality=mc.seasonality,
-                min_price_local=mc.min_price_local,
-                closed_channels=mc.closed_channels,
-                products=products,
-            )
-        )
     return Briefing(
         round_no=round_no,
         month=cond.month,
@@ -161,6 +104,68 @@ def briefing(scenario: Scenario, round_no: int, *, exact_sizes: bool = False) ->
         credit_line_cny=scenario.economy.credit_line_cny,
         interest_rate_per_round=scenario.economy.interest_rate_per_round,
         exact_sizes=exact_sizes,
-        markets=markets,
+        markets=[
+            _market_brief(scenario, cond, market, largest, exact_sizes)
+            for market in scenario.markets
+        ],
         announced=scenario.announced_events(round_no),
+    )
+
+
+def _market_brief(
+    scenario: Scenario, cond: RoundConditions, market: Market, largest: float, exact_sizes: bool
+) -> MarketBrief:
+    """One market's facts for the round (``largest``: the largest market's size, = 100)."""
+    params = scenario.model
+    mc = cond.markets[market.code]
+    products = [
+        ProductBrief(
+            product=p.id,
+            category=p.category,
+            reference_price_local=reference_price_local(params, market, p),
+            shoppers_per_round=(
+                market.size
+                * params.shoppers_per_size_day
+                * p.demand_weight
+                * mc.seasonality
+                * cond.days
+                if exact_sizes
+                else None
+            ),
+        )
+        for p in scenario.products
+    ]
+    return MarketBrief(
+        code=market.code,
+        currency=mc.currency,
+        fx_cny_per_local=mc.fx_cny_per_local[0],
+        platform_fee=mc.platform_fee,
+        vat_rate=mc.vat_rate,
+        vat_seller_remits=mc.vat_seller_remits,
+        tariffs=dict(mc.tariffs),
+        customs_basis=mc.customs_basis,
+        de_minimis_local=mc.de_minimis_local,
+        parcel_duty_rate=mc.parcel_duty_rate,
+        parcel_duty_per_item_local=mc.parcel_duty_per_item_local,
+        parcel_category_duty_local=mc.parcel_category_duty_local,
+        parcel_category_max_local=mc.parcel_category_max_local,
+        lanes=[
+            LaneBrief(
+                lane.mode,
+                lane.lead_days,
+                lane.cost_cny_per_kg,
+                lane.extra_days != 0 or lane.cost_multiplier != 1.0,
+            )
+            for lane in mc.lanes.values()
+        ],
+        fulfilment_cny_per_unit=mc.fulfilment_cny_per_unit,
+        storage_cny_per_unit_day=mc.storage_cny_per_unit_day,
+        entry_fee_cny=market.entry_fee_cny,
+        warehouse_delivery_days=market.warehouse_delivery_days,
+        size_index=round(100 * market.size / largest),
+        size=market.size if exact_sizes else None,
+        seasonality=mc.seasonality,
+        min_price_local=mc.min_price_local,
+        closed_channels=mc.closed_channels,
+        products=products,
     )

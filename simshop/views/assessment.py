@@ -315,39 +315,7 @@ def take_quiz(game_id: int, quiz_id: int):
         return redirect(url_for("assessment.take_quiz", game_id=game.id, quiz_id=quiz.id))
     state = quizzes.window(quiz)
     scenario = games_service.game_scenario(game)
-    if submission is not None:
-        asked_rows = [
-            (the_bank.questions[qid], mark)
-            for qid, mark in submission.marks.items()
-            if qid in the_bank.questions
-        ]
-        questions = [
-            {
-                "question": q,
-                "text": question_text(q, scenario, quiz.round.number, m["market"], m["product"]),
-                "answer": submission.answers.get(q.id),
-                "mark": m,
-            }
-            for q, m in asked_rows
-        ]
-    else:
-        waiting = quizzes.waiting_for_results(quiz, the_bank)
-        asked = (
-            []
-            if state != "open" or waiting
-            else quizzes.questions_for(db.session, quiz, player, the_bank)
-        )
-        questions = [
-            {
-                "question": a.question,
-                "text": question_text(a.question, scenario, quiz.round.number, a.market, a.product),
-                "answer": typed.get(a.question.id),
-                "raw": request.form.get(f"q-{a.question.id}", ""),
-                "raw_list": request.form.getlist(f"q-{a.question.id}"),
-                "error": errors.get(a.question.id),
-            }
-            for a in asked
-        ]
+    questions = _shown_questions(quiz, player, submission, scenario, the_bank, typed, errors)
     return render_template(
         "assessment/take_quiz.html",
         game=game,
@@ -361,6 +329,44 @@ def take_quiz(game_id: int, quiz_id: int):
         has_errors=bool(errors),
         action_form=ActionForm(),
     ), status
+
+
+def _shown_questions(quiz, player, submission, scenario, the_bank, typed, errors) -> list[dict]:
+    """The questions the page shows: as marked after a submission; else the questions the
+    student is asked while the quiz is open (with what was typed and each error)."""
+    if submission is not None:
+        asked_rows = [
+            (the_bank.questions[qid], mark)
+            for qid, mark in submission.marks.items()
+            if qid in the_bank.questions
+        ]
+        return [
+            {
+                "question": q,
+                "text": question_text(q, scenario, quiz.round.number, m["market"], m["product"]),
+                "answer": submission.answers.get(q.id),
+                "mark": m,
+            }
+            for q, m in asked_rows
+        ]
+    else:
+        waiting = quizzes.waiting_for_results(quiz, the_bank)
+        asked = (
+            []
+            if quizzes.window(quiz) != "open" or waiting
+            else quizzes.questions_for(db.session, quiz, player, the_bank)
+        )
+        return [
+            {
+                "question": a.question,
+                "text": question_text(a.question, scenario, quiz.round.number, a.market, a.product),
+                "answer": typed.get(a.question.id),
+                "raw": request.form.get(f"q-{a.question.id}", ""),
+                "raw_list": request.form.getlist(f"q-{a.question.id}"),
+                "error": errors.get(a.question.id),
+            }
+            for a in asked
+        ]
 
 
 @bp.route("/games/<int:game_id>/forecast", methods=["GET", "POST"])
