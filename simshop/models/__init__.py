@@ -1,5 +1,15 @@
 """ORM models, one module per area; import them from here."""
 
+from simshop.models.assessment import (  # noqa: F401
+    AssessmentSettings,
+    Memo,
+    MemoCriterion,
+    MemoKind,
+    MemoReview,
+    MemoScoring,
+    PeerEvaluation,
+    PeerRating,
+)
 from simshop.models.competition import Competition, CompetitionGame, ProjectorLink  # noqa: F401
 from simshop.models.game import (
     Decision,
@@ -18,6 +28,7 @@ from simshop.models.game import (
     StaffRole,
     Team,
 )
+from simshop.models.lti import LtiAccount, LtiLaunchState, LtiLink, LtiPlatform  # noqa: F401
 from simshop.models.scenario import ScenarioDraft  # noqa: F401
 from simshop.models.user import Role, User
 
