@@ -170,6 +170,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(leaderboard.bp)
     app.register_blueprint(competitions.bp)
+    from simshop.views import assessment, lti  # memos, peer evaluation; LTI 1.3
+
+    app.register_blueprint(assessment.bp)
+    app.register_blueprint(lti.bp)
 
 
 def register_error_handlers(app: Flask) -> None:
