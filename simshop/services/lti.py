@@ -35,6 +35,7 @@ import functools
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import threading
 import time
@@ -109,6 +110,7 @@ def tool_key(path: str) -> RSAKey:
     """The tool's RSA key pair in the PEM file ``path`` (``instance/lti_private_key.pem``),
     generated on first use (mode 0600; never in the repository). Its ``kid`` is its RFC 7638
     thumbprint."""
+    os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
     pem = create_once(path, RSAKey.generate_key(2048, private=True).as_pem(private=True))
     key = RSAKey.import_key(pem)
     return RSAKey.import_key(
