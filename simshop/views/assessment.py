@@ -12,6 +12,7 @@ import io
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from simshop.errors import CodedError
@@ -320,7 +321,10 @@ def assign(game_id: int, kind: str):
     except CodedError as exc:
         flash(error_message(exc), "error")
     else:
-        flash(_("%(count)s peer reviews assigned.", count=count), "success")
+        flash(
+            ngettext("%(num)d peer review assigned.", "%(num)d peer reviews assigned.", count),
+            "success",
+        )
     return _back(game)
 
 
