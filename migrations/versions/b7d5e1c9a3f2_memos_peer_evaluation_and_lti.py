@@ -2,7 +2,7 @@
 
 Revision ID: b7d5e1c9a3f2
 Revises: c3f1a9e2d7b4
-Create Date: 2026-12-01 11:22:12.392826
+Create Date: 2026-12-01 11:39:43.329481
 
 """
 
@@ -58,6 +58,7 @@ def upgrade():
 
     op.create_table(
         "lti_launch_states",
+        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(length=64), nullable=False),
         sa.Column("nonce", sa.String(length=64), nullable=False),
         sa.Column("platform_id", sa.Integer(), nullable=False),
@@ -70,11 +71,13 @@ def upgrade():
             name=op.f("fk_lti_launch_states_platform_id_lti_platforms"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("state", name=op.f("pk_lti_launch_states")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lti_launch_states")),
         sa.UniqueConstraint("nonce", name=op.f("uq_lti_launch_states_nonce")),
+        sa.UniqueConstraint("state", name=op.f("uq_lti_launch_states_state")),
     )
     op.create_table(
         "assessment_settings",
+        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("game_id", sa.Integer(), nullable=False),
         sa.Column("memo_scoring", sa.String(length=20), nullable=False),
         sa.Column("reviews_per_team", sa.Integer(), nullable=False),
@@ -94,7 +97,8 @@ def upgrade():
             name=op.f("fk_assessment_settings_game_id_games"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("game_id", name=op.f("pk_assessment_settings")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assessment_settings")),
+        sa.UniqueConstraint("game_id", name=op.f("uq_assessment_settings_game_id")),
     )
     op.create_table(
         "lti_links",

@@ -47,9 +47,8 @@ class AssessmentSettings(db.Model):
         ),
     )
 
-    game_id: Mapped[int] = mapped_column(
-        ForeignKey("games.id", ondelete="CASCADE"), primary_key=True
-    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    game_id: Mapped[int] = mapped_column(ForeignKey("games.id", ondelete="CASCADE"), unique=True)
     memo_scoring: Mapped[str] = mapped_column(String(20), default=MemoScoring.INSTRUCTOR.value)
     reviews_per_team: Mapped[int] = mapped_column(default=2)
     peer_factor_min: Mapped[float] = mapped_column(default=0.8)

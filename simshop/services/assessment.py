@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from simshop.errors import CodedError
@@ -22,9 +23,13 @@ class AssessmentError(CodedError):
     area = "assessment"
 
 
+def _stored(session: Session, game: Game) -> AssessmentSettings | None:
+    return session.scalar(select(AssessmentSettings).where(AssessmentSettings.game_id == game.id))
+
+
 def settings_for(session: Session, game: Game) -> AssessmentSettings:
     """The game's settings; the defaults (instructor scoring, factor 0.8–1.1) until saved."""
-    found = session.get(AssessmentSettings, game.id)
+    found = _stored(session, game)
     if found is not None:
         return found
     return AssessmentSettings(
@@ -59,7 +64,7 @@ def save_settings(
     low, high = FACTOR_MAX_RANGE
     if not (math.isfinite(peer_factor_max) and low <= peer_factor_max <= high):
         raise AssessmentError("factor_max_range", "peer_factor_max", low=low, high=high)
-    settings = session.get(AssessmentSettings, game.id)
+    settings = _stored(session, game)
     if settings is None:
         settings = AssessmentSettings(game_id=game.id)
         session.add(settings)

@@ -337,7 +337,7 @@ def _claim_state(session: Session, state: str, now: datetime) -> LtiLaunchState:
         )
         .values(used_at=now)
     )
-    row = session.get(LtiLaunchState, state)
+    row = session.scalar(select(LtiLaunchState).where(LtiLaunchState.state == state))
     if claimed.rowcount == 1 and row is not None:  # type: ignore[attr-defined]
         return row
     if row is None:
