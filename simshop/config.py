@@ -77,6 +77,8 @@ class Defaults:
     # lti_private_key.pem. LTI_TOOL_URL (e.g. https://simshop.example.edu) is only used by
     # ``flask lti add-platform`` to print the addresses to give the platform.
     LTI_PRIVATE_KEY_PATH: str | None = None
+    # Login initiations per client address (each stores a launch state).
+    LTI_LOGIN_RATE_LIMIT = "60 per minute"
     LTI_TOOL_URL: str | None = None
 
 

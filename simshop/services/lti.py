@@ -50,7 +50,7 @@ from joserfc import jwt
 from joserfc.errors import BadSignatureError, InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet, RSAKey
 from joserfc.jws import extract_compact
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from simshop.config import create_once
@@ -262,6 +262,10 @@ def begin_login(
     if deployment and deployment not in platform.deployment_ids:
         raise LtiError("deployment_unknown", deployment=deployment)
     now = now or utcnow()
+    # Launch states are kept a day after they expire (a replay is then named as such).
+    session.execute(
+        delete(LtiLaunchState).where(LtiLaunchState.expires_at < now - timedelta(days=1))
+    )
     state = LtiLaunchState(
         state=secrets.token_urlsafe(32),
         nonce=secrets.token_urlsafe(32),

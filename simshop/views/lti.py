@@ -32,7 +32,7 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from simshop.errors import CodedError
-from simshop.extensions import csrf, db
+from simshop.extensions import csrf, db, limiter
 from simshop.forms.game import ActionForm
 from simshop.forms.lti import DeepLinkForm
 from simshop.messages import error_message
@@ -69,6 +69,7 @@ def refused(exc: CodedError, code: int = 400):
 
 @bp.route("/login", methods=["GET", "POST"])
 @csrf.exempt
+@limiter.limit(lambda: current_app.config["LTI_LOGIN_RATE_LIMIT"])
 def login():
     params = {k: v for k, v in request.values.items() if isinstance(v, str)}
     try:

@@ -11,6 +11,7 @@ import stat
 import time
 import urllib.parse
 import urllib.request
+from datetime import timedelta
 
 import pytest
 from joserfc import jwt
@@ -18,7 +19,8 @@ from joserfc.jwk import KeySet, RSAKey
 from sqlalchemy import func, select
 
 from simshop.db import db
-from simshop.models import LtiAccount, LtiLink, Player, User
+from simshop.models import LtiAccount, LtiLaunchState, LtiLink, Player, User
+from simshop.models.user import utcnow
 from simshop.services import lti as lti_service
 from simshop.services import memos as memos_service
 from tests.lti_platform import INSTRUCTOR, LEARNER, TestPlatform
@@ -531,3 +533,28 @@ def test_a_plain_http_platform_address_is_refused(app, runner):
     )
     assert result.exit_code == 1
     assert "auth_login_url: http://moodle.example.edu/auth is not an https address" in result.output
+
+
+def test_a_launch_after_the_state_expired_is_refused(app, client, platform, game):
+    redirect = login_initiation(client, platform, "learner-1")
+    form = authorise(redirect.headers["Location"])
+    later = utcnow() + timedelta(minutes=11)
+    with app.app_context(), pytest.raises(lti_service.LtiError) as error:
+        lti_service.validate_launch(
+            db.session,
+            id_token=form["id_token"],
+            state=form["state"],
+            cookie_state=form["state"],
+            now=later,
+        )
+    assert error.value.code == "state_expired"
+
+
+def test_launch_states_are_purged_a_day_after_they_expire(app, client, platform, game):
+    login_initiation(client, platform, "learner-1")
+    params = {"iss": platform.issuer, "login_hint": "x", "target_link_uri": "x"}
+    with app.app_context():
+        lti_service.begin_login(
+            db.session, params, "http://localhost/lti/launch", now=utcnow() + timedelta(days=2)
+        )
+        assert db.session.scalar(select(func.count()).select_from(LtiLaunchState)) == 1
