@@ -34,6 +34,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import importlib
 import json
 import os
 import secrets
@@ -718,6 +719,19 @@ def sync_roster(session: Session, link: LtiLink, key: RSAKey) -> RosterSync:
                 teams_service.join_game(session, user, game.join_code)
                 enrolled += 1
     return RosterSync(created, enrolled, skipped)
+
+
+def published_grades(session: Session, game: Game) -> dict[int, float] | None:
+    """The gradebook's published grades (``services/gradebook.published_grades``), or None
+    while there is no gradebook module or nothing is published."""
+    try:
+        gradebook = importlib.import_module("simshop.services.gradebook")
+    except ModuleNotFoundError as exc:
+        if exc.name == "simshop.services.gradebook":
+            return None
+        raise
+    grades: dict[int, float] = gradebook.published_grades(session, game)
+    return grades or None
 
 
 def _scores_url(lineitem_url: str) -> str:

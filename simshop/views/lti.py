@@ -198,3 +198,33 @@ def sync(game_id: int, link_id: int):
             "success",
         )
     return redirect(url_for("lti.links", game_id=game.id))
+
+
+@bp.post("/games/<int:game_id>/links/<int:link_id>/grades")
+@login_required
+def send_grades(game_id: int, link_id: int):
+    game = game_for(game_id, Need.STAFF)
+    link = lti_service.link_of(db.session, game, link_id)
+    if link is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    grades = lti_service.published_grades(db.session, game)
+    if grades is None:
+        flash(_("Publish the grades in the gradebook first."), "error")
+        return redirect(url_for("lti.links", game_id=game.id))
+    try:
+        report = lti_service.post_grades(db.session, link, grades, tool_key())
+    except CodedError as exc:
+        flash(error_message(exc), "error")
+    else:
+        flash(
+            _(
+                "Grades sent to the course: %(sent)s; %(missing)s students never opened SimShop "
+                "from this course (use the CSV for them).",
+                sent=report.sent,
+                missing=len(report.without_account),
+            ),
+            "success",
+        )
+    return redirect(url_for("lti.links", game_id=game.id))

@@ -146,6 +146,7 @@ POLICY = {
     "lti.deep_link": "instructor",
     "lti.links": "staff",
     "lti.sync": "staff",
+    "lti.send_grades": "staff",
 }
 DENIED = (403, 404)
 

@@ -394,7 +394,6 @@ def test_roster_sync_enrols_the_courses_learners(app, client, platform, game):
 def test_the_staff_page_syncs_the_roster(app, client, platform, game, auth, submit):
     launch(client, platform, "learner-1")
     platform.members = [{"user_id": "stu-2", "roles": [LEARNER], "name": "Mei Chen"}]
-    client.post("/logout")  # the launch logged the learner in; now the teacher
     client.delete_cookie("simshop_session")
     auth.login("teacher@example.edu")
     link = the_link(app)
@@ -558,3 +557,22 @@ def test_launch_states_are_purged_a_day_after_they_expire(app, client, platform,
             db.session, params, "http://localhost/lti/launch", now=utcnow() + timedelta(days=2)
         )
         assert db.session.scalar(select(func.count()).select_from(LtiLaunchState)) == 1
+
+
+def test_the_staff_page_sends_the_published_grades(
+    app, client, platform, game, auth, submit, monkeypatch
+):
+    launch(client, platform, "learner-1")
+    client.delete_cookie("simshop_session")
+    auth.login("teacher@example.edu")
+    link = the_link(app)
+    url, page = f"/lti/games/{game}/links/{link.id}/grades", f"/lti/games/{game}"
+    nothing = submit(url, page=page, follow_redirects=True)
+    assert "Publish the grades in the gradebook first." in page_text(nothing)
+    assert platform.scores == []
+    with app.app_context():
+        student_id = db.session.scalar(select(LtiAccount.user_id))
+    monkeypatch.setattr(lti_service, "published_grades", lambda session, g: {student_id: 91.0})
+    response = submit(url, page=page, follow_redirects=True)
+    assert "Grades sent to the course: 1; 0 students never opened SimShop" in page_text(response)
+    assert [(s["userId"], s["scoreGiven"]) for s in platform.scores] == [("stu-1", 91.0)]
