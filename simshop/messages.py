@@ -232,6 +232,7 @@ LTI_MESSAGES = {
     "not_staff": _l(
         "You are not an instructor of this game. Ask its owner to add you as an assistant."
     ),
+    "account_disabled": _l("Your SimShop account is disabled. Ask your instructor."),
     "deep_link_instructors_only": _l("Only instructors can add a SimShop game to a course."),
     "deep_link_expired": _l("Start adding the game again from your course."),
     "service_unavailable": _l("The platform could not be reached at %(url)s."),

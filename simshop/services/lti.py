@@ -553,6 +553,8 @@ def complete_launch(session: Session, message: LaunchMessage) -> Landing:
     user = _account(
         session, message.platform_id, str(message.claims["sub"]), message.claims, instructor
     )
+    if not user.is_active:
+        raise LtiError("account_disabled")
     if message.message_type == DEEP_LINKING:
         if not user.is_instructor:
             raise LtiError("deep_link_instructors_only")

@@ -56,8 +56,9 @@ def _field_errors(form, exc: CodedError) -> None:
         flash(error_message(exc), "error")
 
 
-def _member():
-    found = membership_for(request.view_args["game_id"], Need.MEMBER)
+def _member(game_id: int):
+    """The game and the current student's team (404 unless they are in one of its teams)."""
+    found = membership_for(game_id, Need.MEMBER)
     assert found.player is not None and found.player.team is not None
     return found.game, found.player.team
 
@@ -100,7 +101,7 @@ def _memo_page(game, team, forms: dict | None = None, review_forms: dict | None 
 
 @bp.route("/<int:game_id>/memos", methods=["GET", "POST"])
 def memos(game_id: int):
-    game, team = _member()
+    game, team = _member(game_id)
     if request.method == "GET":
         return _memo_page(game, team)
     form = MemoForm()
@@ -121,7 +122,7 @@ def memos(game_id: int):
 
 @bp.post("/<int:game_id>/memos/reviews/<int:review_id>")
 def review(game_id: int, review_id: int):
-    game, team = _member()
+    game, team = _member(game_id)
     assigned = {a.review.id for a in memos_service.assignments_for(db.session, team)}
     if review_id not in assigned:
         abort(404)
@@ -142,7 +143,7 @@ def review(game_id: int, review_id: int):
 
 @bp.route("/<int:game_id>/peer", methods=["GET"])
 def peer(game_id: int):
-    game, team = _member()
+    game, team = _member(game_id)
     return _peer_page(game, team)
 
 
@@ -167,7 +168,7 @@ def _peer_page(game, team, forms: dict | None = None):
 
 @bp.post("/<int:game_id>/peer/<int:evaluation_id>")
 def rate(game_id: int, evaluation_id: int):
-    game, team = _member()
+    game, team = _member(game_id)
     evaluation = peer_service.evaluation_of(db.session, game, evaluation_id)
     if evaluation is None:
         abort(404)
@@ -212,6 +213,7 @@ def _staff_page(
             peer_factor_min=settings.peer_factor_min,
             peer_factor_max=settings.peer_factor_max,
         )
+    summary = peer_service.summary(db.session, game)
     return render_template(
         "assessment/staff.html",
         game=game,
@@ -226,9 +228,9 @@ def _staff_page(
         scoring_labels=SCORING_LABELS,
         item_labels=PEER_ITEM_LABELS,
         evaluations=peer_service.evaluations(db.session, game),
-        summary=peer_service.summary(db.session, game),
+        summary=summary,
         flags=peer_service.flags(db.session, game),
-        names={u.id: u.display_name for _t, u, *_rest in peer_service.summary(db.session, game)},
+        names={user.id: user.display_name for _team, user, *_rest in summary},
     )
 
 

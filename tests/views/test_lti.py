@@ -576,3 +576,15 @@ def test_the_staff_page_sends_the_published_grades(
     response = submit(url, page=page, follow_redirects=True)
     assert "Grades sent to the course: 1; 0 students never opened SimShop" in page_text(response)
     assert [(s["userId"], s["scoreGiven"]) for s in platform.scores] == [("stu-1", 91.0)]
+
+
+def test_a_disabled_account_cannot_launch(app, client, platform, game):
+    launch(client, platform, "learner-1")
+    client.delete_cookie("simshop_session")
+    with app.app_context():
+        db.session.scalar(select(LtiAccount)).user.is_active = False
+        db.session.commit()
+    response, _form = launch(client, platform, "learner-1")
+    assert response.status_code == 400
+    assert "Your SimShop account is disabled. Ask your instructor." in page_text(response)
+    assert client.get(f"/games/{game}").status_code == 302  # not logged in
