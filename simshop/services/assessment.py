@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from simshop.errors import CodedError
@@ -41,7 +42,6 @@ def settings_for(session: Session, game: Game) -> AssessmentSettings:
     )
 
 
-@unit_of_work
 def save_settings(
     session: Session,
     game: Game,
@@ -51,7 +51,30 @@ def save_settings(
     peer_factor_min: float,
     peer_factor_max: float,
 ) -> AssessmentSettings:
-    """Save the settings; each bad value is refused naming its field."""
+    """Save the settings; each bad value is refused naming its field (two staff saving the
+    first settings at once: the second is retried as an update)."""
+    values = {
+        "memo_scoring": memo_scoring,
+        "reviews_per_team": reviews_per_team,
+        "peer_factor_min": peer_factor_min,
+        "peer_factor_max": peer_factor_max,
+    }
+    try:
+        return _save_settings(session, game, **values)
+    except IntegrityError:
+        return _save_settings(session, game, **values)
+
+
+@unit_of_work
+def _save_settings(
+    session: Session,
+    game: Game,
+    *,
+    memo_scoring: str,
+    reviews_per_team: int,
+    peer_factor_min: float,
+    peer_factor_max: float,
+) -> AssessmentSettings:
     if memo_scoring not in {m.value for m in MemoScoring}:
         raise AssessmentError("memo_scoring_unknown", "memo_scoring")
     if not 1 <= reviews_per_team <= REVIEWS_PER_TEAM_MAX:

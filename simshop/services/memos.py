@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from statistics import fmean
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from simshop.models import (
@@ -82,9 +83,18 @@ def is_locked(session: Session, memo: Memo) -> bool:
     return bool(found)
 
 
-@unit_of_work
 def save_memo(session: Session, game: Game, team: Team, user: User, kind: str, body: str) -> Memo:
-    """Write or replace the team's memo of ``kind``, stored exactly as ``body``."""
+    """Write or replace the team's memo of ``kind``, stored exactly as ``body``. Two members
+    saving the team's first memo at once: the unique (team, kind) refuses the second insert,
+    which is then retried as an update (the last save wins, nothing fails)."""
+    try:
+        return _save_memo(session, game, team, user, kind, body)
+    except IntegrityError:
+        return _save_memo(session, game, team, user, kind, body)
+
+
+@unit_of_work
+def _save_memo(session: Session, game: Game, team: Team, user: User, kind: str, body: str) -> Memo:
     try:
         memo_kind = MemoKind(kind)
     except ValueError:
@@ -196,9 +206,17 @@ def memos_of_game(session: Session, game: Game) -> list[tuple[Memo, Team]]:
     return [(memo, team) for memo, team in rows]
 
 
-@unit_of_work
 def score_memo(session: Session, game: Game, memo_id: int, points: dict[int, int]) -> MemoReview:
-    """The instructor's scoring of a memo (replaces an earlier one)."""
+    """The instructor's scoring of a memo (replaces an earlier one; two staff scoring at
+    once: the second is retried as a replacement)."""
+    try:
+        return _score_memo(session, game, memo_id, points)
+    except IntegrityError:
+        return _score_memo(session, game, memo_id, points)
+
+
+@unit_of_work
+def _score_memo(session: Session, game: Game, memo_id: int, points: dict[int, int]) -> MemoReview:
     memo = game_memo(session, game, memo_id)
     if memo is None:
         raise AssessmentError("memo_unknown")
@@ -225,10 +243,18 @@ def _reviewable(session: Session, game: Game, kind: MemoKind) -> list[Memo]:
     )
 
 
-@unit_of_work
 def assign_peer_reviews(session: Session, game: Game, kind: str) -> int:
     """Assign each team that wrote a memo of ``kind`` the game's number of other teams'
-    memos to review; returns the number of assignments. Refused when already assigned."""
+    memos to review; returns the number of assignments. Refused when already assigned (also
+    when another click assigned them at the same moment)."""
+    try:
+        return _assign_peer_reviews(session, game, kind)
+    except IntegrityError:
+        raise AssessmentError("reviews_already_assigned") from None
+
+
+@unit_of_work
+def _assign_peer_reviews(session: Session, game: Game, kind: str) -> int:
     try:
         memo_kind = MemoKind(kind)
     except ValueError:
