@@ -38,7 +38,11 @@ PEER_ITEM_LABELS = {
 
 
 class MemoForm(FlaskForm):
-    kind = SelectField(choices=[SelectChoice(k, v) for k, v in MEMO_KIND_LABELS.items()])
+    # Unknown kinds are refused by the view (400) and the service, not by WTForms' untranslated
+    # "Not a valid choice".
+    kind = SelectField(
+        choices=[SelectChoice(k, v) for k, v in MEMO_KIND_LABELS.items()], validate_choice=False
+    )
     # Stored exactly: no filters (WTForms does not strip a TextAreaField).
     body = TextAreaField(
         _l("Memo"),
@@ -49,7 +53,9 @@ class MemoForm(FlaskForm):
 
 class SettingsForm(FlaskForm):
     memo_scoring = SelectField(
-        _l("Memos are scored by"), choices=[SelectChoice(k, v) for k, v in SCORING_LABELS.items()]
+        _l("Memos are scored by"),
+        choices=[SelectChoice(k, v) for k, v in SCORING_LABELS.items()],
+        validate_choice=False,  # the service refuses unknown values with a translated message
     )
     reviews_per_team = IntegerField(
         _l("Memos each team reviews"),
@@ -142,6 +148,8 @@ def ratings_form(
                     choices=[SelectChoice("", "—"), *choices],
                     default=str(given.get(ratee.id, {}).get(item, "")),
                     validators=[Optional()],
+                    # anything but 1..5 is left out, and the service names the field
+                    validate_choice=False,
                 ),
             )
     return RatingsForm()

@@ -11,6 +11,10 @@ from wtforms.validators import InputRequired
 class DeepLinkForm(FlaskForm):
     """An instructor picks which of their games the course link plays."""
 
+    # Read as text and parsed by the view: WTForms' coercion errors are not translated.
     game_id = SelectField(
-        _l("Game"), coerce=int, validators=[InputRequired(_l("Choose a game."))], choices=[]
+        _l("Game"),
+        validators=[InputRequired(_l("Choose a game."))],
+        choices=[],
+        validate_choice=False,
     )

@@ -105,6 +105,8 @@ def memos(game_id: int):
     if request.method == "GET":
         return _memo_page(game, team)
     form = MemoForm()
+    if form.kind.data not in MEMO_KIND_LABELS:
+        abort(400)
     if form.validate_on_submit():
         try:
             memos_service.save_memo(
@@ -115,8 +117,6 @@ def memos(game_id: int):
             return _memo_page(game, team, forms={form.kind.data: form}), 400
         flash(_("Memo saved."), "success")
         return redirect(url_for("assessment.memos", game_id=game.id))
-    if form.kind.data not in MEMO_KIND_LABELS:
-        abort(400)
     return _memo_page(game, team, forms={form.kind.data: form}), 400
 
 

@@ -35,6 +35,7 @@ from simshop.errors import CodedError
 from simshop.extensions import csrf, db, limiter
 from simshop.forms.game import ActionForm
 from simshop.forms.lti import DeepLinkForm
+from simshop.ids import parse_id
 from simshop.messages import error_message
 from simshop.models import User
 from simshop.security import CONTENT_SECURITY_POLICY
@@ -138,9 +139,12 @@ def deep_link():
         return render_template("lti/deep_link.html", form=None, games=[])
     games = membership_service.games_for_staff(db.session, current_user)
     form = DeepLinkForm()
-    form.game_id.choices = [SelectChoice(g.id, g.title) for g in games]
+    form.game_id.choices = [SelectChoice(str(g.id), g.title) for g in games]
     if form.validate_on_submit():
-        game = game_for(form.game_id.data, Need.STAFF)
+        game_id = parse_id(form.game_id.data)
+        if game_id is None:
+            abort(404)
+        game = game_for(game_id, Need.STAFF)
         return_url, token = lti_service.deep_link_response(
             db.session, request_data, game, url_for("lti.launch", _external=True), tool_key()
         )
