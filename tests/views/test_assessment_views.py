@@ -203,3 +203,24 @@ def test_staff_score_a_memo_with_their_rubric(app, client, auth, submit, world):
     csv_text = client.get(f"{staff}/memos.csv").get_data().decode("utf-8-sig")
     assert f"{world['cai_team']},Beta,strategy,75.0," in csv_text
     assert "'=cmd|' /C calc'!A0" in csv_text
+
+
+def test_a_rating_out_of_range_is_refused_in_the_students_language(
+    app, client, auth, submit, world
+):
+    evaluation = publish_round_1(app, world)
+    auth.login("ann")
+    response = submit(
+        f"/games/{world['game']}/peer/{evaluation}",
+        {f"r{world['ann']}_contribution": "9", f"r{world['ben']}_contribution": "²"},
+        page=f"/games/{world['game']}/peer",
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert response.status_code == 400
+    assert "请为每一项打 1 到 5 分。" in text(response)
+
+
+def test_an_unknown_memo_kind_is_a_bad_request(client, auth, submit, world):
+    auth.login("ann")
+    response = submit(f"/games/{world['game']}/memos", {"kind": "manifesto", "body": "Plan"})
+    assert response.status_code == 400
