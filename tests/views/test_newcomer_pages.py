@@ -89,7 +89,7 @@ def test_the_people_page_shows_every_game_tab(app, client, teacher):
         start = html.index('<nav class="subnav"')
         return re.findall(r'href="([^"]+)"', html[start : html.index("</nav>", start)])
 
-    assert len(tabs(people)) == 8
+    assert len(tabs(people)) == 10  # with "Memos and peer evaluation" and "Learning platform"
     assert tabs(people) == tabs(rounds)
 
 
