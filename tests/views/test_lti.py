@@ -26,6 +26,8 @@ from simshop.services import memos as memos_service
 from tests.lti_platform import INSTRUCTOR, LEARNER, TestPlatform
 from tests.reliability.gamekit import make_game, make_user
 
+pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
+
 FORM_FIELD = re.compile(r'name="(id_token|state)" value="([^"]*)"')
 
 
