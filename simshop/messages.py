@@ -230,7 +230,8 @@ LTI_MESSAGES = {
         "This course link names no SimShop game. Ask your instructor to link the game again."
     ),
     "not_staff": _l(
-        "You are not an instructor of this game. Ask its owner to add you as an assistant."
+        "You are not an instructor of this game. Ask its owner to add you as an assistant "
+        "with the login %(login)s."
     ),
     "account_disabled": _l("Your SimShop account is disabled. Ask your instructor."),
     "deep_link_instructors_only": _l("Only instructors can add a SimShop game to a course."),

@@ -546,13 +546,23 @@ class Landing:
     deep_link: dict[str, Any] = field(default_factory=dict)
 
 
-@unit_of_work
 def complete_launch(session: Session, message: LaunchMessage) -> Landing:
-    """Account, course link and enrolment for a validated launch."""
-    instructor = message.is_instructor
-    user = _account(
-        session, message.platform_id, str(message.claims["sub"]), message.claims, instructor
-    )
+    """Account, course link and enrolment for a validated launch. The account is kept even
+    when the launch is then refused, so an instructor refused as "not staff" has a login the
+    game's owner can add as an assistant."""
+    with transaction(session):
+        user = _account(
+            session,
+            message.platform_id,
+            str(message.claims["sub"]),
+            message.claims,
+            message.is_instructor,
+        )
+    with transaction(session):
+        return _land(session, message, user)
+
+
+def _land(session: Session, message: LaunchMessage, user: User) -> Landing:
     if not user.is_active:
         raise LtiError("account_disabled")
     if message.message_type == DEEP_LINKING:
@@ -573,7 +583,7 @@ def complete_launch(session: Session, message: LaunchMessage) -> Landing:
     _remember_link(session, message, game)
     if user.is_instructor:
         if membership_service.staff_game(session, game.id, user) is None:
-            raise LtiError("not_staff")
+            raise LtiError("not_staff", login=user.login)
         return Landing("staff", user.id, game.id)
     teams_service.join_game(session, user, game.join_code)
     return Landing("play", user.id, game.id)

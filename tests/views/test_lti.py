@@ -174,13 +174,26 @@ def test_an_instructor_of_the_game_lands_on_its_staff_page(app, client, platform
     assert client.get(f"/instructor/games/{game}").status_code == 200
 
 
-def test_an_instructor_who_is_not_staff_is_refused_with_a_clear_page(client, platform, game):
+def test_an_instructor_who_is_not_staff_is_refused_and_can_then_be_added(
+    app, client, platform, game
+):
     response, _form = launch(client, platform, "teacher-1")
     assert response.status_code == 400
+    with app.app_context():
+        account = db.session.scalar(select(LtiAccount))
+        login = account.user.login
+        assert (account.subject, account.user.role) == ("tea-1", "instructor")
     assert (
-        "You are not an instructor of this game. Ask its owner to add you as an assistant."
-        in page_text(response)
+        "You are not an instructor of this game. Ask its owner to add you as an assistant "
+        f"with the login {login}." in page_text(response)
     )
+    with app.app_context():
+        from simshop.models import Game
+        from simshop.services import membership as membership_service
+
+        membership_service.add_assistant(db.session, db.session.get(Game, game), login)
+    again, _form = launch(client, platform, "teacher-1")
+    assert again.headers["Location"] == f"/instructor/games/{game}"
 
 
 def direct_launch(client, platform, hint: str, **token_overrides):
