@@ -224,3 +224,27 @@ def test_an_unknown_memo_kind_is_a_bad_request(client, auth, submit, world):
     auth.login("ann")
     response = submit(f"/games/{world['game']}/memos", {"kind": "manifesto", "body": "Plan"})
     assert response.status_code == 400
+
+
+def test_staff_switch_to_peer_review_and_assign_it(app, client, auth, submit, world):
+    for name in ("ann", "cai", "dai"):
+        auth.login(name)
+        write(submit, world["game"], f"Plan of {name}")
+        auth.logout()
+    auth.login("teacher@example.edu")
+    staff = f"/games/{world['game']}/assessment"
+    submit(f"{staff}/criteria", {"label": "Analysis", "max_points": "5"}, page=staff)
+    settings = {
+        "memo_scoring": "peer",
+        "reviews_per_team": "2",
+        "peer_factor_min": "0.8",
+        "peer_factor_max": "1.1",
+    }
+    assert submit(f"{staff}/settings", settings, page=staff).status_code == 302
+    too_low = submit(f"{staff}/settings", {**settings, "peer_factor_min": "0.2"}, page=staff)
+    assert too_low.status_code == 400
+    assert "The lowest peer factor must be from 0.50 to 1.00." in text(too_low)
+    response = submit(f"{staff}/reviews/strategy", page=staff, follow_redirects=True)
+    assert "6 peer reviews assigned." in text(response)
+    again = submit(f"{staff}/reviews/strategy", page=staff, follow_redirects=True)
+    assert "Peer reviews of these memos are already assigned." in text(again)
