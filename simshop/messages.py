@@ -143,9 +143,9 @@ LAB_MESSAGES = {
     "team_not_in_round": _l("Your team did not play this round, so it cannot be replayed."),
 }
 
-# --------------------------------------------------------------------------- assessment
+# ------------------------------------------------------ teamwork (memos, peer evaluation)
 
-ASSESSMENT_MESSAGES = {
+TEAMWORK_MESSAGES = {
     "memo_kind_unknown": _l("Choose a strategy memo or a reflection."),
     "memo_empty": _l("Write the memo before saving it."),
     "memo_too_long": _l(
@@ -270,7 +270,7 @@ AREA_MESSAGES: dict[str, dict[Any, Any]] = {
     "account": {**LOGIN_MESSAGES, **PASSWORD_MESSAGES},
     "competition": COMPETITION_MESSAGES,
     "lab": LAB_MESSAGES,
-    "assessment": ASSESSMENT_MESSAGES,
+    "teamwork": TEAMWORK_MESSAGES,
     "lti": LTI_MESSAGES,
 }
 

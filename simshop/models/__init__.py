@@ -1,15 +1,5 @@
 """ORM models, one module per area; import them from here."""
 
-from simshop.models.assessment import (  # noqa: F401
-    AssessmentSettings,
-    Memo,
-    MemoCriterion,
-    MemoKind,
-    MemoReview,
-    MemoScoring,
-    PeerEvaluation,
-    PeerRating,
-)
 from simshop.models.competition import Competition, CompetitionGame, ProjectorLink  # noqa: F401
 from simshop.models.game import (
     Decision,
@@ -30,6 +20,16 @@ from simshop.models.game import (
 )
 from simshop.models.lti import LtiAccount, LtiLaunchState, LtiLink, LtiPlatform  # noqa: F401
 from simshop.models.scenario import ScenarioDraft  # noqa: F401
+from simshop.models.teamwork import (  # noqa: F401
+    AssessmentSettings,
+    Memo,
+    MemoCriterion,
+    MemoKind,
+    MemoReview,
+    MemoScoring,
+    PeerEvaluation,
+    PeerRating,
+)
 from simshop.models.user import Role, User
 
 __all__ = [

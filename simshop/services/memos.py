@@ -39,8 +39,8 @@ from simshop.models import (
     User,
 )
 from simshop.models.user import utcnow
-from simshop.services.assessment import AssessmentError, settings_for
 from simshop.services.exports import Table, to_csv
+from simshop.services.teamwork import AssessmentError, settings_for
 from simshop.services.uow import unit_of_work
 
 MEMO_MAX_CHARS = 5000

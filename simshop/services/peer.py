@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from simshop.models import Game, PeerEvaluation, PeerRating, Player, Round, Team, User
 from simshop.models.user import utcnow
-from simshop.services.assessment import AssessmentError, settings_for
+from simshop.services.teamwork import AssessmentError, settings_for
 from simshop.services.uow import transaction, unit_of_work
 
 PEER_ITEMS = ("contribution", "reliability", "communication", "quality")

@@ -170,9 +170,9 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(leaderboard.bp)
     app.register_blueprint(competitions.bp)
-    from simshop.views import assessment, lti  # memos, peer evaluation; LTI 1.3
+    from simshop.views import lti, teamwork  # memos, peer evaluation; LTI 1.3
 
-    app.register_blueprint(assessment.bp)
+    app.register_blueprint(teamwork.bp)
     app.register_blueprint(lti.bp)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from simshop.models import GameStatus, MemoReview
 from simshop.services import memos
 from simshop.services import schedule as schedule_service
-from simshop.services.assessment import AssessmentError, save_settings
+from simshop.services.teamwork import AssessmentError, save_settings
 from tests.reliability.gamekit import enrol, make_game, make_user, round_no
 
 pytestmark = pytest.mark.both_backends

@@ -10,7 +10,7 @@ from simshop.models import PeerRating
 from simshop.services import peer
 from simshop.services import rounds as rounds_service
 from simshop.services import schedule as schedule_service
-from simshop.services.assessment import AssessmentError, save_settings
+from simshop.services.teamwork import AssessmentError, save_settings
 from tests.reliability.gamekit import enrol, make_game, make_user, round_no
 
 pytestmark = pytest.mark.both_backends

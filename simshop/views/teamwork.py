@@ -17,7 +17,8 @@ from flask_login import current_user, login_required
 
 from simshop.errors import CodedError
 from simshop.extensions import db
-from simshop.forms.assessment import (
+from simshop.forms.game import ActionForm
+from simshop.forms.teamwork import (
     MEMO_KIND_LABELS,
     PEER_ITEM_LABELS,
     SCORING_LABELS,
@@ -30,15 +31,14 @@ from simshop.forms.assessment import (
     ratings_form,
     ratings_of,
 )
-from simshop.forms.game import ActionForm
 from simshop.messages import error_message
 from simshop.models import MemoKind
-from simshop.services import assessment as assessment_service
 from simshop.services import memos as memos_service
 from simshop.services import peer as peer_service
+from simshop.services import teamwork as teamwork_service
 from simshop.views.access import Need, game_for, membership_for
 
-bp = Blueprint("assessment", __name__, url_prefix="/games")
+bp = Blueprint("teamwork", __name__, url_prefix="/games")
 
 
 @bp.before_request
@@ -86,7 +86,7 @@ def _memo_page(game, team, forms: dict | None = None, review_forms: dict | None 
                     form[f"c{c.id}"].data = a.review.points.get(str(c.id))
             review_forms[a.review.id] = form
     return render_template(
-        "assessment/memos.html",
+        "teamwork/memos.html",
         game=game,
         team=team,
         memos=memos,
@@ -116,7 +116,7 @@ def memos(game_id: int):
             _field_errors(form, exc)
             return _memo_page(game, team, forms={form.kind.data: form}), 400
         flash(_("Memo saved."), "success")
-        return redirect(url_for("assessment.memos", game_id=game.id))
+        return redirect(url_for("teamwork.memos", game_id=game.id))
     return _memo_page(game, team, forms={form.kind.data: form}), 400
 
 
@@ -137,7 +137,7 @@ def review(game_id: int, review_id: int):
             _field_errors(form, exc)
         else:
             flash(_("Review saved."), "success")
-            return redirect(url_for("assessment.memos", game_id=game.id))
+            return redirect(url_for("teamwork.memos", game_id=game.id))
     return _memo_page(game, team, review_forms={review_id: form}), 400
 
 
@@ -158,7 +158,7 @@ def _peer_page(game, team, forms: dict | None = None):
         form = forms.get(evaluation.id) or ratings_form(ratees, evaluation.items, given)
         sections.append((evaluation, ratees, form, bool(given)))
     return render_template(
-        "assessment/peer.html",
+        "teamwork/peer.html",
         game=game,
         team=team,
         sections=sections,
@@ -187,7 +187,7 @@ def rate(game_id: int, evaluation_id: int):
             _field_errors(form, exc)
         else:
             flash(_("Ratings saved. Nobody but your instructor sees them."), "success")
-            return redirect(url_for("assessment.peer", game_id=game.id))
+            return redirect(url_for("teamwork.peer", game_id=game.id))
     return _peer_page(game, team, forms={evaluation.id: form}), 400
 
 
@@ -197,7 +197,7 @@ def rate(game_id: int, evaluation_id: int):
 def _staff_page(
     game, *, settings_form=None, criterion_form=None, evaluation_form=None, score_forms=None
 ):
-    settings = assessment_service.settings_for(db.session, game)
+    settings = teamwork_service.settings_for(db.session, game)
     rubric = memos_service.criteria(db.session, game)
     scores = memos_service.team_memo_scores(db.session, game)
     score_forms = score_forms or {}
@@ -215,7 +215,7 @@ def _staff_page(
         )
     summary = peer_service.summary(db.session, game)
     return render_template(
-        "assessment/staff.html",
+        "teamwork/staff.html",
         game=game,
         settings=settings,
         settings_form=settings_form,
@@ -235,7 +235,7 @@ def _staff_page(
 
 
 def _back(game):
-    return redirect(url_for("assessment.staff", game_id=game.id))
+    return redirect(url_for("teamwork.staff", game_id=game.id))
 
 
 @bp.get("/<int:game_id>/assessment")
@@ -249,7 +249,7 @@ def settings(game_id: int):
     form = SettingsForm()
     if form.validate_on_submit():
         try:
-            assessment_service.save_settings(
+            teamwork_service.save_settings(
                 db.session,
                 game,
                 memo_scoring=form.memo_scoring.data,

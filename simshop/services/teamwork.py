@@ -21,7 +21,7 @@ REVIEWS_PER_TEAM_MAX = 5
 class AssessmentError(CodedError):
     """A refused memo, rubric, review or peer evaluation operation."""
 
-    area = "assessment"
+    area = "teamwork"
 
 
 def _stored(session: Session, game: Game) -> AssessmentSettings | None:
