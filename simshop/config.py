@@ -73,6 +73,14 @@ class Defaults:
     PROJECTOR_POLL_SECONDS = 5
     PROJECTOR_MAX_ROWS = 20
 
+    # LTI 1.3: the tool's private key (PEM), generated on first use; None: instance/
+    # lti_private_key.pem. LTI_TOOL_URL (e.g. https://simshop.example.edu) is only used by
+    # ``flask lti add-platform`` to print the addresses to give the platform.
+    LTI_PRIVATE_KEY_PATH: str | None = None
+    # Login initiations per client address (each stores a launch state).
+    LTI_LOGIN_RATE_LIMIT = "60 per minute"
+    LTI_TOOL_URL: str | None = None
+
 
 def _as_bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}

@@ -283,6 +283,107 @@ LAB_MESSAGES = {
     "team_not_in_round": _l("Your team did not play this round, so it cannot be replayed."),
 }
 
+# ------------------------------------------------------ teamwork (memos, peer evaluation)
+
+TEAMWORK_MESSAGES = {
+    "memo_kind_unknown": _l("Choose a strategy memo or a reflection."),
+    "memo_empty": _l("Write the memo before saving it."),
+    "memo_too_long": _l(
+        "A memo may have at most %(max)s characters; this one has %(length)s. Shorten it and "
+        "save again."
+    ),
+    "memo_closed_strategy": _l("The strategy memo can only be written before round 1 is closed."),
+    "memo_closed_reflection": _l("The reflection can only be written once the game has ended."),
+    "memo_locked": _l("This memo has been scored or sent for review and can no longer change."),
+    "memo_unknown": _l("There is no such memo in this game."),
+    "criterion_label_length": _l("Enter a criterion of 1 to %(max)s characters."),
+    "criterion_points_range": _l("A criterion is worth 1 to %(max)s points."),
+    "criteria_too_many": _l("A rubric has at most %(max)s criteria."),
+    "criterion_unknown": _l("There is no such criterion in this rubric."),
+    "rubric_in_use": _l("Memos have been scored with this rubric: it can no longer change."),
+    "rubric_empty": _l("Add at least one rubric criterion first."),
+    "points_missing": _l("Give points for “%(criterion)s”."),
+    "points_range": _l("“%(criterion)s” takes 0 to %(max)s points."),
+    "not_enough_memos": _l(
+        "Peer review needs at least %(needed)s memos of this kind; there are %(count)s."
+    ),
+    "reviews_already_assigned": _l("Peer reviews of these memos are already assigned."),
+    "review_not_assigned": _l("Your team was not asked to review this memo."),
+    "memo_scoring_unknown": _l("Choose who scores the memos."),
+    "reviews_per_team_range": _l("Each team reviews 1 to %(max)s memos."),
+    "factor_min_range": _l("The lowest peer factor must be from %(low)s to %(high)s."),
+    "factor_max_range": _l("The highest peer factor must be from %(low)s to %(high)s."),
+    "after_round_range": _l("Choose a round from 1 to %(max)s."),
+    "items_required": _l("Choose at least one item to rate."),
+    "evaluation_exists": _l("There is already a peer evaluation after this round."),
+    "evaluation_unknown": _l("There is no such peer evaluation in this game."),
+    "evaluation_closed": _l(
+        "This peer evaluation is not open: it opens once its round is published, until the "
+        "instructor closes it."
+    ),
+    "no_teammates": _l("You have no teammates to rate."),
+    "rating_range": _l("Rate every item from %(low)s to %(high)s."),
+    "ratings_changed": _l("Your ratings were saved from another window. Reload and check them."),
+}
+
+# --------------------------------------------------------------------------- LTI
+
+LTI_MESSAGES = {
+    "url_invalid": _l("%(url)s is not an https address (http is accepted only on this computer)."),
+    "field_required": _l("This value is required (at most 255 characters)."),
+    "platform_exists": _l("This platform and client id are already registered."),
+    "platform_unknown": _l("No learning platform with the issuer %(issuer)s is registered here."),
+    "platform_ambiguous": _l(
+        "Several registrations share the issuer %(issuer)s and the platform sent no client id."
+    ),
+    "login_param_missing": _l("The platform's login request has no “%(param)s”."),
+    "deployment_unknown": _l(
+        "The deployment %(deployment)s of this platform is not registered here."
+    ),
+    "launch_incomplete": _l("The launch did not include a signed token and a state."),
+    "state_mismatch": _l(
+        "This launch does not belong to this browser (its state does not match). Start again "
+        "from your course."
+    ),
+    "state_unknown": _l("This launch was not started here. Start again from your course."),
+    "state_used": _l(
+        "This launch was already used (a replayed launch). Start again from your course."
+    ),
+    "state_expired": _l("This launch took too long and expired. Start again from your course."),
+    "token_malformed": _l("The launch token is not a valid signed token."),
+    "token_algorithm": _l("The launch token is signed with %(alg)s; only RS256 is accepted."),
+    "token_kid_missing": _l("The launch token does not name its signing key."),
+    "token_kid_unknown": _l("The platform publishes no key named %(kid)s."),
+    "token_signature": _l(
+        "The launch token's signature does not match the platform's keys: it was forged or altered."
+    ),
+    "token_expired": _l("The launch token has expired. Start again from your course."),
+    "token_not_yet_valid": _l("The launch token was issued in the future; check the clocks."),
+    "wrong_issuer": _l("The launch token comes from another platform than the one registered."),
+    "wrong_audience": _l("The launch token was issued for another tool (wrong audience)."),
+    "nonce_mismatch": _l("The launch token's nonce does not belong to this launch (a replay)."),
+    "version_unsupported": _l("LTI version %(version)s is not supported; SimShop needs 1.3.0."),
+    "message_type_unknown": _l("SimShop cannot handle LTI messages of type %(message_type)s."),
+    "claim_missing": _l("The launch token lacks the required claim %(claim)s."),
+    "jwks_unavailable": _l("The platform's keys could not be read from %(url)s."),
+    "game_unknown": _l(
+        "This course link names no SimShop game. Ask your instructor to link the game again."
+    ),
+    "not_staff": _l(
+        "You are not an instructor of this game. Ask its owner to add you as an assistant "
+        "with the login %(login)s."
+    ),
+    "account_disabled": _l("Your SimShop account is disabled. Ask your instructor."),
+    "deep_link_instructors_only": _l("Only instructors can add a SimShop game to a course."),
+    "deep_link_expired": _l("Start adding the game again from your course."),
+    "service_unavailable": _l("The platform could not be reached at %(url)s."),
+    "service_refused": _l("The platform refused the request to %(url)s (HTTP %(status)s)."),
+    "service_bad_answer": _l("The platform's answer from %(url)s could not be understood."),
+    "no_memberships_service": _l("The course did not offer its roster to SimShop."),
+    "no_grade_column": _l("The course link has no grade column."),
+    "grade_range": _l("A grade must be from 0 to 100."),
+}
+
 
 ASSESSMENT_MESSAGES = {
     "title_length": _l("Enter a title of at most %(max)s characters."),
@@ -364,6 +465,8 @@ AREA_MESSAGES: dict[str, dict[Any, Any]] = {
     "competition": COMPETITION_MESSAGES,
     "lab": LAB_MESSAGES,
     "assessment": ASSESSMENT_MESSAGES,
+    "teamwork": TEAMWORK_MESSAGES,
+    "lti": LTI_MESSAGES,
 }
 
 

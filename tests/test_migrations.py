@@ -129,6 +129,7 @@ def seed() -> None:
     tutorial = (SCENARIOS_DIR / "tutorial.toml").read_text(encoding="utf-8")
     scenarios_service.copy_scenario(session, teacher, tutorial)
     seed_assessment(session, game, teacher, student, team)
+    seed_assessment_and_lti(session, game, team, student)
 
 
 def seed_assessment(session, game, teacher, student, team) -> None:
@@ -150,6 +151,58 @@ def seed_assessment(session, game, teacher, student, team) -> None:
     forecasts_service.save_forecast(session, second, team, student, ["US"], {"US": 5}, 10.0)
     gradebook_service.save_settings(session, game, {"game": 1.0}, None)
     gradebook_service.publish(session, game)
+
+
+def seed_assessment_and_lti(session, game, team, student) -> None:
+    """Memos, rubric, reviews, peer ratings and the LTI tables."""
+    from datetime import timedelta
+
+    from simshop.models import (
+        AssessmentSettings,
+        LtiAccount,
+        LtiLaunchState,
+        LtiLink,
+        LtiPlatform,
+        Memo,
+        MemoCriterion,
+        MemoReview,
+        PeerEvaluation,
+        PeerRating,
+    )
+    from simshop.models.user import utcnow
+
+    memo = Memo(game_id=game.id, team_id=team.id, kind="strategy", body="Plan")
+    criterion = MemoCriterion(game_id=game.id, label="Analysis", max_points=5)
+    evaluation = PeerEvaluation(game_id=game.id, after_round=1, items=["contribution"])
+    platform = LtiPlatform(
+        name="LMS",
+        issuer="https://lms.example.edu",
+        client_id="c",
+        auth_login_url="https://lms.example.edu/auth",
+        auth_token_url="https://lms.example.edu/token",
+        jwks_url="https://lms.example.edu/jwks",
+        deployment_ids=["d"],
+    )
+    session.add_all([AssessmentSettings(game_id=game.id), memo, criterion, evaluation, platform])
+    session.flush()
+    session.add_all(
+        [
+            MemoReview(memo_id=memo.id, reviewer_key="staff", points={str(criterion.id): 4}),
+            PeerRating(
+                evaluation_id=evaluation.id,
+                team_id=team.id,
+                rater_id=student.id,
+                ratee_id=student.id,
+                scores={"contribution": 4},
+            ),
+            LtiLaunchState(
+                state="s", nonce="n", platform_id=platform.id, expires_at=utcnow() + timedelta(1)
+            ),
+            LtiAccount(platform_id=platform.id, subject="sub-1", user_id=student.id),
+            LtiLink(platform_id=platform.id, game_id=game.id, deployment_id="d", context_id="c"),
+        ]
+    )
+    session.commit()
 
 
 def snapshot(names: set[str]) -> dict[str, list[dict]]:

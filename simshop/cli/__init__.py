@@ -17,6 +17,7 @@ OPTIONAL_COMMANDS = (
     ("simshop.cli.games", "seed_demo_game_command"),
     ("simshop.cli.verify", "verify_command"),
     ("simshop.cli.verify", "bundle_key_command"),
+    ("simshop.cli.lti", "lti_command"),
 )
 
 

@@ -25,7 +25,18 @@ from simshop.models.game import (
     StaffRole,
     Team,
 )
+from simshop.models.lti import LtiAccount, LtiLaunchState, LtiLink, LtiPlatform  # noqa: F401
 from simshop.models.scenario import ScenarioDraft  # noqa: F401
+from simshop.models.teamwork import (  # noqa: F401
+    AssessmentSettings,
+    Memo,
+    MemoCriterion,
+    MemoKind,
+    MemoReview,
+    MemoScoring,
+    PeerEvaluation,
+    PeerRating,
+)
 from simshop.models.user import Role, User
 
 __all__ = [

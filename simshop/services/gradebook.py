@@ -9,14 +9,15 @@ or None when the student has no value yet):
   100 × (N − rank) ÷ (N − 1) over the N teams ranked (bots included); 100 when N = 1;
 - ``quiz``: :func:`simshop.services.quizzes.quiz_scores`;
 - ``forecast``: :func:`simshop.services.forecasts.forecast_scores`;
-- ``memo``: the memos' rubric score (a hook returning no values until memos are wired in).
+- ``memo``: :func:`simshop.services.memos.memo_scores` (rubric or peer-review score).
 
 Grade, for each student:
 
     raw    = Σ w_c · s_c ÷ Σ w_c over the components c the student has a value for
     grade  = min(100, raw × peer factor + shift)
 
-The peer factor comes from :data:`PEER_FACTORS` (default 1.0 for everyone). The curve is a
+The peer factor comes from :data:`PEER_FACTORS`, :func:`simshop.services.peer.peer_factors`
+(1.0 for a student nobody rated). The curve is a
 flat shift that lifts the class mean to the instructor's target and never lowers a grade:
 ``shift = max(0, target − mean(raw × factor))`` over the students with a grade; no curve:
 shift = 0. Grades are rounded to 2 decimals.
@@ -35,7 +36,7 @@ from simshop.errors import CodedError
 from simshop.models import Game, Player, Round, RoundResult, RoundStatus, Team, User
 from simshop.models.assessment import GradeSettings, PublishedGrade
 from simshop.models.user import utcnow
-from simshop.services import forecasts, quizzes
+from simshop.services import forecasts, memos, peer, quizzes
 from simshop.services.exports import Table
 from simshop.services.uow import unit_of_work
 
@@ -76,23 +77,13 @@ def score_percentiles(session: Session, game: Game) -> dict[int, float | None]:
     return scores
 
 
-def memo_scores(session: Session, game: Game) -> dict[int, float | None]:
-    """The memo component's hook: no values until memos (services/memos.py) are wired in."""
-    return {}
-
-
-def default_peer_factors(session: Session, game: Game) -> dict[int, float]:
-    """The peer factor hook: everyone 1.0 until peer evaluation (services/peer.py) is wired."""
-    return {}
-
-
 GRADE_COMPONENTS: dict[str, Component] = {
     "game": score_percentiles,
     "quiz": quizzes.quiz_scores,
     "forecast": forecasts.forecast_scores,
-    "memo": memo_scores,
+    "memo": memos.memo_scores,
 }
-PEER_FACTORS: Callable[[Session, Game], dict[int, float]] = default_peer_factors
+PEER_FACTORS: Callable[[Session, Game], dict[int, float]] = peer.peer_factors
 DEFAULT_WEIGHTS = {"game": 40.0, "quiz": 30.0, "forecast": 10.0, "memo": 20.0}
 MAX_WEIGHT = 100.0
 

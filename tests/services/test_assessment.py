@@ -379,7 +379,7 @@ def test_grades_weigh_the_components_each_student_has(session, world, monkeypatc
     assert percentile["s003"] == percentile["s001"]
     assert rows["s001"].components["quiz"] == 50.0
     assert rows["s001"].components["forecast"] == 0.0  # round 1 without a forecast
-    assert rows["s001"].components["memo"] is None  # no memo component wired yet
+    assert rows["s001"].components["memo"] is None  # no memo written or scored
     assert rows["s001"].grade == round(0.6 * percentile["s001"] + 0.4 * 50.0, 2)
     # bob's quiz is still open and not taken: only the game counts for him.
     assert rows["s002"].components["quiz"] is None
@@ -489,3 +489,25 @@ def test_the_shipped_landed_cost_follows_the_engines_landed_cost(session, world)
     )
     assert sub.marks["own-shipped-landed-cost"]["correct"] == round(expected, 2)
     assert sub.score == 100.0
+
+
+def test_peer_ratings_scale_the_grade_through_the_peer_service(session, world):
+    """The gradebook's peer factor is services/peer.peer_factors: alice rated 5 and carol 3
+    by each other gives own mean ÷ team mean = 1.25 (clipped to 1.1) and 0.75 (to 0.8)."""
+    from simshop.services import peer
+
+    gradebook.save_settings(session, world.game, {"game": 1}, None)
+    before = {r.login: r for r in gradebook.compute(session, world.game).rows}
+    assert {r.factor for r in before.values()} == {1.0}
+    evaluation = peer.create_evaluation(session, world.game, 1, ["contribution"], False)
+    alpha = world.players["alice"].team
+    peer.submit_ratings(
+        session, evaluation, world.alice, alpha, {world.carol.id: {"contribution": 3}}
+    )
+    peer.submit_ratings(
+        session, evaluation, world.carol, alpha, {world.alice.id: {"contribution": 5}}
+    )
+    after = {r.login: r for r in gradebook.compute(session, world.game).rows}
+    assert (after["s001"].factor, after["s003"].factor, after["s002"].factor) == (1.1, 0.8, 1.0)
+    assert after["s001"].grade == round(min(100.0, before["s001"].raw * 1.1), 2)
+    assert after["s003"].grade == round(before["s003"].raw * 0.8, 2)

@@ -144,6 +144,30 @@ POLICY = {
     "assessment.take_quiz": "player",
     "assessment.forecast": "player",
     "assessment.my_grade": "player",
+    # memos and peer evaluation (views/assessment.py): the student's own team; staff pages
+    "teamwork.memos": "player",
+    "teamwork.review": "player",
+    "teamwork.peer": "player",
+    "teamwork.rate": "player",
+    "teamwork.staff": "staff",
+    "teamwork.settings": "staff",
+    "teamwork.add_criterion": "staff",
+    "teamwork.delete_criterion": "staff",
+    "teamwork.score": "staff",
+    "teamwork.assign": "staff",
+    "teamwork.create_evaluation": "staff",
+    "teamwork.toggle_evaluation": "staff",
+    "teamwork.memos_csv": "staff",
+    # LTI 1.3 (views/lti.py): the platform's login and launch need no session (they are
+    # checked by the signed token, state and nonce); the JWKS is public; deep linking is for
+    # instructors; a game's course links for its staff.
+    "lti.login": "public",
+    "lti.launch": "public",
+    "lti.jwks": "public",
+    "lti.deep_link": "instructor",
+    "lti.links": "staff",
+    "lti.sync": "staff",
+    "lti.send_grades": "staff",
 }
 DENIED = (403, 404)
 
@@ -182,8 +206,45 @@ def world(app):
                 "competition_id": make_competition(session, teacher, game),
                 "job_id": make_roster_job(session, teacher, game),
                 "quiz_id": make_quiz(session, teacher, game, first),
+                **make_assessment(session, game, player),
             }
         return ids
+
+
+def make_assessment(session, game, player) -> dict:
+    """A rubric criterion, a memo, a peer evaluation and an LTI course link of the game."""
+    from simshop.models import LtiLink, LtiPlatform, Memo, MemoReview
+    from simshop.services import memos as memos_service
+    from simshop.services import peer as peer_service
+
+    criterion = memos_service.add_criterion(session, game, "Analysis", 5)
+    memo = Memo(game_id=game.id, team_id=player.team_id, kind="strategy", body="Plan")
+    session.add(memo)
+    session.flush()
+    review = MemoReview(memo_id=memo.id, reviewer_team_id=player.team_id, reviewer_key="x")
+    platform = LtiPlatform(
+        name="LMS",
+        issuer=f"https://lms-{game.id}.example.edu",
+        client_id="c",
+        auth_login_url="https://lms.example.edu/auth",
+        auth_token_url="https://lms.example.edu/token",
+        jwks_url="https://lms.example.edu/jwks",
+        deployment_ids=["d"],
+    )
+    session.add_all([review, platform])
+    session.flush()
+    link = LtiLink(platform_id=platform.id, game_id=game.id, deployment_id="d", context_id="c1")
+    session.add(link)
+    session.commit()
+    evaluation = peer_service.create_evaluation(session, game, 1, ["contribution"], False)
+    return {
+        "criterion_id": criterion.id,
+        "memo_id": memo.id,
+        "review_id": review.id,
+        "evaluation_id": evaluation.id,
+        "kind": "strategy",
+        "link_id": link.id,
+    }
 
 
 def make_roster_job(session, teacher, game) -> int:

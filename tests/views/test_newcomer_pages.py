@@ -89,7 +89,7 @@ def test_the_people_page_shows_every_game_tab(app, client, teacher):
         start = html.index('<nav class="subnav"')
         return re.findall(r'href="([^"]+)"', html[start : html.index("</nav>", start)])
 
-    assert len(tabs(people)) == 11  # rounds, people, quizzes, gradebook, briefing, lab, ...
+    assert len(tabs(people)) == 13  # rounds, people, quizzes, gradebook, memos, LMS, briefing, ...
     assert tabs(people) == tabs(rounds)
 
 

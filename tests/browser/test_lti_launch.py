@@ -1,0 +1,59 @@
+"""An LTI 1.3 launch in Chromium: the course (a test platform on its own local port) sends
+the student to SimShop's login initiation, the platform's authorisation page posts the signed
+launch back, and the student lands in the game, enrolled and logged in."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+
+import pytest
+from joserfc.jwk import KeySet
+from playwright.sync_api import expect
+
+from simshop.db import db
+from simshop.services import lti as lti_service
+from tests.lti_platform import LEARNER, TestPlatform
+from tests.reliability.gamekit import make_game, make_user
+
+
+@pytest.fixture
+def platform(live_server, tmp_path):
+    live_server.app.config["LTI_PRIVATE_KEY_PATH"] = str(tmp_path / "lti_private_key.pem")
+    lms = TestPlatform(client_id="browser-tool", deployment_id="browser-deployment")
+    with live_server.app.app_context():
+        lti_service.register_platform(db.session, **lms.registration())
+    with urllib.request.urlopen(live_server.url + "/lti/jwks.json", timeout=10) as response:
+        lms.tool_keys = KeySet.import_key_set(json.load(response))
+    yield lms
+    lms.close()
+
+
+def test_a_launch_from_the_course_lands_the_student_in_the_game(page, live_server, platform):
+    with live_server.app.app_context():
+        teacher = make_user(db.session, "lti-browser-teacher@example.edu", "instructor")
+        game = make_game(db.session, teacher, title="LTI class game")
+        game_id = game.id
+    platform.users["browser-learner"] = {
+        "sub": "browser-student-1",
+        "roles": [LEARNER],
+        "custom": {"simshop_game_id": str(game_id)},
+        "name": "Wang Fang",
+    }
+    query = urllib.parse.urlencode(
+        {
+            "iss": platform.issuer,
+            "login_hint": "browser-learner",
+            "target_link_uri": live_server.url + "/lti/launch",
+            "client_id": "browser-tool",
+        }
+    )
+    page.goto(f"/lti/login?{query}")
+    page.wait_for_url(f"**/games/{game_id}")
+    expect(page.locator("h1")).to_have_text("LTI class game")
+    expect(page.locator(".user-chip")).to_have_text("Wang Fang")
+    assert [r["login_hint"] for r in platform.auth_requests] == ["browser-learner"]
+    # Logged in for the rest of the visit: the student's game list names the game.
+    page.goto("/games")
+    expect(page.get_by_text("LTI class game")).to_be_visible()
