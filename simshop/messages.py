@@ -434,7 +434,7 @@ PLAN_MESSAGES = {
         "%(product)s in %(market)s is priced below its break-even price of %(break_even)s."
     ),
     "insufficient_cash": _l(
-        "This plan spends %(short)s CNY more than your cash plus new borrowing: it cannot be saved."
+        "This plan spends %(short)s more than your cash plus new borrowing: it cannot be saved."
     ),
 }
 

@@ -73,7 +73,7 @@ def forecast_form(markets: list[tuple[str, str]]) -> type[AppForm]:
 
     class ForecastForm(AppForm):
         profit_cny = DecimalField(
-            _l("Net profit this round (CNY)"),
+            _l("Net profit this round (CN¥)"),
             validators=[Optional()],
             description=_l("Negative for a loss. Leave empty to forecast units only."),
         )

@@ -323,7 +323,9 @@ def plan_warnings(plan: RoundPlan, scenario: Scenario) -> list[str]:
         }
         if "break_even" in params and w.market:
             params["break_even"] = money(params["break_even"], scenario.market(w.market).currency)
-        for key, digits in (("short", 2), ("stock", 0), ("sold", 0)):
+        if "short" in params:
+            params["short"] = money(params["short"], "CNY")
+        for key, digits in (("stock", 0), ("sold", 0)):
             if key in params:
                 params[key] = number(params[key], digits)
         out.append(message_for(PLAN_MESSAGES, w.code, params))

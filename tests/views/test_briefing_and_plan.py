@@ -76,7 +76,7 @@ def decisions_count(app) -> int:
 def test_a_student_without_a_team_reads_the_briefing_with_sizes_as_an_index(app, ids):
     html = login(app, "cy").get(f"/games/{ids['game']}/briefing").get_data(as_text=True)
     assert "Welcome to your first cross-border store." in html
-    assert "1 USD = 7.1070 CNY" in html
+    assert "1 USD = 7.1070 yuan" in html
     assert "index 100" in html and "largest market = 100" in html
     assert "Shoppers this round" not in html
     assert "Round 1 of 6 · March · 30 days per round" in html
