@@ -72,7 +72,7 @@ def test_a_student_reads_the_briefing_and_sees_the_plan_follow_the_typing(
     page.wait_for_url(f"**/games/{game}/briefing")
     story = "欢迎开设你的第一家跨境网店" if chinese else "Welcome to your first cross-border store"
     assert story in page.locator("#briefing-story").inner_text()
-    rate = "1 USD = 7.1070 元人民币" if chinese else "1 USD = 7.1070 CNY"
+    rate = "1 USD = 7.1070 元人民币" if chinese else "1 USD = 7.1070 yuan"
     assert page.locator("#market-US .fx").inner_text() == rate
     assert page.evaluate(OVERFLOW_JS) <= 0
     page.screenshot(path=str(SHOTS / f"briefing-{language}-{size}.png"), full_page=True)

@@ -87,7 +87,7 @@ def test_the_briefing_is_in_chinese_for_a_chinese_reader(app, ids):
     html = client.get(f"/games/{ids['game']}/briefing").get_data(as_text=True)
     assert "欢迎开设你的第一家跨境网店。" in html
     assert "Welcome to your first" not in html
-    assert "1 USD = 7.1070 CNY" not in html  # the sentence itself is translated
+    assert "1 USD = 7.1070 yuan" not in html  # the sentence itself is translated
 
 
 def test_staff_switch_the_briefing_to_exact_sizes(app, ids):
