@@ -445,10 +445,18 @@ def simulate_round(
     state: GameState,
     decisions: Mapping[str, DecisionSheet],
     game_seed: int,
+    *,
+    conditions: RoundConditions | None = None,
+    stream_round: int | None = None,
 ) -> RoundOutcome:
     """Play round ``state.round_no + 1``. ``decisions`` are validated sheets by team id;
     teams without one carry their last sheet over (or do nothing). Pure: the same inputs give
-    byte-identical results."""
+    byte-identical results.
+
+    The explanation of results (:mod:`simshop.engine.explain`) replays a round with some
+    inputs set back to the previous round's: ``conditions`` (default: the round's own,
+    :func:`conditions_for_round`) and ``stream_round`` (the round whose random streams are
+    drawn; default: this round) let it mix them."""
     round_no = state.round_no + 1
     if round_no > scenario.calendar.rounds:
         raise ValueError(
@@ -457,7 +465,7 @@ def simulate_round(
     unknown = sorted(set(decisions) - set(state.teams))
     if unknown:
         raise ValueError(f"decisions for unknown teams: {', '.join(unknown)}")
-    cond = conditions_for_round(scenario, round_no)
+    cond = conditions_for_round(scenario, round_no) if conditions is None else conditions
     log: list[dict[str, Any]] = [
         {
             "day": 1,
@@ -474,7 +482,7 @@ def simulate_round(
         for shipment in team.in_transit:
             _add_transit(book, t, shipment)
     _apply_decisions(book, sheets, log)
-    streams = RoundStreams(game_seed, round_no)
+    streams = RoundStreams(game_seed, round_no if stream_round is None else stream_round)
     model = _MarketModel(book, streams, log)
     model.run()
     return settle_round(book, streams, sheets, log)
