@@ -437,3 +437,36 @@ def no_action_side(cur: RoundSide) -> RoundSide:
         cur.conditions,
         cur.stream_round,
     )
+
+
+def _direction(before: float, after: float) -> str:
+    return "up" if after > before else "down" if after < before else "changed"
+
+
+def market_changes(prev: RoundConditions, cur: RoundConditions) -> dict[str, dict[str, str]]:
+    """Per market group, the markets whose conditions changed and which way: ``tariffs`` —
+    "up"/"down" by the sum of the tariff stack (else "changed": fees, freight or rules);
+    ``fx`` — "up" when the local currency is worth more CNY on average; ``demand`` — by
+    seasonality and demand events. Markets are in scenario order; for sentences."""
+    out: dict[str, dict[str, str]] = {TARIFFS: {}, FX: {}, DEMAND: {}}
+    for code, mc in cur.markets.items():
+        old = prev.markets.get(code)
+        if old is None:
+            continue
+        if any(getattr(mc, f) != getattr(old, f) for f in _TARIFF_FIELDS):
+            out[TARIFFS][code] = _direction(sum(old.tariffs.values()), sum(mc.tariffs.values()))
+        if mc.fx_cny_per_local != old.fx_cny_per_local:
+            out[FX][code] = _direction(
+                sum(old.fx_cny_per_local) / len(old.fx_cny_per_local),
+                sum(mc.fx_cny_per_local) / len(mc.fx_cny_per_local),
+            )
+        if any(getattr(mc, f) != getattr(old, f) for f in _DEMAND_FIELDS):
+            out[DEMAND][code] = _direction(_demand_level(old), _demand_level(mc))
+    return out
+
+
+def _demand_level(mc: MarketConditions) -> float:
+    level = mc.seasonality
+    for window in mc.demand_windows:
+        level *= window.multiplier ** ((window.last_day - window.first_day + 1) / 30)
+    return level

@@ -1,6 +1,7 @@
 """ORM models, one module per area; import them from here."""
 
 from simshop.models.competition import Competition, CompetitionGame, ProjectorLink  # noqa: F401
+from simshop.models.explanation import RoundExplanation, TeamExplanation
 from simshop.models.game import (
     Decision,
     DecisionSource,
@@ -33,10 +34,12 @@ __all__ = [
     "RosterJob",
     "RosterJobStatus",
     "Round",
+    "RoundExplanation",
     "RoundResult",
     "RoundStatus",
     "ScheduleMode",
     "StaffRole",
     "Team",
+    "TeamExplanation",
     "User",
 ]

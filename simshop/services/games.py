@@ -406,6 +406,28 @@ def end_game(session: Session, game: Game) -> Game:
     return game
 
 
+@unit_of_work
+def reopen_game(session: Session, game: Game) -> Game:
+    """Reopen an ended game (the instructor's deliberate, confirmed action): it runs again,
+    and rounds cancelled when it ended are scheduled again. Raises ``game_not_ended``."""
+    result = session.execute(
+        update(Game)
+        .where(Game.id == game.id, Game.status == GameStatus.ENDED.value)
+        .values(status=GameStatus.RUNNING.value, ended_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise GameError("game_not_ended")
+    session.execute(
+        update(Round)
+        .where(Round.game_id == game.id, Round.status == RoundStatus.CANCELLED.value)
+        .values(status=RoundStatus.SCHEDULED.value)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(game)
+    return game
+
+
 def local_time(game: Game, value: datetime | None) -> datetime | None:
     """``value`` (UTC) in the game's time zone."""
     from simshop.models.game import as_utc
