@@ -38,14 +38,15 @@ from simshop.models import Game
 from simshop.models.game import as_utc
 from simshop.models.user import utcnow
 from simshop.services import decisions as decisions_service
+from simshop.services import explanations, round_state
 from simshop.services import games as games_service
-from simshop.services import round_state
 from simshop.services import schedule as schedule_service
 from simshop.services import teams as teams_service
 from simshop.services.analysis import team_labels
 from simshop.services.games import GameError
 from simshop.views.access import enrolment
 from simshop.views.auth import join_rate_key
+from simshop.views.explained import explanation_view
 from simshop.views.lab import rival_label
 
 bp = Blueprint("student", __name__, url_prefix="/games")
@@ -295,13 +296,17 @@ def results(game_id: int, number: int):
     result = round_state.team_result(db.session, rnd, player.team)
     if result is None:
         abort(404)
+    scenario = games_service.game_scenario(game)
+    explained = explanations.team_explanation(db.session, rnd, player.team)
     return render_template(
         "student/results.html",
+        explanation=explanation_view(explained, scenario) if explained else None,
+        explaining=explained is None and not explanations.is_explained(db.session, rnd),
         game=game,
         team=player.team,
         rnd=rnd,
         result=result,
-        scenario=games_service.game_scenario(game),
+        scenario=scenario,
         # Rivals as the leaderboard names them for this student (team_labels).
         team_names=team_labels(db.session, game, player.team.id, rival=rival_label),
         standings_reviews=round_state.review_counts(db.session, rnd.id),
