@@ -26,6 +26,7 @@ from simshop.extensions import db
 from simshop.forms.game import DecisionForm
 from simshop.forms.lab import WhatIfForm
 from simshop.i18n import chinese_page
+from simshop.ids import parse_id
 from simshop.messages import LAB_MESSAGES
 from simshop.models import Game, Team
 from simshop.services import analysis, debrief, explanations, exports, whatif
@@ -33,7 +34,6 @@ from simshop.services import games as games_service
 from simshop.services import teams as teams_service
 from simshop.services.games import GameError
 from simshop.views import charts
-from simshop.ids import parse_id
 from simshop.views.access import Need, game_for, membership_for, team_of
 from simshop.views.explained import CAUSE_LABELS, explanation_view
 
