@@ -338,7 +338,7 @@ def research_tables(
             "kind": e["kind"],
             "headline": e["headline"],
         }
-        for e in analysis.announced_events(scenario, up_to)
+        for e in analysis.announced_events(scenario, up_to, game.scored_rounds)
     ]
     return [
         Table("research", TABLES["research"], research),

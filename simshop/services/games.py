@@ -406,6 +406,17 @@ def end_game(session: Session, game: Game) -> Game:
     return game
 
 
+def game_news(game: Game, up_to_round: int) -> list[Any]:
+    """The scenario's events announced by scenario round ``up_to_round`` (newest first) that
+    take effect within the game: a game shorter than its scenario never announces "takes
+    effect in round 5" in a 4-round game."""
+    return [
+        e
+        for e in game_scenario(game).announced_events(up_to_round)
+        if e.round <= game.scored_rounds
+    ]
+
+
 @unit_of_work
 def reopen_game(session: Session, game: Game) -> Game:
     """Reopen an ended game (the instructor's deliberate, confirmed action): it runs again,

@@ -95,7 +95,7 @@ def news_for(game: Game, scenario_round: int) -> list[dict]:
             "headline": event.text("headline", chinese),
             "body": event.text("body", chinese),
         }
-        for event in games_service.game_scenario(game).announced_events(scenario_round)
+        for event in games_service.game_news(game, scenario_round)
     ]
 
 
