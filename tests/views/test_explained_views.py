@@ -1,0 +1,173 @@
+"""Results explained and the end of the game, through the pages (test client)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from simshop.db import db
+from simshop.models import Game, GameStatus, RoundExplanation, TeamExplanation, User
+from simshop.services import decisions as decisions_service
+from simshop.services import games as games_service
+from simshop.services import rounds as rounds_service
+from simshop.services import schedule as schedule_service
+from tests.reliability.gamekit import (
+    csrf_from,
+    enrol,
+    make_game,
+    make_user,
+    round_no,
+    team_named,
+    tutorial_decisions,
+)
+
+CAUSE_WORDS = (
+    "Your prices",
+    "Your advertising",
+    "Your stock and shipping",
+    "Rivals' moves",
+    "Tariffs, fees and freight",
+    "Exchange rates",
+    "Season and demand",
+    "Chance",
+)
+
+
+def play(app, game_id: int, number: int, *, explain: bool = True, price: float = 34.99):
+    """The student saves a sheet for round ``number``; the round is closed and processed."""
+    with app.app_context():
+        game = db.session.get(Game, game_id)
+        rnd = round_no(db.session, game, number)
+        if rnd.status == "scheduled":
+            schedule_service.open_round(db.session, game, rnd)
+        student = db.session.scalar(select(User).filter_by(login="s001"))
+        team = team_named(db.session, game, "Alpha")
+        sheet = tutorial_decisions(price_us=price)
+        if number > 1:
+            sheet.pop("enter_markets")
+        decisions_service.submit_decision(db.session, student, team, rnd, sheet)
+        schedule_service.close_round(db.session, rnd)
+        outcome = rounds_service.process_round(db.session, rnd.id, explain=explain)
+        assert outcome.published
+        return rnd.id
+
+
+@pytest.fixture
+def game_id(app):
+    with app.app_context():
+        teacher = make_user(db.session, "teacher@example.edu", "instructor")
+        game = make_game(db.session, teacher, bot_count=1, scored_rounds=2)
+        enrol(db.session, game, make_user(db.session, "s001"), "Alpha")
+        return game.id
+
+
+def test_after_processing_the_student_sees_why_the_profit_changed(app, client, auth, game_id):
+    play(app, game_id, 1)
+    auth.login("s001")
+    html = client.get(f"/games/{game_id}/results/1").get_data(as_text=True)
+    assert 'id="explanation"' in html and '<svg class="chart"' in html
+    assert "The first round is compared with doing nothing in it" in html
+    for word in CAUSE_WORDS:
+        assert word in html
+    assert "Your own price changes: +" in html or "Your own price changes: −" in html
+
+
+def test_the_parts_stored_add_up_to_the_change(app, game_id):
+    round_id = play(app, game_id, 1)
+    with app.app_context():
+        head = db.session.scalar(
+            select(RoundExplanation).where(RoundExplanation.round_id == round_id)
+        )
+        assert head.baseline == "no_action"
+        rows = db.session.scalars(
+            select(TeamExplanation).where(TeamExplanation.round_id == round_id)
+        ).all()
+        assert len(rows) == 2  # Alpha and the bot
+        for row in rows:
+            change = row.profit_after_cents - row.profit_before_cents
+            assert sum(row.profit_parts_cents.values()) == change
+            assert sum(row.units_parts.values()) == row.units_after - row.units_before
+
+
+def test_the_round_is_visible_while_its_explanation_is_being_computed(app, client, auth, game_id):
+    round_id = play(app, game_id, 1, explain=False)
+    auth.login("s001")
+    html = client.get(f"/games/{game_id}/results/1").get_data(as_text=True)
+    assert "Net profit" in html
+    assert "The explanation is being computed." in html
+    with app.app_context():
+        report = schedule_service.tick(db.session)
+    assert report.explained == [round_id]
+    html = client.get(f"/games/{game_id}/results/1").get_data(as_text=True)
+    assert "The explanation is being computed." not in html
+    assert '<svg class="chart"' in html
+
+
+def test_chinese_pages_explain_in_chinese_with_yuan_signs(app, client, auth, game_id):
+    play(app, game_id, 1)
+    auth.login("s001")
+    html = client.get(f"/games/{game_id}/results/1", headers={"Accept-Language": "zh-CN"}).get_data(
+        as_text=True
+    )
+    assert "利润为什么变化" in html
+    assert "¥" in html
+
+
+def test_the_last_round_ends_the_game_and_the_season_page_reviews_it(app, client, auth, game_id):
+    play(app, game_id, 1)
+    with app.app_context():
+        assert db.session.get(Game, game_id).status == GameStatus.RUNNING.value
+    play(app, game_id, 2, price=39.99)
+    with app.app_context():
+        game = db.session.get(Game, game_id)
+        assert game.status == GameStatus.ENDED.value and game.ended_at is not None
+    auth.login("s001")
+    home = client.get(f"/games/{game_id}").get_data(as_text=True)
+    assert 'id="final-result"' in home and "Final cash:" in home
+    season = client.get(f"/games/{game_id}/season")
+    assert season.status_code == 200
+    html = season.get_data(as_text=True)
+    assert "Season review" in html and 'id="trajectory"' in html
+    assert html.count('<tr><th scope="row"><a href="/games/') == 2  # two rounds
+    assert 'id="best-decisions"' in html and 'id="worst-decisions"' in html
+    assert "Final standings" in html
+    results2 = client.get(f"/games/{game_id}/results/2").get_data(as_text=True)
+    assert "Compared with the previous round" in results2
+
+
+def test_the_instructor_reopens_an_ended_game_only_after_confirming(app, client, auth, game_id):
+    play(app, game_id, 1)
+    play(app, game_id, 2)
+    auth.login("teacher@example.edu")
+    url = f"/instructor/games/{game_id}/reopen"
+    page = client.get(url).get_data(as_text=True)
+    assert "Yes: Reopen game" in page
+    token = csrf_from(page)
+    unconfirmed = client.post(url, data={"csrf_token": token})
+    assert unconfirmed.status_code == 200
+    with app.app_context():
+        assert db.session.get(Game, game_id).status == GameStatus.ENDED.value
+    done = client.post(url, data={"csrf_token": token, "confirmed": "yes"})
+    assert done.status_code == 302
+    with app.app_context():
+        game = db.session.get(Game, game_id)
+        assert game.status == GameStatus.RUNNING.value and game.ended_at is None
+
+
+def test_the_debrief_shows_every_teams_explanation(app, client, auth, game_id):
+    play(app, game_id, 1)
+    auth.login("teacher@example.edu")
+    html = client.get(f"/games/{game_id}/lab/debrief/1").get_data(as_text=True)
+    assert "Results explained: change in profit by cause (CNY)" in html
+    assert html.count('<svg class="chart"') >= 2
+    assert "Why the profit changed" in html
+
+
+def test_news_never_announces_an_event_after_the_games_last_round(app):
+    with app.app_context():
+        teacher = make_user(db.session, "teacher@example.edu", "instructor")
+        game = make_game(db.session, teacher, scenario_file="red-sea.toml", scored_rounds=5)
+        announced = games_service.game_scenario(game).announced_events(5)
+        assert [e.round for e in announced if e.round > 5] == [6]  # announced in round 5
+        news = games_service.game_news(game, 5)
+        assert news == [e for e in announced if e.round <= 5]
