@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from simshop.i18n import team_display_name
-from simshop.models import Decision, Game, ProjectorLink, Round, Team, User
+from simshop.models import Decision, Game, GameStatus, ProjectorLink, Round, Team, User
 from simshop.models.game import as_utc
 from simshop.models.user import utcnow
 from simshop.services import lifecycle
@@ -271,4 +271,6 @@ def _projector_state(
             "teams": chips[:PROJECTOR_TEAM_CHIPS],
         },
         "news": _news(game, current.scenario_round if current else 1, chinese),
+        # The final podium: the top three once the game has ended (empty before).
+        "podium": standings[:3] if game.status == GameStatus.ENDED.value else [],
     }

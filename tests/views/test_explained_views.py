@@ -171,3 +171,16 @@ def test_news_never_announces_an_event_after_the_games_last_round(app):
         assert [e.round for e in announced if e.round > 5] == [6]  # announced in round 5
         news = games_service.game_news(game, 5)
         assert news == [e for e in announced if e.round <= 5]
+
+
+def test_the_projector_shows_a_final_podium_once_the_game_has_ended(app, client, auth, game_id):
+    play(app, game_id, 1)
+    auth.login("teacher@example.edu")
+    running = client.get(f"/games/{game_id}/projector").get_data(as_text=True)
+    assert 'data-field="podium"' not in running
+    play(app, game_id, 2)
+    ended = client.get(f"/games/{game_id}/projector").get_data(as_text=True)
+    assert 'data-field="podium"' in ended and "Final podium" in ended
+    assert ended.count('class="pj-podium__step ') == 2  # two teams: Alpha and the bot
+    state = client.get(f"/games/{game_id}/projector/state").get_json()
+    assert [row["rank"] for row in state["podium"]] == [1, 2]
