@@ -124,8 +124,9 @@ def explanation_view(explained: Explained, scenario: Scenario) -> ExplanationVie
     else:
         start_label = _("Round %(number)s", number=explained.round_number - 1)
         baseline_text = _(
-            "Compared with the previous round: each cause is set back to the previous "
-            "round's in turn, and the round is replayed with the same luck."
+            "Compared with the previous round: the round is replayed with each group of "
+            "causes set back to the previous round's, and each cause gets its average "
+            "effect, so the parts add up to the change."
         )
     end_label = _("Round %(number)s", number=explained.round_number)
     steps = [
