@@ -55,6 +55,7 @@ POLICY = {
     "student.leave_team": "player",
     "student.decisions": "player",
     "student.results": "player",
+    "student.season": "player",
     "instructor.games": "instructor",
     "instructor.new_game": "instructor",
     "instructor.game": "staff",
@@ -72,6 +73,7 @@ POLICY = {
     "instructor.reprocess": "staff",
     "instructor.deadline": "staff",
     "instructor.end": "staff",
+    "instructor.reopen": "staff",
     "instructor.round_results": "staff",
     # data lab (views/lab.py): team pages of the signed-in student's own team; staff pages
     "lab.index": "player",
