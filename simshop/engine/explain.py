@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from simshop.engine.conditions import MarketConditions, RoundConditions
-from simshop.engine.market import simulate_round
+from simshop.engine.market import simulate_totals
 from simshop.engine.results import RoundOutcome
 from simshop.engine.scenario import Scenario
 from simshop.engine.sheet import DecisionSheet, Offer, empty_decisions
@@ -261,19 +261,13 @@ class _Replayer:
         cond = _mix_conditions(self.cur.conditions, self.prev.conditions, groups)
         stream = self.cur.stream_round if CHANCE in groups else self.prev.stream_round
         state = GameState(round_no=self.cur.state.round_no, teams=states)
-        outcome = simulate_round(
+        team_ids, profit, units = simulate_totals(
             self.scenario, state, sheets, self.seed, conditions=cond, stream_round=stream
         )
         self.replays += 1
-        profit = np.array([outcome.teams[t].pnl["profit_cny"] for t in self.team_ids], dtype=float)
-        units = np.array(
-            [
-                outcome.state.teams[t].cumulative.get("units_sold", 0.0)
-                - states[t].cumulative.get("units_sold", 0.0)
-                for t in self.team_ids
-            ],
-            dtype=float,
-        )
+        if team_ids != self.team_ids:
+            order = [team_ids.index(t) for t in self.team_ids]
+            profit, units = profit[order], units[order]
         return profit, units
 
 

@@ -38,7 +38,7 @@ from simshop.engine.logistics import (
     freight_cny_per_unit,
     upfront_spend_cny,
 )
-from simshop.engine.report import settle_round
+from simshop.engine.report import settle_round, settle_totals
 from simshop.engine.results import RoundOutcome
 from simshop.engine.scenario import Scenario
 from simshop.engine.seeds import RoundStreams
@@ -440,6 +440,24 @@ class _MarketModel:
 # --------------------------------------------------------------------------- round
 
 
+def simulate_totals(
+    scenario: Scenario,
+    state: GameState,
+    decisions: Mapping[str, DecisionSheet],
+    game_seed: int,
+    *,
+    conditions: RoundConditions | None = None,
+    stream_round: int | None = None,
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """:func:`simulate_round`, reporting only (team ids, profit, units sold) per team: the
+    same trading and accounts, without building results, statistics or the next state."""
+    book, streams, _, _ = _trade_round(
+        scenario, state, decisions, game_seed, conditions=conditions, stream_round=stream_round
+    )
+    profit, units = settle_totals(book, streams)
+    return list(book.team_ids), profit, units
+
+
 def simulate_round(
     scenario: Scenario,
     state: GameState,
@@ -457,6 +475,22 @@ def simulate_round(
     inputs set back to the previous round's: ``conditions`` (default: the round's own,
     :func:`conditions_for_round`) and ``stream_round`` (the round whose random streams are
     drawn; default: this round) let it mix them."""
+    book, streams, sheets, log = _trade_round(
+        scenario, state, decisions, game_seed, conditions=conditions, stream_round=stream_round
+    )
+    return settle_round(book, streams, sheets, log)
+
+
+def _trade_round(
+    scenario: Scenario,
+    state: GameState,
+    decisions: Mapping[str, DecisionSheet],
+    game_seed: int,
+    *,
+    conditions: RoundConditions | None,
+    stream_round: int | None,
+) -> tuple[RoundBook, RoundStreams, list[DecisionSheet], list[dict[str, Any]]]:
+    """The round up to its accounts: decisions applied, the market traded."""
     round_no = state.round_no + 1
     if round_no > scenario.calendar.rounds:
         raise ValueError(
@@ -485,4 +519,4 @@ def simulate_round(
     streams = RoundStreams(game_seed, round_no if stream_round is None else stream_round)
     model = _MarketModel(book, streams, log)
     model.run()
-    return settle_round(book, streams, sheets, log)
+    return book, streams, sheets, log

@@ -530,7 +530,7 @@ def waterfall(
     svg = _Svg(title, 0)
     top = _frame(svg, title, [])
     rows = [start, *steps, end]
-    label_width = min(170.0, max(_text_width(label, SMALL) for label, _, _ in rows) + 12)
+    label_width = min(200.0, max(_text_width(label, SMALL) for label, _, _ in rows) + 12)
     text_room = max(_text_width(text, SMALL) for _, _, text in rows) + 10
     left, right = 8 + label_width, WIDTH - 8
     running = [start[1]]
