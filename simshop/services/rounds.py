@@ -349,6 +349,7 @@ def process_round(
     worker: str | None = None,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
     explain: bool = True,
+    explain_max_teams: int | None = None,
 ) -> ProcessOutcome:
     """Claim, compute and publish one round. Returns ``claimed=False`` when the round is not
     processable now (not closed, or another worker holds a live lease), and ``failed=True``
@@ -356,8 +357,9 @@ def process_round(
 
     Once the round is published (committed: pages show it), its results are explained
     (:mod:`simshop.services.explanations`) in the same step, in transactions of their own;
-    ``explain=False`` leaves that to ``tick``. A failure there never unpublishes the round:
-    it is logged and ``tick`` tries again."""
+    ``explain=False`` leaves that to ``tick``, and so does ``explain_max_teams`` for a round
+    of more teams (a web request should not wait a minute for 200 teams' explanations). A
+    failure there never unpublishes the round: it is logged and ``tick`` tries again."""
     worker = worker or worker_id()
     started = time.perf_counter()
     if not claim_round(session, round_id, worker, lease_seconds=lease_seconds):
@@ -376,7 +378,7 @@ def process_round(
     t_compute = time.perf_counter()
     publish_round(session, round_id, worker, computed)
     t_publish = time.perf_counter()
-    if explain:
+    if explain and (explain_max_teams is None or len(computed.rows) <= explain_max_teams):
         try:
             explanations.explain_published_round(session, round_id)
         except Exception:

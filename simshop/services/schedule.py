@@ -204,19 +204,24 @@ def refuse_unless_allowed(session: Session, rnd: Round, action: str) -> None:
         raise GameError(f"cannot_{action}")
 
 
+INLINE_EXPLAIN_TEAMS = 40
+"""The instructor's "Process now" explains the round in the same request up to this many
+teams (a few seconds); a larger round is explained by the next ``tick``."""
+
+
 def process_now(session: Session, game: Game, rnd: Round) -> ProcessOutcome:
     """The instructor's "Process now": close the round if it is open, then process it (also
     a round whose processor died: its lease expired)."""
     refuse_unless_allowed(session, rnd, "process")
     if rnd.status == OPEN:
         close_round(session, rnd)
-    return process_round(session, rnd.id)
+    return process_round(session, rnd.id, explain_max_teams=INLINE_EXPLAIN_TEAMS)
 
 
 def reprocess_round(session: Session, game: Game, rnd: Round) -> ProcessOutcome:
     """ "Process again": take the latest published round back and process it at once."""
     unpublish_for_reprocessing(session, game, rnd)
-    return process_round(session, rnd.id)
+    return process_round(session, rnd.id, explain_max_teams=INLINE_EXPLAIN_TEAMS)
 
 
 SIMPLE_ACTIONS: dict[str, Callable[[Session, Game, Round], Round]] = {
