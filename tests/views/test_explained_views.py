@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from simshop.db import db
-from simshop.models import Game, GameStatus, RoundExplanation, TeamExplanation, User
+from simshop.models import Game, GameStatus, RoundExplanation, RoundResult, TeamExplanation, User
 from simshop.services import decisions as decisions_service
 from simshop.services import games as games_service
 from simshop.services import rounds as rounds_service
@@ -184,3 +184,27 @@ def test_the_projector_shows_a_final_podium_once_the_game_has_ended(app, client,
     assert ended.count('class="pj-podium__step ') == 2  # two teams: Alpha and the bot
     state = client.get(f"/games/{game_id}/projector/state").get_json()
     assert [row["rank"] for row in state["podium"]] == [1, 2]
+
+
+def test_round_two_is_explained_against_the_published_round_one_to_the_cent(app, game_id):
+    first = play(app, game_id, 1)
+    second = play(app, game_id, 2, price=39.99)
+    with app.app_context():
+        published = {
+            (rr.round_id, rr.team_id): round(rr.result["pnl"]["profit_cny"] * 100)
+            for rr in db.session.scalars(select(RoundResult))
+        }
+        head = db.session.scalar(
+            select(RoundExplanation).where(RoundExplanation.round_id == second)
+        )
+        assert head.baseline == "previous"
+        rows = db.session.scalars(
+            select(TeamExplanation).where(TeamExplanation.round_id == second)
+        ).all()
+        assert len(rows) == 2
+        for row in rows:
+            assert row.profit_before_cents == published[(first, row.team_id)]
+            assert row.profit_after_cents == published[(second, row.team_id)]
+            assert sum(row.profit_parts_cents.values()) == (
+                published[(second, row.team_id)] - published[(first, row.team_id)]
+            )
