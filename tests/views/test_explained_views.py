@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from sqlalchemy import select
 
 from simshop.db import db
+from simshop.engine.explain import CAUSES
 from simshop.models import Game, GameStatus, RoundExplanation, RoundResult, TeamExplanation, User
 from simshop.services import decisions as decisions_service
 from simshop.services import games as games_service
@@ -208,3 +212,18 @@ def test_round_two_is_explained_against_the_published_round_one_to_the_cent(app,
             assert sum(row.profit_parts_cents.values()) == (
                 published[(second, row.team_id)] - published[(first, row.team_id)]
             )
+
+
+def test_the_team_export_holds_its_explanations(app, client, auth, game_id):
+    play(app, game_id, 1)
+    auth.login("s001")
+    response = client.get(f"/games/{game_id}/lab/export/explanations.csv")
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert len(rows) == 1  # the team's own row only
+    row = rows[0]
+    assert row["baseline"] == "no_action" and row["round_number"] == "1"
+    parts = [float(row[f"profit_{c}_cny"]) for c in CAUSES]
+    assert round(sum(parts), 2) == float(row["profit_change_cny"])
+    units = [int(row[f"units_{c}"]) for c in CAUSES]
+    assert sum(units) == int(row["units_change"])
