@@ -7,14 +7,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask import render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from simshop.engine.explain import CAUSES, DEMAND, FX, TARIFFS
 from simshop.engine.scenario import Scenario
+from simshop.extensions import db
 from simshop.i18n import chinese_page, localized_name
+from simshop.models import Game, Team
 from simshop.numbers import money, number
+from simshop.services import games as games_service
+from simshop.services import round_state
+from simshop.services import season as season_service
 from simshop.services.explanations import NO_ACTION, Explained
 from simshop.views import charts
 
@@ -169,3 +175,26 @@ def explanation_view(explained: Explained, scenario: Scenario) -> ExplanationVie
 
 def signed_units(value: int) -> str:
     return ("+" if value > 0 else "−" if value < 0 else "") + number(abs(value))
+
+
+def render_season(game: Game, team: Team, team_names: dict[str, str], *, staff: bool) -> str:
+    """The season review page of ``team`` (for its players, or ``staff`` from the data lab);
+    ``team_names`` as the viewer sees them."""
+    review = season_service.season_review(db.session, game, team)
+    return render_template(
+        "student/season.html",
+        game=game,
+        team=team,
+        review=review,
+        staff_view=staff,
+        scenario=games_service.game_scenario(game),
+        cause_labels=CAUSE_LABELS,
+        team_names=team_names,
+        standings_reviews=round_state.review_counts(db.session, review.final_round.id)
+        if review.final_round
+        else {},
+        last_published=review.final_round,
+        highlight_team=str(team.id),
+        chart=charts,
+        Series=charts.Series,
+    )

@@ -35,7 +35,7 @@ from simshop.services import teams as teams_service
 from simshop.services.games import GameError
 from simshop.views import charts
 from simshop.views.access import Need, game_for, membership_for, team_of
-from simshop.views.explained import CAUSE_LABELS, explanation_view
+from simshop.views.explained import CAUSE_LABELS, explanation_view, render_season
 
 bp = Blueprint("lab", __name__, url_prefix="/games/<int:game_id>/lab")
 
@@ -169,6 +169,14 @@ def dashboard(game_id: int):
 @bp.get("/teams/<int:team_id>/dashboard")
 def team_dashboard(game_id: int, team_id: int):
     return render_dashboard(scope_for(game_id, team_id))
+
+
+@bp.get("/teams/<int:team_id>/season")
+def team_season(game_id: int, team_id: int):
+    """Any team's season review, for the game's staff (real team names)."""
+    scope = scope_for(game_id, team_id)
+    names = analysis.team_labels(db.session, scope.game, scope.team.id, staff=True)
+    return render_season(scope.game, scope.team, names, staff=True)
 
 
 @bp.route("/whatif/<int:number>", methods=["GET", "POST"])

@@ -41,14 +41,12 @@ from simshop.services import decisions as decisions_service
 from simshop.services import explanations, round_state
 from simshop.services import games as games_service
 from simshop.services import schedule as schedule_service
-from simshop.services import season as season_service
 from simshop.services import teams as teams_service
 from simshop.services.analysis import team_labels
 from simshop.services.games import GameError
-from simshop.views import charts
 from simshop.views.access import enrolment
 from simshop.views.auth import join_rate_key
-from simshop.views.explained import CAUSE_LABELS, explanation_view
+from simshop.views.explained import explanation_view, render_season
 from simshop.views.lab import rival_label
 
 bp = Blueprint("student", __name__, url_prefix="/games")
@@ -291,23 +289,8 @@ def season(game_id: int):
     game, player = enrolment(game_id)
     if player.team is None:
         abort(404)
-    review = season_service.season_review(db.session, game, player.team)
-    return render_template(
-        "student/season.html",
-        game=game,
-        team=player.team,
-        review=review,
-        scenario=games_service.game_scenario(game),
-        cause_labels=CAUSE_LABELS,
-        team_names=team_labels(db.session, game, player.team.id, rival=rival_label),
-        standings_reviews=round_state.review_counts(db.session, review.final_round.id)
-        if review.final_round
-        else {},
-        last_published=review.final_round,
-        highlight_team=str(player.team.id),
-        chart=charts,
-        Series=charts.Series,
-    )
+    names = team_labels(db.session, game, player.team.id, rival=rival_label)
+    return render_season(game, player.team, names, staff=False)
 
 
 @bp.get("/<int:game_id>/results/<int:number>")

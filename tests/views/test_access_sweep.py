@@ -83,6 +83,7 @@ POLICY = {
     "lab.export_csv": "player",
     "lab.export_xlsx": "player",
     "lab.team_dashboard": "staff",
+    "lab.team_season": "staff",
     "lab.game_export_csv": "staff",
     "lab.game_export_xlsx": "staff",
     "lab.debrief_round": "staff",

@@ -227,3 +227,17 @@ def test_the_team_export_holds_its_explanations(app, client, auth, game_id):
     assert round(sum(parts), 2) == float(row["profit_change_cny"])
     units = [int(row[f"units_{c}"]) for c in CAUSES]
     assert sum(units) == int(row["units_change"])
+
+
+def test_staff_read_any_teams_season_review_from_the_data_lab(app, client, auth, game_id):
+    play(app, game_id, 1)
+    play(app, game_id, 2)
+    with app.app_context():
+        team = team_named(db.session, db.session.get(Game, game_id), "Alpha")
+    auth.login("teacher@example.edu")
+    html = client.get(f"/games/{game_id}/lab/teams/{team.id}/season").get_data(as_text=True)
+    assert 'id="trajectory"' in html and "Final standings" in html
+    assert f"/games/{game_id}/lab/debrief/2?team={team.id}#explanation" in html
+    auth.logout()
+    auth.login("s001")
+    assert client.get(f"/games/{game_id}/lab/teams/{team.id}/season").status_code == 403
