@@ -25,6 +25,8 @@ from tests.reliability.gamekit import (
     tutorial_decisions,
 )
 
+pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
+
 CAUSE_WORDS = (
     "Your prices",
     "Your advertising",
