@@ -228,7 +228,7 @@ CONFIRM_TEXTS = {
     ),
     "end_game": _l(
         "Rounds not yet processed are cancelled and no decision is accepted any more. "
-        "This cannot be undone."
+        "Students see their final results. You can reopen the game later, deliberately."
     ),
     "reopen_game": _l(
         "The game runs again: rounds cancelled when it ended are scheduled again and round "
