@@ -182,6 +182,7 @@ GAME_MESSAGES = {
     "assistant_unknown": _l("No instructor has this login."),
     "assistant_already": _l("This instructor already runs this game."),
     "game_ended": _l("This game has ended."),
+    "game_not_ended": _l("This game has not ended."),
     "join_code_unknown": _l("No game has this join code. Check it with your instructor."),
     "instructors_cannot_play": _l("Instructors cannot join games as players."),
     "team_name_length": _l("Enter a team name of at most %(max)s characters."),

@@ -33,14 +33,15 @@ _lease_option = click.option(
 @_lease_option
 @with_appcontext
 def tick_command(lease_seconds: float) -> None:
-    """Close due rounds, process closed ones, open the next ones; run queued roster
-    imports."""
+    """Close due rounds, process closed ones, open the next ones, explain published rounds
+    still without an explanation; run queued roster imports."""
     from simshop.services import roster as roster_service
 
     report = schedule_service.tick(db.session, lease_seconds=lease_seconds)
     click.echo(
         f"closed {report.closed}; processed {len(report.processed)} "
-        f"{report.processed}; busy {report.skipped}; opened {report.opened}"
+        f"{report.processed}; busy {report.skipped}; opened {report.opened}; "
+        f"explained {report.explained}"
     )
     jobs = roster_service.run_roster_jobs(db.session)
     click.echo(f"roster imports {len(jobs)} {jobs}")

@@ -39,7 +39,7 @@ from simshop.engine.logistics import (
     landing_duty_cny,
     upfront_spend_cny,
 )
-from simshop.engine.report import settle_round
+from simshop.engine.report import settle_round, settle_totals
 from simshop.engine.results import RoundOutcome
 from simshop.engine.scenario import Scenario
 from simshop.engine.seeds import RoundStreams
@@ -441,15 +441,57 @@ class _MarketModel:
 # --------------------------------------------------------------------------- round
 
 
+def simulate_totals(
+    scenario: Scenario,
+    state: GameState,
+    decisions: Mapping[str, DecisionSheet],
+    game_seed: int,
+    *,
+    conditions: RoundConditions | None = None,
+    stream_round: int | None = None,
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """:func:`simulate_round`, reporting only (team ids, profit, units sold) per team: the
+    same trading and accounts, without building results, statistics or the next state."""
+    book, streams, _, _ = _trade_round(
+        scenario, state, decisions, game_seed, conditions=conditions, stream_round=stream_round
+    )
+    profit, units = settle_totals(book, streams)
+    return list(book.team_ids), profit, units
+
+
 def simulate_round(
     scenario: Scenario,
     state: GameState,
     decisions: Mapping[str, DecisionSheet],
     game_seed: int,
+    *,
+    conditions: RoundConditions | None = None,
+    stream_round: int | None = None,
 ) -> RoundOutcome:
     """Play round ``state.round_no + 1``. ``decisions`` are validated sheets by team id;
     teams without one carry their last sheet over (or do nothing). Pure: the same inputs give
-    byte-identical results."""
+    byte-identical results.
+
+    The explanation of results (:mod:`simshop.engine.explain`) replays a round with some
+    inputs set back to the previous round's: ``conditions`` (default: the round's own,
+    :func:`conditions_for_round`) and ``stream_round`` (the round whose random streams are
+    drawn; default: this round) let it mix them."""
+    book, streams, sheets, log = _trade_round(
+        scenario, state, decisions, game_seed, conditions=conditions, stream_round=stream_round
+    )
+    return settle_round(book, streams, sheets, log)
+
+
+def _trade_round(
+    scenario: Scenario,
+    state: GameState,
+    decisions: Mapping[str, DecisionSheet],
+    game_seed: int,
+    *,
+    conditions: RoundConditions | None,
+    stream_round: int | None,
+) -> tuple[RoundBook, RoundStreams, list[DecisionSheet], list[dict[str, Any]]]:
+    """The round up to its accounts: decisions applied, the market traded."""
     round_no = state.round_no + 1
     if round_no > scenario.calendar.rounds:
         raise ValueError(
@@ -458,7 +500,7 @@ def simulate_round(
     unknown = sorted(set(decisions) - set(state.teams))
     if unknown:
         raise ValueError(f"decisions for unknown teams: {', '.join(unknown)}")
-    cond = conditions_for_round(scenario, round_no)
+    cond = conditions_for_round(scenario, round_no) if conditions is None else conditions
     log: list[dict[str, Any]] = [
         {
             "day": 1,
@@ -475,7 +517,7 @@ def simulate_round(
         for shipment in team.in_transit:
             _add_transit(book, t, shipment)
     _apply_decisions(book, sheets, log)
-    streams = RoundStreams(game_seed, round_no)
+    streams = RoundStreams(game_seed, round_no if stream_round is None else stream_round)
     model = _MarketModel(book, streams, log)
     model.run()
-    return settle_round(book, streams, sheets, log)
+    return book, streams, sheets, log

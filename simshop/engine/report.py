@@ -295,14 +295,10 @@ def _market_stats(book: RoundBook, money: dict[str, np.ndarray]) -> dict[str, di
     return stats
 
 
-def settle_round(
-    book: RoundBook,
-    streams: RoundStreams,
-    sheets: list[DecisionSheet],
-    log: list[dict[str, Any]],
-) -> RoundOutcome:
-    """Turn the traded round into results and the next state (``streams``: the round's random
-    streams; the ``returns`` stream of each market and product draws its returns)."""
+def _accounts(
+    book: RoundBook, streams: RoundStreams, log: list[dict[str, Any]]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The round's money per offer, P&L lines and cash per team."""
     money = _selling_costs(book, streams)
     lines = _team_lines(book, money)
     if has_duty_refunds(book.scenario):
@@ -311,6 +307,26 @@ def settle_round(
     costs = cast(np.ndarray, sum(lines[k] for k in PNL_COST_LINES))
     lines["total_costs_cny"] = cents(costs)
     lines["profit_cny"] = cents(lines["revenue_cny"] + lines.get(DUTY_REFUND_LINE, 0.0) - costs)
+    return money, lines, cash
+
+
+def settle_totals(book: RoundBook, streams: RoundStreams) -> tuple[np.ndarray, np.ndarray]:
+    """Only each team's profit (CNY, to the fen) and units sold, by team index: what
+    :func:`settle_round` reports for them, without building results or the next state
+    (the replays of :mod:`simshop.engine.explain`)."""
+    _, lines, _ = _accounts(book, streams, [])
+    return lines["profit_cny"], book.sold.sum(axis=(0, 1)).astype(float)
+
+
+def settle_round(
+    book: RoundBook,
+    streams: RoundStreams,
+    sheets: list[DecisionSheet],
+    log: list[dict[str, Any]],
+) -> RoundOutcome:
+    """Turn the traded round into results and the next state (``streams``: the round's random
+    streams; the ``returns`` stream of each market and product draws its returns)."""
+    money, lines, cash = _accounts(book, streams, log)
     duty_records = _duty_records(book)
     rating, reviews = _ratings(book)
     transit = _in_transit(book)

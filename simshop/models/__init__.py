@@ -8,6 +8,7 @@ from simshop.models.assessment import (  # noqa: F401
     QuizSubmission,
 )
 from simshop.models.competition import Competition, CompetitionGame, ProjectorLink  # noqa: F401
+from simshop.models.explanation import RoundExplanation, TeamExplanation
 from simshop.models.game import (
     Decision,
     DecisionSource,
@@ -51,10 +52,12 @@ __all__ = [
     "RosterJob",
     "RosterJobStatus",
     "Round",
+    "RoundExplanation",
     "RoundResult",
     "RoundStatus",
     "ScheduleMode",
     "StaffRole",
     "Team",
+    "TeamExplanation",
     "User",
 ]

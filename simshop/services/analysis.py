@@ -84,8 +84,11 @@ def announced_round(session: Session, game: Game) -> int:
     return max(rounds, default=0)
 
 
-def announced_events(scenario: Scenario, up_to_round: int) -> list[dict[str, Any]]:
-    """Scenario events announced in rounds ``<= up_to_round``, in announcement order."""
+def announced_events(
+    scenario: Scenario, up_to_round: int, last_round: int | None = None
+) -> list[dict[str, Any]]:
+    """Scenario events announced in rounds ``<= up_to_round``, in announcement order;
+    with ``last_round`` (the game's last scenario round), none that takes effect after it."""
     items = [
         {
             "id": event.id,
@@ -96,6 +99,7 @@ def announced_events(scenario: Scenario, up_to_round: int) -> list[dict[str, Any
             "headline_zh": event.text("headline", chinese=True),
         }
         for event in scenario.announced_events(up_to_round)
+        if last_round is None or event.round <= last_round
     ]
     return sorted(items, key=lambda e: (e["announced_round"], e["effective_round"], e["id"]))
 
@@ -251,7 +255,7 @@ def market_research(
         products=products,
         conditions=conditions_history(scenario, market, rounds),
         categories=sorted({p.category for p in scenario.products}),
-        events=announced_events(scenario, announced_round(session, game)),
+        events=announced_events(scenario, announced_round(session, game), game.scored_rounds),
     )
 
 

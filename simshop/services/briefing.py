@@ -6,12 +6,14 @@ snapshot at the round students are working on (round 1 before the game starts).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy.orm import Session
 
 from simshop.engine.briefing import Briefing, briefing
 from simshop.models import Game
 from simshop.services import round_state
-from simshop.services.games import game_scenario
+from simshop.services.games import game_news, game_scenario
 from simshop.services.uow import unit_of_work
 
 
@@ -20,7 +22,9 @@ def game_briefing(session: Session, game: Game) -> Briefing:
     exact market sizes or an index as the game says."""
     current = round_state.current_round(session, game)
     round_no = current.scenario_round if current is not None else 1
-    return briefing(game_scenario(game), round_no, exact_sizes=game.briefing_exact_sizes)
+    brief = briefing(game_scenario(game), round_no, exact_sizes=game.briefing_exact_sizes)
+    # The news as the game tells it: nothing that takes effect after its last round.
+    return replace(brief, announced=game_news(game, brief.round_no))
 
 
 @unit_of_work

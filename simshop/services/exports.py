@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 
 from simshop.engine.accounting import PNL_LINES
 from simshop.engine.conditions import conditions_for_round
-from simshop.models import Game, Round, RoundResult, Team
+from simshop.engine.explain import CAUSES
+from simshop.models import Game, Round, RoundExplanation, RoundResult, Team, TeamExplanation
 from simshop.services import analysis
 from simshop.services.cells import FORMULA_PREFIXES, neutralise  # noqa: F401 (re-exported)
 from simshop.services.games import game_scenario
@@ -117,6 +118,13 @@ TABLES: dict[str, list[str]] = {
         "de_minimis_local",
     ],
     "events": ["announced_round", "effective_round", "event_id", "kind", "headline"],
+    # Results explained (services/explanations.py): the change from the baseline by cause.
+    "explanations": ROUND_KEYS
+    + ["team_id", "team_name", "baseline", "profit_before_cny", "profit_after_cny"]
+    + ["profit_change_cny"]
+    + [f"profit_{c}_cny" for c in CAUSES]
+    + ["units_before", "units_after", "units_change"]
+    + [f"units_{c}" for c in CAUSES],
     # The instructor's round debrief (services/debrief.py), staff only.
     "debrief": [
         "round_number",
@@ -253,7 +261,43 @@ def team_tables(session: Session, game: Game, team_ids: list[int] | None) -> lis
         Table("results", TABLES["results"], results),
         Table("offers", TABLES["offers"], offers),
         Table("decisions", TABLES["decisions"], decisions),
+        Table("explanations", TABLES["explanations"], _explanation_rows(session, game, team_ids)),
     ]
+
+
+def _explanation_rows(
+    session: Session, game: Game, team_ids: list[int] | None
+) -> list[dict[str, Any]]:
+    """Stored explanations of published rounds (a round still being explained has none)."""
+    stmt = (
+        select(Round, RoundExplanation, TeamExplanation, Team)
+        .join(RoundExplanation, RoundExplanation.round_id == Round.id)
+        .join(TeamExplanation, TeamExplanation.round_id == Round.id)
+        .join(Team, Team.id == TeamExplanation.team_id)
+        .where(Round.game_id == game.id, Round.status == analysis.PUBLISHED)
+        .order_by(Round.number, Team.id)
+    )
+    if team_ids is not None:
+        stmt = stmt.where(TeamExplanation.team_id.in_(team_ids))
+    rows = []
+    for rnd, head, te, team in session.execute(stmt):
+        rows.append(
+            {
+                **_round_cols(rnd),
+                "team_id": team.id,
+                "team_name": team.name,
+                "baseline": head.baseline,
+                "profit_before_cny": te.profit_before_cents / 100,
+                "profit_after_cny": te.profit_after_cents / 100,
+                "profit_change_cny": (te.profit_after_cents - te.profit_before_cents) / 100,
+                **{f"profit_{c}_cny": te.profit_parts_cents.get(c, 0) / 100 for c in CAUSES},
+                "units_before": te.units_before,
+                "units_after": te.units_after,
+                "units_change": te.units_after - te.units_before,
+                **{f"units_{c}": te.units_parts.get(c, 0) for c in CAUSES},
+            }
+        )
+    return rows
 
 
 def research_tables(
@@ -294,7 +338,7 @@ def research_tables(
             "kind": e["kind"],
             "headline": e["headline"],
         }
-        for e in analysis.announced_events(scenario, up_to)
+        for e in analysis.announced_events(scenario, up_to, game.scored_rounds)
     ]
     return [
         Table("research", TABLES["research"], research),

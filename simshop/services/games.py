@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -274,6 +274,39 @@ def end_game(session: Session, game: Game) -> Game:
             Round.status.in_(lifecycle.sources("cancel")),
         )
         .values(status=RoundStatus.CANCELLED.value, held_from=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(game)
+    return game
+
+
+def game_news(game: Game, up_to_round: int) -> list[Any]:
+    """The scenario's events announced by scenario round ``up_to_round`` (newest first) that
+    take effect within the game: a game shorter than its scenario never announces "takes
+    effect in round 5" in a 4-round game."""
+    return [
+        e
+        for e in game_scenario(game).announced_events(up_to_round)
+        if e.round <= game.scored_rounds
+    ]
+
+
+@unit_of_work
+def reopen_game(session: Session, game: Game) -> Game:
+    """Reopen an ended game (the instructor's deliberate, confirmed action): it runs again,
+    and rounds cancelled when it ended are scheduled again. Raises ``game_not_ended``."""
+    result = session.execute(
+        update(Game)
+        .where(Game.id == game.id, Game.status == GameStatus.ENDED.value)
+        .values(status=GameStatus.RUNNING.value, ended_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise GameError("game_not_ended")
+    session.execute(
+        update(Round)
+        .where(Round.game_id == game.id, Round.status == RoundStatus.CANCELLED.value)
+        .values(status=RoundStatus.SCHEDULED.value)
         .execution_options(synchronize_session=False)
     )
     session.refresh(game)

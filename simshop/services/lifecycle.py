@@ -113,7 +113,10 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 INSTRUCTOR_ACTIONS = tuple(a for a, t in TRANSITIONS.items() if t.instructor)
-CONFIRM_ACTIONS = frozenset(a for a, t in TRANSITIONS.items() if t.confirm) | {"end_game"}
+CONFIRM_ACTIONS = frozenset(a for a, t in TRANSITIONS.items() if t.confirm) | {
+    "end_game",
+    "reopen_game",
+}
 
 
 def sources(action: str) -> tuple[str, ...]:
@@ -199,6 +202,7 @@ ACTION_LABELS = {
     "retry": _l("Fix and retry"),
     "reprocess": _l("Process again"),
     "end_game": _l("End game"),
+    "reopen_game": _l("Reopen game"),
 }
 
 ACTION_DONE = {
@@ -218,7 +222,12 @@ CONFIRM_TEXTS = {
     ),
     "end_game": _l(
         "Rounds not yet processed are cancelled and no decision is accepted any more. "
-        "This cannot be undone."
+        "Students see their final results. You can reopen the game later, deliberately."
+    ),
+    "reopen_game": _l(
+        "The game runs again: rounds cancelled when it ended are scheduled again and round "
+        "actions come back. Students see the game running, not finished. Publishing its last "
+        "round ends it again."
     ),
 }
 

@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from simshop.i18n import team_display_name
-from simshop.models import Decision, Game, ProjectorLink, Round, Team, User
+from simshop.models import Decision, Game, GameStatus, ProjectorLink, Round, Team, User
 from simshop.models.game import as_utc
 from simshop.models.user import utcnow
 from simshop.services import lifecycle
 from simshop.services.analysis import english_rival, team_labels
-from simshop.services.games import game_scenario
+from simshop.services.games import game_news
 from simshop.services.leaderboard import PUBLISHED, LRUCache, leaderboard
 from simshop.services.uow import unit_of_work
 
@@ -112,7 +112,7 @@ def _rounds_lite(session: Session, game: Game) -> list[RoundLite]:
 
 
 def _news(game: Game, scenario_round: int, chinese: bool) -> list[dict[str, Any]]:
-    events = game_scenario(game).announced_events(scenario_round)[:PROJECTOR_NEWS_ITEMS]
+    events = game_news(game, scenario_round)[:PROJECTOR_NEWS_ITEMS]
     return [{"round": e.announced_in, "headline": e.text("headline", chinese)} for e in events]
 
 
@@ -271,4 +271,6 @@ def _projector_state(
             "teams": chips[:PROJECTOR_TEAM_CHIPS],
         },
         "news": _news(game, current.scenario_round if current else 1, chinese),
+        # The final podium: the top three once the game has ended (empty before).
+        "podium": standings[:3] if game.status == GameStatus.ENDED.value else [],
     }

@@ -44,14 +44,15 @@ from simshop.engine.state import GameState, TeamState
 from simshop.models import (
     Decision,
     Game,
+    GameStatus,
     Round,
     RoundResult,
     Team,
 )
 from simshop.models.user import utcnow
-from simshop.services import lifecycle
+from simshop.services import explanations, lifecycle
 from simshop.services.games import GameError, game_scenario
-from simshop.services.lifecycle import CLOSED, FAILED, PROCESSING, PUBLISHED
+from simshop.services.lifecycle import CANCELLED, CLOSED, FAILED, PROCESSING, PUBLISHED
 from simshop.services.round_state import fresh_team_state, participants, state_source_round
 from simshop.services.uow import end_read, transaction, unit_of_work
 
@@ -309,6 +310,26 @@ def publish_round(
         )
         if not published:
             raise LeaseLostError()
+        end_game_after(session, round_id, now)
+
+
+def end_game_after(session: Session, round_id: int, now: datetime) -> bool:
+    """The game ends by itself when its last round is published (no later round that is
+    not cancelled): ``Game.status`` becomes 'ended'. Inside the publishing transaction."""
+    game_id = session.scalar(select(Round.game_id).where(Round.id == round_id))
+    number = session.scalar(select(Round.number).where(Round.id == round_id))
+    later = (
+        select(Round.id)
+        .where(Round.game_id == game_id, Round.number > number, Round.status != CANCELLED)
+        .exists()
+    )
+    result = session.execute(
+        update(Game)
+        .where(Game.id == game_id, Game.status == GameStatus.RUNNING.value, ~later)
+        .values(status=GameStatus.ENDED.value, ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result) == 1
 
 
 @unit_of_work
@@ -345,10 +366,18 @@ def process_round(
     *,
     worker: str | None = None,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    explain: bool = True,
+    explain_max_teams: int | None = None,
 ) -> ProcessOutcome:
     """Claim, compute and publish one round. Returns ``claimed=False`` when the round is not
     processable now (not closed, or another worker holds a live lease), and ``failed=True``
-    (the round marked failed, the error kept) when loading or computing raised."""
+    (the round marked failed, the error kept) when loading or computing raised.
+
+    Once the round is published (committed: pages show it), its results are explained
+    (:mod:`simshop.services.explanations`) in the same step, in transactions of their own;
+    ``explain=False`` leaves that to ``tick``, and so does ``explain_max_teams`` for a round
+    of more teams (a web request should not wait a minute for 200 teams' explanations). A
+    failure there never unpublishes the round: it is logged and ``tick`` tries again."""
     worker = worker or worker_id()
     started = time.perf_counter()
     if not claim_round(session, round_id, worker, lease_seconds=lease_seconds):
@@ -367,6 +396,13 @@ def process_round(
     t_compute = time.perf_counter()
     publish_round(session, round_id, worker, computed)
     t_publish = time.perf_counter()
+    if explain and (explain_max_teams is None or len(computed.rows) <= explain_max_teams):
+        try:
+            explanations.explain_published_round(session, round_id)
+        except Exception:
+            log.exception("explaining round %s failed; tick will try again", round_id)
+            end_read(session)
+    t_explain = time.perf_counter()
     return ProcessOutcome(
         round_id,
         claimed=True,
@@ -378,5 +414,6 @@ def process_round(
             "load_s": t_load - t_claim,
             "compute_s": t_compute - t_load,
             "publish_s": t_publish - t_compute,
+            "explain_s": t_explain - t_publish,
         },
     )

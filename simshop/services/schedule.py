@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from simshop.models import Game, GameStatus, Round, RoundResult, ScheduleMode
 from simshop.models.game import as_utc
 from simshop.models.user import utcnow
-from simshop.services import lifecycle
+from simshop.services import explanations, lifecycle
 from simshop.services.games import GameError
 from simshop.services.lifecycle import CLOSED, OPEN, PROCESSING, PUBLISHED, SCHEDULED
 from simshop.services.rounds import (
@@ -180,6 +180,7 @@ def unpublish_for_reprocessing(session: Session, game: Game, rnd: Round) -> Roun
         later.status.in_([PROCESSING, PUBLISHED]),
     )
     session.execute(delete(RoundResult).where(RoundResult.round_id == rnd.id))
+    explanations.forget(session, rnd.id)
     return _transition(
         session,
         rnd,
@@ -203,19 +204,24 @@ def refuse_unless_allowed(session: Session, rnd: Round, action: str) -> None:
         raise GameError(f"cannot_{action}")
 
 
+INLINE_EXPLAIN_TEAMS = 40
+"""The instructor's "Process now" explains the round in the same request up to this many
+teams (a few seconds); a larger round is explained by the next ``tick``."""
+
+
 def process_now(session: Session, game: Game, rnd: Round) -> ProcessOutcome:
     """The instructor's "Process now": close the round if it is open, then process it (also
     a round whose processor died: its lease expired)."""
     refuse_unless_allowed(session, rnd, "process")
     if rnd.status == OPEN:
         close_round(session, rnd)
-    return process_round(session, rnd.id)
+    return process_round(session, rnd.id, explain_max_teams=INLINE_EXPLAIN_TEAMS)
 
 
 def reprocess_round(session: Session, game: Game, rnd: Round) -> ProcessOutcome:
     """ "Process again": take the latest published round back and process it at once."""
     unpublish_for_reprocessing(session, game, rnd)
-    return process_round(session, rnd.id)
+    return process_round(session, rnd.id, explain_max_teams=INLINE_EXPLAIN_TEAMS)
 
 
 SIMPLE_ACTIONS: dict[str, Callable[[Session, Game, Round], Round]] = {
@@ -291,6 +297,7 @@ class TickReport:
     failed: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
     opened: list[int] = field(default_factory=list)
+    explained: list[int] = field(default_factory=list)
 
 
 def tick(
@@ -299,7 +306,9 @@ def tick(
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
 ) -> TickReport:
     """What cron runs every minute: close due rounds, process closed ones (and ones whose
-    processor died: expired leases), then open the next rounds of deadline-mode games.
+    processor died: expired leases), open the next rounds of deadline-mode games, then
+    explain published rounds still without an explanation (normally none: processing
+    explains right after publishing).
 
     One round's failure never stops the others: a round whose processing raises is marked
     'failed' (see :func:`simshop.services.rounds.process_round`) and the tick goes on."""
@@ -320,4 +329,5 @@ def tick(
         else:
             report.skipped.append(round_id)
     report.opened = open_next_rounds(session)
+    report.explained = explanations.explain_pending(session)
     return report

@@ -86,6 +86,7 @@ def register_template_globals(app: Flask) -> None:
     """What every template may ask the round lifecycle (labels and allowed actions)."""
     from simshop.models.user import utcnow
     from simshop.services import lifecycle
+    from simshop.views.explained import signed_money, signed_units
 
     app.jinja_env.globals.update(
         status_label=lifecycle.status_label,
@@ -93,6 +94,8 @@ def register_template_globals(app: Flask) -> None:
         lease_expired=lifecycle.lease_expired,
         action_label=lambda action: str(lifecycle.ACTION_LABELS[action]),
         confirm_actions=lifecycle.CONFIRM_ACTIONS,
+        signed_money=signed_money,
+        signed_units=signed_units,
     )
 
     @app.context_processor

@@ -549,3 +549,53 @@ def _box(svg: _Svg, plot: _Plot, cx: float, s: dict, *, digits: int) -> None:
     )
     svg.text(cx, y_of(s["max"]) - 5, compact(s["max"], digits=digits), size=SMALL - 1, fill=MUTED)
     svg.text(cx, y_of(s["min"]) + 14, compact(s["min"], digits=digits), size=SMALL - 1, fill=MUTED)
+
+
+RISE, FALL, TOTAL = "rise", "fall", "total"
+
+
+def waterfall(
+    title: str,
+    start: tuple[str, float, str],
+    steps: Sequence[tuple[str, float, str]],
+    end: tuple[str, float, str],
+) -> Markup:
+    """A horizontal waterfall: a ``start`` total, one floating bar per step (a rise or a
+    fall from the running total) and the ``end`` total. Items are (label, value, value
+    text); the caller formats the value text (the page's money format)."""
+    svg = _Svg(title, 0)
+    top = _frame(svg, title, [])
+    rows = [start, *steps, end]
+    label_width = min(200.0, max(_text_width(label, SMALL) for label, _, _ in rows) + 12)
+    text_room = max(_text_width(text, SMALL) for _, _, text in rows) + 10
+    left, right = 8 + label_width, WIDTH - 8
+    running = [start[1]]
+    for _, value, _ in steps:
+        running.append(running[-1] + value)
+    low = min([0.0, start[1], end[1], *running])
+    high = max([0.0, start[1], end[1], *running])
+    span = (high - low) or 1.0
+    scale = (right - left - text_room) / span
+
+    def x_of(v: float) -> float:
+        return left + (v - low) * scale
+
+    row = 24
+    bottom = top + 8 + len(rows) * row
+    svg.line(x_of(0), top, x_of(0), bottom, MUTED, 1)
+    level = start[1]
+    for i, (label, value, text) in enumerate(rows):
+        y = top + 4 + i * row
+        total = i in (0, len(rows) - 1)
+        if total:
+            a, b, fill = 0.0, value, TOTAL
+        else:
+            a, b = level, level + value
+            fill = RISE if value >= 0 else FALL
+            level = b
+        x0, x1 = sorted((x_of(a), x_of(b)))
+        svg.text(left - 6, y + 15, label, anchor="end", weight="600" if total else None)
+        svg.rect(x0, y + 3, max(x1 - x0, 1.0), row - 8, fill, rx="2")
+        svg.text(x1 + 6, y + 15, text, anchor="start")
+    svg.height = bottom + 6
+    return svg.render()

@@ -171,7 +171,10 @@ def confirm_page(game: Game, action: str, post_url: str, rnd: Round | None = Non
     """The confirmation step of a destructive action (works without JavaScript): what will
     happen, and the form that really does it. Shown also when the action is not possible
     now, with no form."""
-    possible = game.status != "ended" if rnd is None else lifecycle.allows(rnd, action)
+    if rnd is not None:
+        possible = lifecycle.allows(rnd, action)
+    else:
+        possible = (game.status == "ended") == (action == "reopen_game")
     return render_template(
         "instructor/confirm.html",
         game=game,
@@ -291,6 +294,23 @@ def end(game_id: int):
         flash_error(exc)
     else:
         flash(_("The game has ended."), "success")
+    return redirect(game_url(game))
+
+
+@bp.route("/games/<int:game_id>/reopen", methods=["GET", "POST"])
+def reopen(game_id: int):
+    """Reopen a finished game: only deliberately (a confirmation step, then a POST)."""
+    game = game_for(game_id, Need.STAFF)
+    if request.method == "GET" or not _confirmed():
+        return confirm_page(game, "reopen_game", request.path)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        games_service.reopen_game(db.session, game)
+    except GameError as exc:
+        flash_error(exc)
+    else:
+        flash(_("The game runs again."), "success")
     return redirect(game_url(game))
 
 

@@ -21,22 +21,34 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from simshop.engine.decisions import DecisionErrors
+from simshop.engine.explain import CAUSES
 from simshop.extensions import db
 from simshop.forms.game import DecisionForm
 from simshop.forms.lab import WhatIfForm
 from simshop.i18n import chinese_page
+from simshop.ids import parse_id
 from simshop.messages import LAB_MESSAGES
 from simshop.models import Game, Team
-from simshop.services import analysis, debrief, exports, whatif
+from simshop.services import analysis, debrief, explanations, exports, whatif
 from simshop.services import games as games_service
 from simshop.services import teams as teams_service
 from simshop.services.games import GameError
 from simshop.views import charts
 from simshop.views.access import Need, game_for, membership_for, team_of
+from simshop.views.explained import CAUSE_LABELS, explanation_view, render_season
 
 bp = Blueprint("lab", __name__, url_prefix="/games/<int:game_id>/lab")
 
-TEAM_TABLES = ("results", "offers", "decisions", "research", "shares", "conditions", "events")
+TEAM_TABLES = (
+    "results",
+    "offers",
+    "decisions",
+    "explanations",
+    "research",
+    "shares",
+    "conditions",
+    "events",
+)
 
 
 @bp.before_request
@@ -159,6 +171,14 @@ def team_dashboard(game_id: int, team_id: int):
     return render_dashboard(scope_for(game_id, team_id))
 
 
+@bp.get("/teams/<int:team_id>/season")
+def team_season(game_id: int, team_id: int):
+    """Any team's season review, for the game's staff (real team names)."""
+    scope = scope_for(game_id, team_id)
+    names = analysis.team_labels(db.session, scope.game, scope.team.id, staff=True)
+    return render_season(scope.game, scope.team, names, staff=True)
+
+
 @bp.route("/whatif/<int:number>", methods=["GET", "POST"])
 def whatif_round(game_id: int, number: int):
     scope = scope_for(game_id)
@@ -253,12 +273,25 @@ def debrief_round(game_id: int, number: int | None):
         rnd = next((r for r in published if r.number == number), None)
         if rnd is None:
             abort(404)
+    scenario = games_service.game_scenario(game)
+    report = debrief.round_debrief(db.session, game, rnd) if rnd else None
+    explained = explanations.round_explanations(db.session, rnd) if rnd else {}
+    team_ids = [row.team_id for row in report.rows] if report else []
+    chosen = parse_id(request.args.get("team", "")) if request.args.get("team") else None
+    if chosen not in explained:
+        chosen = next((t for t in team_ids if t in explained), None)
     return render_template(
         "debrief/round.html",
         game=game,
-        report=debrief.round_debrief(db.session, game, rnd) if rnd else None,
+        report=report,
         published=published,
-        scenario=games_service.game_scenario(game),
+        scenario=scenario,
+        explained=explained,
+        causes=CAUSES,
+        cause_labels=CAUSE_LABELS,
+        chosen_team=chosen,
+        explanation=explanation_view(explained[chosen], scenario) if chosen else None,
+        explaining=rnd is not None and not explained,
     )
 
 

@@ -145,6 +145,7 @@ def projector_payload(game: Game, raw: dict[str, Any]) -> dict[str, Any]:
         raw["published"]["label"] = _(
             "Standings after %(round)s", round=_round_label(raw["published"])
         )
+    raw["podium_label"] = _("Final podium") if raw["podium"] else ""
     more = raw["standings_total"] - len(raw["standings"])
     raw["more_text"] = _("… and %(n)s more teams", n=more) if more > 0 else ""
     subs = raw["submissions"]

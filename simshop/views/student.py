@@ -48,10 +48,10 @@ from simshop.models.user import utcnow
 from simshop.numbers import money, number
 from simshop.services import briefing as briefing_service
 from simshop.services import decisions as decisions_service
+from simshop.services import explanations, round_state
 from simshop.services import forecasts as forecasts_service
 from simshop.services import games as games_service
 from simshop.services import plan as plan_service
-from simshop.services import round_state
 from simshop.services import schedule as schedule_service
 from simshop.services import teams as teams_service
 from simshop.services.analysis import team_labels
@@ -59,6 +59,7 @@ from simshop.services.games import GameError
 from simshop.views import form_text
 from simshop.views.access import Need, enrolment, membership_for, team_of
 from simshop.views.auth import join_rate_key
+from simshop.views.explained import explanation_view, render_season
 from simshop.views.lab import rival_label
 
 bp = Blueprint("student", __name__, url_prefix="/games")
@@ -113,7 +114,7 @@ def news_for(game: Game, scenario_round: int) -> list[dict]:
             "headline": event.text("headline", chinese),
             "body": event.text("body", chinese),
         }
-        for event in games_service.game_scenario(game).announced_events(scenario_round)
+        for event in games_service.game_news(game, scenario_round)
     ]
 
 
@@ -444,6 +445,17 @@ def _save_decisions(scenario, state, team, rnd):
     return form, expected, 422, None, None
 
 
+@bp.get("/<int:game_id>/season")
+def season(game_id: int):
+    """The team's season review: trajectory, best and worst decisions, final standings
+    (the season so far while the game runs)."""
+    game, player = enrolment(game_id)
+    if player.team is None:
+        abort(404)
+    names = team_labels(db.session, game, player.team.id, rival=rival_label)
+    return render_season(game, player.team, names, staff=False)
+
+
 @bp.get("/<int:game_id>/results/<int:number>")
 def results(game_id: int, number: int):
     game, player = enrolment(game_id)
@@ -458,13 +470,17 @@ def results(game_id: int, number: int):
     result = round_state.team_result(db.session, rnd, player.team)
     if result is None:
         abort(404)
+    scenario = games_service.game_scenario(game)
+    explained = explanations.team_explanation(db.session, rnd, player.team)
     return render_template(
         "student/results.html",
+        explanation=explanation_view(explained, scenario) if explained else None,
+        explaining=explained is None and not explanations.is_explained(db.session, rnd),
         game=game,
         team=player.team,
         rnd=rnd,
         result=result,
-        scenario=games_service.game_scenario(game),
+        scenario=scenario,
         # Rivals as the leaderboard names them for this student (team_labels).
         team_names=team_labels(db.session, game, player.team.id, rival=rival_label),
         standings_reviews=round_state.review_counts(db.session, rnd.id),

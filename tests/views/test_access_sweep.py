@@ -63,6 +63,7 @@ POLICY = {
     # own team; staff name the team with ?team= (tests/views/test_briefing_and_plan.py).
     "student.briefing": "player",
     "student.plan": "player",
+    "student.season": "player",
     "instructor.games": "instructor",
     "instructor.new_game": "instructor",
     "instructor.game": "staff",
@@ -81,6 +82,7 @@ POLICY = {
     "instructor.deadline": "staff",
     "instructor.end": "staff",
     "instructor.briefing_sizes": "staff",
+    "instructor.reopen": "staff",
     "instructor.round_results": "staff",
     # data lab (views/lab.py): team pages of the signed-in student's own team; staff pages
     "lab.index": "player",
@@ -90,6 +92,7 @@ POLICY = {
     "lab.export_csv": "player",
     "lab.export_xlsx": "player",
     "lab.team_dashboard": "staff",
+    "lab.team_season": "staff",
     "lab.game_export_csv": "staff",
     "lab.game_export_xlsx": "staff",
     "lab.debrief_round": "staff",

@@ -24,6 +24,14 @@ def every_chart() -> list[str]:
                 [{"min": 1.0, "q1": 2.0, "median": 3.0, "q3": 4.0, "max": 5.0}],
             )
         ),
+        str(
+            charts.waterfall(
+                "Why",
+                ("Round 1", 100.0, "¥100"),
+                [("Prices", 30.0, "+¥30"), ("Tariffs", -50.0, "−¥50")],
+                ("Round 2", 80.0, "¥80"),
+            )
+        ),
     ]
 
 
@@ -37,6 +45,7 @@ def test_every_colour_role_a_chart_uses_is_styled():
     used = {c for svg in every_chart() for c in re.findall(r'class="([^"]+)"', svg)}
     roles = {part for c in used for part in c.split() if re.match(r"[fst]-", part)}
     assert {"f-series-0", "s-series-11", "t-muted", "s-grid", "f-highlight"} <= roles
+    assert {"f-rise", "f-fall", "f-total"} <= roles
     for role in roles:
         assert f".chart .{role}" in CSS, role
 
@@ -53,3 +62,27 @@ def test_line_labels_pushed_apart_stay_clear_of_the_category_labels():
     # A 12px label's box ends about 3px under its baseline; a 13px label's starts about
     # 13px over its own: keep 16px between the baselines.
     assert max(value_ys) <= category_y - 16
+
+
+def test_a_waterfall_floats_each_step_from_the_running_total():
+    svg = str(
+        charts.waterfall(
+            "Why",
+            ("Round 1", 100.0, "¥100"),
+            [("Prices", 30.0, "+¥30"), ("Tariffs", -50.0, "−¥50")],
+            ("Round 2", 80.0, "¥80"),
+        )
+    )
+    bars = re.findall(r'<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)"[^>]*class="f-(\w+)"', svg)
+    assert [kind for _, _, kind in bars] == ["total", "rise", "fall", "total"]
+    (x0, w0, _), (x1, w1, _), (x2, w2, _), (x3, w3, _) = [
+        (float(x), float(w), k) for x, w, k in bars
+    ]
+    scale = w0 / 100
+    assert abs(x1 - (x0 + w0)) < 0.2  # the rise starts where round 1 ends
+    assert abs(w1 / scale - 30) < 0.5
+    assert abs((x2 + w2) - (x1 + w1)) < 0.2  # the fall ends at the running total, 130
+    assert abs(w2 / scale - 50) < 0.5
+    assert abs(w3 / scale - 80) < 0.5
+    for text in ("Round 1", "Prices", "Tariffs", "Round 2", "+¥30", "−¥50"):
+        assert f">{text}<" in svg

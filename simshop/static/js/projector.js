@@ -143,6 +143,11 @@
   }
 
   function apply(state) {
+    if (state.status !== root.getAttribute("data-status")) {
+      // The game ended (final podium) or was reopened: the page's layout changes.
+      window.location.reload();
+      return;
+    }
     setText(field("title"), state.title);
     var rnd = state.round;
     setText(field("round-label"), rnd ? rnd.label : "");
