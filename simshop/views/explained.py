@@ -144,7 +144,7 @@ def explanation_view(explained: Explained, scenario: Scenario) -> ExplanationVie
         for c in CAUSES
     ]
     chart = charts.waterfall(
-        _("Change in profit by cause (CNY)"),
+        _("Change in profit by cause (CN¥)"),
         (start_label, explained.profit_before_cny, money(explained.profit_before_cny, "CNY")),
         steps,
         (end_label, explained.profit_after_cny, money(explained.profit_after_cny, "CNY")),

@@ -164,7 +164,7 @@ def test_the_debrief_shows_every_teams_explanation(app, client, auth, game_id):
     play(app, game_id, 1)
     auth.login("teacher@example.edu")
     html = client.get(f"/games/{game_id}/lab/debrief/1").get_data(as_text=True)
-    assert "Results explained: change in profit by cause (CNY)" in html
+    assert "Results explained: change in profit by cause (CN¥)" in html
     assert html.count('<svg class="chart"') >= 2
     assert "Why the profit changed" in html
 
