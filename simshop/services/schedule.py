@@ -100,6 +100,14 @@ def close_round(session: Session, rnd: Round, *, now: datetime | None = None) ->
     return _transition(session, rnd, "close", status=CLOSED, closed_at=now)
 
 
+def _due(now: datetime) -> Any:
+    return and_(
+        Round.status.in_(lifecycle.sources("deadline_close")),
+        Round.deadline.is_not(None),
+        Round.deadline <= now,
+    )
+
+
 @unit_of_work
 def close_due_rounds(
     session: Session, *, game_id: int | None = None, now: datetime | None = None
@@ -108,17 +116,23 @@ def close_due_rounds(
     now = now or utcnow()
     stmt = (
         update(Round)
-        .where(
-            Round.status.in_(lifecycle.sources("deadline_close")),
-            Round.deadline.is_not(None),
-            Round.deadline <= now,
-        )
+        .where(_due(now))
         .values(status=CLOSED, closed_at=now)
         .execution_options(synchronize_session=False)
     )
     if game_id is not None:
         stmt = stmt.where(Round.game_id == game_id)
     return rowcount(session.execute(stmt))
+
+
+def close_due_rounds_of(session: Session, game_id: int, *, now: datetime | None = None) -> int:
+    """What a page view does before it shows a game's rounds: close the ones past their
+    deadline. A read first; the short write transaction runs only when a round is overdue
+    (once per deadline), so page views never queue for the write lock otherwise."""
+    now = now or utcnow()
+    if session.scalar(select(Round.id).where(Round.game_id == game_id, _due(now)).limit(1)):
+        return close_due_rounds(session, game_id=game_id, now=now)
+    return 0
 
 
 @unit_of_work
