@@ -121,6 +121,9 @@ class Game(db.Model):
     bot_strategies: Mapped[list[str]] = mapped_column(JSON, default=list)
     scoring_weights: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     show_rival_names: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Bumped (SQL-side) by every publish and every change to published results or the names
+    # on them (services/live.py): pages that show results use it as their validator.
+    results_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
