@@ -53,6 +53,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # The shipped scenario library (read-only); SCENARIOS_DIR may point elsewhere.
     app.config.setdefault("SCENARIOS_DIR", shipped_folder("scenarios"))
 
+    # With Redis, every server counts rate limits in one place (not per process).
+    if app.config.get("REDIS_URL") and app.config.get("RATELIMIT_STORAGE_URI") == "memory://":
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+        app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config.get("REDIS_PREFIX", "simshop"))
+
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -70,6 +75,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     vocabulary.init_app(app)
     numbers.init_app(app)
     security.init_app(app)
+    from simshop.services import live, projector
+
+    projector.forget_all()
+    live.configure(
+        ttl_seconds=float(app.config["RESULTS_VERSION_TTL"]),
+        redis_url=app.config.get("REDIS_URL"),
+        prefix=str(app.config.get("REDIS_PREFIX") or "simshop"),
+    )
 
     register_request_guards(app)
     register_blueprints(app)

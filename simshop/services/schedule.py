@@ -25,12 +25,16 @@ from simshop.models.user import utcnow
 from simshop.services import lifecycle
 from simshop.services.games import GameError
 from simshop.services.lifecycle import CLOSED, OPEN, PROCESSING, PUBLISHED, SCHEDULED
+from simshop.services.live import bump_results_version
 from simshop.services.rounds import (
     DEFAULT_LEASE_SECONDS,
     ProcessOutcome,
+    claim_next_round,
     guarded_update,
+    process_claimed_round,
     process_round,
     rowcount,
+    worker_id,
 )
 from simshop.services.uow import end_read, unit_of_work
 
@@ -194,6 +198,7 @@ def unpublish_for_reprocessing(session: Session, game: Game, rnd: Round) -> Roun
         later.status.in_([PROCESSING, PUBLISHED]),
     )
     session.execute(delete(RoundResult).where(RoundResult.round_id == rnd.id))
+    bump_results_version(session, game.id)
     return _transition(
         session,
         rnd,
@@ -279,25 +284,6 @@ def open_next_rounds(session: Session, *, now: datetime | None = None) -> list[i
     ]
 
 
-def processable_rounds(session: Session, *, now: datetime | None = None) -> list[int]:
-    """Closed rounds, and rounds whose processor died (processing with an expired lease)."""
-    now = now or utcnow()
-    ids = list(
-        session.scalars(
-            select(Round.id)
-            .where(
-                or_(
-                    Round.status == CLOSED,
-                    and_(Round.status == PROCESSING, Round.lease_until < now),
-                )
-            )
-            .order_by(Round.game_id, Round.number)
-        )
-    )
-    end_read(session)
-    return ids
-
-
 @dataclass
 class TickReport:
     closed: int = 0
@@ -312,16 +298,25 @@ def tick(
     *,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
 ) -> TickReport:
-    """What cron runs every minute: close due rounds, process closed ones (and ones whose
-    processor died: expired leases), then open the next rounds of deadline-mode games.
+    """What cron runs every minute (or ``tick --loop`` every few seconds): close due rounds,
+    process closed ones (and ones whose processor died: expired leases), then open the next
+    rounds of deadline-mode games. Rounds are claimed one at a time
+    (:func:`~simshop.services.rounds.claim_next_round`), so several ticks running at once
+    share the work: each round is processed by exactly one of them.
 
     One round's failure never stops the others: a round whose processing raises is marked
     'failed' (see :func:`simshop.services.rounds.process_round`) and the tick goes on."""
     report = TickReport()
     report.closed = close_due_rounds(session)
-    for round_id in processable_rounds(session):
+    tried: set[int] = set()
+    while True:
+        worker = worker_id()
+        round_id = claim_next_round(session, worker, lease_seconds=lease_seconds)
+        if round_id is None or round_id in tried:  # none left (or one this tick lost)
+            break
+        tried.add(round_id)
         try:
-            outcome = process_round(session, round_id, lease_seconds=lease_seconds)
+            outcome = process_claimed_round(session, round_id, worker)
         except Exception:  # e.g. the database went away mid-publish: the lease expires
             log.exception("tick: processing round %s failed", round_id)
             end_read(session)
@@ -329,9 +324,7 @@ def tick(
             continue
         if outcome.published:
             report.processed.append(round_id)
-        elif outcome.failed:
-            report.failed.append(round_id)
         else:
-            report.skipped.append(round_id)
+            report.failed.append(round_id)
     report.opened = open_next_rounds(session)
     return report
