@@ -16,6 +16,8 @@ OPTIONAL_COMMANDS = (
     ("simshop.cli.games", "seed_demo_game_command"),
     ("simshop.cli.verify", "verify_command"),
     ("simshop.cli.verify", "bundle_key_command"),
+    ("simshop.cli.backup", "backup_command"),
+    ("simshop.cli.backup", "restore_command"),
 )
 
 
