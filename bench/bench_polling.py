@@ -48,7 +48,6 @@ def wsgi_app():
         {
             "SECRET_KEY": SECRET,
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{os.environ['BENCH_DB']}",
-            "RATELIMIT_ENABLED": False,
         }
     )
     gc.collect()
@@ -82,6 +81,7 @@ def build_database(path: str) -> dict:
     from simshop.services import projector as projector_service
     from simshop.services import rounds as rounds_service
     from simshop.services import schedule as schedule_service
+    from simshop.services.teams import team_name_key
 
     root = Path(__file__).resolve().parents[1]
     app = create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
@@ -109,7 +109,12 @@ def build_database(path: str) -> dict:
         s.execute(
             insert(Team),
             [
-                {"game_id": game.id, "name": f"Team {i:03d}", "member_count": 1}
+                {
+                    "game_id": game.id,
+                    "name": f"Team {i:03d}",
+                    "name_key": team_name_key(f"Team {i:03d}"),
+                    "member_count": 1,
+                }
                 for i in range(1, TEAMS + 1)
             ],
         )

@@ -60,7 +60,6 @@ def wsgi_app():
         {
             "SECRET_KEY": SECRET,
             "SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DB_URL"],
-            "RATELIMIT_ENABLED": False,
         }
     )
     gc.collect()

@@ -66,6 +66,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
         )
 
+    from simshop.views.polls import UnchangedPolls
+
+    app.wsgi_app = UnchangedPolls(  # type: ignore[method-assign]
+        app.wsgi_app,
+        session_cookie=app.config["SESSION_COOKIE_NAME"],
+        locale_cookie=app.config["LOCALE_COOKIE_NAME"],
+        max_rows=int(app.config["PROJECTOR_MAX_ROWS"]),
+        config=app.config,
+    )
+
     db.init_app(app)
     migrate.init_app(app, db.db, directory=shipped_folder("migrations"))
     csrf.init_app(app)

@@ -91,6 +91,12 @@ def _redis_call(action: str, *args: Any, **kwargs: Any) -> Any:
         return None
 
 
+def cached_results_version(game_id: int) -> int | None:
+    """The game's results version if this worker holds a fresh one, else None."""
+    with _state.lock:
+        return _state.local.get(game_id)
+
+
 def results_version(session: Session, game_id: int) -> int | None:
     """The game's results version (None: no such game), at most the local TTL old."""
     with _state.lock:

@@ -70,6 +70,19 @@ def fresh_etag(session: Session, game_id: int, *, locale: str, max_rows: int) ->
     return seen.etag
 
 
+def remembered_etag(game_id: int, *, locale: str, max_rows: int) -> str | None:
+    """Like :func:`fresh_etag`, from this worker's memory only: None whenever answering
+    would need the database (the results version is not cached right now)."""
+    with _lock:
+        seen = _validators.get((game_id, locale, max_rows))
+    if seen is None or seen.until < time.monotonic():
+        return None
+    version = live.cached_results_version(game_id)
+    if version is None or version != seen.results_version:
+        return None
+    return seen.etag
+
+
 def cached_game_id(token: str) -> int | None:
     """The game of a projector token this worker resolved in the last few seconds."""
     with _lock:

@@ -116,6 +116,12 @@ NUL_MESSAGE = _l(
 
 def _field_with_nul() -> str | None:
     """The name of the first query or form parameter (name or value) holding a NUL byte."""
+    if request.method in ("GET", "HEAD"):  # no form is read: only the URL (cheap polls)
+        if request.query_string:
+            for key, values in request.args.lists():
+                if "\x00" in key or any("\x00" in v for v in values):
+                    return key.replace("\x00", "")
+        return "URL" if "\x00" in request.path else None
     for params in (request.args, request.form):
         for key, values in params.lists():
             if "\x00" in key or any("\x00" in v for v in values):

@@ -36,7 +36,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from simshop.extensions import db
+from simshop.extensions import db, limiter
 from simshop.forms.game import ActionForm
 from simshop.models import Game
 from simshop.services import bundles as bundles_service
@@ -260,6 +260,16 @@ def projector(game_id: int):
 def projector_state(game_id: int):
     found = membership_for(game_id, Need.VIEWER)
     return _not_modified(found.game.id) or _state_response(found.game)
+
+
+@limiter.request_filter
+def _polls_are_not_rate_limited() -> bool:
+    """No limit applies to the projector's polls; skipping the limiter's per-request work
+    keeps the 304 path cheap."""
+    return request.endpoint in POLL_ENDPOINTS
+
+
+POLL_ENDPOINTS = frozenset({"leaderboard.projector_state", "leaderboard.projector_state_by_link"})
 
 
 def _game_for_token(token: str) -> Game:

@@ -123,6 +123,14 @@ def test_an_unchanged_poll_of_the_secret_link_runs_no_sql(app, game_id, sql):
     state["on"] = False
     assert again.status_code == 304 and again.headers["ETag"] == first.headers["ETag"]
     assert seen == []
+    for name in ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options"):
+        assert again.headers[name] == first.headers[name]
+    assert again.headers["Vary"] == first.headers["Vary"]
+    chinese = anonymous.get(
+        url, headers={"If-None-Match": first.headers["ETag"], "Accept-Language": "zh-CN"}
+    )
+    assert chinese.status_code == 200  # another language, another body
+    assert chinese.get_json()["published"]["label"] != first.get_json()["published"]["label"]
 
 
 def test_a_publish_is_on_the_projector_at_the_next_poll(app, game_id):
