@@ -70,7 +70,7 @@ def wsgi_app():
 def build_class(url: str, students: int) -> tuple[int, int, list[tuple[str, str]]]:
     """A game with ``students`` one-student teams and round 1 open. Returns the game id, the
     round id and each student's (session cookie, CSRF token)."""
-    from flask import session
+    from flask import g, session
     from flask_login import login_user
     from flask_wtf.csrf import generate_csrf
     from sqlalchemy import insert, select
@@ -139,6 +139,7 @@ def build_class(url: str, students: int) -> tuple[int, int, list[tuple[str, str]
         credentials = []
         for user in people:
             with app.test_request_context("/"):
+                g.pop("csrf_token", None)  # g outlives the request here (the app context)
                 login_user(user)
                 token = generate_csrf()
                 credentials.append((serializer.dumps(dict(session)), token))
