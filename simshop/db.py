@@ -54,6 +54,10 @@ def _on_sqlite_connect(dbapi_conn: Any, _connection_record: Any) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # In WAL mode NORMAL syncs at checkpoints, not at every commit: a crash of the app or the
+    # OS loses nothing and corrupts nothing; a power cut may lose the last commits. FULL made
+    # every save wait for the disk (~30 ms here), which queues a deadline storm.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
