@@ -21,6 +21,11 @@ def upgrade():
         batch_op.add_column(
             sa.Column("results_version", sa.Integer(), nullable=False, server_default="0")
         )
+    # Start where the counter would be had it always existed: one bump per published round.
+    op.execute(
+        "UPDATE games SET results_version = (SELECT count(*) FROM rounds "
+        "WHERE rounds.game_id = games.id AND rounds.status = 'published')"
+    )
 
 
 def downgrade():
