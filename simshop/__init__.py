@@ -55,6 +55,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # The quiz question bank (questions/*.toml, read-only).
     app.config.setdefault("QUESTIONS_DIR", shipped_folder("questions"))
 
+    # With Redis, every server counts rate limits in one place (not per process).
+    if app.config.get("REDIS_URL") and app.config.get("RATELIMIT_STORAGE_URI") == "memory://":
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+        app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config.get("REDIS_PREFIX", "simshop"))
+
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -62,6 +67,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
         )
+
+    from simshop.views.polls import UnchangedPolls
+
+    app.wsgi_app = UnchangedPolls(  # type: ignore[method-assign]
+        app.wsgi_app,
+        session_cookie=app.config["SESSION_COOKIE_NAME"],
+        locale_cookie=app.config["LOCALE_COOKIE_NAME"],
+        max_rows=int(app.config["PROJECTOR_MAX_ROWS"]),
+        config=app.config,
+    )
 
     db.init_app(app)
     migrate.init_app(app, db.db, directory=shipped_folder("migrations"))
@@ -72,6 +87,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     vocabulary.init_app(app)
     numbers.init_app(app)
     security.init_app(app)
+    from simshop.services import live, projector
+
+    projector.forget_all()
+    live.configure(
+        ttl_seconds=float(app.config["RESULTS_VERSION_TTL"]),
+        redis_url=app.config.get("REDIS_URL"),
+        prefix=str(app.config.get("REDIS_PREFIX") or "simshop"),
+    )
 
     register_request_guards(app)
     register_blueprints(app)

@@ -72,6 +72,17 @@ class Defaults:
     # an unchanged poll cheap) and shows at most this many teams.
     PROJECTOR_POLL_SECONDS = 5
     PROJECTOR_MAX_ROWS = 20
+    # How long a worker answers an unchanged projector poll with 304 from memory before it
+    # looks at the database again (saved decisions, teams, round states). A publish is seen
+    # sooner: through the results version (services/live.py), cached RESULTS_VERSION_TTL.
+    PROJECTOR_RECHECK_SECONDS = 2.0
+    RESULTS_VERSION_TTL = 1.0
+
+    # Shared state for several app servers (redis://host:6379/0): the rate-limit counters
+    # (unless RATELIMIT_STORAGE_URI names another store) and the results versions. Keys
+    # start with REDIS_PREFIX, so several SimShop sites may share one Redis.
+    REDIS_URL: str | None = None
+    REDIS_PREFIX = "simshop"
 
     # LTI 1.3: the tool's private key (PEM), generated on first use; None: instance/
     # lti_private_key.pem. LTI_TOOL_URL (e.g. https://simshop.example.edu) is only used by
@@ -99,6 +110,10 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         overrides["SQLALCHEMY_DATABASE_URI"] = url
     if environ.get("TRUSTED_PROXIES"):
         overrides["TRUSTED_PROXIES"] = int(environ["TRUSTED_PROXIES"])
+    if environ.get("REDIS_URL"):
+        overrides["REDIS_URL"] = environ["REDIS_URL"]
+    if environ.get("REDIS_PREFIX"):
+        overrides["REDIS_PREFIX"] = environ["REDIS_PREFIX"]
     if environ.get("RATELIMIT_STORAGE_URI"):
         overrides["RATELIMIT_STORAGE_URI"] = environ["RATELIMIT_STORAGE_URI"]
     if environ.get("SESSION_COOKIE_SECURE"):

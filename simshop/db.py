@@ -1,9 +1,13 @@
 """Database setup: the declarative base, the Flask-SQLAlchemy handle and SQLite tuning.
 
 SQLite settings follow SQLAlchemy's pysqlite "serializable isolation" recipe: the driver's
-own transaction handling is switched off and every transaction starts with
-``BEGIN IMMEDIATE``, so a read-then-write transaction waits for the write lock (up to the
-busy timeout) instead of failing with "database is locked" halfway through.
+own transaction handling is switched off and SQLAlchemy's ``begin`` event starts each
+transaction itself. A write transaction (one opened by the unit of work,
+:func:`simshop.services.uow.transaction`, which marks it with :func:`write_intent`) starts
+with ``BEGIN IMMEDIATE``, so a read-then-write transaction waits for the write lock (up to the
+busy timeout) instead of failing with "database is locked" halfway through. Every other
+transaction (a page view's reads) starts with a deferred ``BEGIN``: under WAL it reads a
+snapshot and never waits for, or blocks, a writer.
 WAL is switched on once, when the database is initialised (``init_db``): running that
 PRAGMA on every new connection races when several workers open a fresh file together.
 
@@ -15,12 +19,15 @@ so exports, bundles and comparisons do not depend on where the server stands.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Engine, MetaData, event
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 # Named constraints make Alembic's batch mode (SQLite ALTER TABLE) and PostgreSQL agree.
 NAMING_CONVENTION = {
@@ -47,15 +54,67 @@ def _on_sqlite_connect(dbapi_conn: Any, _connection_record: Any) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # In WAL mode NORMAL syncs at checkpoints, not at every commit: a crash of the app or the
+    # OS loses nothing and corrupts nothing; a power cut may lose the last commits. FULL made
+    # every save wait for the disk (~30 ms here), which queues a deadline storm.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
+# True while the code running in this thread (or task) is inside a unit of work: the next
+# SQLite transaction it begins is a write transaction.
+_WRITE_INTENT: ContextVar[bool] = ContextVar("simshop_write_intent", default=False)
+# Set on the connection (its ``info``) when its current transaction began IMMEDIATE.
+IMMEDIATE = "simshop_immediate"
+
+
+@contextmanager
+def write_intent() -> Iterator[None]:
+    """Within the block, SQLite transactions begin ``BEGIN IMMEDIATE`` (the write lock)."""
+    token = _WRITE_INTENT.set(True)
+    try:
+        yield
+    finally:
+        _WRITE_INTENT.reset(token)
+
+
+_CHANGES_AT_BEGIN = "simshop_changes_at_begin"
+
+
 def _on_sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    immediate = _WRITE_INTENT.get()
+    conn.info[IMMEDIATE] = immediate
+    conn.info[_CHANGES_AT_BEGIN] = conn.connection.dbapi_connection.total_changes
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def end_deferred_read(session: Session) -> None:
+    """Before a write transaction starts in ``session``: end the deferred (read-only) SQLite
+    transaction it may be in, so the write begins afresh with ``BEGIN IMMEDIATE``.
+
+    Upgrading a deferred read to a write fails at once with "database is locked" (SQLite
+    does not wait: the snapshot it read may be stale) whenever another connection wrote in
+    between. Nothing is lost by ending it: objects it loaded are reloaded on next access.
+    It is left alone when it is not SQLite, already IMMEDIATE, or holds changes (pending
+    objects or rows already written: it then holds the write lock already).
+    """
+    if isinstance(session, scoped_session):  # Flask-SQLAlchemy's db.session
+        session = session()
+    if not session.in_transaction():
+        return
+    conn = session.connection()
+    if conn.dialect.name != "sqlite" or conn.info.get(IMMEDIATE, True):
+        return
+    if session.new or session.dirty or session.deleted:
+        return
+    if conn.connection.dbapi_connection.total_changes != conn.info.get(_CHANGES_AT_BEGIN):
+        return
+    session.rollback()
 
 
 def configure_sqlite(engine: Engine) -> None:
-    """Install the pragmas and BEGIN IMMEDIATE on an SQLite engine (no-op elsewhere)."""
+    """Install the pragmas and the transaction begin (IMMEDIATE for writes, deferred for
+    reads) on an SQLite engine (no-op elsewhere)."""
     if engine.dialect.name != "sqlite":
         return
     if not event.contains(engine, "connect", _on_sqlite_connect):

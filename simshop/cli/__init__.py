@@ -18,6 +18,8 @@ OPTIONAL_COMMANDS = (
     ("simshop.cli.verify", "verify_command"),
     ("simshop.cli.verify", "bundle_key_command"),
     ("simshop.cli.lti", "lti_command"),
+    ("simshop.cli.backup", "backup_command"),
+    ("simshop.cli.backup", "restore_command"),
 )
 
 

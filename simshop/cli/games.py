@@ -6,9 +6,18 @@ processor died, once their lease expired) and opens the next round of deadline-m
 Run it every minute::
 
     * * * * *  cd /srv/simshop && .venv/bin/flask --app simshop tick
+
+or as long-lived workers (``tick --loop``, one tick every ``--interval`` seconds; systemd
+units in deploy/). Several workers, on one host or many, share the due rounds: each round is
+claimed by exactly one of them (services/rounds.claim_next_round). SIGTERM or Ctrl-C stops a
+worker after the round it is processing.
 """
 
 from __future__ import annotations
+
+import logging
+import signal
+import threading
 
 import click
 from flask.cli import with_appcontext
@@ -19,6 +28,8 @@ from simshop.services import round_state
 from simshop.services import rounds as rounds_service
 from simshop.services import schedule as schedule_service
 from simshop.services.uow import end_read, transaction
+
+log = logging.getLogger(__name__)
 
 _lease_option = click.option(
     "--lease-seconds",
@@ -31,20 +42,55 @@ _lease_option = click.option(
 
 @click.command("tick")
 @_lease_option
+@click.option("--loop", is_flag=True, help="Keep ticking until SIGTERM or Ctrl-C.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    help="With --loop: seconds between ticks that found nothing to do.",
+)
 @with_appcontext
-def tick_command(lease_seconds: float) -> None:
+def tick_command(lease_seconds: float, loop: bool, interval: float) -> None:
     """Close due rounds, process closed ones, open the next ones, explain published rounds
     still without an explanation; run queued roster imports."""
     from simshop.services import roster as roster_service
 
-    report = schedule_service.tick(db.session, lease_seconds=lease_seconds)
-    click.echo(
-        f"closed {report.closed}; processed {len(report.processed)} "
-        f"{report.processed}; busy {report.skipped}; opened {report.opened}; "
-        f"explained {report.explained}"
-    )
-    jobs = roster_service.run_roster_jobs(db.session)
-    click.echo(f"roster imports {len(jobs)} {jobs}")
+    stop = threading.Event()
+    if loop:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    while True:
+        try:
+            report = schedule_service.tick(db.session, lease_seconds=lease_seconds)
+            jobs = roster_service.run_roster_jobs(db.session)
+        except Exception:
+            if not loop:
+                raise
+            # A long-lived worker outlives a database hiccup: whatever it had claimed is
+            # taken over when its lease expires; it tries again after the interval.
+            log.exception("tick failed; trying again in %s s", interval)
+            db.session.rollback()
+            if stop.wait(interval):
+                return
+            continue
+        busy = (
+            report.closed
+            or report.processed
+            or report.failed
+            or report.opened
+            or report.explained
+            or jobs
+        )
+        if not loop or busy:
+            click.echo(
+                f"closed {report.closed}; processed {len(report.processed)} "
+                f"{report.processed}; failed {report.failed}; busy {report.skipped}; "
+                f"opened {report.opened}; explained {report.explained}; "
+                f"roster imports {len(jobs)} {jobs}",
+            )
+        if not loop or stop.wait(0 if busy else interval):
+            return
 
 
 @click.command("process-round")

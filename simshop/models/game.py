@@ -124,6 +124,9 @@ class Game(db.Model):
     briefing_exact_sizes: Mapped[bool] = mapped_column(default=False, server_default=false())
     """The students' briefing shows exact market sizes (shoppers per round) instead of
     only an index of the largest market."""
+    # Bumped (SQL-side) by every publish and every change to published results or the names
+    # on them (services/live.py): pages that show results use it as their validator.
+    results_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

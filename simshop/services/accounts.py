@@ -179,17 +179,15 @@ def create_instructor(
     return _insert_user(session, user), generated
 
 
-@unit_of_work
 def authenticate(session: Session, login: str, password: str) -> User | None:
     """Return the active user with this login and password, or None.
 
     Unknown logins cost as much time as wrong passwords. A hash made with older argon2
-    parameters is upgraded on a successful login.
+    parameters is upgraded on a successful login (the only write, its own transaction).
     """
     user = session.scalar(select(User).where(User.login == normalize_login(login)))
     stored_hash, active = (user.password_hash, user.is_active) if user else ("", False)
-    # argon2 takes tens of milliseconds: end the read first, so no lock is held meanwhile
-    # (on SQLite every transaction begins IMMEDIATE and would queue every other login).
+    # argon2 takes tens of milliseconds: end the read first, so no snapshot is held meanwhile.
     end_read(session)
     if user is None:
         burn_verify_time(password)

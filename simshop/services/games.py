@@ -43,6 +43,7 @@ from simshop.models import (
 from simshop.models.user import utcnow
 from simshop.services import lifecycle
 from simshop.services.game_spec import GameError, GameSpec, GameSpecErrors, spec_problems
+from simshop.services.live import bump_results_version
 from simshop.services.uow import transaction, unit_of_work
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a code read off a projector is typed right the first time.
@@ -267,6 +268,7 @@ def end_game(session: Session, game: Game) -> Game:
     )
     if result.rowcount != 1:
         raise GameError("game_ended")
+    bump_results_version(session, game.id)  # projectors show the final podium
     session.execute(
         update(Round)
         .where(
@@ -303,6 +305,7 @@ def reopen_game(session: Session, game: Game) -> Game:
     )
     if result.rowcount != 1:
         raise GameError("game_not_ended")
+    bump_results_version(session, game.id)  # projectors leave the podium
     session.execute(
         update(Round)
         .where(Round.game_id == game.id, Round.status == RoundStatus.CANCELLED.value)

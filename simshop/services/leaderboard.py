@@ -236,6 +236,7 @@ def leaderboard(session: Session, game: Game, round_number: int | None = None) -
     )
     key = (
         game.id,
+        game.results_version,  # names on the board change without a publish (renames)
         chosen.id,
         chosen.published_at,
         previous.id if previous else None,

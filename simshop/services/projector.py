@@ -2,17 +2,29 @@
 
 The body changes only when a round changes state, a decision is saved or a team forms; the
 cache key (:func:`projector_snapshot`) holds exactly those, so a stale body is never served.
+
+Polls that change nothing are the common case (a projector polls every 5 s all lesson long),
+so they are answered without building anything: :func:`fresh_etag` says which body this
+worker built for the game within the last few seconds (``recheck_seconds``) and whether the
+game's results version (:mod:`simshop.services.live`) is still the one it was built at. A
+publish is therefore on every projector at its next poll; a saved decision or a new team
+within ``recheck_seconds``. The secret link's token is remembered for as long
+(:func:`cached_game_id`): a rotated or disabled link stops at once on the worker that changed
+it, and within that time on the others.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import cachetools
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -20,7 +32,7 @@ from simshop.i18n import team_display_name
 from simshop.models import Decision, Game, GameStatus, ProjectorLink, Round, Team, User
 from simshop.models.game import as_utc
 from simshop.models.user import utcnow
-from simshop.services import lifecycle
+from simshop.services import lifecycle, live
 from simshop.services.analysis import english_rival, team_labels
 from simshop.services.games import game_news
 from simshop.services.leaderboard import PUBLISHED, LRUCache, leaderboard
@@ -30,6 +42,64 @@ PROJECTOR_NEWS_ITEMS = 4
 PROJECTOR_TEAM_CHIPS = 60
 
 projector_cache = LRUCache(256)
+TOKEN_TTL_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class _Validator:
+    etag: str
+    results_version: int | None
+    until: float  # time.monotonic()
+
+
+_lock = threading.Lock()
+_validators: cachetools.LRUCache[tuple[int, str, int], _Validator] = cachetools.LRUCache(1024)
+_tokens: cachetools.TTLCache[str, int] = cachetools.TTLCache(1024, TOKEN_TTL_SECONDS)
+
+
+def fresh_etag(session: Session, game_id: int, *, locale: str, max_rows: int) -> str | None:
+    """The ETag of the projector body this worker built for the game less than
+    ``recheck_seconds`` ago, if the game's results version has not moved since; else None
+    (the caller builds the state)."""
+    with _lock:
+        seen = _validators.get((game_id, locale, max_rows))
+    if seen is None or seen.until < time.monotonic():
+        return None
+    if live.results_version(session, game_id) != seen.results_version:
+        return None
+    return seen.etag
+
+
+def remembered_etag(game_id: int, *, locale: str, max_rows: int) -> str | None:
+    """Like :func:`fresh_etag`, from this worker's memory only: None whenever answering
+    would need the database (the results version is not cached right now)."""
+    with _lock:
+        seen = _validators.get((game_id, locale, max_rows))
+    if seen is None or seen.until < time.monotonic():
+        return None
+    version = live.cached_results_version(game_id)
+    if version is None or version != seen.results_version:
+        return None
+    return seen.etag
+
+
+def cached_game_id(token: str) -> int | None:
+    """The game of a projector token this worker resolved in the last few seconds."""
+    with _lock:
+        return _tokens.get(token)
+
+
+def forget_all() -> None:
+    """Drop every validator and remembered token of this worker (a new app starts clean)."""
+    with _lock:
+        _validators.clear()
+        _tokens.clear()
+
+
+def _forget_links(game_id: int) -> None:
+    with _lock:
+        for token in [t for t, gid in _tokens.items() if gid == game_id]:
+            _tokens.pop(token, None)
 
 
 # --------------------------------------------------------------------------- projector link
@@ -51,6 +121,7 @@ def rotate_projector_link(session: Session, game: Game, user: User) -> Projector
         link.token = token
         link.created_by_id = user.id
         link.created_at = utcnow()
+    _forget_links(game.id)
     return link
 
 
@@ -59,13 +130,18 @@ def disable_projector_link(session: Session, game: Game) -> None:
     link = projector_link(session, game)
     if link is not None:
         session.delete(link)
+    _forget_links(game.id)
 
 
 def game_for_projector_token(session: Session, token: str) -> Game | None:
     if not token or len(token) > 64:
         return None
     game_id = session.scalar(select(ProjectorLink.game_id).where(ProjectorLink.token == token))
-    return session.get(Game, game_id) if game_id is not None else None
+    if game_id is None:
+        return None
+    with _lock:
+        _tokens[token] = game_id
+    return session.get(Game, game_id)
 
 
 # --------------------------------------------------------------------------- projector
@@ -142,6 +218,7 @@ def projector_snapshot(
     render: Callable[[Game, dict[str, Any]], dict[str, Any]],
     max_rows: int = 20,
     rival: Callable[[str], str] = english_rival,
+    recheck_seconds: float = 0.0,
 ) -> ProjectorSnapshot:
     """The projector state of ``game``, cached by what it depends on.
 
@@ -153,7 +230,10 @@ def projector_snapshot(
 
     The projector is a room display: when the game hides rival names, every team on it is
     anonymised (``rival`` labels them in the caller's language).
+
+    For the next ``recheck_seconds`` :func:`fresh_etag` vouches for the returned ETag.
     """
+    version = live.results_version(session, game.id)
     rounds = _rounds_lite(session, game)
     current = lifecycle.current_of(rounds)
     last = next((r for r in reversed(rounds) if r.status == PUBLISHED), None)
@@ -187,7 +267,12 @@ def projector_snapshot(
         etag = hashlib.sha256(body).hexdigest()[:32]
         return ProjectorSnapshot(etag=etag, body=body, payload=payload)
 
-    return projector_cache.get_or_build(key, build)
+    snapshot = projector_cache.get_or_build(key, build)
+    if recheck_seconds > 0:
+        seen = _Validator(snapshot.etag, version, time.monotonic() + recheck_seconds)
+        with _lock:
+            _validators[(game.id, locale, max_rows)] = seen
+    return snapshot
 
 
 def _round_json(rnd: RoundLite | None, *, current: bool) -> dict[str, Any] | None:

@@ -53,6 +53,7 @@ from simshop.models.user import utcnow
 from simshop.services import explanations, lifecycle
 from simshop.services.games import GameError, game_scenario
 from simshop.services.lifecycle import CANCELLED, CLOSED, FAILED, PROCESSING, PUBLISHED
+from simshop.services.live import bump_results_version
 from simshop.services.round_state import fresh_team_state, participants, state_source_round
 from simshop.services.uow import end_read, transaction, unit_of_work
 
@@ -252,6 +253,23 @@ def compute_round(inputs: RoundInputs) -> ComputedRound:
     )
 
 
+def _claimable(now: datetime) -> Any:
+    """Closed rounds, and rounds whose processor died (processing with an expired lease)."""
+    return and_(
+        Round.status.in_(lifecycle.sources("claim")),
+        or_(Round.status == CLOSED, Round.lease_until < now),
+    )
+
+
+def _claim_values(worker: str, now: datetime, lease_seconds: float) -> dict[str, Any]:
+    return {
+        "status": PROCESSING,
+        "lease_owner": worker,
+        "lease_until": now + timedelta(seconds=lease_seconds),
+        "process_count": Round.process_count + 1,
+    }
+
+
 @unit_of_work
 def claim_round(
     session: Session,
@@ -263,22 +281,41 @@ def claim_round(
 ) -> bool:
     """Take the round for processing (closed, or processing with an expired lease)."""
     now = now or utcnow()
-    result = session.execute(
-        update(Round)
-        .where(
-            Round.id == round_id,
-            Round.status.in_(lifecycle.sources("claim")),
-            or_(Round.status == CLOSED, Round.lease_until < now),
-        )
-        .values(
-            status=PROCESSING,
-            lease_owner=worker,
-            lease_until=now + timedelta(seconds=lease_seconds),
-            process_count=Round.process_count + 1,
-        )
-        .execution_options(synchronize_session=False)
+    return guarded_update(
+        session, round_id, _claimable(now), **_claim_values(worker, now, lease_seconds)
     )
-    return rowcount(result) == 1
+
+
+@unit_of_work
+def claim_next_round(
+    session: Session,
+    worker: str,
+    *,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    now: datetime | None = None,
+) -> int | None:
+    """Claim the next processable round (oldest game first); None when there is none.
+
+    Several workers (on one host or many) run this side by side without waiting for each
+    other: on PostgreSQL the candidate is picked with ``FOR UPDATE SKIP LOCKED``, so a row
+    another worker is claiming at that moment is passed over, not waited for; on SQLite the
+    unit of work's ``BEGIN IMMEDIATE`` makes each claim (a read and one UPDATE, milliseconds)
+    the only writer, and the lease rule (:func:`_claimable`) does the rest.
+    """
+    now = now or utcnow()
+    candidate = session.scalar(
+        select(Round.id)
+        .where(_claimable(now))
+        .order_by(Round.game_id, Round.number)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    if candidate is None:
+        return None
+    claimed = guarded_update(
+        session, candidate, _claimable(now), **_claim_values(worker, now, lease_seconds)
+    )
+    return candidate if claimed else None
 
 
 def publish_round(
@@ -310,6 +347,9 @@ def publish_round(
         )
         if not published:
             raise LeaseLostError()
+        game_id = session.scalar(select(Round.game_id).where(Round.id == round_id))
+        assert game_id is not None
+        bump_results_version(session, game_id)
         end_game_after(session, round_id, now)
 
 
@@ -382,6 +422,27 @@ def process_round(
     started = time.perf_counter()
     if not claim_round(session, round_id, worker, lease_seconds=lease_seconds):
         return ProcessOutcome(round_id, claimed=False)
+    return process_claimed_round(
+        session,
+        round_id,
+        worker,
+        started=started,
+        explain=explain,
+        explain_max_teams=explain_max_teams,
+    )
+
+
+def process_claimed_round(
+    session: Session,
+    round_id: int,
+    worker: str,
+    *,
+    started: float | None = None,
+    explain: bool = True,
+    explain_max_teams: int | None = None,
+) -> ProcessOutcome:
+    """Compute and publish a round this worker has claimed (see :func:`process_round`)."""
+    started = started if started is not None else time.perf_counter()
     t_claim = time.perf_counter()
     try:
         inputs = load_round_inputs(session, round_id)

@@ -25,12 +25,16 @@ from simshop.models.user import utcnow
 from simshop.services import explanations, lifecycle
 from simshop.services.games import GameError
 from simshop.services.lifecycle import CLOSED, OPEN, PROCESSING, PUBLISHED, SCHEDULED
+from simshop.services.live import bump_results_version
 from simshop.services.rounds import (
     DEFAULT_LEASE_SECONDS,
     ProcessOutcome,
+    claim_next_round,
     guarded_update,
+    process_claimed_round,
     process_round,
     rowcount,
+    worker_id,
 )
 from simshop.services.uow import end_read, unit_of_work
 
@@ -100,6 +104,14 @@ def close_round(session: Session, rnd: Round, *, now: datetime | None = None) ->
     return _transition(session, rnd, "close", status=CLOSED, closed_at=now)
 
 
+def _due(now: datetime) -> Any:
+    return and_(
+        Round.status.in_(lifecycle.sources("deadline_close")),
+        Round.deadline.is_not(None),
+        Round.deadline <= now,
+    )
+
+
 @unit_of_work
 def close_due_rounds(
     session: Session, *, game_id: int | None = None, now: datetime | None = None
@@ -108,17 +120,23 @@ def close_due_rounds(
     now = now or utcnow()
     stmt = (
         update(Round)
-        .where(
-            Round.status.in_(lifecycle.sources("deadline_close")),
-            Round.deadline.is_not(None),
-            Round.deadline <= now,
-        )
+        .where(_due(now))
         .values(status=CLOSED, closed_at=now)
         .execution_options(synchronize_session=False)
     )
     if game_id is not None:
         stmt = stmt.where(Round.game_id == game_id)
     return rowcount(session.execute(stmt))
+
+
+def close_due_rounds_of(session: Session, game_id: int, *, now: datetime | None = None) -> int:
+    """What a page view does before it shows a game's rounds: close the ones past their
+    deadline. A read first; the short write transaction runs only when a round is overdue
+    (once per deadline), so page views never queue for the write lock otherwise."""
+    now = now or utcnow()
+    if session.scalar(select(Round.id).where(Round.game_id == game_id, _due(now)).limit(1)):
+        return close_due_rounds(session, game_id=game_id, now=now)
+    return 0
 
 
 @unit_of_work
@@ -181,6 +199,7 @@ def unpublish_for_reprocessing(session: Session, game: Game, rnd: Round) -> Roun
     )
     session.execute(delete(RoundResult).where(RoundResult.round_id == rnd.id))
     explanations.forget(session, rnd.id)
+    bump_results_version(session, game.id)
     return _transition(
         session,
         rnd,
@@ -271,25 +290,6 @@ def open_next_rounds(session: Session, *, now: datetime | None = None) -> list[i
     ]
 
 
-def processable_rounds(session: Session, *, now: datetime | None = None) -> list[int]:
-    """Closed rounds, and rounds whose processor died (processing with an expired lease)."""
-    now = now or utcnow()
-    ids = list(
-        session.scalars(
-            select(Round.id)
-            .where(
-                or_(
-                    Round.status == CLOSED,
-                    and_(Round.status == PROCESSING, Round.lease_until < now),
-                )
-            )
-            .order_by(Round.game_id, Round.number)
-        )
-    )
-    end_read(session)
-    return ids
-
-
 @dataclass
 class TickReport:
     closed: int = 0
@@ -305,18 +305,26 @@ def tick(
     *,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
 ) -> TickReport:
-    """What cron runs every minute: close due rounds, process closed ones (and ones whose
-    processor died: expired leases), open the next rounds of deadline-mode games, then
-    explain published rounds still without an explanation (normally none: processing
-    explains right after publishing).
+    """What cron runs every minute (or ``tick --loop`` every few seconds): close due rounds,
+    process closed ones (and ones whose processor died: expired leases), then open the next
+    rounds of deadline-mode games, then explain published rounds still without an explanation
+    (normally none: processing explains right after publishing). Rounds are claimed one at a time
+    (:func:`~simshop.services.rounds.claim_next_round`), so several ticks running at once
+    share the work: each round is processed by exactly one of them.
 
     One round's failure never stops the others: a round whose processing raises is marked
     'failed' (see :func:`simshop.services.rounds.process_round`) and the tick goes on."""
     report = TickReport()
     report.closed = close_due_rounds(session)
-    for round_id in processable_rounds(session):
+    tried: set[int] = set()
+    while True:
+        worker = worker_id()
+        round_id = claim_next_round(session, worker, lease_seconds=lease_seconds)
+        if round_id is None or round_id in tried:  # none left (or one this tick lost)
+            break
+        tried.add(round_id)
         try:
-            outcome = process_round(session, round_id, lease_seconds=lease_seconds)
+            outcome = process_claimed_round(session, round_id, worker)
         except Exception:  # e.g. the database went away mid-publish: the lease expires
             log.exception("tick: processing round %s failed", round_id)
             end_read(session)
@@ -324,10 +332,8 @@ def tick(
             continue
         if outcome.published:
             report.processed.append(round_id)
-        elif outcome.failed:
-            report.failed.append(round_id)
         else:
-            report.skipped.append(round_id)
+            report.failed.append(round_id)
     report.opened = open_next_rounds(session)
     report.explained = explanations.explain_pending(session)
     return report

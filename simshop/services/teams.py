@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from simshop.models import Game, GameStatus, Player, RoundResult, Team, User
 from simshop.models.game import team_name_key
 from simshop.services.games import GameError, game_by_code
+from simshop.services.live import bump_results_version
 from simshop.services.uow import transaction, unit_of_work
 
 TEAM_NAME_MAX_LENGTH = 60
@@ -159,6 +160,7 @@ def rename_team(session: Session, game: Game, team_id: int, name: str) -> Team:
         session.flush()
     except IntegrityError:
         raise GameError("team_name_taken", "name") from None
+    bump_results_version(session, game.id)  # the name shows on published results
     return team
 
 

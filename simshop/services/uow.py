@@ -11,7 +11,12 @@ commits or rolls back), so a service may call another service's use case and bot
 one transaction.
 
 :func:`end_read` ends a read-only transaction early, before slow work that must hold no lock
-(SQLite's ``BEGIN IMMEDIATE`` takes the write lock with the first read).
+(inside a unit of work SQLite's ``BEGIN IMMEDIATE`` takes the write lock with the first read).
+
+On SQLite the outermost unit of work is a write transaction: it begins ``BEGIN IMMEDIATE``
+(:func:`simshop.db.write_intent`), after ending any read-only transaction the session was in
+(:func:`simshop.db.end_deferred_read`). Everything outside a unit of work (a page view's
+reads) runs in deferred transactions, which never take or wait for the write lock.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from contextlib import contextmanager
 from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session
+
+from simshop.db import end_deferred_read, write_intent
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -34,6 +41,18 @@ def transaction(session: Session) -> Iterator[Session]:
     """Run the block as one transaction: commit when it ends normally, roll back when any
     exception (a refusal, a constraint violation, a crash) leaves it, then re-raise."""
     depth = session.info.get(_DEPTH, 0)
+    if depth == 0:
+        with write_intent():
+            end_deferred_read(session)
+            with _counted(session, depth):
+                yield session
+    else:
+        with _counted(session, depth):
+            yield session
+
+
+@contextmanager
+def _counted(session: Session, depth: int) -> Iterator[Session]:
     session.info[_DEPTH] = depth + 1
     try:
         yield session

@@ -121,15 +121,19 @@ NUL_MESSAGE = _l(
 
 def _field_with_nul() -> str | None:
     """The name of the first query parameter (name or value) or upload holding a NUL byte,
-    or ``"URL"`` for the path. Form fields are not refused here: see :func:`_strip_nul_form`."""
-    for key, values in request.args.lists():
-        if "\x00" in key or any("\x00" in v for v in values):
-            return key.replace("\x00", "")
+    or ``"URL"`` for the path. Form fields are not refused here: see :func:`_strip_nul_form`.
+    A GET or HEAD reads no body (cheap polls): only its URL is checked."""
+    if request.query_string:
+        for key, values in request.args.lists():
+            if "\x00" in key or any("\x00" in v for v in values):
+                return key.replace("\x00", "")
+    if "\x00" in request.path:
+        return "URL"
+    if request.method in ("GET", "HEAD"):
+        return None
     for key, upload in request.files.items():
         if "\x00" in (upload.filename or ""):
             return key
-    if "\x00" in request.path:
-        return "URL"
     return None
 
 
@@ -164,7 +168,8 @@ def refuse_nul_bytes():
     field = _field_with_nul()
     if field is not None:
         return _nul_page(field)
-    _strip_nul_form()
+    if request.method not in ("GET", "HEAD"):
+        _strip_nul_form()
     return None
 
 

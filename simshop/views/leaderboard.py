@@ -16,6 +16,7 @@ Access (checked on the server for every route):
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import (
@@ -27,6 +28,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import get_locale
@@ -34,7 +36,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from simshop.extensions import db
+from simshop.extensions import db, limiter
 from simshop.forms.game import ActionForm
 from simshop.models import Game
 from simshop.services import bundles as bundles_service
@@ -66,6 +68,7 @@ def _rows_html(game: Game, board: leaderboard_service.Leaderboard, names: Any) -
     assert board.round is not None
     key = (
         game.id,
+        game.results_version,  # team renames
         board.round.id,
         board.round.published_at,
         locale_code(),
@@ -77,20 +80,45 @@ def _rows_html(game: Game, board: leaderboard_service.Leaderboard, names: Any) -
     )
 
 
+def _page_etag(game: Game, access: str, own_team: int | None, number: int | None) -> str:
+    """What the leaderboard page shows depends on: the game's published results (its results
+    version) and settings, the round asked for, who reads it and in which language."""
+    parts = (
+        game.id,
+        game.results_version,
+        game.title,
+        game.status,
+        game.show_rival_names,
+        game.timezone,
+        sorted((game.scoring_weights or {}).items()),
+        number,
+        access,
+        own_team,
+        current_user.id,
+        current_user.display_name,
+        locale_code(),
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
 @bp.get("/games/<int:game_id>/leaderboard")
 @login_required
 def show(game_id: int):
     found = membership_for(game_id, Need.VIEWER)
     game, access = found.game, found.access
     number = request.args.get("round", type=int)
+    own_team = None
+    if access == "player":
+        own_team = leaderboard_service.player_team_id(db.session, game, current_user)
+    etag = _page_etag(game, access, own_team, number)
+    headers = {"ETag": f'"{etag}"', "Cache-Control": "no-cache, private", "Vary": "Cookie"}
+    if request.if_none_match.contains(etag) and not session.get("_flashes"):
+        return Response(status=304, headers=headers)  # nothing published since: no standings
     try:
         board = leaderboard_service.leaderboard(db.session, game, number)
     except LookupError:
         abort(404)
     rows = ""
-    own_team = None
-    if access == "player":
-        own_team = leaderboard_service.player_team_id(db.session, game, current_user)
     board = leaderboard_service.as_seen_by(
         db.session, game, board, own_team, staff=access == "staff", rival=rival_label
     )
@@ -100,7 +128,7 @@ def show(game_id: int):
         if access == "player" and own_team is not None:
             marker = f'<tr data-team="{int(own_team)}">'
             rows = rows.replace(marker, marker[:-1] + ' class="is-self">', 1)
-    return render_template(
+    page = render_template(
         "leaderboard/show.html",
         game=game,
         access=access,
@@ -108,6 +136,7 @@ def show(game_id: int):
         rows=Markup(rows),  # rendered by Jinja with autoescaping on; see _rows_html
         own_team=own_team,
     )
+    return Response(page, mimetype="text/html", headers=headers)
 
 
 # --------------------------------------------------------------------------- projector
@@ -155,24 +184,49 @@ def projector_payload(game: Game, raw: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
+def _max_rows() -> int:
+    return int(current_app.config.get("PROJECTOR_MAX_ROWS", DEFAULT_PROJECTOR_ROWS))
+
+
 def _snapshot(game: Game) -> projector_service.ProjectorSnapshot:
     return projector_service.projector_snapshot(
         db.session,
         game,
         locale=locale_code(),
         render=projector_payload,
-        max_rows=int(current_app.config.get("PROJECTOR_MAX_ROWS", DEFAULT_PROJECTOR_ROWS)),
+        max_rows=_max_rows(),
         rival=rival_label,
+        recheck_seconds=_recheck_seconds(),
     )
+
+
+def _recheck_seconds() -> float:
+    return float(current_app.config.get("PROJECTOR_RECHECK_SECONDS", 0))
+
+
+def _validator_headers(etag: str) -> dict[str, str]:
+    return {
+        "ETag": f'"{etag}"',
+        "Cache-Control": "no-cache, private",
+        "Vary": "Cookie, Accept-Language",
+    }
+
+
+def _not_modified(game_id: int) -> Response | None:
+    """304 when the poll's ETag is still current, decided without building the state."""
+    if not request.if_none_match or _recheck_seconds() <= 0:
+        return None
+    etag = projector_service.fresh_etag(
+        db.session, game_id, locale=locale_code(), max_rows=_max_rows()
+    )
+    if etag is None or not request.if_none_match.contains(etag):
+        return None
+    return Response(status=304, headers=_validator_headers(etag))
 
 
 def _state_response(game: Game) -> Response:
     snap = _snapshot(game)
-    headers = {
-        "ETag": f'"{snap.etag}"',
-        "Cache-Control": "no-cache, private",
-        "Vary": "Cookie, Accept-Language",
-    }
+    headers = _validator_headers(snap.etag)
     if request.if_none_match.contains(snap.etag):
         return Response(status=304, headers=headers)
     return Response(snap.body, mimetype="application/json", headers=headers)
@@ -206,8 +260,17 @@ def projector(game_id: int):
 @login_required
 def projector_state(game_id: int):
     found = membership_for(game_id, Need.VIEWER)
-    game, _access = found.game, found.access
-    return _state_response(game)
+    return _not_modified(found.game.id) or _state_response(found.game)
+
+
+@limiter.request_filter
+def _polls_are_not_rate_limited() -> bool:
+    """No limit applies to the projector's polls; skipping the limiter's per-request work
+    keeps the 304 path cheap."""
+    return request.endpoint in POLL_ENDPOINTS
+
+
+POLL_ENDPOINTS = frozenset({"leaderboard.projector_state", "leaderboard.projector_state_by_link"})
 
 
 def _game_for_token(token: str) -> Game:
@@ -231,6 +294,9 @@ def projector_by_link(token: str):
 
 @bp.get("/projector/<token>/state")
 def projector_state_by_link(token: str):
+    game_id = projector_service.cached_game_id(token)
+    if game_id is not None and (unchanged := _not_modified(game_id)) is not None:
+        return unchanged
     return _state_response(_game_for_token(token))
 
 

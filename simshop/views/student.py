@@ -75,10 +75,11 @@ FIELD_LABEL = (
 @login_required
 def close_due_rounds():
     # Only pages that show a round's status need it closed on time; a POST of decisions
-    # is refused past the deadline by the saving statement itself (one write fewer).
+    # is refused past the deadline by the saving statement itself (one write fewer). A
+    # page writes only when a round is overdue (the tick closes them too).
     game_id = (request.view_args or {}).get("game_id")
     if game_id is not None and request.method == "GET":
-        schedule_service.close_due_rounds(db.session, game_id=game_id)
+        schedule_service.close_due_rounds_of(db.session, game_id)
     return None
 
 

@@ -105,6 +105,7 @@ def test_unknown_round_is_404(client, auth, ids):
 
 
 def test_projector_state_answers_304_until_something_changes(app, client, auth, ids):
+    app.config["PROJECTOR_RECHECK_SECONDS"] = 0  # look at the database on every poll
     auth.login("s001")
     url = f"/games/{ids['game']}/projector/state"
     first = client.get(url)

@@ -1,0 +1,278 @@
+"""The deadline storm: N logged-in students each save their decisions once, all within 10 s
+(issue 18, point 3).
+
+For N in 200, 1,000 and 2,000 (``--quick``: 200 only), on SQLite served by gunicorn with the
+default workers (2, as ``make run``) and on PostgreSQL (a throwaway cluster, tests/pg.py)
+with 4 workers. Every student is in a team of their own in one game of
+scenarios/tutorial.toml with round 1 open; their sessions are signed cookies made with the
+server's key (logging 2,000 students in first would cost a minute of argon2, and is not the
+storm). Each student's save is sent at a moment drawn uniformly from the 10 s window
+(fixed seed), on its own connection, by 4 client processes.
+
+Reports: stored (decision rows afterwards), lost (sent minus stored: must be 0), 5xx (must
+be 0), other statuses, latency p50/p95/max, and when the last save was answered. The
+baseline of the same run is the smallest storm (200). Asserts nothing.
+
+    .venv/bin/python bench/bench_storm.py [--quick] [--sqlite-only]
+"""
+
+from __future__ import annotations
+
+import http.client
+import multiprocessing
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(ROOT))
+
+import httpload  # noqa: E402
+
+SECRET = "bench-storm-secret-key-0123456789abcdef0123456789"
+WINDOW_S = 10.0
+CLIENT_PROCESSES = 4
+FORM = {
+    "market.US": "y",
+    "offers.US.earbuds.listed": "y",
+    "offers.US.earbuds.price_local": "34.99",
+    "offers.US.earbuds.ad_budget_cny": "5000",
+    "offers.US.earbuds.channel": "warehouse",
+    "factory_orders.earbuds": "500",
+    "ship.US.earbuds.air": "500",
+}
+
+
+def wsgi_app():
+    """gunicorn entry point: ``bench_storm:wsgi_app()``."""
+    import gc
+
+    from simshop import create_app
+
+    app = create_app(
+        {
+            "SECRET_KEY": SECRET,
+            "SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DB_URL"],
+        }
+    )
+    gc.collect()
+    gc.freeze()
+    return app
+
+
+def build_class(url: str, students: int) -> tuple[int, int, list[tuple[str, str]]]:
+    """A game with ``students`` one-student teams and round 1 open. Returns the game id, the
+    round id and each student's (session cookie, CSRF token)."""
+    from flask import g, session
+    from flask_login import login_user
+    from flask_wtf.csrf import generate_csrf
+    from sqlalchemy import insert, select
+
+    from simshop import create_app
+    from simshop.db import db, init_db
+    from simshop.models import Player, Round, Team, User
+    from simshop.security import hash_password
+    from simshop.services import games as games_service
+    from simshop.services import schedule as schedule_service
+    from simshop.services.teams import team_name_key
+
+    app = create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        init_db()
+        s = db.session
+        pw = hash_password("plum orchard seventeen")
+        teacher = User(login="storm-teacher", display_name="T", role="instructor", password_hash=pw)
+        s.add(teacher)
+        s.commit()
+        game = games_service.create_game(
+            s,
+            teacher,
+            games_service.GameSpec(
+                title="Deadline storm",
+                scenario_file="tutorial.toml",
+                scored_rounds=3,
+                practice_rounds=0,
+                bot_count=0,
+                seed=11,
+                team_max_size=1,
+            ),
+            scenarios_dir=ROOT / "scenarios",
+        )
+        s.execute(
+            insert(User),
+            [
+                {"login": f"s{i:05d}", "display_name": f"S{i}", "role": "student"}
+                | {"password_hash": pw}
+                for i in range(students)
+            ],
+        )
+        names = [f"Team {i:05d}" for i in range(students)]
+        s.execute(
+            insert(Team),
+            [
+                {"game_id": game.id, "name": n, "name_key": team_name_key(n), "member_count": 1}
+                for n in names
+            ],
+        )
+        users = dict(s.execute(select(User.login, User.id).where(User.role == "student")).all())
+        teams = dict(s.execute(select(Team.name, Team.id).where(Team.game_id == game.id)).all())
+        s.execute(
+            insert(Player),
+            [
+                {"game_id": game.id, "user_id": users[f"s{i:05d}"], "team_id": teams[names[i]]}
+                for i in range(students)
+            ],
+        )
+        s.commit()
+        first = s.scalar(select(Round).where(Round.game_id == game.id, Round.number == 1))
+        schedule_service.open_round(s, game, first)
+        game_id, round_id = game.id, first.id
+        serializer = app.session_interface.get_signing_serializer(app)
+        people = list(s.scalars(select(User).where(User.role == "student").order_by(User.login)))
+        credentials = []
+        for user in people:
+            with app.test_request_context("/"):
+                g.pop("csrf_token", None)  # g outlives the request here (the app context)
+                login_user(user)
+                token = generate_csrf()
+                credentials.append((serializer.dumps(dict(session)), token))
+        db.session.remove()
+        db.engine.dispose()
+    return game_id, round_id, credentials
+
+
+def _save(host, port, path, cookie_name, cookie, token):
+    body = urlencode({**FORM, "csrf_token": token})
+    conn = http.client.HTTPConnection(host, port, timeout=120)
+    try:
+        conn.request(
+            "POST",
+            path,
+            body=body,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"{cookie_name}={cookie}",
+            },
+        )
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    except OSError:
+        return 0  # connection refused or reset: counted as not answered
+    finally:
+        conn.close()
+
+
+def _client(args):
+    """One client process: a thread per student, each waiting for its moment."""
+    host, port, path, cookie_name, jobs, start_at = args
+    results = []
+    lock = threading.Lock()
+
+    def one(job):
+        offset, cookie, token = job
+        time.sleep(max(0.0, start_at + offset - time.time()))
+        t0 = time.perf_counter()
+        status = _save(host, port, path, cookie_name, cookie, token)
+        elapsed = time.perf_counter() - t0
+        with lock:
+            results.append((status, elapsed, time.time() - start_at))
+
+    threads = [threading.Thread(target=one, args=(job,)) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def storm(base: str, game_id: int, credentials, seed: int = 18):
+    host, port = base.removeprefix("http://").split(":")
+    rng = random.Random(seed)
+    jobs = [(rng.uniform(0, WINDOW_S), c, t) for c, t in credentials]
+    start_at = time.time() + 2.0  # time for the client processes to start their threads
+    chunks = [jobs[i::CLIENT_PROCESSES] for i in range(CLIENT_PROCESSES)]
+    path = f"/games/{game_id}/decisions"
+    args = [(host, int(port), path, "simshop_session", chunk, start_at) for chunk in chunks]
+    with multiprocessing.get_context("fork").Pool(CLIENT_PROCESSES) as pool:
+        results = [r for part in pool.map(_client, args) for r in part]
+    return results
+
+
+def stored(url: str, round_id: int) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(
+                text("SELECT count(*) FROM decisions WHERE round_id = :r"), {"r": round_id}
+            ).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def run(label: str, url: str, students: int, workers: int, tmp: str) -> None:
+    t0 = time.perf_counter()
+    game_id, round_id, credentials = build_class(url, students)
+    setup_s = time.perf_counter() - t0
+    log_path = os.path.join(tmp, f"{label}-{students}.log")
+    server, base = httpload.start_gunicorn(
+        "bench_storm:wsgi_app()", env={"BENCH_DB_URL": url}, log_path=log_path, workers=workers
+    )
+    try:
+        results = storm(base, game_id, credentials)
+    finally:
+        httpload.stop(server)
+    statuses: dict[int, int] = {}
+    for status, _, _ in results:
+        statuses[status] = statuses.get(status, 0) + 1
+    ms = sorted(e * 1000 for _, e, _ in results)
+    rows = stored(url, round_id)
+    last = max(done for _, _, done in results)
+    log = Path(log_path).read_text()
+    print(
+        f"{label:<10} {workers} workers  N={students:>5}  stored {rows:>5}  "
+        f"lost {students - rows:>3}  5xx {sum(n for s, n in statuses.items() if s >= 500):>3}  "
+        f"p50 {statistics.median(ms):>7.0f} ms  p95 {httpload.percentile(ms, 95):>7.0f} ms  "
+        f"max {ms[-1]:>7.0f} ms  last answer at {last:5.1f} s  statuses {statuses}  "
+        f"(setup {setup_s:.0f} s{'; database is locked in log' if 'locked' in log else ''})",
+        flush=True,
+    )
+
+
+def main() -> int:
+    sizes = [200] if "--quick" in sys.argv else [200, 1000, 2000]
+    print(f"each student saves once at a moment drawn from a {WINDOW_S:.0f} s window")
+    with tempfile.TemporaryDirectory(prefix="bench-storm-") as tmp:
+        for n in sizes:
+            run("sqlite", f"sqlite:///{tmp}/storm-{n}.sqlite", n, 2, tmp)
+        if "--sqlite-only" in sys.argv:
+            return 0
+        from tests.pg import PostgresCluster, find_bindir
+
+        bindir = find_bindir()
+        if bindir is None:
+            print("postgresql: no server binaries (apt-get install postgresql); skipped")
+            return 0
+        cluster = PostgresCluster(bindir)
+        cluster.start()
+        try:
+            for n in sizes:
+                name = f"storm_{n}"
+                cluster.execute(f"CREATE DATABASE {name}")
+                run("postgresql", cluster.url(name), n, 4, tmp)
+        finally:
+            cluster.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,221 @@
+"""Polls that change nothing cost no database work (issue 18, point 2).
+
+``Game.results_version`` counts changes to published results (publish, re-processing, team
+renames). The projector's state answers an unchanged poll with 304 from what the worker
+remembers (no SQL at all on the secret link) and rebuilds at once after a publish; the
+leaderboard page answers 304 from the results version without loading any standings.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event
+
+from simshop.db import db
+from simshop.models import Game, User
+from simshop.services import decisions as decisions_service
+from simshop.services import games as games_service
+from simshop.services import live
+from simshop.services import projector as projector_service
+from simshop.services import rounds as rounds_service
+from simshop.services import schedule as schedule_service
+from simshop.services import teams as teams_service
+from tests.reliability.gamekit import enrol, make_game, make_user, round_no, team_named
+from tests.reliability.gamekit import tutorial_decisions as sheet
+
+pytestmark = pytest.mark.both_backends
+
+
+@pytest.fixture
+def app_config():
+    # Nothing expires by the clock during a test (a slow machine must not change the answer).
+    return {"PROJECTOR_RECHECK_SECONDS": 600.0, "RESULTS_VERSION_TTL": 600.0}
+
+
+@pytest.fixture
+def game_id(app):
+    """Round 1 published, round 2 open, two student teams, a projector link."""
+    with app.app_context():
+        s = db.session
+        teacher = make_user(s, "teacher@example.edu", "instructor")
+        game = make_game(s, teacher)
+        enrol(s, game, make_user(s, "s001"), "Alpha")
+        enrol(s, game, make_user(s, "s002"), "Beta")
+        publish(s, game, 1)
+        schedule_service.open_round(s, game, round_no(s, game, 2))
+        projector_service.rotate_projector_link(s, game, teacher)
+        return game.id
+
+
+def publish(s, game, number):
+    rnd = round_no(s, game, number)
+    if rnd.status == "scheduled":
+        schedule_service.open_round(s, game, rnd)
+    schedule_service.close_round(s, rnd)
+    rounds_service.process_round(s, rnd.id)
+
+
+@pytest.fixture
+def sql(app):
+    """The SQL statements run while ``on`` is set."""
+    seen: list[str] = []
+    state = {"on": False}
+
+    def record(_conn, _cursor, statement, *_args):
+        if state["on"]:
+            seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen, state
+    event.remove(engine, "before_cursor_execute", record)
+
+
+def version(app, game_id):
+    with app.app_context():
+        return db.session.get(Game, game_id).results_version
+
+
+def test_publishing_reprocessing_and_renaming_each_bump_the_results_version(app, game_id):
+    assert version(app, game_id) == 1  # round 1 was published once
+    with app.app_context():
+        s = db.session
+        game = s.get(Game, game_id)
+        publish(s, game, 2)
+    assert version(app, game_id) == 2
+    with app.app_context():
+        s = db.session
+        game = s.get(Game, game_id)
+        schedule_service.unpublish_for_reprocessing(s, game, round_no(s, game, 2))
+    assert version(app, game_id) == 3
+    with app.app_context():
+        s = db.session
+        game = s.get(Game, game_id)
+        teams_service.rename_team(s, game, team_named(s, game, "Alpha").id, "Aleph")
+        assert live.results_version(s, game_id) == 4  # this worker's cache learnt it at commit
+    assert version(app, game_id) == 4
+
+
+def test_ending_and_reopening_the_game_each_bump_the_results_version(app, game_id):
+    """The projector's podium follows the game's status, so a status change is news too."""
+    with app.app_context():
+        games_service.end_game(db.session, db.session.get(Game, game_id))
+    assert version(app, game_id) == 2
+    with app.app_context():
+        games_service.reopen_game(db.session, db.session.get(Game, game_id))
+    assert version(app, game_id) == 3
+
+
+def test_a_refused_change_bumps_nothing(app, game_id):
+    with app.app_context():
+        s = db.session
+        game = s.get(Game, game_id)
+        with pytest.raises(Exception, match="cannot_reprocess|team_name_taken"):
+            teams_service.rename_team(s, game, team_named(s, game, "Alpha").id, "Beta")
+        assert live.results_version(s, game_id) == 1
+    assert version(app, game_id) == 1
+
+
+def token_of(app, game_id):
+    with app.app_context():
+        s = db.session
+        return projector_service.projector_link(s, s.get(Game, game_id)).token
+
+
+def test_an_unchanged_poll_of_the_secret_link_runs_no_sql(app, game_id, sql):
+    seen, state = sql
+    anonymous = app.test_client()
+    url = f"/projector/{token_of(app, game_id)}/state"
+    first = anonymous.get(url)
+    assert first.status_code == 200
+    state["on"] = True
+    again = anonymous.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    state["on"] = False
+    assert again.status_code == 304 and again.headers["ETag"] == first.headers["ETag"]
+    assert seen == []
+    for name in ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options"):
+        assert again.headers[name] == first.headers[name]
+    assert again.headers["Vary"] == first.headers["Vary"]
+    chinese = anonymous.get(
+        url, headers={"If-None-Match": first.headers["ETag"], "Accept-Language": "zh-CN"}
+    )
+    assert chinese.status_code == 200  # another language, another body
+    assert chinese.get_json()["published"]["label"] != first.get_json()["published"]["label"]
+
+
+def test_a_publish_is_on_the_projector_at_the_next_poll(app, game_id):
+    anonymous = app.test_client()
+    url = f"/projector/{token_of(app, game_id)}/state"
+    first = anonymous.get(url)
+    assert first.get_json()["published"]["label"] == "Standings after Round 1"
+    with app.app_context():
+        s = db.session
+        publish(s, s.get(Game, game_id), 2)
+    after = anonymous.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert after.status_code == 200
+    assert after.get_json()["published"]["label"] == "Standings after Round 2"
+
+
+def test_a_saved_decision_waits_for_the_recheck(app, game_id):
+    anonymous = app.test_client()
+    url = f"/projector/{token_of(app, game_id)}/state"
+    first = anonymous.get(url)
+    assert first.get_json()["submissions"]["label"] == "0 of 2 teams have saved decisions"
+    with app.app_context():
+        s = db.session
+        game = s.get(Game, game_id)
+        alice = s.query(User).filter_by(login="s001").one()
+        decisions_service.submit_decision(
+            s, alice, team_named(s, game, "Alpha"), round_no(s, game, 2), sheet()
+        )
+    etag = {"If-None-Match": first.headers["ETag"]}
+    assert anonymous.get(url, headers=etag).status_code == 304  # within the recheck time
+    app.config["PROJECTOR_RECHECK_SECONDS"] = 0
+    now = anonymous.get(url, headers=etag)
+    assert now.status_code == 200
+    assert now.get_json()["submissions"]["label"] == "1 of 2 teams have saved decisions"
+
+
+def test_a_rotated_link_stops_at_once_on_this_worker(app, client, auth, game_id):
+    anonymous = app.test_client()
+    old = token_of(app, game_id)
+    first = anonymous.get(f"/projector/{old}/state")
+    with app.app_context():
+        s = db.session
+        game = s.get(Game, game_id)
+        projector_service.rotate_projector_link(s, game, game.owner)
+    gone = anonymous.get(
+        f"/projector/{old}/state", headers={"If-None-Match": first.headers["ETag"]}
+    )
+    assert gone.status_code == 404
+
+
+def test_the_leaderboard_answers_304_without_loading_standings(app, client, auth, game_id, sql):
+    seen, state = sql
+    auth.login("s001")
+    url = f"/games/{game_id}/leaderboard"
+    first = client.get(url)
+    assert first.status_code == 200 and "Alpha" in first.get_data(as_text=True)
+    state["on"] = True
+    again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    state["on"] = False
+    assert again.status_code == 304 and again.data == b""
+    assert [s for s in seen if "standings" in s or "round_results" in s] == []
+
+    with app.app_context():
+        s = db.session
+        game = s.get(Game, game_id)
+        teams_service.rename_team(s, game, team_named(s, game, "Alpha").id, "Aleph")
+    renamed = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert renamed.status_code == 200 and "Aleph" in renamed.get_data(as_text=True)
+    assert renamed.headers["ETag"] != first.headers["ETag"]
+
+
+def test_each_reader_gets_its_own_leaderboard_validator(app, client, auth, game_id):
+    auth.login("s001")
+    alpha = client.get(f"/games/{game_id}/leaderboard").headers["ETag"]
+    auth.logout()
+    auth.login("teacher@example.edu")
+    staff = client.get(f"/games/{game_id}/leaderboard", headers={"If-None-Match": alpha})
+    assert staff.status_code == 200 and staff.headers["ETag"] != alpha
