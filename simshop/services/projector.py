@@ -250,22 +250,7 @@ def projector_snapshot(
     )
 
     def build() -> ProjectorSnapshot:
-        import json
-
-        labels = None if game.show_rival_names else team_labels(session, game, None, rival=rival)
-        raw = _projector_state(
-            session,
-            game,
-            current,
-            last,
-            chinese=locale.startswith("zh"),
-            max_rows=max_rows,
-            labels=labels,
-        )
-        payload = render(game, raw)
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-        etag = hashlib.sha256(body).hexdigest()[:32]
-        return ProjectorSnapshot(etag=etag, body=body, payload=payload)
+        return _build_snapshot(session, game, current, last, locale, max_rows, rival, render)
 
     snapshot = projector_cache.get_or_build(key, build)
     if recheck_seconds > 0:
@@ -273,6 +258,36 @@ def projector_snapshot(
         with _lock:
             _validators[(game.id, locale, max_rows)] = seen
     return snapshot
+
+
+def _build_snapshot(
+    session: Session,
+    game: Game,
+    current: RoundLite | None,
+    last: RoundLite | None,
+    locale: str,
+    max_rows: int,
+    rival: Callable[[str], str],
+    render: Callable[[Game, dict[str, Any]], dict[str, Any]],
+) -> ProjectorSnapshot:
+    """The projector's body for a new cache key: the raw state, labelled by ``render``, as
+    compact JSON with its ETag."""
+    import json
+
+    labels = None if game.show_rival_names else team_labels(session, game, None, rival=rival)
+    raw = _projector_state(
+        session,
+        game,
+        current,
+        last,
+        chinese=locale.startswith("zh"),
+        max_rows=max_rows,
+        labels=labels,
+    )
+    payload = render(game, raw)
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    etag = hashlib.sha256(body).hexdigest()[:32]
+    return ProjectorSnapshot(etag=etag, body=body, payload=payload)
 
 
 def _round_json(rnd: RoundLite | None, *, current: bool) -> dict[str, Any] | None:

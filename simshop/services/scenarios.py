@@ -276,7 +276,16 @@ def delete_draft(session: Session, draft: ScenarioDraft) -> None:
 
 
 def put_item(data: dict[str, Any], section: str, index: int | None, item: dict[str, Any]) -> None:
-    """Replace item ``index`` of ``data[section]`` (append when ``index`` is None)."""
+    """Replace item ``index`` of ``data[section]`` (append when ``index`` is None).
+
+    A product in a category the scenario's ``[categories]`` table does not name yet adds
+    the category there, named after its id (the author can rename it in the file), so the
+    scenario stays valid."""
+    categories = data.get("categories")
+    category = item.get("category")
+    if section == "products" and isinstance(categories, dict) and isinstance(category, str):
+        name = category.replace("-", " ").replace("_", " ").strip().capitalize() or category
+        categories.setdefault(category, {"name": name})
     items = data.setdefault(section, [])
     if index is None:
         items.append(item)

@@ -61,17 +61,24 @@ def _failure_keys(login: str) -> list[tuple[RateLimitItem, str, str]]:
 def login_locked(login: str) -> bool:
     """True while the account, or the client address, is past its failure limit. The
     counters live in the limiter's storage (RATELIMIT_STORAGE_URI: Redis is shared by every
-    worker)."""
+    worker). With rate limiting switched off (``RATELIMIT_ENABLED = False``) there are no
+    counters and no lockout."""
+    if not limiter.enabled:
+        return False
     return any(not limiter.limiter.test(*key) for key in _failure_keys(login))
 
 
 def record_login_failure(login: str) -> None:
+    if not limiter.enabled:
+        return
     for key in _failure_keys(login):
         limiter.limiter.hit(*key)
 
 
 def clear_login_failures(login: str) -> None:
     """A correct password clears the account's failures (not the address's)."""
+    if not limiter.enabled:
+        return
     limit, *identifiers = _failure_keys(login)[0]
     limiter.limiter.clear(limit, *identifiers)
 

@@ -606,7 +606,7 @@ def test_a_scenario_naming_its_categories_must_name_every_one_its_products_use()
     text = text[:start].rstrip() + "\n"  # electronics named, toys not
     # The toy product's own line: the first 'category = "toys"' is the second product's.
     toy_line = text.splitlines().index('category = "toys"') + 1
-    assert text.splitlines()[toy_line - 4] == "id = \"toy-blocks\""
+    assert text.splitlines()[toy_line - 4] == 'id = "toy-blocks"'
     with pytest.raises(ScenarioInvalid) as caught:
         load_scenario_text(text, "t.toml")
     assert [(p.code, p.loc, p.line, p.params) for p in caught.value.problems] == [

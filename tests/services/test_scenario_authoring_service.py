@@ -132,6 +132,8 @@ def test_adding_a_product_and_a_tariff(session, draft):
     scenario = service.scenario_of(stored(session, draft.id))
     assert scenario.product("phone-case").category == "accessories"
     assert scenario.tariffs[-1].rate == 0.25
+    # The tutorial names its categories: the new one is named after its id.
+    assert scenario.categories["accessories"].name == "Accessories"
 
 
 def test_adding_and_deleting_an_event(session, draft):

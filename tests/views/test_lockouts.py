@@ -159,3 +159,12 @@ def test_registration_answers_the_same_for_a_taken_and_a_new_number(app, make_us
     assert answers[0] == answers[1] == (302, "/login", True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 2
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": False}])
+def test_with_rate_limiting_switched_off_logins_work_and_nothing_locks(auth, make_user):
+    """An operator may switch the limiter off: the login page then has no failure counters
+    (and no lockout) instead of failing."""
+    make_user(login="s2026609")
+    assert fail(auth, "s2026609", 12) == [200] * 12
+    assert auth.login("s2026609").status_code == 302
