@@ -33,6 +33,7 @@ from tests.pg import (
     TEMPLATE_DB,
     pg_cluster,  # noqa: F401 - the session's PostgreSQL server (a fixture)
 )
+from tests.scheduling import pytest_xdist_make_scheduler  # noqa: F401 - an xdist hook
 
 DEFAULT_PASSWORD = "plum orchard seventeen"
 
