@@ -28,7 +28,7 @@ from simshop.engine.scenario import (
     Scenario,
     parse_scenario_text,
 )
-from simshop.engine.scenario_errors import ScenarioInvalid, load_scenario_file, load_scenario_text
+from simshop.engine.scenario_errors import ScenarioInvalid, load_scenario_text
 from simshop.engine.scoring import METRICS
 from simshop.errors import CodedError
 from simshop.ids import parse_id
@@ -46,6 +46,7 @@ from simshop.models import (
 )
 from simshop.models.user import utcnow
 from simshop.services import lifecycle
+from simshop.services import scenarios as scenarios_service
 from simshop.services.uow import transaction, unit_of_work
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a code read off a projector is typed right the first time.
@@ -81,17 +82,14 @@ class ScenarioChoice:
 
 def list_scenarios(scenarios_dir: str | Path) -> list[ScenarioChoice]:
     """The valid ``*.toml`` files in ``scenarios_dir``, by file name (invalid ones are left
-    out: ``flask scenario check`` reports them)."""
+    out: ``flask scenario check`` reports them). Each file is parsed once per version
+    (``scenarios.shipped_scenarios`` caches by path and modification time)."""
     choices = []
-    for path in sorted(Path(scenarios_dir).glob("*.toml")):
-        try:
-            loaded = load_scenario_file(path)
-        except ScenarioInvalid:
-            continue
-        s = loaded.scenario
+    for shipped in sorted(scenarios_service.shipped_scenarios(scenarios_dir), key=_file_name):
+        s = shipped.scenario
         choices.append(
             ScenarioChoice(
-                file=path.name,
+                file=shipped.path.name,
                 title=s.meta.title,
                 title_zh=s.meta.title_zh,
                 rounds=s.calendar.rounds,
@@ -102,6 +100,10 @@ def list_scenarios(scenarios_dir: str | Path) -> list[ScenarioChoice]:
             )
         )
     return choices
+
+
+def _file_name(shipped: scenarios_service.ShippedScenario) -> str:
+    return shipped.path.name
 
 
 @functools.lru_cache(maxsize=32)
@@ -292,11 +294,10 @@ def _chosen_scenario(
         except ScenarioInvalid:
             raise GameError("scenario_unknown", "scenario_file") from None
         return ChosenScenario(loaded.scenario, loaded.text, f"{draft.slug}.toml")
-    names = {c.file for c in list_scenarios(scenarios_dir)}
-    if choice not in names:
+    shipped = {s.path.name: s for s in scenarios_service.shipped_scenarios(scenarios_dir)}
+    if choice not in shipped:
         raise GameError("scenario_unknown", "scenario_file")
-    loaded = load_scenario_file(Path(scenarios_dir) / choice)
-    return ChosenScenario(loaded.scenario, loaded.text, choice)
+    return ChosenScenario(shipped[choice].scenario, shipped[choice].text, choice)
 
 
 def create_game(
