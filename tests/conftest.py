@@ -29,11 +29,11 @@ from werkzeug.test import TestResponse
 from simshop import create_app
 from simshop.db import db, init_db
 from simshop.models import User
-from simshop.security import hash_password
 from tests.pg import (
     TEMPLATE_DB,
     pg_cluster,  # noqa: F401 - the session's PostgreSQL server (a fixture)
 )
+from tests.reliability.gamekit import password_hash
 from tests.scheduling import pytest_xdist_make_scheduler  # noqa: F401 - an xdist hook
 from tests.speedups import SHARED_TEMPLATE_CODE, memoize_url_builders, use_memory_tmpdir
 
@@ -301,7 +301,7 @@ def make_user(app: Flask) -> Callable[..., User]:
                 login=login,
                 display_name=display_name or f"Test {role.title()} {n}",
                 role=role,
-                password_hash=hash_password(password),
+                password_hash=password_hash(password),  # one hash per password (cached)
                 **fields,
             )
             db.session.add(user)
