@@ -14,6 +14,7 @@ CSRF protection stays on in tests so that every form is exercised the way browse
 
 from __future__ import annotations
 
+import copy
 import itertools
 import re
 import shutil
@@ -28,11 +29,16 @@ from werkzeug.test import TestResponse
 from simshop import create_app
 from simshop.db import db, init_db
 from simshop.models import User
-from simshop.security import hash_password
 from tests.pg import (
     TEMPLATE_DB,
     pg_cluster,  # noqa: F401 - the session's PostgreSQL server (a fixture)
 )
+from tests.reliability.gamekit import password_hash
+from tests.scheduling import pytest_xdist_make_scheduler  # noqa: F401 - an xdist hook
+from tests.speedups import SHARED_TEMPLATE_CODE, memoize_url_builders, use_memory_tmpdir
+
+use_memory_tmpdir()
+memoize_url_builders()
 
 DEFAULT_PASSWORD = "plum orchard seventeen"
 
@@ -61,6 +67,7 @@ def build_app(database: str, *, migrate: bool = True, **overrides: object) -> Fl
     """Create an app on ``database`` (an SQLite file path or a URL) and migrate it to the
     latest schema (``migrate=False``: it already is)."""
     app = create_app(make_test_config(database, **overrides))
+    app.jinja_env.bytecode_cache = SHARED_TEMPLATE_CODE
     if migrate:
         with app.app_context():
             init_db()
@@ -113,18 +120,34 @@ class DatabaseFactory:
         self.numbers = itertools.count(1)
         self.created: list[str] = []
 
-    def __call__(self, *, migrated: bool = True) -> str:
-        """A new database's URL; ``migrated``: already at the latest schema, else empty."""
+    def __call__(self, *, migrated: bool = True, copy_of: str | None = None) -> str:
+        """A new database's URL; ``migrated``: already at the latest schema, else empty;
+        ``copy_of``: a copy of that snapshot (``DatabaseSnapshots``) instead."""
         n = next(self.numbers)
         if self.backend == "sqlite":
             path = self.tmp_path / ("simshop.sqlite" if n == 1 else f"app{n}.sqlite")
-            if migrated:
+            if copy_of is not None:
+                shutil.copyfile(copy_of, path)
+            elif migrated:
                 shutil.copyfile(self.request.getfixturevalue("sqlite_template"), path)
             return database_uri(str(path))
         cluster = self.request.getfixturevalue("pg_cluster")
-        name = cluster.create_database(TEMPLATE_DB if migrated else "template0")
+        name = cluster.create_database(copy_of or (TEMPLATE_DB if migrated else "template0"))
         self.created.append(name)
         return cluster.url(name)
+
+    def snapshot(self, url: str, name: str) -> str:
+        """Keep a copy of the database at ``url`` (no connection may be open) for the rest
+        of the session; returns what ``copy_of`` takes."""
+        if self.backend == "sqlite":
+            source = Path(url.removeprefix("sqlite:///"))
+            wal = source.with_name(source.name + "-wal")
+            assert not wal.exists() or wal.stat().st_size == 0, "a connection is still open"
+            kept = self.request.getfixturevalue("database_snapshots").folder / f"{name}.sqlite"
+            shutil.copyfile(source, kept)
+            return str(kept)
+        cluster = self.request.getfixturevalue("pg_cluster")
+        return cluster.create_database(url.rsplit("/", 1)[1])
 
     def drop_all(self) -> None:
         if self.created:
@@ -139,6 +162,66 @@ def new_database(backend: str, tmp_path, request) -> Iterator[DatabaseFactory]:
     factory = DatabaseFactory(backend, tmp_path, request)
     yield factory
     factory.drop_all()
+
+
+class DatabaseSnapshots:
+    """Seeded databases kept for the session (per xdist worker and backend): a fixture
+    that builds an expensive world (a game with published rounds) builds it once, and every
+    later test gets a fresh copy of the result (a file copy, or ``CREATE DATABASE ...
+    TEMPLATE``) and the same plain value (ids), so each test still starts from the same,
+    untouched state."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.taken: dict[tuple[str, str], tuple[str, object]] = {}
+
+    def database(
+        self,
+        factory: DatabaseFactory,
+        key: str,
+        build: Callable[[Flask], object],
+        config: dict[str, object],
+    ) -> tuple[str, object]:
+        """A database seeded by ``build(app)`` and what ``build`` returned: built on first
+        use, a copy of the kept snapshot afterwards. ``build`` returns plain data only."""
+        taken = self.taken.get((factory.backend, key))
+        if taken is not None:
+            source, value = taken
+            return factory(copy_of=source), copy.deepcopy(value)
+        url = factory()
+        app = build_app(url, migrate=False, **config)
+        try:
+            value = build(app)
+        finally:
+            dispose(app)
+        name = f"snapshot_{len(self.taken) + 1}"
+        self.taken[(factory.backend, key)] = (factory.snapshot(url, name), value)
+        return url, copy.deepcopy(value)
+
+
+@pytest.fixture(scope="session")
+def database_snapshots(tmp_path_factory: pytest.TempPathFactory) -> DatabaseSnapshots:
+    return DatabaseSnapshots(tmp_path_factory.mktemp("snapshots"))
+
+
+@pytest.fixture
+def seeded_app(
+    new_database: DatabaseFactory, app_config, database_snapshots: DatabaseSnapshots
+) -> Iterator[Callable[[str, Callable[[Flask], object]], tuple[Flask, object]]]:
+    """``seeded_app(key, build)``: ``(app, value)``, an app on a fresh copy of the database
+    ``build(app)`` seeded (once per worker and backend for ``key``) and ``build``'s value.
+    A module overrides ``app`` with it to start every test from an expensive world."""
+    apps: list[Flask] = []
+
+    def create(key: str, build: Callable[[Flask], object]) -> tuple[Flask, object]:
+        url, value = database_snapshots.database(new_database, key, build, app_config)
+        app = build_app(url, migrate=False, **app_config)
+        apps.append(app)
+        return app, value
+
+    yield create
+    for app in apps:
+        dispose(app)
 
 
 @pytest.fixture
@@ -218,7 +301,7 @@ def make_user(app: Flask) -> Callable[..., User]:
                 login=login,
                 display_name=display_name or f"Test {role.title()} {n}",
                 role=role,
-                password_hash=hash_password(password),
+                password_hash=password_hash(password),  # one hash per password (cached)
                 **fields,
             )
             db.session.add(user)

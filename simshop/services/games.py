@@ -26,7 +26,7 @@ from simshop.engine.scenario import (
     Scenario,
     parse_scenario_text,
 )
-from simshop.engine.scenario_errors import ScenarioInvalid, load_scenario_file, load_scenario_text
+from simshop.engine.scenario_errors import ScenarioInvalid, load_scenario_text
 from simshop.ids import parse_id
 from simshop.models import (
     Game,
@@ -42,6 +42,7 @@ from simshop.models import (
 )
 from simshop.models.user import utcnow
 from simshop.services import lifecycle
+from simshop.services import scenarios as scenarios_service
 from simshop.services.game_spec import GameError, GameSpec, GameSpecErrors, spec_problems
 from simshop.services.live import bump_results_version
 from simshop.services.uow import transaction, unit_of_work
@@ -70,17 +71,14 @@ class ScenarioChoice:
 
 def list_scenarios(scenarios_dir: str | Path) -> list[ScenarioChoice]:
     """The valid ``*.toml`` files in ``scenarios_dir``, by file name (invalid ones are left
-    out: ``flask scenario check`` reports them)."""
+    out: ``flask scenario check`` reports them). Each file is parsed once per version
+    (``scenarios.shipped_scenarios`` caches by path and modification time)."""
     choices = []
-    for path in sorted(Path(scenarios_dir).glob("*.toml")):
-        try:
-            loaded = load_scenario_file(path)
-        except ScenarioInvalid:
-            continue
-        s = loaded.scenario
+    for shipped in sorted(scenarios_service.shipped_scenarios(scenarios_dir), key=_file_name):
+        s = shipped.scenario
         choices.append(
             ScenarioChoice(
-                file=path.name,
+                file=shipped.path.name,
                 title=s.meta.title,
                 title_zh=s.meta.title_zh,
                 rounds=s.calendar.rounds,
@@ -91,6 +89,10 @@ def list_scenarios(scenarios_dir: str | Path) -> list[ScenarioChoice]:
             )
         )
     return choices
+
+
+def _file_name(shipped: scenarios_service.ShippedScenario) -> str:
+    return shipped.path.name
 
 
 @functools.lru_cache(maxsize=32)
@@ -166,11 +168,10 @@ def _chosen_scenario(
         except ScenarioInvalid:
             raise GameError("scenario_unknown", "scenario_file") from None
         return ChosenScenario(loaded.scenario, loaded.text, f"{draft.slug}.toml")
-    names = {c.file for c in list_scenarios(scenarios_dir)}
-    if choice not in names:
+    shipped = {s.path.name: s for s in scenarios_service.shipped_scenarios(scenarios_dir)}
+    if choice not in shipped:
         raise GameError("scenario_unknown", "scenario_file")
-    loaded = load_scenario_file(Path(scenarios_dir) / choice)
-    return ChosenScenario(loaded.scenario, loaded.text, choice)
+    return ChosenScenario(shipped[choice].scenario, shipped[choice].text, choice)
 
 
 def create_game(

@@ -58,8 +58,8 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if here in Path(item.fspath).parents:
             item.add_marker(pytest.mark.browser)
-            # One xdist worker runs them all (--dist loadgroup): one Chromium, one live server.
-            item.add_marker(pytest.mark.xdist_group("browser"))
+            # Under xdist the browser modules run on one worker (tests/scheduling.py): one
+            # Chromium and one live server; the sweep module is a second group.
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -247,10 +247,23 @@ def slug(url: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", urlsplit(url).path).strip("-") or "root"
 
 
-def page_problems(page, url: str, chinese: bool, names: set[str]) -> Iterator[str]:
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+# All the checks of a loaded page in one round trip to the browser.
+PAGE_CHECKS_JS = f"""
+(chinese) => ({{
+  overflow: document.documentElement.scrollWidth - window.innerWidth,
+  overlaps: ({TEXT_OVERLAPS_JS})(),
+  text: chinese ? ({PAGE_WORDS_JS})() : "",
+  elapsed: ({NAV_MS_JS})(),
+}})
+"""
+
+
+def page_problems(
+    page, url: str, chinese: bool, names: set[str], errors: list[str]
+) -> Iterator[str]:
+    """Load ``url`` in ``page`` and report what is wrong with it. ``errors``: the page's
+    console and script errors, collected by listeners the caller installed (emptied here)."""
+    errors.clear()
     try:
         response = page.goto(url)
     except PlaywrightError as exc:
@@ -260,19 +273,17 @@ def page_problems(page, url: str, chinese: bool, names: set[str]) -> Iterator[st
     if response is None or response.status >= 400:
         yield f"HTTP {response.status if response else '?'}"
         return
-    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-    if overflow > 0:
-        yield f"page scrolls sideways by {overflow}px"
-    for pair in page.evaluate(TEXT_OVERLAPS_JS):
+    checks = page.evaluate(PAGE_CHECKS_JS, chinese)
+    if checks["overflow"] > 0:
+        yield f"page scrolls sideways by {checks['overflow']}px"
+    for pair in checks["overlaps"]:
         yield f"chart labels overlap: {pair}"
     if chinese:
-        text = page.evaluate(PAGE_WORDS_JS)
-        words = sorted(set(LATIN_WORD.findall(text)) - ALLOWED_LATIN - names)
+        words = sorted(set(LATIN_WORD.findall(checks["text"])) - ALLOWED_LATIN - names)
         if words:
             yield f"Latin words on a Chinese page: {', '.join(words[:12])}"
-    elapsed = page.evaluate(NAV_MS_JS)
-    if elapsed > SLOW_MS:
-        yield f"slow: {elapsed:.0f} ms"
+    if checks["elapsed"] > SLOW_MS:
+        yield f"slow: {checks['elapsed']:.0f} ms"
     for error in errors:
         yield f"console: {error}"
 
@@ -295,14 +306,18 @@ def test_every_reachable_page_is_sound(
     folder = SWEEP_DIR / f"{role}-{locale}-{size}"
     folder.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
+    chinese = locale.startswith("zh")
+    # One tab visits every page (each visit is a full navigation to a new document): a new
+    # tab per page cost a renderer start each, about a quarter of the sweep's time.
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
     try:
         for url in urls:
-            page = context.new_page()
-            chinese = locale.startswith("zh")
-            for problem in page_problems(page, url, chinese, demo_names):
+            for problem in page_problems(page, url, chinese, demo_names, errors):
                 problems.append(f"{urlsplit(url).path}: {problem}")
             page.screenshot(path=str(Path(folder) / f"{slug(url)}.png"))
-            page.close()
     finally:
         context.close()
     assert problems == [], "\n".join(problems)

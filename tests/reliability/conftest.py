@@ -154,11 +154,5 @@ def gunicorn_factory(live_db):
         server.stop()
 
 
-def pytest_collection_modifyitems(items):
-    """Under pytest-xdist (``--dist loadgroup``), the tests that start process fleets
-    (gunicorn with 4 workers, flask subprocesses) run on one worker, one after another, so
-    two storms never compete for the same cores."""
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(item.fspath).parents:
-            item.add_marker(pytest.mark.xdist_group("processes"))
+# Under pytest-xdist the tests of this folder run on one worker, one after another
+# (tests/scheduling.py), so two storms never compete for the same cores.

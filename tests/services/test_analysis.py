@@ -7,6 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from simshop.db import db
+from simshop.models import Game, Team, User
 from simshop.services import analysis, round_state
 from simshop.services import decisions as decisions_service
 from simshop.services import rounds as rounds_service
@@ -61,9 +63,31 @@ def build_world(session, *, show_rival_names=False, rounds=2, practice_rounds=0,
     return SimpleNamespace(game=game, teacher=teacher, alice=alice, bob=bob, alpha=alpha, beta=beta)
 
 
+def build_world_ids(app):
+    with app.app_context():
+        w = build_world(db.session)
+        return {name: obj.id for name, obj in vars(w).items()}
+
+
 @pytest.fixture
-def world(session):
-    return build_world(session)
+def seeded(seeded_app):
+    """Every test starts from a fresh copy of one world (tests/conftest.py, seeded_app)."""
+    return seeded_app("analysis-world", build_world_ids)
+
+
+@pytest.fixture
+def app(seeded):
+    return seeded[0]
+
+
+@pytest.fixture
+def world(session, seeded):
+    ids = seeded[1]
+    return SimpleNamespace(
+        game=session.get(Game, ids["game"]),
+        **{name: session.get(User, ids[name]) for name in ("teacher", "alice", "bob")},
+        **{name: session.get(Team, ids[name]) for name in ("alpha", "beta")},
+    )
 
 
 def test_rivals_are_lettered_and_the_team_keeps_its_own_name(session, world):

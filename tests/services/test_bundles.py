@@ -8,8 +8,9 @@ import zipfile
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from simshop.db import db
 from simshop.engine import verify
-from simshop.models import Player
+from simshop.models import Game, Player
 from simshop.services import bundles
 from simshop.services import decisions as decisions_service
 from simshop.services import rounds as rounds_service
@@ -44,10 +45,14 @@ def play_rounds(session, game, count, decisions=None):
         assert rounds_service.process_round(session, rnd.id).published
 
 
-@pytest.fixture
-def played(session):
+def build_played(app):
     """A game with a practice round, 3 scored rounds, 2 bots and 2 student teams, all
     published; Alpha submits in rounds 1-2 and carries over after, Beta never submits."""
+    with app.app_context():
+        return _play(db.session).id
+
+
+def _play(session):
     teacher = make_user(session, "teacher@example.edu", "instructor")
     game = make_game(session, teacher, bot_count=2, practice_rounds=1, scored_rounds=3)
     alice, bob = make_user(session, "s001"), make_user(session, "s002")
@@ -60,6 +65,22 @@ def played(session):
     }
     play_rounds(session, game, 4, plan)
     return game
+
+
+@pytest.fixture
+def seeded(seeded_app):
+    """Every test starts from a fresh copy of one played game (tests/conftest.py)."""
+    return seeded_app("bundles-played", build_played)
+
+
+@pytest.fixture
+def app(seeded):
+    return seeded[0]
+
+
+@pytest.fixture
+def played(session, seeded):
+    return session.get(Game, seeded[1])
 
 
 def roundtrip(bundle):

@@ -6,8 +6,10 @@ import json
 
 import pytest
 
+from simshop.db import db
 from simshop.engine import verify
 from simshop.engine.scoring import team_metrics
+from simshop.models import Competition, Game, User
 from simshop.services import bundles
 from simshop.services import competitions as cs
 from simshop.services import decisions as decisions_service
@@ -39,26 +41,53 @@ def play(session, game, count, first_round=()):
         assert rounds_service.process_round(session, rnd.id).published
 
 
+def build_world(app):
+    with app.app_context():
+        session = db.session
+        organiser = make_user(session, "org@example.edu", "instructor")
+        other = make_user(session, "other@example.edu", "instructor")
+        class_a = make_game(session, organiser, title="Class A", bot_count=1, seed=11)
+        class_b = make_game(session, organiser, title="Class B", bot_count=3, seed=22)
+        students = {}
+        for i, name in enumerate(["A1", "A2"]):
+            students[name] = make_user(session, f"a{i}").id
+            enrol(session, class_a, session.get(User, students[name]), name)
+        for i, name in enumerate(["B1", "B2", "B3"]):
+            enrol(session, class_b, make_user(session, f"b{i}"), name)
+        competition = cs.create_competition(session, organiser, "Spring cup")
+        return {
+            "organiser": organiser.id,
+            "other": other.id,
+            "a": class_a.id,
+            "b": class_b.id,
+            "students": students,
+            "competition": competition.id,
+        }
+
+
 @pytest.fixture
-def world(session):
-    organiser = make_user(session, "org@example.edu", "instructor")
-    other = make_user(session, "other@example.edu", "instructor")
-    class_a = make_game(session, organiser, title="Class A", bot_count=1, seed=11)
-    class_b = make_game(session, organiser, title="Class B", bot_count=3, seed=22)
-    students = {}
-    for i, name in enumerate(["A1", "A2"]):
-        students[name] = make_user(session, f"a{i}")
-        enrol(session, class_a, students[name], name)
-    for i, name in enumerate(["B1", "B2", "B3"]):
-        enrol(session, class_b, make_user(session, f"b{i}"), name)
+def seeded(seeded_app):
+    """Every test starts from a fresh copy of one world (tests/conftest.py, seeded_app)."""
+    return seeded_app("competitions", build_world)
+
+
+@pytest.fixture
+def app(seeded):
+    return seeded[0]
+
+
+@pytest.fixture
+def world(session, seeded):
+    ids = seeded[1]
 
     class World:
         pass
 
     w = World()
-    w.organiser, w.other, w.a, w.b = organiser, other, class_a, class_b
-    w.students = students
-    w.competition = cs.create_competition(session, organiser, "Spring cup")
+    w.organiser, w.other = session.get(User, ids["organiser"]), session.get(User, ids["other"])
+    w.a, w.b = session.get(Game, ids["a"]), session.get(Game, ids["b"])
+    w.students = {name: session.get(User, uid) for name, uid in ids["students"].items()}
+    w.competition = session.get(Competition, ids["competition"])
     return w
 
 

@@ -6,12 +6,14 @@ import csv
 import io
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import update
 
-from simshop.models import Team
+from simshop.db import db
+from simshop.models import Game, Team, User
 from simshop.services import exports
 from tests.services.test_analysis import build_world
 
@@ -26,13 +28,34 @@ def read_csv(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
 
 
+def build_exports_world(app):
+    with app.app_context():
+        session = db.session
+        w = build_world(session, rounds=2)
+        session.execute(update(Team).where(Team.id == w.alpha.id).values(name=EVIL))
+        session.commit()
+        return {name: obj.id for name, obj in vars(w).items()}
+
+
 @pytest.fixture
-def world(session):
-    w = build_world(session, rounds=2)
-    session.execute(update(Team).where(Team.id == w.alpha.id).values(name=EVIL))
-    session.commit()
-    session.refresh(w.alpha)
-    return w
+def seeded(seeded_app):
+    """Every test starts from a fresh copy of one world (tests/conftest.py, seeded_app)."""
+    return seeded_app("exports-world", build_exports_world)
+
+
+@pytest.fixture
+def app(seeded):
+    return seeded[0]
+
+
+@pytest.fixture
+def world(session, seeded):
+    ids = seeded[1]
+    return SimpleNamespace(
+        game=session.get(Game, ids["game"]),
+        **{name: session.get(User, ids[name]) for name in ("teacher", "alice", "bob")},
+        **{name: session.get(Team, ids[name]) for name in ("alpha", "beta")},
+    )
 
 
 def test_every_exported_column_is_in_the_data_dictionary():

@@ -23,7 +23,22 @@ def post(client, url, data=None, page=None, **kwargs):
 
 
 @pytest.fixture
-def ids(app):
+def seeded(seeded_app):
+    """Every test starts from a fresh copy of one world (tests/conftest.py, seeded_app)."""
+    return seeded_app("competitions-views", build_world)
+
+
+@pytest.fixture
+def app(seeded):
+    return seeded[0]
+
+
+@pytest.fixture
+def ids(seeded):
+    return seeded[1]
+
+
+def build_world(app):
     with app.app_context():
         s = db.session
         organiser = make_user(s, "org@example.edu", "instructor", name="Prof. Secret Name")

@@ -15,14 +15,28 @@ from tests.reliability.gamekit import make_user
 from tests.services.test_analysis import build_world
 
 
-@pytest.fixture
-def world(app):
+def build_lab_world(app):
     with app.app_context():
         w = build_world(db.session, rounds=2)
         make_user(db.session, "other@example.edu", "instructor")
         make_user(db.session, "s099")  # a student of no game
-        ids = {"game": w.game.id, "alpha": w.alpha.id, "beta": w.beta.id}
-    return ids
+        return {"game": w.game.id, "alpha": w.alpha.id, "beta": w.beta.id}
+
+
+@pytest.fixture
+def seeded(seeded_app):
+    """Every test starts from a fresh copy of one world (tests/conftest.py, seeded_app)."""
+    return seeded_app("lab-world", build_lab_world)
+
+
+@pytest.fixture
+def app(seeded):
+    return seeded[0]
+
+
+@pytest.fixture
+def world(seeded):
+    return seeded[1]
 
 
 def url(world, path=""):

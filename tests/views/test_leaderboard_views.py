@@ -29,7 +29,22 @@ pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreS
 
 
 @pytest.fixture
-def ids(app):
+def seeded(seeded_app):
+    """Every test starts from a fresh copy of one world (tests/conftest.py, seeded_app)."""
+    return seeded_app("leaderboard-views", build_world)
+
+
+@pytest.fixture
+def app(seeded):
+    return seeded[0]
+
+
+@pytest.fixture
+def ids(seeded):
+    return seeded[1]
+
+
+def build_world(app):
     """A game with one bot and two student teams; round 1 published, round 2 open."""
     with app.app_context():
         s = db.session

@@ -1,0 +1,53 @@
+"""How ``make test`` (``pytest -n auto --dist loadgroup``) shares the tests between workers.
+
+Most tests are independent and go to whichever worker is free. A few folders share costly
+per-worker fixtures, so all their tests go to one worker, as one unit of work:
+
+- ``tests/browser/test_sweep.py`` (``sweep``): one seeded demo game, three logins and three
+  crawls, shared by its twelve role x locale x size checks (module fixtures);
+- the other ``tests/browser`` modules (``browser``): a live server and Chromium;
+- ``tests/reliability`` (``processes``): gunicorn fleets and ``flask`` subprocesses, one
+  storm at a time.
+
+Groups start first, largest first, and the one-test units fill the gaps.
+
+pytest-xdist's own ``xdist_group`` marker cannot do this with pytest 9: xdist appends the
+group to ``item._nodeid``, which pytest 9 no longer reads (node ids live in ``item._id``),
+so the marker is silently ignored and every test is scheduled on its own. The group is
+therefore taken from the test's path here, in the controller's scheduler, which only sees
+node ids.
+"""
+
+from __future__ import annotations
+
+import pytest
+from xdist.scheduler import LoadScopeScheduling
+
+# (node id prefix, group), first match wins.
+GROUPS: tuple[tuple[str, str], ...] = (
+    ("tests/browser/test_sweep.py::", "sweep"),
+    ("tests/browser/", "browser"),
+    ("tests/reliability/", "processes"),
+)
+
+
+def group_of(nodeid: str) -> str | None:
+    for prefix, group in GROUPS:
+        if nodeid.startswith(prefix):
+            return group
+    return None
+
+
+class PathGroupScheduling(LoadScopeScheduling):
+    """``--dist loadscope`` with a scope per group above and per test elsewhere."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        group = group_of(nodeid)
+        return f"@{group}" if group else nodeid
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log) -> LoadScopeScheduling | None:
+    if config.getvalue("dist") == "loadgroup":
+        return PathGroupScheduling(config, log)
+    return None
