@@ -48,6 +48,8 @@ class Defaults:
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
 
+    # Every app states it: Flask-Limiter keeps the last app's choice as the default for the next.
+    RATELIMIT_ENABLED = True
     # Naming the in-memory store explicitly states the choice (and silences
     # Flask-Limiter's warning). It counts per process: use redis:// with several workers.
     RATELIMIT_STORAGE_URI = "memory://"

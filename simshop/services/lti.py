@@ -197,6 +197,7 @@ def _http(
             raw = response.read()
             answer_headers = {k.lower(): v for k, v in response.headers.items()}
     except urllib.error.HTTPError as exc:
+        exc.close()  # an HTTPError holds the open response: close its socket now
         raise LtiError("service_refused", url=url, status=exc.code) from None
     except (urllib.error.URLError, TimeoutError, OSError):
         raise LtiError("service_unavailable", url=url) from None

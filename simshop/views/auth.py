@@ -63,13 +63,13 @@ def login_locked(login: str) -> bool:
     counters live in the limiter's storage (RATELIMIT_STORAGE_URI: Redis is shared by every
     worker). With rate limiting switched off (``RATELIMIT_ENABLED = False``) there are no
     counters and no lockout."""
-    if not limiter.enabled:
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
         return False
     return any(not limiter.limiter.test(*key) for key in _failure_keys(login))
 
 
 def record_login_failure(login: str) -> None:
-    if not limiter.enabled:
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
     for key in _failure_keys(login):
         limiter.limiter.hit(*key)
@@ -77,7 +77,7 @@ def record_login_failure(login: str) -> None:
 
 def clear_login_failures(login: str) -> None:
     """A correct password clears the account's failures (not the address's)."""
-    if not limiter.enabled:
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
     limit, *identifiers = _failure_keys(login)[0]
     limiter.limiter.clear(limit, *identifiers)
