@@ -68,6 +68,7 @@ def build_database(path: str) -> dict:
     from simshop import create_app
     from simshop.db import db, init_db
     from simshop.models import Decision, Game, Player, Round, Team, User
+    from simshop.models.game import team_name_key
     from simshop.models.user import utcnow
     from simshop.security import hash_password
     from simshop.services import games as games_service
@@ -100,7 +101,12 @@ def build_database(path: str) -> dict:
         s.execute(
             insert(Team),
             [
-                {"game_id": game.id, "name": f"Team {i:03d}", "member_count": 1}
+                {
+                    "game_id": game.id,
+                    "name": f"Team {i:03d}",
+                    "name_key": team_name_key(f"Team {i:03d}"),
+                    "member_count": 1,
+                }
                 for i in range(1, TEAMS + 1)
             ],
         )
