@@ -283,34 +283,30 @@ def briefing_sizes(game_id: int):
 
 @bp.route("/games/<int:game_id>/end", methods=["GET", "POST"])
 def end(game_id: int):
-    game = game_for(game_id, Need.STAFF)
-    if request.method == "GET" or not _confirmed():
-        return confirm_page(game, "end_game", request.path)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        games_service.end_game(db.session, game)
-    except GameError as exc:
-        flash_error(exc)
-    else:
-        flash(_("The game has ended."), "success")
-    return redirect(game_url(game))
+    return _confirmed_game_action(game_id, "end_game", games_service.end_game)
 
 
 @bp.route("/games/<int:game_id>/reopen", methods=["GET", "POST"])
 def reopen(game_id: int):
     """Reopen a finished game: only deliberately (a confirmation step, then a POST)."""
+    return _confirmed_game_action(game_id, "reopen_game", games_service.reopen_game)
+
+
+def _confirmed_game_action(game_id: int, action: str, service):
+    """End or reopen the game: a confirmation page first (GET, or a POST not confirmed),
+    then the service on the confirmed POST."""
     game = game_for(game_id, Need.STAFF)
     if request.method == "GET" or not _confirmed():
-        return confirm_page(game, "reopen_game", request.path)
+        return confirm_page(game, action, request.path)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        games_service.reopen_game(db.session, game)
+        service(db.session, game)
     except GameError as exc:
         flash_error(exc)
     else:
-        flash(_("The game runs again."), "success")
+        done = _("The game has ended.") if action == "end_game" else _("The game runs again.")
+        flash(done, "success")
     return redirect(game_url(game))
 
 
