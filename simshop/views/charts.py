@@ -93,12 +93,17 @@ def _spread(ys: list[float], gap: float) -> list[float]:
     return out
 
 
-def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+def _nice_ticks(low: float, high: float, count: int = 5, *, whole: bool = False) -> list[float]:
+    """About ``count`` evenly spaced round ticks covering ``low``..``high``; ``whole``: whole
+    numbers only (counts and ranks: never a tick at 4.2)."""
     if high <= low:
         high = low + 1.0
     raw = (high - low) / count
     magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    steps = (1, 2, 5, 10) if whole else (1, 2, 2.5, 5, 10)
+    step = next(m * magnitude for m in steps if m * magnitude >= raw)
+    if whole:
+        step = max(1.0, float(round(step)))
     start = math.floor(low / step) * step
     ticks = []
     tick = start
@@ -240,10 +245,11 @@ def _value_plot(
     plot_height: float,
     right_margin: float,
     percent: bool,
+    whole: bool = False,
 ) -> _Plot:
     """Draw the value axis (gridlines, tick labels) and the category labels below the plot;
-    return where values and category slots go."""
-    ticks = _nice_ticks(low, high)
+    return where values and category slots go (``whole``: whole-number ticks only)."""
+    ticks = _nice_ticks(low, high, whole=whole)
     left, right = 52.0, WIDTH - right_margin
     bottom = top + 18 + plot_height
     slot = (right - left) / len(categories)
@@ -372,8 +378,10 @@ def lines(
     digits: int = 3,
     plot_height: int = 200,
     zero_based: bool = False,
+    whole: bool = False,
 ) -> Markup:
-    """One line per series over the categories, every point labelled with its value."""
+    """One line per series over the categories, every point labelled with its value
+    (``whole``: the values are counts or ranks, so the axis has whole-number ticks)."""
     colours = [PALETTE[i % len(PALETTE)] for i in range(len(series))]
     svg = _Svg(title, 0)
     top = _frame(svg, title, [(s.label, c) for s, c in zip(series, colours, strict=True)])
@@ -395,6 +403,7 @@ def lines(
         plot_height=plot_height,
         right_margin=52,
         percent=percent,
+        whole=whole,
     )
     label_all = len(categories) <= 6 or len(series) == 1
     labels: dict[int, list[tuple[float, str, str]]] = {}

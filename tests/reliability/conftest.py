@@ -21,10 +21,10 @@ from simshop.db import db, init_db
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SECRET = "reliability-test-secret-key-0123456789abcdef"
-# Concurrent logins while a test sets up its class. On SQLite a login's transaction holds the
-# write lock while argon2 checks the password (services/accounts.authenticate), so 16 at once
-# on a CPU-starved machine (parallel test workers) queue past the 5 s busy timeout and fail
-# with a 500: the storms test saving decisions, not logging in.
+# Concurrent logins while a test sets up its class. A login no longer holds the write lock
+# while argon2 checks the password (services/accounts.authenticate writes only to upgrade an
+# old hash), but each check costs about 17 ms of CPU: four at a time keeps set-up from
+# starving the other test worker. The storms test saving decisions, not logging in.
 LOGIN_THREADS = 4
 START_TIMEOUT_S = 120
 

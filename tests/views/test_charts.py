@@ -86,3 +86,16 @@ def test_a_waterfall_floats_each_step_from_the_running_total():
     assert abs(w3 / scale - 80) < 0.5
     for text in ("Round 1", "Prices", "Tariffs", "Round 2", "+¥30", "−¥50"):
         assert f">{text}<" in svg
+
+
+def test_a_rank_chart_has_whole_number_ticks():
+    """Ranks are whole numbers: a team fourth in both rounds gets ticks 3, 4, 5, not 4.2."""
+    svg = str(charts.lines("Rank", ["Round 1", "Round 2"], [charts.Series("Rank", [4, 4])]))
+    whole = str(
+        charts.lines("Rank", ["Round 1", "Round 2"], [charts.Series("Rank", [4, 4])], whole=True)
+    )
+    ticks = re.findall(r'text-anchor="end"[^>]*>([^<]*)</text>', whole)
+    assert ticks == ["3", "4", "5"]
+    assert "4.2" in svg  # without it the axis is the usual fine one
+    assert charts._nice_ticks(1, 12, whole=True) == [0, 5, 10, 15]
+    assert charts._nice_ticks(0.2, 0.9, whole=True) == [0, 1]
