@@ -22,7 +22,6 @@ from __future__ import annotations
 import gc
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import worlds  # noqa: E402
+from httpload import free_port, percentile  # noqa: E402
 
 TEAMS = 500
 BOTS = 4
@@ -67,60 +70,26 @@ def build_database(path: str) -> dict:
 
     from simshop import create_app
     from simshop.db import db, init_db
-    from simshop.models import Decision, Game, Player, Round, Team, User
-    from simshop.models.game import team_name_key
+    from simshop.models import Decision, Game, Team
     from simshop.models.user import utcnow
-    from simshop.security import hash_password
-    from simshop.services import games as games_service
     from simshop.services import projector as projector_service
-    from simshop.services import rounds as rounds_service
-    from simshop.services import schedule as schedule_service
 
     app = create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
     with app.app_context():
         init_db()
         s = db.session
-        pw = hash_password(PASSWORD)
-        teacher = User(login="bench-teacher", display_name="T", role="instructor", password_hash=pw)
-        student = User(login="bench-student", display_name="S", role="student", password_hash=pw)
-        s.add_all([teacher, student])
-        s.commit()
-        game = games_service.create_game(
+        teacher, game, current = worlds.published_class(
             s,
-            teacher,
-            games_service.GameSpec(
-                title="Bench class",
-                scenario_file="us-tariffs-2025.toml",
-                scored_rounds=10,
-                practice_rounds=1,
-                bot_count=BOTS,
-                seed=4242,
-            ),
-            scenarios_dir=ROOT / "scenarios",
+            password=PASSWORD,
+            title="Bench class",
+            scenario_file="us-tariffs-2025.toml",
+            scored_rounds=10,
+            practice_rounds=1,
+            bot_count=BOTS,
+            seed=4242,
+            teams=TEAMS,
+            published=PUBLISHED,
         )
-        s.execute(
-            insert(Team),
-            [
-                {
-                    "game_id": game.id,
-                    "name": f"Team {i:03d}",
-                    "name_key": team_name_key(f"Team {i:03d}"),
-                    "member_count": 1,
-                }
-                for i in range(1, TEAMS + 1)
-            ],
-        )
-        s.commit()
-        first_team = s.query(Team).filter_by(game_id=game.id, name="Team 001").one()
-        s.add(Player(game_id=game.id, user_id=student.id, team_id=first_team.id))
-        s.commit()
-        for number in range(1, PUBLISHED + 1):
-            rnd = s.query(Round).filter_by(game_id=game.id, number=number).one()
-            schedule_service.open_round(s, game, rnd)
-            schedule_service.close_round(s, rnd)
-            assert rounds_service.process_round(s, rnd.id).published
-        current = s.query(Round).filter_by(game_id=game.id, number=PUBLISHED + 1).one()
-        schedule_service.open_round(s, game, current)
         team_ids = [t.id for t in s.query(Team).filter_by(game_id=game.id, is_bot=False)]
         now = utcnow()
         s.execute(
@@ -144,12 +113,6 @@ def build_database(path: str) -> dict:
 
 
 # --------------------------------------------------------------------------- server
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(db_path: str, port: int, log_path: str) -> subprocess.Popen:
@@ -201,12 +164,6 @@ def login(base: str):
 
 
 # --------------------------------------------------------------------------- load
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def report(name: str, latencies: list[float], elapsed: float, statuses: dict[int, int]) -> None:

@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpload  # noqa: E402
+import worlds  # noqa: E402
 
 TEAMS = 40
 PUBLISHED = 3
@@ -71,64 +72,26 @@ def bare_app():
 
 
 def build_database(path: str) -> dict:
-    from sqlalchemy import insert
-
     from simshop import create_app
     from simshop.db import db, init_db
-    from simshop.models import Player, Round, Team, User
-    from simshop.security import hash_password
-    from simshop.services import games as games_service
     from simshop.services import projector as projector_service
-    from simshop.services import rounds as rounds_service
-    from simshop.services import schedule as schedule_service
-    from simshop.services.teams import team_name_key
 
-    root = Path(__file__).resolve().parents[1]
     app = create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
     with app.app_context():
         init_db()
         s = db.session
-        pw = hash_password(PASSWORD)
-        teacher = User(login="bench-teacher", display_name="T", role="instructor", password_hash=pw)
-        student = User(login="bench-student", display_name="S", role="student", password_hash=pw)
-        s.add_all([teacher, student])
-        s.commit()
-        game = games_service.create_game(
+        teacher, game, _current = worlds.published_class(
             s,
-            teacher,
-            games_service.GameSpec(
-                title="Polling bench",
-                scenario_file="tutorial.toml",
-                scored_rounds=PUBLISHED + 1,
-                practice_rounds=0,
-                bot_count=2,
-                seed=77,
-            ),
-            scenarios_dir=root / "scenarios",
+            password=PASSWORD,
+            title="Polling bench",
+            scenario_file="tutorial.toml",
+            scored_rounds=PUBLISHED + 1,
+            practice_rounds=0,
+            bot_count=2,
+            seed=77,
+            teams=TEAMS,
+            published=PUBLISHED,
         )
-        s.execute(
-            insert(Team),
-            [
-                {
-                    "game_id": game.id,
-                    "name": f"Team {i:03d}",
-                    "name_key": team_name_key(f"Team {i:03d}"),
-                    "member_count": 1,
-                }
-                for i in range(1, TEAMS + 1)
-            ],
-        )
-        s.commit()
-        first = s.query(Team).filter_by(game_id=game.id, name="Team 001").one()
-        s.add(Player(game_id=game.id, user_id=student.id, team_id=first.id))
-        s.commit()
-        for number in range(1, PUBLISHED + 1):
-            rnd = s.query(Round).filter_by(game_id=game.id, number=number).one()
-            schedule_service.open_round(s, game, rnd)
-            schedule_service.close_round(s, rnd)
-            assert rounds_service.process_round(s, rnd.id).published
-        nxt = s.query(Round).filter_by(game_id=game.id, number=PUBLISHED + 1).one()
-        schedule_service.open_round(s, game, nxt)
         token = projector_service.rotate_projector_link(s, game, teacher).token
         return {"game_id": game.id, "token": token}
 

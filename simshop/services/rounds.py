@@ -347,17 +347,17 @@ def publish_round(
         )
         if not published:
             raise LeaseLostError()
-        game_id = session.scalar(select(Round.game_id).where(Round.id == round_id))
-        assert game_id is not None
+        game_id, number = session.execute(
+            select(Round.game_id, Round.number).where(Round.id == round_id)
+        ).one()
         bump_results_version(session, game_id)
-        end_game_after(session, round_id, now)
+        end_game_after(session, game_id, number, now)
 
 
-def end_game_after(session: Session, round_id: int, now: datetime) -> bool:
-    """The game ends by itself when its last round is published (no later round that is
-    not cancelled): ``Game.status`` becomes 'ended'. Inside the publishing transaction."""
-    game_id = session.scalar(select(Round.game_id).where(Round.id == round_id))
-    number = session.scalar(select(Round.number).where(Round.id == round_id))
+def end_game_after(session: Session, game_id: int, number: int, now: datetime) -> bool:
+    """The game ends by itself when its round ``number`` is its last (no later round that is
+    not cancelled) and has just been published: ``Game.status`` becomes 'ended'. Inside the
+    publishing transaction."""
     later = (
         select(Round.id)
         .where(Round.game_id == game_id, Round.number > number, Round.status != CANCELLED)

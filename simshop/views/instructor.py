@@ -283,16 +283,20 @@ def briefing_sizes(game_id: int):
 
 @bp.route("/games/<int:game_id>/end", methods=["GET", "POST"])
 def end(game_id: int):
-    return _confirmed_game_action(game_id, "end_game", games_service.end_game)
+    return _confirmed_game_action(
+        game_id, "end_game", games_service.end_game, _("The game has ended.")
+    )
 
 
 @bp.route("/games/<int:game_id>/reopen", methods=["GET", "POST"])
 def reopen(game_id: int):
     """Reopen a finished game: only deliberately (a confirmation step, then a POST)."""
-    return _confirmed_game_action(game_id, "reopen_game", games_service.reopen_game)
+    return _confirmed_game_action(
+        game_id, "reopen_game", games_service.reopen_game, _("The game runs again.")
+    )
 
 
-def _confirmed_game_action(game_id: int, action: str, service):
+def _confirmed_game_action(game_id: int, action: str, service, done: str):
     """End or reopen the game: a confirmation page first (GET, or a POST not confirmed),
     then the service on the confirmed POST."""
     game = game_for(game_id, Need.STAFF)
@@ -305,7 +309,6 @@ def _confirmed_game_action(game_id: int, action: str, service):
     except GameError as exc:
         flash_error(exc)
     else:
-        done = _("The game has ended.") if action == "end_game" else _("The game runs again.")
         flash(done, "success")
     return redirect(game_url(game))
 
