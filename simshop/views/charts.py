@@ -229,10 +229,13 @@ class _Plot:
     height: float
     slot: float
     xs: list[float]
+    reverse: bool = False
+    """Smaller values higher up (ranks: 1 at the top)."""
 
     def y_of(self, v: float) -> float:
         span = self.ticks[-1] - self.ticks[0]
-        return self.bottom - (v - self.ticks[0]) / span * self.height
+        share = (v - self.ticks[0]) / span
+        return self.bottom - (1.0 - share if self.reverse else share) * self.height
 
 
 def _value_plot(
@@ -246,15 +249,17 @@ def _value_plot(
     right_margin: float,
     percent: bool,
     whole: bool = False,
+    reverse: bool = False,
 ) -> _Plot:
     """Draw the value axis (gridlines, tick labels) and the category labels below the plot;
-    return where values and category slots go (``whole``: whole-number ticks only)."""
+    return where values and category slots go (``whole``: whole-number ticks only;
+    ``reverse``: smaller values higher up)."""
     ticks = _nice_ticks(low, high, whole=whole)
     left, right = 52.0, WIDTH - right_margin
     bottom = top + 18 + plot_height
     slot = (right - left) / len(categories)
     xs = [left + (i + 0.5) * slot for i in range(len(categories))]
-    plot = _Plot(ticks, left, right, bottom, plot_height, slot, xs)
+    plot = _Plot(ticks, left, right, bottom, plot_height, slot, xs, reverse)
     _axis(svg, ticks, plot.y_of, left, right, percent=percent)
     _category_labels(svg, xs, slot, categories, bottom + CATEGORY_GAP)
     return plot
@@ -379,9 +384,11 @@ def lines(
     plot_height: int = 200,
     zero_based: bool = False,
     whole: bool = False,
+    reverse: bool = False,
 ) -> Markup:
     """One line per series over the categories, every point labelled with its value
-    (``whole``: the values are counts or ranks, so the axis has whole-number ticks)."""
+    (``whole``: the values are counts or ranks, so the axis has whole-number ticks;
+    ``reverse``: smaller values higher up, as for ranks where 1 is best)."""
     colours = [PALETTE[i % len(PALETTE)] for i in range(len(series))]
     svg = _Svg(title, 0)
     top = _frame(svg, title, [(s.label, c) for s, c in zip(series, colours, strict=True)])
@@ -404,6 +411,7 @@ def lines(
         right_margin=52,
         percent=percent,
         whole=whole,
+        reverse=reverse,
     )
     label_all = len(categories) <= 6 or len(series) == 1
     labels: dict[int, list[tuple[float, str, str]]] = {}

@@ -99,3 +99,25 @@ def test_a_rank_chart_has_whole_number_ticks():
     assert "4.2" in svg  # without it the axis is the usual fine one
     assert charts._nice_ticks(1, 12, whole=True) == [0, 5, 10, 15]
     assert charts._nice_ticks(0.2, 0.9, whole=True) == [0, 1]
+
+
+def test_a_reversed_rank_chart_puts_first_place_at_the_top():
+    """Rank 1 is best, so ``reverse`` draws it highest: the point of a team that climbed from
+    third to first rises, and the tick labels read 1 at the top down to 3."""
+
+    def ys(svg: str) -> list[float]:
+        return [float(y) for y in re.findall(r'<circle cx="[^"]+" cy="([^"]+)"', svg)]
+
+    def ticks(svg: str) -> list[str]:
+        found = re.findall(r'y="([^"]+)"[^>]*text-anchor="end"[^>]*>([^<]*)</text>', svg)
+        return [label for _, label in sorted(found, key=lambda item: float(item[0]))]
+
+    rounds, climb = ["Round 1", "Round 2"], [charts.Series("Rank", [3, 1])]
+    usual = str(charts.lines("Rank", rounds, climb, whole=True))
+    reversed_ = str(charts.lines("Rank", rounds, climb, whole=True, reverse=True))
+    first, second = ys(reversed_)
+    assert second < first  # first place is drawn above third place
+    usual_first, usual_second = ys(usual)
+    assert usual_second > usual_first
+    assert ticks(reversed_) == sorted(ticks(usual), key=float)
+    assert ticks(reversed_)[0] in ("0", "1")
