@@ -255,6 +255,7 @@ class Strategy:
         """Borrow what the sheet needs beyond cash (keeping a reserve), scale the stock
         plan down if even the credit line is not enough, repay debt from spare cash."""
         sc, team = view.scenario, view.team
+        sheet = sheet.model_copy(update={"certificates": self.certificates(view, sheet)})
         reserve = 0.05 * sc.economy.starting_cash_cny
         credit = max(0.0, sc.economy.credit_line_cny - team.debt_cny)
         for _ in range(60):
@@ -271,6 +272,31 @@ class Strategy:
         else:
             borrow = -min(team.debt_cny, max(0.0, -gap - reserve))
         return sheet.model_copy(update={"borrow_cny": round(float(borrow), 2)})
+
+    def certificates(self, view: TeamView, sheet: DecisionSheet) -> list[str]:
+        """The compliance requirements the sheet's listings need that the team neither
+        holds nor is obtaining: those in force, and those announced that will be in force
+        by the time they are obtained."""
+        sc, team, round_no = view.scenario, view.team, view.round_no
+        known = {e.id for e in sc.announced_events(round_no)}
+        listed = {
+            (code, sc.product(pid).category)
+            for code, by_product in sheet.offers.items()
+            for pid, offer in by_product.items()
+            if offer.listed
+        }
+        wanted: list[str] = []
+        for rule in sc.requirements():
+            announced = rule in sc.compliance or rule.id in known
+            due = rule.start_round <= round_no + rule.rounds_to_obtain
+            if (
+                announced
+                and due
+                and rule.id not in team.certificates
+                and any(rule.applies_to(code, category) for code, category in listed)
+            ):
+                wanted.append(rule.id)
+        return wanted
 
 
 def _scaled(sheet: DecisionSheet, team: TeamState, factor: float) -> DecisionSheet:
