@@ -10,7 +10,8 @@ demand over the lead time), advertise a share of expected revenue — and differ
 - ``premium``: high markup, rail or air, heavy advertising, invests in quality;
 - ``parcel_seller``: no overseas stock: sells by direct parcel from China wherever a parcel
   lane is open, prices off the parcel's landed cost (parcel duty and de minimis included) and
-  keeps its price at the de minimis threshold when that is cheaper than paying duty;
+  keeps its price at the de minimis threshold when that is cheaper than paying duty; it buys
+  a compliance certificate only when the chance of being found is high (a sweep);
 - ``festival_stocker``: reads the announced demand events (festivals, slumps) of the rounds
   its stock will serve and scales its stock plan and ad budget by their multipliers: stocks
   ahead (by rail where there is a rail lane, else sea) and advertises into the event;
@@ -80,6 +81,9 @@ class Strategy:
     """Quality investment per product per round, while cash allows."""
     cover_rounds = 1.3
     """Stock to hold beyond the lead time, in rounds of expected demand."""
+    certify_from_risk: float | None = None
+    """None: buy every compliance requirement the listings need. A number: buy one only
+    when the chance of being found this round (sweeps included) is at least this."""
 
     def decide(self, view: TeamView) -> DecisionSheet:
         sc, team, cond = view.scenario, view.team, view.conditions
@@ -289,13 +293,16 @@ class Strategy:
         for rule in sc.requirements():
             announced = rule in sc.compliance or rule.id in known
             due = rule.start_round <= round_no + rule.rounds_to_obtain
-            if (
-                announced
-                and due
-                and rule.id not in team.certificates
-                and any(rule.applies_to(code, category) for code, category in listed)
-            ):
-                wanted.append(rule.id)
+            needed = [c for code, c in listed if rule.applies_to(code, c)]
+            if not (announced and due and needed and rule.id not in team.certificates):
+                continue
+            if self.certify_from_risk is not None:
+                mc = view.conditions.markets[rule.market]
+                force = next((r for r in mc.requirements if r.id == rule.id), None)
+                risk = max((mc.detection(force, c) for c in needed), default=0.0) if force else 0.0
+                if risk < self.certify_from_risk:
+                    continue
+            wanted.append(rule.id)
         return wanted
 
 
@@ -367,6 +374,8 @@ class ParcelSeller(Strategy):
     markup = 1.5
     ad_share = 0.05
     cover_rounds = 1.2
+    certify_from_risk = 0.25
+    """Thin margins, no stock to strand: it certifies only when the risk is high (a sweep)."""
 
     def markets_to_enter(self, view: TeamView) -> list[str]:
         cond = view.conditions
