@@ -33,8 +33,8 @@ from simshop.engine.conditions import conditions_for_round
 from simshop.engine.explain import CAUSES
 from simshop.models import Game, Round, RoundExplanation, RoundResult, Team, TeamExplanation
 from simshop.services import analysis
-from simshop.services.compliance_report import INCIDENT_COLUMNS, incident_values
 from simshop.services.cells import FORMULA_PREFIXES, neutralise  # noqa: F401 (re-exported)
+from simshop.services.compliance_report import INCIDENT_COLUMNS, incident_values
 from simshop.services.games import game_scenario
 
 ROUND_KEYS = ["round_number", "scenario_round", "is_practice"]
