@@ -179,6 +179,10 @@ def test_cli_check_reports_the_compliance_problems():
         f"{bad}: 1 problem; not valid",
     ]
     assert f"{VALID}: OK" in result.stdout
+    assert (
+        "    ce             EU electronics: cost 20000 CNY, 1 round(s), fee 1200 CNY/year, "
+        "found 20% a round, from round 1"
+    ) in result.stdout.splitlines()
 
 
 def test_a_new_requirement_event_is_a_requirement_from_its_round():

@@ -249,3 +249,9 @@ def test_team_state_before_the_next_round_holds_the_certificate(app):
             db.session, game, round_no(db.session, game, 2), db.session.get(Team, ids["alpha"])
         )
     assert state.certificates == {"us-fcc": 3}
+
+
+def test_the_what_if_replay_keeps_the_certificates_the_team_bought(app):
+    ids = build(app, played=1)
+    html = login(app, "s001").get(f"/games/{ids['game']}/lab/whatif/1").get_data(as_text=True)
+    assert re.search(r'name="certificates.us-fcc"[^>]*checked', html)
