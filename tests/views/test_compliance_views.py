@@ -255,3 +255,21 @@ def test_the_what_if_replay_keeps_the_certificates_the_team_bought(app):
     ids = build(app, played=1)
     html = login(app, "s001").get(f"/games/{ids['game']}/lab/whatif/1").get_data(as_text=True)
     assert re.search(r'name="certificates.us-fcc"[^>]*checked', html)
+
+
+def test_the_plan_counts_the_certificates_in_the_cash_spent_at_the_start(app):
+    ids = build(app)
+    client = login(app, "s001")
+    html = client.get(f"/games/{ids['game']}/decisions").get_data(as_text=True)
+    response = client.post(
+        f"/games/{ids['game']}/decisions",
+        data={
+            "csrf_token": csrf_from(html),
+            "version": "0",
+            "action": "plan",
+            **FORM,
+            "certificates.us-fcc": "y",
+        },
+    )
+    cash = re.search(r'id="plan-cash">(.*?)</table>', response.get_data(as_text=True), re.S)
+    assert re.search(r"− Certificates</th><td>CN¥25,000</td>", cash.group(1))
