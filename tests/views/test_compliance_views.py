@@ -4,14 +4,17 @@ page, the data lab's compliance tab (a student sees only the own team) and its e
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from sqlalchemy import select
 
 from simshop.db import db
+from simshop.engine import verify
 from simshop.engine.decisions import DecisionErrors
 from simshop.models import Decision, Game, RoundResult, Team, User
+from simshop.services import bundles
 from simshop.services import decisions as decisions_service
 from simshop.services import rounds as rounds_service
 from simshop.services import schedule as schedule_service
@@ -273,3 +276,14 @@ def test_the_plan_counts_the_certificates_in_the_cash_spent_at_the_start(app):
     )
     cash = re.search(r'id="plan-cash">(.*?)</table>', response.get_data(as_text=True), re.S)
     assert re.search(r"− Certificates</th><td>CN¥25,000</td>", cash.group(1))
+
+
+def test_a_compliance_games_results_bundle_verifies_clean(app):
+    ids = build(app, played=2)
+    with app.app_context():
+        data = json.loads(
+            bundles.dumps(bundles.game_bundle(db.session, db.session.get(Game, ids["game"])))
+        )
+    report = verify.verify_bundle(data)
+    assert report.mismatches == []
+    assert (report.rounds, report.team_rounds) == (2, 6)
