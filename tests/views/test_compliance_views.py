@@ -287,3 +287,10 @@ def test_a_compliance_games_results_bundle_verifies_clean(app):
     report = verify.verify_bundle(data)
     assert report.mismatches == []
     assert (report.rounds, report.team_rounds) == (2, 6)
+
+
+def test_the_dashboard_stacks_the_compliance_costs_with_the_others(app):
+    ids = build(app, played=1)
+    html = login(app, "s001").get(f"/games/{ids['game']}/lab/dashboard").get_data(as_text=True)
+    row = re.search(r"<th scope=\"row\">Compliance \(certificates and fees\)</th>(.*?)</tr>", html)
+    assert row and "CN¥25,000" in row.group(1)
