@@ -176,7 +176,7 @@ def test_results_show_the_compliance_lines_of_the_pnl(app):
 
 
 def plant_incidents(app, ids):
-    """Give Alpha's and Beta's stored round-1 results one incident each."""
+    """Give each of Alpha's and Beta's stored results one incident."""
     rows = {
         "alpha": {
             "market": "US",
@@ -199,8 +199,10 @@ def plant_incidents(app, ids):
     }
     with app.app_context():
         for name, row in rows.items():
-            rr = db.session.scalar(select(RoundResult).where(RoundResult.team_id == ids[name]))
-            rr.result = {**rr.result, "compliance": [row]}
+            for rr in db.session.scalars(
+                select(RoundResult).where(RoundResult.team_id == ids[name])
+            ):
+                rr.result = {**rr.result, "compliance": [row]}
         db.session.commit()
 
 
@@ -294,3 +296,11 @@ def test_the_dashboard_stacks_the_compliance_costs_with_the_others(app):
     html = login(app, "s001").get(f"/games/{ids['game']}/lab/dashboard").get_data(as_text=True)
     row = re.search(r"<th scope=\"row\">Compliance \(certificates and fees\)</th>(.*?)</tr>", html)
     assert row and "CN¥25,000" in row.group(1)
+
+
+def test_the_debrief_names_a_teams_compliance_incidents(app):
+    ids = build(app, played=2)
+    plant_incidents(app, ids)
+    client = login(app, "teacher@example.edu")
+    html = client.get(f"/games/{ids['game']}/lab/debrief/2").get_data(as_text=True)
+    assert "had 1 compliance incident, penalties" in html
