@@ -282,6 +282,9 @@ class Strategy:
         holds nor is obtaining: those in force, and those announced that will be in force
         by the time they are obtained."""
         sc, team, round_no = view.scenario, view.team, view.round_no
+        rules = sc.requirements()
+        if not rules:
+            return []
         known = {e.id for e in sc.announced_events(round_no)}
         listed = {
             (code, sc.product(pid).category)
@@ -290,7 +293,7 @@ class Strategy:
             if offer.listed
         }
         wanted: list[str] = []
-        for rule in sc.requirements():
+        for rule in rules:
             announced = rule in sc.compliance or rule.id in known
             due = rule.start_round <= round_no + rule.rounds_to_obtain
             needed = [c for code, c in listed if rule.applies_to(code, c)]

@@ -263,22 +263,27 @@ def _market_conditions(
             and round_no <= e.paid_to_round
             for e in scenario.events
         ),
-        requirements=tuple(
-            RequirementInForce(
-                r.id,
-                tuple(r.categories),
-                r.detection_per_round,
-                r.fine_cny,
-                r.removal_cny_per_unit,
-            )
-            for r in scenario.requirements()
-            if r.market == code and r.in_force(round_no)
-        ),
+        requirements=_requirements_in_force(scenario, code, round_no),
         sweeps=tuple(
             SweepInForce(e.id, tuple(e.categories), e.detection_multiplier)
             for e in mine
             if isinstance(e, ComplianceSweep) and e.active_in(round_no)
         ),
+    )
+
+
+def _requirements_in_force(
+    scenario: Scenario, code: str, round_no: int
+) -> tuple[RequirementInForce, ...]:
+    """The compliance requirements ``code`` enforces in ``round_no``, in scenario order."""
+    if not scenario.compliance and not any(e.kind == "new_requirement" for e in scenario.events):
+        return ()
+    return tuple(
+        RequirementInForce(
+            r.id, tuple(r.categories), r.detection_per_round, r.fine_cny, r.removal_cny_per_unit
+        )
+        for r in scenario.requirements()
+        if r.market == code and r.in_force(round_no)
     )
 
 
