@@ -304,3 +304,17 @@ def test_the_debrief_names_a_teams_compliance_incidents(app):
     client = login(app, "teacher@example.edu")
     html = client.get(f"/games/{ids['game']}/lab/debrief/2").get_data(as_text=True)
     assert "had 1 compliance incident, penalties" in html
+
+
+def test_the_compliance_section_reads_in_chinese(app):
+    ids = build(app, played=1)
+    client = login(app, "s001")
+    headers = {"Accept-Language": "zh-CN"}
+    html = client.get(f"/games/{ids['game']}/decisions", headers=headers).get_data(as_text=True)
+    section = re.search(
+        r'<fieldset class="card dsection" id="compliance">.*?</fieldset>', html, re.S
+    )
+    assert "合规与认证" in section.group(0) and "FCC 认证" in section.group(0)
+    assert "办理中" in section.group(0) and "第 3 回合办妥" in section.group(0)
+    lab = client.get(f"/games/{ids['game']}/lab/compliance", headers=headers).get_data(as_text=True)
+    assert "自第 3 回合起持有" in lab
