@@ -59,3 +59,11 @@ def test_adding_a_new_requirement_then_a_sweep(app, draft_id, submit):
     )
     assert scenario.events[1].kind == "compliance_sweep"
     assert scenario.events[1].detection_multiplier == 2.0
+
+
+def test_editing_a_look_alike_product_keeps_its_ip_risk():
+    data = {"products": [{"id": "dupe", "name": "Dupe", "ip_risk": {"claim_per_round": 0.1}}]}
+    service.put_item(data, "products", 0, {"id": "dupe", "name": "Look-alike"})
+    assert data["products"] == [
+        {"id": "dupe", "name": "Look-alike", "ip_risk": {"claim_per_round": 0.1}}
+    ]
