@@ -325,3 +325,33 @@ def test_initial_state_holds_no_certificates():
     team = initial_state(sc, ["a"]).teams["a"]
     assert team.certificates == {} and team.frozen_cash == []
     assert certificate_status(team, "ce", 1) == "missing"
+
+
+def test_a_change_in_one_market_leaves_the_other_markets_incidents_untouched():
+    data = tiny_dict(compliance=[rule(detection_per_round=0.5)])
+    eu = {**data["markets"][0], "code": "EU", "name": "European Union", "currency": "EUR"}
+    data["markets"].append(eu)
+    data["compliance"].append(rule(id="ce-eu", market="EU", detection_per_round=0.5))
+    from simshop.engine.scenario import parse_scenario_dict
+
+    sc = parse_scenario_dict(data)
+
+    def us_rows(eu_price):
+        state = stocked_state(sc, TEAMS, warehouse=50, markets=("US", "EU"))
+        sheets = {
+            t: {
+                "offers": {
+                    "US": {"gadget": {"listed": True, "price_local": 12.0}},
+                    "EU": {"gadget": {"listed": True, "price_local": eu_price}},
+                }
+            }
+            for t in TEAMS
+        }
+        result = play(sc, state, sheets, seed=21)
+        return {
+            t: [r for r in team.compliance if r["market"] == "US"]
+            for t, team in result.teams.items()
+        }
+
+    assert us_rows(12.0) == us_rows(15.0)
+    assert any(us_rows(12.0).values())
