@@ -17,6 +17,7 @@ from simshop.engine.compliance import certificate_status
 from simshop.engine.scenario import ANY_CATEGORY, Requirement, Scenario
 from simshop.engine.sheet import DecisionSheet
 from simshop.engine.state import TeamState
+from simshop.i18n import localized_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from simshop.forms.game import DecisionField, DecisionForm
@@ -58,6 +59,14 @@ def chosen_certificates(scenario: Scenario, fields: Mapping[str, DecisionField])
         for rule in scenario.requirements()
         if (f := fields.get(field_name(rule.id))) is not None and f.value
     ]
+
+
+def with_requirement_names(scenario: Scenario, params: dict[str, Any]) -> dict[str, Any]:
+    """An issue's parameters with a requirement id replaced by its name in the page's
+    language (an unknown id stays as it is)."""
+    rid = params.get("requirement")
+    rule = next((r for r in scenario.requirements() if r.id == rid), None)
+    return {**params, "requirement": localized_name(rule)} if rule is not None else params
 
 
 def certificate_field_for(form: DecisionForm, loc: tuple) -> DecisionField | None:

@@ -581,7 +581,8 @@ class DecisionForm:
         """Put each engine issue on the field its ``loc`` points at (``keep_typing_errors``:
         a field that could not be read keeps only that message)."""
         for issue in issues:
-            text = decision_message(issue.code, issue.params)
+            params = compliance_form.with_requirement_names(self.scenario, issue.params)
+            text = decision_message(issue.code, params)
             target = self._field_for(issue.loc)
             if target is None:
                 self.form_errors.append(text)

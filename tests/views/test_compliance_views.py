@@ -165,7 +165,7 @@ def test_a_certificate_being_obtained_cannot_be_bought_again_and_the_error_is_on
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     errors = re.search(r'id="d-certificates-us-fcc-errors">(.*?)</ul>', page, flags=re.S)
-    assert "already holds us-fcc or is obtaining it" in errors.group(1)
+    assert "already holds FCC equipment authorization or is obtaining it" in errors.group(1)
 
 
 def test_results_show_the_compliance_lines_of_the_pnl(app):
