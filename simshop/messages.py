@@ -54,6 +54,9 @@ DECISION_MESSAGES = {
         "(cash plus borrowing)."
     ),
     "below_min_price": _l("The price is below the market's minimum price."),
+    "unknown_requirement": _l("%(requirement)s is not a compliance requirement in this scenario."),
+    "duplicate_certificate": _l("%(requirement)s is chosen twice."),
+    "already_certified": _l("Your team already holds %(requirement)s or is obtaining it."),
 }
 
 
@@ -154,6 +157,14 @@ PROBLEM_MESSAGES: dict[str, Any] = {
     "too_deep": _l("Tables and arrays are nested more than %(max)s levels deep."),
     "unknown_event_kind": _l("Unknown event kind “%(kind)s”; the kinds are: %(known)s."),
     "missing_event_kind": _l("An event needs a “kind”, one of: %(known)s."),
+    "requirement_not_announced": _l(
+        "A new requirement must be announced before round %(round)s, the round it starts."
+    ),
+    "duplicate_requirement": _l("The requirement id “%(requirement)s” is already used."),
+    "requirement_after_last_round": _l("Round %(round)s is after the last round (%(rounds)s)."),
+    "sweep_without_requirement": _l(
+        "No requirement of market %(market)s covers these categories: the sweep could find nothing."
+    ),
 }
 
 

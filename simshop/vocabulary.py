@@ -17,7 +17,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from simshop.engine.accounting import PNL_COST_LINES, PNL_LINES
+from simshop.engine.accounting import COMPLIANCE_LINES, PNL_COST_LINES, PNL_LINES
 
 PNL_LINE_LABELS = {
     "revenue_cny": _l("Revenue"),
@@ -34,6 +34,8 @@ PNL_LINE_LABELS = {
     "entry_fees_cny": _l("Market entry"),
     "quality_investment_cny": _l("Quality investment"),
     "interest_cny": _l("Interest"),
+    "compliance_cny": _l("Compliance (certificates and fees)"),
+    "compliance_penalties_cny": _l("Compliance penalties (fines and removals)"),
     "total_costs_cny": _l("Total costs"),
     "profit_cny": _l("Net profit"),
 }
@@ -95,6 +97,8 @@ EVENT_KIND_LABELS = {
     "warehouse_fee_change": _l("Warehouse fee change"),
     "duty_refund": _l("Duty refund"),
     "parcel_category_duty": _l("Parcel duty per tariff category"),
+    "compliance_sweep": _l("Compliance sweep"),
+    "new_requirement": _l("New compliance requirement"),
     "news": _l("News only"),
 }
 
@@ -116,6 +120,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         pnl_lines=PNL_LINES,
         pnl_cost_lines=PNL_COST_LINES,
+        pnl_compliance_lines=COMPLIANCE_LINES,
         pnl_line_labels=PNL_LINE_LABELS,
         metric_labels=METRIC_LABELS,
         metric_short_labels=METRIC_SHORT_LABELS,

@@ -80,6 +80,14 @@ def summary_lines(path: str, loaded: LoadedScenario) -> list[str]:
     if s.tariffs:
         tariffs = ", ".join(f"{t.market} {t.category} {_pct(t.rate)}" for t in s.tariffs)
         lines.append(f"  tariffs: {tariffs}")
+    if s.requirements():
+        lines.append("  compliance:")
+        for r in s.requirements():
+            lines.append(
+                f"    {r.id:<14} {r.market} {', '.join(r.categories)}: cost {r.cost_cny:g} CNY, "
+                f"{r.rounds_to_obtain} round(s), fee {r.yearly_fee_cny:g} CNY/year, "
+                f"found {_pct(r.detection_per_round)} a round, from round {r.start_round}"
+            )
     if s.events:
         lines.append("  events:")
         for event in sorted(s.events, key=lambda e: (e.round, e.announced_in, e.id)):

@@ -47,9 +47,23 @@ DUTY_REFUND_LINE = "duty_refund_cny"
 such an event. Then profit = revenue + refunds of duty - costs, and the refund is a cash
 inflow."""
 
-PNL_LINES = ("revenue_cny", DUTY_REFUND_LINE, *PNL_COST_LINES, "total_costs_cny", "profit_cny")
+COMPLIANCE_LINES = ("compliance_cny", "compliance_penalties_cny")
+"""Compliance costs, in scenarios with compliance requirements or look-alike products
+(:meth:`simshop.engine.scenario.Scenario.has_compliance`): ``compliance_cny`` the
+certificates bought and their fees, ``compliance_penalties_cny`` the fines and the removal
+fees of stranded stock. Both are cash cost lines."""
+
+PNL_LINES = (
+    "revenue_cny",
+    DUTY_REFUND_LINE,
+    *PNL_COST_LINES,
+    *COMPLIANCE_LINES,
+    "total_costs_cny",
+    "profit_cny",
+)
 """Every P&L line a team's result can carry (``TeamRoundResult.pnl``), in report order;
-:data:`DUTY_REFUND_LINE` only in scenarios with a ``duty_refund`` event."""
+:data:`DUTY_REFUND_LINE` only in scenarios with a ``duty_refund`` event,
+:data:`COMPLIANCE_LINES` only in scenarios with compliance."""
 
 
 def commission_cny(platform_fee: float, revenue_cny: Any) -> Any:

@@ -58,6 +58,9 @@ class RoundBook:
         self.delivery_days = np.zeros(self.shape)
         self.adstock = np.zeros(self.shape)
         self.ad_scale = np.ones(self.shape)
+        self.compliance: Any = None
+        """The round's :class:`simshop.engine.compliance.ComplianceWatch` in scenarios with
+        compliance (set by the market), else None."""
 
     def _load_state(self, M: int, P: int, T: int) -> None:
         mc, pids = self.mcodes, self.pids

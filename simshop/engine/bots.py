@@ -10,7 +10,8 @@ demand over the lead time), advertise a share of expected revenue — and differ
 - ``premium``: high markup, rail or air, heavy advertising, invests in quality;
 - ``parcel_seller``: no overseas stock: sells by direct parcel from China wherever a parcel
   lane is open, prices off the parcel's landed cost (parcel duty and de minimis included) and
-  keeps its price at the de minimis threshold when that is cheaper than paying duty;
+  keeps its price at the de minimis threshold when that is cheaper than paying duty; it buys
+  a compliance certificate only when the chance of being found is high (a sweep);
 - ``festival_stocker``: reads the announced demand events (festivals, slumps) of the rounds
   its stock will serve and scales its stock plan and ad budget by their multipliers: stocks
   ahead (by rail where there is a rail lane, else sea) and advertises into the event;
@@ -80,6 +81,9 @@ class Strategy:
     """Quality investment per product per round, while cash allows."""
     cover_rounds = 1.3
     """Stock to hold beyond the lead time, in rounds of expected demand."""
+    certify_from_risk: float | None = None
+    """None: buy every compliance requirement the listings need. A number: buy one only
+    when the chance of being found this round (sweeps included) is at least this."""
 
     def decide(self, view: TeamView) -> DecisionSheet:
         sc, team, cond = view.scenario, view.team, view.conditions
@@ -255,6 +259,7 @@ class Strategy:
         """Borrow what the sheet needs beyond cash (keeping a reserve), scale the stock
         plan down if even the credit line is not enough, repay debt from spare cash."""
         sc, team = view.scenario, view.team
+        sheet = sheet.model_copy(update={"certificates": self.certificates(view, sheet)})
         reserve = 0.05 * sc.economy.starting_cash_cny
         credit = max(0.0, sc.economy.credit_line_cny - team.debt_cny)
         for _ in range(60):
@@ -271,6 +276,37 @@ class Strategy:
         else:
             borrow = -min(team.debt_cny, max(0.0, -gap - reserve))
         return sheet.model_copy(update={"borrow_cny": round(float(borrow), 2)})
+
+    def certificates(self, view: TeamView, sheet: DecisionSheet) -> list[str]:
+        """The compliance requirements the sheet's listings need that the team neither
+        holds nor is obtaining: those in force, and those announced that will be in force
+        by the time they are obtained."""
+        sc, team, round_no = view.scenario, view.team, view.round_no
+        rules = sc.requirements()
+        if not rules:
+            return []
+        known = {e.id for e in sc.announced_events(round_no)}
+        listed = {
+            (code, sc.product(pid).category)
+            for code, by_product in sheet.offers.items()
+            for pid, offer in by_product.items()
+            if offer.listed
+        }
+        wanted: list[str] = []
+        for rule in rules:
+            announced = rule in sc.compliance or rule.id in known
+            due = rule.start_round <= round_no + rule.rounds_to_obtain
+            needed = [c for code, c in listed if rule.applies_to(code, c)]
+            if not (announced and due and needed and rule.id not in team.certificates):
+                continue
+            if self.certify_from_risk is not None:
+                mc = view.conditions.markets[rule.market]
+                force = next((r for r in mc.requirements if r.id == rule.id), None)
+                risk = max((mc.detection(force, c) for c in needed), default=0.0) if force else 0.0
+                if risk < self.certify_from_risk:
+                    continue
+            wanted.append(rule.id)
+        return wanted
 
 
 def _scaled(sheet: DecisionSheet, team: TeamState, factor: float) -> DecisionSheet:
@@ -341,6 +377,8 @@ class ParcelSeller(Strategy):
     markup = 1.5
     ad_share = 0.05
     cover_rounds = 1.2
+    certify_from_risk = 0.25
+    """Thin margins, no stock to strand: it certifies only when the risk is high (a sweep)."""
 
     def markets_to_enter(self, view: TeamView) -> list[str]:
         cond = view.conditions

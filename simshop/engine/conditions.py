@@ -25,6 +25,9 @@ Event semantics (events are applied in (round, file order)):
   parcels at or below its value (a later one replaces it).
 - ``duty_refund``: while its window is open, the market records each team's duty paid
   (``record_duty``); in its round the report pays back its part of that record.
+- ``new_requirement`` (and ``[[compliance]]`` requirements): from their start round the
+  market enforces them (``requirements``); ``compliance_sweep``: while it lasts, multiplies
+  the detection of missing requirements for its categories (``sweeps``).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from typing import Any
 
 from simshop.engine.scenario import (
     ANY_CATEGORY,
+    ComplianceSweep,
     DemandShock,
     DeMinimisChange,
     DutyRefund,
@@ -77,6 +81,33 @@ class DemandWindow:
 
 
 @dataclass(frozen=True)
+class RequirementInForce:
+    """A compliance requirement a market enforces this round (see
+    :class:`simshop.engine.scenario.Requirement`)."""
+
+    id: str
+    categories: tuple[str, ...]
+    detection_per_round: float
+    fine_cny: float
+    removal_cny_per_unit: float
+
+    def applies_to(self, category: str) -> bool:
+        return ANY_CATEGORY in self.categories or category in self.categories
+
+
+@dataclass(frozen=True)
+class SweepInForce:
+    """A compliance sweep running this round: detection x ``multiplier`` for its categories."""
+
+    event_id: str
+    categories: tuple[str, ...]
+    multiplier: float
+
+    def applies_to(self, category: str) -> bool:
+        return ANY_CATEGORY in self.categories or category in self.categories
+
+
+@dataclass(frozen=True)
 class MarketConditions:
     """One market in one round. Money is local currency unless the name says ``_cny``."""
 
@@ -110,6 +141,19 @@ class MarketConditions:
     parcel_category_max_local: float = 0.0
     record_duty: bool = False
     """True when a later duty refund covers duty paid here this round, so it is recorded."""
+    requirements: tuple[RequirementInForce, ...] = ()
+    """Compliance requirements enforced this round, in the scenario's order."""
+    sweeps: tuple[SweepInForce, ...] = ()
+    """Compliance sweeps running this round."""
+
+    def detection(self, requirement: RequirementInForce, category: str) -> float:
+        """The chance (0..1) that one live listing of ``category`` lacking ``requirement`` is
+        found this round: its detection times every sweep running for the category."""
+        chance = requirement.detection_per_round
+        for sweep in self.sweeps:
+            if sweep.applies_to(category):
+                chance *= sweep.multiplier
+        return min(1.0, chance)
 
     def tariff_rate(self, category: str) -> float:
         return self.tariffs.get(category, 0.0)
@@ -219,6 +263,27 @@ def _market_conditions(
             and round_no <= e.paid_to_round
             for e in scenario.events
         ),
+        requirements=_requirements_in_force(scenario, code, round_no),
+        sweeps=tuple(
+            SweepInForce(e.id, tuple(e.categories), e.detection_multiplier)
+            for e in mine
+            if isinstance(e, ComplianceSweep) and e.active_in(round_no)
+        ),
+    )
+
+
+def _requirements_in_force(
+    scenario: Scenario, code: str, round_no: int
+) -> tuple[RequirementInForce, ...]:
+    """The compliance requirements ``code`` enforces in ``round_no``, in scenario order."""
+    if not scenario.compliance and not any(e.kind == "new_requirement" for e in scenario.events):
+        return ()
+    return tuple(
+        RequirementInForce(
+            r.id, tuple(r.categories), r.detection_per_round, r.fine_cny, r.removal_cny_per_unit
+        )
+        for r in scenario.requirements()
+        if r.market == code and r.in_force(round_no)
     )
 
 

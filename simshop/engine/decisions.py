@@ -203,6 +203,7 @@ class _Checker:
         self.check_offers()
         self.check_stock()
         self.check_quality()
+        self.check_certificates()
         if not self.issues:
             self.check_money()
         return self.issues
@@ -411,6 +412,34 @@ class _Checker:
                 )
             else:
                 self.check_money_limit(loc, amount)
+
+    def check_certificates(self) -> None:
+        """Certificates name requirements of the scenario, once each, not already held or
+        being obtained."""
+        known = [r.id for r in self.scenario.requirements()]
+        seen: set[str] = set()
+        for i, rid in enumerate(self.sheet.certificates):
+            loc = ("certificates", i)
+            if rid not in known:
+                self.add(
+                    loc,
+                    "unknown_requirement",
+                    f"'{rid}' is not a compliance requirement in this scenario",
+                    requirement=rid,
+                    choices=known,
+                )
+            elif rid in seen:
+                self.add(
+                    loc, "duplicate_certificate", f"'{rid}' is asked for twice", requirement=rid
+                )
+            elif rid in self.team.certificates:
+                self.add(
+                    loc,
+                    "already_certified",
+                    f"the team already holds or is obtaining '{rid}'",
+                    requirement=rid,
+                )
+            seen.add(rid)
 
     def check_money(self) -> None:
         borrow = self.sheet.borrow_cny

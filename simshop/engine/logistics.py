@@ -157,6 +157,15 @@ def upfront_spend_items(
     )
     items.append(("quality_investment_cny", sum(sheet.quality_investment_cny.values())))
     items.append(("repayment_cny", max(0.0, -sheet.borrow_cny)))
+    if sheet.certificates:
+        # compliance certificates (an item only when some are bought)
+        rules = {r.id: r for r in scenario.requirements()}
+        items.append(
+            (
+                "certificates_cny",
+                sum(rules[rid].cost_cny for rid in sheet.certificates if rid in rules),
+            )
+        )
     return items
 
 

@@ -24,6 +24,7 @@ import numpy as np
 import simpy
 
 from simshop.engine.book import RoundBook
+from simshop.engine.compliance import ComplianceWatch
 from simshop.engine.conditions import DemandWindow, RoundConditions, conditions_for_round
 from simshop.engine.decisions import DecisionSheet, carry_over, empty_decisions
 from simshop.engine.demand import (
@@ -139,7 +140,11 @@ def _apply_decisions(
         book.borrowed[t] = max(sheet.borrow_cny, 0.0)
         book.repaid[t] = max(-sheet.borrow_cny, 0.0)
         _ship(book, t, sheet, log)
+        if book.compliance is not None:
+            book.compliance.buy(t, sheet)
     book.lines["advertising_cny"] += book.ad.sum(axis=(0, 1))
+    if book.compliance is not None:
+        book.compliance.charge_fees()
     _enforce_rules(book, cond, log)
 
 
@@ -274,6 +279,25 @@ class _MarketModel:
                 self.env.process(self.demand_window(m, window))
         for m in range(len(book.mcodes)):
             self.env.process(self.market_days(m))
+        if book.compliance is not None:
+            for m in range(len(book.mcodes)):
+                incidents = book.compliance.incidents(streams, m)
+                if incidents:
+                    self.env.process(
+                        book.compliance.watch(self.env, incidents, self.is_live, self.withdraw, log)
+                    )
+
+    def is_live(self, m: int, p: int, t: int) -> bool:
+        """True while team ``t``'s offer of product ``p`` in market ``m`` still trades."""
+        return bool((self.offer_idx[m][p] == t).any())
+
+    def withdraw(self, m: int, p: int, t: int) -> None:
+        """Take an offer off the market for the rest of the round (a compliance or IP
+        delisting): shoppers no longer see it; it still counts as listed this round."""
+        keep = self.offer_idx[m][p] != t
+        self.offer_idx[m][p] = self.offer_idx[m][p][keep]
+        self.offer_u[m][p] = self.offer_u[m][p][keep]
+        self.offer_parcel[m][p] = self.offer_parcel[m][p][keep]
 
     def stream(self, m: int, p: int, component: str) -> np.random.Generator:
         """The random stream of market ``m``, product ``p`` and ``component`` this round."""
@@ -301,6 +325,8 @@ class _MarketModel:
                     * product.demand_weight
                     * mc.seasonality
                 )
+                if product.ip_risk is not None:
+                    self.base_shoppers[m, p] *= product.ip_risk.demand_boost
         n_listed = np.maximum(book.listed.sum(axis=2, keepdims=True), 1)
         ref_cny = ref_local * np.array([m.fx_cny_per_local for m in sc.markets])[:, None, None]
         ad_scale = ad_scale_cny(
@@ -512,6 +538,8 @@ def _trade_round(
         for e in cond.took_effect
     ]
     book = RoundBook(scenario, cond, state)
+    if scenario.has_compliance():
+        book.compliance = ComplianceWatch(book)
     sheets = _resolve_sheets(book, state, decisions, log)
     for t, team in enumerate(book.teams):
         for shipment in team.in_transit:

@@ -12,7 +12,13 @@ from typing import Any, cast
 import numpy as np
 
 from simshop.engine import accounting
-from simshop.engine.accounting import CASH_COST_LINES, DUTY_REFUND_LINE, PNL_COST_LINES, cents
+from simshop.engine.accounting import (
+    CASH_COST_LINES,
+    COMPLIANCE_LINES,
+    DUTY_REFUND_LINE,
+    PNL_COST_LINES,
+    cents,
+)
 from simshop.engine.book import RoundBook
 from simshop.engine.conditions import MarketConditions
 from simshop.engine.decisions import DecisionSheet
@@ -218,21 +224,30 @@ def _cash_and_debt(book: RoundBook, lines: dict[str, np.ndarray]) -> dict[str, n
     lines["interest_cny"] = cents(rate * debt_mid)
     purchases = cents(book.purchases)
     outflows = sum(lines[k] for k in CASH_COST_LINES) + purchases + repaid
+    outflows = outflows + sum(lines.get(k, 0.0) for k in COMPLIANCE_LINES)
     income = lines["revenue_cny"] + lines.get(DUTY_REFUND_LINE, 0.0)
-    before = cents(book.cash_start + income + borrowed - outflows)
+    # cash frozen by IP claims comes back (an inflow) and is frozen (an outflow)
+    none = np.zeros(len(book.team_ids))
+    released: np.ndarray = book.compliance.released() if book.compliance is not None else none
+    before = cents(book.cash_start + income + released + borrowed - outflows)
     overdraft = cents(np.maximum(0.0, -before))
-    return {
+    frozen: np.ndarray = book.compliance.freeze(before) if book.compliance is not None else none
+    cash = {
         "start_cny": book.cash_start,
-        "end_cny": cents(before + overdraft),
+        "end_cny": cents(before + overdraft - frozen),
         "debt_start_cny": book.debt_start,
         "debt_end_cny": cents(debt_mid + overdraft),
         "borrowed_cny": borrowed,
         "repaid_cny": repaid,
         "overdraft_cny": overdraft,
         "purchases_cny": purchases,
-        "inflows_cny": cents(income + borrowed + overdraft),
-        "outflows_cny": cents(outflows),
+        "inflows_cny": cents(income + released + borrowed + overdraft),
+        "outflows_cny": cents(outflows + frozen),
     }
+    if book.compliance is not None:
+        cash["frozen_cny"] = frozen
+        cash["released_cny"] = released
+    return cash
 
 
 def _ratings(book: RoundBook) -> tuple[np.ndarray, np.ndarray]:
@@ -305,6 +320,7 @@ def _accounts(
         lines[DUTY_REFUND_LINE] = _duty_refunds(book, log)
     cash = _cash_and_debt(book, lines)
     costs = cast(np.ndarray, sum(lines[k] for k in PNL_COST_LINES))
+    costs = costs + sum(lines.get(k, 0.0) for k in COMPLIANCE_LINES)
     lines["total_costs_cny"] = cents(costs)
     lines["profit_cny"] = cents(lines["revenue_cny"] + lines.get(DUTY_REFUND_LINE, 0.0) - costs)
     return money, lines, cash
@@ -351,6 +367,9 @@ def settle_round(
         teams[tid] = view.result(t)
         states[tid] = view.next_state(t, sheets[t])
         states[tid].duty_paid = [*book.teams[t].duty_paid, *duty_records[t]]
+        if book.compliance is not None:
+            states[tid].certificates = dict(sorted(book.compliance.certificates[t].items()))
+            states[tid].frozen_cash = book.compliance.frozen_after(t)
     state = GameState(round_no=book.cond.round_no, teams=states)
     return RoundOutcome(
         book.cond.round_no, teams, _market_stats(book, money), log, state, book.cond
@@ -431,6 +450,7 @@ class _TeamView:
             arrivals=book.arrivals[t],
             messages=book.messages[t],
             offers=lambda: self.offers(t),
+            compliance=(book.compliance.result_rows(t) if book.compliance is not None else None),
         )
 
     def next_state(self, t: int, sheet: DecisionSheet) -> TeamState:
@@ -445,6 +465,7 @@ class _TeamView:
 
         lines = self.line_lists
         spend = self.cash_lists["outflows_cny"][t] - self.cash_lists["repaid_cny"][t]
+        spend -= self.cash_lists["frozen_cny"][t] if "frozen_cny" in self.cash_lists else 0.0
         cum = old.cumulative
         return TeamState(
             team_id=old.team_id,

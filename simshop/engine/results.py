@@ -25,11 +25,20 @@ class TeamRoundResult:
         arrivals: list[dict[str, Any]],
         messages: list[dict[str, Any]],
         offers: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]],
+        compliance: list[dict[str, Any]] | None = None,
     ):
         self.team_id, self.round_no = team_id, round_no
         self.pnl, self.cash, self.china_stock = pnl, cash, china_stock
         self.arrivals, self.messages = arrivals, messages
         self._offers = offers
+        self._compliance = compliance
+
+    @property
+    def compliance(self) -> list[dict[str, Any]]:
+        """Compliance incidents (scenarios with compliance only; else empty): ``market``,
+        ``product``, ``requirement`` (None for an IP claim), ``day``, ``kind`` (delisted,
+        fine, ip_claim), ``units_stranded``, ``cost_cny`` and, for a claim, ``frozen_cny``."""
+        return self._compliance or []
 
     @property
     def offers(self) -> list[dict[str, Any]]:
@@ -38,7 +47,7 @@ class TeamRoundResult:
         return self._offers
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "arrivals": [dict(sorted(a.items())) for a in self.arrivals],
             "cash": dict(sorted(self.cash.items())),
             "china_stock": dict(sorted(self.china_stock.items())),
@@ -48,6 +57,9 @@ class TeamRoundResult:
             "round_no": self.round_no,
             "team_id": self.team_id,
         }
+        if self._compliance is not None:
+            data["compliance"] = [dict(sorted(r.items())) for r in self._compliance]
+        return dict(sorted(data.items()))
 
 
 @dataclass

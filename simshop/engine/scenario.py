@@ -197,6 +197,22 @@ class CategoryNames(StrictModel):
     name_zh: Annotated[str, Field(max_length=60)] = ""
 
 
+class IpRisk(StrictModel):
+    """The intellectual-property risk of a look-alike design: it draws ``demand_boost`` times
+    the shoppers, and each round every live listing of it is hit by a claim with probability
+    ``claim_per_round``. A claim delists the listing for the rest of the round and freezes
+    ``freeze_share`` of the team's cash for ``freeze_rounds`` rounds."""
+
+    demand_boost: Annotated[float, Field(ge=1.0, le=5.0)] = 1.0
+    """Multiplier on the product's shoppers in every market (1.3 = 30 % more)."""
+    claim_per_round: Fraction
+    """Probability that one live listing of the product gets a claim in a round."""
+    freeze_share: Fraction = 0.2
+    """Share of the team's cash (at the end of the round of the claim) that is frozen."""
+    freeze_rounds: Annotated[int, Field(ge=1, le=12)] = 2
+    """Rounds the frozen cash stays frozen; it comes back at the end of the last of them."""
+
+
 class Product(StrictModel):
     id: Identifier
     name: Annotated[str, Field(min_length=1, max_length=60)]
@@ -227,6 +243,51 @@ class Product(StrictModel):
     """A typical US retail price; anchors utility and the bots' pricing."""
     demand_weight: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
     """Relative number of shoppers for this product (1 = the scenario's average)."""
+    ip_risk: IpRisk | None = None
+    """A look-alike design (optional): more shoppers, and a risk of an intellectual-property
+    claim against every listing of it (see :class:`IpRisk`)."""
+
+
+class Requirement(StrictModel):
+    """A compliance requirement: what a seller must hold to list products of ``categories``
+    in ``market`` from ``start_round`` on (a certificate such as CE, FCC, UKCA or PSE, an EU
+    responsible person under the GPSR, a WEEE/EPR registration). A team buys it once
+    (``cost_cny``, paid the round it is bought); it is ready ``rounds_to_obtain`` rounds later
+    and then costs ``yearly_fee_cny`` a year, charged per round pro rata (one round is one
+    calendar month). A live listing that needs it and lacks it is found in a round with
+    probability ``detection_per_round`` (raised by ``compliance_sweep`` events): found means
+    delisted for the rest of the round, its overseas-warehouse stock stranded (removed at
+    ``removal_cny_per_unit`` a unit and destroyed) and ``fine_cny``."""
+
+    id: Identifier
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    name_zh: Annotated[str, Field(max_length=80)] = ""
+    market: MarketCode
+    categories: Annotated[list[Category], Field(min_length=1, max_length=50)] = Field(
+        default_factory=lambda: [ANY_CATEGORY]
+    )
+    cost_cny: Annotated[float, Field(ge=0.0, le=1e8)]
+    rounds_to_obtain: Annotated[int, Field(ge=0, le=12)] = 1
+    """Rounds from buying to holding it (0: it covers the round it is bought in)."""
+    yearly_fee_cny: Annotated[float, Field(ge=0.0, le=1e8)] = 0.0
+    detection_per_round: Fraction
+    """Probability that one live listing lacking it is found in a round (before sweeps)."""
+    fine_cny: Annotated[float, Field(ge=0.0, le=1e8)] = 0.0
+    removal_cny_per_unit: Annotated[float, Field(ge=0.0, le=10000.0)] = 0.0
+    start_round: Annotated[int, Field(ge=1, le=40)] = 1
+    """The first round in which it is enforced."""
+
+    def applies_to(self, market: str, category: str) -> bool:
+        return market == self.market and (
+            ANY_CATEGORY in self.categories or category in self.categories
+        )
+
+    def in_force(self, round_no: int) -> bool:
+        return round_no >= self.start_round
+
+    def fee_per_round_cny(self) -> float:
+        """The yearly fee charged each round (a round is one calendar month)."""
+        return self.yearly_fee_cny / 12.0
 
 
 class Tariff(StrictModel):
@@ -621,6 +682,78 @@ class ParcelCategoryDuty(EventBase):
         return self.duty_per_category_local * self.categories_per_parcel / self.items_per_parcel
 
 
+class ComplianceSweep(EventBase):
+    """A compliance sweep (a platform or market-surveillance campaign): while it lasts, the
+    chance that a listing lacking a requirement of ``market`` is found is multiplied by
+    ``detection_multiplier`` for products of ``categories`` (at most 1)."""
+
+    kind: Literal["compliance_sweep"]
+    market: MarketCode
+    categories: Annotated[list[Category], Field(min_length=1, max_length=50)] = Field(
+        default_factory=lambda: [ANY_CATEGORY]
+    )
+    detection_multiplier: Annotated[float, Field(ge=1.0, le=100.0)]
+    duration_rounds: Annotated[int, Field(ge=1, le=40)] = 1
+
+    def active_in(self, round_no: int) -> bool:
+        return self.round <= round_no < self.round + self.duration_rounds
+
+    def applies_to(self, category: str) -> bool:
+        return ANY_CATEGORY in self.categories or category in self.categories
+
+
+class NewRequirement(EventBase):
+    """A requirement that starts in the event's ``round`` (a new law, a platform rule),
+    announced ahead. Its ``id`` is the requirement's id (what a team buys); the other
+    fields are those of :class:`Requirement`."""
+
+    kind: Literal["new_requirement"]
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    name_zh: Annotated[str, Field(max_length=80)] = ""
+    market: MarketCode
+    categories: Annotated[list[Category], Field(min_length=1, max_length=50)] = Field(
+        default_factory=lambda: [ANY_CATEGORY]
+    )
+    cost_cny: Annotated[float, Field(ge=0.0, le=1e8)]
+    rounds_to_obtain: Annotated[int, Field(ge=0, le=12)] = 1
+    yearly_fee_cny: Annotated[float, Field(ge=0.0, le=1e8)] = 0.0
+    detection_per_round: Fraction
+    fine_cny: Annotated[float, Field(ge=0.0, le=1e8)] = 0.0
+    removal_cny_per_unit: Annotated[float, Field(ge=0.0, le=10000.0)] = 0.0
+
+    @model_validator(mode="after")
+    def _announced_ahead(self) -> NewRequirement:
+        if self.round > 1 and self.announced_in >= self.round:
+            raise PydanticCustomError(
+                "requirement_not_announced",
+                "a new requirement must be announced before round {round}, the round it "
+                "starts; announce_round is {announce_round}",
+                {
+                    "round": self.round,
+                    "announce_round": self.announced_in,
+                    "field": "announce_round",
+                },
+            )
+        return self
+
+    def requirement(self) -> Requirement:
+        """The requirement this event starts."""
+        return Requirement(
+            id=self.id,
+            name=self.name,
+            name_zh=self.name_zh,
+            market=self.market,
+            categories=list(self.categories),
+            cost_cny=self.cost_cny,
+            rounds_to_obtain=self.rounds_to_obtain,
+            yearly_fee_cny=self.yearly_fee_cny,
+            detection_per_round=self.detection_per_round,
+            fine_cny=self.fine_cny,
+            removal_cny_per_unit=self.removal_cny_per_unit,
+            start_round=self.round,
+        )
+
+
 Event = Annotated[
     TariffChange
     | DeMinimisChange
@@ -632,6 +765,8 @@ Event = Annotated[
     | WarehouseFeeChange
     | DutyRefund
     | ParcelCategoryDuty
+    | ComplianceSweep
+    | NewRequirement
     | NewsOnly,
     Field(discriminator="kind"),
 ]
@@ -700,6 +835,8 @@ def cross_check_parts(
     known_market_codes: Iterable[str] = (),
     known_categories: Iterable[str] = (),
     known_currencies: Iterable[str] = (),
+    compliance: Sequence[tuple[int, Requirement]] = (),
+    known_requirement_markets: Iterable[str] = (),
 ) -> list[CrossProblem]:
     """Cross-section checks over the parts of a scenario that validated on their own.
 
@@ -717,6 +854,7 @@ def cross_check_parts(
     out = _check_markets(markets)
     out += _check_products_and_tariffs(products, tariffs, names)
     out += _check_events(events, names, calendar)
+    out += _check_compliance(compliance, events, names, calendar, set(known_requirement_markets))
     if calendar is not None and calendar.practice_rounds >= calendar.rounds:
         out.append(
             CrossProblem(
@@ -873,6 +1011,79 @@ def _event_timing(i: int, event: EventBase, calendar: Calendar) -> list[CrossPro
     return out
 
 
+def _check_compliance(
+    compliance: Sequence[tuple[int, Requirement]],
+    events: Sequence[tuple[int, EventBase]],
+    names: _Names,
+    calendar: Calendar | None,
+    known_requirement_markets: set[str],
+) -> list[CrossProblem]:
+    """Requirements (``[[compliance]]`` and ``new_requirement`` events) with one id each,
+    known markets and categories, starting within the calendar; sweeps that can find
+    something (a requirement of their market and categories)."""
+    ids: list[tuple[tuple[str | int, ...], str]] = [
+        (("compliance", i, "id"), r.id) for i, r in compliance
+    ]
+    ids += [(("events", i, "id"), e.id) for i, e in events if isinstance(e, NewRequirement)]
+    out: list[CrossProblem] = []
+    seen: set[str] = set()
+    for loc, rid in ids:
+        if rid in seen:
+            out.append(
+                CrossProblem(
+                    loc,
+                    "duplicate_requirement",
+                    f"requirement id '{rid}' is used twice",
+                    {"requirement": rid},
+                )
+            )
+        seen.add(rid)
+    for i, r in compliance:
+        if r.market not in names.codes:
+            out.append(_unknown_market(("compliance", i, "market"), r.market, names.codes))
+        for j, cat in enumerate(r.categories):
+            if cat not in names.categories:
+                out.append(
+                    _unknown_category(("compliance", i, "categories", j), cat, names.categories)
+                )
+        if calendar is not None and r.start_round > calendar.rounds:
+            out.append(
+                CrossProblem(
+                    ("compliance", i, "start_round"),
+                    "requirement_after_last_round",
+                    f"start_round {r.start_round} is after the last round ({calendar.rounds})",
+                    {"round": r.start_round, "rounds": calendar.rounds},
+                )
+            )
+    rules = [r for _, r in compliance] + [
+        e.requirement() for _, e in events if isinstance(e, NewRequirement)
+    ]
+    for i, e in events:
+        if (
+            isinstance(e, ComplianceSweep)
+            and e.market not in known_requirement_markets
+            and not any(
+                r.market == e.market
+                and (
+                    ANY_CATEGORY in r.categories
+                    or ANY_CATEGORY in e.categories
+                    or set(r.categories) & set(e.categories)
+                )
+                for r in rules
+            )
+        ):
+            out.append(
+                CrossProblem(
+                    ("events", i, "market"),
+                    "sweep_without_requirement",
+                    f"no requirement of market '{e.market}' covers these categories: "
+                    "the sweep could find nothing",
+                    {"market": e.market},
+                )
+            )
+    return out
+
+
 def _unknown_market(loc: tuple[str | int, ...], code: str, codes: set[str]) -> CrossProblem:
     return CrossProblem(
         loc,
@@ -900,6 +1111,7 @@ def cross_check(scenario: Scenario) -> list[CrossProblem]:
         products=list(enumerate(scenario.products)),
         tariffs=list(enumerate(scenario.tariffs)),
         events=list(enumerate(scenario.events)),
+        compliance=list(enumerate(scenario.compliance)),
     ) + _unnamed_categories(scenario)
 
 
@@ -939,6 +1151,9 @@ class Scenario(StrictModel):
         default_factory=dict
     )
     """Shown names of the tariff categories, by id (optional: see :func:`cross_check`)."""
+    compliance: list[Requirement] = Field(default_factory=list, max_length=100)
+    """Compliance requirements per market and category (``[[compliance]]``); more may start
+    later by ``new_requirement`` events (:meth:`requirements` gives them all)."""
 
     @model_validator(mode="after")
     def _cross_references(self, info: ValidationInfo) -> Scenario:
@@ -963,6 +1178,23 @@ class Scenario(StrictModel):
 
     def market(self, code: str) -> Market:
         return next(m for m in self.markets if m.code == code)
+
+    def requirements(self) -> list[Requirement]:
+        """Every compliance requirement: ``[[compliance]]`` then the ``new_requirement``
+        events, in file order."""
+        return [
+            *self.compliance,
+            *(e.requirement() for e in self.events if isinstance(e, NewRequirement)),
+        ]
+
+    def has_compliance(self) -> bool:
+        """True when the scenario has requirements or look-alike products: its P&L then has
+        the compliance lines and its results the compliance incidents."""
+        return (
+            bool(self.compliance)
+            or any(isinstance(e, NewRequirement) for e in self.events)
+            or any(p.ip_risk is not None for p in self.products)
+        )
 
     def product(self, product_id: str) -> Product:
         return next(p for p in self.products if p.id == product_id)

@@ -40,11 +40,13 @@ from simshop.engine.scenario import (
     Economy,
     Event,
     EventBase,
+    IpRisk,
     Lane,
     Market,
     Meta,
     ModelParams,
     Product,
+    Requirement,
     Scenario,
     Scoring,
     Tariff,
@@ -352,6 +354,8 @@ _SECTION_MODELS: dict[tuple[str, ...], type[BaseModel]] = {
     ("tariffs", "#"): Tariff,
     ("bots",): Bots,
     ("scoring",): Scoring,
+    ("compliance", "#"): Requirement,
+    ("products", "#", "ip_risk"): IpRisk,
 }
 
 _TYPE_WORDS = {
@@ -552,6 +556,8 @@ def _partial_cross_check(data: dict[str, Any]) -> list[CrossProblem]:
         known_market_codes=raw_values("markets", "code") & set(MARKET_CODES),
         known_categories=raw_values("products", "category"),
         known_currencies=raw_values("markets", "currency"),
+        compliance=each("compliance", Requirement.model_validate),
+        known_requirement_markets=raw_values("compliance", "market"),
     )
 
 

@@ -13,7 +13,9 @@ One rule, here and nowhere else:
    draws every random number of the round from these independent streams (PCG64), one per
    market x product x component (:class:`RoundStreams`): a change confined to one market
    leaves every other market's draws, and so its results, untouched. Components: ``demand``
-   (shoppers and their choices) and ``returns``.
+   (shoppers and their choices), ``returns``, and in scenarios with compliance
+   ``compliance`` (listings found lacking a requirement) and ``ip_claims``
+   (:mod:`simshop.engine.compliance`).
 """
 
 from __future__ import annotations

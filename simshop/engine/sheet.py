@@ -48,6 +48,9 @@ class DecisionSheet(_Strict):
     shipments: list[Shipment] = Field(default_factory=list)
     quality_investment_cny: dict[str, float] = Field(default_factory=dict)
     borrow_cny: float = 0.0
+    certificates: list[str] = Field(default_factory=list)
+    """Compliance requirements (ids) to start obtaining this round: paid now, held
+    ``rounds_to_obtain`` rounds later (not carried over)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe, keys sorted (dicts nested in the sheet are sorted too)."""

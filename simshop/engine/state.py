@@ -59,6 +59,12 @@ class TeamState:
     """Duty paid per round, market and category (``market``, ``category``, ``round``,
     ``customs_value_cny``, ``duty_cny``), kept only while a later duty refund may return it.
     Left out of :meth:`to_dict` when empty."""
+    certificates: dict[str, int] = field(default_factory=dict)
+    """Compliance requirement id -> the round from which the team holds it (a later round
+    while it is still being obtained). Left out of :meth:`to_dict` when empty."""
+    frozen_cash: list[dict[str, Any]] = field(default_factory=list)
+    """Cash frozen by intellectual-property claims (``amount_cny``, ``release_round``: it
+    comes back at the end of that round). Left out of :meth:`to_dict` when empty."""
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -82,6 +88,10 @@ class TeamState:
         }
         if self.duty_paid:
             data["duty_paid"] = self.duty_paid
+        if self.certificates:
+            data["certificates"] = self.certificates
+        if self.frozen_cash:
+            data["frozen_cash"] = self.frozen_cash
         out: dict[str, Any] = _sorted_copy(data)
         return out
 

@@ -44,6 +44,7 @@ from simshop.engine.decisions import (
 from simshop.engine.scenario import MAX_SCORING_WEIGHT, Scenario
 from simshop.engine.scoring import METRICS
 from simshop.engine.state import TeamState
+from simshop.forms import compliance as compliance_form
 from simshop.forms.base import NUL_FIELD_MESSAGE, AppForm, nul_fields
 from simshop.forms.fields import DecimalField, WholeNumberField
 from simshop.messages import GAME_MESSAGES, decision_message, message_for
@@ -365,6 +366,7 @@ class DecisionForm:
             values[f"quality_investment_cny.{p.id}"] = sheet.quality_investment_cny.get(p.id)
         values["borrow_cny"] = sheet.borrow_cny if sheet.borrow_cny > 0 else None
         values["repay_cny"] = -sheet.borrow_cny if sheet.borrow_cny < 0 else None
+        values.update(compliance_form.certificate_values(sheet))
         form._build(values)
         return form
 
@@ -422,6 +424,7 @@ class DecisionForm:
         self._add(
             DecisionField("repay_cny", "number", v("repay_cny"), SECTION_FINANCE, key="repay")
         )
+        compliance_form.add_certificate_fields(self, v)
 
     def _add_offer(self, v: Callable[..., Any], market: Any, product_id: str) -> None:
         """The pricing fields of one product in one market: listed, price, ads, channel."""
@@ -478,6 +481,10 @@ class DecisionForm:
                     )
 
     # ---- reading
+
+    def compliance_rows(self) -> list[compliance_form.RequirementRow]:
+        """The requirements as the decision page shows them (see forms/compliance.py)."""
+        return compliance_form.requirement_rows(self, self.team.round_no + 1)
 
     def section(self, name: str) -> list[DecisionField]:
         return [f for f in self.fields.values() if f.section == name]
@@ -549,6 +556,9 @@ class DecisionForm:
         borrow = float(f["borrow_cny"].value or 0.0)
         repay = float(f["repay_cny"].value or 0.0)
         raw["borrow_cny"] = borrow - repay
+        certificates = compliance_form.chosen_certificates(sc, f)
+        if certificates:
+            raw["certificates"] = certificates
         return raw
 
     def check(self) -> None:
@@ -571,7 +581,8 @@ class DecisionForm:
         """Put each engine issue on the field its ``loc`` points at (``keep_typing_errors``:
         a field that could not be read keeps only that message)."""
         for issue in issues:
-            text = decision_message(issue.code, issue.params)
+            params = compliance_form.with_requirement_names(self.scenario, issue.params)
+            text = decision_message(issue.code, params)
             target = self._field_for(issue.loc)
             if target is None:
                 self.form_errors.append(text)
@@ -602,6 +613,8 @@ class DecisionForm:
             return None
         if head in ("factory_orders", "quality_investment_cny") and len(loc) > 1:
             return self.fields.get(f"{head}.{loc[1]}")
+        if head == "certificates":
+            return compliance_form.certificate_field_for(self, loc)
         if head == "borrow_cny":
             repay = self.fields["repay_cny"].value
             return self.fields["repay_cny" if repay else "borrow_cny"]

@@ -691,6 +691,28 @@ _EVENT_FIELDS: dict[str, Any] = {
     "items_per_parcel": lambda: DecimalField(
         _l("Items per parcel"), description=_l("Average; the duty is shared among them.")
     ),
+    # compliance (compliance_sweep, new_requirement)
+    "detection_multiplier": lambda: DecimalField(
+        _l("Detection multiplier"),
+        description=_l("2 doubles the chance that a listing lacking a requirement is found."),
+    ),
+    "name": lambda: _text(_l("Requirement name"), 80),
+    "name_zh": lambda: _text(_l("Requirement name (Chinese)"), 80),
+    "cost_cny": lambda: DecimalField(_l("Cost to obtain (CN¥)")),
+    "rounds_to_obtain": lambda: WholeNumberField(
+        _l("Rounds to obtain"), description=_l("0: it covers the round it is bought in.")
+    ),
+    "yearly_fee_cny": lambda: DecimalField(
+        _l("Yearly fee (CN¥)"), description=_l("Charged one twelfth a round while held.")
+    ),
+    "detection_per_round": lambda: DecimalField(
+        _l("Chance a listing lacking it is found, per round"),
+        description=_l("0.2 is 20 %."),
+    ),
+    "fine_cny": lambda: DecimalField(_l("Fine (CN¥)")),
+    "removal_cny_per_unit": lambda: DecimalField(
+        _l("Removal fee of stranded stock (CN¥ per unit)")
+    ),
 }
 
 EVENT_KIND_FIELDS: dict[str, tuple[str, ...]] = {
@@ -745,6 +767,9 @@ def new_event(scenario: Scenario, kind: str) -> dict[str, Any]:
         "share": 1.0,
         "duty_per_category_local": 0.0,
         "max_value_local": 150.0,
+        "detection_multiplier": 2.0,
+        "cost_cny": 0.0,
+        "detection_per_round": 0.1,
     }
     for name in EVENT_KIND_FIELDS[kind]:
         if name in defaults:

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from simshop.engine.accounting import PNL_COST_LINES
+from simshop.engine.accounting import COMPLIANCE_LINES, PNL_COST_LINES
 from simshop.engine.conditions import conditions_for_round
 from simshop.engine.scenario import Market, Product, Scenario
 from simshop.i18n import team_display_name
@@ -360,4 +360,5 @@ def team_dashboard(session: Session, game: Game, team: Team) -> Dashboard:
         rounds=rounds,
         markets=[m.code for m in scenario.markets if m.code in used],
         products=[p.id for p in scenario.products],
+        cost_lines=COST_LINES + (COMPLIANCE_LINES if scenario.has_compliance() else ()),
     )

@@ -56,6 +56,9 @@ class DebriefRow:
     markets: list[str]
     cash_end_cny: float
     reasons: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    compliance_incidents: int = 0
+    """Compliance incidents of the round (scenarios with compliance)."""
+    compliance_penalties_cny: float = 0.0
 
     @property
     def rank_change(self) -> int | None:
@@ -155,6 +158,13 @@ def _reasons(row: DebriefRow) -> list[tuple[str, dict[str, Any]]]:
         reasons.append(("lanes", {"lanes": row.lanes}))
     if not row.markets:
         reasons.append(("no_market", {}))
+    if row.compliance_incidents:
+        reasons.append(
+            (
+                "compliance",
+                {"incidents": row.compliance_incidents, "cost": row.compliance_penalties_cny},
+            )
+        )
     return reasons
 
 
@@ -226,6 +236,8 @@ def _debrief_row(
         lanes=_lanes(r, rr.decisions_used),
         markets=sorted({o["market"] for o in offers if o.get("listed")}),
         cash_end_cny=r.get("cash", {}).get("end_cny", 0.0),
+        compliance_incidents=len(r.get("compliance") or []),
+        compliance_penalties_cny=pnl.get("compliance_penalties_cny", 0.0),
     )
     row.reasons = _reasons(row)
     return row

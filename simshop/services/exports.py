@@ -34,6 +34,7 @@ from simshop.engine.explain import CAUSES
 from simshop.models import Game, Round, RoundExplanation, RoundResult, Team, TeamExplanation
 from simshop.services import analysis
 from simshop.services.cells import FORMULA_PREFIXES, neutralise  # noqa: F401 (re-exported)
+from simshop.services.compliance_report import INCIDENT_COLUMNS, incident_values
 from simshop.services.games import game_scenario
 
 ROUND_KEYS = ["round_number", "scenario_round", "is_practice"]
@@ -47,6 +48,8 @@ CASH_KEYS = [
     "repaid_cny",
     "overdraft_cny",
     "purchases_cny",
+    "frozen_cny",
+    "released_cny",
 ]
 OFFER_KEYS = [
     "listed",
@@ -90,6 +93,7 @@ TABLES: dict[str, list[str]] = {
         "ad_budget_cny",
         "quantity",
         "amount_cny",
+        "requirement",
     ],
     "research": ROUND_KEYS
     + [
@@ -118,6 +122,8 @@ TABLES: dict[str, list[str]] = {
         "de_minimis_local",
     ],
     "events": ["announced_round", "effective_round", "event_id", "kind", "headline"],
+    # Compliance incidents (engine/compliance.py), one row per incident.
+    "compliance": ROUND_KEYS + ["team_id", "team_name", *INCIDENT_COLUMNS],
     # Results explained (services/explanations.py): the change from the baseline by cause.
     "explanations": ROUND_KEYS
     + ["team_id", "team_name", "baseline", "profit_before_cny", "profit_after_cny"]
@@ -223,6 +229,8 @@ def _decision_rows(base: dict[str, Any], sheet: dict[str, Any]) -> Iterable[dict
         yield {**base, "item": "quality_investment", "product": product, "amount_cny": amount}
     if sheet.get("borrow_cny"):
         yield {**base, "item": "borrow", "amount_cny": sheet["borrow_cny"]}
+    for requirement in sheet.get("certificates", []):
+        yield {**base, "item": "certificate", "requirement": requirement}
 
 
 def team_tables(session: Session, game: Game, team_ids: list[int] | None) -> list[Table]:
@@ -230,6 +238,7 @@ def team_tables(session: Session, game: Game, team_ids: list[int] | None) -> lis
     scenario = game_scenario(game)
     currency = {m.code: m.currency for m in scenario.markets}
     results, offers, decisions = [], [], []
+    incidents: list[dict[str, Any]] = []
     for rnd, rr, team in _team_results(session, game, team_ids):
         base = {**_round_cols(rnd), "team_id": team.id, "team_name": team.name}
         r = rr.result
@@ -257,11 +266,13 @@ def team_tables(session: Session, game: Game, team_ids: list[int] | None) -> lis
         decisions.extend(
             _decision_rows({**base, "decision_source": rr.decision_source}, rr.decisions_used)
         )
+        incidents.extend({**base, **incident_values(row)} for row in r.get("compliance", []))
     return [
         Table("results", TABLES["results"], results),
         Table("offers", TABLES["offers"], offers),
         Table("decisions", TABLES["decisions"], decisions),
         Table("explanations", TABLES["explanations"], _explanation_rows(session, game, team_ids)),
+        Table("compliance", TABLES["compliance"], incidents),
     ]
 
 

@@ -276,7 +276,8 @@ def delete_draft(session: Session, draft: ScenarioDraft) -> None:
 
 
 def put_item(data: dict[str, Any], section: str, index: int | None, item: dict[str, Any]) -> None:
-    """Replace item ``index`` of ``data[section]`` (append when ``index`` is None).
+    """Replace item ``index`` of ``data[section]`` (append when ``index`` is None), keeping
+    the old item's sub-tables that ``item`` leaves out (its form does not edit them).
 
     A product in a category the scenario's ``[categories]`` table does not name yet adds
     the category there, named after its id (the author can rename it in the file), so the
@@ -290,7 +291,10 @@ def put_item(data: dict[str, Any], section: str, index: int | None, item: dict[s
     if index is None:
         items.append(item)
     else:
-        items[index] = item
+        # Sub-tables the item's form does not edit (a product's ``ip_risk``) are kept.
+        old = items[index] if isinstance(items[index], dict) else {}
+        kept = {k: v for k, v in old.items() if k not in item and isinstance(v, dict)}
+        items[index] = {**item, **kept}
 
 
 def remove_item(data: dict[str, Any], section: str, index: int) -> None:

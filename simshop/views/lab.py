@@ -29,7 +29,7 @@ from simshop.i18n import chinese_page
 from simshop.ids import parse_id
 from simshop.messages import LAB_MESSAGES
 from simshop.models import Game, Team
-from simshop.services import analysis, debrief, explanations, exports, whatif
+from simshop.services import analysis, compliance_report, debrief, explanations, exports, whatif
 from simshop.services import games as games_service
 from simshop.services import teams as teams_service
 from simshop.services.games import GameError
@@ -48,6 +48,7 @@ TEAM_TABLES = (
     "shares",
     "conditions",
     "events",
+    "compliance",
 )
 
 
@@ -169,6 +170,29 @@ def dashboard(game_id: int):
 @bp.get("/teams/<int:team_id>/dashboard")
 def team_dashboard(game_id: int, team_id: int):
     return render_dashboard(scope_for(game_id, team_id))
+
+
+def render_compliance(scope: Scope):
+    assert scope.team is not None
+    return render_template(
+        "lab/compliance.html",
+        game=scope.game,
+        team=scope.team,
+        staff=scope.staff,
+        scenario=games_service.game_scenario(scope.game),
+        c=compliance_report.team_compliance(db.session, scope.game, scope.team),
+    )
+
+
+@bp.get("/compliance")
+def compliance(game_id: int):
+    """The team's compliance incidents and their cost (a student's own team only)."""
+    return render_compliance(scope_for(game_id))
+
+
+@bp.get("/teams/<int:team_id>/compliance")
+def team_compliance(game_id: int, team_id: int):
+    return render_compliance(scope_for(game_id, team_id))
 
 
 @bp.get("/teams/<int:team_id>/season")

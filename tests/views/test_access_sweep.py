@@ -93,6 +93,8 @@ POLICY = {
     "lab.export_xlsx": "player",
     "lab.team_dashboard": "staff",
     "lab.team_season": "staff",
+    "lab.compliance": "player",
+    "lab.team_compliance": "staff",
     "lab.game_export_csv": "staff",
     "lab.game_export_xlsx": "staff",
     "lab.debrief_round": "staff",
