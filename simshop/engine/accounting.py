@@ -52,6 +52,10 @@ PNL_LINES = ("revenue_cny", DUTY_REFUND_LINE, *PNL_COST_LINES, "total_costs_cny"
 :data:`DUTY_REFUND_LINE` only in scenarios with a ``duty_refund`` event."""
 
 
+INCOME_LINES = ("revenue_cny", DUTY_REFUND_LINE)
+"""The P&L lines that add to profit; every line of :data:`PNL_COST_LINES` subtracts."""
+
+
 def commission_cny(platform_fee: float, revenue_cny: Any) -> Any:
     """The platform's referral fee on sales (CNY; scalars or arrays)."""
     return platform_fee * revenue_cny

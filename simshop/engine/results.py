@@ -25,8 +25,15 @@ class TeamRoundResult:
         arrivals: list[dict[str, Any]],
         messages: list[dict[str, Any]],
         offers: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]],
+        pnl_by_market: dict[str, dict[str, float]] | None = None,
+        pnl_unallocated: dict[str, float] | None = None,
     ):
         self.team_id, self.round_no = team_id, round_no
+        self.pnl_by_market = pnl_by_market or {}
+        """Market -> the P&L lines attributed to it (``profit_cny`` is the market's
+        contribution); see :func:`simshop.engine.report.pnl_by_market`."""
+        self.pnl_unallocated = pnl_unallocated or {}
+        """The P&L lines' parts no market carries; with the markets they add up to ``pnl``."""
         self.pnl, self.cash, self.china_stock = pnl, cash, china_stock
         self.arrivals, self.messages = arrivals, messages
         self._offers = offers
@@ -45,6 +52,10 @@ class TeamRoundResult:
             "messages": [dict(sorted(m.items())) for m in self.messages],
             "offers": [dict(sorted(o.items())) for o in self.offers],
             "pnl": dict(sorted(self.pnl.items())),
+            "pnl_by_market": {
+                m: dict(sorted(row.items())) for m, row in sorted(self.pnl_by_market.items())
+            },
+            "pnl_unallocated": dict(sorted(self.pnl_unallocated.items())),
             "round_no": self.round_no,
             "team_id": self.team_id,
         }
