@@ -333,6 +333,14 @@ LTI_MESSAGES = {
     "url_invalid": _l("%(url)s is not an https address (http is accepted only on this computer)."),
     "field_required": _l("This value is required (at most 255 characters)."),
     "platform_exists": _l("This platform and client id are already registered."),
+    "url_too_long": _l("An address can have at most %(max)s characters."),
+    "origin_invalid": _l(
+        "%(origin)s is not an origin such as https://lms.example.edu (https, no path; http is "
+        "accepted only on this computer)."
+    ),
+    "platform_disabled": _l(
+        "The learning platform %(name)s is disabled here. Ask the SimShop administrator."
+    ),
     "platform_unknown": _l("No learning platform with the issuer %(issuer)s is registered here."),
     "platform_ambiguous": _l(
         "Several registrations share the issuer %(issuer)s and the platform sent no client id."
