@@ -389,7 +389,10 @@ LTI_MESSAGES = {
     "service_refused": _l("The platform refused the request to %(url)s (HTTP %(status)s)."),
     "service_bad_answer": _l("The platform's answer from %(url)s could not be understood."),
     "no_memberships_service": _l("The course did not offer its roster to SimShop."),
-    "no_grade_column": _l("The course link has no grade column."),
+    "no_grade_column": _l(
+        "The course link has no grade column, and the course did not offer SimShop its "
+        "line-items service to create one."
+    ),
     "grade_range": _l("A grade must be from 0 to 100."),
 }
 

@@ -71,6 +71,9 @@ NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 RESOURCE_LINK = "LtiResourceLinkRequest"
 DEEP_LINKING = "LtiDeepLinkingRequest"
 SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+LINEITEM_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
+LINEITEMS_TYPE = "application/vnd.ims.lis.v2.lineitemcontainer+json"
 SCOPE_MEMBERSHIPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 GAME_PARAMETER = "simshop_game_id"
 INSTRUCTOR_ROLES = (
@@ -846,6 +849,66 @@ def published_grades(session: Session, game: Game) -> dict[int, float] | None:
     return gradebook.published_grades(session, game) or None
 
 
+def can_create_grade_column(link: LtiLink) -> bool:
+    """The course announced its line-items service with the scope to create columns."""
+    return bool(link.lineitems_url) and SCOPE_LINEITEM in (link.scopes or [])
+
+
+def _resource_id(game: Game) -> str:
+    return f"simshop-game-{game.id}"
+
+
+def _with_query(url: str, **params: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qsl(parts.query) + list(params.items())
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
+
+
+def ensure_grade_column(session: Session, link: LtiLink, key: RSAKey) -> str:
+    """The link's grade column (AGS line item) URL. A link launched without one gets it
+    created once through the course's line-items service: SimShop first looks for a column
+    tagged with the game's resource id (one created before whose URL was not stored), then
+    POSTs a new 0..100 column, and stores its URL on the link, so later passbacks reuse it."""
+    if link.lineitem_url:
+        return link.lineitem_url
+    if not can_create_grade_column(link):
+        raise LtiError("no_grade_column")
+    assert link.lineitems_url is not None
+    platform, game = _enabled(link.platform), session.get(Game, link.game_id)
+    assert game is not None
+    token = access_token(platform, [SCOPE_LINEITEM], key)
+    auth = {"Authorization": f"Bearer {token}"}
+    url = _with_query(link.lineitems_url, resource_id=_resource_id(game))
+    _headers, found = _http("GET", url, headers={**auth, "Accept": LINEITEMS_TYPE})
+    items = [
+        item
+        for item in (found if isinstance(found, list) else [])
+        if isinstance(item, dict) and item.get("resourceId") == _resource_id(game)
+    ]
+    if items:
+        created = items[0]
+    else:
+        column = {
+            "scoreMaximum": 100,
+            "label": game.title[:255],
+            "resourceId": _resource_id(game),
+            "tag": "simshop-grade",
+        }
+        _headers, created = _http(
+            "POST",
+            link.lineitems_url,
+            headers={**auth, "Content-Type": LINEITEM_TYPE, "Accept": LINEITEM_TYPE},
+            body=json.dumps(column).encode(),
+        )
+    column_url = created.get("id") if isinstance(created, dict) else None
+    if not isinstance(column_url, str) or not column_url:
+        raise LtiError("service_bad_answer", url=link.lineitems_url)
+    column_url = _check_url(column_url, "lineitem")
+    with transaction(session):
+        link.lineitem_url = column_url
+    return column_url
+
+
 def _scores_url(lineitem_url: str) -> str:
     parts = urllib.parse.urlsplit(lineitem_url)
     return urllib.parse.urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/scores"))
@@ -860,10 +923,14 @@ class GradePassback:
 def post_grades(
     session: Session, link: LtiLink, grades: dict[int, float], key: RSAKey
 ) -> GradePassback:
-    """Send each user's grade (0..100) to the link's grade column (AGS scores). Users who
-    never came through this platform are listed in ``without_account`` (use the CSV)."""
-    if not link.lineitem_url:
-        raise LtiError("no_grade_column")
+    """Send each user's grade (0..100) to the link's grade column (AGS scores), creating the
+    column first if the course has none (:func:`ensure_grade_column`). Users who never came
+    through this platform are listed in ``without_account`` (use the CSV)."""
+    for user_id, grade in grades.items():
+        if not 0 <= grade <= 100:
+            raise LtiError("grade_range", user_id=user_id)
+    _enabled(link.platform)
+    lineitem_url = ensure_grade_column(session, link, key)
     accounts = {
         account.user_id: account.subject
         for account in session.scalars(
@@ -877,8 +944,6 @@ def post_grades(
     for user_id, grade in sorted(grades.items()):
         if user_id not in accounts:
             continue
-        if not 0 <= grade <= 100:
-            raise LtiError("grade_range", user_id=user_id)
         score = {
             "userId": accounts[user_id],
             "scoreGiven": round(float(grade), 2),
@@ -889,7 +954,7 @@ def post_grades(
         }
         _http(
             "POST",
-            _scores_url(link.lineitem_url),
+            _scores_url(lineitem_url),
             headers={
                 "Authorization": f"Bearer {token}",
                 "Content-Type": "application/vnd.ims.lis.v1.score+json",

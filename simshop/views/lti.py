@@ -170,6 +170,7 @@ def links(game_id: int):
         "lti/links.html",
         game=game,
         links=lti_service.links_of(db.session, game),
+        can_create=lti_service.can_create_grade_column,
         form=ActionForm(),
         launch_url=url_for("lti.launch", _external=True),
         login_url=url_for("lti.login", _external=True),
