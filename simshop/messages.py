@@ -338,6 +338,15 @@ LTI_MESSAGES = {
         "%(origin)s is not an origin such as https://lms.example.edu (https, no path; http is "
         "accepted only on this computer)."
     ),
+    "handoff_used": _l(
+        "This link to continue in a new window was already used or has expired. Start again "
+        "from your course."
+    ),
+    "state_cookie_blocked": _l(
+        "Your browser blocked SimShop's cookies inside the course page, so the launch cannot be "
+        "checked. Ask your instructor to set the SimShop link to open in a new window, or allow "
+        "cookies for this site."
+    ),
     "platform_disabled": _l(
         "The learning platform %(name)s is disabled here. Ask the SimShop administrator."
     ),

@@ -565,6 +565,41 @@ def validate_launch(
     return LaunchMessage(platform_id=platform.id, claims=claims)
 
 
+def hand_off(session: Session, state: str, user_id: int, *, now: datetime | None = None) -> User:
+    """Continue a framed launch in a new window (the browser blocked SimShop's cookies in the
+    course's frame): the launch of ``state`` must have succeeded for ``user_id``, not have
+    been handed off before and not be expired. Marked in one ``UPDATE … WHERE handed_off_at
+    IS NULL``, so a token works once."""
+    now = now or utcnow()
+    with transaction(session):
+        claimed = session.execute(
+            update(LtiLaunchState)
+            .where(
+                LtiLaunchState.state == state,
+                LtiLaunchState.used_at.is_not(None),
+                LtiLaunchState.handed_off_at.is_(None),
+                LtiLaunchState.expires_at > now,
+            )
+            .values(handed_off_at=now)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            raise LtiError("handoff_used")
+        row = session.scalar(select(LtiLaunchState).where(LtiLaunchState.state == state))
+        assert row is not None
+        _enabled(session.get(LtiPlatform, row.platform_id))
+        user = session.get(User, user_id)
+        linked = session.scalar(
+            select(LtiAccount).where(
+                LtiAccount.platform_id == row.platform_id, LtiAccount.user_id == user_id
+            )
+        )
+        if user is None or linked is None:
+            raise LtiError("handoff_used")
+        if not user.is_active:
+            raise LtiError("account_disabled")
+        return user
+
+
 # --------------------------------------------------------------------------- landing
 
 
