@@ -14,7 +14,7 @@ from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_game_flow import log_in, log_out
 from tests.reliability.gamekit import enrol, make_game, make_user, round_no
 
-STUDENTS = {"tw-ann": "Ann", "tw-ben": "Ben", "tw-cai": "Cai", "tw-dan": "Dan"}
+STUDENTS = {"ann": "Ann", "ben": "Ben", "cai": "Cai", "dan": "Dan"}
 ITEMS = ("Contribution", "Reliability", "Communication")
 MEMO = "Enter the US first with earbuds at $29.99 <b>not bold</b>\n  and keep 30 days of stock."
 # rater -> ratee -> the rating on every item. Ann inflates her own rating (5 against the 3
@@ -23,18 +23,19 @@ RATINGS = {
     "Ann": {"Ann": 5, "Ben": 4, "Cai": 4, "Dan": 1},
     "Ben": {"Ann": 3, "Ben": 4, "Cai": 4, "Dan": 4},
     "Cai": {"Ann": 3, "Ben": 4, "Cai": 4, "Dan": 4},
-    "Dan": {"Ann": 3, "Ben": 4, "Cai": 4, "Dan": 4},
+    "Dan": {"Ann": 3, "Ben": 4, "Cai": 4, "Dan": 3},
 }
 
 
-def team_game(app) -> dict:
-    """A tutorial game with one team of four and round 1 open."""
+def team_game(app, prefix: str) -> dict:
+    """A tutorial game with one team of four and round 1 open; logins start with ``prefix``
+    (the live server's database is shared by the session's tests)."""
     with app.app_context():
         session = db.session
-        teacher = make_user(session, "tw-teacher@example.edu", "instructor", "Teamwork Teacher")
+        teacher = make_user(session, f"{prefix}-teacher@example.edu", "instructor", "Teacher")
         game = make_game(session, teacher, title="Teamwork class")
         for login, name in STUDENTS.items():
-            enrol(session, game, make_user(session, login, name=name), "Gold")
+            enrol(session, game, make_user(session, f"{prefix}-{login}", name=name), "Gold")
         schedule_service.open_round(session, game, round_no(session, game, 1))
         return {"game": game.id}
 
@@ -55,9 +56,9 @@ def shot(page, name: str) -> None:
 
 
 def test_a_memo_is_written_then_scored_with_the_rubric(page, live_server):
-    ids = team_game(live_server.app)
+    ids = team_game(live_server.app, "memo")
     game = ids["game"]
-    log_in(page, "tw-ann")
+    log_in(page, "memo-ann")
     page.goto(f"/games/{game}/memos")
     page.locator("#memo-strategy").get_by_label("Memo").fill(MEMO)
     page.locator("#memo-strategy").get_by_role("button", name="Save the memo").click()
@@ -66,24 +67,20 @@ def test_a_memo_is_written_then_scored_with_the_rubric(page, live_server):
     shot(page, "memo-student")
     log_out(page)
 
-    log_in(page, "tw-teacher@example.edu")
+    log_in(page, "memo-teacher@example.edu")
     page.goto(f"/games/{game}/assessment")
     rubric = page.locator("#rubric")
     for label, points in (("Analysis", "10"), ("Clarity", "5")):
         rubric.get_by_label("Criterion").fill(label)
         rubric.get_by_label("Maximum points").fill(points)
         rubric.get_by_role("button", name="Add the criterion").click()
-        expect(page.locator(".flash--success")).to_be_visible()
+        expect(page.locator("#rubric li", has_text=label)).to_be_visible()
     expect(page.locator("#rubric li")).to_have_text(
         ["Analysis · 10 points Remove", "Clarity · 5 points Remove"]
     )
     memo = page.locator("#memos article.memo-review")
     expect(memo.locator("h3")).to_have_text("Gold · Strategy memo · score —")
     expect(memo.locator("pre")).to_have_text(MEMO)  # stored exactly, shown as text
-    memo.get_by_label("Analysis (0–10)").fill("11")
-    memo.get_by_role("button", name="Save the score").click()
-    expect(page.locator("#memos")).to_contain_text("Enter 0 to 10.")
-    memo = page.locator("#memos article.memo-review")
     memo.get_by_label("Analysis (0–10)").fill("8")
     memo.get_by_label("Clarity (0–5)").fill("4")
     memo.get_by_role("button", name="Save the score").click()
@@ -91,14 +88,17 @@ def test_a_memo_is_written_then_scored_with_the_rubric(page, live_server):
     expect(page.locator("#memos article.memo-review h3")).to_have_text(
         "Gold · Strategy memo · score 80.0"  # (8 + 4) of 15 points
     )
+    scored = page.locator("#memos article.memo-review")
+    expect(scored.get_by_label("Analysis (0–10)")).to_have_value("8")  # the points given
+    expect(scored.get_by_label("Clarity (0–5)")).to_have_value("4")
     shot(page, "memo-scored")
 
 
 def test_students_rate_teammates_and_the_instructor_sees_factors_and_flags(page, live_server):
-    ids = team_game(live_server.app)
+    ids = team_game(live_server.app, "peer")
     game = ids["game"]
     publish_round_one(live_server.app, game)
-    log_in(page, "tw-teacher@example.edu")
+    log_in(page, "peer-teacher@example.edu")
     page.goto(f"/games/{game}/assessment")
     evaluations = page.locator("#peer-evaluations")
     evaluations.get_by_label("After round").fill("1")
@@ -110,7 +110,7 @@ def test_students_rate_teammates_and_the_instructor_sees_factors_and_flags(page,
     log_out(page)
 
     for login, rater in STUDENTS.items():
-        log_in(page, login)
+        log_in(page, f"peer-{login}")
         page.goto(f"/games/{game}/peer")
         section = page.locator("section[id^=evaluation-]")
         for ratee, value in RATINGS[rater].items():
@@ -124,7 +124,7 @@ def test_students_rate_teammates_and_the_instructor_sees_factors_and_flags(page,
         )
         log_out(page)
 
-    log_in(page, "tw-teacher@example.edu")
+    log_in(page, "peer-teacher@example.edu")
     page.goto(f"/games/{game}/assessment")
     rows = page.locator("#peer-factors tbody tr")
     expect(rows).to_have_count(4)
