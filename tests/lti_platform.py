@@ -271,6 +271,15 @@ class TestPlatform:
             self.scores.append(request.get_json(force=True))
             return "", 204
 
+        @app.get("/course")
+        def course():
+            """A course page showing the tool in a frame (``src``: a URL of the tool)."""
+            src = html.escape(request.args["src"])
+            return (
+                "<!doctype html><title>Test LMS course</title><body><h1>Course 101</h1>"
+                f'<iframe id="tool" src="{src}" width="1200" height="640"></iframe></body>'
+            )
+
         @app.post("/deep-link-return")
         def deep_link_return():
             assert self.tool_keys is not None
