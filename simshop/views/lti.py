@@ -62,7 +62,7 @@ def tool_key():
 
 
 def refused(exc: CodedError, code: int = 400):
-    if request.blueprint == "lti" and request.endpoint in ("lti.login", "lti.launch"):
+    if request.endpoint in ("lti.login", "lti.launch", "lti.continue_in_window"):
         lti_frame.allow_framing_by_platforms()  # the course's frame shows why
     return (
         render_template(
