@@ -459,16 +459,24 @@ class _TeamView:
         held = (book.wh > 0) | (transit > 0)
         held_by_market = cast(np.ndarray, held.any(axis=1))
         self.holds: list[list[bool]] = held_by_market.T.tolist()
-        split, rest = by_market
-        self.market_line_lists = {k: v.T.tolist() for k, v in split.items()}
-        self.unallocated_lists = {k: v.tolist() for k, v in rest.items()}
+        self.by_market = by_market
+        self._market_lines: dict[str, list[list[float]]] | None = None
+        self._unallocated: dict[str, list[float]] | None = None
+
+    @property
+    def unallocated_lists(self) -> dict[str, list[float]]:
+        if self._unallocated is None:
+            self._unallocated = {k: v.tolist() for k, v in self.by_market[1].items()}
+        return self._unallocated
 
     def markets_pnl(self, t: int) -> dict[str, dict[str, float]]:
         """Market -> its P&L lines, for the markets the team is in, holds stock in or has
         any amount in this round."""
+        if self._market_lines is None:
+            self._market_lines = {k: v.T.tolist() for k, v in self.by_market[0].items()}
         rows: dict[str, dict[str, float]] = {}
         for m, code in enumerate(self.book.mcodes):
-            row = {k: v[t][m] for k, v in self.market_line_lists.items()}
+            row = {k: v[t][m] for k, v in self._market_lines.items()}
             if code in self.book.entered[t] or self.holds[t][m] or any(row.values()):
                 rows[code] = row
         return rows
@@ -499,8 +507,8 @@ class _TeamView:
             arrivals=book.arrivals[t],
             messages=book.messages[t],
             offers=lambda: self.offers(t),
-            pnl_by_market=self.markets_pnl(t),
-            pnl_unallocated={k: v[t] for k, v in self.unallocated_lists.items()},
+            pnl_by_market=lambda: self.markets_pnl(t),
+            pnl_unallocated=lambda: {k: v[t] for k, v in self.unallocated_lists.items()},
         )
 
     def next_state(self, t: int, sheet: DecisionSheet) -> TeamState:
