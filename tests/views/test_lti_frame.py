@@ -14,9 +14,9 @@ from joserfc.jwk import KeySet
 from sqlalchemy import select
 
 from simshop.db import db
-from simshop.models import LtiPlatform
+from simshop.models import LtiAccount, LtiPlatform, User
 from simshop.services import lti as lti_service
-from tests.lti_platform import LEARNER, TestPlatform
+from tests.lti_platform import INSTRUCTOR, LEARNER, TestPlatform
 from tests.reliability.gamekit import make_game, make_user
 
 pytestmark = pytest.mark.both_backends
@@ -195,3 +195,34 @@ def test_a_framed_launch_without_its_state_cookie_says_the_cookies_are_blocked(c
     assert response.status_code == 400
     assert "blocked SimShop" in response.get_data(as_text=True).replace("&#39;", "'")
     assert frame_ancestors(response) == lms.url  # the course's frame can show why
+
+
+def test_deep_linking_in_the_frame_may_post_back_to_the_course_from_the_frame(
+    app, client, lms, submit
+):
+    with app.app_context():
+        teacher = db.session.scalar(select(User).where(User.login == "teacher@example.edu"))
+        platform = db.session.scalar(select(LtiPlatform))
+        db.session.add(LtiAccount(platform_id=platform.id, subject="tea-1", user_id=teacher.id))
+        db.session.commit()
+    lms.users["deep-1"] = {
+        "sub": "tea-1",
+        "roles": [INSTRUCTOR],
+        "message_type": "LtiDeepLinkingRequest",
+    }
+    start = client.get(
+        "/lti/login",
+        query_string={"iss": lms.issuer, "login_hint": "deep-1", "target_link_uri": "x"},
+        headers=FRAMED,
+    )
+    with urllib.request.urlopen(start.headers["Location"], timeout=10) as answer:
+        form = dict(FORM_FIELD.findall(answer.read().decode()))
+    landing = client.post("/lti/launch", data=form, headers=FRAMED)
+    assert 'data-target="/lti/deep-link"' in landing.get_data(as_text=True)
+    picker = client.get("/lti/deep-link", headers=FRAMED)
+    assert frame_ancestors(picker) == lms.url
+    answer = submit("/lti/deep-link", {"game_id": str(lms.game_id)})
+    policy = answer.headers["Content-Security-Policy"]
+    assert f"form-action 'self' {lms.url};" in policy
+    assert policy.endswith(f"frame-ancestors {lms.url}")
+    assert "X-Frame-Options" not in answer.headers
