@@ -103,3 +103,47 @@ def test_a_launch_inside_the_course_frame_shows_the_game_in_the_frame(
     refused = [e for e in page_problems.console_errors if "frame" in e.lower()]
     assert refused and len(refused) == len(page_problems.console_errors)
     page_problems.console_errors.clear()  # the refusal above is what this test expects
+
+
+def test_a_course_on_another_site_whose_frame_gets_no_cookies_is_told_why(
+    page, live_server, platform, page_problems
+):
+    """The course page on ``localhost`` frames SimShop on ``127.0.0.1``: another site, so
+    Chromium keeps no SameSite=Lax cookie of the frame (plain http cannot use SameSite=None).
+    The launch cannot be checked, and the frame says why and what to do."""
+    course_origin = platform.url.replace("127.0.0.1", "localhost")
+    with live_server.app.app_context():
+        registered = lti_service.platforms(db.session)[-1]
+        lti_service.update_platform(
+            db.session,
+            registered,
+            **{**platform.registration(), "frame_origins": [course_origin]},
+        )
+    platform.users["blocked-learner"] = {
+        "sub": "blocked-student-1",
+        "roles": [LEARNER],
+        "custom": {"simshop_game_id": "1"},
+    }
+    login = (
+        live_server.url
+        + "/lti/login?"
+        + urllib.parse.urlencode(
+            {
+                "iss": platform.issuer,
+                "login_hint": "blocked-learner",
+                "target_link_uri": live_server.url + "/lti/launch",
+                "client_id": "browser-tool",
+            }
+        )
+    )
+    page.goto(course_origin + "/course?" + urllib.parse.urlencode({"src": login}))
+    tool = page.frame_locator("#tool")
+    expect(tool.locator("main")).to_contain_text(
+        "Your browser blocked SimShop's cookies inside the course page"
+    )
+    page.screenshot(path=str(ARTIFACTS / "lti-framed-cookies-blocked.png"), full_page=True)
+    # The refused launch answers 400, which Chromium logs: expected here.
+    assert page_problems.console_errors == [
+        "Failed to load resource: the server responded with a status of 400 (BAD REQUEST)"
+    ]
+    page_problems.console_errors.clear()
