@@ -39,7 +39,7 @@ class PlatformForm(AppForm):
     addresses (https, or http on this computer) and puts each refusal on its field."""
 
     name = StringField(
-        _l("Name"),
+        _l("Platform name"),
         filters=[_strip],
         validators=[DataRequired(_l("Enter a name.")), Length(max=120)],
         description=_l("For you, e.g. “University Moodle”."),
