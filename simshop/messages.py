@@ -344,6 +344,23 @@ LTI_MESSAGES = {
     "url_invalid": _l("%(url)s is not an https address (http is accepted only on this computer)."),
     "field_required": _l("This value is required (at most 255 characters)."),
     "platform_exists": _l("This platform and client id are already registered."),
+    "url_too_long": _l("An address can have at most %(max)s characters."),
+    "origin_invalid": _l(
+        "%(origin)s is not an origin such as https://lms.example.edu (https, no path; http is "
+        "accepted only on this computer)."
+    ),
+    "handoff_used": _l(
+        "This link to continue in a new window was already used or has expired. Start again "
+        "from your course."
+    ),
+    "state_cookie_blocked": _l(
+        "Your browser blocked SimShop's cookies inside the course page, so the launch cannot be "
+        "checked. Ask your instructor to set the SimShop link to open in a new window, or allow "
+        "cookies for this site."
+    ),
+    "platform_disabled": _l(
+        "The learning platform %(name)s is disabled here. Ask the SimShop administrator."
+    ),
     "platform_unknown": _l("No learning platform with the issuer %(issuer)s is registered here."),
     "platform_ambiguous": _l(
         "Several registrations share the issuer %(issuer)s and the platform sent no client id."
@@ -392,7 +409,10 @@ LTI_MESSAGES = {
     "service_refused": _l("The platform refused the request to %(url)s (HTTP %(status)s)."),
     "service_bad_answer": _l("The platform's answer from %(url)s could not be understood."),
     "no_memberships_service": _l("The course did not offer its roster to SimShop."),
-    "no_grade_column": _l("The course link has no grade column."),
+    "no_grade_column": _l(
+        "The course link has no grade column, and the course did not offer SimShop its "
+        "line-items service to create one."
+    ),
     "grade_range": _l("A grade must be from 0 to 100."),
 }
 

@@ -16,7 +16,7 @@ from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import Flask, Response
+from flask import Flask, Response, g, has_request_context
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
@@ -27,6 +27,27 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+
+FRAME_ANCESTORS_KEY = "frame_ancestors"
+"""``flask.g`` key: the origins that may frame this response (set by the LTI pages only; see
+``simshop/views/lti_frame.py``). Absent or empty: nobody may (``frame-ancestors 'none'`` and
+``X-Frame-Options: DENY``)."""
+
+
+def content_security_policy(
+    frame_ancestors: Iterable[str] = (), form_action: Iterable[str] = ()
+) -> str:
+    """The app's policy, letting ``frame_ancestors`` (checked origins) frame the page and
+    forms post to ``form_action`` besides the app itself."""
+    policy = CONTENT_SECURITY_POLICY
+    ancestors = " ".join(frame_ancestors)
+    if ancestors:
+        policy = policy.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
+    actions = " ".join(form_action)
+    if actions:
+        policy = policy.replace("form-action 'self'", f"form-action 'self' {actions}")
+    return policy
+
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -106,7 +127,12 @@ def generate_password() -> str:
 
 
 def set_security_headers(response: Response) -> Response:
+    ancestors = g.get(FRAME_ANCESTORS_KEY) if has_request_context() else None
     for name, value in SECURITY_HEADERS.items():
+        if ancestors and name == "X-Frame-Options":
+            continue  # frame-ancestors decides; X-Frame-Options cannot name origins
+        if ancestors and name == "Content-Security-Policy":
+            value = content_security_policy(ancestors)
         response.headers.setdefault(name, value)
     return response
 

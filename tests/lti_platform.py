@@ -2,7 +2,8 @@
 RSA key, a JWKS endpoint, the OIDC authorisation endpoint (answering with a self-posting
 form, as learning platforms do), an OAuth 2 client-credentials token endpoint that checks
 the tool's signed client assertion, a Names and Role Provisioning endpoint (two pages) and
-an Assignment and Grade Services score endpoint. Everything it receives is recorded.
+Assignment and Grade Services line-items (list, create) and score endpoints. Everything it
+receives is recorded.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from simshop.services.lti import (
     CLAIM,
     DL_CLAIM,
     NRPS_CLAIM,
+    SCOPE_LINEITEM,
     SCOPE_MEMBERSHIPS,
     SCOPE_SCORE,
 )
@@ -53,6 +55,11 @@ class TestPlatform:
         self.score_requests: list[dict[str, Any]] = []
         self.deep_link_responses: list[dict[str, Any]] = []
         self.auth_requests: list[dict[str, str]] = []
+        self.offer_lineitem = True
+        """Launches name a grade column (``lineitem``); False: only the line-items service
+        with the scope to create one."""
+        self.lineitems: list[dict[str, Any]] = []  # the course's grade columns
+        self.lineitem_requests: list[dict[str, Any]] = []
         self.app = self._build_app()
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
@@ -121,6 +128,9 @@ class TestPlatform:
                 "lineitem": f"{self.url}/ags/{self.context_id}/lineitems/1?type=simshop",
                 "lineitems": f"{self.url}/ags/{self.context_id}/lineitems",
             }
+            if not self.offer_lineitem:
+                del claims[AGS_CLAIM]["lineitem"]
+                claims[AGS_CLAIM]["scope"] = [SCOPE_LINEITEM, SCOPE_SCORE]
             claims[NRPS_CLAIM] = {
                 "context_memberships_url": f"{self.url}/nrps/{self.context_id}",
                 "service_versions": ["2.0"],
@@ -225,6 +235,31 @@ class TestPlatform:
             response.headers["Link"] = f'<{self.url}/nrps/{context_id}?page=2>; rel="next"'
             return response
 
+        @app.route("/ags/<context_id>/lineitems", methods=["GET", "POST"])
+        def lineitems(context_id: str):
+            scope = self._bearer_scope()
+            self.lineitem_requests.append(
+                {
+                    "method": request.method,
+                    "query": request.args.to_dict(),
+                    "content_type": request.content_type,
+                    "accept": request.headers.get("Accept"),
+                    "scope": scope,
+                }
+            )
+            if SCOPE_LINEITEM not in scope.split():
+                abort(403)
+            if request.method == "GET":
+                wanted = request.args.get("resource_id")
+                found = [i for i in self.lineitems if wanted in (None, i.get("resourceId"))]
+                return jsonify(found)
+            item = dict(request.get_json(force=True))
+            item["id"] = f"{self.url}/ags/{context_id}/lineitems/{100 + len(self.lineitems)}"
+            self.lineitems.append(item)
+            response = jsonify(item)
+            response.status_code = 201
+            return response
+
         @app.post("/ags/<context_id>/lineitems/<int:item>/scores")
         def scores(context_id: str, item: int):
             scope = self._bearer_scope()
@@ -235,6 +270,15 @@ class TestPlatform:
                 abort(403)
             self.scores.append(request.get_json(force=True))
             return "", 204
+
+        @app.get("/course")
+        def course():
+            """A course page showing the tool in a frame (``src``: a URL of the tool)."""
+            src = html.escape(request.args["src"])
+            return (
+                "<!doctype html><title>Test LMS course</title><body><h1>Course 101</h1>"
+                f'<iframe id="tool" src="{src}" width="1200" height="640"></iframe></body>'
+            )
 
         @app.post("/deep-link-return")
         def deep_link_return():

@@ -48,6 +48,8 @@ def list_platforms() -> None:
     """List the registered platforms."""
     for platform in lti_service.platforms(db.session):
         deployments = ", ".join(platform.deployment_ids)
+        status = "" if platform.is_enabled else "\tdisabled"
         click.echo(
-            f"{platform.id}\t{platform.name}\t{platform.issuer}\t{platform.client_id}\t{deployments}"
+            f"{platform.id}\t{platform.name}\t{platform.issuer}\t{platform.client_id}"
+            f"\t{deployments}{status}"
         )

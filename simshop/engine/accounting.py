@@ -66,6 +66,10 @@ PNL_LINES = (
 :data:`COMPLIANCE_LINES` only in scenarios with compliance."""
 
 
+INCOME_LINES = ("revenue_cny", DUTY_REFUND_LINE)
+"""The P&L lines that add to profit; every line of :data:`PNL_COST_LINES` subtracts."""
+
+
 def commission_cny(platform_fee: float, revenue_cny: Any) -> Any:
     """The platform's referral fee on sales (CNY; scalars or arrays)."""
     return platform_fee * revenue_cny

@@ -34,6 +34,10 @@ class RoundBook:
         self._load_state(M, P, T)
         self.lines = {line: np.zeros(T) for line in PNL_COST_LINES}
         self.lines["revenue_cny"] = np.zeros(T)
+        self.market_lines: dict[str, np.ndarray] = {}
+        """Amounts of P&L lines booked per team during the round that belong to one market,
+        per (market, team) (CNY): entry fees, freight of shipments, duty refunds. Read by
+        :func:`simshop.engine.report.pnl_by_market`; use :meth:`book_to_market`."""
         self.purchases = np.zeros(T)
         self.borrowed = np.zeros(T)
         self.repaid = np.zeros(T)
@@ -90,6 +94,14 @@ class RoundBook:
         self.cash_start = np.array([t.cash_cny for t in teams], dtype=float)
         self.debt_start = np.array([t.debt_cny for t in teams], dtype=float)
         self.entered = [set(t.entered_markets) for t in teams]
+
+    def book_to_market(self, line: str, m: int, t: int, amount_cny: float) -> None:
+        """Record that ``amount_cny`` of team ``t``'s P&L ``line`` (already added to
+        :attr:`lines`) belongs to market index ``m``."""
+        grid = self.market_lines.get(line)
+        if grid is None:
+            grid = self.market_lines[line] = np.zeros((len(self.mcodes), len(self.team_ids)))
+        grid[m, t] += amount_cny
 
     def set_reach(
         self, delivery_days: np.ndarray, ad_carryover: float, ad_scale: np.ndarray

@@ -118,6 +118,9 @@ def _apply_decisions(
             if code not in entered:
                 entered.add(code)
                 book.lines["entry_fees_cny"][t] += sc.market(code).entry_fee_cny
+                book.book_to_market(
+                    "entry_fees_cny", book.m_index[code], t, sc.market(code).entry_fee_cny
+                )
         entered.difference_update(sheet.leave_markets)
         for code, offers in sheet.offers.items():
             m = book.m_index[code]
@@ -175,6 +178,9 @@ def _ship(book: RoundBook, t: int, sheet: DecisionSheet, log: list[dict[str, Any
         product = sc.product(ship.product)
         book.china[p, t] -= qty
         book.lines["freight_cny"][t] += qty * freight_cny_per_unit(product, lane)
+        book.book_to_market(
+            "freight_cny", book.m_index[ship.market], t, qty * freight_cny_per_unit(product, lane)
+        )
         arrive_round, arrive_day = arrival(cond.round_no, cond.days, lane.lead_days)
         _add_transit(
             book,

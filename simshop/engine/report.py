@@ -198,6 +198,7 @@ def _duty_refunds(book: RoundBook, log: list[dict[str, Any]]) -> np.ndarray:
             if amount <= 0:
                 continue
             refunds[t] += amount
+            book.book_to_market(DUTY_REFUND_LINE, book.m_index[e.market], t, amount)
             entry = {
                 "day": book.cond.days,
                 "kind": "duty_refund",
@@ -326,6 +327,58 @@ def _accounts(
     return money, lines, cash
 
 
+OFFER_MONEY_LINES = {
+    "revenue_cny": "revenue",
+    "refunds_cny": "refunds",
+    "cogs_cny": "cogs",
+    "commission_cny": "commission",
+    "vat_cny": "vat",
+    "fulfilment_cny": "fulfilment",
+    "storage_cny": "storage",
+    "freight_cny": "parcel_freight",
+}
+"""P&L lines whose per-offer amounts (CNY, [market, product, team]) the round's selling
+costs hold, by the key of that money."""
+
+
+def pnl_by_market(
+    book: RoundBook, money: dict[str, np.ndarray], lines: dict[str, np.ndarray]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Each P&L line split by market: (line -> [market, team], line -> [team] unallocated),
+    CNY to the cent, for every line of ``lines`` but the totals.
+
+    Attributed to a market: what the engine books per offer (revenue, refunds, cost of goods,
+    commission, VAT, fulfilment, overseas storage, parcel freight, duty on landings and
+    parcels, advertising) and per market (entry fees, freight of shipments to it, duty
+    refunds; :meth:`RoundBook.book_to_market`). The unallocated part of a line is the line
+    minus its market parts: China storage, quality investment, interest, and all of any line
+    nobody attributes. Hence, per line and team, markets + unallocated = the line, exactly to
+    the cent; ``profit_cny`` and ``total_costs_cny`` of each part follow from
+    :data:`accounting.INCOME_LINES` and :data:`PNL_COST_LINES`."""
+    shape = (len(book.mcodes), len(book.team_ids))
+    per_offer = {line: money[key] for line, key in OFFER_MONEY_LINES.items()}
+    per_offer["duty_cny"] = book.duty_paid
+    per_offer["advertising_cny"] = book.ad
+    split: dict[str, np.ndarray] = {}
+    rest: dict[str, np.ndarray] = {}
+    for line, total in lines.items():
+        if line in ("total_costs_cny", "profit_cny"):
+            continue
+        part = np.zeros(shape)
+        if line in per_offer:
+            part = part + per_offer[line].sum(axis=1)
+        if line in book.market_lines:
+            part = part + book.market_lines[line]
+        split[line] = cents(part)
+        rest[line] = cents(total - split[line].sum(axis=0))
+    for parts in (split, rest):
+        income = sum(parts[k] for k in accounting.INCOME_LINES if k in parts)
+        costs = sum(parts[k] for k in PNL_COST_LINES if k in parts)
+        parts["total_costs_cny"] = cents(np.asarray(costs, dtype=float))
+        parts["profit_cny"] = cents(np.asarray(income, dtype=float) - parts["total_costs_cny"])
+    return split, rest
+
+
 def settle_totals(book: RoundBook, streams: RoundStreams) -> tuple[np.ndarray, np.ndarray]:
     """Only each team's profit (CNY, to the fen) and units sold, by team index: what
     :func:`settle_round` reports for them, without building results or the next state
@@ -361,7 +414,8 @@ def settle_round(
         book.invested,
         book.scenario.model.quality_investment_half_cny,
     )
-    view = _TeamView(book, money, lines, cash, rating, reviews, transit, quality)
+    by_market = pnl_by_market(book, money, lines)
+    view = _TeamView(book, money, lines, cash, rating, reviews, transit, quality, by_market)
     teams, states = {}, {}
     for t, tid in enumerate(book.team_ids):
         teams[tid] = view.result(t)
@@ -390,6 +444,7 @@ class _TeamView:
         reviews: np.ndarray,
         transit: np.ndarray,
         quality: np.ndarray,
+        by_market: tuple[dict[str, np.ndarray], dict[str, np.ndarray]],
     ) -> None:
         self.book = book
         self.arrays = {
@@ -423,6 +478,27 @@ class _TeamView:
         held = (book.wh > 0) | (transit > 0)
         held_by_market = cast(np.ndarray, held.any(axis=1))
         self.holds: list[list[bool]] = held_by_market.T.tolist()
+        self.by_market = by_market
+        self._market_lines: dict[str, list[list[float]]] | None = None
+        self._unallocated: dict[str, list[float]] | None = None
+
+    @property
+    def unallocated_lists(self) -> dict[str, list[float]]:
+        if self._unallocated is None:
+            self._unallocated = {k: v.tolist() for k, v in self.by_market[1].items()}
+        return self._unallocated
+
+    def markets_pnl(self, t: int) -> dict[str, dict[str, float]]:
+        """Market -> its P&L lines, for the markets the team is in, holds stock in or has
+        any amount in this round."""
+        if self._market_lines is None:
+            self._market_lines = {k: v.T.tolist() for k, v in self.by_market[0].items()}
+        rows: dict[str, dict[str, float]] = {}
+        for m, code in enumerate(self.book.mcodes):
+            row = {k: v[t][m] for k, v in self._market_lines.items()}
+            if code in self.book.entered[t] or self.holds[t][m] or any(row.values()):
+                rows[code] = row
+        return rows
 
     def offers(self, t: int) -> list[dict[str, Any]]:
         book = self.book
@@ -451,6 +527,8 @@ class _TeamView:
             messages=book.messages[t],
             offers=lambda: self.offers(t),
             compliance=(book.compliance.result_rows(t) if book.compliance is not None else None),
+            pnl_by_market=lambda: self.markets_pnl(t),
+            pnl_unallocated=lambda: {k: v[t] for k, v in self.unallocated_lists.items()},
         )
 
     def next_state(self, t: int, sheet: DecisionSheet) -> TeamState:

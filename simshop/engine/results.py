@@ -13,7 +13,8 @@ from simshop.engine.state import GameState
 
 class TeamRoundResult:
     """One team's round. Money in CNY. ``offers`` (built on first access) has one row per
-    product in each market the team is in or holds stock in."""
+    product in each market the team is in or holds stock in; ``pnl_by_market`` and
+    ``pnl_unallocated`` are built on first access too."""
 
     def __init__(
         self,
@@ -26,8 +27,14 @@ class TeamRoundResult:
         messages: list[dict[str, Any]],
         offers: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]],
         compliance: list[dict[str, Any]] | None = None,
+        pnl_by_market: (
+            dict[str, dict[str, float]] | Callable[[], dict[str, dict[str, float]]] | None
+        ) = None,
+        pnl_unallocated: dict[str, float] | Callable[[], dict[str, float]] | None = None,
     ):
         self.team_id, self.round_no = team_id, round_no
+        self._pnl_by_market = pnl_by_market or {}
+        self._pnl_unallocated = pnl_unallocated or {}
         self.pnl, self.cash, self.china_stock = pnl, cash, china_stock
         self.arrivals, self.messages = arrivals, messages
         self._offers = offers
@@ -46,6 +53,22 @@ class TeamRoundResult:
             self._offers = self._offers()
         return self._offers
 
+    @property
+    def pnl_by_market(self) -> dict[str, dict[str, float]]:
+        """Market -> the P&L lines attributed to it (``profit_cny`` is the market's
+        contribution); see :func:`simshop.engine.report.pnl_by_market`. Built on first
+        access."""
+        if callable(self._pnl_by_market):
+            self._pnl_by_market = self._pnl_by_market()
+        return self._pnl_by_market
+
+    @property
+    def pnl_unallocated(self) -> dict[str, float]:
+        """The P&L lines' parts no market carries; with the markets they add up to ``pnl``."""
+        if callable(self._pnl_unallocated):
+            self._pnl_unallocated = self._pnl_unallocated()
+        return self._pnl_unallocated
+
     def to_dict(self) -> dict[str, Any]:
         data = {
             "arrivals": [dict(sorted(a.items())) for a in self.arrivals],
@@ -54,6 +77,10 @@ class TeamRoundResult:
             "messages": [dict(sorted(m.items())) for m in self.messages],
             "offers": [dict(sorted(o.items())) for o in self.offers],
             "pnl": dict(sorted(self.pnl.items())),
+            "pnl_by_market": {
+                m: dict(sorted(row.items())) for m, row in sorted(self.pnl_by_market.items())
+            },
+            "pnl_unallocated": dict(sorted(self.pnl_unallocated.items())),
             "round_no": self.round_no,
             "team_id": self.team_id,
         }

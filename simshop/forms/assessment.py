@@ -69,7 +69,8 @@ def grade_settings_form(components: list[tuple[str, Any]]) -> type[AppForm]:
 
 
 def forecast_form(markets: list[tuple[str, str]]) -> type[AppForm]:
-    """A forecast form: whole units per market ``units-<code>`` and the round's profit."""
+    """A forecast form: whole units ``units-<code>`` and profit ``profit-<code>`` per market
+    and the round's net profit."""
 
     class ForecastForm(AppForm):
         profit_cny = DecimalField(
@@ -86,6 +87,18 @@ def forecast_form(markets: list[tuple[str, str]]) -> type[AppForm]:
             WholeNumberField(
                 _l("Units sold in %(market)s", market=name),
                 validators=[Optional(), NumberRange(min=0, max=10_000_000)],
+            ),
+        )
+        setattr(
+            ForecastForm,
+            f"profit-{code}",
+            DecimalField(
+                _l("Profit in %(market)s (CN¥)", market=name),
+                validators=[Optional()],
+                description=_l(
+                    "The market's contribution: its sales less the costs it causes (goods "
+                    "sold, fees, VAT, freight, duty, storage, advertising, entry fee)."
+                ),
             ),
         )
     return ForecastForm

@@ -60,7 +60,8 @@ class QuizSubmission(db.Model):
 
 
 class Forecast(db.Model):
-    """A team's forecast for one round: units per market and the round's net profit."""
+    """A team's forecast for one round: units and profit per market and the round's net
+    profit."""
 
     __tablename__ = "forecasts"
     __table_args__ = (UniqueConstraint("round_id", "team_id"),)
@@ -70,6 +71,8 @@ class Forecast(db.Model):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
     units: Mapped[dict[str, int]] = mapped_column(JSON)
     profit_cny: Mapped[float | None] = mapped_column(Float)
+    profit_by_market: Mapped[dict[str, float] | None] = mapped_column(JSON(none_as_null=True))
+    """Market code -> the forecast profit contribution there (CNY); None or {}: none."""
     saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -30,7 +30,17 @@ class LtiPlatform(db.Model):
     auth_token_url: Mapped[str] = mapped_column(String(500))
     jwks_url: Mapped[str] = mapped_column(String(500))
     deployment_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    frame_origins: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    """Origins (``https://host[:port]``) allowed to show SimShop in a frame after a launch
+    from this platform; None or empty: the issuer's origin."""
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """Set when an administrator disabled the platform: its logins, launches and services
+    are refused until it is enabled again."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def is_enabled(self) -> bool:
+        return self.disabled_at is None
 
 
 class LtiLaunchState(db.Model):
@@ -47,6 +57,9 @@ class LtiLaunchState(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    handed_off_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When a framed launch whose cookies the browser blocked was continued in a new window
+    (once; see ``services/lti.hand_off``)."""
 
 
 class LtiAccount(db.Model):

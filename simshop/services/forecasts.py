@@ -1,8 +1,11 @@
-"""Forecasts: before a round closes, a team may forecast its units sold per market and its
-net profit; after processing, the forecast is scored against the published result.
+"""Forecasts: before a round closes, a team may forecast its units sold and its profit per
+market and its net profit; after processing, the forecast is scored against the published
+result. A market's profit is its contribution in the result's ``pnl_by_market`` (see
+docs/engine.md, *Profit per market*): the costs no market carries are not in it.
 
 Accuracy = max(0, 1 − MAPE), MAPE being the mean over the forecast items (each market's
-units, and the profit when given) of the absolute percentage error |F − A| ÷ |A|. When the
+units and profit, and the net profit, when given) of the absolute percentage error
+|F − A| ÷ |A|. When the
 actual A is 0 the error is 0 if the forecast is also 0, else 1 (100 %): a percentage of
 zero is undefined, and forecasting sales where none happened is a full miss.
 """
@@ -39,9 +42,11 @@ def save_forecast(
     markets: list[str],
     units: dict[str, int | None],
     profit_cny: float | None,
+    profits: dict[str, float | None] | None = None,
 ) -> Forecast:
     """Save (or replace) the team's forecast for the open round ``rnd``. ``units`` maps
-    market codes of the game to a whole number ≥ 0 (None: no forecast for that market)."""
+    market codes of the game to a whole number ≥ 0, ``profits`` to a profit in CNY (either
+    None: no forecast of it for that market)."""
     deadline = as_utc(rnd.deadline)
     if rnd.status != RoundStatus.OPEN.value or (deadline is not None and utcnow() >= deadline):
         raise ForecastError("forecast_closed")
@@ -54,15 +59,25 @@ def save_forecast(
         if not 0 <= value <= MAX_UNITS:
             raise ForecastError("units_range", field=f"units-{code}", max=MAX_UNITS)
         clean[code] = int(value)
+    clean_profits: dict[str, float] = {}
+    for code, amount in (profits or {}).items():
+        if code not in markets:
+            raise ForecastError("market_unknown", field=f"profit-{code}")
+        if amount is None:
+            continue
+        if abs(amount) > MAX_PROFIT_CNY:
+            raise ForecastError("profit_range", field=f"profit-{code}")
+        clean_profits[code] = round(float(amount), 2)
     if profit_cny is not None and abs(profit_cny) > MAX_PROFIT_CNY:
         raise ForecastError("profit_range", field="profit_cny")
-    if not clean and profit_cny is None:
+    if not clean and not clean_profits and profit_cny is None:
         raise ForecastError("forecast_empty")
     forecast = forecast_of(session, rnd, team)
     if forecast is None:
         forecast = Forecast(round_id=rnd.id, team_id=team.id, units={})
         session.add(forecast)
     forecast.units = clean
+    forecast.profit_by_market = clean_profits or None
     forecast.profit_cny = None if profit_cny is None else round(float(profit_cny), 2)
     forecast.saved_by_id = user.id
     forecast.saved_at = utcnow()
@@ -79,11 +94,14 @@ def forecast_of(session: Session, rnd: Round, team: Team) -> Forecast | None:
 @dataclass(frozen=True)
 class Item:
     key: str
-    """A market code, or ``"profit"``."""
+    """A market code (``measure`` units or profit), or ``"profit"`` (the net profit)."""
     forecast: float
     actual: float
     error: float
     """The absolute percentage error as a fraction (0.25 = 25 %)."""
+    measure: str = "units"
+    """``units`` (units sold in the market ``key``) or ``profit`` (the market's profit, or
+    the net profit when ``key`` is ``"profit"``)."""
 
 
 @dataclass(frozen=True)
@@ -105,18 +123,33 @@ def actual_units(result: dict[str, Any], market: str) -> float:
     )
 
 
+def actual_profit(result: dict[str, Any], market: str) -> float:
+    """The market's profit contribution in ``result`` (CNY); 0 for a market without a row."""
+    row = (result.get("pnl_by_market") or {}).get(market) or {}
+    return float(row.get("profit_cny", 0.0) or 0.0)
+
+
 def compare(forecast: Forecast, result: dict[str, Any]) -> Comparison | None:
-    """The forecast beside the actuals, and its accuracy (None: nothing was forecast)."""
-    items = [
-        Item(code, float(units), actual, percentage_error(units, actual))
-        for code, units in sorted(forecast.units.items())
-        for actual in [actual_units(result, code)]
-    ]
+    """The forecast beside the actuals, and its accuracy (None: nothing was forecast).
+    Items by market (units, then profit), then the net profit."""
+    items = []
+    profits = forecast.profit_by_market or {}
+    for code in sorted(set(forecast.units) | set(profits)):
+        if code in forecast.units:
+            units, actual = float(forecast.units[code]), actual_units(result, code)
+            items.append(Item(code, units, actual, percentage_error(units, actual)))
+        if code in profits:
+            amount, actual = float(profits[code]), actual_profit(result, code)
+            items.append(Item(code, amount, actual, percentage_error(amount, actual), "profit"))
     if forecast.profit_cny is not None:
         actual = float(result.get("pnl", {}).get("profit_cny", 0.0))
         items.append(
             Item(
-                "profit", forecast.profit_cny, actual, percentage_error(forecast.profit_cny, actual)
+                "profit",
+                forecast.profit_cny,
+                actual,
+                percentage_error(forecast.profit_cny, actual),
+                "profit",
             )
         )
     if not items:

@@ -71,6 +71,9 @@ NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 RESOURCE_LINK = "LtiResourceLinkRequest"
 DEEP_LINKING = "LtiDeepLinkingRequest"
 SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+LINEITEM_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
+LINEITEMS_TYPE = "application/vnd.ims.lis.v2.lineitemcontainer+json"
 SCOPE_MEMBERSHIPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 GAME_PARAMETER = "simshop_game_id"
 INSTRUCTOR_ROLES = (
@@ -140,9 +143,32 @@ def _check_url(url: str, field_name: str) -> str:
     return url
 
 
-@unit_of_work
-def register_platform(
-    session: Session,
+MAX_URL_LENGTH = 500
+
+
+def _check_origin(origin: str, field_name: str) -> str:
+    """``scheme://host[:port]`` with nothing after it, https (http on the loopback only)."""
+    origin = origin.strip().rstrip("/")
+    parts = urllib.parse.urlsplit(origin)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise LtiError("origin_invalid", field_name, origin=origin) from None
+    loopback = parts.hostname in LOOPBACK_HOSTS
+    if (
+        not parts.hostname
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or not (parts.scheme == "https" or (parts.scheme == "http" and loopback))
+        or any(c in origin for c in " ;,'\"")
+    ):
+        raise LtiError("origin_invalid", field_name, origin=origin)
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def _platform_values(
     *,
     name: str,
     issuer: str,
@@ -151,37 +177,116 @@ def register_platform(
     auth_token_url: str,
     jwks_url: str,
     deployment_ids: list[str],
-) -> LtiPlatform:
-    """Register a platform (an administrator's act). URLs must be https (http only on the
-    loopback address, for tests and local trials)."""
-    values = {"name": name.strip(), "issuer": issuer.strip(), "client_id": client_id.strip()}
+    frame_origins: list[str] | None = None,
+) -> dict[str, Any]:
+    """A platform's registration, checked: every refusal names its field."""
+    values: dict[str, Any] = {
+        "name": name.strip(),
+        "issuer": issuer.strip(),
+        "client_id": client_id.strip(),
+    }
     for key, value in values.items():
         if not value or len(value) > 255:
             raise LtiError("field_required", key)
-    deployments = [d.strip() for d in deployment_ids if d.strip()]
-    if not deployments:
+    for key, url in (
+        ("auth_login_url", auth_login_url),
+        ("auth_token_url", auth_token_url),
+        ("jwks_url", jwks_url),
+    ):
+        if len(url.strip()) > MAX_URL_LENGTH:
+            raise LtiError("url_too_long", key, max=MAX_URL_LENGTH)
+        values[key] = _check_url(url, key)
+    deployments = list(dict.fromkeys(d.strip() for d in deployment_ids if d.strip()))
+    if not deployments or any(len(d) > 255 for d in deployments):
         raise LtiError("field_required", "deployment_ids")
+    values["deployment_ids"] = deployments
+    origins = [_check_origin(o, "frame_origins") for o in frame_origins or [] if o.strip()]
+    values["frame_origins"] = list(dict.fromkeys(origins)) or None
+    return values
+
+
+def _refuse_duplicate(
+    session: Session, values: dict[str, Any], platform_id: int | None = None
+) -> None:
     found = session.scalar(
         select(LtiPlatform).where(
             LtiPlatform.issuer == values["issuer"], LtiPlatform.client_id == values["client_id"]
         )
     )
-    if found is not None:
+    if found is not None and found.id != platform_id:
         raise LtiError("platform_exists", "client_id")
-    platform = LtiPlatform(
-        **values,
-        auth_login_url=_check_url(auth_login_url, "auth_login_url"),
-        auth_token_url=_check_url(auth_token_url, "auth_token_url"),
-        jwks_url=_check_url(jwks_url, "jwks_url"),
-        deployment_ids=deployments,
-    )
+
+
+@unit_of_work
+def register_platform(session: Session, **fields: Any) -> LtiPlatform:
+    """Register a platform (an administrator's act): ``name``, ``issuer``, ``client_id``,
+    ``auth_login_url``, ``auth_token_url``, ``jwks_url``, ``deployment_ids`` and optionally
+    ``frame_origins``. URLs must be https (http only on the loopback address, for tests and
+    local trials)."""
+    values = _platform_values(**fields)
+    _refuse_duplicate(session, values)
+    platform = LtiPlatform(**values)
     session.add(platform)
+    session.flush()
+    return platform
+
+
+@unit_of_work
+def update_platform(session: Session, platform: LtiPlatform, **fields: Any) -> LtiPlatform:
+    """Change a registration (the same fields and checks as :func:`register_platform`).
+    Cached keys of its old JWKS address are forgotten."""
+    values = _platform_values(**fields)
+    _refuse_duplicate(session, values, platform.id)
+    platform_keys.forget(platform.jwks_url)
+    for key, value in values.items():
+        setattr(platform, key, value)
+    session.flush()
+    return platform
+
+
+@unit_of_work
+def set_platform_enabled(session: Session, platform: LtiPlatform, enabled: bool) -> LtiPlatform:
+    """Disable a platform (its logins, launches, roster syncs and grade passbacks are then
+    refused, and its launched sessions are no longer framed) or enable it again. Accounts and
+    course links are kept."""
+    if enabled:
+        platform.disabled_at = None
+    elif platform.disabled_at is None:
+        platform.disabled_at = utcnow()
     session.flush()
     return platform
 
 
 def platforms(session: Session) -> list[LtiPlatform]:
     return list(session.scalars(select(LtiPlatform).order_by(LtiPlatform.id)))
+
+
+def platform_by_id(session: Session, platform_id: int) -> LtiPlatform | None:
+    return session.get(LtiPlatform, platform_id)
+
+
+def frame_origins(platform: LtiPlatform) -> list[str]:
+    """The origins that may frame SimShop after a launch from ``platform``: the registered
+    ones, or else the issuer's origin."""
+    if platform.frame_origins:
+        return list(platform.frame_origins)
+    try:
+        return [_check_origin(_origin_of(platform.issuer), "issuer")]
+    except LtiError:
+        return []
+
+
+def _origin_of(url: str) -> str:
+    parts = urllib.parse.urlsplit(url.strip())
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _enabled(platform: LtiPlatform | None) -> LtiPlatform:
+    if platform is None:
+        raise LtiError("platform_unknown", issuer="?")
+    if not platform.is_enabled:
+        raise LtiError("platform_disabled", name=platform.name)
+    return platform
 
 
 # --------------------------------------------------------------------------- HTTP
@@ -231,6 +336,10 @@ class PlatformKeys:
             self._sets[jwks_url] = (time.monotonic(), key_set)
         return key_set
 
+    def forget(self, jwks_url: str) -> None:
+        with self._lock:
+            self._sets.pop(jwks_url, None)
+
 
 platform_keys = PlatformKeys()
 
@@ -246,8 +355,11 @@ def _platform_for_login(session: Session, issuer: str, client_id: str | None) ->
     if not found:
         raise LtiError("platform_unknown", issuer=issuer)
     if len(found) > 1:
-        raise LtiError("platform_ambiguous", issuer=issuer)
-    return found[0]
+        enabled = [p for p in found if p.is_enabled]
+        if len(enabled) != 1:
+            raise LtiError("platform_ambiguous", issuer=issuer)
+        return enabled[0]
+    return _enabled(found[0])
 
 
 @unit_of_work
@@ -445,14 +557,47 @@ def validate_launch(
     now = now or utcnow()
     with transaction(session):
         row = _claim_state(session, state, now)
-        platform = session.get(LtiPlatform, row.platform_id)
+        platform = _enabled(session.get(LtiPlatform, row.platform_id))
         nonce = row.nonce
-    if platform is None:
-        raise LtiError("platform_unknown", issuer="?")
     claims = _verified_claims(id_token, platform)
     _check_times(claims, now)
     _check_message(claims, platform, nonce)
     return LaunchMessage(platform_id=platform.id, claims=claims)
+
+
+def hand_off(session: Session, state: str, user_id: int, *, now: datetime | None = None) -> User:
+    """Continue a framed launch in a new window (the browser blocked SimShop's cookies in the
+    course's frame): the launch of ``state`` must have succeeded for ``user_id``, not have
+    been handed off before and not be expired. Marked in one ``UPDATE … WHERE handed_off_at
+    IS NULL``, so a token works once."""
+    now = now or utcnow()
+    with transaction(session):
+        claimed = session.execute(
+            update(LtiLaunchState)
+            .where(
+                LtiLaunchState.state == state,
+                LtiLaunchState.used_at.is_not(None),
+                LtiLaunchState.handed_off_at.is_(None),
+                LtiLaunchState.expires_at > now,
+            )
+            .values(handed_off_at=now)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            raise LtiError("handoff_used")
+        row = session.scalar(select(LtiLaunchState).where(LtiLaunchState.state == state))
+        assert row is not None
+        _enabled(session.get(LtiPlatform, row.platform_id))
+        user = session.get(User, user_id)
+        linked = session.scalar(
+            select(LtiAccount).where(
+                LtiAccount.platform_id == row.platform_id, LtiAccount.user_id == user_id
+            )
+        )
+        if user is None or linked is None:
+            raise LtiError("handoff_used")
+        if not user.is_active:
+            raise LtiError("account_disabled")
+        return user
 
 
 # --------------------------------------------------------------------------- landing
@@ -693,7 +838,7 @@ def sync_roster(session: Session, link: LtiLink, key: RSAKey) -> RosterSync:
     writes."""
     if not link.memberships_url:
         raise LtiError("no_memberships_service")
-    platform, game = link.platform, session.get(Game, link.game_id)
+    platform, game = _enabled(link.platform), session.get(Game, link.game_id)
     assert game is not None
     token = access_token(platform, [SCOPE_MEMBERSHIPS], key)
     members: list[dict[str, Any]] = []
@@ -739,6 +884,66 @@ def published_grades(session: Session, game: Game) -> dict[int, float] | None:
     return gradebook.published_grades(session, game) or None
 
 
+def can_create_grade_column(link: LtiLink) -> bool:
+    """The course announced its line-items service with the scope to create columns."""
+    return bool(link.lineitems_url) and SCOPE_LINEITEM in (link.scopes or [])
+
+
+def _resource_id(game: Game) -> str:
+    return f"simshop-game-{game.id}"
+
+
+def _with_query(url: str, **params: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qsl(parts.query) + list(params.items())
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
+
+
+def ensure_grade_column(session: Session, link: LtiLink, key: RSAKey) -> str:
+    """The link's grade column (AGS line item) URL. A link launched without one gets it
+    created once through the course's line-items service: SimShop first looks for a column
+    tagged with the game's resource id (one created before whose URL was not stored), then
+    POSTs a new 0..100 column, and stores its URL on the link, so later passbacks reuse it."""
+    if link.lineitem_url:
+        return link.lineitem_url
+    if not can_create_grade_column(link):
+        raise LtiError("no_grade_column")
+    assert link.lineitems_url is not None
+    platform, game = _enabled(link.platform), session.get(Game, link.game_id)
+    assert game is not None
+    token = access_token(platform, [SCOPE_LINEITEM], key)
+    auth = {"Authorization": f"Bearer {token}"}
+    url = _with_query(link.lineitems_url, resource_id=_resource_id(game))
+    _headers, found = _http("GET", url, headers={**auth, "Accept": LINEITEMS_TYPE})
+    items = [
+        item
+        for item in (found if isinstance(found, list) else [])
+        if isinstance(item, dict) and item.get("resourceId") == _resource_id(game)
+    ]
+    if items:
+        created = items[0]
+    else:
+        column = {
+            "scoreMaximum": 100,
+            "label": game.title[:255],
+            "resourceId": _resource_id(game),
+            "tag": "simshop-grade",
+        }
+        _headers, created = _http(
+            "POST",
+            link.lineitems_url,
+            headers={**auth, "Content-Type": LINEITEM_TYPE, "Accept": LINEITEM_TYPE},
+            body=json.dumps(column).encode(),
+        )
+    column_url = created.get("id") if isinstance(created, dict) else None
+    if not isinstance(column_url, str) or not column_url:
+        raise LtiError("service_bad_answer", url=link.lineitems_url)
+    column_url = _check_url(column_url, "lineitem")
+    with transaction(session):
+        link.lineitem_url = column_url
+    return column_url
+
+
 def _scores_url(lineitem_url: str) -> str:
     parts = urllib.parse.urlsplit(lineitem_url)
     return urllib.parse.urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/scores"))
@@ -753,10 +958,14 @@ class GradePassback:
 def post_grades(
     session: Session, link: LtiLink, grades: dict[int, float], key: RSAKey
 ) -> GradePassback:
-    """Send each user's grade (0..100) to the link's grade column (AGS scores). Users who
-    never came through this platform are listed in ``without_account`` (use the CSV)."""
-    if not link.lineitem_url:
-        raise LtiError("no_grade_column")
+    """Send each user's grade (0..100) to the link's grade column (AGS scores), creating the
+    column first if the course has none (:func:`ensure_grade_column`). Users who never came
+    through this platform are listed in ``without_account`` (use the CSV)."""
+    for user_id, grade in grades.items():
+        if not 0 <= grade <= 100:
+            raise LtiError("grade_range", user_id=user_id)
+    _enabled(link.platform)
+    lineitem_url = ensure_grade_column(session, link, key)
     accounts = {
         account.user_id: account.subject
         for account in session.scalars(
@@ -770,8 +979,6 @@ def post_grades(
     for user_id, grade in sorted(grades.items()):
         if user_id not in accounts:
             continue
-        if not 0 <= grade <= 100:
-            raise LtiError("grade_range", user_id=user_id)
         score = {
             "userId": accounts[user_id],
             "scoreGiven": round(float(grade), 2),
@@ -782,7 +989,7 @@ def post_grades(
         }
         _http(
             "POST",
-            _scores_url(link.lineitem_url),
+            _scores_url(lineitem_url),
             headers={
                 "Authorization": f"Bearer {token}",
                 "Content-Type": "application/vnd.ims.lis.v1.score+json",

@@ -327,6 +327,16 @@ def submit_peer_review(
     return review
 
 
+def staff_points(session: Session, memo_id: int) -> dict[str, int]:
+    """The points the instructor gave the memo (criterion id as text -> points; {}: none)."""
+    review = session.scalar(
+        select(MemoReview).where(
+            MemoReview.memo_id == memo_id, MemoReview.reviewer_key == STAFF_REVIEWER
+        )
+    )
+    return dict(review.points or {}) if review is not None else {}
+
+
 def memo_percent(points: dict[str, int] | None, rubric: list[MemoCriterion]) -> float | None:
     """Points over the rubric's maximum, 0..100 (None: not scored or no rubric)."""
     if points is None or not rubric:

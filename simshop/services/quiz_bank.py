@@ -110,6 +110,13 @@ def _shipped_landed(result: Result, market: str | None, product: str | None) -> 
     return float(row["cost_cny"]) / float(row["units"])
 
 
+def _market_profit(result: Result, market: str | None) -> float | None:
+    markets = result.get("pnl_by_market")
+    if not isinstance(markets, dict):
+        return None
+    return float((markets.get(market or "") or {}).get("profit_cny", 0.0) or 0.0)
+
+
 METRICS: dict[str, Metric] = {
     "revenue_cny": Metric(False, False, lambda r, m, p: _pnl(r, "revenue_cny")),
     "profit_cny": Metric(False, False, lambda r, m, p: _pnl(r, "profit_cny")),
@@ -145,6 +152,8 @@ METRICS: dict[str, Metric] = {
     "shipped_landed_cost_cny": Metric(True, True, _shipped_landed, auto="shipped"),
     "units_sold_market": Metric(True, False, lambda r, m, p: _units(r, m)),
     "revenue_market_cny": Metric(True, False, lambda r, m, p: _revenue(r, m)),
+    # The market's profit contribution (results before profit per market have none).
+    "profit_market_cny": Metric(True, False, lambda r, m, p: _market_profit(r, m)),
     "average_price_cny": Metric(
         True,
         True,

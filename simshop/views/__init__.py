@@ -211,10 +211,12 @@ def register_blueprints(app: Flask) -> None:
     from simshop.views import assessment  # quizzes, forecasts, the gradebook
 
     app.register_blueprint(assessment.bp)
-    from simshop.views import lti, teamwork  # memos, peer evaluation; LTI 1.3
+    from simshop.views import lti, lti_admin, lti_frame, teamwork  # memos, peer review; LTI
 
     app.register_blueprint(teamwork.bp)
     app.register_blueprint(lti.bp)
+    app.register_blueprint(lti_admin.bp)
+    lti_frame.init_app(app)  # framed launches: frame-ancestors and their session cookie
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -387,6 +387,7 @@ def forecast(game_id: int):
             return redirect(url_for("assessment.forecast", game_id=game.id))
         if form.validate_on_submit():
             units = {code: form[f"units-{code}"].data for code, _name in markets}
+            profits = {code: form[f"profit-{code}"].data for code, _name in markets}
             try:
                 forecasts.save_forecast(
                     db.session,
@@ -396,6 +397,7 @@ def forecast(game_id: int):
                     [code for code, _name in markets],
                     units,
                     form.profit_cny.data,
+                    profits,
                 )
             except forecasts.ForecastError as exc:
                 target = form._fields.get(exc.field or "", form.profit_cny)
@@ -408,6 +410,9 @@ def forecast(game_id: int):
         for code, units in saved.units.items():
             if f"units-{code}" in form:
                 form[f"units-{code}"].data = units
+        for code, amount in (saved.profit_by_market or {}).items():
+            if f"profit-{code}" in form:
+                form[f"profit-{code}"].data = amount
         form.profit_cny.data = saved.profit_cny
     return render_template(
         "assessment/forecast.html",

@@ -18,6 +18,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     jsonify,
     make_response,
     redirect,
@@ -38,9 +39,10 @@ from simshop.forms.lti import DeepLinkForm
 from simshop.ids import parse_id
 from simshop.messages import error_message
 from simshop.models import User
-from simshop.security import CONTENT_SECURITY_POLICY
+from simshop.security import FRAME_ANCESTORS_KEY, content_security_policy
 from simshop.services import lti as lti_service
 from simshop.services import membership as membership_service
+from simshop.views import lti_frame
 from simshop.views.access import Need, game_for, require_role
 from simshop.views.auth import start_session
 
@@ -60,6 +62,8 @@ def tool_key():
 
 
 def refused(exc: CodedError, code: int = 400):
+    if request.endpoint in ("lti.login", "lti.launch", "lti.continue_in_window"):
+        lti_frame.allow_framing_by_platforms()  # the course's frame shows why
     return (
         render_template(
             "errors/error.html", code=code, title=REFUSED_TITLE, message=error_message(exc)
@@ -91,6 +95,7 @@ def login():
         secure=secure,
         httponly=True,
         samesite="None" if secure else "Lax",
+        partitioned=secure,  # kept for SimShop inside this platform's frame (CHIPS)
     )
     return response
 
@@ -98,6 +103,9 @@ def login():
 @bp.post("/launch")
 @csrf.exempt
 def launch():
+    blocked = not request.cookies.get(STATE_COOKIE) and request.form.get("state")
+    if blocked and lti_frame.launched_in_frame():
+        return refused(lti_service.LtiError("state_cookie_blocked"))
     try:
         message = lti_service.validate_launch(
             db.session,
@@ -117,9 +125,50 @@ def launch():
         target = url_for("instructor.game", game_id=landing.game_id)
     else:
         target = url_for("student.home", game_id=landing.game_id)
-    response = redirect(target)
+    if lti_frame.launched_in_frame():
+        response = _framed_landing(message.platform_id, landing.user_id, target)
+    else:
+        response = redirect(target)
     response.delete_cookie(STATE_COOKIE, path=url_for("lti.launch"))
     return response
+
+
+def _framed_landing(platform_id: int, user_id: int, target: str):
+    """A launch inside the course's frame: a page (framable by that platform) that goes on
+    to ``target`` in the frame once a script has checked that the session cookie came back
+    (``/lti/session``), or else offers to continue in a new window (``/lti/continue``)."""
+    session[lti_frame.FRAME_KEY] = platform_id
+    platform = lti_service.platform_by_id(db.session, platform_id)
+    assert platform is not None
+    lti_frame.allow_framing_by(lti_service.frame_origins(platform))
+    token = lti_frame.handoff_token(
+        current_app, request.form.get("state", ""), user_id, platform_id, target
+    )
+    return make_response(render_template("lti/landing.html", target=target, token=token))
+
+
+@bp.get("/session")
+def session_check():
+    """Whether this browser sent a signed-in session (the framed landing page asks)."""
+    response = jsonify(signed_in=bool(current_user.is_authenticated))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/continue")
+@csrf.exempt
+def continue_in_window():
+    """The framed launch goes on in a new window: a signed, single-use token from the
+    landing page (in place of a CSRF token: the framed page had no session to hold one)."""
+    data = lti_frame.read_handoff(current_app, request.form.get("token", ""))
+    if data is None:
+        return refused(lti_service.LtiError("handoff_used"))
+    try:
+        user = lti_service.hand_off(db.session, str(data["s"]), int(data["u"]))
+    except CodedError as exc:
+        return refused(exc)
+    start_session(user)
+    return redirect(str(data["to"]))
 
 
 @bp.get("/jwks.json")
@@ -155,8 +204,8 @@ def deep_link():
             )
         )
         origin = "{0.scheme}://{0.netloc}".format(urllib.parse.urlsplit(return_url))
-        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
-            "form-action 'self'", f"form-action 'self' {origin}"
+        response.headers["Content-Security-Policy"] = content_security_policy(
+            g.get(FRAME_ANCESTORS_KEY) or (), [origin]
         )
         return response
     return render_template("lti/deep_link.html", form=form, games=games)
@@ -170,6 +219,7 @@ def links(game_id: int):
         "lti/links.html",
         game=game,
         links=lti_service.links_of(db.session, game),
+        can_create=lti_service.can_create_grade_column,
         form=ActionForm(),
         launch_url=url_for("lti.launch", _external=True),
         login_url=url_for("lti.login", _external=True),

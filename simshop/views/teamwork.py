@@ -203,7 +203,14 @@ def _staff_page(
     score_forms = score_forms or {}
     memo_rows = []
     for memo, team in memos_service.memos_of_game(db.session, game):
-        form = score_forms.get(memo.id) or points_form(rubric, prefix=f"memo{memo.id}")
+        form = score_forms.get(memo.id)
+        if form is None:
+            form = points_form(rubric, prefix=f"memo{memo.id}")
+            given = memos_service.staff_points(db.session, memo.id)
+            for criterion in rubric:
+                field = form[f"c{criterion.id}"]
+                if field.data is None and str(criterion.id) in given:
+                    field.data = given[str(criterion.id)]
         memo_rows.append((memo, team, scores.get(team.id, {}).get(memo.kind), form))
     if settings_form is None:
         settings_form = SettingsForm(

@@ -300,6 +300,67 @@ def test_accuracy_is_one_minus_mape_with_the_zero_actual_rule():
     assert forecasts.compare(wild, result).accuracy == 0.0  # clipped at 0
 
 
+def test_profit_per_market_is_scored_against_the_markets_contribution():
+    forecast = Forecast(
+        units={"US": 100}, profit_cny=None, profit_by_market={"US": 900.0, "EU": 0.0}
+    )
+    result = {
+        "pnl": {"profit_cny": 400.0},
+        "offers": [{"market": "US", "product": "earbuds", "units_sold": 100}],
+        "pnl_by_market": {"US": {"profit_cny": 1200.0}},
+    }
+    found = forecasts.compare(forecast, result)
+    assert [(i.key, i.measure, i.forecast, i.actual, i.error) for i in found.items] == [
+        ("EU", "profit", 0.0, 0.0, 0.0),  # no row for the EU: its profit is 0, and 0 is exact
+        ("US", "units", 100.0, 100.0, 0.0),
+        ("US", "profit", 900.0, 1200.0, 0.25),
+    ]
+    assert found.accuracy == pytest.approx(1 - 0.25 / 3)
+    loss = Forecast(units={}, profit_cny=None, profit_by_market={"US": 100.0})
+    negative = result | {"pnl_by_market": {"US": {"profit_cny": -50.0}}}
+    assert forecasts.compare(loss, negative).items[0].error == 3.0  # |100 - -50| / 50
+    assert forecasts.compare(loss, negative).accuracy == 0.0  # clipped at 0
+
+
+def test_a_forecast_of_profit_per_market_is_saved_and_checked(session, world):
+    second = round_no(session, world.game, 2)
+    schedule_service.open_round(session, world.game, second)
+    with pytest.raises(forecasts.ForecastError) as caught:
+        forecasts.save_forecast(
+            session, second, world.alpha, world.alice, ["US"], {}, None, {"US": 2e12}
+        )
+    assert (caught.value.code, caught.value.field) == ("profit_range", "profit-US")
+    with pytest.raises(forecasts.ForecastError) as caught:
+        forecasts.save_forecast(
+            session, second, world.alpha, world.alice, ["US"], {}, None, {"XX": 5.0}
+        )
+    assert (caught.value.code, caught.value.field) == ("market_unknown", "profit-XX")
+    saved = forecasts.save_forecast(
+        session, second, world.alpha, world.alice, ["US"], {"US": None}, None, {"US": 1234.567}
+    )
+    assert (saved.units, saved.profit_by_market, saved.profit_cny) == ({}, {"US": 1234.57}, None)
+    schedule_service.close_round(session, second)
+    rounds_service.process_round(session, second.id)
+    result = session.scalar(
+        select(RoundResult.result).where(
+            RoundResult.round_id == second.id, RoundResult.team_id == world.alpha.id
+        )
+    )
+    actual = result["pnl_by_market"]["US"]["profit_cny"]
+    found = forecasts.comparison_for(
+        session,
+        second,
+        world.alpha,
+        session.scalars(
+            select(RoundResult).where(
+                RoundResult.round_id == second.id, RoundResult.team_id == world.alpha.id
+            )
+        ).one(),
+    )
+    assert [(i.key, i.measure, i.actual) for i in found.items] == [("US", "profit", actual)]
+    assert found.accuracy == max(0.0, 1 - forecasts.percentage_error(1234.57, actual))
+
+
 def test_a_forecast_is_saved_only_while_the_round_is_open(session, world):
     with pytest.raises(forecasts.ForecastError) as caught:
         forecasts.save_forecast(

@@ -35,11 +35,11 @@ def shipped():
 def test_the_shipped_bank_has_at_least_60_questions_on_every_topic():
     bank = shipped()
     topics = Counter(q.topic for q in bank.questions.values())
-    assert len(bank.questions) == 85
+    assert len(bank.questions) == 86
     assert set(topics) == set(TOPICS)
     assert min(topics[t] for t in TOPICS if t != "results") >= 7
     kinds = Counter(q.kind for q in bank.questions.values())
-    assert kinds == {"single": 38, "numeric": 32, "parametric": 10, "multiple": 5}
+    assert kinds == {"single": 38, "numeric": 32, "parametric": 11, "multiple": 5}
 
 
 def test_every_question_cites_a_source_defined_in_docs_sources():
@@ -118,7 +118,7 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path):
 def test_quiz_check_prints_a_summary_of_the_shipped_bank(runner):
     result = runner.invoke(quiz_cli, ["check"])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0] == "OK: 85 questions in 5 files"
+    assert result.output.splitlines()[0] == "OK: 86 questions in 5 files"
 
 
 def test_quiz_check_exits_2_and_names_file_question_and_field(runner):
@@ -148,6 +148,10 @@ RESULT = {
         {"market": "US", "product": "leash", "units_sold": 40, "revenue_cny": 3000.0},
         {"market": "EU", "product": "earbuds", "units_sold": 100, "revenue_cny": 5000.0},
     ],
+    "pnl_by_market": {
+        "US": {"revenue_cny": 15000.0, "profit_cny": 4200.5},
+        "EU": {"revenue_cny": 5000.0, "profit_cny": -350.25},
+    },
     "shipped_landed": {
         "US": {"leash": {"units": 300.0, "cost_cny": 6000.0}},
         "EU": {"earbuds": {"units": 100.0, "cost_cny": 5713.0}},
@@ -184,6 +188,8 @@ def parametric(metric: str, **extra) -> Question:
         ("units_sold_market", {"market": "auto"}, ("EU", None, 100.0)),
         ("units_sold_market", {"market": "US"}, ("US", None, 100.0)),
         ("revenue_market_cny", {"market": "US"}, ("US", None, 15000.0)),
+        ("profit_market_cny", {"market": "US"}, ("US", None, 4200.5)),
+        ("profit_market_cny", {"market": "auto"}, ("EU", None, -350.25)),
         ("average_price_cny", {"market": "US", "product": "auto"}, ("US", "earbuds", 200.0)),
         # "auto" picks the most shipped market and product for this metric.
         ("shipped_landed_cost_cny", {"market": "auto", "product": "auto"}, ("US", "leash", 20.0)),
@@ -200,6 +206,13 @@ def test_a_metric_without_a_denominator_has_no_value():
     assert evaluate(parametric("acos_pct"), empty).value is None
     assert evaluate(parametric("units_sold_market", market="auto"), empty).value is None
     assert evaluate(parametric("revenue_cny"), None).value is None
+    # a result stored before profit per market existed
+    assert (
+        evaluate(
+            parametric("profit_market_cny", market="US"), RESULT | {"pnl_by_market": None}
+        ).value
+        is None
+    )
 
 
 def test_best_selling_product_within_a_market():

@@ -9,6 +9,7 @@ cover: whoever adds a route adds its line here.
 - staff: instructors of *that* game (students 403, other instructors 403/404)
 - player: students enrolled in *that* game, and only their own team's objects (403/404)
 - owner: the instructor who owns *that* scenario (students 403, other instructors 404)
+- admin: site administrators only (students and instructors 403)
 """
 
 from __future__ import annotations
@@ -169,10 +170,20 @@ POLICY = {
     "lti.login": "public",
     "lti.launch": "public",
     "lti.jwks": "public",
+    # the framed launch's landing page asks whether its session came back; the new-window
+    # continuation carries its own signed single-use token (tests/views/test_lti_frame.py)
+    "lti.session_check": "public",
+    "lti.continue_in_window": "public",
     "lti.deep_link": "instructor",
     "lti.links": "staff",
     "lti.sync": "staff",
     "lti.send_grades": "staff",
+    # the administrator's page of learning platforms (views/lti_admin.py)
+    "lti_admin.platforms": "admin",
+    "lti_admin.new_platform": "admin",
+    "lti_admin.edit_platform": "admin",
+    "lti_admin.disable_platform": "admin",
+    "lti_admin.enable_platform": "admin",
 }
 DENIED = (403, 404)
 
@@ -183,6 +194,7 @@ def world(app):
     with app.app_context():
         session = db.session
         ids = {}
+        make_user(session, "admin@example.edu", "admin")
         for side in ("a", "b"):
             teacher = make_user(session, f"teacher-{side}@example.edu", "instructor")
             game = make_game(session, teacher)
@@ -249,6 +261,7 @@ def make_assessment(session, game, player) -> dict:
         "evaluation_id": evaluation.id,
         "kind": "strategy",
         "link_id": link.id,
+        "platform_id": platform.id,
     }
 
 
@@ -329,9 +342,23 @@ def test_anonymous_visitors_are_sent_to_login(app, client, world):
 def test_students_get_403_on_instructor_pages(app, client, world):
     login(client, "student-a")
     for rule, method in routes(app):
-        if POLICY[rule.endpoint] in ("instructor", "staff", "owner"):
+        if POLICY[rule.endpoint] in ("instructor", "staff", "owner", "admin"):
             response = request(client, method, url_for_rule(rule, world["a"]))
             assert response.status_code == 403, (rule.rule, method, response.status_code)
+
+
+def test_only_administrators_reach_admin_pages(app, client, world):
+    admin_rules = [(r, m) for r, m in routes(app) if POLICY[r.endpoint] == "admin"]
+    assert admin_rules
+    login(client, "teacher-a@example.edu")
+    for rule, method in admin_rules:
+        response = request(client, method, url_for_rule(rule, world["a"]))
+        assert response.status_code == 403, (rule.rule, method, response.status_code)
+    client.post("/logout", data={"csrf_token": csrf_from(_page(client))})
+    login(client, "admin@example.edu")
+    for rule, method in admin_rules:
+        if method == "GET":
+            assert client.get(url_for_rule(rule, world["a"])).status_code == 200, rule.rule
 
 
 def test_students_never_reach_another_team_or_game(app, client, world):

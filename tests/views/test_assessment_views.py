@@ -227,10 +227,19 @@ def test_forecasts_are_scored_beside_the_actuals(app, client, ids):
     url = f"/games/{ids['game']}/forecast"
     bad = post(client, url, {"units-US": "lots"})
     assert bad.status_code == 422 and "Enter a number." in bad.text
-    assert post(client, url, {"units-US": "250", "profit_cny": "-1000"}).status_code == 302
+    bad = post(client, url, {"profit-US": "a lot"})
+    assert bad.status_code == 422 and "Enter a number." in bad.text
+    form = {"units-US": "250", "profit-US": "-300.5", "profit_cny": "-1000"}
+    assert post(client, url, form).status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert 'name="profit-US"' in page and 'value="-300.5"' in page
     with app.app_context():
         forecast = db.session.scalars(select(Forecast)).one()
-        assert (forecast.units, forecast.profit_cny) == ({"US": 250}, -1000.0)
+        assert (forecast.units, forecast.profit_by_market, forecast.profit_cny) == (
+            {"US": 250},
+            {"US": -300.5},
+            -1000.0,
+        )
         game = db.session.get(Quiz, ids["quiz"]).round.game
         second = round_no(db.session, game, 2)
         schedule_service.close_round(db.session, second)
@@ -238,6 +247,8 @@ def test_forecasts_are_scored_beside_the_actuals(app, client, ids):
     results = client.get(f"/games/{ids['game']}/results/2").get_data(as_text=True)
     assert 'id="forecast-vs-actual"' in results and "Forecast accuracy:" in results
     assert "Units sold in United States" in results
+    assert "Profit in United States" in results
+    assert 'id="profit-by-market"' in results and "Not allocated to a market" in results
 
 
 def test_the_gradebook_publishes_and_exports(app, client, ids):

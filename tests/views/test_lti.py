@@ -480,6 +480,85 @@ def test_memo_grades_travel_to_the_course(app, client, platform, game):
     assert [(s["userId"], s["scoreGiven"]) for s in platform.scores] == [("stu-1", 75.0)]
 
 
+def test_a_link_without_a_grade_column_creates_one_once_and_reuses_it(app, client, platform, game):
+    platform.offer_lineitem = False
+    launch(client, platform, "learner-1")
+    with app.app_context():
+        link = db.session.scalar(select(LtiLink))
+        assert (link.lineitem_url, lti_service.can_create_grade_column(link)) == (None, True)
+        student = db.session.scalar(select(LtiAccount)).user_id
+        key = lti_service.tool_key(app.config["LTI_PRIVATE_KEY_PATH"])
+        first = lti_service.post_grades(db.session, link, {student: 80.0}, key)
+        second = lti_service.post_grades(db.session, link, {student: 90.0}, key)
+        stored = db.session.scalar(select(LtiLink)).lineitem_url
+    column = f"{platform.url}/ags/course-101/lineitems/100"
+    assert (first.sent, second.sent, stored) == (1, 1, column)
+    assert platform.lineitems == [
+        {
+            "id": column,
+            "scoreMaximum": 100,
+            "label": "Test game",
+            "resourceId": f"simshop-game-{game}",
+            "tag": "simshop-grade",
+        }
+    ]
+    assert platform.lineitem_requests == [  # looked for an earlier column, then created it
+        {
+            "method": "GET",
+            "query": {"resource_id": f"simshop-game-{game}"},
+            "content_type": None,
+            "accept": lti_service.LINEITEMS_TYPE,
+            "scope": lti_service.SCOPE_LINEITEM,
+        },
+        {
+            "method": "POST",
+            "query": {},
+            "content_type": lti_service.LINEITEM_TYPE,
+            "accept": lti_service.LINEITEM_TYPE,
+            "scope": lti_service.SCOPE_LINEITEM,
+        },
+    ]
+    assert [r["path"] for r in platform.score_requests] == [
+        "/ags/course-101/lineitems/100/scores?",
+        "/ags/course-101/lineitems/100/scores?",
+    ]
+    assert [s["scoreGiven"] for s in platform.scores] == [80.0, 90.0]
+    # A later launch that names no column keeps the one SimShop created.
+    launch(client, platform, "learner-1")
+    with app.app_context():
+        assert db.session.scalar(select(LtiLink)).lineitem_url == column
+
+
+def test_a_column_created_before_is_found_instead_of_created_again(app, client, platform, game):
+    platform.offer_lineitem = False
+    launch(client, platform, "learner-1")
+    column = f"{platform.url}/ags/course-101/lineitems/7"
+    platform.lineitems = [
+        {"id": f"{platform.url}/ags/course-101/lineitems/6", "resourceId": "another-tool"},
+        {"id": column, "resourceId": f"simshop-game-{game}", "scoreMaximum": 100},
+    ]
+    with app.app_context():
+        link = db.session.scalar(select(LtiLink))
+        key = lti_service.tool_key(app.config["LTI_PRIVATE_KEY_PATH"])
+        assert lti_service.ensure_grade_column(db.session, link, key) == column
+    assert [r["method"] for r in platform.lineitem_requests] == ["GET"]
+    assert len(platform.lineitems) == 2
+
+
+def test_without_a_column_or_the_line_items_scope_grades_are_refused(app, client, platform, game):
+    platform.offer_lineitem = False
+    launch(client, platform, "learner-1")
+    with app.app_context():
+        link = db.session.scalar(select(LtiLink))
+        link.scopes = [lti_service.SCOPE_SCORE]
+        db.session.commit()
+        key = lti_service.tool_key(app.config["LTI_PRIVATE_KEY_PATH"])
+        with pytest.raises(lti_service.LtiError) as error:
+            lti_service.post_grades(db.session, link, {1: 50.0}, key)
+    assert error.value.code == "no_grade_column"
+    assert platform.lineitem_requests == [] and platform.score_requests == []
+
+
 def test_a_platform_that_refuses_the_token_is_reported(app, client, platform, game):
     launch(client, platform, "learner-1")
     platform.client_id = "renamed-on-the-platform"
