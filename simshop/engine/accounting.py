@@ -66,8 +66,14 @@ PNL_LINES = (
 :data:`COMPLIANCE_LINES` only in scenarios with compliance."""
 
 
+OPTIONAL_COST_LINES = (*COMPLIANCE_LINES,)
+"""Cost lines only some scenarios carry (see each group); a result has them or not."""
+
+ALL_COST_LINES = (*PNL_COST_LINES, *OPTIONAL_COST_LINES)
+"""Every cost line a result may carry: profit = income - the ones it has."""
+
 INCOME_LINES = ("revenue_cny", DUTY_REFUND_LINE)
-"""The P&L lines that add to profit; every line of :data:`PNL_COST_LINES` subtracts."""
+"""The P&L lines that add to profit; every line of :data:`ALL_COST_LINES` subtracts."""
 
 
 def commission_cny(platform_fee: float, revenue_cny: Any) -> Any:

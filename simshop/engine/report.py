@@ -354,7 +354,7 @@ def pnl_by_market(
     minus its market parts: China storage, quality investment, interest, and all of any line
     nobody attributes. Hence, per line and team, markets + unallocated = the line, exactly to
     the cent; ``profit_cny`` and ``total_costs_cny`` of each part follow from
-    :data:`accounting.INCOME_LINES` and :data:`PNL_COST_LINES`."""
+    :data:`accounting.INCOME_LINES` and :data:`accounting.ALL_COST_LINES`."""
     shape = (len(book.mcodes), len(book.team_ids))
     per_offer = {line: money[key] for line, key in OFFER_MONEY_LINES.items()}
     per_offer["duty_cny"] = book.duty_paid
@@ -373,7 +373,7 @@ def pnl_by_market(
         rest[line] = cents(total - split[line].sum(axis=0))
     for parts in (split, rest):
         income = sum(parts[k] for k in accounting.INCOME_LINES if k in parts)
-        costs = sum(parts[k] for k in PNL_COST_LINES if k in parts)
+        costs = sum(parts[k] for k in accounting.ALL_COST_LINES if k in parts)
         parts["total_costs_cny"] = cents(np.asarray(costs, dtype=float))
         parts["profit_cny"] = cents(np.asarray(income, dtype=float) - parts["total_costs_cny"])
     return split, rest

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from engine_helpers import listing, play, stocked_state, tiny, tiny_dict
 
-from simshop.engine.accounting import INCOME_LINES, PNL_COST_LINES, PNL_LINES
+from simshop.engine.accounting import ALL_COST_LINES, INCOME_LINES, PNL_LINES
 from simshop.engine.headless import play_game
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +43,7 @@ def assert_parts_add_up(team: dict) -> None:
     for row in [*markets.values(), rest]:
         assert set(row) == set(pnl)
         income = sum(fen(row[k]) for k in INCOME_LINES if k in row)
-        costs = sum(fen(row[k]) for k in PNL_COST_LINES if k in row)
+        costs = sum(fen(row[k]) for k in ALL_COST_LINES if k in row)
         assert fen(row["total_costs_cny"]) == costs
         assert fen(row["profit_cny"]) == income - costs
     for line, amount in pnl.items():
@@ -52,11 +52,13 @@ def assert_parts_add_up(team: dict) -> None:
 
 
 def test_every_pnl_line_is_income_a_cost_or_a_total():
-    assert set(PNL_LINES) == set(INCOME_LINES) | set(PNL_COST_LINES) | set(TOTALS)
-    assert not set(INCOME_LINES) & set(PNL_COST_LINES)
+    assert set(PNL_LINES) == set(INCOME_LINES) | set(ALL_COST_LINES) | set(TOTALS)
+    assert not set(INCOME_LINES) & set(ALL_COST_LINES)
 
 
-@pytest.mark.parametrize(("name", "rounds"), [("tutorial", 4), ("us-2026", 6), ("red-sea", 4)])
+@pytest.mark.parametrize(
+    ("name", "rounds"), [("tutorial", 4), ("us-2026", 6), ("red-sea", 4), ("eu-compliance-2025", 4)]
+)
 def test_markets_and_the_unallocated_part_add_up_to_the_pnl_every_round(name, rounds):
     text = (ROOT / "scenarios" / f"{name}.toml").read_text(encoding="utf-8")
     record = play_game(text, seed=7, rounds=rounds)
