@@ -34,6 +34,8 @@ PNL_LINE_LABELS = {
     "entry_fees_cny": _l("Market entry"),
     "quality_investment_cny": _l("Quality investment"),
     "interest_cny": _l("Interest"),
+    "samples_cny": _l("Samples"),
+    "research_cny": _l("Market research"),
     "total_costs_cny": _l("Total costs"),
     "profit_cny": _l("Net profit"),
 }

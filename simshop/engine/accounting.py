@@ -47,9 +47,22 @@ DUTY_REFUND_LINE = "duty_refund_cny"
 such an event. Then profit = revenue + refunds of duty - costs, and the refund is a cash
 inflow."""
 
-PNL_LINES = ("revenue_cny", DUTY_REFUND_LINE, *PNL_COST_LINES, "total_costs_cny", "profit_cny")
+SOURCING_COST_LINES = ("samples_cny", "research_cny")
+"""Cost lines of scenarios with a catalogue, suppliers or studies
+(:func:`simshop.engine.scenario.has_sourcing`) only: sample orders and market studies, paid
+at the start of the round. Part of total costs and of cash outflows where present."""
+
+PNL_LINES = (
+    "revenue_cny",
+    DUTY_REFUND_LINE,
+    *PNL_COST_LINES,
+    *SOURCING_COST_LINES,
+    "total_costs_cny",
+    "profit_cny",
+)
 """Every P&L line a team's result can carry (``TeamRoundResult.pnl``), in report order;
-:data:`DUTY_REFUND_LINE` only in scenarios with a ``duty_refund`` event."""
+:data:`DUTY_REFUND_LINE` only in scenarios with a ``duty_refund`` event,
+:data:`SOURCING_COST_LINES` only in scenarios with sourcing."""
 
 
 def commission_cny(platform_fee: float, revenue_cny: Any) -> Any:

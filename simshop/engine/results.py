@@ -25,11 +25,24 @@ class TeamRoundResult:
         arrivals: list[dict[str, Any]],
         messages: list[dict[str, Any]],
         offers: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]],
+        sourcing: bool = False,
+        research: list[dict[str, Any]] | None = None,
+        samples: list[dict[str, Any]] | None = None,
+        products: list[dict[str, Any]] | None = None,
     ):
         self.team_id, self.round_no = team_id, round_no
         self.pnl, self.cash, self.china_stock = pnl, cash, china_stock
         self.arrivals, self.messages = arrivals, messages
         self._offers = offers
+        self.sourcing = sourcing
+        """True in scenarios with a catalogue, suppliers or studies (``has_sourcing``):
+        then :meth:`to_dict` carries ``research``, ``samples`` and ``products``."""
+        self.research: list[dict[str, Any]] = research or []
+        """The studies this team bought this round, with their readings (only this team's)."""
+        self.samples: list[dict[str, Any]] = samples or []
+        """The samples this team bought: each supplier's true quality and defect rate."""
+        self.products: list[dict[str, Any]] = products or []
+        """Per market and product the team listed or sold in: units, revenue and margin."""
 
     @property
     def offers(self) -> list[dict[str, Any]]:
@@ -38,7 +51,7 @@ class TeamRoundResult:
         return self._offers
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "arrivals": [dict(sorted(a.items())) for a in self.arrivals],
             "cash": dict(sorted(self.cash.items())),
             "china_stock": dict(sorted(self.china_stock.items())),
@@ -48,6 +61,11 @@ class TeamRoundResult:
             "round_no": self.round_no,
             "team_id": self.team_id,
         }
+        if self.sourcing:
+            out["products"] = [dict(sorted(r.items())) for r in self.products]
+            out["research"] = [dict(sorted(r.items())) for r in self.research]
+            out["samples"] = [dict(sorted(r.items())) for r in self.samples]
+        return dict(sorted(out.items()))
 
 
 @dataclass
