@@ -44,6 +44,7 @@ from simshop.engine.decisions import (
 from simshop.engine.scenario import MAX_SCORING_WEIGHT, Scenario
 from simshop.engine.scoring import METRICS
 from simshop.engine.state import TeamState
+from simshop.forms import sourcing
 from simshop.forms.base import NUL_FIELD_MESSAGE, AppForm, nul_fields
 from simshop.forms.fields import DecimalField, WholeNumberField
 from simshop.messages import GAME_MESSAGES, decision_message, message_for
@@ -335,6 +336,8 @@ class DecisionForm:
         self._shipment_fields: list[str] = []
         self._enter: list[str] = []
         self._leave: list[str] = []
+        self._sample_fields: list[str] = []
+        self._study_fields: list[str] = []
 
     # ---- building
 
@@ -365,6 +368,7 @@ class DecisionForm:
             values[f"quality_investment_cny.{p.id}"] = sheet.quality_investment_cny.get(p.id)
         values["borrow_cny"] = sheet.borrow_cny if sheet.borrow_cny > 0 else None
         values["repay_cny"] = -sheet.borrow_cny if sheet.borrow_cny < 0 else None
+        values.update(sourcing.sheet_values(scenario, team, sheet))
         form._build(values)
         return form
 
@@ -372,6 +376,7 @@ class DecisionForm:
     def from_request(cls, scenario: Scenario, team: TeamState, data: Any) -> DecisionForm:
         form = cls(scenario, team)
         form._build(None)
+        sourcing.read_request(form, data)
         for f in form.fields.values():
             if f.kind == "checkbox":
                 f.value = data.get(f.name) in ("y", "on", "1", "true")
@@ -411,6 +416,7 @@ class DecisionForm:
             for p in sc.products:
                 self._add_offer(v, m, p.id)
         self._add_stock(v)
+        sourcing.add_fields(self, v)
         for p in sc.products:
             name = f"quality_investment_cny.{p.id}"
             self._add(
@@ -478,6 +484,11 @@ class DecisionForm:
                     )
 
     # ---- reading
+
+    @property
+    def shown_products(self) -> list[Any]:
+        """The products whose offer, stock and quality fields the page shows."""
+        return sourcing.shown_products(self)
 
     def section(self, name: str) -> list[DecisionField]:
         return [f for f in self.fields.values() if f.section == name]
@@ -549,6 +560,7 @@ class DecisionForm:
         borrow = float(f["borrow_cny"].value or 0.0)
         repay = float(f["repay_cny"].value or 0.0)
         raw["borrow_cny"] = borrow - repay
+        sourcing.add_to_raw(self, raw, f)
         return raw
 
     def check(self) -> None:
@@ -584,6 +596,8 @@ class DecisionForm:
         if not loc:
             return None
         head = loc[0]
+        if head in sourcing.HEADS:
+            return sourcing.field_for(self, loc)
         if head in ("enter_markets", "leave_markets") and len(loc) > 1:
             codes = self._enter if head == "enter_markets" else self._leave
             index = loc[1]

@@ -1,0 +1,154 @@
+"""The decision page with a 30-product catalogue: the team picks what it carries (public
+facts only), only carried products get offer rows, a supplier per product, samples and
+research studies saved in the sheet, listing caps shown."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from simshop.db import db
+from simshop.models import Decision
+from simshop.services import games as games_service
+from simshop.services import schedule as schedule_service
+from tests.catalogue_kit import FILE_NAME, catalogue_dir, hidden_values
+from tests.reliability.gamekit import csrf_from, enrol, make_user, round_no
+
+pytestmark = pytest.mark.both_backends
+
+SEED = 20260101
+
+
+@pytest.fixture
+def game_id(app, tmp_path):
+    with app.app_context():
+        teacher = make_user(db.session, "teacher@example.edu", "instructor")
+        spec = games_service.GameSpec(
+            title="Catalogue",
+            scenario_file=FILE_NAME,
+            scored_rounds=3,
+            practice_rounds=0,
+            bot_count=0,
+            seed=SEED,
+        )
+        game = games_service.create_game(
+            db.session, teacher, spec, scenarios_dir=catalogue_dir(tmp_path / "scenarios")
+        )
+        enrol(db.session, game, make_user(db.session, "s001", name="Ann"), "Alpha")
+        schedule_service.open_round(db.session, game, round_no(db.session, game, 1))
+        return game.id
+
+
+def login(app, name):
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    client.post(
+        "/login",
+        data={"login": name, "password": "plum orchard seventeen", "csrf_token": csrf_from(page)},
+    )
+    return client
+
+
+def post(client, url, form, *, action=None):
+    html = client.get(url).get_data(as_text=True)
+    version = re.search(r'name="version" value="(\d*)"', html).group(1)
+    data = {"csrf_token": csrf_from(html), "version": version, "assortment": "shown", **form}
+    if action:
+        data["action"] = action
+    return client.post(url, data=data)
+
+
+def saved_payload(app):
+    with app.app_context():
+        return db.session.scalar(select(Decision)).payload
+
+
+def test_a_new_team_sees_the_catalogue_and_no_offer_rows(app, game_id):
+    html = login(app, "s001").get(f"/games/{game_id}/decisions").get_data(as_text=True)
+    assert html.count('name="carry.item-') == 30
+    assert 'name="offers.US.item-00.price_local"' not in html
+    assert 'name="factory_orders.item-00"' not in html
+    assert 'name="ship.US.item-00.sea"' not in html
+    assert "Tick the products your team carries" in html
+    # public facts: category, weight, reference price, the toys' peak months
+    assert "Item 01" in html and "0.15 kg" in html and "<td>Dec</td>" in html
+    # the supplier's advertised terms, not its drawn quality
+    assert "from 200 units: CN¥20</li>" in html and "0.35–0.75" in html
+
+
+def test_carrying_two_products_shows_their_rows_only(app, game_id):
+    client = login(app, "s001")
+    url = f"/games/{game_id}/decisions"
+    response = post(
+        client, url, {"carry.item-03": "y", "carry.item-04": "y"}, action="plan"
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    for pid in ("item-03", "item-04"):
+        assert f'name="offers.US.{pid}.price_local"' in html
+        assert f'name="factory_orders.{pid}"' in html
+    assert 'name="offers.US.item-05.price_local"' not in html
+    assert "MOQ 200 units, 10 lead days" in html
+
+
+def test_saving_keeps_only_carried_products_with_their_suppliers_samples_and_studies(
+    app, game_id
+):
+    client = login(app, "s001")
+    url = f"/games/{game_id}/decisions"
+    form = {
+        "market.US": "y",
+        "carry.item-03": "y",
+        "suppliers.item-03": "cheap",
+        "samples.item-03.fast": "y",
+        "factory_orders.item-03": "600",
+        "offers.US.item-03.listed": "y",
+        "offers.US.item-03.price_local": "29.99",
+        # typed for a product the team does not carry: dropped
+        "offers.US.item-05.listed": "y",
+        "offers.US.item-05.price_local": "19.99",
+        "research.0.market": "EU",
+        "research.0.category": "toys",
+        "research.0.budget_cny": "5000",
+    }
+    response = post(client, url, form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    payload = saved_payload(app)
+    assert payload["suppliers"] == {"item-03": "cheap"}
+    assert payload["samples"] == [{"product": "item-03", "supplier": "fast"}]
+    assert payload["research"] == [{"budget_cny": 5000.0, "category": "toys", "market": "EU"}]
+    assert list(payload["offers"]["US"]) == ["item-03"]
+    assert payload["factory_orders"] == {"item-03": 600}
+    html = client.get(url).get_data(as_text=True)
+    assert 'name="offers.US.item-03.price_local"' in html
+    assert re.search(r'name="carry.item-03"[^>]*checked', html)
+
+
+def test_a_half_filled_study_is_an_error_on_its_field(app, game_id):
+    client = login(app, "s001")
+    response = post(
+        client, f"/games/{game_id}/decisions", {"research.1.budget_cny": "3000"}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="d-research-1-market-errors"' in html
+    assert "Choose the market to study." in html
+    assert "Choose the product category to study." in html
+
+
+def test_the_page_shows_no_hidden_draw(app, game_id):
+    with app.app_context():
+        from simshop.models import Game
+
+        scenario = games_service.game_scenario(db.session.get(Game, game_id))
+    client = login(app, "s001")
+    html = client.get(f"/games/{game_id}/decisions").get_data(as_text=True)
+    leaked = [
+        (name, text)
+        for name, texts in hidden_values(scenario, SEED).items()
+        for text in texts
+        if text in html
+    ]
+    assert leaked == []
