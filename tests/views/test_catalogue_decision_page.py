@@ -81,9 +81,7 @@ def test_a_new_team_sees_the_catalogue_and_no_offer_rows(app, game_id):
 def test_carrying_two_products_shows_their_rows_only(app, game_id):
     client = login(app, "s001")
     url = f"/games/{game_id}/decisions"
-    response = post(
-        client, url, {"carry.item-03": "y", "carry.item-04": "y"}, action="plan"
-    )
+    response = post(client, url, {"carry.item-03": "y", "carry.item-04": "y"}, action="plan")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     for pid in ("item-03", "item-04"):
@@ -93,9 +91,7 @@ def test_carrying_two_products_shows_their_rows_only(app, game_id):
     assert "MOQ 200 units, 10 lead days" in html
 
 
-def test_saving_keeps_only_carried_products_with_their_suppliers_samples_and_studies(
-    app, game_id
-):
+def test_saving_keeps_only_carried_products_with_their_suppliers_samples_and_studies(app, game_id):
     client = login(app, "s001")
     url = f"/games/{game_id}/decisions"
     form = {
@@ -128,9 +124,7 @@ def test_saving_keeps_only_carried_products_with_their_suppliers_samples_and_stu
 
 def test_a_half_filled_study_is_an_error_on_its_field(app, game_id):
     client = login(app, "s001")
-    response = post(
-        client, f"/games/{game_id}/decisions", {"research.1.budget_cny": "3000"}
-    )
+    response = post(client, f"/games/{game_id}/decisions", {"research.1.budget_cny": "3000"})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'id="d-research-1-market-errors"' in html
