@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from simshop.engine.accounting import PNL_COST_LINES
+from simshop.engine.accounting import PNL_COST_LINES, SOURCING_COST_LINES
 from simshop.engine.conditions import RoundConditions
-from simshop.engine.scenario import Scenario
-from simshop.engine.state import GameState, InTransit
+from simshop.engine.scenario import Scenario, has_sourcing
+from simshop.engine.state import GameState, InProduction, InTransit
 
 
 class RoundBook:
@@ -58,6 +58,32 @@ class RoundBook:
         self.delivery_days = np.zeros(self.shape)
         self.adstock = np.zeros(self.shape)
         self.ad_scale = np.ones(self.shape)
+        self.base_shoppers = np.zeros((M, P))
+        """Expected shoppers per day at the round's season (set by the market model)."""
+        self.sourcing = has_sourcing(scenario)
+        """Catalogue, suppliers or studies (:func:`~simshop.engine.scenario.has_sourcing`)."""
+        if self.sourcing:
+            for line in SOURCING_COST_LINES:
+                self.lines[line] = np.zeros(T)
+        self.deposits = np.zeros(T)
+        """Supplier deposits paid when ordering (CNY)."""
+        self.balances = np.zeros(T)
+        """Supplier balances paid on delivery (CNY)."""
+        self.production_next: list[list[InProduction]] = [[] for _ in range(T)]
+        self.deliveries: dict[int, list[tuple[int, InProduction]]] = {}
+        """Factory batches reaching China this round, by day (day 0: at once)."""
+        self.unit_cost = np.array([p.unit_cost_cny for p in scenario.products])[:, None]
+        """Unit cost of the goods sold per (product, team) (CNY): the product's
+        ``unit_cost_cny``, or the average cost of the stock for products with suppliers."""
+        self.defect = np.zeros((P, T))
+        """Defect rate of the stock sold per (product, team) (products with suppliers)."""
+        self.samples: list[list[dict[str, Any]]] = [[] for _ in range(T)]
+        self.held_start = np.zeros((P, T), dtype=np.int64)
+        """Units each team owned at the start (China, overseas, in transit), by product."""
+        self.stock_cost: dict[str, list[float]] = {}
+        self.stock_mix: dict[str, list[dict[str, float]]] = {}
+        """Per product with suppliers, per team: the stock's cost and supplier mix after the
+        round's deliveries (the next state's ``stock_cost_cny`` and ``stock_mix``)."""
 
     def _load_state(self, M: int, P: int, T: int) -> None:
         mc, pids = self.mcodes, self.pids

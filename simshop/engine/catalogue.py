@@ -25,7 +25,15 @@ from typing import Any
 from simshop.engine.scenario import MARKET_CODES, Product, Scenario
 from simshop.engine.seeds import game_stream_rng
 
-__all__ = ["demand_weight", "draws_of", "is_realised", "public", "realise", "supplier_truth"]
+__all__ = [
+    "demand_weight",
+    "draws_of",
+    "is_realised",
+    "product_season",
+    "public",
+    "realise",
+    "supplier_truth",
+]
 
 
 def _has_draws(scenario: Scenario) -> bool:
@@ -112,3 +120,8 @@ def supplier_truth(scenario: Scenario, product_id: str, supplier_id: str) -> tup
         (supplier.quality_range[0] + supplier.quality_range[1]) / 2,
         (supplier.defect_rate_range[0] + supplier.defect_rate_range[1]) / 2,
     )
+
+
+def product_season(product: Product, month: int) -> float:
+    """The product's own demand multiplier in calendar ``month`` (1 when it has none)."""
+    return 1.0 if product.seasonality is None else float(product.seasonality[month - 1])

@@ -23,7 +23,9 @@ from typing import Any
 import numpy as np
 import simpy
 
+from simshop.engine import sourcing
 from simshop.engine.book import RoundBook
+from simshop.engine.catalogue import demand_weight, product_season, realise
 from simshop.engine.conditions import DemandWindow, RoundConditions, conditions_for_round
 from simshop.engine.decisions import DecisionSheet, carry_over, empty_decisions
 from simshop.engine.demand import (
@@ -131,8 +133,14 @@ def _apply_decisions(
                     book.parcel[m, p, t] = offer.channel == "parcel"
         for pid, qty in sheet.factory_orders.items():
             p = book.p_index[pid]
+            if sc.product(pid).suppliers:
+                sourcing.order(book, t, sc.product(pid), sheet, qty)
+                continue
             book.china[p, t] += qty
             book.purchases[t] += qty * sc.product(pid).unit_cost_cny
+        if book.sourcing:
+            sourcing.samples(book, t, sheet)
+            book.lines["research_cny"][t] += sum(s.budget_cny for s in sheet.research)
         for pid, amount in sheet.quality_investment_cny.items():
             book.invested[book.p_index[pid], t] += amount
             book.lines["quality_investment_cny"][t] += amount
@@ -269,6 +277,9 @@ class _MarketModel:
         self._prepare_offers(sc, cond)
         for day in sorted(book.landing):
             self.env.process(self.land(day, book.landing[day]))
+        for day in sorted(book.deliveries):
+            if day > 0:
+                self.env.process(self.produce(day, book.deliveries[day]))
         for m, code in enumerate(book.mcodes):
             for window in cond.markets[code].demand_windows:
                 self.env.process(self.demand_window(m, window))
@@ -298,9 +309,11 @@ class _MarketModel:
                 self.base_shoppers[m, p] = (
                     market.size
                     * params.shoppers_per_size_day
-                    * product.demand_weight
+                    * demand_weight(sc, market.code, product)
                     * mc.seasonality
+                    * product_season(product, cond.month)
                 )
+        book.base_shoppers = self.base_shoppers
         n_listed = np.maximum(book.listed.sum(axis=2, keepdims=True), 1)
         ref_cny = ref_local * np.array([m.fx_cny_per_local for m in sc.markets])[:, None, None]
         ad_scale = ad_scale_cny(
@@ -400,6 +413,11 @@ class _MarketModel:
                 }
             )
 
+    def produce(self, day: int, batch: list[tuple[int, Any]]) -> Generator[Any, Any, None]:
+        """Factory batches reaching the China warehouse on ``day``, before its trading."""
+        yield self.env.timeout(day)
+        sourcing.deliver(self.book, day, batch)
+
     def demand_window(self, m: int, window: DemandWindow) -> Generator[Any, Any, None]:
         """Switch a demand multiplier on at the start of ``first_day`` and off after
         ``last_day``."""
@@ -493,6 +511,7 @@ def _trade_round(
 ) -> tuple[RoundBook, RoundStreams, list[DecisionSheet], list[dict[str, Any]]]:
     """The round up to its accounts: decisions applied, the market traded."""
     round_no = state.round_no + 1
+    scenario = realise(scenario, game_seed)
     if round_no > scenario.calendar.rounds:
         raise ValueError(
             f"the scenario has {scenario.calendar.rounds} rounds; round {round_no} cannot be played"
@@ -516,7 +535,11 @@ def _trade_round(
     for t, team in enumerate(book.teams):
         for shipment in team.in_transit:
             _add_transit(book, t, shipment)
+    if book.sourcing:
+        sourcing.carry_in(book)
     _apply_decisions(book, sheets, log)
+    if book.sourcing:
+        sourcing.settle_profiles(book)
     streams = RoundStreams(game_seed, round_no if stream_round is None else stream_round)
     model = _MarketModel(book, streams, log)
     model.run()

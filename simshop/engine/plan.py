@@ -321,7 +321,7 @@ def _cash_plan(
 ) -> CashPlan:
     lines = dict.fromkeys(SPENDING_LINES, 0.0)
     for line, amount in upfront_spend_items(scenario, cond, sheet):
-        lines[line] += amount
+        lines[line] = lines.get(line, 0.0) + amount
     total = upfront_spend_cny(scenario, cond, team, sheet)
     borrow = max(sheet.borrow_cny, 0.0)
     return CashPlan(

@@ -11,8 +11,14 @@ from typing import Any, cast
 
 import numpy as np
 
-from simshop.engine import accounting
-from simshop.engine.accounting import CASH_COST_LINES, DUTY_REFUND_LINE, PNL_COST_LINES, cents
+from simshop.engine import accounting, research, sourcing
+from simshop.engine.accounting import (
+    CASH_COST_LINES,
+    DUTY_REFUND_LINE,
+    PNL_COST_LINES,
+    SOURCING_COST_LINES,
+    cents,
+)
 from simshop.engine.book import RoundBook
 from simshop.engine.conditions import MarketConditions
 from simshop.engine.decisions import DecisionSheet
@@ -45,6 +51,9 @@ def _returns(book: RoundBook, streams: RoundStreams) -> np.ndarray:
                     book.quality[p],
                     book.delivery_days[m, p],
                 )
+                if book.sourcing and book.defect[p].any():
+                    # defective units come back on top of the ordinary returns
+                    rate = rate + book.defect[p] * (1.0 - rate)
                 rng = streams(code, product.id, "returns")
                 returned[m, p] = rng.binomial(book.sold[m, p], rate)
     return returned
@@ -55,7 +64,7 @@ def _selling_costs(book: RoundBook, streams: RoundStreams) -> dict[str, np.ndarr
     sc, cond = book.scenario, book.cond
     returned = _returns(book, streams)
     revenue = book.price * book.sold_fx
-    unit_cost = np.array([p.unit_cost_cny for p in sc.products])[None, :, None]
+    unit_cost = book.unit_cost[None, :, :]
     out = {
         "revenue": revenue,
         "returned": returned,
@@ -216,12 +225,21 @@ def _cash_and_debt(book: RoundBook, lines: dict[str, np.ndarray]) -> dict[str, n
     borrowed, repaid = cents(book.borrowed), cents(book.repaid)
     debt_mid = book.debt_start + borrowed - repaid
     lines["interest_cny"] = cents(rate * debt_mid)
-    purchases = cents(book.purchases)
-    outflows = sum(lines[k] for k in CASH_COST_LINES) + purchases + repaid
+    purchases = cents(book.purchases + book.deposits + book.balances)
+    outflows = sum(lines[k] for k in _cash_lines(book)) + purchases + repaid
     income = lines["revenue_cny"] + lines.get(DUTY_REFUND_LINE, 0.0)
     before = cents(book.cash_start + income + borrowed - outflows)
     overdraft = cents(np.maximum(0.0, -before))
+    extra = (
+        {
+            "supplier_deposits_cny": cents(book.deposits),
+            "supplier_balances_cny": cents(book.balances),
+        }
+        if book.sourcing
+        else {}
+    )
     return {
+        **extra,
         "start_cny": book.cash_start,
         "end_cny": cents(before + overdraft),
         "debt_start_cny": book.debt_start,
@@ -235,10 +253,20 @@ def _cash_and_debt(book: RoundBook, lines: dict[str, np.ndarray]) -> dict[str, n
     }
 
 
+def _cash_lines(book: RoundBook) -> tuple[str, ...]:
+    return (*CASH_COST_LINES, *SOURCING_COST_LINES) if book.sourcing else CASH_COST_LINES
+
+
+def _cost_lines(book: RoundBook) -> tuple[str, ...]:
+    return (*PNL_COST_LINES, *SOURCING_COST_LINES) if book.sourcing else PNL_COST_LINES
+
+
 def _ratings(book: RoundBook) -> tuple[np.ndarray, np.ndarray]:
     params = book.scenario.model
     lost_fraction = _div((book.picks - book.sold).astype(float), book.picks)
     target = accounting.rating_target(book.quality[None], book.delivery_days, lost_fraction)
+    if book.sourcing:
+        target = np.clip(target - sourcing.DEFECT_RATING_PENALTY * book.defect[None], 1.0, 5.0)
     new_reviews = np.floor(book.sold * params.review_rate).astype(np.int64)
     rating = accounting.update_rating(
         book.rating, book.reviews, new_reviews, target, params.rating_prior_reviews
@@ -271,6 +299,8 @@ def _price_stats(prices: np.ndarray) -> dict[str, float] | None:
 def _market_stats(book: RoundBook, money: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
     stats: dict[str, dict[str, Any]] = {}
     for m, code in enumerate(book.mcodes):
+        # a catalogue product's shoppers would read its hidden demand draw: not published
+        hidden = [bool(p.demand_range.get(code)) for p in book.scenario.products]  # type: ignore[call-overload]
         stats[code] = {}
         for p, pid in enumerate(book.pids):
             listed = book.listed[m, p]
@@ -280,7 +310,7 @@ def _market_stats(book: RoundBook, money: dict[str, np.ndarray]) -> dict[str, di
             shares = (sold[idx] / total) if total else np.zeros(idx.size)
             stats[code][pid] = {
                 "currency": book.cond.markets[code].currency,
-                "shoppers": int(book.shoppers[m, p]),
+                "shoppers": None if hidden[p] else int(book.shoppers[m, p]),
                 "demand": int(book.first_inside[m, p]),
                 "units_sold": total,
                 "units_lost_stockout": int((book.picks[m, p] - sold).sum()),
@@ -304,7 +334,7 @@ def _accounts(
     if has_duty_refunds(book.scenario):
         lines[DUTY_REFUND_LINE] = _duty_refunds(book, log)
     cash = _cash_and_debt(book, lines)
-    costs = cast(np.ndarray, sum(lines[k] for k in PNL_COST_LINES))
+    costs = cast(np.ndarray, sum(lines[k] for k in _cost_lines(book)))
     lines["total_costs_cny"] = cents(costs)
     lines["profit_cny"] = cents(lines["revenue_cny"] + lines.get(DUTY_REFUND_LINE, 0.0) - costs)
     return money, lines, cash
@@ -346,6 +376,7 @@ def settle_round(
         book.scenario.model.quality_investment_half_cny,
     )
     view = _TeamView(book, money, lines, cash, rating, reviews, transit, quality)
+    view.streams, view.sheets = streams, sheets
     teams, states = {}, {}
     for t, tid in enumerate(book.team_ids):
         teams[tid] = view.result(t)
@@ -372,7 +403,10 @@ class _TeamView:
         transit: np.ndarray,
         quality: np.ndarray,
     ) -> None:
-        self.book = book
+        self.book, self.money = book, money
+        self.streams = RoundStreams(0, 0)
+        """The round's streams (set by :func:`settle_round`; studies draw their noise)."""
+        self.sheets: list[DecisionSheet] = []
         self.arrays = {
             "listed": book.listed,
             "price_local": book.price,
@@ -431,7 +465,50 @@ class _TeamView:
             arrivals=book.arrivals[t],
             messages=book.messages[t],
             offers=lambda: self.offers(t),
+            sourcing=book.sourcing,
+            research=(
+                research.readings(
+                    book, self.streams, self.money["returned"], t, self.sheets[t].research
+                )
+                if book.sourcing
+                else None
+            ),
+            samples=book.samples[t],
+            products=(lambda: self.products(t)) if book.sourcing else None,
         )
+
+    def products(self, t: int) -> list[dict[str, Any]]:
+        """Per market and product the team listed or sold in: its money (CNY)."""
+        book, money = self.book, self.money
+        selling = ("commission", "vat", "fulfilment", "storage", "parcel_freight", "parcel_duty")
+        rows = []
+        for m, code in enumerate(book.mcodes):
+            for p, pid in enumerate(book.pids):
+                if not (book.listed[m, p, t] or book.sold[m, p, t]):
+                    continue
+                revenue = float(money["revenue"][m, p, t])
+                refunds = float(money["refunds"][m, p, t])
+                cogs = float(money["cogs"][m, p, t])
+                costs = float(sum(money[k][m, p, t] for k in selling))
+                ads = float(book.ad[m, p, t])
+                margin = revenue - refunds - cogs - costs - ads
+                rows.append(
+                    {
+                        "market": code,
+                        "product": pid,
+                        "listed": bool(book.listed[m, p, t]),
+                        "units_sold": int(book.sold[m, p, t]),
+                        "units_returned": int(money["returned"][m, p, t]),
+                        "revenue_cny": round(revenue, 2),
+                        "refunds_cny": round(refunds, 2),
+                        "cogs_cny": round(cogs, 2),
+                        "selling_costs_cny": round(costs, 2),
+                        "advertising_cny": round(ads, 2),
+                        "margin_cny": round(margin, 2),
+                        "margin_share": round(margin / revenue, 4) if revenue else None,
+                    }
+                )
+        return rows
 
     def next_state(self, t: int, sheet: DecisionSheet) -> TeamState:
         book, pids = self.book, self.book.pids
@@ -446,6 +523,7 @@ class _TeamView:
         lines = self.line_lists
         spend = self.cash_lists["outflows_cny"][t] - self.cash_lists["repaid_cny"][t]
         cum = old.cumulative
+        stock_cost, stock_mix = sourcing.next_stock(book, t)
         return TeamState(
             team_id=old.team_id,
             round_no=book.cond.round_no,
@@ -467,4 +545,7 @@ class _TeamView:
                 "units_sold": cum.get("units_sold", 0.0) + self.sold_total[t],
             },
             last_decisions=sheet,
+            in_production=book.production_next[t],
+            stock_cost_cny=stock_cost,
+            stock_mix=stock_mix,
         )

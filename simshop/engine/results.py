@@ -28,7 +28,7 @@ class TeamRoundResult:
         sourcing: bool = False,
         research: list[dict[str, Any]] | None = None,
         samples: list[dict[str, Any]] | None = None,
-        products: list[dict[str, Any]] | None = None,
+        products: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]] | None = None,
     ):
         self.team_id, self.round_no = team_id, round_no
         self.pnl, self.cash, self.china_stock = pnl, cash, china_stock
@@ -41,8 +41,15 @@ class TeamRoundResult:
         """The studies this team bought this round, with their readings (only this team's)."""
         self.samples: list[dict[str, Any]] = samples or []
         """The samples this team bought: each supplier's true quality and defect rate."""
-        self.products: list[dict[str, Any]] = products or []
-        """Per market and product the team listed or sold in: units, revenue and margin."""
+        self._products = products or []
+
+    @property
+    def products(self) -> list[dict[str, Any]]:
+        """Per market and product the team listed or sold in: units, revenue, costs and
+        margin (built on first access)."""
+        if callable(self._products):
+            self._products = self._products()
+        return self._products
 
     @property
     def offers(self) -> list[dict[str, Any]]:

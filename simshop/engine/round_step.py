@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simshop.engine.bots import STRATEGIES, make_view
+from simshop.engine.catalogue import public, realise
 from simshop.engine.decisions import (
     DecisionErrors,
     DecisionSheet,
@@ -139,7 +140,14 @@ def play_round(
       every caller: a bot's mistake never stops a class, and never lets a bot break the
       rules.
     - ``weights``: the scorecard weights (default: the scenario's).
+
+    A catalogue's hidden draws are made here (:func:`~simshop.engine.catalogue.realise` with
+    ``seed``); bots and sheet validation see only :func:`~simshop.engine.catalogue.public`.
     """
+    # Bots and decision checks read what a team may know; the market plays the game's hidden
+    # catalogue draws (simshop.engine.catalogue), the same in every caller.
+    realised = realise(scenario, seed)
+    scenario = public(scenario)
     team_sheets = team_sheets or {}
     bot_strategies = bot_strategies or {}
     own_results = own_results or {}
@@ -159,7 +167,7 @@ def play_round(
                 rejected[tid] = errors
         else:
             sheets[tid], sources[tid] = _team_sheet(scenario, state, tid, team_sheets, strict)
-    outcome = simulate_round(scenario, state, sheets, seed)
+    outcome = simulate_round(realised, state, sheets, seed)
     table = standings(
         team_metrics(scenario, outcome.state),
         scenario.scoring.as_dict() if weights is None else weights,
