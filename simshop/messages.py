@@ -56,15 +56,15 @@ DECISION_MESSAGES = {
     "below_min_price": _l("The price is below the market's minimum price."),
     # sourcing (issue 16): suppliers, samples, studies
     "below_moq": _l(
-        "This supplier's minimum order quantity (MOQ) is %(moq)s units: order 0 or at "
-        "least %(moq)s."
+        "This supplier's minimum order quantity (MOQ) is %(min_units)s units: order 0 or at "
+        "least %(min_units)s."
     ),
     "unknown_supplier": _l("%(supplier)s is not a supplier of this product."),
     "no_suppliers": _l("This product has no suppliers to choose from."),
     "unknown_category": _l("%(category)s is not a product category in this scenario."),
-    "study_budget_too_small": _l("A study costs at least %(min)s."),
-    "no_research": _l("This scenario sells no market research."),
-    "duplicate_sample": _l("This sample is already ordered."),
+    "budget_too_small": _l("A study costs at least %(min)s."),
+    "research_unavailable": _l("This scenario sells no market research."),
+    "duplicate_study": _l("This market and category is already being studied this round."),
 }
 
 
@@ -73,7 +73,7 @@ DECISION_YUAN_PARAMS = {
     "credit_exceeded": ("available",),
     "repay_exceeds_debt": ("debt",),
     "insufficient_cash": ("spend", "available"),
-    "study_budget_too_small": ("min",),
+    "budget_too_small": ("min",),
 }
 """The decision issues' parameters that are amounts of yuan: shown with the locale's sign
 (:func:`decision_message`)."""

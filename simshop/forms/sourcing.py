@@ -293,7 +293,8 @@ def field_for(form: DecisionForm, loc: tuple) -> Any:
         return None
     if head == "samples":
         return form.fields.get(names[loc[1]])
-    key = loc[2] if len(loc) > 2 and loc[2] in ("market", "category") else "budget_cny"
+    # a study repeated (no third part) is marked on its market
+    key = loc[2] if len(loc) > 2 and loc[2] in ("category", "budget_cny") else "market"
     return form.fields.get(f"{names[loc[1]]}.{key}")
 
 

@@ -1,12 +1,12 @@
 """Revenue and margin per product: a team's own report, and the debrief's view of a round.
 
-Rows come from the round results' ``products`` list (one row per product the team carried:
-``revenue_cny``, ``margin_cny``, ``units_sold``, and an unserved-demand estimate only where
-the team bought research on that market and category). A result without that list (a game
-played before catalogues) is summed from its ``offers``: revenue and units, no margin.
+Rows come from the round results' ``products`` list (engine/report.py: one row per market
+and product the team listed or sold in, with ``revenue_cny``, ``margin_cny`` and
+``units_sold``). A result without that list (a game without a catalogue) is summed from its
+``offers``: revenue and units, no margin. The demand left unserved is the estimate of the
+team's own studies of that market and category (services/research.py), only where bought.
 
-Money is CNY. The unserved demand shown is the team's own bought estimate, never the
-game's hidden draws.
+Money is CNY. Nothing here reads the game's hidden draws.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from simshop.models import Game, Round, Team
 from simshop.services import analysis
 from simshop.services.games import game_scenario
-from simshop.services.research import UNSERVED_KEYS
+from simshop.services.research import unserved_by_offer
 
 PRODUCT_KEYS = ["revenue_cny", "margin_cny", "units_sold", "unserved_units"]
 """The per-product columns of the report and the ``products`` export table, after the
-round and the product."""
+round, the team, the market and the product."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class ProductRow:
     units_sold: int
     unserved_units: float | None
     """The team's bought estimate of demand nobody served (None: not bought)."""
+    market: str | None = None
+    """None on a row summed over every market."""
 
     @property
     def margin_share(self) -> float | None:
@@ -49,42 +51,60 @@ def _float(value: Any) -> float | None:
     return None
 
 
-def _unserved(row: dict[str, Any]) -> float | None:
-    for key in UNSERVED_KEYS:
-        raw = row.get(key)
-        if isinstance(raw, dict):
-            raw = raw.get("value", raw.get("estimate"))
-        if raw is not None:
-            return _float(raw)
-    return None
+def offer_rows(rnd: Round, result: dict[str, Any]) -> list[ProductRow]:
+    """One round's rows per market and product of one team's result (market, product order)."""
+    unserved = unserved_by_offer(result)
+    listed = result.get("products")
+    if listed is None:
+        listed = [
+            {
+                "market": o["market"],
+                "product": o["product"],
+                "revenue_cny": o.get("revenue_cny") or 0.0,
+                "margin_cny": None,
+                "units_sold": o.get("units_sold") or 0,
+            }
+            for o in result.get("offers", [])
+        ]
+    rows = [
+        ProductRow(
+            round=rnd,
+            product=str(row.get("product")),
+            revenue_cny=_float(row.get("revenue_cny")) or 0.0,
+            margin_cny=_float(row.get("margin_cny")),
+            units_sold=int(row.get("units_sold") or 0),
+            unserved_units=unserved.pop((row.get("market"), row.get("product")), None),
+            market=str(row.get("market")),
+        )
+        for row in listed
+    ]
+    # studied products the team did not sell: only the estimate
+    rows += [
+        ProductRow(rnd, product, 0.0, None, 0, units, market)
+        for (market, product), units in unserved.items()
+    ]
+    return sorted(rows, key=lambda r: (r.market or "", r.product))
+
+
+def _summed(rnd: Round, product: str, rows: list[ProductRow]) -> ProductRow:
+    margins = [r.margin_cny for r in rows if r.revenue_cny or r.units_sold or r.margin_cny]
+    unserved = [r.unserved_units for r in rows if r.unserved_units is not None]
+    return ProductRow(
+        round=rnd,
+        product=product,
+        revenue_cny=sum(r.revenue_cny for r in rows),
+        margin_cny=None if None in margins or not margins else sum(m or 0.0 for m in margins),
+        units_sold=sum(r.units_sold for r in rows),
+        unserved_units=sum(unserved) if unserved else None,
+    )
 
 
 def product_rows(rnd: Round, result: dict[str, Any]) -> list[ProductRow]:
-    """One round's per-product rows of one team's result, in product id order."""
-    listed = result.get("products")
-    if listed is not None:
-        return [
-            ProductRow(
-                round=rnd,
-                product=str(row.get("product")),
-                revenue_cny=_float(row.get("revenue_cny")) or 0.0,
-                margin_cny=_float(row.get("margin_cny", row.get("gross_margin_cny"))),
-                units_sold=int(row.get("units_sold") or row.get("units") or 0),
-                unserved_units=_unserved(row),
-            )
-            for row in sorted(listed, key=lambda r: str(r.get("product")))
-        ]
-    totals: dict[str, list[float]] = {}
-    for offer in result.get("offers", []):
-        revenue, units = totals.setdefault(offer["product"], [0.0, 0.0])
-        totals[offer["product"]] = [
-            revenue + (offer.get("revenue_cny") or 0.0),
-            units + (offer.get("units_sold") or 0),
-        ]
-    return [
-        ProductRow(rnd, product, revenue, None, int(units), None)
-        for product, (revenue, units) in sorted(totals.items())
-    ]
+    """One round's rows per product (summed over markets) of one team's result."""
+    by_product: dict[str, list[ProductRow]] = {}
+    for row in offer_rows(rnd, result):
+        by_product.setdefault(row.product, []).append(row)
+    return [_summed(rnd, p, rows) for p, rows in sorted(by_product.items())]
 
 
 @dataclass
@@ -93,28 +113,13 @@ class ProductReport:
     products: list[str]
     """Products with a row in any round, in scenario order."""
 
-    def totals(self) -> list[ProductRow | None]:
+    def totals(self) -> list[ProductRow]:
         """Per product (``products`` order), the season so far: sums; margin only when
-        every round has one; unserved only where bought."""
-        out: list[ProductRow | None] = []
-        for product in self.products:
-            mine = [r for r in self.rows if r.product == product]
-            if not mine:
-                out.append(None)
-                continue
-            margins = [r.margin_cny for r in mine]
-            unserved = [r.unserved_units for r in mine if r.unserved_units is not None]
-            out.append(
-                ProductRow(
-                    round=mine[-1].round,
-                    product=product,
-                    revenue_cny=sum(r.revenue_cny for r in mine),
-                    margin_cny=None if None in margins else sum(m or 0.0 for m in margins),
-                    units_sold=sum(r.units_sold for r in mine),
-                    unserved_units=sum(unserved) if unserved else None,
-                )
-            )
-        return out
+        every round that sold has one; unserved only where bought."""
+        return [
+            _summed(self.rows[-1].round, p, [r for r in self.rows if r.product == p])
+            for p in self.products
+        ]
 
     @property
     def rounds(self) -> list[Round]:
@@ -174,15 +179,16 @@ def round_products(results: dict[int, Any], rnd: Round, order: list[str]) -> lis
 
 def export_rows(base: dict[str, Any], rnd: Round, result: dict[str, Any]) -> list[dict[str, Any]]:
     """The ``products`` export table's rows of one team's round (``base``: round and team
-    columns)."""
+    columns), per market and product."""
     return [
         {
             **base,
+            "market": row.market,
             "product": row.product,
             "revenue_cny": row.revenue_cny,
             "margin_cny": row.margin_cny,
             "units_sold": row.units_sold,
             "unserved_units": row.unserved_units,
         }
-        for row in product_rows(rnd, result)
+        for row in offer_rows(rnd, result)
     ]

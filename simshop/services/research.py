@@ -18,27 +18,40 @@ from sqlalchemy.orm import Session
 from simshop.models import Game, Round, Team
 from simshop.services import analysis
 
-HISTOGRAM_KEYS = ("price_bands", "price_histogram")
-"""Reading names that hold a price-band histogram (a list of bands) rather than a number."""
+NOISY_READINGS = ("search_volume", "unserved", "return_rate", "trend")
+"""A study's readings per product that carry a noise band (``estimate``, ``low``, ``high``;
+engine/research.py); the others are exact counts of what is listed."""
+EXACT_READINGS = ("competing_listings", "avg_rating", "review_count")
 
 
 @dataclass(frozen=True)
 class Reading:
-    """One reading of a study: its estimate and the noise band around it."""
+    """One reading of a study: its estimate and the 90 % noise band around it."""
 
     name: str
     value: float | None
-    low: float | None
-    high: float | None
+    low: float | None = None
+    high: float | None = None
 
 
 @dataclass(frozen=True)
 class PriceBand:
-    low: float | None
-    high: float | None
-    share: float | None
-    low_band: float | None = None
-    high_band: float | None = None
+    """Competing listings priced from ``low_local`` to ``high_local`` (None: open)."""
+
+    low_local: float | None
+    high_local: float | None
+    listings: int
+
+
+@dataclass(frozen=True)
+class StudyProduct:
+    product: str
+    readings: dict[str, Reading]
+    price_bands: list[PriceBand]
+
+    @property
+    def listed(self) -> bool:
+        return bool(sum(b.listings for b in self.price_bands))
 
 
 @dataclass(frozen=True)
@@ -47,9 +60,8 @@ class Study:
     market: str
     category: str
     budget_cny: float
-    readings: list[Reading]
-    price_bands: list[PriceBand]
-    currency: str | None = None
+    noise_sd: float | None
+    products: list[StudyProduct]
 
 
 @dataclass(frozen=True)
@@ -70,7 +82,7 @@ class TeamResearch:
 
     @property
     def empty(self) -> bool:
-        return not (self.studies or self.unserved or self.samples)
+        return not (self.studies or self.samples)
 
 
 def _number(value: Any) -> float | None:
@@ -78,74 +90,48 @@ def _number(value: Any) -> float | None:
 
 
 def _reading(name: str, raw: Any) -> Reading:
-    """A reading stored as a number, or as ``{value, low, high}`` (its noise band)."""
     if isinstance(raw, dict):
-        value = raw.get("value", raw.get("estimate"))
-        return Reading(name, _number(value), _number(raw.get("low")), _number(raw.get("high")))
-    return Reading(name, _number(raw), None, None)
-
-
-def _bands(raw: Any) -> list[PriceBand]:
-    bands = []
-    for band in raw or []:
-        if not isinstance(band, dict):
-            continue
-        share = band.get("share", band.get("value"))
-        bands.append(
-            PriceBand(
-                _number(band.get("low", band.get("from"))),
-                _number(band.get("high", band.get("to"))),
-                _number(share),
-                _number(band.get("share_low")),
-                _number(band.get("share_high")),
-            )
+        return Reading(
+            name, _number(raw.get("estimate")), _number(raw.get("low")), _number(raw.get("high"))
         )
-    return bands
+    return Reading(name, _number(raw))
 
 
 def _study(rnd: Round, raw: dict[str, Any]) -> Study:
-    readings_raw = raw.get("readings") or {}
-    readings, bands = [], []
-    for name in sorted(readings_raw):
-        if name in HISTOGRAM_KEYS:
-            bands = _bands(readings_raw[name])
-        else:
-            readings.append(_reading(name, readings_raw[name]))
-    for name in HISTOGRAM_KEYS:
-        if name in raw and not bands:
-            bands = _bands(raw[name])
+    products = []
+    for row in raw.get("readings") or []:
+        readings = {k: _reading(k, row.get(k)) for k in (*NOISY_READINGS, *EXACT_READINGS)}
+        bands = [
+            PriceBand(
+                _number(b.get("low_local")),
+                _number(b.get("high_local")),
+                int(b.get("listings") or 0),
+            )
+            for b in row.get("price_bands") or []
+        ]
+        products.append(StudyProduct(str(row.get("product", "")), readings, bands))
     return Study(
         round=rnd,
         market=str(raw.get("market", "")),
         category=str(raw.get("category", "")),
         budget_cny=float(raw.get("budget_cny") or 0.0),
-        readings=readings,
-        price_bands=bands,
-        currency=raw.get("currency"),
+        noise_sd=_number(raw.get("noise_sd")),
+        products=products,
     )
 
 
-UNSERVED_KEYS = ("unserved_units", "unserved_demand", "unserved")
-
-
-def _unserved(rnd: Round, row: dict[str, Any]) -> Unserved | None:
-    """The row's unserved-demand estimate (None when the team did not buy one)."""
-    for key in UNSERVED_KEYS:
-        if key in row and row[key] is not None:
-            raw = row[key]
-            if isinstance(raw, dict):
-                return Unserved(
-                    rnd,
-                    str(row.get("market", "")),
-                    str(row.get("product", "")),
-                    _number(raw.get("value", raw.get("estimate"))),
-                    _number(raw.get("low")),
-                    _number(raw.get("high")),
+def unserved_of(study: Study) -> list[Unserved]:
+    """The study's estimate of the demand nobody served, per product of its category."""
+    out = []
+    for row in study.products:
+        reading = row.readings["unserved"]
+        if reading.value is not None:
+            out.append(
+                Unserved(
+                    study.round, study.market, row.product, reading.value, reading.low, reading.high
                 )
-            return Unserved(
-                rnd, str(row.get("market", "")), str(row.get("product", "")), _number(raw)
             )
-    return None
+    return out
 
 
 def team_research(session: Session, game: Game, team: Team) -> TeamResearch:
@@ -153,12 +139,10 @@ def team_research(session: Session, game: Game, team: Team) -> TeamResearch:
     (published rounds only)."""
     out = TeamResearch()
     for tr in analysis.team_rounds(session, game, team):
-        out.studies += [_study(tr.round, s) for s in tr.result.get("research") or []]
-        rows = list(tr.result.get("unserved") or []) + list(tr.result.get("products") or [])
-        for row in rows:
-            found = _unserved(tr.round, row)
-            if found is not None:
-                out.unserved.append(found)
+        studies = [_study(tr.round, s) for s in tr.result.get("research") or []]
+        out.studies += studies
+        for study in studies:
+            out.unserved += unserved_of(study)
         for sample in tr.result.get("samples") or []:
             out.samples.append({**sample, "round": tr.round})
     return out
@@ -188,10 +172,11 @@ STUDY_COLUMNS = [
     "band_to_local",
 ]
 """The ``studies`` export table's columns after the round and team: one row per reading of
-a bought study (``kind`` study; a price band's share with its band), or per finding of a
-bought sample (``kind`` sample: ``quality``, ``defect_rate``)."""
+a bought study and product (``kind`` study; ``price_band_listings`` once per price band), or
+per finding of a bought sample (``kind`` sample: ``quality``, ``defect_rate``,
+``cost_cny``)."""
 
-SAMPLE_READINGS = ("quality", "defect_rate")
+SAMPLE_READINGS = ("quality", "defect_rate", "cost_cny")
 
 
 def export_rows(base: dict[str, Any], rnd: Round, result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -206,28 +191,29 @@ def export_rows(base: dict[str, Any], rnd: Round, result: dict[str, Any]) -> lis
             "category": study.category,
             "budget_cny": study.budget_cny,
         }
-        for reading in study.readings:
-            rows.append(
-                {
-                    **where,
-                    "reading": reading.name,
-                    "value": reading.value,
-                    "low": reading.low,
-                    "high": reading.high,
-                }
-            )
-        for band in study.price_bands:
-            rows.append(
-                {
-                    **where,
-                    "reading": "price_band_share",
-                    "value": band.share,
-                    "low": band.low_band,
-                    "high": band.high_band,
-                    "band_from_local": band.low,
-                    "band_to_local": band.high,
-                }
-            )
+        for row in study.products:
+            for reading in row.readings.values():
+                rows.append(
+                    {
+                        **where,
+                        "product": row.product,
+                        "reading": reading.name,
+                        "value": reading.value,
+                        "low": reading.low,
+                        "high": reading.high,
+                    }
+                )
+            for band in row.price_bands:
+                rows.append(
+                    {
+                        **where,
+                        "product": row.product,
+                        "reading": "price_band_listings",
+                        "value": band.listings,
+                        "band_from_local": band.low_local,
+                        "band_to_local": band.high_local,
+                    }
+                )
     for sample in result.get("samples") or []:
         for name in SAMPLE_READINGS:
             rows.append(
@@ -241,3 +227,16 @@ def export_rows(base: dict[str, Any], rnd: Round, result: dict[str, Any]) -> lis
                 }
             )
     return rows
+
+
+def unserved_by_offer(result: dict[str, Any]) -> dict[tuple[str, str], float]:
+    """(market, product) -> the unserved-demand estimate of the team's studies in one
+    round's result (only what it bought)."""
+    found: dict[tuple[str, str], float] = {}
+    for raw in result.get("research") or []:
+        market = str(raw.get("market", ""))
+        for row in raw.get("readings") or []:
+            value = _number((row.get("unserved") or {}).get("estimate"))
+            if value is not None:
+                found[(market, str(row.get("product")))] = value
+    return found

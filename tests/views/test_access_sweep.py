@@ -592,6 +592,9 @@ def test_no_route_shows_a_hidden_draw_a_visitor_did_not_buy(app, client, catalog
         pages = bodies(client, app, own)
         seen += len(pages)
         assert leaks(pages, hidden, allowed) == [], visitor
+        if visitor == "student-buyer":
+            # the search finds what is there: the sample's truth in the buyer's exports
+            assert {name for _, name in leaks(pages, hidden, set())} == bought
         if visitor:
             client.post("/logout", data={"csrf_token": csrf_from(_page(client))})
     assert seen > 60  # the sweep really read the game's pages, exports and bundles

@@ -146,3 +146,25 @@ def test_the_page_shows_no_hidden_draw(app, game_id):
         if text in html
     ]
     assert leaked == []
+
+
+@pytest.mark.parametrize(
+    ("locale", "message"),
+    [
+        ("en", "minimum order quantity (MOQ) is 500 units: order 0 or at least 500."),
+        ("zh_Hans_CN", "该供应商的起订量（MOQ）为 500 件：请下单 0 件或至少 500 件。"),
+    ],
+)
+def test_an_order_below_the_chosen_suppliers_moq_is_refused_on_its_field(
+    app, game_id, locale, message
+):
+    client = login(app, "s001")
+    client.set_cookie("simshop_locale", locale)
+    form = {"carry.item-03": "y", "suppliers.item-03": "cheap", "factory_orders.item-03": "300"}
+    response = post(client, f"/games/{game_id}/decisions", form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    errors = re.search(r'id="d-factory_orders-item-03-errors">(.*?)</ul>', html, re.S).group(1)
+    assert message in errors
+    with app.app_context():
+        assert db.session.scalar(select(Decision)) is None
