@@ -128,7 +128,9 @@ TABLES: dict[str, list[str]] = {
     + ["units_before", "units_after", "units_change"]
     + [f"units_{c}" for c in CAUSES],
     # Per product and round (services/product_report.py): unserved_units only where bought.
-    "products": ROUND_KEYS + ["team_id", "team_name", "product"] + product_report.PRODUCT_KEYS,
+    "products": ROUND_KEYS
+    + ["team_id", "team_name", "market", "product"]
+    + product_report.PRODUCT_KEYS,
     # The team's bought studies and samples (services/research.py).
     "studies": ROUND_KEYS + ["team_id", "team_name"] + research.STUDY_COLUMNS,
     # The instructor's round debrief (services/debrief.py), staff only.

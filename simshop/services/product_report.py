@@ -37,6 +37,8 @@ class ProductRow:
     """The team's bought estimate of demand nobody served (None: not bought)."""
     market: str | None = None
     """None on a row summed over every market."""
+    carried: bool = True
+    """False on a row of a product the team only studied (no offer): only the estimate."""
 
     @property
     def margin_share(self) -> float | None:
@@ -80,14 +82,14 @@ def offer_rows(rnd: Round, result: dict[str, Any]) -> list[ProductRow]:
     ]
     # studied products the team did not sell: only the estimate
     rows += [
-        ProductRow(rnd, product, 0.0, None, 0, units, market)
+        ProductRow(rnd, product, 0.0, None, 0, units, market, carried=False)
         for (market, product), units in unserved.items()
     ]
     return sorted(rows, key=lambda r: (r.market or "", r.product))
 
 
 def _summed(rnd: Round, product: str, rows: list[ProductRow]) -> ProductRow:
-    margins = [r.margin_cny for r in rows if r.revenue_cny or r.units_sold or r.margin_cny]
+    margins = [r.margin_cny for r in rows if r.carried]
     unserved = [r.unserved_units for r in rows if r.unserved_units is not None]
     return ProductRow(
         round=rnd,
@@ -96,6 +98,7 @@ def _summed(rnd: Round, product: str, rows: list[ProductRow]) -> ProductRow:
         margin_cny=None if None in margins or not margins else sum(m or 0.0 for m in margins),
         units_sold=sum(r.units_sold for r in rows),
         unserved_units=sum(unserved) if unserved else None,
+        carried=any(r.carried for r in rows),
     )
 
 
@@ -159,7 +162,7 @@ def round_products(results: dict[int, Any], rnd: Round, order: list[str]) -> lis
     found: dict[str, list[ProductRow]] = {}
     for rr in results.values():
         for row in product_rows(rnd, rr.result):
-            if row.revenue_cny or row.units_sold or row.margin_cny:
+            if row.carried:
                 found.setdefault(row.product, []).append(row)
     out = []
     for product in [p for p in order if p in found]:

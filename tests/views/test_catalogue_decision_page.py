@@ -168,3 +168,72 @@ def test_an_order_below_the_chosen_suppliers_moq_is_refused_on_its_field(
     assert message in errors
     with app.app_context():
         assert db.session.scalar(select(Decision)) is None
+
+
+def play_first_round(app, game_id, client):
+    """Ann's team enters the US, carries item-03 from "fast", buys its sample and a study of
+    US toys; the round is processed and published."""
+    from simshop.models import Game, Round
+    from simshop.services import rounds as rounds_service
+
+    form = {
+        "market.US": "y",
+        "carry.item-03": "y",
+        "suppliers.item-03": "fast",
+        "samples.item-03.fast": "y",
+        "factory_orders.item-03": "400",
+        "offers.US.item-03.listed": "y",
+        "offers.US.item-03.price_local": "29.99",
+        "research.0.market": "US",
+        "research.0.category": "toys",
+        "research.0.budget_cny": "5000",
+    }
+    assert post(client, f"/games/{game_id}/decisions", form).status_code == 302
+    with app.app_context():
+        game = db.session.get(Game, game_id)
+        first = db.session.scalar(select(Round).where(Round.game_id == game_id, Round.number == 1))
+        schedule_service.close_round(db.session, first)
+        rounds_service.process_round(db.session, first.id)
+        return games_service.game_scenario(game)
+
+
+def test_the_research_page_shows_the_bought_study_and_sample_only(app, game_id):
+    from simshop.engine.catalogue import supplier_truth
+    from tests.catalogue_kit import hidden_draws
+
+    client = login(app, "s001")
+    scenario = play_first_round(app, game_id, client)
+    html = client.get(f"/games/{game_id}/lab/studies").get_data(as_text=True)
+    assert "United States · Toys" in html
+    assert "Bought in Round 1 for CN¥5,000" in html
+    toys = [p for p in scenario.products if p.category == "toys"]
+    table = re.search(r'class="table table--compact reading-table">(.*?)</table>', html, re.S)
+    assert table.group(1).count('<th scope="row">') == len(toys) == 15
+    # the sample's finding is the supplier's true quality, drawn for this game
+    draws = hidden_draws(scenario, SEED)
+    quality, defects = draws["suppliers"][("item-03", "fast")]
+    assert (quality, defects) != supplier_truth(scenario, "item-03", "fast")  # a real draw
+    samples = re.search(r'id="samples">(.*?)</section>', html, re.S).group(1)
+    assert f'<td class="num">{quality:.2f}</td>' in samples
+    assert 'id="study-2"' not in html
+
+
+def test_the_product_report_sums_the_teams_own_results(app, game_id):
+    client = login(app, "s001")
+    play_first_round(app, game_id, client)
+    with app.app_context():
+        from simshop.models import RoundResult
+
+        result = db.session.scalar(select(RoundResult).where(RoundResult.decision_source != "bot"))
+        rows = [r for r in result.result["products"] if r["product"] == "item-03"]
+    html = client.get(f"/games/{game_id}/lab/products").get_data(as_text=True)
+    table = re.search(r'id="product-table">(.*?)</table>', html, re.S).group(1)
+    row = re.search(r'<th scope="row">Item 03</th>(.*?)</tr>', table, re.S).group(1)
+    cells = re.findall(r'<td class="num">(.*?)</td>', row)
+    units = sum(r["units_sold"] for r in rows)
+    margin = sum(r["margin_cny"] for r in rows)
+    assert cells[0] == f"{units:,}"
+    assert cells[2] == (f"-CN¥{-margin:,.0f}" if margin < 0 else f"CN¥{margin:,.0f}"), cells
+    # the team studied US toys: its study's estimate of unserved demand for each toy
+    assert re.fullmatch(r"[\d,]+", cells[4])
+    assert table.count('<th scope="row">') == 15  # the toys studied, item-03 among them
