@@ -116,13 +116,20 @@ class ProductReport:
     products: list[str]
     """Products with a row in any round, in scenario order."""
 
-    def totals(self) -> list[ProductRow]:
-        """Per product (``products`` order), the season so far: sums; margin only when
-        every round that sold has one; unserved only where bought."""
+    def _all_totals(self) -> list[ProductRow]:
         return [
             _summed(self.rows[-1].round, p, [r for r in self.rows if r.product == p])
             for p in self.products
         ]
+
+    def totals(self) -> list[ProductRow]:
+        """Per product the team carried (``products`` order), the season so far: sums;
+        margin only when every round that sold has one; unserved only where bought."""
+        return [t for t in self._all_totals() if t.carried]
+
+    def studied_only(self) -> list[ProductRow]:
+        """Products the team studied but never carried: only the demand it left unserved."""
+        return [t for t in self._all_totals() if not t.carried]
 
     @property
     def rounds(self) -> list[Round]:

@@ -236,4 +236,6 @@ def test_the_product_report_sums_the_teams_own_results(app, game_id):
     assert cells[2] == (f"-CN¥{-margin:,.0f}" if margin < 0 else f"CN¥{margin:,.0f}"), cells
     # the team studied US toys: its study's estimate of unserved demand for each toy
     assert re.fullmatch(r"[\d,]+", cells[4])
-    assert table.count('<th scope="row">') == 15  # the toys studied, item-03 among them
+    assert table.count('<th scope="row">') == 1  # only what the team carries
+    left = re.search(r'id="unserved-table">(.*?)</table>', html, re.S).group(1)
+    assert left.count('<th scope="row">') == 14  # the other toys it studied
