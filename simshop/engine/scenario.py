@@ -351,6 +351,19 @@ class Product(StrictModel):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _unique_suppliers(self) -> Product:
+        seen: set[str] = set()
+        for j, supplier in enumerate(self.suppliers):
+            if supplier.id in seen:
+                raise PydanticCustomError(
+                    "duplicate_supplier",
+                    "supplier id '{supplier}' is used twice for this product",
+                    {"supplier": supplier.id, "field": f"suppliers.{j}.id"},
+                )
+            seen.add(supplier.id)
+        return self
+
     def supplier(self, supplier_id: str) -> Supplier | None:
         return next((s for s in self.suppliers if s.id == supplier_id), None)
 
