@@ -134,6 +134,14 @@ PROBLEM_MESSAGES: dict[str, Any] = {
         "A refund in round %(round)s can only return duty paid before it: the last round of "
         "paid duty must be earlier."
     ),
+    # catalogue products and suppliers (issue 16)
+    "range_reversed": _l("The range's low end (%(low)s) is above its high end (%(high)s)."),
+    "range_not_positive": _l("A demand range must start above 0."),
+    "range_above_one": _l("Quality is at most 1."),
+    "defect_rate_too_high": _l("A defect rate is at most 0.5 (50 %%)."),
+    "demand_range_too_high": _l("A demand weight is at most 10."),
+    "tiers_not_ascending": _l("List the tiers by rising minimum units (now: %(mins)s)."),
+    "duplicate_supplier": _l("The supplier id “%(supplier)s” is used twice for this product."),
     "more_categories_than_items": _l(
         "A parcel cannot hold more tariff categories (%(categories)s) than items (%(items)s)."
     ),

@@ -51,6 +51,7 @@ from simshop.engine.scoring import METRICS
 from simshop.forms.base import AppForm
 from simshop.forms.fields import DecimalField, PercentField, WholeNumberField
 from simshop.forms.game import add_metric_fields
+from simshop.forms.scenario_sourcing import add_sourcing_fields, form_data
 from simshop.messages import PROBLEM_MESSAGES
 from simshop.vocabulary import BOT_STRATEGY_LABELS
 
@@ -501,6 +502,14 @@ class ProductForm(ItemForm):
         return _values(self, PRODUCT_FIELDS)
 
 
+def product_form(item: dict[str, Any], scenario: Scenario) -> Any:
+    """The product form with its catalogue fields (forms/scenario_sourcing.py); keys it
+    does not edit are kept from ``item``."""
+    form = add_sourcing_fields(ProductForm, scenario)(data=form_data(item))
+    form.original = item
+    return form
+
+
 def new_product(scenario: Scenario) -> dict[str, Any]:
     ids = {p.id for p in scenario.products}
     n = len(ids) + 1
@@ -775,7 +784,7 @@ def item_form(section: str, item: dict[str, Any], scenario: Scenario) -> Any:
     if section == "markets":
         return MarketForm.from_item(item)
     if section == "products":
-        return ProductForm.from_item(item)
+        return product_form(item, scenario)
     if section == "tariffs":
         return TariffForm.from_item(item, scenario)
     return event_form_class(item["kind"]).from_item(item, scenario)
