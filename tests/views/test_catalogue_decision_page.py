@@ -239,3 +239,26 @@ def test_the_product_report_sums_the_teams_own_results(app, game_id):
     assert table.count('<th scope="row">') == 1  # only what the team carries
     left = re.search(r'id="unserved-table">(.*?)</table>', html, re.S).group(1)
     assert left.count('<th scope="row">') == 14  # the other toys it studied
+
+
+def test_a_what_if_with_the_played_decisions_replays_the_same_profit(app, game_id):
+    client = login(app, "s001")
+    play_first_round(app, game_id, client)
+    url = f"/games/{game_id}/lab/whatif/1"
+    html = client.get(url).get_data(as_text=True)
+    assert 'name="offers.US.item-05.price_local"' not in html  # only what the team carries
+    fields = re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html)
+    checked = re.findall(r'<input type="checkbox" name="([^"]+)"[^>]*value="y" checked', html)
+    selects = re.findall(
+        r'<select[^>]*name="([^"]+)"[^>]*>.*?<option value="([^"]*)" selected', html, re.S
+    )
+    form = {**dict(fields), **dict(selects), **dict.fromkeys(checked, "y")}
+    for name in [n for n in form if n.endswith(".listed") or n.startswith("market.")]:
+        if name not in checked:
+            del form[name]
+    response = client.post(url, data=form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    row = re.search(r'id="compare-profit">(.*?)</tr>', page, re.S).group(1)
+    actual, whatif = re.findall(r'<td class="num">([^<]*)</td>', row)[:2]
+    assert actual == whatif
