@@ -54,26 +54,25 @@ DECISION_MESSAGES = {
         "(cash plus borrowing)."
     ),
     "below_min_price": _l("The price is below the market's minimum price."),
-    # sourcing (issue 16): suppliers, samples, studies
     "below_moq": _l(
         "This supplier's minimum order quantity (MOQ) is %(min_units)s units: order 0 or at "
         "least %(min_units)s."
     ),
-    "unknown_supplier": _l("%(supplier)s is not a supplier of this product."),
-    "no_suppliers": _l("This product has no suppliers to choose from."),
-    "unknown_category": _l("%(category)s is not a product category in this scenario."),
+    "unknown_supplier": _l("%(supplier)s is not a supplier of %(product)s."),
+    "no_suppliers": _l("%(product)s has no suppliers to choose from."),
+    "research_unavailable": _l("This scenario sells no market studies."),
+    "unknown_category": _l("No product has the category %(category)s."),
     "budget_too_small": _l("A study costs at least %(min)s."),
-    "research_unavailable": _l("This scenario sells no market research."),
-    "duplicate_study": _l("This market and category is already being studied this round."),
+    "duplicate_study": _l("A study of %(category)s in %(market)s is already ordered."),
 }
 
 
 DECISION_YUAN_PARAMS = {
     "amount_too_large": ("max",),
+    "budget_too_small": ("min",),
     "credit_exceeded": ("available",),
     "repay_exceeds_debt": ("debt",),
     "insufficient_cash": ("spend", "available"),
-    "budget_too_small": ("min",),
 }
 """The decision issues' parameters that are amounts of yuan: shown with the locale's sign
 (:func:`decision_message`)."""
@@ -134,14 +133,6 @@ PROBLEM_MESSAGES: dict[str, Any] = {
         "A refund in round %(round)s can only return duty paid before it: the last round of "
         "paid duty must be earlier."
     ),
-    # catalogue products and suppliers (issue 16)
-    "range_reversed": _l("The range's low end (%(low)s) is above its high end (%(high)s)."),
-    "range_not_positive": _l("A demand range must start above 0."),
-    "range_above_one": _l("Quality is at most 1."),
-    "defect_rate_too_high": _l("A defect rate is at most 0.5 (50 %%)."),
-    "demand_range_too_high": _l("A demand weight is at most 10."),
-    "tiers_not_ascending": _l("List the tiers by rising minimum units (now: %(mins)s)."),
-    "duplicate_supplier": _l("The supplier id “%(supplier)s” is used twice for this product."),
     "more_categories_than_items": _l(
         "A parcel cannot hold more tariff categories (%(categories)s) than items (%(items)s)."
     ),
@@ -174,6 +165,13 @@ PROBLEM_MESSAGES: dict[str, Any] = {
     "too_deep": _l("Tables and arrays are nested more than %(max)s levels deep."),
     "unknown_event_kind": _l("Unknown event kind “%(kind)s”; the kinds are: %(known)s."),
     "missing_event_kind": _l("An event needs a “kind”, one of: %(known)s."),
+    "range_reversed": _l("The low end of the range (%(low)s) is above its high end (%(high)s)."),
+    "range_not_positive": _l("A demand range must start above 0."),
+    "demand_range_too_high": _l("A demand weight is at most 10."),
+    "range_above_one": _l("Quality is at most 1."),
+    "defect_rate_too_high": _l("A defect rate is at most 0.5."),
+    "tiers_not_ascending": _l("List the price tiers by rising minimum units; got %(mins)s."),
+    "duplicate_supplier": _l("The supplier id “%(supplier)s” is already used for this product."),
 }
 
 

@@ -60,6 +60,10 @@ class RoundBook:
         self.ad_scale = np.ones(self.shape)
         self.base_shoppers = np.zeros((M, P))
         """Expected shoppers per day at the round's season (set by the market model)."""
+        self._init_sourcing(scenario, T, P)
+
+    def _init_sourcing(self, scenario: Scenario, T: int, P: int) -> None:
+        """The round's suppliers, samples and studies (see :mod:`simshop.engine.sourcing`)."""
         self.sourcing = has_sourcing(scenario)
         """Catalogue, suppliers or studies (:func:`~simshop.engine.scenario.has_sourcing`)."""
         if self.sourcing:

@@ -81,6 +81,44 @@ def _season(scenario: Scenario, m: int, p: int, month: int) -> float:
     return market.seasonality[month - 1] * own
 
 
+def _reading_row(
+    book: RoundBook, returned: np.ndarray, m: int, p: int, sd: float, z: list[float]
+) -> dict[str, Any]:
+    """One product's readings in a study of market ``m`` (``z``: its four normal draws)."""
+    sc, cond = book.scenario, book.cond
+    product = sc.products[p]
+    listed = np.flatnonzero(book.listed[m, p])
+    volume = float(book.base_shoppers[m, p]) * cond.days
+    if listed.size == 0:
+        unserved = volume * _typical_inside_share(book, m, p)
+    else:
+        unserved = max(float(book.first_inside[m, p] - book.sold[m, p].sum()), 0.0)
+    sold = int(book.sold[m, p].sum())
+    returns = float(returned[m, p].sum()) / sold if sold else product.return_rate
+    trend = _season(sc, m, p, cond.month % 12 + 1) / _season(sc, m, p, cond.month)
+    ref = reference_price_local(sc.model, sc.markets[m], product)
+    ratios = book.price[m, p, listed] / ref
+    edges = [*PRICE_BANDS, math.inf]
+    return {
+        "product": product.id,
+        "search_volume": _noisy(volume, sd, z[0], 0),
+        "unserved": _noisy(unserved, sd, z[1], 0),
+        "return_rate": _noisy(returns, sd, z[2], 4),
+        "trend": _noisy(trend, sd, z[3], 4),
+        "competing_listings": int(listed.size),
+        "avg_rating": (round(float(book.rating[m, p, listed].mean()), 2) if listed.size else None),
+        "review_count": int(book.reviews[m, p, listed].sum()),
+        "price_bands": [
+            {
+                "low_local": round(lo * ref, 2),
+                "high_local": None if math.isinf(hi) else round(hi * ref, 2),
+                "listings": int(((ratios >= lo) & (ratios < hi)).sum()),
+            }
+            for lo, hi in zip(edges, edges[1:], strict=False)
+        ],
+    }
+
+
 def readings(
     book: RoundBook,
     streams: RoundStreams,
@@ -89,53 +127,18 @@ def readings(
     studies: list[StudyOrder],
 ) -> list[dict[str, Any]]:
     """The studies team ``t`` bought this round, with their readings."""
-    sc, cond = book.scenario, book.cond
+    sc = book.scenario
     research = settings(sc)
-    month, next_month = cond.month, cond.month % 12 + 1
     out = []
     for study in studies:
         m = book.m_index[study.market]
         sd = noise_sd(research, study.budget_cny)
         rng = streams(study.market, study.category, f"research:{book.team_ids[t]}")
-        rows = []
-        for p, product in enumerate(sc.products):
-            if product.category != study.category:
-                continue
-            z = rng.standard_normal(4).tolist()
-            listed = np.flatnonzero(book.listed[m, p])
-            volume = float(book.base_shoppers[m, p]) * cond.days
-            if listed.size == 0:
-                unserved = volume * _typical_inside_share(book, m, p)
-            else:
-                unserved = max(float(book.first_inside[m, p] - book.sold[m, p].sum()), 0.0)
-            sold = int(book.sold[m, p].sum())
-            returns = float(returned[m, p].sum()) / sold if sold else product.return_rate
-            trend = _season(sc, m, p, next_month) / _season(sc, m, p, month)
-            ref = reference_price_local(sc.model, sc.markets[m], product)
-            ratios = book.price[m, p, listed] / ref
-            edges = [*PRICE_BANDS, math.inf]
-            rows.append(
-                {
-                    "product": product.id,
-                    "search_volume": _noisy(volume, sd, z[0], 0),
-                    "unserved": _noisy(unserved, sd, z[1], 0),
-                    "return_rate": _noisy(returns, sd, z[2], 4),
-                    "trend": _noisy(trend, sd, z[3], 4),
-                    "competing_listings": int(listed.size),
-                    "avg_rating": (
-                        round(float(book.rating[m, p, listed].mean()), 2) if listed.size else None
-                    ),
-                    "review_count": int(book.reviews[m, p, listed].sum()),
-                    "price_bands": [
-                        {
-                            "low_local": round(lo * ref, 2),
-                            "high_local": None if math.isinf(hi) else round(hi * ref, 2),
-                            "listings": int(((ratios >= lo) & (ratios < hi)).sum()),
-                        }
-                        for lo, hi in zip(edges, edges[1:], strict=False)
-                    ],
-                }
-            )
+        rows = [
+            _reading_row(book, returned, m, p, sd, rng.standard_normal(4).tolist())
+            for p, product in enumerate(sc.products)
+            if product.category == study.category
+        ]
         out.append(
             {
                 "market": study.market,

@@ -4,6 +4,10 @@ Processing (``services.rounds``), the what-if replay (``services.whatif``), resu
 verification (:mod:`simshop.engine.verify`) and the headless game
 (:mod:`simshop.engine.headless`) all call :func:`play_round`; none of them builds engine
 sheets or standings on its own.
+
+A catalogue's hidden draws are made here (:func:`~simshop.engine.catalogue.realise` with the
+round's seed), so every caller plays the same draws; bots and sheet validation see only
+:func:`~simshop.engine.catalogue.public` (what a team may know).
 """
 
 from __future__ import annotations
@@ -140,13 +144,8 @@ def play_round(
       every caller: a bot's mistake never stops a class, and never lets a bot break the
       rules.
     - ``weights``: the scorecard weights (default: the scenario's).
-
-    A catalogue's hidden draws are made here (:func:`~simshop.engine.catalogue.realise` with
-    ``seed``); bots and sheet validation see only :func:`~simshop.engine.catalogue.public`.
     """
-    # Bots and decision checks read what a team may know; the market plays the game's hidden
-    # catalogue draws (simshop.engine.catalogue), the same in every caller.
-    realised = realise(scenario, seed)
+    realised = realise(scenario, seed)  # the catalogue's hidden draws; see the module text
     scenario = public(scenario)
     team_sheets = team_sheets or {}
     bot_strategies = bot_strategies or {}

@@ -102,13 +102,13 @@ def test_problems_land_on_their_boxes_and_nothing_is_saved(app, client, draft_id
     response = submit(url, form)
     assert response.status_code == 200
     assert field_errors(response, "suppliers-1-tiers-0-min_units") == (
-        "List the tiers by rising minimum units (now: 500, 100)."
+        "List the price tiers by rising minimum units; got 500, 100."
     )
     assert product(app, draft_id) == before
     form["suppliers-1-tiers-1-min_units"] = "2000"
     response = submit(url, form)
     assert response.status_code == 200
     assert field_errors(response, "demand_range-EU-low") == (
-        "The range&#39;s low end (2) is above its high end (1)."
+        "The low end of the range (2) is above its high end (1)."
     )
     assert product(app, draft_id) == before
