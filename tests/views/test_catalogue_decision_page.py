@@ -262,3 +262,39 @@ def test_a_what_if_with_the_played_decisions_replays_the_same_profit(app, game_i
     row = re.search(r'id="compare-profit">(.*?)</tr>', page, re.S).group(1)
     actual, whatif = re.findall(r'<td class="num">([^<]*)</td>', row)[:2]
     assert actual == whatif
+
+
+def test_the_teams_export_holds_its_products_studies_and_sample(app, game_id):
+    import csv
+    import io
+
+    client = login(app, "s001")
+    play_first_round(app, game_id, client)
+
+    def table(name):
+        data = client.get(f"/games/{game_id}/lab/export/{name}.csv").get_data()
+        return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+    studies = table("studies")
+    readings = {(r["kind"], r["reading"]) for r in studies}
+    assert ("study", "unserved") in readings and ("study", "price_band_listings") in readings
+    assert len({r["product"] for r in studies if r["kind"] == "study"}) == 15  # US toys
+    assert [
+        (r["product"], r["supplier"], r["reading"]) for r in studies if r["kind"] == "sample"
+    ] == [
+        ("item-03", "fast", "quality"),
+        ("item-03", "fast", "defect_rate"),
+        ("item-03", "fast", "cost_cny"),
+    ]
+    products = table("products")
+    assert {(r["market"], r["product"]) for r in products if r["margin_cny"]} == {("US", "item-03")}
+
+
+def test_the_debrief_sums_revenue_and_margin_per_product(app, game_id):
+    client = login(app, "s001")
+    play_first_round(app, game_id, client)
+    teacher = login(app, "teacher@example.edu")
+    html = teacher.get(f"/games/{game_id}/lab/debrief/1").get_data(as_text=True)
+    section = re.search(r'id="products">(.*?)</section>', html, re.S).group(1)
+    row = re.search(r'<th scope="row">Item 03</th>(.*?)</tr>', section, re.S).group(1)
+    assert re.findall(r'<td class="num">([^<]*)</td>', row)[0] == "1"  # one team sells it
