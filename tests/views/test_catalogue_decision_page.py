@@ -298,3 +298,17 @@ def test_the_debrief_sums_revenue_and_margin_per_product(app, game_id):
     section = re.search(r'id="products">(.*?)</section>', html, re.S).group(1)
     row = re.search(r'<th scope="row">Item 03</th>(.*?)</tr>', section, re.S).group(1)
     assert re.findall(r'<td class="num">([^<]*)</td>', row)[0] == "1"  # one team sells it
+
+
+@pytest.mark.parametrize(
+    "value", ["a\x00b", "\x00=1+1", "²", "٣", str(2**64), "1e400", "nan", "-5"]
+)
+def test_hostile_values_in_every_sourcing_field_are_errors_not_crashes(app, game_id, value):
+    client = login(app, "s001")
+    url = f"/games/{game_id}/decisions"
+    html = client.get(url).get_data(as_text=True)
+    names = set(re.findall(r'<(?:input|select)[^>]*\sname="([^"]+)"', html)) - {"csrf_token"}
+    assert {"carry.item-00", "suppliers.item-00", "research.0.budget_cny"} <= names
+    for action in (None, "plan"):
+        response = post(client, url, dict.fromkeys(names - {"version"}, value), action=action)
+        assert response.status_code in (200, 302, 409, 422), (action, response.status_code)
