@@ -97,6 +97,8 @@ def test_a_team_researches_picks_lists_and_reads_its_product_report(
         "Failed to load resource: the server responded with a status of 422 (UNPROCESSABLE ENTITY)"
     ]
     page_problems.console_errors.clear()
+    # the fast factory (MOQ 200, 10 lead days): the goods reach China within the round
+    page.get_by_label("Supplier of Item 03").select_option("fast")
     page.locator("#d-factory_orders-item-03").fill("600")
     page.locator("#d-samples-item-03-fast").check()
     shoot(page, "decisions-desktop")
@@ -123,6 +125,8 @@ def test_a_team_researches_picks_lists_and_reads_its_product_report(
     shoot(page, "studies-desktop")
     page.goto(game + "/lab/products")
     expect(page.locator("#product-table")).to_contain_text("Item 03")
+    revenue = page.locator("#product-table tbody tr td").nth(1).inner_text()
+    assert revenue != "CN¥0", "sold nothing: the report has nothing to show"
     assert page.locator("svg.chart").count() == 1
     shoot(page, "products-desktop")
     page.set_viewport_size(PHONE)
