@@ -254,6 +254,7 @@ def add_to_raw(form: DecisionForm, raw: dict[str, Any], f: dict[str, Any]) -> No
                 form._sample_fields.append(name)
         if samples:
             raw["samples"] = samples
+    _check_listing_caps(form, raw)
     if research_enabled(sc):
         studies = []
         for i in range(STUDY_SLOTS):
@@ -279,6 +280,28 @@ def add_to_raw(form: DecisionForm, raw: dict[str, Any], f: dict[str, Any]) -> No
             form._study_fields.append(base)
         if studies:
             raw["research"] = studies
+
+
+def _check_listing_caps(form: DecisionForm, raw: dict[str, Any]) -> None:
+    """A market's listing cap (a market rule of the coming round): the products listed
+    beyond it are marked on their "list" box (the round would delist them)."""
+    if not has_catalogue(form.scenario):
+        return
+    caps = listing_caps(form.scenario, form.team)
+    for market, offers in raw["offers"].items():
+        cap = caps.get(market)
+        listed = [p for p, offer in offers.items() if offer["listed"]]
+        if cap is None or len(listed) <= cap:
+            continue
+        order = [p.id for p in form.scenario.products]
+        for product in sorted(listed, key=order.index)[cap:]:
+            fld = form.fields[f"offers.{market}.{product}.listed"]
+            text = str(CAP_MESSAGE) % {"cap": cap}
+            if text not in fld.errors:
+                fld.errors.append(text)
+
+
+CAP_MESSAGE = _l("At most %(cap)s products may be listed in this market this round.")
 
 
 def field_for(form: DecisionForm, loc: tuple) -> Any:

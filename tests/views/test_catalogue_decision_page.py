@@ -312,3 +312,43 @@ def test_hostile_values_in_every_sourcing_field_are_errors_not_crashes(app, game
     for action in (None, "plan"):
         response = post(client, url, dict.fromkeys(names - {"version"}, value), action=action)
         assert response.status_code in (200, 302, 409, 422), (action, response.status_code)
+
+
+def test_listing_more_products_than_the_cap_is_refused_on_the_extra_ones(app, tmp_path):
+    """The shipped product-selection scenario caps each market at 5 listed products."""
+    from tests.reliability.gamekit import SCENARIOS_DIR
+
+    with app.app_context():
+        teacher = make_user(db.session, "teacher@example.edu", "instructor")
+        spec = games_service.GameSpec(
+            title="Selection",
+            scenario_file="product-selection.toml",
+            scored_rounds=3,
+            practice_rounds=0,
+            bot_count=0,
+            seed=SEED,
+        )
+        game = games_service.create_game(db.session, teacher, spec, scenarios_dir=SCENARIOS_DIR)
+        enrol(db.session, game, make_user(db.session, "s001", name="Ann"), "Alpha")
+        schedule_service.open_round(db.session, game, round_no(db.session, game, 1))
+        scenario = games_service.game_scenario(game)
+        game_id, market = game.id, scenario.markets[0].code
+        products = [p.id for p in scenario.products[:6]]
+    client = login(app, "s001")
+    url = f"/games/{game_id}/decisions"
+    assert "Listing cap: at most 5 products in this market (you list 0)." in (
+        client.get(url).get_data(as_text=True)
+    )
+    form = {f"market.{market}": "y"}
+    for pid in products:
+        form |= {
+            f"carry.{pid}": "y",
+            f"offers.{market}.{pid}.listed": "y",
+            f"offers.{market}.{pid}.price_local": "30",
+        }
+    response = post(client, url, form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    errors = re.findall(r'id="d-offers-[^"]*-listed-errors"', html)
+    assert errors == [f'id="d-offers-{market}-{products[5]}-listed-errors"']
+    assert "At most 5 products may be listed in this market this round." in html
