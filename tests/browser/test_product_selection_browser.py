@@ -136,3 +136,10 @@ def test_a_team_researches_picks_lists_and_reads_its_product_report(
     shoot(page, "products-phone")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], "the page scrolls sideways on a phone"
+
+    # the same pages in Chinese
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.get_by_role("button", name="简体中文").click()
+    page.goto(game + "/lab/studies")
+    expect(page.get_by_role("heading", name="我的市场调研 · Pickers")).to_be_visible()
+    shoot(page, "studies-zh")
