@@ -216,6 +216,12 @@ def test_the_research_page_shows_the_bought_study_and_sample_only(app, game_id):
     samples = re.search(r'id="samples">(.*?)</section>', html, re.S).group(1)
     assert f'<td class="num">{quality:.2f}</td>' in samples
     assert 'id="study-2"' not in html
+    # the decision page shows the finding on that supplier's card, and only there
+    decisions = client.get(f"/games/{game_id}/decisions").get_data(as_text=True)
+    found = f"Your sample (Round 1): quality {quality:.2f}, defect rate {defects * 100:.1f}%"
+    assert decisions.count(found) == 1
+    card = re.search(r'id="suppliers-item-03"(.*?)</details>', decisions, re.S).group(1)
+    assert found in card.split("Yiwu Budget Factory")[0]
 
 
 def test_the_product_report_sums_the_teams_own_results(app, game_id):
