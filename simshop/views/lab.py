@@ -182,22 +182,32 @@ def team_dashboard(game_id: int, team_id: int):
     return render_dashboard(scope_for(game_id, team_id))
 
 
-@bp.get("/studies")
-def studies(game_id: int):
-    """The team's own research: the studies it bought, its samples, the demand it left
+def render_studies(scope: Scope):
+    """A team's own research: the studies it bought, its samples, the demand it left
     unserved (only what it paid for; nobody else's)."""
-    scope = scope_for(game_id)
+    assert scope.team is not None
     scenario = games_service.game_scenario(scope.game)
     return render_template(
         "lab/studies.html",
         game=scope.game,
         team=scope.team,
+        staff=scope.staff,
         scenario=scenario,
         markets={m.code: m for m in scenario.markets},
         products={p.id: p for p in scenario.products},
         suppliers={(p.id, s.id): s for p in scenario.products for s in sourcing.suppliers_of(p)},
         r=team_research_service.team_research(db.session, scope.game, scope.team),
     )
+
+
+@bp.get("/studies")
+def studies(game_id: int):
+    return render_studies(scope_for(game_id))
+
+
+@bp.get("/teams/<int:team_id>/studies")
+def team_studies(game_id: int, team_id: int):
+    return render_studies(scope_for(game_id, team_id))
 
 
 def render_products(scope: Scope):

@@ -95,6 +95,7 @@ POLICY = {
     "lab.products": "player",
     "lab.team_dashboard": "staff",
     "lab.team_products": "staff",
+    "lab.team_studies": "staff",
     "lab.team_season": "staff",
     "lab.game_export_csv": "staff",
     "lab.game_export_xlsx": "staff",

@@ -358,3 +358,17 @@ def test_listing_more_products_than_the_cap_is_refused_on_the_extra_ones(app, tm
     errors = re.findall(r'id="d-offers-[^"]*-listed-errors"', html)
     assert errors == [f'id="d-offers-{market}-{products[5]}-listed-errors"']
     assert "At most 5 products may be listed in this market this round." in html
+
+
+def test_the_staff_read_a_teams_bought_research(app, game_id):
+    from simshop.models import Team
+
+    play_first_round(app, game_id, login(app, "s001"))
+    with app.app_context():
+        team_id = db.session.scalar(select(Team.id).where(Team.name == "Alpha"))
+    teacher = login(app, "teacher@example.edu")
+    html = teacher.get(f"/games/{game_id}/lab/teams/{team_id}/studies").get_data(as_text=True)
+    assert "United States · Toys" in html and 'id="samples"' in html
+    assert "Buy a study" not in html
+    index = teacher.get(f"/games/{game_id}/lab").get_data(as_text=True)
+    assert f"/lab/teams/{team_id}/studies" in index and f"/lab/teams/{team_id}/products" in index
