@@ -82,12 +82,15 @@ class RoundBook:
         self.defect = np.zeros((P, T))
         """Defect rate of the stock sold per (product, team) (products with suppliers)."""
         self.samples: list[list[dict[str, Any]]] = [[] for _ in range(T)]
+        self.research_facts: dict[tuple[int, int], dict[str, Any]] = {}
+        """Per (market, product): what studies read this round (:mod:`simshop.engine.research`)."""
         self.held_start = np.zeros((P, T), dtype=np.int64)
         """Units each team owned at the start (China, overseas, in transit), by product."""
-        self.stock_cost: dict[str, list[float]] = {}
-        self.stock_mix: dict[str, list[dict[str, float]]] = {}
-        """Per product with suppliers, per team: the stock's cost and supplier mix after the
-        round's deliveries (the next state's ``stock_cost_cny`` and ``stock_mix``)."""
+        self.stock_cost: dict[str, dict[int, float]] = {}
+        self.stock_mix: dict[str, dict[int, dict[str, float]]] = {}
+        """Per product with suppliers, by team index (teams holding priced stock only): the
+        stock's cost and supplier mix after the round's deliveries (the next state's
+        ``stock_cost_cny`` and ``stock_mix``)."""
 
     def _load_state(self, M: int, P: int, T: int) -> None:
         mc, pids = self.mcodes, self.pids

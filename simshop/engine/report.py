@@ -467,14 +467,17 @@ class _TeamView:
             offers=lambda: self.offers(t),
             sourcing=book.sourcing,
             research=(
-                research.readings(
-                    book, self.streams, self.money["returned"], t, self.sheets[t].research
-                )
-                if book.sourcing
-                else None
+                (lambda: self.research(t)) if book.sourcing and self.sheets[t].research else None
             ),
             samples=book.samples[t],
             products=(lambda: self.products(t)) if book.sourcing else None,
+        )
+
+    def research(self, t: int) -> list[dict[str, Any]]:
+        """The studies team ``t`` bought, read (:func:`simshop.engine.research.readings`)."""
+        book = self.book
+        return research.readings(
+            book, self.streams, self.money["returned"], t, self.sheets[t].research
         )
 
     def products(self, t: int) -> list[dict[str, Any]]:
