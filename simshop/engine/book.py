@@ -103,6 +103,8 @@ class RoundBook:
             return np.array(rows, dtype=dtype).reshape(T, M, P).transpose(1, 2, 0).copy()
 
         self.wh = grid("warehouse_stock", np.int64)
+        self.wh_start = self.wh.copy()
+        """Overseas stock at the start of the round (``wh`` changes as the round runs)."""
         self.adstock_prev = grid("adstock_cny", float)
         self.rating = grid("rating", float)
         self.reviews = grid("reviews", np.int64)

@@ -347,6 +347,15 @@ class _MarketModel:
         # per market and product, fixed for the round: whether any offer ships by parcel, and
         # the shoppers' first choice (computed once instead of daily)
         self.any_parcel = [[bool(x.any()) for x in row] for row in self.offer_parcel]
+        self.tally = [
+            [
+                (np.zeros(i.size, np.int64), np.zeros(i.size, np.int64), np.zeros(i.size))
+                for i in row
+            ]
+            for row in self.offer_idx
+        ]
+        """Per market and product: picks, units sold and units sold x fx of each listed
+        offer this round (written into the book when the round has run)."""
         self.first_choice = [
             [first_choice_of(u, self.lam, self.outside_utility) if u.size else None for u in row]
             for row in self.offer_u
@@ -354,6 +363,15 @@ class _MarketModel:
 
     def run(self) -> None:
         self.env.run()
+        # the round's picks and sales, kept per listed offer while trading, into the book
+        book = self.book
+        for m, row in enumerate(self.offer_idx):
+            for p, idx in enumerate(row):
+                if idx.size:
+                    picks, sold, sold_fx = self.tally[m][p]
+                    book.picks[m, p, idx] += picks
+                    book.sold[m, p, idx] += sold
+                    book.sold_fx[m, p, idx] += sold_fx
 
     def market_days(self, m: int) -> Generator[Any, Any, None]:
         """Trade in market ``m`` once a day, after the day's arrivals and switches."""
@@ -389,9 +407,10 @@ class _MarketModel:
             )
             book.shoppers[m, p] += shoppers
             book.first_inside[m, p] += first
-            book.picks[m, p, idx] += picks
-            book.sold[m, p, idx] += sold
-            book.sold_fx[m, p, idx] += sold * fx
+            tally_picks, tally_sold, tally_fx = self.tally[m][p]
+            tally_picks += picks  # in place: the arrays of self.tally
+            tally_sold += sold
+            tally_fx += sold * fx
             if any_parcel:
                 book.wh[m, p, idx] -= np.where(parcel, 0, sold)
                 book.china[p, idx] -= np.where(parcel, sold, 0)
