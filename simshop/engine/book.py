@@ -7,6 +7,7 @@ Markets and products are in scenario order, teams sorted by id.
 
 from __future__ import annotations
 
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -99,8 +100,9 @@ class RoundBook:
         take = itemgetter(*pids) if P > 1 else (lambda d: (d[pids[0]],))
 
         def grid(attr: str, dtype: type) -> np.ndarray:
-            rows = [[take(getattr(t, attr)[m]) for m in mc] for t in teams]
-            return np.array(rows, dtype=dtype).reshape(T, M, P).transpose(1, 2, 0).copy()
+            flat = chain.from_iterable(take(getattr(t, attr)[m]) for t in teams for m in mc)
+            values: np.ndarray = np.fromiter(flat, dtype=dtype, count=T * M * P)
+            return values.reshape(T, M, P).transpose(1, 2, 0).copy()
 
         self.wh = grid("warehouse_stock", np.int64)
         self.wh_start = self.wh.copy()
