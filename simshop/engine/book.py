@@ -89,6 +89,9 @@ class RoundBook:
         """Units each team owned at the start (China, overseas, in transit), by product."""
         self.stock_cost: dict[str, dict[int, float]] = {}
         self.stock_mix: dict[str, dict[int, dict[str, float]]] = {}
+        self.stock_by_team: (
+            dict[int, tuple[dict[str, float], dict[str, dict[str, float]]]] | None
+        ) = None
         """Per product with suppliers, by team index (teams holding priced stock only): the
         stock's cost and supplier mix after the round's deliveries (the next state's
         ``stock_cost_cny`` and ``stock_mix``)."""

@@ -172,6 +172,13 @@ def settle_profiles(book: RoundBook) -> None:
 
 def next_stock(book: RoundBook, t: int) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     """A team's ``stock_cost_cny`` and ``stock_mix`` for the next state."""
-    cost = {pid: c[t] for pid, c in book.stock_cost.items() if t in c}
-    mix = {pid: m[t] for pid, m in book.stock_mix.items() if t in m}
-    return cost, mix
+    if book.stock_by_team is None:  # invert once: product -> team into team -> product
+        by_team: dict[int, tuple[dict[str, float], dict[str, dict[str, float]]]] = {}
+        for pid, costs in book.stock_cost.items():
+            for team, value in costs.items():
+                by_team.setdefault(team, ({}, {}))[0][pid] = value
+        for pid, mixes in book.stock_mix.items():
+            for team, shares in mixes.items():
+                by_team.setdefault(team, ({}, {}))[1][pid] = shares
+        book.stock_by_team = by_team
+    return book.stock_by_team.get(t, ({}, {}))
