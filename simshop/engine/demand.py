@@ -154,18 +154,20 @@ def allocate_customers(
     :func:`first_choice` of ``utilities``, when the caller keeps it for the round (the same
     numbers, computed once)."""
     n = len(utilities)
-    picks = np.zeros(n, dtype=np.int64)
-    sold = np.zeros(n, dtype=np.int64)
     if shoppers <= 0 or n == 0:
-        return picks, sold, 0
-    left = stock.astype(np.int64, copy=True)
-    active = np.arange(n)
+        return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64), 0
     if first_choice is None:
         first_choice = first_choice_of(utilities, lam, outside_utility)
     probs, outside, pvals = first_choice
     draw = rng.multinomial(shoppers, pvals)
     first_inside = int(shoppers - draw[-1])
     chosen = draw[:-1]
+    if (chosen <= stock).all():  # nobody met a sold-out offer: every pick is a sale
+        return chosen, chosen.copy(), first_inside
+    picks = np.zeros(n, dtype=np.int64)
+    sold = np.zeros(n, dtype=np.int64)
+    left = stock.astype(np.int64, copy=True)
+    active = np.arange(n)
     while True:
         take = np.minimum(chosen, left)
         picks += chosen
