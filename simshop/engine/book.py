@@ -7,6 +7,7 @@ Markets and products are in scenario order, teams sorted by id.
 
 from __future__ import annotations
 
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -82,12 +83,18 @@ class RoundBook:
         self.defect = np.zeros((P, T))
         """Defect rate of the stock sold per (product, team) (products with suppliers)."""
         self.samples: list[list[dict[str, Any]]] = [[] for _ in range(T)]
+        self.research_facts: dict[tuple[int, int], dict[str, Any]] = {}
+        """Per (market, product): what studies read this round (:mod:`simshop.engine.research`)."""
         self.held_start = np.zeros((P, T), dtype=np.int64)
         """Units each team owned at the start (China, overseas, in transit), by product."""
-        self.stock_cost: dict[str, list[float]] = {}
-        self.stock_mix: dict[str, list[dict[str, float]]] = {}
-        """Per product with suppliers, per team: the stock's cost and supplier mix after the
-        round's deliveries (the next state's ``stock_cost_cny`` and ``stock_mix``)."""
+        self.stock_cost: dict[str, dict[int, float]] = {}
+        self.stock_mix: dict[str, dict[int, dict[str, float]]] = {}
+        self.stock_by_team: (
+            dict[int, tuple[dict[str, float], dict[str, dict[str, float]]]] | None
+        ) = None
+        """Per product with suppliers, by team index (teams holding priced stock only): the
+        stock's cost and supplier mix after the round's deliveries (the next state's
+        ``stock_cost_cny`` and ``stock_mix``)."""
 
     def _load_state(self, M: int, P: int, T: int) -> None:
         mc, pids = self.mcodes, self.pids
@@ -96,10 +103,13 @@ class RoundBook:
         take = itemgetter(*pids) if P > 1 else (lambda d: (d[pids[0]],))
 
         def grid(attr: str, dtype: type) -> np.ndarray:
-            rows = [[take(getattr(t, attr)[m]) for m in mc] for t in teams]
-            return np.array(rows, dtype=dtype).reshape(T, M, P).transpose(1, 2, 0).copy()
+            flat = chain.from_iterable(take(getattr(t, attr)[m]) for t in teams for m in mc)
+            values: np.ndarray = np.fromiter(flat, dtype=dtype, count=T * M * P)
+            return values.reshape(T, M, P).transpose(1, 2, 0).copy()
 
         self.wh = grid("warehouse_stock", np.int64)
+        self.wh_start = self.wh.copy()
+        """Overseas stock at the start of the round (``wh`` changes as the round runs)."""
         self.adstock_prev = grid("adstock_cny", float)
         self.rating = grid("rating", float)
         self.reviews = grid("reviews", np.int64)

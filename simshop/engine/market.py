@@ -31,6 +31,7 @@ from simshop.engine.decisions import DecisionSheet, carry_over, empty_decisions
 from simshop.engine.demand import (
     ad_scale_cny,
     allocate_customers,
+    first_choice_of,
     offer_utility,
     reference_price_local,
 )
@@ -133,11 +134,12 @@ def _apply_decisions(
                     book.parcel[m, p, t] = offer.channel == "parcel"
         for pid, qty in sheet.factory_orders.items():
             p = book.p_index[pid]
-            if sc.product(pid).suppliers:
-                sourcing.order(book, t, sc.product(pid), sheet, qty)
+            product = sc.products[p]
+            if product.suppliers:
+                sourcing.order(book, t, product, sheet, qty)
                 continue
             book.china[p, t] += qty
-            book.purchases[t] += qty * sc.product(pid).unit_cost_cny
+            book.purchases[t] += qty * product.unit_cost_cny
         if book.sourcing:
             sourcing.samples(book, t, sheet)
             book.lines["research_cny"][t] += sum(s.budget_cny for s in sheet.research)
@@ -342,9 +344,34 @@ class _MarketModel:
         self.offer_parcel = [
             [book.parcel[m, p, self.offer_idx[m][p]] for p in range(P)] for m in range(M)
         ]
+        # per market and product, fixed for the round: whether any offer ships by parcel, and
+        # the shoppers' first choice (computed once instead of daily)
+        self.any_parcel = [[bool(x.any()) for x in row] for row in self.offer_parcel]
+        self.tally = [
+            [
+                (np.zeros(i.size, np.int64), np.zeros(i.size, np.int64), np.zeros(i.size))
+                for i in row
+            ]
+            for row in self.offer_idx
+        ]
+        """Per market and product: picks, units sold and units sold x fx of each listed
+        offer this round (written into the book when the round has run)."""
+        self.first_choice = [
+            [first_choice_of(u, self.lam, self.outside_utility) if u.size else None for u in row]
+            for row in self.offer_u
+        ]
 
     def run(self) -> None:
         self.env.run()
+        # the round's picks and sales, kept per listed offer while trading, into the book
+        book = self.book
+        for m, row in enumerate(self.offer_idx):
+            for p, idx in enumerate(row):
+                if idx.size:
+                    picks, sold, sold_fx = self.tally[m][p]
+                    book.picks[m, p, idx] += picks
+                    book.sold[m, p, idx] += sold
+                    book.sold_fx[m, p, idx] += sold_fx
 
     def market_days(self, m: int) -> Generator[Any, Any, None]:
         """Trade in market ``m`` once a day, after the day's arrivals and switches."""
@@ -363,17 +390,32 @@ class _MarketModel:
             rng = self.demand_rng[m][p]
             shoppers = int(rng.poisson(self.base_shoppers[m, p] * self.shock[m, p]))
             parcel = self.offer_parcel[m][p]
-            stock = np.where(parcel, book.china[p, idx], book.wh[m, p, idx])
+            any_parcel = self.any_parcel[m][p]
+            stock = (
+                np.where(parcel, book.china[p, idx], book.wh[m, p, idx])
+                if any_parcel
+                else book.wh[m, p, idx]
+            )
             picks, sold, first = allocate_customers(
-                rng, shoppers, self.offer_u[m][p], self.lam, self.outside_utility, stock
+                rng,
+                shoppers,
+                self.offer_u[m][p],
+                self.lam,
+                self.outside_utility,
+                stock,
+                self.first_choice[m][p],
             )
             book.shoppers[m, p] += shoppers
             book.first_inside[m, p] += first
-            book.picks[m, p, idx] += picks
-            book.sold[m, p, idx] += sold
-            book.sold_fx[m, p, idx] += sold * fx
-            book.wh[m, p, idx] -= np.where(parcel, 0, sold)
-            book.china[p, idx] -= np.where(parcel, sold, 0)
+            tally_picks, tally_sold, tally_fx = self.tally[m][p]
+            tally_picks += picks  # in place: the arrays of self.tally
+            tally_sold += sold
+            tally_fx += sold * fx
+            if any_parcel:
+                book.wh[m, p, idx] -= np.where(parcel, 0, sold)
+                book.china[p, idx] -= np.where(parcel, sold, 0)
+            else:
+                book.wh[m, p, idx] -= sold
 
     def land(self, day: int, batch: list[tuple[int, InTransit]]) -> Generator[Any, Any, None]:
         """A batch of shipments landing on ``day``: stock in, duty paid, arrivals logged."""

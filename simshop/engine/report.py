@@ -388,6 +388,20 @@ def settle_round(
     )
 
 
+def _changes(
+    new: np.ndarray, start: np.ndarray
+) -> tuple[list[int], list[int], list[Any], list[int]]:
+    """Where an array over (market, product, team) differs from its start-of-round values:
+    (markets, products, new values, bounds), sorted by team; team ``t``'s changes are the
+    entries ``bounds[t]`` to ``bounds[t + 1]``. Building the next state from the old one plus
+    these is the same as building it from the whole array, at a fraction of the cost when a
+    team touches few of many products."""
+    teams, markets, products = np.nonzero((new != start).transpose(2, 0, 1))
+    values = new.transpose(2, 0, 1)[teams, markets, products].tolist()
+    bounds = np.searchsorted(teams, np.arange(new.shape[2] + 1)).tolist()
+    return markets.tolist(), products.tolist(), values, bounds
+
+
 class _TeamView:
     """Per-team dictionaries out of the round's arrays (the only per-team loop). Offer rows
     are built lazily, per team, when a result's ``offers`` is first read."""
@@ -424,11 +438,13 @@ class _TeamView:
             "adstock_cny": cents(book.adstock),
             "delivery_days": book.delivery_days,
         }
-        per_team = {
-            k: self.arrays[k].transpose(2, 0, 1).tolist()
-            for k in ("ending_stock", "adstock_cny", "rating", "reviews")
+        starts = {
+            "ending_stock": book.wh_start,
+            "adstock_cny": book.adstock_prev,
+            "rating": book.rating,
+            "reviews": book.reviews,
         }
-        self.per_team = per_team
+        self.changes = {k: _changes(self.arrays[k], old) for k, old in starts.items()}
         self.line_lists = {k: v.tolist() for k, v in lines.items()}
         self.cash_lists = {k: np.asarray(v, dtype=float).tolist() for k, v in cash.items()}
         self.china = book.china.T.tolist()
@@ -467,14 +483,17 @@ class _TeamView:
             offers=lambda: self.offers(t),
             sourcing=book.sourcing,
             research=(
-                research.readings(
-                    book, self.streams, self.money["returned"], t, self.sheets[t].research
-                )
-                if book.sourcing
-                else None
+                (lambda: self.research(t)) if book.sourcing and self.sheets[t].research else None
             ),
             samples=book.samples[t],
             products=(lambda: self.products(t)) if book.sourcing else None,
+        )
+
+    def research(self, t: int) -> list[dict[str, Any]]:
+        """The studies team ``t`` bought, read (:func:`simshop.engine.research.readings`)."""
+        book = self.book
+        return research.readings(
+            book, self.streams, self.money["returned"], t, self.sheets[t].research
         )
 
     def products(self, t: int) -> list[dict[str, Any]]:
@@ -514,11 +533,13 @@ class _TeamView:
         book, pids = self.book, self.book.pids
         old = book.teams[t]
 
-        def by_market(key: str) -> dict[str, dict[str, Any]]:
-            rows = self.per_team[key][t]
-            return {
-                code: dict(zip(pids, rows[m], strict=True)) for m, code in enumerate(book.mcodes)
-            }
+        def by_market(key: str, start: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+            """The team's start-of-round values with this round's changes written in."""
+            markets, products, values, bounds = self.changes[key]
+            out = {code: dict(start[code]) for code in book.mcodes}
+            for i in range(bounds[t], bounds[t + 1]):
+                out[book.mcodes[markets[i]]][pids[products[i]]] = values[i]
+            return out
 
         lines = self.line_lists
         spend = self.cash_lists["outflows_cny"][t] - self.cash_lists["repaid_cny"][t]
@@ -531,13 +552,13 @@ class _TeamView:
             debt_cny=self.cash_lists["debt_end_cny"][t],
             entered_markets=[c for c in book.mcodes if c in book.entered[t]],
             china_stock=dict(zip(pids, self.china[t], strict=True)),
-            warehouse_stock=by_market("ending_stock"),
+            warehouse_stock=by_market("ending_stock", old.warehouse_stock),
             in_transit=book.transit_next[t],
             quality=dict(zip(pids, self.quality_t[t], strict=True)),
             quality_investment_cny=dict(zip(pids, self.invested_t[t], strict=True)),
-            adstock_cny=by_market("adstock_cny"),
-            rating=by_market("rating"),
-            reviews=by_market("reviews"),
+            adstock_cny=by_market("adstock_cny", old.adstock_cny),
+            rating=by_market("rating", old.rating),
+            reviews=by_market("reviews", old.reviews),
             cumulative={
                 "profit_cny": round(cum.get("profit_cny", 0.0) + lines["profit_cny"][t], 2),
                 "revenue_cny": round(cum.get("revenue_cny", 0.0) + lines["revenue_cny"][t], 2),

@@ -81,10 +81,12 @@ def _season(scenario: Scenario, m: int, p: int, month: int) -> float:
     return market.seasonality[month - 1] * own
 
 
-def _reading_row(
-    book: RoundBook, returned: np.ndarray, m: int, p: int, sd: float, z: list[float]
-) -> dict[str, Any]:
-    """One product's readings in a study of market ``m`` (``z``: its four normal draws)."""
+def _market_facts(book: RoundBook, returned: np.ndarray, m: int, p: int) -> dict[str, Any]:
+    """The truths and exact counts of one product in one market this round, the same for
+    every team that studies it (worked out once per round: ``book.research_facts``)."""
+    key = (m, p)
+    if key in book.research_facts:
+        return book.research_facts[key]
     sc, cond = book.scenario, book.cond
     product = sc.products[p]
     listed = np.flatnonzero(book.listed[m, p])
@@ -94,28 +96,53 @@ def _reading_row(
     else:
         unserved = max(float(book.first_inside[m, p] - book.sold[m, p].sum()), 0.0)
     sold = int(book.sold[m, p].sum())
-    returns = float(returned[m, p].sum()) / sold if sold else product.return_rate
-    trend = _season(sc, m, p, cond.month % 12 + 1) / _season(sc, m, p, cond.month)
     ref = reference_price_local(sc.model, sc.markets[m], product)
     ratios = book.price[m, p, listed] / ref
     edges = [*PRICE_BANDS, math.inf]
+    facts = {
+        "truth": (
+            volume,
+            unserved,
+            float(returned[m, p].sum()) / sold if sold else product.return_rate,
+            _season(sc, m, p, cond.month % 12 + 1) / _season(sc, m, p, cond.month),
+        ),
+        "exact": {
+            "competing_listings": int(listed.size),
+            "avg_rating": (
+                round(float(book.rating[m, p, listed].mean()), 2) if listed.size else None
+            ),
+            "review_count": int(book.reviews[m, p, listed].sum()),
+            "price_bands": [
+                {
+                    "low_local": round(lo * ref, 2),
+                    "high_local": None if math.isinf(hi) else round(hi * ref, 2),
+                    "listings": int(((ratios >= lo) & (ratios < hi)).sum()),
+                }
+                for lo, hi in zip(edges, edges[1:], strict=False)
+            ],
+        },
+    }
+    book.research_facts[key] = facts
+    return facts
+
+
+def _reading_row(
+    book: RoundBook, returned: np.ndarray, m: int, p: int, sd: float, z: list[float]
+) -> dict[str, Any]:
+    """One product's readings in a study of market ``m`` (``z``: its four normal draws)."""
+    facts = _market_facts(book, returned, m, p)
+    volume, unserved, returns, trend = facts["truth"]
+    exact = facts["exact"]
     return {
-        "product": product.id,
+        "product": book.pids[p],
         "search_volume": _noisy(volume, sd, z[0], 0),
         "unserved": _noisy(unserved, sd, z[1], 0),
         "return_rate": _noisy(returns, sd, z[2], 4),
         "trend": _noisy(trend, sd, z[3], 4),
-        "competing_listings": int(listed.size),
-        "avg_rating": (round(float(book.rating[m, p, listed].mean()), 2) if listed.size else None),
-        "review_count": int(book.reviews[m, p, listed].sum()),
-        "price_bands": [
-            {
-                "low_local": round(lo * ref, 2),
-                "high_local": None if math.isinf(hi) else round(hi * ref, 2),
-                "listings": int(((ratios >= lo) & (ratios < hi)).sum()),
-            }
-            for lo, hi in zip(edges, edges[1:], strict=False)
-        ],
+        "competing_listings": exact["competing_listings"],
+        "avg_rating": exact["avg_rating"],
+        "review_count": exact["review_count"],
+        "price_bands": [dict(band) for band in exact["price_bands"]],
     }
 
 

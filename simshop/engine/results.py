@@ -26,7 +26,7 @@ class TeamRoundResult:
         messages: list[dict[str, Any]],
         offers: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]],
         sourcing: bool = False,
-        research: list[dict[str, Any]] | None = None,
+        research: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]] | None = None,
         samples: list[dict[str, Any]] | None = None,
         products: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]] | None = None,
     ):
@@ -37,11 +37,18 @@ class TeamRoundResult:
         self.sourcing = sourcing
         """True in scenarios with a catalogue, suppliers or studies (``has_sourcing``):
         then :meth:`to_dict` carries ``research``, ``samples`` and ``products``."""
-        self.research: list[dict[str, Any]] = research or []
-        """The studies this team bought this round, with their readings (only this team's)."""
+        self._research = research or []
         self.samples: list[dict[str, Any]] = samples or []
         """The samples this team bought: each supplier's true quality and defect rate."""
         self._products = products or []
+
+    @property
+    def research(self) -> list[dict[str, Any]]:
+        """The studies this team bought this round, with their readings (only this team's;
+        built on first access)."""
+        if callable(self._research):
+            self._research = self._research()
+        return self._research
 
     @property
     def products(self) -> list[dict[str, Any]]:

@@ -126,27 +126,30 @@ def settle_profiles(book: RoundBook) -> None:
     for batch in book.deliveries.values():
         for t, b in batch:
             delivered.setdefault(b.product, []).append((t, b))
+    costed: dict[str, list[tuple[int, float, dict[str, float]]]] = {}
+    for t, team in enumerate(book.teams):  # teams that hold priced stock (sparse)
+        for pid, price in team.stock_cost_cny.items():
+            costed.setdefault(pid, []).append((t, price, team.stock_mix.get(pid, {})))
     for p, product in enumerate(sc.products):
         if not product.suppliers:
             continue
         pid, index = product.id, {s.id: i for i, s in enumerate(product.suppliers)}
         cost = np.full(T, product.unit_cost_cny)
         mix = np.zeros((len(index), T))
-        for t, team in enumerate(book.teams):
-            if pid in team.stock_cost_cny:
-                cost[t] = team.stock_cost_cny[pid]
-                for sid, share in team.stock_mix.get(pid, {}).items():
-                    if sid in index:
-                        mix[index[sid], t] = share
-        units, value, units_by = np.zeros(T), np.zeros(T), np.zeros((len(index), T))
+        for t, value, shares in costed.get(pid, []):
+            cost[t] = value
+            for sid, share in shares.items():
+                if sid in index:
+                    mix[index[sid], t] = share
+        units, value_in, units_by = np.zeros(T), np.zeros(T), np.zeros((len(index), T))
         for t, b in delivered.get(pid, []):
             units[t] += b.quantity
-            value[t] += b.quantity * b.unit_cost_cny
+            value_in[t] += b.quantity * b.unit_cost_cny
             units_by[index[b.supplier], t] += b.quantity
         held = book.held_start[p].astype(float)
         total = held + units
         safe = np.maximum(total, 1.0)
-        cost = np.where(total > 0, (cost * held + value) / safe, cost)
+        cost = np.where(total > 0, (cost * held + value_in) / safe, cost)
         mix = np.where(total > 0, (mix * held + units_by) / safe, mix)
         truth = np.array([supplier_truth(sc, pid, s.id) for s in product.suppliers])
         weight = mix.sum(axis=0)
@@ -158,18 +161,24 @@ def settle_profiles(book: RoundBook) -> None:
         book.quality[p] = np.where(has, shifted, book.quality[p])
         book.defect[p] = np.where(has, lot_defects, 0.0)
         book.unit_cost[p] = cost
-        book.stock_cost[pid] = [
-            round(c, 6) if h else -1.0 for c, h in zip(cost.tolist(), has.tolist(), strict=True)
-        ]
         ids = [s.id for s in product.suppliers]
-        book.stock_mix[pid] = [
-            {sid: round(float(v), 6) for sid, v in zip(ids, column, strict=True) if v > 0}
-            for column in mix.T.tolist()
-        ]
+        teams = np.flatnonzero(has).tolist()
+        book.stock_cost[pid] = dict(zip(teams, np.round(cost[teams], 6).tolist(), strict=True))
+        book.stock_mix[pid] = {
+            t: {sid: round(v, 6) for sid, v in zip(ids, column, strict=True) if v > 0}
+            for t, column in zip(teams, mix[:, teams].T.tolist(), strict=True)
+        }
 
 
 def next_stock(book: RoundBook, t: int) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     """A team's ``stock_cost_cny`` and ``stock_mix`` for the next state."""
-    cost = {pid: c[t] for pid, c in book.stock_cost.items() if c[t] >= 0}
-    mix = {pid: m[t] for pid, m in book.stock_mix.items() if pid in cost}
-    return cost, mix
+    if book.stock_by_team is None:  # invert once: product -> team into team -> product
+        by_team: dict[int, tuple[dict[str, float], dict[str, dict[str, float]]]] = {}
+        for pid, costs in book.stock_cost.items():
+            for team, value in costs.items():
+                by_team.setdefault(team, ({}, {}))[0][pid] = value
+        for pid, mixes in book.stock_mix.items():
+            for team, shares in mixes.items():
+                by_team.setdefault(team, ({}, {}))[1][pid] = shares
+        book.stock_by_team = by_team
+    return book.stock_by_team.get(t, ({}, {}))
