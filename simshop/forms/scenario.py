@@ -51,7 +51,7 @@ from simshop.engine.scoring import METRICS
 from simshop.forms.base import AppForm
 from simshop.forms.fields import DecimalField, PercentField, WholeNumberField
 from simshop.forms.game import add_metric_fields
-from simshop.forms.scenario_sourcing import add_sourcing_fields, form_data
+from simshop.forms.scenario_sourcing import ResearchForm, add_sourcing_fields, form_data
 from simshop.messages import PROBLEM_MESSAGES
 from simshop.vocabulary import BOT_STRATEGY_LABELS
 
@@ -287,6 +287,7 @@ class SettingsForm(ItemForm):
     economy = FormField(EconomyForm, label=_l("Economy"))
     bots = FormField(BotsForm, label=_l("Bot teams"))
     scoring = FormField(ScoringForm, label=_l("Scoring weights (balanced scorecard)"))
+    research = FormField(ResearchForm, label=_l("Market studies"))
 
     TABLES = {
         "meta": "info",
@@ -298,17 +299,16 @@ class SettingsForm(ItemForm):
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> SettingsForm:
-        return cls(
-            data={
-                field: getattr(scenario, table).model_dump() for table, field in cls.TABLES.items()
-            }
-        )
+        data = {field: getattr(scenario, table).model_dump() for table, field in cls.TABLES.items()}
+        return cls(data={**data, "research": ResearchForm.data_of(scenario)})
 
-    def tables(self) -> dict[str, dict[str, Any]]:
-        out = {}
+    def tables(self) -> dict[str, dict[str, Any] | None]:
+        """Each table's values (``research``: None when the author leaves it out)."""
+        out: dict[str, dict[str, Any] | None] = {}
         for table, field in self.TABLES.items():
             sub = self[field].form
             out[table] = _values(sub, sub.names)
+        out["research"] = self.research.form.table()
         return out
 
     def translate_loc(self, parts: list[str | int]) -> list[str | int]:

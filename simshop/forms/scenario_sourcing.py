@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import FieldList, FormField, StringField
+from wtforms import BooleanField, FieldList, FormField, StringField
 from wtforms.form import Form
 from wtforms.validators import Length, Optional
 
@@ -205,3 +205,36 @@ def _supplier_row(form: Any, index: int) -> int:
     """The form row of the item's ``index``-th supplier (blank rows are not in the item)."""
     filled = [i for i, e in enumerate(form.suppliers.entries) if not e.form.is_blank()]
     return filled[index] if index < len(filled) else index
+
+
+class ResearchForm(Form):
+    """The scenario's ``[research]`` table: studies for sale and their noise (off: the
+    table is left out; scenarios with a catalogue or suppliers still sell studies at the
+    defaults)."""
+
+    use = BooleanField(_l("Sell market studies with these settings"))
+    min_budget_cny = DecimalField(_l("Smallest study (CN¥)"), validators=[Optional()])
+    reference_budget_cny = DecimalField(
+        _l("Reference budget (CN¥)"),
+        validators=[Optional()],
+        description=_l("At this budget a reading's noise is the standard deviation below."),
+    )
+    noise_sd = DecimalField(
+        _l("Noise at the reference budget (standard deviation of the log)"),
+        validators=[Optional()],
+        description=_l("The noise falls with the square root of the money spent."),
+    )
+
+    names = ("min_budget_cny", "reference_budget_cny", "noise_sd")
+
+    @staticmethod
+    def data_of(scenario: Scenario) -> dict[str, Any]:
+        if scenario.research is None:
+            return {"use": False}
+        return {"use": True, **scenario.research.model_dump()}
+
+    def table(self) -> dict[str, Any] | None:
+        """The ``[research]`` table, or None to leave it out."""
+        if not self.use.data:
+            return None
+        return {n: self[n].data for n in self.names if self[n].data is not None}

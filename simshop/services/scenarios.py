@@ -297,10 +297,14 @@ def remove_item(data: dict[str, Any], section: str, index: int) -> None:
     del data.setdefault(section, [])[index]
 
 
-def set_tables(data: dict[str, Any], tables: dict[str, dict[str, Any]]) -> None:
-    """Replace whole top-level tables (``meta``, ``calendar``, …), keeping the others."""
+def set_tables(data: dict[str, Any], tables: dict[str, dict[str, Any] | None]) -> None:
+    """Replace whole top-level tables (``meta``, ``calendar``, …), keeping the others; a
+    table given as None is left out of the scenario (an optional one, like ``research``)."""
     for key, value in tables.items():
-        data[key] = copy.deepcopy(value)
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = copy.deepcopy(value)
 
 
 def events_by_round(scenario: Scenario) -> list[tuple[int, list[tuple[int, Any]]]]:

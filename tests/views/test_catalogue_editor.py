@@ -112,3 +112,48 @@ def test_problems_land_on_their_boxes_and_nothing_is_saved(app, client, draft_id
         "The low end of the range (2) is above its high end (1)."
     )
     assert product(app, draft_id) == before
+
+
+def settings_form(client, url) -> dict[str, object]:
+    """The settings form as the page fills it: text inputs, text areas, ticked boxes."""
+    html = client.get(url).get_data(as_text=True)
+    values: dict[str, object] = {}
+    for tag in re.findall(r"<input[^>]*>", html):
+        name = re.search(r'name="([^"]+)"', tag)
+        if not name or name.group(1) == "csrf_token":
+            continue
+        value = re.search(r'value="([^"]*)"', tag)
+        if 'type="checkbox"' in tag:
+            if " checked" in tag:
+                values.setdefault(name.group(1), []).append(value.group(1) if value else "y")
+        else:
+            values[name.group(1)] = value.group(1) if value else ""
+    for name, text in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S):
+        values[name] = text.strip()
+    return values
+
+
+def research_settings(app, draft_id):
+    with app.app_context():
+        return service.scenario_of(db.session.get(ScenarioDraft, draft_id)).research
+
+
+def test_the_research_settings_are_edited_located_and_can_be_left_out(
+    app, client, draft_id, submit
+):
+    url = f"/scenarios/{draft_id}/settings"
+    form = settings_form(client, url)
+    assert form["research-use"] == ["y"] and form["research-min_budget_cny"] == "1,000"
+    form["research-noise_sd"] = "9"
+    response = submit(url, form)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    errors = re.search(r'id="research-noise_sd-errors">(.*?)</ul>', html, re.S).group(1)
+    assert "Must be at most 5" in errors
+    assert research_settings(app, draft_id).noise_sd == 0.5
+    form["research-noise_sd"] = "0.8"
+    assert submit(url, form).status_code == 302
+    assert research_settings(app, draft_id).noise_sd == 0.8
+    del form["research-use"]
+    assert submit(url, form).status_code == 302
+    assert research_settings(app, draft_id) is None
