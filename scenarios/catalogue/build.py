@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the scenario texts below are prose written into TOML, one line each)
 """Writes the two catalogue scenarios from one product catalogue:
 
     .venv/bin/python scenarios/catalogue/build.py
@@ -81,45 +82,292 @@ SEASONS = {"toys": TOYS_Q4, "winter": WINTER, "summer": SUMMER, "gifts": GIFTS}
 
 # id, name, name_zh, category, unit cost CNY, kg, litres, price USD, niche factor, season
 PRODUCTS = [
-    ("earbuds", "Wireless earbuds", "无线耳机", "electronics", 45.0, 0.15, 0.5, 29.99, 1.2, "gifts"),
-    ("phone-stand", "Foldable phone stand", "折叠手机支架", "electronics", 12.0, 0.2, 0.6, 12.99, 0.9, None),
-    ("power-bank", "10,000 mAh power bank", "10000 毫安充电宝", "electronics", 55.0, 0.35, 0.5, 32.99, 1.0, "gifts"),
-    ("smart-plug", "Wi-Fi smart plug", "Wi-Fi 智能插座", "electronics", 28.0, 0.15, 0.4, 19.99, 0.7, None),
-    ("led-strip", "RGB LED light strip", "RGB LED 灯带", "electronics", 22.0, 0.3, 0.8, 19.99, 0.8, "gifts"),
+    (
+        "earbuds",
+        "Wireless earbuds",
+        "无线耳机",
+        "electronics",
+        45.0,
+        0.15,
+        0.5,
+        29.99,
+        1.2,
+        "gifts",
+    ),
+    (
+        "phone-stand",
+        "Foldable phone stand",
+        "折叠手机支架",
+        "electronics",
+        12.0,
+        0.2,
+        0.6,
+        12.99,
+        0.9,
+        None,
+    ),
+    (
+        "power-bank",
+        "10,000 mAh power bank",
+        "10000 毫安充电宝",
+        "electronics",
+        55.0,
+        0.35,
+        0.5,
+        32.99,
+        1.0,
+        "gifts",
+    ),
+    (
+        "smart-plug",
+        "Wi-Fi smart plug",
+        "Wi-Fi 智能插座",
+        "electronics",
+        28.0,
+        0.15,
+        0.4,
+        19.99,
+        0.7,
+        None,
+    ),
+    (
+        "led-strip",
+        "RGB LED light strip",
+        "RGB LED 灯带",
+        "electronics",
+        22.0,
+        0.3,
+        0.8,
+        19.99,
+        0.8,
+        "gifts",
+    ),
     ("usb-hub", "USB-C hub", "USB-C 扩展坞", "electronics", 35.0, 0.15, 0.3, 25.99, 0.7, None),
     ("desk-lamp", "LED desk lamp", "LED 台灯", "home", 38.0, 0.9, 4.0, 27.99, 0.9, None),
-    ("storage-bins", "Fabric storage bins (set of 3)", "布艺收纳箱（3 个装）", "home", 20.0, 0.6, 6.0, 17.99, 1.0, None),
-    ("blackout-curtains", "Blackout curtains", "遮光窗帘", "home", 45.0, 1.2, 3.0, 29.99, 0.8, None),
-    ("pillow-covers", "Throw pillow covers (set of 4)", "抱枕套（4 个装）", "home", 8.0, 0.2, 1.0, 12.99, 1.1, None),
+    (
+        "storage-bins",
+        "Fabric storage bins (set of 3)",
+        "布艺收纳箱（3 个装）",
+        "home",
+        20.0,
+        0.6,
+        6.0,
+        17.99,
+        1.0,
+        None,
+    ),
+    (
+        "blackout-curtains",
+        "Blackout curtains",
+        "遮光窗帘",
+        "home",
+        45.0,
+        1.2,
+        3.0,
+        29.99,
+        0.8,
+        None,
+    ),
+    (
+        "pillow-covers",
+        "Throw pillow covers (set of 4)",
+        "抱枕套（4 个装）",
+        "home",
+        8.0,
+        0.2,
+        1.0,
+        12.99,
+        1.1,
+        None,
+    ),
     ("wall-clock", "Silent wall clock", "静音挂钟", "home", 25.0, 0.6, 3.0, 22.99, 0.6, None),
-    ("spatula-set", "Silicone spatula set", "硅胶铲套装", "kitchen", 14.0, 0.3, 1.0, 13.99, 1.0, None),
-    ("coffee-grinder", "Manual coffee grinder", "手摇咖啡磨", "kitchen", 60.0, 0.6, 1.5, 34.99, 0.7, "gifts"),
-    ("bento-box", "Leak-proof bento box", "防漏便当盒", "kitchen", 18.0, 0.4, 2.0, 19.99, 0.9, None),
+    (
+        "spatula-set",
+        "Silicone spatula set",
+        "硅胶铲套装",
+        "kitchen",
+        14.0,
+        0.3,
+        1.0,
+        13.99,
+        1.0,
+        None,
+    ),
+    (
+        "coffee-grinder",
+        "Manual coffee grinder",
+        "手摇咖啡磨",
+        "kitchen",
+        60.0,
+        0.6,
+        1.5,
+        34.99,
+        0.7,
+        "gifts",
+    ),
+    (
+        "bento-box",
+        "Leak-proof bento box",
+        "防漏便当盒",
+        "kitchen",
+        18.0,
+        0.4,
+        2.0,
+        19.99,
+        0.9,
+        None,
+    ),
     ("knife-sharpener", "Knife sharpener", "磨刀器", "kitchen", 10.0, 0.2, 0.4, 11.99, 0.8, None),
-    ("building-blocks", "Building blocks set", "积木玩具", "toys", 30.0, 0.5, 2.0, 24.99, 1.1, "toys"),
+    (
+        "building-blocks",
+        "Building blocks set",
+        "积木玩具",
+        "toys",
+        30.0,
+        0.5,
+        2.0,
+        24.99,
+        1.1,
+        "toys",
+    ),
     ("rc-car", "Remote-control car", "遥控车", "toys", 65.0, 0.8, 4.0, 39.99, 0.9, "toys"),
     ("plush-toy", "Plush toy", "毛绒玩具", "toys", 15.0, 0.3, 3.0, 15.99, 1.0, "toys"),
-    ("jigsaw-puzzle", "1,000-piece jigsaw puzzle", "1000 片拼图", "toys", 20.0, 0.7, 2.0, 17.99, 0.7, "toys"),
-    ("dog-leash", "Reflective dog leash", "反光宠物牵引绳", "pet", 15.0, 0.2, 0.5, 14.99, 1.0, None),
+    (
+        "jigsaw-puzzle",
+        "1,000-piece jigsaw puzzle",
+        "1000 片拼图",
+        "toys",
+        20.0,
+        0.7,
+        2.0,
+        17.99,
+        0.7,
+        "toys",
+    ),
+    (
+        "dog-leash",
+        "Reflective dog leash",
+        "反光宠物牵引绳",
+        "pet",
+        15.0,
+        0.2,
+        0.5,
+        14.99,
+        1.0,
+        None,
+    ),
     ("cat-tree", "Cat tree", "猫爬架", "pet", 95.0, 5.0, 40.0, 59.99, 0.7, None),
     ("pet-bed", "Orthopaedic pet bed", "宠物护脊床", "pet", 40.0, 1.0, 15.0, 32.99, 0.9, "winter"),
     ("chew-toy", "Rubber chew toy", "橡胶磨牙玩具", "pet", 6.0, 0.15, 0.4, 9.99, 1.1, None),
     ("yoga-leggings", "Yoga leggings", "瑜伽裤", "apparel", 25.0, 0.25, 0.5, 22.99, 1.2, None),
-    ("rain-jacket", "Packable rain jacket", "便携雨衣", "apparel", 55.0, 0.5, 1.5, 39.99, 0.7, None),
+    (
+        "rain-jacket",
+        "Packable rain jacket",
+        "便携雨衣",
+        "apparel",
+        55.0,
+        0.5,
+        1.5,
+        39.99,
+        0.7,
+        None,
+    ),
     ("knit-beanie", "Knit beanie", "针织帽", "apparel", 8.0, 0.1, 0.4, 12.99, 0.9, "winter"),
-    ("running-socks", "Running socks (3 pairs)", "跑步袜（3 双装）", "apparel", 10.0, 0.15, 0.3, 13.99, 1.0, None),
-    ("makeup-brushes", "Makeup brush set", "化妆刷套装", "beauty", 16.0, 0.25, 0.8, 15.99, 1.1, "gifts"),
-    ("hair-clips", "Claw hair clips (set of 6)", "抓夹（6 个装）", "beauty", 5.0, 0.1, 0.2, 9.99, 1.0, None),
-    ("facial-roller", "Jade facial roller", "玉石美容滚轮", "beauty", 12.0, 0.2, 0.4, 14.99, 0.8, None),
-    ("resistance-bands", "Resistance bands set", "弹力带套装", "sports", 12.0, 0.35, 0.6, 16.99, 1.0, None),
-    ("camping-lantern", "Rechargeable camping lantern", "充电露营灯", "sports", 35.0, 0.4, 1.2, 24.99, 0.8, "summer"),
-    ("water-bottle", "Insulated water bottle", "保温运动水壶", "sports", 20.0, 0.35, 1.0, 19.99, 1.1, "summer"),
+    (
+        "running-socks",
+        "Running socks (3 pairs)",
+        "跑步袜（3 双装）",
+        "apparel",
+        10.0,
+        0.15,
+        0.3,
+        13.99,
+        1.0,
+        None,
+    ),
+    (
+        "makeup-brushes",
+        "Makeup brush set",
+        "化妆刷套装",
+        "beauty",
+        16.0,
+        0.25,
+        0.8,
+        15.99,
+        1.1,
+        "gifts",
+    ),
+    (
+        "hair-clips",
+        "Claw hair clips (set of 6)",
+        "抓夹（6 个装）",
+        "beauty",
+        5.0,
+        0.1,
+        0.2,
+        9.99,
+        1.0,
+        None,
+    ),
+    (
+        "facial-roller",
+        "Jade facial roller",
+        "玉石美容滚轮",
+        "beauty",
+        12.0,
+        0.2,
+        0.4,
+        14.99,
+        0.8,
+        None,
+    ),
+    (
+        "resistance-bands",
+        "Resistance bands set",
+        "弹力带套装",
+        "sports",
+        12.0,
+        0.35,
+        0.6,
+        16.99,
+        1.0,
+        None,
+    ),
+    (
+        "camping-lantern",
+        "Rechargeable camping lantern",
+        "充电露营灯",
+        "sports",
+        35.0,
+        0.4,
+        1.2,
+        24.99,
+        0.8,
+        "summer",
+    ),
+    (
+        "water-bottle",
+        "Insulated water bottle",
+        "保温运动水壶",
+        "sports",
+        20.0,
+        0.35,
+        1.0,
+        19.99,
+        1.1,
+        "summer",
+    ),
     ("yoga-mat", "Yoga mat", "瑜伽垫", "sports", 35.0, 1.2, 8.0, 24.99, 0.9, None),
 ]
 
 CITIES = {
     # category: (trading hub, factory town, budget town, premium town), with Chinese names
-    "electronics": (("Shenzhen", "深圳"), ("Dongguan", "东莞"), ("Huizhou", "惠州"), ("Suzhou", "苏州")),
+    "electronics": (
+        ("Shenzhen", "深圳"),
+        ("Dongguan", "东莞"),
+        ("Huizhou", "惠州"),
+        ("Suzhou", "苏州"),
+    ),
     "home": (("Yiwu", "义乌"), ("Ningbo", "宁波"), ("Foshan", "佛山"), ("Hangzhou", "杭州")),
     "kitchen": (("Yiwu", "义乌"), ("Yangjiang", "阳江"), ("Chaozhou", "潮州"), ("Jieyang", "揭阳")),
     "toys": (("Yiwu", "义乌"), ("Shantou", "汕头"), ("Chenghai", "澄海"), ("Dongguan", "东莞")),
@@ -132,10 +380,37 @@ CITIES = {
 # Supplier archetypes (cost multipliers apply to the product's unit cost):
 # (suffix, suffix_zh, lead days, tiers [(min units, cost x)], quality, defects, deposit, sample CNY)
 ARCHETYPES = [
-    ("Trading Co.", "贸易公司", 10, [(100, 1.15), (500, 1.08)], (0.45, 0.65), (0.02, 0.06), 1.0, 150.0),
+    (
+        "Trading Co.",
+        "贸易公司",
+        10,
+        [(100, 1.15), (500, 1.08)],
+        (0.45, 0.65),
+        (0.02, 0.06),
+        1.0,
+        150.0,
+    ),
     ("Factory", "工厂", 30, [(500, 1.0), (2000, 0.9)], (0.5, 0.8), (0.01, 0.04), 0.3, 300.0),
-    ("Budget Works", "经济型工厂", 40, [(1000, 0.85), (5000, 0.78)], (0.25, 0.6), (0.03, 0.1), 0.3, 200.0),
-    ("Premium OEM", "高端代工厂", 35, [(300, 1.3), (1500, 1.2)], (0.7, 0.9), (0.005, 0.02), 0.5, 500.0),
+    (
+        "Budget Works",
+        "经济型工厂",
+        40,
+        [(1000, 0.85), (5000, 0.78)],
+        (0.25, 0.6),
+        (0.03, 0.1),
+        0.3,
+        200.0,
+    ),
+    (
+        "Premium OEM",
+        "高端代工厂",
+        35,
+        [(300, 1.3), (1500, 1.2)],
+        (0.7, 0.9),
+        (0.005, 0.02),
+        0.5,
+        500.0,
+    ),
 ]
 ARCHETYPE_SOURCES = [
     {
@@ -212,9 +487,7 @@ def suppliers(index: int, pid: str, category: str, cost: float) -> str:
         out += f'name_zh = "{city_zh}{suffix_zh}"\n'
         out += line("lead_days", str(lead_days), src["lead"])
         out += line("quality_range", f"[{fmt(quality[0])}, {fmt(quality[1])}]", src["quality"])
-        out += line(
-            "defect_rate_range", f"[{fmt(defects[0])}, {fmt(defects[1])}]", src["defects"]
-        )
+        out += line("defect_rate_range", f"[{fmt(defects[0])}, {fmt(defects[1])}]", src["defects"])
         out += line("deposit_share", fmt(deposit), src["deposit"])
         out += line("sample_cost_cny", fmt(sample), src["sample"])
         for min_units, factor in tiers:
@@ -247,7 +520,11 @@ def products(markets: list[str]) -> str:
 def market_block(path: str, code: str) -> str:
     text = (LIBRARY / path).read_text(encoding="utf-8")
     start = text.index(f'[[markets]]\ncode = "{code}"')
-    ends = [k for k in (text.find("\n[[markets]]", start + 5), text.find("\n[[products]]", start + 5)) if k != -1]
+    ends = [
+        k
+        for k in (text.find("\n[[markets]]", start + 5), text.find("\n[[products]]", start + 5))
+        if k != -1
+    ]
     return text[start : min(ends)].rstrip() + "\n\n"
 
 
@@ -292,7 +569,9 @@ def tariffs(markets: list[str]) -> str:
             out += line("rate", fmt(rate), note)
         if code == "JP":
             out += '\n[[tariffs]]\nmarket = "JP"\ncategory = "*"\n'
-            out += line("rate", "0.03", "Est.: Japan's duties on most consumer goods are 0-5 % [S10]")
+            out += line(
+                "rate", "0.03", "Est.: Japan's duties on most consumer goods are 0-5 % [S10]"
+            )
     return out
 
 
@@ -397,14 +676,20 @@ def scenario(head: str, markets: list[str], cap: int) -> str:
     text = head
     for code in markets:
         text += market_block(MARKET_FILES[code], code)
-    text += "# ---------------------------------------------------------------------------- catalogue\n"
+    text += (
+        "# ---------------------------------------------------------------------------- catalogue\n"
+    )
     text += products(markets)
-    text += "\n# ---------------------------------------------------------------------------- tariffs\n"
+    text += (
+        "\n# ---------------------------------------------------------------------------- tariffs\n"
+    )
     text += tariffs(markets)
     text += categories()
     text += RESEARCH
     text += BOTS
-    text += "\n# ---------------------------------------------------------------------------- events\n"
+    text += (
+        "\n# ---------------------------------------------------------------------------- events\n"
+    )
     text += listing_caps(markets, cap)
     return text
 
