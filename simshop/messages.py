@@ -57,11 +57,22 @@ DECISION_MESSAGES = {
     "unknown_requirement": _l("%(requirement)s is not a compliance requirement in this scenario."),
     "duplicate_certificate": _l("%(requirement)s is chosen twice."),
     "already_certified": _l("Your team already holds %(requirement)s or is obtaining it."),
+    "below_moq": _l(
+        "This supplier's minimum order quantity (MOQ) is %(min_units)s units: order 0 or at "
+        "least %(min_units)s."
+    ),
+    "unknown_supplier": _l("%(supplier)s is not a supplier of %(product)s."),
+    "no_suppliers": _l("%(product)s has no suppliers to choose from."),
+    "research_unavailable": _l("This scenario sells no market studies."),
+    "unknown_category": _l("No product has the category %(category)s."),
+    "budget_too_small": _l("A study costs at least %(min)s."),
+    "duplicate_study": _l("A study of %(category)s in %(market)s is already ordered."),
 }
 
 
 DECISION_YUAN_PARAMS = {
     "amount_too_large": ("max",),
+    "budget_too_small": ("min",),
     "credit_exceeded": ("available",),
     "repay_exceeds_debt": ("debt",),
     "insufficient_cash": ("spend", "available"),
@@ -165,6 +176,13 @@ PROBLEM_MESSAGES: dict[str, Any] = {
     "sweep_without_requirement": _l(
         "No requirement of market %(market)s covers these categories: the sweep could find nothing."
     ),
+    "range_reversed": _l("The low end of the range (%(low)s) is above its high end (%(high)s)."),
+    "range_not_positive": _l("A demand range must start above 0."),
+    "demand_range_too_high": _l("A demand weight is at most 10."),
+    "range_above_one": _l("Quality is at most 1."),
+    "defect_rate_too_high": _l("A defect rate is at most 0.5."),
+    "tiers_not_ascending": _l("List the price tiers by rising minimum units; got %(mins)s."),
+    "duplicate_supplier": _l("The supplier id “%(supplier)s” is already used for this product."),
 }
 
 

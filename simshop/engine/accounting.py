@@ -52,21 +52,27 @@ COMPLIANCE_LINES = ("compliance_cny", "compliance_penalties_cny")
 (:meth:`simshop.engine.scenario.Scenario.has_compliance`): ``compliance_cny`` the
 certificates bought and their fees, ``compliance_penalties_cny`` the fines and the removal
 fees of stranded stock. Both are cash cost lines."""
+SOURCING_COST_LINES = ("samples_cny", "research_cny")
+"""Cost lines of scenarios with a catalogue, suppliers or studies
+(:func:`simshop.engine.scenario.has_sourcing`) only: sample orders and market studies, paid
+at the start of the round. Part of total costs and of cash outflows where present."""
 
 PNL_LINES = (
     "revenue_cny",
     DUTY_REFUND_LINE,
     *PNL_COST_LINES,
     *COMPLIANCE_LINES,
+    *SOURCING_COST_LINES,
     "total_costs_cny",
     "profit_cny",
 )
 """Every P&L line a team's result can carry (``TeamRoundResult.pnl``), in report order;
 :data:`DUTY_REFUND_LINE` only in scenarios with a ``duty_refund`` event,
-:data:`COMPLIANCE_LINES` only in scenarios with compliance."""
+:data:`COMPLIANCE_LINES` only in scenarios with compliance,
+:data:`SOURCING_COST_LINES` only in scenarios with sourcing."""
 
 
-OPTIONAL_COST_LINES = (*COMPLIANCE_LINES,)
+OPTIONAL_COST_LINES = (*SOURCING_COST_LINES, *COMPLIANCE_LINES)
 """Cost lines only some scenarios carry (see each group); a result has them or not."""
 
 ALL_COST_LINES = (*PNL_COST_LINES, *OPTIONAL_COST_LINES)

@@ -7,15 +7,16 @@ Markets and products are in scenario order, teams sorted by id.
 
 from __future__ import annotations
 
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
-from simshop.engine.accounting import PNL_COST_LINES
+from simshop.engine.accounting import PNL_COST_LINES, SOURCING_COST_LINES
 from simshop.engine.conditions import RoundConditions
-from simshop.engine.scenario import Scenario
-from simshop.engine.state import GameState, InTransit
+from simshop.engine.scenario import Scenario, has_sourcing
+from simshop.engine.state import GameState, InProduction, InTransit
 
 
 class RoundBook:
@@ -65,6 +66,42 @@ class RoundBook:
         self.compliance: Any = None
         """The round's :class:`simshop.engine.compliance.ComplianceWatch` in scenarios with
         compliance (set by the market), else None."""
+        self.base_shoppers = np.zeros((M, P))
+        """Expected shoppers per day at the round's season (set by the market model)."""
+        self._init_sourcing(scenario, T, P)
+
+    def _init_sourcing(self, scenario: Scenario, T: int, P: int) -> None:
+        """The round's suppliers, samples and studies (see :mod:`simshop.engine.sourcing`)."""
+        self.sourcing = has_sourcing(scenario)
+        """Catalogue, suppliers or studies (:func:`~simshop.engine.scenario.has_sourcing`)."""
+        if self.sourcing:
+            for line in SOURCING_COST_LINES:
+                self.lines[line] = np.zeros(T)
+        self.deposits = np.zeros(T)
+        """Supplier deposits paid when ordering (CNY)."""
+        self.balances = np.zeros(T)
+        """Supplier balances paid on delivery (CNY)."""
+        self.production_next: list[list[InProduction]] = [[] for _ in range(T)]
+        self.deliveries: dict[int, list[tuple[int, InProduction]]] = {}
+        """Factory batches reaching China this round, by day (day 0: at once)."""
+        self.unit_cost = np.array([p.unit_cost_cny for p in scenario.products])[:, None]
+        """Unit cost of the goods sold per (product, team) (CNY): the product's
+        ``unit_cost_cny``, or the average cost of the stock for products with suppliers."""
+        self.defect = np.zeros((P, T))
+        """Defect rate of the stock sold per (product, team) (products with suppliers)."""
+        self.samples: list[list[dict[str, Any]]] = [[] for _ in range(T)]
+        self.research_facts: dict[tuple[int, int], dict[str, Any]] = {}
+        """Per (market, product): what studies read this round (:mod:`simshop.engine.research`)."""
+        self.held_start = np.zeros((P, T), dtype=np.int64)
+        """Units each team owned at the start (China, overseas, in transit), by product."""
+        self.stock_cost: dict[str, dict[int, float]] = {}
+        self.stock_mix: dict[str, dict[int, dict[str, float]]] = {}
+        self.stock_by_team: (
+            dict[int, tuple[dict[str, float], dict[str, dict[str, float]]]] | None
+        ) = None
+        """Per product with suppliers, by team index (teams holding priced stock only): the
+        stock's cost and supplier mix after the round's deliveries (the next state's
+        ``stock_cost_cny`` and ``stock_mix``)."""
 
     def _load_state(self, M: int, P: int, T: int) -> None:
         mc, pids = self.mcodes, self.pids
@@ -73,10 +110,13 @@ class RoundBook:
         take = itemgetter(*pids) if P > 1 else (lambda d: (d[pids[0]],))
 
         def grid(attr: str, dtype: type) -> np.ndarray:
-            rows = [[take(getattr(t, attr)[m]) for m in mc] for t in teams]
-            return np.array(rows, dtype=dtype).reshape(T, M, P).transpose(1, 2, 0).copy()
+            flat = chain.from_iterable(take(getattr(t, attr)[m]) for t in teams for m in mc)
+            values: np.ndarray = np.fromiter(flat, dtype=dtype, count=T * M * P)
+            return values.reshape(T, M, P).transpose(1, 2, 0).copy()
 
         self.wh = grid("warehouse_stock", np.int64)
+        self.wh_start = self.wh.copy()
+        """Overseas stock at the start of the round (``wh`` changes as the round runs)."""
         self.adstock_prev = grid("adstock_cny", float)
         self.rating = grid("rating", float)
         self.reviews = grid("reviews", np.int64)

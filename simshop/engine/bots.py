@@ -25,23 +25,34 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
 
 from simshop.engine.accounting import DUTY_REFUND_LINE
+from simshop.engine.catalogue import product_season
 from simshop.engine.conditions import MarketConditions, RoundConditions, conditions_for_round
 from simshop.engine.decisions import DecisionSheet, Offer, Shipment
 from simshop.engine.demand import inside_share, offer_utility, reference_price_local
 from simshop.engine.logistics import (
+    chosen_supplier,
     freight_cny_per_unit,
     landed_cost_cny,
+    order_terms,
     parcel_duty_cny,
     upfront_spend_cny,
 )
-from simshop.engine.scenario import DemandShock, Market, Product, Scenario
-from simshop.engine.sheet import StockMode
+from simshop.engine.research import settings as research_settings
+from simshop.engine.scenario import (
+    DemandShock,
+    Market,
+    Product,
+    Scenario,
+    Supplier,
+)
+from simshop.engine.sheet import StockMode, StudyOrder
 from simshop.engine.state import TeamState
 
 
@@ -95,11 +106,13 @@ class Strategy:
         for code in entered:
             market, mc = sc.market(code), cond.markets[code]
             offers[code] = {}
-            for product in sc.products:
-                price_local = self.price_local(sc, market, mc, product, rng)
+            for product in self.assortment(view, code):
+                price_local = self.price_local(sc, market, mc, self.costed(product), rng)
                 expected = self.expected_units(view, market, mc, product, price_local)
                 expected *= self.demand_boost(view, code, product)
                 revenue_cny = expected * price_local * mc.fx_cny_per_local[0]
+                if product.suppliers and not _stock_this_round(view, code, product.id):
+                    revenue_cny = 0.0  # no advertising for an offer with nothing to sell
                 offers[code][product.id] = Offer(
                     listed=True,
                     price_local=price_local,
@@ -113,11 +126,97 @@ class Strategy:
             offers=offers,
             shipments=shipments,
             factory_orders=self.factory_orders(view, shipments),
-            quality_investment_cny=self.quality(view),
+            quality_investment_cny=_only_listed(self.quality(view), offers, sc),
+            research=self.studies(view, entered),
         )
         return self.finance(view, sheet)
 
     # ---- the parts a subclass may override
+
+    catalogue_picks = 5
+    """How many products a bot lists per market in a catalogue scenario (at most the
+    market's listing cap)."""
+
+    def assortment(self, view: TeamView, code: str) -> list[Product]:
+        """The products to list in market ``code``: every product, except in a catalogue
+        scenario (demand drawn per game), where the bot ranks the products by what it can
+        know (:meth:`product_score`: its own studies, the published statistics, the public
+        ranges) and lists the best :attr:`catalogue_picks`, products it holds stock of
+        first. Never the hidden draws: a bot sees the public scenario only."""
+        sc = view.scenario
+        if not any(p.demand_range for p in sc.products):
+            return list(sc.products)
+        cap = view.conditions.markets[code].listing_cap
+        picks = self.catalogue_picks if cap is None else min(cap, self.catalogue_picks)
+        held = view.team.warehouse_stock.get(code, {})
+        ranked = sorted(
+            sc.products,
+            key=lambda p: (-int(held.get(p.id, 0) > 0), -self.product_score(view, code, p), p.id),
+        )
+        return [
+            p
+            for p in ranked[:picks]
+            if held.get(p.id, 0) > 0 or self.product_score(view, code, p) > 0
+        ]
+
+    def product_score(self, view: TeamView, code: str, product: Product) -> float:
+        """Expected round profit of a typical listing: shoppers (own study, else the public
+        range's middle) x unit margin at the reference price / (1 + competing listings
+        published last round or counted by the team's own study)."""
+        sc, cond = view.scenario, view.conditions
+        market, mc = sc.market(code), cond.markets[code]
+        reading = _own_reading(view, code, product.id)
+        if reading is not None:
+            shoppers = float(reading["search_volume"]["estimate"])
+            rivals = float(reading["competing_listings"])
+        else:
+            shoppers = (
+                market.size
+                * sc.model.shoppers_per_size_day
+                * product.public_demand_weight(code)
+                * product_season(product, cond.month)
+                * mc.seasonality
+                * cond.days
+            )
+            last = (
+                view.market_history[-1].get(code, {}).get(product.id)
+                if view.market_history
+                else None
+            )
+            rivals = float(last["offers_listed"]) if last else 0.0
+        ref_cny = reference_price_local(sc.model, market, product) * mc.fx_cny_per_local[0]
+        landed = landed_cost_cny(self.costed(product), mc, self.stock_lane(mc))
+        margin = ref_cny * (1.0 - mc.platform_fee) - landed - mc.fulfilment_cny_per_unit
+        return shoppers * max(margin, 0.0) / (1.0 + rivals)
+
+    def studies(self, view: TeamView, entered: Sequence[str]) -> list[StudyOrder]:
+        """In a catalogue scenario's first two rounds: one study per market the bot is in,
+        of the category of its best-ranked product, at the reference budget."""
+        sc = view.scenario
+        if not any(p.demand_range for p in sc.products) or view.round_no > 2:
+            return []
+        budget = research_settings(sc).reference_budget_cny
+        out = []
+        for code in entered:
+            best = max(sc.products, key=lambda p: (self.product_score(view, code, p), p.id))
+            out.append(StudyOrder(market=code, category=best.category, budget_cny=budget))
+        return out
+
+    def choose_supplier(self, product: Product) -> Supplier:
+        """The supplier for a product with suppliers: the lowest first-tier unit cost, a
+        day of lead time counted as 0.5 % of it (public terms only, never the hidden
+        quality or defect draws)."""
+        return min(
+            product.suppliers,
+            key=lambda s: (s.tiers[0].unit_cost_cny * (1.0 + 0.005 * s.lead_days), s.id),
+        )
+
+    def costed(self, product: Product) -> Product:
+        """The product at the unit cost the bot pays (its supplier's first tier)."""
+        if not product.suppliers:
+            return product
+        cost = self.choose_supplier(product).tiers[0].unit_cost_cny
+        return product.model_copy(update={"unit_cost_cny": cost})
 
     def demand_boost(self, view: TeamView, code: str, product: Product) -> float:
         """Multiplier on the expected units the stock plan and ad budget cover (1 = none)."""
@@ -175,6 +274,7 @@ class Strategy:
                     row["units_demanded"] > 0
                 ):
                     return float(row["units_demanded"]) * 1.05
+        reading = _own_reading(view, market.code, product.id)
         params = view.scenario.model
         ref = reference_price_local(params, market, product)
         u = offer_utility(
@@ -192,10 +292,13 @@ class Strategy:
         shoppers = (
             market.size
             * params.shoppers_per_size_day
-            * product.demand_weight
+            * product.public_demand_weight(market.code)
+            * product_season(product, view.conditions.month)
             * mc.seasonality
             * view.conditions.days
         )
+        if reading is not None:
+            shoppers = float(reading["search_volume"]["estimate"])
         return shoppers * share
 
     def shipments(self, view: TeamView, plans: list[tuple[str, Product, float]]) -> list[Shipment]:
@@ -262,20 +365,26 @@ class Strategy:
         sheet = sheet.model_copy(update={"certificates": self.certificates(view, sheet)})
         reserve = 0.05 * sc.economy.starting_cash_cny
         credit = max(0.0, sc.economy.credit_line_cny - team.debt_cny)
+        sheet = self.sourced(view, self.order_budget(view, sheet), bump=True)
         for _ in range(60):
-            spend = upfront_spend_cny(sc, view.conditions, team, sheet)
+            spend = upfront_spend_cny(sc, view.conditions, team, sheet) + _payables(view, sheet)
             if spend + reserve - team.cash_cny <= credit:
                 break
-            sheet = _scaled(sheet, team, (team.cash_cny + credit - reserve) / max(spend, 1.0))
+            factor = (team.cash_cny + credit - reserve) / max(spend, 1.0)
+            sheet = self.sourced(view, _scaled(sheet, team, factor, sc), bump=False)
         else:
-            sheet = _scaled(sheet, team, 0.0)
-        spend = upfront_spend_cny(sc, view.conditions, team, sheet)
+            sheet = self.sourced(view, _scaled(sheet, team, 0.0, sc), bump=False)
+        spend = upfront_spend_cny(sc, view.conditions, team, sheet) + _payables(view, sheet)
         gap = spend + reserve - team.cash_cny
         if gap > 0:
             borrow = min(credit, math.ceil(gap))
         else:
             borrow = -min(team.debt_cny, max(0.0, -gap - reserve))
         return sheet.model_copy(update={"borrow_cny": round(float(borrow), 2)})
+
+    order_share = 0.5
+    """With suppliers: factory orders (their full value) take at most this share of the
+    bot's means (cash plus unused credit, less balances already due)."""
 
     def certificates(self, view: TeamView, sheet: DecisionSheet) -> list[str]:
         """The compliance requirements the sheet's listings need that the team neither
@@ -309,7 +418,118 @@ class Strategy:
         return wanted
 
 
-def _scaled(sheet: DecisionSheet, team: TeamState, factor: float) -> DecisionSheet:
+    def order_budget(self, view: TeamView, sheet: DecisionSheet) -> DecisionSheet:
+        """Scale the orders of products with suppliers down to :attr:`order_share` of the
+        bot's means (an order's balance falls due on delivery, after the deposit)."""
+        sc, team = view.scenario, view.team
+        value = 0.0
+        for pid, qty in sheet.factory_orders.items():
+            product = sc.product(pid)
+            if product.suppliers and qty > 0:
+                value += qty * self.choose_supplier(product).unit_cost_cny(qty)
+        credit = max(0.0, sc.economy.credit_line_cny - team.debt_cny)
+        due = sum(b.balance_cny for b in team.in_production)
+        budget = max(0.0, self.order_share * (team.cash_cny + credit) - due)
+        if value <= budget or value <= 0:
+            return sheet
+        factor = budget / value
+        orders = {
+            pid: (int(qty * factor) if sc.product(pid).suppliers else qty)
+            for pid, qty in sheet.factory_orders.items()
+        }
+        return sheet.model_copy(update={"factory_orders": orders})
+
+    def sourced(self, view: TeamView, sheet: DecisionSheet, *, bump: bool) -> DecisionSheet:
+        """Products with suppliers: the chosen supplier; shipments only from the stock in
+        China now (an order with a lead time arrives later); orders less what is already in
+        production, raised to the minimum order quantity (``bump``) or dropped below it."""
+        sc, team = view.scenario, view.team
+        if not any(p.suppliers for p in sc.products):
+            return sheet
+        suppliers = dict(sheet.suppliers)
+        orders = dict(sheet.factory_orders)
+        room: dict[str, int] = {}
+        for product in sc.products:
+            if not product.suppliers:
+                continue
+            supplier = self.choose_supplier(product)
+            suppliers[product.id] = supplier.id
+            coming = sum(b.quantity for b in team.in_production if b.product == product.id)
+            qty = max(0, orders.get(product.id, 0) - (coming if bump else 0))
+            if 0 < qty < supplier.moq:
+                qty = supplier.moq if bump else 0
+            if qty > 0:
+                orders[product.id] = qty
+            else:
+                orders.pop(product.id, None)
+            instant = supplier.lead_days <= 0
+            room[product.id] = team.china_stock.get(product.id, 0) + (qty if instant else 0)
+        shipments = []
+        for ship in sheet.shipments:
+            if ship.product in room:
+                qty = min(ship.quantity, room[ship.product])
+                room[ship.product] -= qty
+                if qty <= 0:
+                    continue
+                ship = ship.model_copy(update={"quantity": qty})
+            shipments.append(ship)
+        return sheet.model_copy(
+            update={"suppliers": suppliers, "factory_orders": orders, "shipments": shipments}
+        )
+
+
+def _payables(view: TeamView, sheet: DecisionSheet) -> float:
+    """Supplier balances the bot keeps cash for: batches due this round and the balance of
+    every order on this sheet (paid on delivery, this round or later)."""
+    sc, team = view.scenario, view.team
+    if not any(p.suppliers for p in sc.products):
+        return 0.0
+    due = sum(b.balance_cny for b in team.in_production if b.arrive_round <= view.round_no)
+    for pid, qty in sheet.factory_orders.items():
+        product = sc.product(pid)
+        if product.suppliers and qty > 0:
+            due += order_terms(chosen_supplier(product, sheet), qty)[2]
+    return due
+
+
+def _stock_this_round(view: TeamView, code: str, product_id: str) -> bool:
+    """True when the team has stock of the product in market ``code`` or landing there
+    this round."""
+    team = view.team
+    if team.warehouse_stock.get(code, {}).get(product_id, 0) > 0:
+        return True
+    return any(
+        (s.market, s.product) == (code, product_id) and s.arrive_round <= view.round_no
+        for s in team.in_transit
+    )
+
+
+def _only_listed(
+    amounts: dict[str, float], offers: dict[str, dict[str, Offer]], sc: Scenario
+) -> dict[str, float]:
+    """In a catalogue scenario, quality investment only in products the bot lists."""
+    if not any(p.demand_range for p in sc.products):
+        return amounts
+    listed = {pid for by_product in offers.values() for pid in by_product}
+    return {pid: v for pid, v in amounts.items() if pid in listed}
+
+
+def _own_reading(view: TeamView, code: str, product_id: str) -> dict[str, Any] | None:
+    """The latest reading of ``product_id`` in market ``code`` from a study the team bought
+    (its own results), or None."""
+    for past in reversed(view.own_results):
+        for study in past.get("research", []):
+            if study["market"] != code:
+                continue
+            for row in study["readings"]:
+                if row["product"] == product_id:
+                    return cast(dict[str, Any], row)
+    return None
+
+
+def _scaled(
+    sheet: DecisionSheet, team: TeamState, factor: float, scenario: Scenario | None = None
+) -> DecisionSheet:
     factor = min(max(factor, 0.0), 0.95)
     ships = [s.model_copy(update={"quantity": int(s.quantity * factor)}) for s in sheet.shipments]
     ships = [s for s in ships if s.quantity > 0]
@@ -317,6 +537,14 @@ def _scaled(sheet: DecisionSheet, team: TeamState, factor: float) -> DecisionShe
     for s in ships:
         wanted[s.product] = wanted.get(s.product, 0) + s.quantity
     orders = {pid: max(0, q - team.china_stock.get(pid, 0)) for pid, q in wanted.items()}
+    if scenario is not None:
+        # products with suppliers: their orders (future stock) scale with the plan
+        for product in scenario.products:
+            if product.suppliers:
+                orders.pop(product.id, None)
+                qty = int(sheet.factory_orders.get(product.id, 0) * factor)
+                if qty > 0:
+                    orders[product.id] = qty
     offers = {
         code: {
             pid: o.model_copy(update={"ad_budget_cny": round(o.ad_budget_cny * factor, 2)})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from simshop.engine.catalogue import product_season
 from simshop.engine.conditions import RoundConditions, conditions_for_round
 from simshop.engine.demand import reference_price_local
 from simshop.engine.scenario import EventBase, Market, Scenario
@@ -126,8 +127,9 @@ def _market_brief(
             shoppers_per_round=(
                 market.size
                 * params.shoppers_per_size_day
-                * p.demand_weight
+                * p.public_demand_weight(market.code)  # a catalogue: its range's middle
                 * mc.seasonality
+                * product_season(p, cond.month)
                 * cond.days
                 if exact_sizes
                 else None

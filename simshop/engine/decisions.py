@@ -26,16 +26,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from simshop.engine.catalogue import demand_weight, public
 from simshop.engine.conditions import RoundConditions, conditions_for_round
 from simshop.engine.demand import reference_price_local
 from simshop.engine.logistics import upfront_spend_cny
-from simshop.engine.scenario import Scenario
+from simshop.engine.research import settings as research_settings
+from simshop.engine.scenario import Scenario, has_sourcing
 from simshop.engine.sheet import (
     CHANNELS,
     STOCK_MODES,
     DecisionSheet,
     Offer,
+    SampleOrder,
     Shipment,
+    StudyOrder,
     carry_over,
     empty_decisions,
     sort_keys,
@@ -49,7 +53,9 @@ __all__ = [
     "DecisionIssue",
     "DecisionSheet",
     "Offer",
+    "SampleOrder",
     "Shipment",
+    "StudyOrder",
     "carry_over",
     "empty_decisions",
     "validate_decisions",
@@ -97,8 +103,22 @@ def decision_limits(scenario: Scenario) -> DecisionLimits:
         )
         * scenario.calendar.days_per_round
     )
+    # public weights only: a limit must never reveal a catalogue's hidden demand draw
+    scenario = public(scenario)
     units = {
-        p.id: int(min(max(UNIT_HEADROOM * peak * p.demand_weight, MIN_UNIT_LIMIT), MAX_UNIT_LIMIT))
+        p.id: int(
+            min(
+                max(
+                    UNIT_HEADROOM
+                    * peak
+                    * max(
+                        [p.demand_weight, *(demand_weight(scenario, c, p) for c in p.demand_range)]
+                    ),
+                    MIN_UNIT_LIMIT,
+                ),
+                MAX_UNIT_LIMIT,
+            )
+        )
         for p in scenario.products
     }
     means = scenario.economy.starting_cash_cny + scenario.economy.credit_line_cny
@@ -204,6 +224,7 @@ class _Checker:
         self.check_stock()
         self.check_quality()
         self.check_certificates()
+        self.check_sourcing()
         if not self.issues:
             self.check_money()
         return self.issues
@@ -386,9 +407,11 @@ class _Checker:
 
     def check_china_stock(self, loc: tuple[str | int, ...], product: str, wanted: int) -> None:
         """The shipments so far of ``product`` (``wanted`` units) fit in its China stock
-        plus this round's factory order."""
-        available = self.team.china_stock.get(product, 0) + max(
-            self.sheet.factory_orders.get(product, 0), 0
+        plus this round's factory order (if it arrives at once: no supplier lead time)."""
+        available = self.team.china_stock.get(product, 0) + (
+            max(self.sheet.factory_orders.get(product, 0), 0)
+            if self.order_is_instant(product)
+            else 0
         )
         if wanted > available:
             self.add(
@@ -400,6 +423,108 @@ class _Checker:
                 available=available,
                 requested=wanted,
             )
+
+    def order_is_instant(self, pid: str) -> bool:
+        """True when a factory order of ``pid`` reaches China at the start of the round."""
+        product = self.scenario.product(pid)
+        if not product.suppliers:
+            return True
+        chosen = product.supplier(self.sheet.suppliers.get(pid, product.suppliers[0].id))
+        return (chosen or product.suppliers[0]).lead_days <= 0
+
+    def known_supplier(self, loc: tuple[str | int, ...], pid: str, sid: str) -> bool:
+        product = self.scenario.product(pid)
+        choices = [s.id for s in product.suppliers]
+        if not choices:
+            self.add(
+                loc,
+                "no_suppliers",
+                f"{pid} has no suppliers to choose from",
+                product=pid,
+            )
+            return False
+        if sid not in choices:
+            self.add(
+                loc,
+                "unknown_supplier",
+                f"'{sid}' is not a supplier of {pid}",
+                product=pid,
+                supplier=sid,
+                choices=choices,
+            )
+            return False
+        return True
+
+    def check_sourcing(self) -> None:
+        """Suppliers chosen, minimum order quantities, samples and studies."""
+        for pid, sid in self.sheet.suppliers.items():
+            if self.known_product(("suppliers", pid), pid):
+                self.known_supplier(("suppliers", pid), pid, sid)
+        for pid, qty in self.sheet.factory_orders.items():
+            if pid not in self.products or qty <= 0:
+                continue
+            product = self.scenario.product(pid)
+            if not product.suppliers:
+                continue
+            chosen = product.supplier(self.sheet.suppliers.get(pid, product.suppliers[0].id))
+            supplier = chosen or product.suppliers[0]
+            if qty < supplier.moq:
+                self.add(
+                    ("factory_orders", pid),
+                    "below_moq",
+                    f"{supplier.id} makes {pid} in orders of at least {supplier.moq} units",
+                    product=pid,
+                    supplier=supplier.id,
+                    min_units=supplier.moq,
+                    quantity=qty,
+                )
+        for i, sample in enumerate(self.sheet.samples):
+            self.check_sample(("samples", i), sample)
+        seen: set[tuple[str, str]] = set()
+        for i, study in enumerate(self.sheet.research):
+            self.check_study(("research", i), study, seen)
+
+    def check_sample(self, loc: tuple[str | int, ...], sample: SampleOrder) -> None:
+        if self.known_product((*loc, "product"), sample.product):
+            self.known_supplier((*loc, "supplier"), sample.product, sample.supplier)
+
+    def check_study(
+        self, loc: tuple[str | int, ...], study: StudyOrder, seen: set[tuple[str, str]]
+    ) -> None:
+        if not has_sourcing(self.scenario):
+            self.add(loc, "research_unavailable", "this scenario sells no market studies")
+            return
+        self.known_market((*loc, "market"), study.market)
+        categories = sorted({p.category for p in self.scenario.products})
+        if study.category not in categories:
+            self.add(
+                (*loc, "category"),
+                "unknown_category",
+                f"no product has category '{study.category}'",
+                category=study.category,
+                choices=categories,
+            )
+        minimum = max(research_settings(self.scenario).min_budget_cny, 0.01)
+        if not study.budget_cny >= minimum:
+            self.add(
+                (*loc, "budget_cny"),
+                "budget_too_small",
+                f"a study costs at least {minimum:.2f} CNY",
+                amount=study.budget_cny,
+                min=minimum,
+            )
+        else:
+            self.check_money_limit((*loc, "budget_cny"), study.budget_cny)
+        key = (study.market, study.category)
+        if key in seen:
+            self.add(
+                loc,
+                "duplicate_study",
+                f"a study of {study.category} in {study.market} is already ordered",
+                market=study.market,
+                category=study.category,
+            )
+        seen.add(key)
 
     def check_quality(self) -> None:
         for pid, amount in self.sheet.quality_investment_cny.items():

@@ -144,23 +144,30 @@ def allocate_customers(
     lam: float,
     outside_utility: float,
     stock: np.ndarray,
+    first_choice: tuple[np.ndarray, float, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Split ``shoppers`` over the offers of one nest (``utilities``) and the outside option.
 
     Returns (picks, sold, first_choice_inside): ``picks`` counts every time an offer was
     chosen (first choice or after a stockout elsewhere), ``sold <= stock`` the units sold,
-    so ``picks - sold`` are customers lost to the offer's stockout."""
+    so ``picks - sold`` are customers lost to the offer's stockout. ``first_choice``:
+    :func:`first_choice` of ``utilities``, when the caller keeps it for the round (the same
+    numbers, computed once)."""
     n = len(utilities)
-    picks = np.zeros(n, dtype=np.int64)
-    sold = np.zeros(n, dtype=np.int64)
     if shoppers <= 0 or n == 0:
-        return picks, sold, 0
-    left = stock.astype(np.int64, copy=True)
-    active = np.arange(n)
-    probs, outside = choice_probabilities(utilities, lam, outside_utility)
-    draw = rng.multinomial(shoppers, _pvals(probs, outside))
+        return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64), 0
+    if first_choice is None:
+        first_choice = first_choice_of(utilities, lam, outside_utility)
+    probs, outside, pvals = first_choice
+    draw = rng.multinomial(shoppers, pvals)
     first_inside = int(shoppers - draw[-1])
     chosen = draw[:-1]
+    if (chosen <= stock).all():  # nobody met a sold-out offer: every pick is a sale
+        return chosen, chosen.copy(), first_inside
+    picks = np.zeros(n, dtype=np.int64)
+    sold = np.zeros(n, dtype=np.int64)
+    left = stock.astype(np.int64, copy=True)
+    active = np.arange(n)
     while True:
         take = np.minimum(chosen, left)
         picks += chosen
@@ -183,6 +190,14 @@ def allocate_customers(
         chosen = np.zeros(n, dtype=np.int64)
         chosen[active] = rng.multinomial(overflow, _pvals(within * (1.0 - leave), leave))[:-1]
     return picks, sold, first_inside
+
+
+def first_choice_of(
+    utilities: np.ndarray, lam: float, outside_utility: float
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """(P(j), P(outside), the multinomial's probabilities) of a shopper's first choice."""
+    probs, outside = choice_probabilities(utilities, lam, outside_utility)
+    return probs, outside, _pvals(probs, outside)
 
 
 def _pvals(probs: np.ndarray, outside: float) -> np.ndarray:

@@ -11,7 +11,7 @@ freight per unit sold and parcel duty (see :func:`parcel_duty_cny`).
 from __future__ import annotations
 
 from simshop.engine.conditions import LaneConditions, MarketConditions, RoundConditions
-from simshop.engine.scenario import Product, Scenario
+from simshop.engine.scenario import Product, Scenario, Supplier
 from simshop.engine.sheet import DecisionSheet
 from simshop.engine.state import TeamState
 
@@ -109,6 +109,32 @@ def arrival(round_no: int, days_per_round: int, lead_days: int) -> tuple[int, in
     return arrive_round, absolute - (arrive_round - 1) * days_per_round
 
 
+def chosen_supplier(product: Product, sheet: DecisionSheet) -> Supplier:
+    """The supplier a sheet's factory order of ``product`` goes to (the product has
+    suppliers): the sheet's choice, else the product's first."""
+    wanted = sheet.suppliers.get(product.id)
+    supplier = product.supplier(wanted) if wanted is not None else None
+    return supplier if supplier is not None else product.suppliers[0]
+
+
+def order_terms(supplier: Supplier, quantity: int) -> tuple[float, float, float]:
+    """(unit cost, deposit, balance) of a factory order, CNY; deposit and balance to the fen."""
+    unit = supplier.unit_cost_cny(quantity)
+    value = quantity * unit
+    deposit = round(value * supplier.deposit_share, 2)
+    return unit, deposit, round(value - deposit, 2)
+
+
+def factory_order_cny(product: Product, sheet: DecisionSheet, quantity: int) -> float:
+    """What a factory order costs at the start of the round: the units at ``unit_cost_cny``,
+    or, for a product with suppliers, the chosen supplier's deposit."""
+    if quantity <= 0:
+        return 0.0
+    if not product.suppliers:
+        return product.unit_cost_cny * quantity
+    return order_terms(chosen_supplier(product, sheet), quantity)[1]
+
+
 SPENDING_LINES = (
     "entry_fees_cny",
     "factory_orders_cny",
@@ -126,7 +152,9 @@ def upfront_spend_items(
     """A sheet's start-of-round spending as (line, CNY) items in the order
     :func:`upfront_spend_cny` adds them: entry fees, factory orders, the freight of each
     shipment (one item per shipment on an existing lane), advertising, quality investment
-    and repayment. Lines are :data:`SPENDING_LINES`."""
+    and repayment; then sample orders and studies (``samples_cny``, ``research_cny``) when
+    the sheet has any. Lines are :data:`SPENDING_LINES`; a factory order of a product with
+    suppliers counts its deposit only (the balance is paid on delivery)."""
     items = [
         (
             "entry_fees_cny",
@@ -135,7 +163,7 @@ def upfront_spend_items(
         (
             "factory_orders_cny",
             sum(
-                scenario.product(pid).unit_cost_cny * max(q, 0)
+                factory_order_cny(scenario.product(pid), sheet, q)
                 for pid, q in sheet.factory_orders.items()
             ),
         ),
@@ -166,6 +194,19 @@ def upfront_spend_items(
                 sum(rules[rid].cost_cny for rid in sheet.certificates if rid in rules),
             )
         )
+    if sheet.samples:
+        items.append(
+            (
+                "samples_cny",
+                sum(
+                    supplier.sample_cost_cny
+                    for s in sheet.samples
+                    if (supplier := scenario.product(s.product).supplier(s.supplier)) is not None
+                ),
+            )
+        )
+    if sheet.research:
+        items.append(("research_cny", sum(s.budget_cny for s in sheet.research)))
     return items
 
 

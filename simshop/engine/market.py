@@ -23,13 +23,16 @@ from typing import Any
 import numpy as np
 import simpy
 
+from simshop.engine import sourcing
 from simshop.engine.book import RoundBook
 from simshop.engine.compliance import ComplianceWatch
+from simshop.engine.catalogue import demand_weight, product_season, realise
 from simshop.engine.conditions import DemandWindow, RoundConditions, conditions_for_round
 from simshop.engine.decisions import DecisionSheet, carry_over, empty_decisions
 from simshop.engine.demand import (
     ad_scale_cny,
     allocate_customers,
+    first_choice_of,
     offer_utility,
     reference_price_local,
 )
@@ -135,8 +138,15 @@ def _apply_decisions(
                     book.parcel[m, p, t] = offer.channel == "parcel"
         for pid, qty in sheet.factory_orders.items():
             p = book.p_index[pid]
+            product = sc.products[p]
+            if product.suppliers:
+                sourcing.order(book, t, product, sheet, qty)
+                continue
             book.china[p, t] += qty
-            book.purchases[t] += qty * sc.product(pid).unit_cost_cny
+            book.purchases[t] += qty * product.unit_cost_cny
+        if book.sourcing:
+            sourcing.samples(book, t, sheet)
+            book.lines["research_cny"][t] += sum(s.budget_cny for s in sheet.research)
         for pid, amount in sheet.quality_investment_cny.items():
             book.invested[book.p_index[pid], t] += amount
             book.lines["quality_investment_cny"][t] += amount
@@ -280,6 +290,9 @@ class _MarketModel:
         self._prepare_offers(sc, cond)
         for day in sorted(book.landing):
             self.env.process(self.land(day, book.landing[day]))
+        for day in sorted(book.deliveries):
+            if day > 0:
+                self.env.process(self.produce(day, book.deliveries[day]))
         for m, code in enumerate(book.mcodes):
             for window in cond.markets[code].demand_windows:
                 self.env.process(self.demand_window(m, window))
@@ -328,11 +341,13 @@ class _MarketModel:
                 self.base_shoppers[m, p] = (
                     market.size
                     * params.shoppers_per_size_day
-                    * product.demand_weight
+                    * demand_weight(sc, market.code, product)
                     * mc.seasonality
+                    * product_season(product, cond.month)
                 )
                 if product.ip_risk is not None:
                     self.base_shoppers[m, p] *= product.ip_risk.demand_boost
+        book.base_shoppers = self.base_shoppers
         n_listed = np.maximum(book.listed.sum(axis=2, keepdims=True), 1)
         ref_cny = ref_local * np.array([m.fx_cny_per_local for m in sc.markets])[:, None, None]
         ad_scale = ad_scale_cny(
@@ -361,9 +376,34 @@ class _MarketModel:
         self.offer_parcel = [
             [book.parcel[m, p, self.offer_idx[m][p]] for p in range(P)] for m in range(M)
         ]
+        # per market and product, fixed for the round: whether any offer ships by parcel, and
+        # the shoppers' first choice (computed once instead of daily)
+        self.any_parcel = [[bool(x.any()) for x in row] for row in self.offer_parcel]
+        self.tally = [
+            [
+                (np.zeros(i.size, np.int64), np.zeros(i.size, np.int64), np.zeros(i.size))
+                for i in row
+            ]
+            for row in self.offer_idx
+        ]
+        """Per market and product: picks, units sold and units sold x fx of each listed
+        offer this round (written into the book when the round has run)."""
+        self.first_choice = [
+            [first_choice_of(u, self.lam, self.outside_utility) if u.size else None for u in row]
+            for row in self.offer_u
+        ]
 
     def run(self) -> None:
         self.env.run()
+        # the round's picks and sales, kept per listed offer while trading, into the book
+        book = self.book
+        for m, row in enumerate(self.offer_idx):
+            for p, idx in enumerate(row):
+                if idx.size:
+                    picks, sold, sold_fx = self.tally[m][p]
+                    book.picks[m, p, idx] += picks
+                    book.sold[m, p, idx] += sold
+                    book.sold_fx[m, p, idx] += sold_fx
 
     def market_days(self, m: int) -> Generator[Any, Any, None]:
         """Trade in market ``m`` once a day, after the day's arrivals and switches."""
@@ -382,17 +422,32 @@ class _MarketModel:
             rng = self.demand_rng[m][p]
             shoppers = int(rng.poisson(self.base_shoppers[m, p] * self.shock[m, p]))
             parcel = self.offer_parcel[m][p]
-            stock = np.where(parcel, book.china[p, idx], book.wh[m, p, idx])
+            any_parcel = self.any_parcel[m][p]
+            stock = (
+                np.where(parcel, book.china[p, idx], book.wh[m, p, idx])
+                if any_parcel
+                else book.wh[m, p, idx]
+            )
             picks, sold, first = allocate_customers(
-                rng, shoppers, self.offer_u[m][p], self.lam, self.outside_utility, stock
+                rng,
+                shoppers,
+                self.offer_u[m][p],
+                self.lam,
+                self.outside_utility,
+                stock,
+                self.first_choice[m][p],
             )
             book.shoppers[m, p] += shoppers
             book.first_inside[m, p] += first
-            book.picks[m, p, idx] += picks
-            book.sold[m, p, idx] += sold
-            book.sold_fx[m, p, idx] += sold * fx
-            book.wh[m, p, idx] -= np.where(parcel, 0, sold)
-            book.china[p, idx] -= np.where(parcel, sold, 0)
+            tally_picks, tally_sold, tally_fx = self.tally[m][p]
+            tally_picks += picks  # in place: the arrays of self.tally
+            tally_sold += sold
+            tally_fx += sold * fx
+            if any_parcel:
+                book.wh[m, p, idx] -= np.where(parcel, 0, sold)
+                book.china[p, idx] -= np.where(parcel, sold, 0)
+            else:
+                book.wh[m, p, idx] -= sold
 
     def land(self, day: int, batch: list[tuple[int, InTransit]]) -> Generator[Any, Any, None]:
         """A batch of shipments landing on ``day``: stock in, duty paid, arrivals logged."""
@@ -431,6 +486,11 @@ class _MarketModel:
                     "shipments": count,
                 }
             )
+
+    def produce(self, day: int, batch: list[tuple[int, Any]]) -> Generator[Any, Any, None]:
+        """Factory batches reaching the China warehouse on ``day``, before its trading."""
+        yield self.env.timeout(day)
+        sourcing.deliver(self.book, day, batch)
 
     def demand_window(self, m: int, window: DemandWindow) -> Generator[Any, Any, None]:
         """Switch a demand multiplier on at the start of ``first_day`` and off after
@@ -525,6 +585,7 @@ def _trade_round(
 ) -> tuple[RoundBook, RoundStreams, list[DecisionSheet], list[dict[str, Any]]]:
     """The round up to its accounts: decisions applied, the market traded."""
     round_no = state.round_no + 1
+    scenario = realise(scenario, game_seed)
     if round_no > scenario.calendar.rounds:
         raise ValueError(
             f"the scenario has {scenario.calendar.rounds} rounds; round {round_no} cannot be played"
@@ -550,7 +611,11 @@ def _trade_round(
     for t, team in enumerate(book.teams):
         for shipment in team.in_transit:
             _add_transit(book, t, shipment)
+    if book.sourcing:
+        sourcing.carry_in(book)
     _apply_decisions(book, sheets, log)
+    if book.sourcing:
+        sourcing.settle_profiles(book)
     streams = RoundStreams(game_seed, round_no if stream_round is None else stream_round)
     model = _MarketModel(book, streams, log)
     model.run()

@@ -11,12 +11,13 @@ from typing import Any, cast
 
 import numpy as np
 
-from simshop.engine import accounting
+from simshop.engine import accounting, research, sourcing
 from simshop.engine.accounting import (
     CASH_COST_LINES,
     COMPLIANCE_LINES,
     DUTY_REFUND_LINE,
     PNL_COST_LINES,
+    SOURCING_COST_LINES,
     cents,
 )
 from simshop.engine.book import RoundBook
@@ -51,6 +52,9 @@ def _returns(book: RoundBook, streams: RoundStreams) -> np.ndarray:
                     book.quality[p],
                     book.delivery_days[m, p],
                 )
+                if book.sourcing and book.defect[p].any():
+                    # defective units come back on top of the ordinary returns
+                    rate = rate + book.defect[p] * (1.0 - rate)
                 rng = streams(code, product.id, "returns")
                 returned[m, p] = rng.binomial(book.sold[m, p], rate)
     return returned
@@ -61,7 +65,7 @@ def _selling_costs(book: RoundBook, streams: RoundStreams) -> dict[str, np.ndarr
     sc, cond = book.scenario, book.cond
     returned = _returns(book, streams)
     revenue = book.price * book.sold_fx
-    unit_cost = np.array([p.unit_cost_cny for p in sc.products])[None, :, None]
+    unit_cost = book.unit_cost[None, :, :]
     out = {
         "revenue": revenue,
         "returned": returned,
@@ -223,8 +227,8 @@ def _cash_and_debt(book: RoundBook, lines: dict[str, np.ndarray]) -> dict[str, n
     borrowed, repaid = cents(book.borrowed), cents(book.repaid)
     debt_mid = book.debt_start + borrowed - repaid
     lines["interest_cny"] = cents(rate * debt_mid)
-    purchases = cents(book.purchases)
-    outflows = sum(lines[k] for k in CASH_COST_LINES) + purchases + repaid
+    purchases = cents(book.purchases + book.deposits + book.balances)
+    outflows = sum(lines[k] for k in _cash_lines(book)) + purchases + repaid
     outflows = outflows + sum(lines.get(k, 0.0) for k in COMPLIANCE_LINES)
     income = lines["revenue_cny"] + lines.get(DUTY_REFUND_LINE, 0.0)
     # cash frozen by IP claims comes back (an inflow) and is frozen (an outflow)
@@ -233,7 +237,16 @@ def _cash_and_debt(book: RoundBook, lines: dict[str, np.ndarray]) -> dict[str, n
     before = cents(book.cash_start + income + released + borrowed - outflows)
     overdraft = cents(np.maximum(0.0, -before))
     frozen: np.ndarray = book.compliance.freeze(before) if book.compliance is not None else none
+    extra = (
+        {
+            "supplier_deposits_cny": cents(book.deposits),
+            "supplier_balances_cny": cents(book.balances),
+        }
+        if book.sourcing
+        else {}
+    )
     cash = {
+        **extra,
         "start_cny": book.cash_start,
         "end_cny": cents(before + overdraft - frozen),
         "debt_start_cny": book.debt_start,
@@ -251,10 +264,20 @@ def _cash_and_debt(book: RoundBook, lines: dict[str, np.ndarray]) -> dict[str, n
     return cash
 
 
+def _cash_lines(book: RoundBook) -> tuple[str, ...]:
+    return (*CASH_COST_LINES, *SOURCING_COST_LINES) if book.sourcing else CASH_COST_LINES
+
+
+def _cost_lines(book: RoundBook) -> tuple[str, ...]:
+    return (*PNL_COST_LINES, *SOURCING_COST_LINES) if book.sourcing else PNL_COST_LINES
+
+
 def _ratings(book: RoundBook) -> tuple[np.ndarray, np.ndarray]:
     params = book.scenario.model
     lost_fraction = _div((book.picks - book.sold).astype(float), book.picks)
     target = accounting.rating_target(book.quality[None], book.delivery_days, lost_fraction)
+    if book.sourcing:
+        target = np.clip(target - sourcing.DEFECT_RATING_PENALTY * book.defect[None], 1.0, 5.0)
     new_reviews = np.floor(book.sold * params.review_rate).astype(np.int64)
     rating = accounting.update_rating(
         book.rating, book.reviews, new_reviews, target, params.rating_prior_reviews
@@ -287,6 +310,8 @@ def _price_stats(prices: np.ndarray) -> dict[str, float] | None:
 def _market_stats(book: RoundBook, money: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
     stats: dict[str, dict[str, Any]] = {}
     for m, code in enumerate(book.mcodes):
+        # a catalogue product's shoppers would read its hidden demand draw: not published
+        hidden = [bool(p.demand_range.get(code)) for p in book.scenario.products]  # type: ignore[call-overload]
         stats[code] = {}
         for p, pid in enumerate(book.pids):
             listed = book.listed[m, p]
@@ -296,7 +321,7 @@ def _market_stats(book: RoundBook, money: dict[str, np.ndarray]) -> dict[str, di
             shares = (sold[idx] / total) if total else np.zeros(idx.size)
             stats[code][pid] = {
                 "currency": book.cond.markets[code].currency,
-                "shoppers": int(book.shoppers[m, p]),
+                "shoppers": None if hidden[p] else int(book.shoppers[m, p]),
                 "demand": int(book.first_inside[m, p]),
                 "units_sold": total,
                 "units_lost_stockout": int((book.picks[m, p] - sold).sum()),
@@ -320,7 +345,7 @@ def _accounts(
     if has_duty_refunds(book.scenario):
         lines[DUTY_REFUND_LINE] = _duty_refunds(book, log)
     cash = _cash_and_debt(book, lines)
-    costs = cast(np.ndarray, sum(lines[k] for k in PNL_COST_LINES))
+    costs = cast(np.ndarray, sum(lines[k] for k in _cost_lines(book)))
     costs = costs + sum(lines.get(k, 0.0) for k in COMPLIANCE_LINES)
     lines["total_costs_cny"] = cents(costs)
     lines["profit_cny"] = cents(lines["revenue_cny"] + lines.get(DUTY_REFUND_LINE, 0.0) - costs)
@@ -416,6 +441,7 @@ def settle_round(
     )
     by_market = pnl_by_market(book, money, lines)
     view = _TeamView(book, money, lines, cash, rating, reviews, transit, quality, by_market)
+    view.streams, view.sheets = streams, sheets
     teams, states = {}, {}
     for t, tid in enumerate(book.team_ids):
         teams[tid] = view.result(t)
@@ -428,6 +454,20 @@ def settle_round(
     return RoundOutcome(
         book.cond.round_no, teams, _market_stats(book, money), log, state, book.cond
     )
+
+
+def _changes(
+    new: np.ndarray, start: np.ndarray
+) -> tuple[list[int], list[int], list[Any], list[int]]:
+    """Where an array over (market, product, team) differs from its start-of-round values:
+    (markets, products, new values, bounds), sorted by team; team ``t``'s changes are the
+    entries ``bounds[t]`` to ``bounds[t + 1]``. Building the next state from the old one plus
+    these is the same as building it from the whole array, at a fraction of the cost when a
+    team touches few of many products."""
+    teams, markets, products = np.nonzero((new != start).transpose(2, 0, 1))
+    values = new.transpose(2, 0, 1)[teams, markets, products].tolist()
+    bounds = np.searchsorted(teams, np.arange(new.shape[2] + 1)).tolist()
+    return markets.tolist(), products.tolist(), values, bounds
 
 
 class _TeamView:
@@ -446,7 +486,10 @@ class _TeamView:
         quality: np.ndarray,
         by_market: tuple[dict[str, np.ndarray], dict[str, np.ndarray]],
     ) -> None:
-        self.book = book
+        self.book, self.money = book, money
+        self.streams = RoundStreams(0, 0)
+        """The round's streams (set by :func:`settle_round`; studies draw their noise)."""
+        self.sheets: list[DecisionSheet] = []
         self.arrays = {
             "listed": book.listed,
             "price_local": book.price,
@@ -464,11 +507,13 @@ class _TeamView:
             "adstock_cny": cents(book.adstock),
             "delivery_days": book.delivery_days,
         }
-        per_team = {
-            k: self.arrays[k].transpose(2, 0, 1).tolist()
-            for k in ("ending_stock", "adstock_cny", "rating", "reviews")
+        starts = {
+            "ending_stock": book.wh_start,
+            "adstock_cny": book.adstock_prev,
+            "rating": book.rating,
+            "reviews": book.reviews,
         }
-        self.per_team = per_team
+        self.changes = {k: _changes(self.arrays[k], old) for k, old in starts.items()}
         self.line_lists = {k: v.tolist() for k, v in lines.items()}
         self.cash_lists = {k: np.asarray(v, dtype=float).tolist() for k, v in cash.items()}
         self.china = book.china.T.tolist()
@@ -529,22 +574,71 @@ class _TeamView:
             compliance=(book.compliance.result_rows(t) if book.compliance is not None else None),
             pnl_by_market=lambda: self.markets_pnl(t),
             pnl_unallocated=lambda: {k: v[t] for k, v in self.unallocated_lists.items()},
+            sourcing=book.sourcing,
+            research=(
+                (lambda: self.research(t)) if book.sourcing and self.sheets[t].research else None
+            ),
+            samples=book.samples[t],
+            products=(lambda: self.products(t)) if book.sourcing else None,
         )
+
+    def research(self, t: int) -> list[dict[str, Any]]:
+        """The studies team ``t`` bought, read (:func:`simshop.engine.research.readings`)."""
+        book = self.book
+        return research.readings(
+            book, self.streams, self.money["returned"], t, self.sheets[t].research
+        )
+
+    def products(self, t: int) -> list[dict[str, Any]]:
+        """Per market and product the team listed or sold in: its money (CNY)."""
+        book, money = self.book, self.money
+        selling = ("commission", "vat", "fulfilment", "storage", "parcel_freight", "parcel_duty")
+        rows = []
+        for m, code in enumerate(book.mcodes):
+            for p, pid in enumerate(book.pids):
+                if not (book.listed[m, p, t] or book.sold[m, p, t]):
+                    continue
+                revenue = float(money["revenue"][m, p, t])
+                refunds = float(money["refunds"][m, p, t])
+                cogs = float(money["cogs"][m, p, t])
+                costs = float(sum(money[k][m, p, t] for k in selling))
+                ads = float(book.ad[m, p, t])
+                margin = revenue - refunds - cogs - costs - ads
+                rows.append(
+                    {
+                        "market": code,
+                        "product": pid,
+                        "listed": bool(book.listed[m, p, t]),
+                        "units_sold": int(book.sold[m, p, t]),
+                        "units_returned": int(money["returned"][m, p, t]),
+                        "revenue_cny": round(revenue, 2),
+                        "refunds_cny": round(refunds, 2),
+                        "cogs_cny": round(cogs, 2),
+                        "selling_costs_cny": round(costs, 2),
+                        "advertising_cny": round(ads, 2),
+                        "margin_cny": round(margin, 2),
+                        "margin_share": round(margin / revenue, 4) if revenue else None,
+                    }
+                )
+        return rows
 
     def next_state(self, t: int, sheet: DecisionSheet) -> TeamState:
         book, pids = self.book, self.book.pids
         old = book.teams[t]
 
-        def by_market(key: str) -> dict[str, dict[str, Any]]:
-            rows = self.per_team[key][t]
-            return {
-                code: dict(zip(pids, rows[m], strict=True)) for m, code in enumerate(book.mcodes)
-            }
+        def by_market(key: str, start: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+            """The team's start-of-round values with this round's changes written in."""
+            markets, products, values, bounds = self.changes[key]
+            out = {code: dict(start[code]) for code in book.mcodes}
+            for i in range(bounds[t], bounds[t + 1]):
+                out[book.mcodes[markets[i]]][pids[products[i]]] = values[i]
+            return out
 
         lines = self.line_lists
         spend = self.cash_lists["outflows_cny"][t] - self.cash_lists["repaid_cny"][t]
         spend -= self.cash_lists["frozen_cny"][t] if "frozen_cny" in self.cash_lists else 0.0
         cum = old.cumulative
+        stock_cost, stock_mix = sourcing.next_stock(book, t)
         return TeamState(
             team_id=old.team_id,
             round_no=book.cond.round_no,
@@ -552,13 +646,13 @@ class _TeamView:
             debt_cny=self.cash_lists["debt_end_cny"][t],
             entered_markets=[c for c in book.mcodes if c in book.entered[t]],
             china_stock=dict(zip(pids, self.china[t], strict=True)),
-            warehouse_stock=by_market("ending_stock"),
+            warehouse_stock=by_market("ending_stock", old.warehouse_stock),
             in_transit=book.transit_next[t],
             quality=dict(zip(pids, self.quality_t[t], strict=True)),
             quality_investment_cny=dict(zip(pids, self.invested_t[t], strict=True)),
-            adstock_cny=by_market("adstock_cny"),
-            rating=by_market("rating"),
-            reviews=by_market("reviews"),
+            adstock_cny=by_market("adstock_cny", old.adstock_cny),
+            rating=by_market("rating", old.rating),
+            reviews=by_market("reviews", old.reviews),
             cumulative={
                 "profit_cny": round(cum.get("profit_cny", 0.0) + lines["profit_cny"][t], 2),
                 "revenue_cny": round(cum.get("revenue_cny", 0.0) + lines["revenue_cny"][t], 2),
@@ -566,4 +660,7 @@ class _TeamView:
                 "units_sold": cum.get("units_sold", 0.0) + self.sold_total[t],
             },
             last_decisions=sheet,
+            in_production=book.production_next[t],
+            stock_cost_cny=stock_cost,
+            stock_mix=stock_mix,
         )

@@ -31,6 +31,10 @@ class TeamRoundResult:
             dict[str, dict[str, float]] | Callable[[], dict[str, dict[str, float]]] | None
         ) = None,
         pnl_unallocated: dict[str, float] | Callable[[], dict[str, float]] | None = None,
+        sourcing: bool = False,
+        research: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]] | None = None,
+        samples: list[dict[str, Any]] | None = None,
+        products: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]] | None = None,
     ):
         self.team_id, self.round_no = team_id, round_no
         self._pnl_by_market = pnl_by_market or {}
@@ -46,6 +50,29 @@ class TeamRoundResult:
         ``product``, ``requirement`` (None for an IP claim), ``day``, ``kind`` (delisted,
         fine, ip_claim), ``units_stranded``, ``cost_cny`` and, for a claim, ``frozen_cny``."""
         return self._compliance or []
+        self.sourcing = sourcing
+        """True in scenarios with a catalogue, suppliers or studies (``has_sourcing``):
+        then :meth:`to_dict` carries ``research``, ``samples`` and ``products``."""
+        self._research = research or []
+        self.samples: list[dict[str, Any]] = samples or []
+        """The samples this team bought: each supplier's true quality and defect rate."""
+        self._products = products or []
+
+    @property
+    def research(self) -> list[dict[str, Any]]:
+        """The studies this team bought this round, with their readings (only this team's;
+        built on first access)."""
+        if callable(self._research):
+            self._research = self._research()
+        return self._research
+
+    @property
+    def products(self) -> list[dict[str, Any]]:
+        """Per market and product the team listed or sold in: units, revenue, costs and
+        margin (built on first access)."""
+        if callable(self._products):
+            self._products = self._products()
+        return self._products
 
     @property
     def offers(self) -> list[dict[str, Any]]:
@@ -70,7 +97,7 @@ class TeamRoundResult:
         return self._pnl_unallocated
 
     def to_dict(self) -> dict[str, Any]:
-        data = {
+        data: dict[str, Any] = {
             "arrivals": [dict(sorted(a.items())) for a in self.arrivals],
             "cash": dict(sorted(self.cash.items())),
             "china_stock": dict(sorted(self.china_stock.items())),
@@ -84,6 +111,10 @@ class TeamRoundResult:
             "round_no": self.round_no,
             "team_id": self.team_id,
         }
+        if self.sourcing:
+            data["products"] = [dict(sorted(r.items())) for r in self.products]
+            data["research"] = [dict(sorted(r.items())) for r in self.research]
+            data["samples"] = [dict(sorted(r.items())) for r in self.samples]
         if self._compliance is not None:
             data["compliance"] = [dict(sorted(r.items())) for r in self._compliance]
         return dict(sorted(data.items()))

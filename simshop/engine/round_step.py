@@ -4,6 +4,10 @@ Processing (``services.rounds``), the what-if replay (``services.whatif``), resu
 verification (:mod:`simshop.engine.verify`) and the headless game
 (:mod:`simshop.engine.headless`) all call :func:`play_round`; none of them builds engine
 sheets or standings on its own.
+
+A catalogue's hidden draws are made here (:func:`~simshop.engine.catalogue.realise` with the
+round's seed), so every caller plays the same draws; bots and sheet validation see only
+:func:`~simshop.engine.catalogue.public` (what a team may know).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simshop.engine.bots import STRATEGIES, make_view
+from simshop.engine.catalogue import public, realise
 from simshop.engine.decisions import (
     DecisionErrors,
     DecisionSheet,
@@ -140,6 +145,8 @@ def play_round(
       rules.
     - ``weights``: the scorecard weights (default: the scenario's).
     """
+    realised = realise(scenario, seed)  # the catalogue's hidden draws; see the module text
+    scenario = public(scenario)
     team_sheets = team_sheets or {}
     bot_strategies = bot_strategies or {}
     own_results = own_results or {}
@@ -159,7 +166,7 @@ def play_round(
                 rejected[tid] = errors
         else:
             sheets[tid], sources[tid] = _team_sheet(scenario, state, tid, team_sheets, strict)
-    outcome = simulate_round(scenario, state, sheets, seed)
+    outcome = simulate_round(realised, state, sheets, seed)
     table = standings(
         team_metrics(scenario, outcome.state),
         scenario.scoring.as_dict() if weights is None else weights,

@@ -29,6 +29,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -213,6 +214,91 @@ class IpRisk(StrictModel):
     """Rounds the frozen cash stays frozen; it comes back at the end of the last of them."""
 
 
+Range = Annotated[list[Annotated[float, Field(ge=0.0, le=1e6)]], Field(min_length=2, max_length=2)]
+"""``[low, high]`` of a value drawn per game (see :mod:`simshop.engine.catalogue`);
+``low <= high`` is checked by the model that holds it (code ``range_reversed``)."""
+
+
+def _ordered_range(value: list[float], field: str) -> None:
+    if value[0] > value[1]:
+        raise PydanticCustomError(
+            "range_reversed",
+            "the range's low end ({low}) is above its high end ({high})",
+            {"low": value[0], "high": value[1], "field": field},
+        )
+
+
+class Tier(StrictModel):
+    """A unit-cost tier: ordering at least ``min_units`` costs ``unit_cost_cny`` a unit."""
+
+    min_units: Annotated[int, Field(ge=1, le=10_000_000)]
+    unit_cost_cny: Annotated[float, Field(ge=0.01, le=1e6)]
+
+
+class Supplier(StrictModel):
+    """A factory that makes one product (``[[products.suppliers]]``).
+
+    Orders below the first tier's ``min_units`` (the minimum order quantity) are refused;
+    an order costs the unit cost of the highest tier it reaches. ``deposit_share`` of the
+    order is paid when ordering, the balance when the batch reaches the China warehouse,
+    ``lead_days`` later (a SimPy process; past the round's end it arrives in a later round).
+    The true ``quality`` and ``defect_rate`` are drawn per game from their ranges and stay
+    hidden (:func:`simshop.engine.catalogue.realise`) until the team buys a sample
+    (``sample_cost_cny``)."""
+
+    id: Identifier
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    name_zh: Annotated[str, Field(max_length=60)] = ""
+    tiers: Annotated[list[Tier], Field(min_length=1, max_length=6)]
+    lead_days: Annotated[int, Field(ge=0, le=365)] = 0
+    quality_range: Range = Field(default_factory=lambda: [0.5, 0.5])
+    """The supplier's true quality (0..1) is drawn per game from this range."""
+    defect_rate_range: Range = Field(default_factory=lambda: [0.0, 0.0])
+    """The share of defective units (0..0.5), drawn per game from this range."""
+    deposit_share: Fraction = 1.0
+    """Share of an order paid when ordering (1 = all up front); the rest on delivery."""
+    sample_cost_cny: Annotated[float, Field(ge=0.0, le=1e6)] = 0.0
+
+    @model_validator(mode="after")
+    def _check_supplier(self) -> Supplier:
+        _ordered_range(self.quality_range, "quality_range")
+        _ordered_range(self.defect_rate_range, "defect_rate_range")
+        if self.quality_range[1] > 1.0:
+            raise PydanticCustomError(
+                "range_above_one",
+                "quality is at most 1; got {high}",
+                {"high": self.quality_range[1], "field": "quality_range"},
+            )
+        if self.defect_rate_range[1] > 0.5:
+            raise PydanticCustomError(
+                "defect_rate_too_high",
+                "a defect rate is at most 0.5; got {high}",
+                {"high": self.defect_rate_range[1], "field": "defect_rate_range"},
+            )
+        mins = [t.min_units for t in self.tiers]
+        if any(b <= a for a, b in zip(mins, mins[1:], strict=False)):
+            raise PydanticCustomError(
+                "tiers_not_ascending",
+                "tiers must be listed by rising min_units; got {mins}",
+                {"mins": ", ".join(map(str, mins)), "field": "tiers"},
+            )
+        return self
+
+    @property
+    def moq(self) -> int:
+        """The minimum order quantity: the first tier's ``min_units``."""
+        return self.tiers[0].min_units
+
+    def unit_cost_cny(self, units: int) -> float:
+        """The unit cost of an order of ``units``: the highest tier it reaches (the first
+        tier's cost below the minimum order quantity)."""
+        cost = self.tiers[0].unit_cost_cny
+        for tier in self.tiers:
+            if units >= tier.min_units:
+                cost = tier.unit_cost_cny
+        return cost
+
+
 class Product(StrictModel):
     id: Identifier
     name: Annotated[str, Field(min_length=1, max_length=60)]
@@ -246,6 +332,68 @@ class Product(StrictModel):
     ip_risk: IpRisk | None = None
     """A look-alike design (optional): more shoppers, and a risk of an intellectual-property
     claim against every listing of it (see :class:`IpRisk`)."""
+
+    demand_range: dict[MarketCode, Range] = Field(default_factory=dict)
+    """Catalogue products: per market, the range the product's demand weight is drawn from
+    per game (log-uniform, seeded by the game: :func:`simshop.engine.catalogue.realise`);
+    the draw is hidden from teams. Markets not named here use ``demand_weight``; markets the
+    scenario does not have are ignored (so one catalogue serves several scenarios)."""
+    seasonality: (
+        Annotated[
+            list[Annotated[float, Field(gt=0.0, le=20.0)]], Field(min_length=12, max_length=12)
+        ]
+        | None
+    ) = None
+    """The product's own demand multiplier per calendar month, January first (times the
+    market's seasonality); none = flat."""
+    volume_l: Annotated[float, Field(gt=0.0, le=10000.0)] | None = None
+    """Packed volume in litres (shown to teams; freight is charged by weight)."""
+    suppliers: Annotated[list[Supplier], Field(max_length=4)] = Field(default_factory=list)
+    """Factories to order from (1-4). Without suppliers a factory order costs
+    ``unit_cost_cny`` a unit and arrives at once, as before catalogues existed."""
+
+    @model_validator(mode="after")
+    def _check_catalogue_fields(self) -> Product:
+        for code, value in self.demand_range.items():
+            if value[0] > value[1] or value[0] <= 0:
+                raise PydanticCustomError(
+                    "range_reversed" if value[0] > value[1] else "range_not_positive",
+                    "the range's low end ({low}) is above its high end ({high})"
+                    if value[0] > value[1]
+                    else "a demand range must start above 0; got {low}",
+                    {"low": value[0], "high": value[1], "field": f"demand_range.{code}"},
+                )
+            if value[1] > 10.0:
+                raise PydanticCustomError(
+                    "demand_range_too_high",
+                    "a demand weight is at most 10; got {high}",
+                    {"high": value[1], "field": f"demand_range.{code}"},
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _unique_suppliers(self) -> Product:
+        seen: set[str] = set()
+        for j, supplier in enumerate(self.suppliers):
+            if supplier.id in seen:
+                raise PydanticCustomError(
+                    "duplicate_supplier",
+                    "supplier id '{supplier}' is used twice for this product",
+                    {"supplier": supplier.id, "field": f"suppliers.{j}.id"},
+                )
+            seen.add(supplier.id)
+        return self
+
+    def supplier(self, supplier_id: str) -> Supplier | None:
+        return next((s for s in self.suppliers if s.id == supplier_id), None)
+
+    def public_demand_weight(self, market_code: str) -> float:
+        """What anyone may know of the product's demand weight in a market: the geometric
+        middle of its range (the median of the log-uniform draw), or ``demand_weight``."""
+        rng = self.demand_range.get(market_code)  # type: ignore[call-overload]
+        if rng is None:
+            return float(self.demand_weight)
+        return float((rng[0] * rng[1]) ** 0.5)
 
 
 class Requirement(StrictModel):
@@ -333,6 +481,19 @@ class ModelParams(StrictModel):
     """New reviews per unit sold (rounded down per offer and round)."""
     rating_prior_reviews: Annotated[float, Field(ge=0.0, le=1e6)] = 5.0
     """Weight (in reviews) of the old rating when a round's new reviews are averaged in."""
+
+
+class ResearchSettings(StrictModel):
+    """Market studies teams may buy (``[research]``; available in any scenario with a
+    catalogue or suppliers even without the section). A study of one market and category
+    reads the round's hidden demand with noise: each reading is ``truth x exp(sd x z)``,
+    ``z`` standard normal, ``sd = noise_sd x sqrt(reference_budget_cny / budget)``, so the
+    noise falls with the money spent (see docs/engine.md)."""
+
+    min_budget_cny: Annotated[float, Field(ge=0.0, le=1e8)] = 1000.0
+    reference_budget_cny: Annotated[float, Field(gt=0.0, le=1e8)] = 5000.0
+    noise_sd: Annotated[float, Field(ge=0.0, le=5.0)] = 0.5
+    """Standard deviation of a reading's log at the reference budget."""
 
 
 class Bots(StrictModel):
@@ -1142,7 +1303,7 @@ class Scenario(StrictModel):
     economy: Economy
     model: ModelParams = Field(default_factory=ModelParams)
     markets: Annotated[list[Market], Field(min_length=1, max_length=8)]
-    products: Annotated[list[Product], Field(min_length=1, max_length=12)]
+    products: Annotated[list[Product], Field(min_length=1, max_length=40)]
     tariffs: list[Tariff] = Field(default_factory=list, max_length=400)
     events: list[Event] = Field(default_factory=list, max_length=400)
     bots: Bots = Field(default_factory=Bots)
@@ -1154,6 +1315,12 @@ class Scenario(StrictModel):
     compliance: list[Requirement] = Field(default_factory=list, max_length=100)
     """Compliance requirements per market and category (``[[compliance]]``); more may start
     later by ``new_requirement`` events (:meth:`requirements` gives them all)."""
+    research: ResearchSettings | None = None
+    """Market studies for sale (see :class:`ResearchSettings` and :func:`has_sourcing`)."""
+
+    _draws: dict[str, Any] | None = PrivateAttr(default=None)
+    """The game's hidden draws, set only by :func:`simshop.engine.catalogue.realise` (never
+    serialised: ``model_dump`` and the TOML text do not carry them)."""
 
     @model_validator(mode="after")
     def _cross_references(self, info: ValidationInfo) -> Scenario:
@@ -1198,6 +1365,15 @@ class Scenario(StrictModel):
 
     def product(self, product_id: str) -> Product:
         return next(p for p in self.products if p.id == product_id)
+
+
+def has_sourcing(scenario: Scenario) -> bool:
+    """True when the scenario has a catalogue (demand drawn per game), suppliers or a
+    ``[research]`` section: then sample orders and studies may be bought and the P&L has
+    the lines ``samples_cny`` and ``research_cny``. Other scenarios play exactly as before."""
+    return scenario.research is not None or any(
+        p.demand_range or p.suppliers for p in scenario.products
+    )
 
 
 def parse_scenario_dict(data: dict[str, Any]) -> Scenario:

@@ -47,9 +47,12 @@ from simshop.engine.scenario import (
     ModelParams,
     Product,
     Requirement,
+    ResearchSettings,
     Scenario,
     Scoring,
+    Supplier,
     Tariff,
+    Tier,
     cross_check,
     cross_check_parts,
     loc_to_path,
@@ -351,6 +354,9 @@ _SECTION_MODELS: dict[tuple[str, ...], type[BaseModel]] = {
     ("markets", "#"): Market,
     ("markets", "#", "lanes", "#"): Lane,
     ("products", "#"): Product,
+    ("products", "#", "suppliers", "#"): Supplier,
+    ("products", "#", "suppliers", "#", "tiers", "#"): Tier,
+    ("research",): ResearchSettings,
     ("tariffs", "#"): Tariff,
     ("bots",): Bots,
     ("scoring",): Scoring,
@@ -420,14 +426,18 @@ def _pydantic_problem(
 ) -> ScenarioProblem:
     raw_loc: Loc = tuple(error["loc"])
     # A discriminated union puts the chosen kind in the path: events[0].tariff_change.rate.
+    # A dict key's own error ends in "[key]": the key is the place (demand_range.DE).
     loc: Loc = tuple(
         part
         for k, part in enumerate(raw_loc)
-        if not (k == 2 and raw_loc[0] == "events" and part in EVENT_KINDS)
+        if not (k == 2 and raw_loc[0] == "events" and part in EVENT_KINDS) and part != "[key]"
     )
     ctx = {k: _plain(v) for k, v in (error.get("ctx") or {}).items() if k != "error"}
     if "field" in ctx:
-        loc = loc + (str(ctx.pop("field")),)
+        # a dotted field ("suppliers.1.id") points into the table: array indexes as ints
+        loc = loc + tuple(
+            int(part) if part.isdigit() else part for part in str(ctx.pop("field")).split(".")
+        )
     code, loc, message, ctx = _worded(
         error["type"], loc, error["msg"], error.get("input"), ctx, data
     )
@@ -466,6 +476,7 @@ def _worded(
             isinstance(loc[-1], str)
             and loc[-1] in ("code", "market", "markets")
             or (isinstance(loc[-1], int) and "markets" in loc)
+            or (len(loc) > 1 and loc[-2] == "demand_range")
         ):
             code = "bad_market_code"
         message = f"expected one of {ctx.get('expected', '')}, got {_describe(value)}"

@@ -86,3 +86,13 @@ class RoundStreams:
 
     def __call__(self, market: str, product: str, component: str) -> np.random.Generator:
         return stream_rng(self.seed, self.round_no, market, product, component)
+
+
+def game_stream_rng(seed: int, *names: str) -> np.random.Generator:
+    """An independent stream of the whole game (not of one round), for draws made once per
+    game such as a catalogue's hidden demand (:mod:`simshop.engine.catalogue`):
+    ``SeedSequence([seed, stream_key(*names)])`` (a round's streams carry the round number
+    too, so the two never coincide)."""
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence([int(seed), stream_key(*names)]))
+    )

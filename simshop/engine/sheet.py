@@ -40,6 +40,28 @@ class Shipment(_Strict):
     quantity: int
 
 
+class SampleOrder(_Strict):
+    """Buy a sample from one supplier of a product (its ``sample_cost_cny``): the round's
+    results tell this team the supplier's true quality and defect rate."""
+
+    product: str
+    supplier: str
+
+
+class StudyOrder(_Strict):
+    """Buy a market study of one category in one market; a larger budget gives readings
+    with less noise (:class:`simshop.engine.scenario.ResearchSettings`)."""
+
+    market: str
+    category: str
+    budget_cny: float
+
+
+SOURCING_KEYS = ("suppliers", "samples", "research")
+"""Sheet keys of catalogue scenarios, left out of :meth:`DecisionSheet.to_dict` when empty
+(so sheets of other scenarios keep their bytes)."""
+
+
 class DecisionSheet(_Strict):
     enter_markets: list[str] = Field(default_factory=list)
     leave_markets: list[str] = Field(default_factory=list)
@@ -51,10 +73,19 @@ class DecisionSheet(_Strict):
     certificates: list[str] = Field(default_factory=list)
     """Compliance requirements (ids) to start obtaining this round: paid now, held
     ``rounds_to_obtain`` rounds later (not carried over)."""
+    suppliers: dict[str, str] = Field(default_factory=dict)
+    """Product id -> the supplier its factory orders go to (default: the product's first
+    supplier); carried over."""
+    samples: list[SampleOrder] = Field(default_factory=list)
+    research: list[StudyOrder] = Field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe, keys sorted (dicts nested in the sheet are sorted too)."""
+        """JSON-safe, keys sorted (dicts nested in the sheet are sorted too); the sourcing
+        keys (:data:`SOURCING_KEYS`) only when not empty."""
         data: dict[str, Any] = sort_keys(self.model_dump(mode="json"))
+        for key in SOURCING_KEYS:
+            if not data[key]:
+                del data[key]
         return data
 
     @classmethod
@@ -78,7 +109,8 @@ def empty_decisions() -> DecisionSheet:
 
 def carry_over(previous: DecisionSheet | None) -> DecisionSheet:
     """What a team that submits nothing gets: the same listings, prices, channels and ad
-    budgets; no market entries or exits, orders, shipments, quality investment or borrowing."""
+    budgets, and the chosen suppliers; no market entries or exits, orders, shipments, quality
+    investment, borrowing, samples or studies."""
     if previous is None:
         return empty_decisions()
-    return DecisionSheet(offers=previous.offers)
+    return DecisionSheet(offers=previous.offers, suppliers=previous.suppliers)

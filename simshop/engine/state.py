@@ -33,6 +33,25 @@ class InTransit:
 
 
 @dataclass
+class InProduction:
+    """A factory order being made: it reaches the China warehouse on ``arrive_day`` of
+    ``arrive_round`` (before that day's trading), when ``balance_cny`` (the order's value
+    less the deposit paid when ordering) is paid."""
+
+    product: str
+    supplier: str
+    quantity: int
+    ordered_round: int
+    arrive_round: int
+    arrive_day: int
+    unit_cost_cny: float
+    balance_cny: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(sorted(asdict(self).items()))
+
+
+@dataclass
 class TeamState:
     team_id: str
     round_no: int
@@ -65,6 +84,14 @@ class TeamState:
     frozen_cash: list[dict[str, Any]] = field(default_factory=list)
     """Cash frozen by intellectual-property claims (``amount_cny``, ``release_round``: it
     comes back at the end of that round). Left out of :meth:`to_dict` when empty."""
+    in_production: list[InProduction] = field(default_factory=list)
+    """Factory orders not yet in China (products with suppliers); left out when empty."""
+    stock_cost_cny: dict[str, float] = field(default_factory=dict)
+    """product -> average unit cost of the units held (products with suppliers; periodic
+    weighted average); left out when empty."""
+    stock_mix: dict[str, dict[str, float]] = field(default_factory=dict)
+    """product -> supplier -> share of the units held that came from it (products with
+    suppliers); left out when empty."""
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -92,6 +119,12 @@ class TeamState:
             data["certificates"] = self.certificates
         if self.frozen_cash:
             data["frozen_cash"] = self.frozen_cash
+        if self.in_production:
+            data["in_production"] = [b.to_dict() for b in self.in_production]
+        if self.stock_cost_cny:
+            data["stock_cost_cny"] = self.stock_cost_cny
+        if self.stock_mix:
+            data["stock_mix"] = self.stock_mix
         out: dict[str, Any] = _sorted_copy(data)
         return out
 
@@ -99,6 +132,7 @@ class TeamState:
     def from_dict(cls, data: dict[str, Any]) -> TeamState:
         values = dict(data)
         values["in_transit"] = [InTransit(**s) for s in data.get("in_transit", [])]
+        values["in_production"] = [InProduction(**b) for b in data.get("in_production", [])]
         if values.get("last_decisions") is not None:
             values["last_decisions"] = DecisionSheet.from_dict(values["last_decisions"])
         return cls(**values)

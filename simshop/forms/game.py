@@ -45,6 +45,7 @@ from simshop.engine.scenario import MAX_SCORING_WEIGHT, Scenario
 from simshop.engine.scoring import METRICS
 from simshop.engine.state import TeamState
 from simshop.forms import compliance as compliance_form
+from simshop.forms import sourcing
 from simshop.forms.base import NUL_FIELD_MESSAGE, AppForm, nul_fields
 from simshop.forms.fields import DecimalField, WholeNumberField
 from simshop.messages import GAME_MESSAGES, decision_message, message_for
@@ -336,6 +337,8 @@ class DecisionForm:
         self._shipment_fields: list[str] = []
         self._enter: list[str] = []
         self._leave: list[str] = []
+        self._sample_fields: list[str] = []
+        self._study_fields: list[str] = []
 
     # ---- building
 
@@ -367,6 +370,7 @@ class DecisionForm:
         values["borrow_cny"] = sheet.borrow_cny if sheet.borrow_cny > 0 else None
         values["repay_cny"] = -sheet.borrow_cny if sheet.borrow_cny < 0 else None
         values.update(compliance_form.certificate_values(sheet))
+        values.update(sourcing.sheet_values(scenario, team, sheet))
         form._build(values)
         return form
 
@@ -374,6 +378,7 @@ class DecisionForm:
     def from_request(cls, scenario: Scenario, team: TeamState, data: Any) -> DecisionForm:
         form = cls(scenario, team)
         form._build(None)
+        sourcing.read_request(form, data)
         for f in form.fields.values():
             if f.kind == "checkbox":
                 f.value = data.get(f.name) in ("y", "on", "1", "true")
@@ -413,6 +418,7 @@ class DecisionForm:
             for p in sc.products:
                 self._add_offer(v, m, p.id)
         self._add_stock(v)
+        sourcing.add_fields(self, v)
         for p in sc.products:
             name = f"quality_investment_cny.{p.id}"
             self._add(
@@ -485,6 +491,11 @@ class DecisionForm:
     def compliance_rows(self) -> list[compliance_form.RequirementRow]:
         """The requirements as the decision page shows them (see forms/compliance.py)."""
         return compliance_form.requirement_rows(self, self.team.round_no + 1)
+
+    @property
+    def shown_products(self) -> list[Any]:
+        """The products whose offer, stock and quality fields the page shows."""
+        return sourcing.shown_products(self)
 
     def section(self, name: str) -> list[DecisionField]:
         return [f for f in self.fields.values() if f.section == name]
@@ -559,6 +570,7 @@ class DecisionForm:
         certificates = compliance_form.chosen_certificates(sc, f)
         if certificates:
             raw["certificates"] = certificates
+        sourcing.add_to_raw(self, raw, f)
         return raw
 
     def check(self) -> None:
@@ -595,6 +607,8 @@ class DecisionForm:
         if not loc:
             return None
         head = loc[0]
+        if head in sourcing.HEADS:
+            return sourcing.field_for(self, loc)
         if head in ("enter_markets", "leave_markets") and len(loc) > 1:
             codes = self._enter if head == "enter_markets" else self._leave
             index = loc[1]

@@ -51,6 +51,7 @@ from simshop.engine.scoring import METRICS
 from simshop.forms.base import AppForm
 from simshop.forms.fields import DecimalField, PercentField, WholeNumberField
 from simshop.forms.game import add_metric_fields
+from simshop.forms.scenario_sourcing import ResearchForm, add_sourcing_fields, form_data
 from simshop.messages import PROBLEM_MESSAGES
 from simshop.vocabulary import BOT_STRATEGY_LABELS
 
@@ -286,6 +287,7 @@ class SettingsForm(ItemForm):
     economy = FormField(EconomyForm, label=_l("Economy"))
     bots = FormField(BotsForm, label=_l("Bot teams"))
     scoring = FormField(ScoringForm, label=_l("Scoring weights (balanced scorecard)"))
+    research = FormField(ResearchForm, label=_l("Market studies"))
 
     TABLES = {
         "meta": "info",
@@ -297,17 +299,16 @@ class SettingsForm(ItemForm):
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> SettingsForm:
-        return cls(
-            data={
-                field: getattr(scenario, table).model_dump() for table, field in cls.TABLES.items()
-            }
-        )
+        data = {field: getattr(scenario, table).model_dump() for table, field in cls.TABLES.items()}
+        return cls(data={**data, "research": ResearchForm.data_of(scenario)})
 
-    def tables(self) -> dict[str, dict[str, Any]]:
-        out = {}
+    def tables(self) -> dict[str, dict[str, Any] | None]:
+        """Each table's values (``research``: None when the author leaves it out)."""
+        out: dict[str, dict[str, Any] | None] = {}
         for table, field in self.TABLES.items():
             sub = self[field].form
             out[table] = _values(sub, sub.names)
+        out["research"] = self.research.form.table()
         return out
 
     def translate_loc(self, parts: list[str | int]) -> list[str | int]:
@@ -499,6 +500,14 @@ class ProductForm(ItemForm):
 
     def to_item(self) -> dict[str, Any]:
         return _values(self, PRODUCT_FIELDS)
+
+
+def product_form(item: dict[str, Any], scenario: Scenario) -> Any:
+    """The product form with its catalogue fields (forms/scenario_sourcing.py); keys it
+    does not edit are kept from ``item``."""
+    form = add_sourcing_fields(ProductForm, scenario)(data=form_data(item))
+    form.original = item
+    return form
 
 
 def new_product(scenario: Scenario) -> dict[str, Any]:
@@ -800,7 +809,7 @@ def item_form(section: str, item: dict[str, Any], scenario: Scenario) -> Any:
     if section == "markets":
         return MarketForm.from_item(item)
     if section == "products":
-        return ProductForm.from_item(item)
+        return product_form(item, scenario)
     if section == "tariffs":
         return TariffForm.from_item(item, scenario)
     return event_form_class(item["kind"]).from_item(item, scenario)

@@ -22,6 +22,7 @@ from simshop.engine.scenario import Scenario
 from simshop.models import Game, Round, RoundResult, RoundStatus, Team
 from simshop.services.exports import TABLES, Table
 from simshop.services.games import game_scenario
+from simshop.services.product_report import RoundProduct, round_products
 
 MOVERS = 3
 PRICE_GAP = 0.10
@@ -94,6 +95,8 @@ class Debrief:
     rows: list[DebriefRow]
     rank_movers: list[DebriefRow]
     profit_movers: list[DebriefRow]
+    products: list[RoundProduct] = field(default_factory=list)
+    """Revenue, margin and units per product over every team (services/product_report)."""
 
     @property
     def profit_bars(self) -> list[tuple[str, float, bool]]:
@@ -207,6 +210,7 @@ def round_debrief(session: Session, game: Game, rnd: Round) -> Debrief:
         rows=rows,
         rank_movers=rank_movers,
         profit_movers=profit_movers,
+        products=round_products(now, rnd, [p.id for p in scenario.products]),
     )
 
 

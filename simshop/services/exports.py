@@ -32,7 +32,7 @@ from simshop.engine.accounting import PNL_LINES
 from simshop.engine.conditions import conditions_for_round
 from simshop.engine.explain import CAUSES
 from simshop.models import Game, Round, RoundExplanation, RoundResult, Team, TeamExplanation
-from simshop.services import analysis
+from simshop.services import analysis, product_report, research
 from simshop.services.cells import FORMULA_PREFIXES, neutralise  # noqa: F401 (re-exported)
 from simshop.services.compliance_report import INCIDENT_COLUMNS, incident_values
 from simshop.services.games import game_scenario
@@ -94,6 +94,8 @@ TABLES: dict[str, list[str]] = {
         "quantity",
         "amount_cny",
         "requirement",
+        "supplier",
+        "category",
     ],
     "research": ROUND_KEYS
     + [
@@ -131,6 +133,12 @@ TABLES: dict[str, list[str]] = {
     + [f"profit_{c}_cny" for c in CAUSES]
     + ["units_before", "units_after", "units_change"]
     + [f"units_{c}" for c in CAUSES],
+    # Per product and round (services/product_report.py): unserved_units only where bought.
+    "products": ROUND_KEYS
+    + ["team_id", "team_name", "market", "product"]
+    + product_report.PRODUCT_KEYS,
+    # The team's bought studies and samples (services/research.py).
+    "studies": ROUND_KEYS + ["team_id", "team_name"] + research.STUDY_COLUMNS,
     # The instructor's round debrief (services/debrief.py), staff only.
     "debrief": [
         "round_number",
@@ -231,13 +239,30 @@ def _decision_rows(base: dict[str, Any], sheet: dict[str, Any]) -> Iterable[dict
         yield {**base, "item": "borrow", "amount_cny": sheet["borrow_cny"]}
     for requirement in sheet.get("certificates", []):
         yield {**base, "item": "certificate", "requirement": requirement}
+    for product, supplier in sorted((sheet.get("suppliers") or {}).items()):
+        yield {**base, "item": "supplier", "product": product, "supplier": supplier}
+    for sample in sheet.get("samples") or []:
+        yield {
+            **base,
+            "item": "sample",
+            "product": sample.get("product"),
+            "supplier": sample.get("supplier"),
+        }
+    for study in sheet.get("research") or []:
+        yield {
+            **base,
+            "item": "study",
+            "market": study.get("market"),
+            "category": study.get("category"),
+            "amount_cny": study.get("budget_cny"),
+        }
 
 
 def team_tables(session: Session, game: Game, team_ids: list[int] | None) -> list[Table]:
     """Results, offers and decisions of ``team_ids`` (None: every team)."""
     scenario = game_scenario(game)
     currency = {m.code: m.currency for m in scenario.markets}
-    results, offers, decisions = [], [], []
+    results, offers, decisions, products, studies = [], [], [], [], []
     incidents: list[dict[str, Any]] = []
     for rnd, rr, team in _team_results(session, game, team_ids):
         base = {**_round_cols(rnd), "team_id": team.id, "team_name": team.name}
@@ -267,12 +292,16 @@ def team_tables(session: Session, game: Game, team_ids: list[int] | None) -> lis
             _decision_rows({**base, "decision_source": rr.decision_source}, rr.decisions_used)
         )
         incidents.extend({**base, **incident_values(row)} for row in r.get("compliance", []))
+        products.extend(product_report.export_rows(base, rnd, r))
+        studies.extend(research.export_rows(base, rnd, r))
     return [
         Table("results", TABLES["results"], results),
         Table("offers", TABLES["offers"], offers),
         Table("decisions", TABLES["decisions"], decisions),
         Table("explanations", TABLES["explanations"], _explanation_rows(session, game, team_ids)),
         Table("compliance", TABLES["compliance"], incidents),
+        Table("products", TABLES["products"], products),
+        Table("studies", TABLES["studies"], studies),
     ]
 
 

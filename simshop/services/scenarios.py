@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from simshop.engine.bots import Strategy
 from simshop.engine.headless import play_game
 from simshop.engine.scenario import Scenario, parse_scenario_text
 from simshop.engine.scenario_errors import (
@@ -301,10 +302,14 @@ def remove_item(data: dict[str, Any], section: str, index: int) -> None:
     del data.setdefault(section, [])[index]
 
 
-def set_tables(data: dict[str, Any], tables: dict[str, dict[str, Any]]) -> None:
-    """Replace whole top-level tables (``meta``, ``calendar``, …), keeping the others."""
+def set_tables(data: dict[str, Any], tables: dict[str, dict[str, Any] | None]) -> None:
+    """Replace whole top-level tables (``meta``, ``calendar``, …), keeping the others; a
+    table given as None is left out of the scenario (an optional one, like ``research``)."""
     for key, value in tables.items():
-        data[key] = copy.deepcopy(value)
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = copy.deepcopy(value)
 
 
 def events_by_round(scenario: Scenario) -> list[tuple[int, list[tuple[int, Any]]]]:
@@ -345,9 +350,13 @@ class Preview:
 
 
 def preview_work(scenario: Scenario) -> int:
-    """What a preview of ``scenario`` costs, in market-product-days."""
+    """What a preview of ``scenario`` costs, in market-product-days: the products the
+    preview's bots list per market (at most ``Strategy.catalogue_picks`` of a catalogue)."""
     cal = scenario.calendar
-    return cal.rounds * cal.days_per_round * len(scenario.markets) * len(scenario.products)
+    listed = len(scenario.products)
+    if any(p.demand_range for p in scenario.products):
+        listed = min(listed, Strategy.catalogue_picks)
+    return cal.rounds * cal.days_per_round * len(scenario.markets) * listed
 
 
 def preview_allowed(scenario: Scenario) -> bool:

@@ -23,14 +23,24 @@ from flask_login import login_required
 from simshop.engine.decisions import DecisionErrors
 from simshop.engine.explain import CAUSES
 from simshop.extensions import db
+from simshop.forms import sourcing
 from simshop.forms.game import DecisionForm
 from simshop.forms.lab import WhatIfForm
 from simshop.i18n import chinese_page
 from simshop.ids import parse_id
 from simshop.messages import LAB_MESSAGES
 from simshop.models import Game, Team
-from simshop.services import analysis, compliance_report, debrief, explanations, exports, whatif
+from simshop.services import (
+    analysis,
+    compliance_report,
+    debrief,
+    explanations,
+    exports,
+    product_report,
+    whatif,
+)
 from simshop.services import games as games_service
+from simshop.services import research as team_research_service
 from simshop.services import teams as teams_service
 from simshop.services.games import GameError
 from simshop.views import charts
@@ -45,6 +55,8 @@ TEAM_TABLES = (
     "decisions",
     "explanations",
     "research",
+    "products",
+    "studies",
     "shares",
     "conditions",
     "events",
@@ -170,6 +182,56 @@ def dashboard(game_id: int):
 @bp.get("/teams/<int:team_id>/dashboard")
 def team_dashboard(game_id: int, team_id: int):
     return render_dashboard(scope_for(game_id, team_id))
+
+
+def render_studies(scope: Scope):
+    """A team's own research: the studies it bought, its samples, the demand it left
+    unserved (only what it paid for; nobody else's)."""
+    assert scope.team is not None
+    scenario = games_service.game_scenario(scope.game)
+    return render_template(
+        "lab/studies.html",
+        game=scope.game,
+        team=scope.team,
+        staff=scope.staff,
+        scenario=scenario,
+        markets={m.code: m for m in scenario.markets},
+        products={p.id: p for p in scenario.products},
+        suppliers={(p.id, s.id): s for p in scenario.products for s in sourcing.suppliers_of(p)},
+        r=team_research_service.team_research(db.session, scope.game, scope.team),
+    )
+
+
+@bp.get("/studies")
+def studies(game_id: int):
+    return render_studies(scope_for(game_id))
+
+
+@bp.get("/teams/<int:team_id>/studies")
+def team_studies(game_id: int, team_id: int):
+    return render_studies(scope_for(game_id, team_id))
+
+
+def render_products(scope: Scope):
+    assert scope.team is not None
+    return render_template(
+        "lab/products.html",
+        game=scope.game,
+        team=scope.team,
+        staff=scope.staff,
+        scenario=games_service.game_scenario(scope.game),
+        report=product_report.team_product_report(db.session, scope.game, scope.team),
+    )
+
+
+@bp.get("/products")
+def products(game_id: int):
+    return render_products(scope_for(game_id))
+
+
+@bp.get("/teams/<int:team_id>/products")
+def team_products(game_id: int, team_id: int):
+    return render_products(scope_for(game_id, team_id))
 
 
 def render_compliance(scope: Scope):

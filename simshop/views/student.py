@@ -32,6 +32,7 @@ from simshop.engine.decisions import DecisionErrors, DecisionSheet
 from simshop.engine.plan import RoundPlan
 from simshop.engine.scenario import Scenario
 from simshop.extensions import db, limiter
+from simshop.forms import sourcing
 from simshop.forms.game import (
     ActionForm,
     BriefingSizesForm,
@@ -52,6 +53,7 @@ from simshop.services import explanations, round_state
 from simshop.services import forecasts as forecasts_service
 from simshop.services import games as games_service
 from simshop.services import plan as plan_service
+from simshop.services import research as research_service
 from simshop.services import schedule as schedule_service
 from simshop.services import teams as teams_service
 from simshop.services.analysis import team_labels
@@ -302,6 +304,9 @@ def _decisions_page(
         carries_over=round_state.state_source_round(db.session, rnd) is not None,
         plan=plan,
         plan_warnings=plan_warnings(plan, form.scenario) if plan else [],
+        sourcing=sourcing.page_view(
+            form, research_service.revealed_samples(db.session, game, team)
+        ),
     ), status
 
 

@@ -92,7 +92,11 @@ POLICY = {
     "lab.whatif_round": "player",
     "lab.export_csv": "player",
     "lab.export_xlsx": "player",
+    "lab.studies": "player",
+    "lab.products": "player",
     "lab.team_dashboard": "staff",
+    "lab.team_products": "staff",
+    "lab.team_studies": "staff",
     "lab.team_season": "staff",
     "lab.compliance": "player",
     "lab.team_compliance": "staff",
@@ -493,3 +497,146 @@ def test_a_nul_byte_in_a_form_is_an_error_on_its_field(client):
     )
     assert response.status_code == 200  # the form again (tests/views/test_nul_fields.py)
     assert "Text cannot contain a NUL character (U+0000)." in response.get_data(as_text=True)
+
+
+# --------------------------------------------------------------------------- hidden draws
+# A catalogue game's hidden draws (each product's demand weight per market, each supplier's
+# true quality and defect rate: engine.catalogue.realise) must never reach a page, an
+# export or a bundle, for any visitor, before the game ends; a supplier's truth appears
+# only to the team that bought its sample (and to the staff, in that team's results).
+
+SAMPLED = ("item-03", "fast")
+
+
+@pytest.fixture
+def catalogue_world(app, tmp_path):
+    """One catalogue game, two student teams and two bots: Buyers bought a sample of
+    SAMPLED and a study, Lookers bought nothing; round 1 is published."""
+    from simshop.services import decisions as decisions_service
+    from simshop.services import games as games_service
+    from tests.catalogue_kit import FILE_NAME, catalogue_dir
+
+    with app.app_context():
+        session = db.session
+        teacher = make_user(session, "teacher-c@example.edu", "instructor")
+        spec = games_service.GameSpec(
+            title="Catalogue",
+            scenario_file=FILE_NAME,
+            scored_rounds=3,
+            practice_rounds=0,
+            bot_count=2,
+            seed=20260101,
+        )
+        game = games_service.create_game(
+            session, teacher, spec, scenarios_dir=catalogue_dir(tmp_path / "scenarios")
+        )
+        buyer = make_user(session, "student-buyer")
+        player = enrol(session, game, buyer, "Buyers")
+        enrol(session, game, make_user(session, "student-looker"), "Lookers")
+        first = round_no(session, game, 1)
+        schedule_service.open_round(session, game, first)
+        raw = {
+            "enter_markets": ["US"],
+            "suppliers": {"item-03": "fast"},
+            "samples": [{"product": SAMPLED[0], "supplier": SAMPLED[1]}],
+            "research": [{"market": "US", "category": "toys", "budget_cny": 5000.0}],
+            "factory_orders": {"item-03": 300},
+            "offers": {"US": {"item-03": {"listed": True, "price_local": 29.99}}},
+        }
+        buyers = team_named(session, game, "Buyers")
+        decisions_service.submit_decision(session, buyer, buyers, first, raw)
+        schedule_service.close_round(session, first)
+        rounds_service.process_round(session, first.id)
+        scenario = games_service.game_scenario(game)
+        return {
+            "values": {
+                "game_id": game.id,
+                "round_id": first.id,
+                "player_id": player.id,
+                "team_id": buyers.id,
+                "number": 1,
+                "code": game.join_code,
+            },
+            "lookers_id": team_named(session, game, "Lookers").id,
+            "scenario": scenario,
+            "seed": game.seed,
+        }
+
+
+def bodies(client, app, values: dict) -> list[tuple[str, str]]:
+    """(url, text) of every GET route this visitor can open with ``values`` (every export
+    table; XLSX workbooks unzipped): what the visitor can read."""
+    import io
+    import zipfile
+
+    from simshop.views.lab import TEAM_TABLES
+
+    out = []
+    for rule, method in routes(app):
+        if method != "GET" or rule.endpoint == "static":
+            continue
+        if not rule.arguments <= {*values, "table"}:
+            continue
+        tables = TEAM_TABLES if "table" in rule.arguments else (None,)
+        for table in tables:
+            url = url_for_rule(rule, {**values, "table": table})
+            response = client.get(url)
+            if response.status_code != 200:
+                continue
+            data = response.get_data()
+            if data[:2] == b"PK":
+                with zipfile.ZipFile(io.BytesIO(data)) as book:
+                    text = "".join(book.read(n).decode("utf-8") for n in book.namelist())
+            else:
+                text = data.decode("utf-8", errors="replace")
+            out.append((url, text))
+    return out
+
+
+def leaks(pages, hidden: dict[str, list[str]], allowed: set[str]) -> list[tuple[str, str]]:
+    return [
+        (url, name)
+        for url, text in pages
+        for name, forms in hidden.items()
+        if name not in allowed and any(form in text for form in forms)
+    ]
+
+
+def exact_forms(hidden: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Each hidden value's texts without its 4-decimal and percent roundings."""
+    return {
+        name: [f for f in forms if not re.fullmatch(r"\d+\.\d{4}|[\d.]+%", f)]
+        for name, forms in hidden.items()
+    }
+
+
+def test_no_route_shows_a_hidden_draw_a_visitor_did_not_buy(app, client, catalogue_world):
+    from tests.catalogue_kit import hidden_values
+
+    hidden = hidden_values(catalogue_world["scenario"], catalogue_world["seed"])
+    assert len(hidden) == 30 * 2 + 30 * 2 * 2  # demand per market, two truths per supplier
+    bought = {f"quality {SAMPLED[0]} {SAMPLED[1]}", f"defects {SAMPLED[0]} {SAMPLED[1]}"}
+    values = catalogue_world["values"]
+    seen = 0
+    for visitor, allowed, own in (
+        (None, set(), values),
+        ("student-looker", set(), {**values, "team_id": catalogue_world["lookers_id"]}),
+        ("student-buyer", bought, values),
+        ("teacher-c@example.edu", bought, values),
+    ):
+        client.get("/")
+        if visitor:
+            login(client, visitor)
+        pages = bodies(client, app, own)
+        seen += len(pages)
+        # A visitor who bought studies reads noisy readings rounded to 4 decimals: there a
+        # hidden value's 4-decimal form would match by chance, so only its exact forms count.
+        searched = hidden if allowed == set() else exact_forms(hidden)
+        assert leaks(pages, searched, allowed) == [], visitor
+        if visitor == "student-buyer":
+            # the search finds what is there: the sample's truth in the buyer's exports
+            mine = {name: hidden[name] for name in bought}
+            assert {name for _, name in leaks(pages, mine, set())} == bought
+        if visitor:
+            client.post("/logout", data={"csrf_token": csrf_from(_page(client))})
+    assert seen > 60  # the sweep really read the game's pages, exports and bundles
