@@ -417,7 +417,6 @@ class Strategy:
             wanted.append(rule.id)
         return wanted
 
-
     def order_budget(self, view: TeamView, sheet: DecisionSheet) -> DecisionSheet:
         """Scale the orders of products with suppliers down to :attr:`order_share` of the
         bot's means (an order's balance falls due on delivery, after the deposit)."""

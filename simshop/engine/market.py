@@ -25,8 +25,8 @@ import simpy
 
 from simshop.engine import sourcing
 from simshop.engine.book import RoundBook
-from simshop.engine.compliance import ComplianceWatch
 from simshop.engine.catalogue import demand_weight, product_season, realise
+from simshop.engine.compliance import ComplianceWatch
 from simshop.engine.conditions import DemandWindow, RoundConditions, conditions_for_round
 from simshop.engine.decisions import DecisionSheet, carry_over, empty_decisions
 from simshop.engine.demand import (

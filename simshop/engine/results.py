@@ -43,13 +43,6 @@ class TeamRoundResult:
         self.arrivals, self.messages = arrivals, messages
         self._offers = offers
         self._compliance = compliance
-
-    @property
-    def compliance(self) -> list[dict[str, Any]]:
-        """Compliance incidents (scenarios with compliance only; else empty): ``market``,
-        ``product``, ``requirement`` (None for an IP claim), ``day``, ``kind`` (delisted,
-        fine, ip_claim), ``units_stranded``, ``cost_cny`` and, for a claim, ``frozen_cny``."""
-        return self._compliance or []
         self.sourcing = sourcing
         """True in scenarios with a catalogue, suppliers or studies (``has_sourcing``):
         then :meth:`to_dict` carries ``research``, ``samples`` and ``products``."""
@@ -57,6 +50,13 @@ class TeamRoundResult:
         self.samples: list[dict[str, Any]] = samples or []
         """The samples this team bought: each supplier's true quality and defect rate."""
         self._products = products or []
+
+    @property
+    def compliance(self) -> list[dict[str, Any]]:
+        """Compliance incidents (scenarios with compliance only; else empty): ``market``,
+        ``product``, ``requirement`` (None for an IP claim), ``day``, ``kind`` (delisted,
+        fine, ip_claim), ``units_stranded``, ``cost_cny`` and, for a claim, ``frozen_cny``."""
+        return self._compliance or []
 
     @property
     def research(self) -> list[dict[str, Any]]:
