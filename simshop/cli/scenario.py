@@ -73,9 +73,16 @@ def summary_lines(path: str, loaded: LoadedScenario) -> list[str]:
         )
     lines.append("  products:")
     for p in s.products:
+        sourcing = ""
+        if p.demand_range:
+            sourcing += f"; demand drawn per game in {', '.join(sorted(p.demand_range))}"
+        if p.suppliers:
+            sourcing += "; suppliers " + ", ".join(
+                f"{x.id} (MOQ {x.moq}, {x.lead_days} d)" for x in p.suppliers
+            )
         lines.append(
             f"    {p.id:<14} {p.category:<12} cost {p.unit_cost_cny:g} CNY, {p.weight_kg:g} kg, "
-            f"ref ${p.reference_price_usd:g}"
+            f"ref ${p.reference_price_usd:g}{sourcing}"
         )
     if s.tariffs:
         tariffs = ", ".join(f"{t.market} {t.category} {_pct(t.rate)}" for t in s.tariffs)

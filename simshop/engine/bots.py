@@ -133,7 +133,7 @@ class Strategy:
 
     # ---- the parts a subclass may override
 
-    catalogue_picks = 5
+    catalogue_picks = 8
     """How many products a bot lists per market in a catalogue scenario (at most the
     market's listing cap)."""
 
@@ -625,7 +625,7 @@ class ParcelSeller(Strategy):
             if not _parcel_open(mc):
                 continue
             offers[code] = {}
-            for product in sc.products:
+            for product in self.assortment(view, code):
                 price_local = self.parcel_price_local(mc, product, rng)
                 expected = self.expected_units(view, market, mc, product, price_local)
                 revenue_cny = expected * price_local * mc.fx_cny_per_local[0]

@@ -376,8 +376,13 @@ class _MarketModel:
         self.offer_parcel = [
             [book.parcel[m, p, self.offer_idx[m][p]] for p in range(P)] for m in range(M)
         ]
-        # per market and product, fixed for the round: whether any offer ships by parcel, and
-        # the shoppers' first choice (computed once instead of daily)
+        self._prepare_trading()
+
+    def _prepare_trading(self) -> None:
+        """Per market and product, fixed for the round: whether any offer ships by parcel,
+        the shoppers' first choice (computed once instead of daily), and the tallies of the
+        listed offers' picks, units sold and units sold x fx (written into the book when the
+        round has run)."""
         self.any_parcel = [[bool(x.any()) for x in row] for row in self.offer_parcel]
         self.tally = [
             [
@@ -386,8 +391,6 @@ class _MarketModel:
             ]
             for row in self.offer_idx
         ]
-        """Per market and product: picks, units sold and units sold x fx of each listed
-        offer this round (written into the book when the round has run)."""
         self.first_choice = [
             [first_choice_of(u, self.lam, self.outside_utility) if u.size else None for u in row]
             for row in self.offer_u

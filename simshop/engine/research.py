@@ -16,8 +16,8 @@ A study of one category in one market reports, per product of the category:
 
 The first four are noisy: ``estimate = truth x exp(sd x z)``, ``z`` standard normal from the
 stream (market, category, ``research:<team>``) of the round, with
-``sd = noise_sd x sqrt(reference_budget_cny / budget_cny)`` (:func:`noise_sd`), and a 90 %
-band ``estimate x exp(-/+ 1.645 sd)``. Only the team that bought a study sees it
+``sd = noise_sd x sqrt(reference_budget_cny / budget_cny)``, at most 3 (:func:`noise_sd`), and
+a 90 % band ``estimate x exp(-/+ 1.645 sd)``. Only the team that bought a study sees it
 (``TeamRoundResult.research``); nothing here reaches the public market statistics.
 """
 
@@ -44,9 +44,16 @@ def settings(scenario: Scenario) -> ResearchSettings:
     return scenario.research if scenario.research is not None else ResearchSettings()
 
 
+MAX_NOISE_SD = 3.0
+"""The noise of the cheapest study is capped here (a factor e^3 = 20 either way at one
+standard deviation): beyond it a reading says nothing, and its band stays finite."""
+
+
 def noise_sd(research: ResearchSettings, budget_cny: float) -> float:
-    """The standard deviation of a reading's log for a study of ``budget_cny``."""
-    return research.noise_sd * math.sqrt(research.reference_budget_cny / max(budget_cny, 0.01))
+    """The standard deviation of a reading's log for a study of ``budget_cny``:
+    ``noise_sd x sqrt(reference_budget_cny / budget_cny)``, at most :data:`MAX_NOISE_SD`."""
+    sd = research.noise_sd * math.sqrt(research.reference_budget_cny / max(budget_cny, 0.01))
+    return min(sd, MAX_NOISE_SD)
 
 
 def _noisy(truth: float, sd: float, z: float, digits: int) -> dict[str, float]:

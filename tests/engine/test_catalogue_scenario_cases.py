@@ -190,3 +190,13 @@ def test_scenario_check_prints_the_located_supplier_problem() -> None:
         f"{path}:94: products[2].suppliers[0].tiers: tiers must be listed by rising "
         "min_units; got 300, 200"
     ) in result.output
+
+
+def test_scenario_check_summarises_a_catalogue_product() -> None:
+    path = CASES_DIR / "valid_sourcing_base.toml"
+    result = CliRunner().invoke(scenario_cli, ["check", str(path)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "desk-lamp      home         cost 38 CNY, 0.9 kg, ref $27.99; demand drawn per game "
+        "in EU, US; suppliers ningbo-light (MOQ 300, 20 d), shenzhen-bright (MOQ 500, 40 d)"
+    ) in result.output

@@ -51,6 +51,7 @@ def test_the_noise_formula_falls_with_the_square_root_of_the_budget() -> None:
     assert noise_sd(research, 5000.0) == 0.5
     assert noise_sd(research, 20000.0) == pytest.approx(0.25)
     assert noise_sd(research, 1250.0) == pytest.approx(1.0)
+    assert noise_sd(research, 1.0) == 3.0  # capped: a reading stays finite
 
 
 def test_only_the_buyer_sees_its_study_and_pays_for_it() -> None:
