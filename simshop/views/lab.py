@@ -29,7 +29,7 @@ from simshop.i18n import chinese_page
 from simshop.ids import parse_id
 from simshop.messages import LAB_MESSAGES
 from simshop.models import Game, Team
-from simshop.services import analysis, debrief, explanations, exports, whatif
+from simshop.services import analysis, debrief, explanations, exports, search_report, whatif
 from simshop.services import games as games_service
 from simshop.services import teams as teams_service
 from simshop.services.games import GameError
@@ -48,6 +48,9 @@ TEAM_TABLES = (
     "shares",
     "conditions",
     "events",
+    "search_terms",
+    "search_research",
+    "listings",
 )
 
 
@@ -146,6 +149,26 @@ def research(game_id: int):
         abort(404)
     return render_template(
         "lab/research.html", game=scope.game, team=scope.team, scenario=scenario, r=data
+    )
+
+
+@bp.get("/search-terms")
+def search_terms(game_id: int):
+    """The search funnel per offer and term (the student's own team; staff: every team)
+    and the public research per market and term."""
+    scope = scope_for(game_id, need_team=False)
+    number = parse_id(request.args.get("round"))
+    report = search_report.search_report(
+        db.session, scope.game, team=scope.team, staff=scope.staff, round_number=number
+    )
+    return render_template(
+        "lab/search_terms.html",
+        game=scope.game,
+        team=scope.team,
+        staff=scope.staff,
+        scenario=games_service.game_scenario(scope.game),
+        report=report,
+        term_of=search_report.search_terms_of,
     )
 
 
