@@ -44,6 +44,7 @@ METRIC_NAMES = {
     "market_share": _l("Market share"),
     "rating": _l("Rating"),
     "roi": _l("Return on investment (ROI)"),
+    "tacos": _l("Ad efficiency (TACoS, lower is better)"),
 }
 """A metric's name, as a scoring weight is labelled in forms."""
 
@@ -53,6 +54,7 @@ METRIC_LABELS = {
     "market_share": _l("Market share"),
     "rating": _l("Rating"),
     "roi": _l("Return on investment (ROI)"),
+    "tacos": _l("TACoS (ad spend ÷ revenue, lower is better)"),
 }
 """A metric as a column of the standings (what the value is, with its unit)."""
 
@@ -62,6 +64,7 @@ METRIC_SHORT_LABELS = {
     "market_share": _l("Market share"),
     "rating": _l("Rating"),
     "roi": _l("ROI"),
+    "tacos": _l("TACoS"),
 }
 
 METRIC_RULES = {
@@ -73,6 +76,10 @@ METRIC_RULES = {
         "number of reviews"
     ),
     "roi": _l("cumulative profit divided by the starting cash every team received"),
+    "tacos": _l(
+        "advertising spent so far divided by all revenue so far (organic sales included), "
+        "at most 100 %; lower is better, and a team with no revenue gets 100 %"
+    ),
 }
 
 BOT_STRATEGY_LABELS = {

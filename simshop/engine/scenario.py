@@ -291,6 +291,8 @@ class Scoring(StrictModel):
     market_share: Weight = 0.15
     rating: Weight = 0.15
     roi: Weight = 0.15
+    tacos: Weight = 0.0
+    """Ad efficiency (TACoS, lower is better); optional, off unless a game weighs it."""
 
     @model_validator(mode="after")
     def _some_weight(self) -> Scoring:

@@ -42,7 +42,7 @@ from simshop.engine.decisions import (
     validate_decisions,
 )
 from simshop.engine.scenario import MAX_SCORING_WEIGHT, Scenario
-from simshop.engine.scoring import METRICS
+from simshop.engine.scoring import METRICS, OPTIONAL_METRICS
 from simshop.engine.state import TeamState
 from simshop.forms.base import NUL_FIELD_MESSAGE, AppForm, nul_fields
 from simshop.forms.fields import DecimalField, WholeNumberField
@@ -238,6 +238,18 @@ add_metric_fields(
     lambda label: DecimalField(label, validators=WEIGHT_RULES),
     prefix="weight_",
 )
+for _metric in sorted(OPTIONAL_METRICS):
+    # An optional metric left empty weighs 0 (a form without the field still creates games).
+    setattr(
+        CreateGameForm,
+        f"weight_{_metric}",
+        DecimalField(
+            METRIC_NAMES[_metric],
+            validators=[Optional(), *WEIGHT_RULES[1:]],
+            default=0,
+            description=_l("Optional: 0 leaves it off the leaderboard."),
+        ),
+    )
 
 
 class BriefingSizesForm(AppForm):
