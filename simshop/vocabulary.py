@@ -31,6 +31,8 @@ PNL_LINE_LABELS = {
     "fulfilment_cny": _l("Fulfilment fees"),
     "storage_cny": _l("Storage fees"),
     "advertising_cny": _l("Advertising"),
+    "search_ads_cny": _l("Sponsored search ads"),
+    "listing_content_cny": _l("Listing content"),
     "entry_fees_cny": _l("Market entry"),
     "quality_investment_cny": _l("Quality investment"),
     "interest_cny": _l("Interest"),

@@ -59,6 +59,13 @@ class TeamState:
     """Duty paid per round, market and category (``market``, ``category``, ``round``,
     ``customs_value_cny``, ``duty_cny``), kept only while a later duty refund may return it.
     Left out of :meth:`to_dict` when empty."""
+    enhanced_content: list[list[str]] = field(default_factory=list)
+    """[market, product] of the offers whose enhanced listing content is paid for (once per
+    offer). Left out of :meth:`to_dict` when empty."""
+    recent_sales: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    """market -> product -> units sold on each of the last 7 days (oldest first): the sales
+    velocity of the organic search rank, kept across rounds. Only for offers that were in
+    search; left out of :meth:`to_dict` when empty."""
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -82,6 +89,10 @@ class TeamState:
         }
         if self.duty_paid:
             data["duty_paid"] = self.duty_paid
+        if self.enhanced_content:
+            data["enhanced_content"] = sorted(list(x) for x in self.enhanced_content)
+        if self.recent_sales:
+            data["recent_sales"] = self.recent_sales
         out: dict[str, Any] = _sorted_copy(data)
         return out
 
