@@ -14,7 +14,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from simshop.errors import CodedError
-from simshop.numbers import money
+from simshop.numbers import money, percent
 from simshop.security import PasswordProblem
 
 GENERIC_MESSAGE = _l("This value is not accepted.")
@@ -54,6 +54,12 @@ DECISION_MESSAGES = {
         "(cash plus borrowing)."
     ),
     "below_min_price": _l("The price is below the market's minimum price."),
+    # listings and search campaigns (issue 15)
+    "text_too_long": _l("At most %(max)s characters (this has %(length)s)."),
+    "invalid_text": _l("Remove the control characters from this text."),
+    "too_many_bullets": _l("At most %(max)s bullet points."),
+    "images_out_of_range": _l("Enter 0 to %(max)s images."),
+    "unknown_search_term": _l("“%(term)s” is not a search term of this product."),
 }
 
 
@@ -74,6 +80,42 @@ def decision_message(code: str, params: dict[str, Any] | None = None) -> str:
         if isinstance(shown.get(key), int | float):
             shown[key] = money(shown[key], "CNY")
     return message_for(DECISION_MESSAGES, code, shown)
+
+
+# The reasons of a listing's score (:data:`simshop.engine.listing.REASON_CODES`).
+LISTING_REASON_MESSAGES = {
+    "default_listing": _l("You wrote no listing: shoppers see the product's name only."),
+    "title_missing_term": _l("The title lacks the search term “%(term)s”."),
+    "term_in_bullets_only": _l(
+        "“%(term)s” is only in the bullet points; in the title it counts more."
+    ),
+    "term_in_description_only": _l(
+        "“%(term)s” is only in the description; in the title or bullet points it counts more."
+    ),
+    "term_in_english_only": _l(
+        "“%(term)s” matches in English only: %(penalty)s less relevance in this market."
+    ),
+    "bullets_used": _l("%(used)s of %(of)s bullet points used."),
+    "images": _l("%(have)s images; shoppers expect %(expected)s."),
+    "no_description": _l("No description."),
+    "enhanced_content": _l("No enhanced content."),
+    "title_too_long": _l(
+        "The title has %(length)s characters: over %(max)s reads as keyword stuffing."
+    ),
+    "repeated_words": _l("Words repeated in the title (keyword stuffing): %(words)s."),
+    "unrelated_words": _l("Words of other products in the title (keyword stuffing): %(words)s."),
+}
+
+
+def listing_reason(reason: dict[str, Any]) -> str:
+    """One reason of a listing's score in the page's language (word lists joined, the
+    English penalty as a percentage)."""
+    params = dict(reason.get("params") or {})
+    if isinstance(params.get("words"), list):
+        params["words"] = ", ".join(str(w) for w in params["words"])
+    if isinstance(params.get("penalty"), int | float):
+        params["penalty"] = percent(params["penalty"], 0)
+    return message_for(LISTING_REASON_MESSAGES, str(reason.get("code", "")), params)
 
 
 # --------------------------------------------------------------------------- scenarios

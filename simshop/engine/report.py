@@ -466,7 +466,10 @@ class _TeamView:
                 "spend_cny": round(cum.get("spend_cny", 0.0) + spend, 2),
                 "units_sold": cum.get("units_sold", 0.0) + self.sold_total[t],
                 "advertising_cny": round(
-                    cum.get("advertising_cny", 0.0) + lines["advertising_cny"][t], 2
+                    cum.get("advertising_cny", 0.0)
+                    + lines["advertising_cny"][t]
+                    + lines["search_ads_cny"][t],
+                    2,
                 ),
             },
             last_decisions=sheet,

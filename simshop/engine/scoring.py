@@ -41,7 +41,8 @@ def team_metrics(scenario: Scenario, state: GameState) -> list[dict[str, Any]]:
       (the model's initial rating while it has no reviews)
     - ``roi``: cumulative profit / starting cash (a fixed base every team shares, so ROI
       stays defined before anything is spent)
-    - ``tacos``: cumulative advertising / cumulative revenue (:func:`tacos`; lower is better)
+    - ``tacos``: cumulative advertising (display ads and sponsored search clicks) /
+      cumulative revenue (:func:`tacos`; lower is better)
     """
     total_units = sum(t.cumulative.get("units_sold", 0.0) for t in state.teams.values())
     start = scenario.economy.starting_cash_cny

@@ -44,6 +44,7 @@ from simshop.engine.decisions import (
 from simshop.engine.scenario import MAX_SCORING_WEIGHT, Scenario
 from simshop.engine.scoring import METRICS, OPTIONAL_METRICS
 from simshop.engine.state import TeamState
+from simshop.forms import listings
 from simshop.forms.base import NUL_FIELD_MESSAGE, AppForm, nul_fields
 from simshop.forms.fields import DecimalField, WholeNumberField
 from simshop.messages import GAME_MESSAGES, decision_message, message_for
@@ -326,6 +327,8 @@ class DecisionField:
     key: str = ""
     choices: list[tuple[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    term: str | None = None
+    """The search term of a campaign field (forms/listings.py)."""
 
     @property
     def id(self) -> str:
@@ -347,6 +350,7 @@ class DecisionForm:
         self._shipment_fields: list[str] = []
         self._enter: list[str] = []
         self._leave: list[str] = []
+        self.bullet_fields: dict[tuple[str, str], list[str]] = {}
 
     # ---- building
 
@@ -370,6 +374,7 @@ class DecisionForm:
                 values[f"{base}.price_local"] = offer.price_local if offer else None
                 values[f"{base}.ad_budget_cny"] = offer.ad_budget_cny if offer else None
                 values[f"{base}.channel"] = offer.channel if offer else "warehouse"
+                listings.sheet_values(values, base, offer)
                 for mode in STOCK_MODES:
                     values[f"ship.{m.code}.{p.id}.{mode}"] = shipped.get((m.code, p.id, mode))
         for p in scenario.products:
@@ -387,6 +392,8 @@ class DecisionForm:
         for f in form.fields.values():
             if f.kind == "checkbox":
                 f.value = data.get(f.name) in ("y", "on", "1", "true")
+            elif f.kind in listings.TEXT_KINDS:
+                f.value = listings.read_text(data.get(f.name, ""))
             elif f.kind == "select":
                 raw = data.get(f.name, "")
                 f.value = raw if raw in [c[0] for c in f.choices] else f.choices[0][0]
@@ -422,6 +429,9 @@ class DecisionForm:
         for m in sc.markets:
             for p in sc.products:
                 self._add_offer(v, m, p.id)
+        for m in sc.markets:
+            for p in sc.products:
+                listings.add_fields(self, DecisionField, v, m, p)
         self._add_stock(v)
         for p in sc.products:
             name = f"quality_investment_cny.{p.id}"
@@ -491,6 +501,12 @@ class DecisionForm:
 
     # ---- reading
 
+    listing_limits = listings.LIMITS
+
+    def listing_score(self, market: str, product: str) -> listings.ShownScore | None:
+        """The score of the offer's listing as the form holds it (forms/listings.py)."""
+        return listings.score_of(self, market, product)
+
     def section(self, name: str) -> list[DecisionField]:
         return [f for f in self.fields.values() if f.section == name]
 
@@ -532,13 +548,15 @@ class DecisionForm:
                 listed = bool(f[f"{base}.listed"].value)
                 price = f[f"{base}.price_local"].value
                 ad = f[f"{base}.ad_budget_cny"].value
-                if not listed and price is None and ad is None:
+                extras, self.bullet_fields[(m.code, p.id)] = listings.offer_extras(f, base, p)
+                if not listed and price is None and ad is None and not extras:
                     continue
                 raw["offers"].setdefault(m.code, {})[p.id] = {
                     "listed": listed,
                     "price_local": float(price or 0.0),
                     "ad_budget_cny": float(ad or 0.0),
                     "channel": f[f"{base}.channel"].value,
+                    **extras,
                 }
         for p in sc.products:
             qty = f[f"factory_orders.{p.id}"].value
@@ -583,7 +601,9 @@ class DecisionForm:
         """Put each engine issue on the field its ``loc`` points at (``keep_typing_errors``:
         a field that could not be read keeps only that message)."""
         for issue in issues:
-            text = decision_message(issue.code, issue.params)
+            text = listings.issue_message(
+                self, issue.loc, issue.code, issue.params
+            ) or decision_message(issue.code, issue.params)
             target = self._field_for(issue.loc)
             if target is None:
                 self.form_errors.append(text)
@@ -603,6 +623,8 @@ class DecisionForm:
                 return self.fields.get(f"market.{codes[index]}")
             return None
         if head == "offers":
+            if (found := listings.field_for(self, loc)) is not None:
+                return found
             if len(loc) >= 4:
                 return self.fields.get(f"offers.{loc[1]}.{loc[2]}.{loc[3]}")
             if len(loc) >= 2:

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from simshop.engine.scenario import Scenario
+from simshop.engine.scenario import Scenario, SearchTerm
 from simshop.models import Game, Round, RoundResult, Team
 from simshop.services.analysis import PUBLISHED, published_rounds
 from simshop.services.games import game_scenario
@@ -64,13 +64,11 @@ def volume_band(searches: int | None) -> tuple[int, int | None] | None:
     return VOLUME_BANDS[-1]  # pragma: no cover - the last band is open
 
 
-def search_terms_of(scenario: Scenario, product_id: str) -> list[Any]:
-    """The product's search terms in scenario order (none for a scenario without them)."""
-    try:
-        product = scenario.product(product_id)
-    except (KeyError, StopIteration, ValueError):
-        return []
-    return list(getattr(product, "search_terms", None) or [])
+def search_terms_of(scenario: Scenario, product_id: str) -> list[SearchTerm]:
+    """The product's search terms in scenario order (a product without any has its one
+    generic term, :meth:`Product.terms`); none for an unknown product."""
+    product = next((p for p in scenario.products if p.id == product_id), None)
+    return product.terms() if product is not None else []
 
 
 # --------------------------------------------------------------------------- rows

@@ -48,7 +48,7 @@ from simshop.models.user import utcnow
 from simshop.numbers import money, number
 from simshop.services import briefing as briefing_service
 from simshop.services import decisions as decisions_service
-from simshop.services import explanations, round_state
+from simshop.services import explanations, round_state, search_report
 from simshop.services import forecasts as forecasts_service
 from simshop.services import games as games_service
 from simshop.services import plan as plan_service
@@ -302,6 +302,7 @@ def _decisions_page(
         carries_over=round_state.state_source_round(db.session, rnd) is not None,
         plan=plan,
         plan_warnings=plan_warnings(plan, form.scenario) if plan else [],
+        search=search_report.decision_context(db.session, game, team),
     ), status
 
 
