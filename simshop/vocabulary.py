@@ -80,7 +80,7 @@ METRIC_RULES = {
     "roi": _l("cumulative profit divided by the starting cash every team received"),
     "tacos": _l(
         "advertising spent so far divided by all revenue so far (organic sales included), "
-        "at most 100 %; lower is better, and a team with no revenue gets 100 %"
+        "capped at 1; lower is better, and a team with no revenue gets the cap"
     ),
 }
 
