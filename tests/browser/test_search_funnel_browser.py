@@ -1,0 +1,136 @@
+"""The search funnel in Chromium: a student writes a listing (a search term added to the
+title with the keyword picker), sees its score and reasons, bids on two search terms, the
+instructor processes the round, and the student reads the search-term report. Screenshots
+of the pages at desktop and phone widths go to test-artifacts/."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from simshop.db import db
+from simshop.services import scenarios as scenarios_service
+from simshop.services import schedule as schedule_service
+from simshop.services.games import DRAFT_PREFIX
+from tests.browser.conftest import ARTIFACTS, PHONE
+from tests.browser.test_game_flow import log_in, log_out, process
+from tests.reliability.gamekit import SCENARIOS_DIR, enrol, make_game, make_user, round_no
+
+SEARCH_TERMS = """
+[[products.search_terms]]
+id = "wireless-earbuds"
+text = "wireless earbuds"
+text_zh = "无线耳机"
+share = 0.5
+intent = "generic"
+min_cpc_usd = 0.3
+
+[[products.search_terms]]
+id = "earbuds-for-running"
+text = "earbuds for running"
+text_zh = "跑步耳机"
+share = 0.2
+intent = "long_tail"
+min_cpc_usd = 0.2
+"""
+
+
+def scenario_with_terms() -> str:
+    """The tutorial with two search terms on its earbuds."""
+    text = (SCENARIOS_DIR / "tutorial.toml").read_text(encoding="utf-8")
+    anchor = 'id = "toy-blocks"'
+    head, tail = text.split(anchor, 1)
+    head = head.rstrip()
+    assert head.endswith("[[products]]")
+    head = head.removesuffix("[[products]]")
+    return head + SEARCH_TERMS + "\n[[products]]\n" + anchor + tail
+
+
+def build_game(app) -> int:
+    with app.app_context():
+        session = db.session
+        teacher = make_user(session, "funnel-teacher@example.edu", "instructor", "Funnel Teacher")
+        student = make_user(session, "funnel-s1", name="Funnel Student")
+        draft = scenarios_service.copy_scenario(session, teacher, scenario_with_terms())
+        game = make_game(
+            session, teacher, scenario_file=f"{DRAFT_PREFIX}{draft.id}", scored_rounds=2
+        )
+        enrol(session, game, student, "Funnel team")
+        schedule_service.open_round(session, game, round_no(session, game, 1))
+        return game.id
+
+
+def shoot(page, name: str, selector: str | None = None) -> None:
+    """A screenshot of the page (or of one element) for a person to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = str(ARTIFACTS / f"search-funnel-{name}.png")
+    if selector:
+        page.locator(selector).screenshot(path=path)
+    else:
+        page.screenshot(path=path, full_page=True)
+
+
+def test_a_student_writes_a_listing_bids_and_reads_the_search_report(page, live_server):
+    game_id = build_game(live_server.app)
+    game_url = f"/games/{game_id}"
+
+    log_in(page, "funnel-s1")
+    page.goto(game_url + "/decisions")
+    page.locator("#d-market-US").check()
+    page.locator("#d-offers-US-earbuds-listed").check()
+    page.locator("#d-offers-US-earbuds-price_local").fill("29.99")
+    page.locator("#d-factory_orders-earbuds").fill("600")
+    page.locator("#d-ship-US-earbuds-air").fill("600")
+
+    page.locator("#listings-US > summary").click()  # a market entered this round opens
+    listing = page.locator("#listing-US-earbuds")
+    title = listing.locator("#d-offers-US-earbuds-listing-title")
+    title.fill("Bluetooth 5.3")
+    listing.get_by_role("button", name="Add to title").first.click()
+    expect(title).to_have_value("Bluetooth 5.3 wireless earbuds")
+    listing.locator("#d-offers-US-earbuds-listing-bullets-0").fill("30 h battery <b>life</b>")
+    listing.locator("#d-offers-US-earbuds-listing-bullets-1").fill("Great earbuds for running")
+    listing.locator("#d-offers-US-earbuds-listing-description").fill("Line one\nLine two")
+    listing.locator("#d-offers-US-earbuds-listing-images").fill("4")
+    for term, bid, budget in (
+        ("wireless-earbuds", "0.90", "20"),
+        ("earbuds-for-running", "0.5", "8"),
+    ):
+        listing.locator(f"#d-offers-US-earbuds-campaigns-{term}-bid_local").fill(bid)
+        listing.locator(f"#d-offers-US-earbuds-campaigns-{term}-daily_budget_local").fill(budget)
+    page.get_by_role("button", name="Save decisions").click()
+    expect(page.locator(".flash--success")).to_contain_text("Decisions saved")
+
+    score = page.locator("#listing-score-US-earbuds")
+    expect(score).to_contain_text(re.compile(r"Listing score \d+(\.\d)? / 100"))
+    expect(score).to_contain_text("2 of 5 bullet points used.")
+    expect(score).to_contain_text("4 images; shoppers expect 7.")
+    expect(score).to_contain_text("“earbuds for running” is only in the bullet points")
+    expect(title).to_have_value("Bluetooth 5.3 wireless earbuds")
+    expect(listing.locator("#d-offers-US-earbuds-listing-bullets-0")).to_have_value(
+        "30 h battery <b>life</b>"
+    )
+    shoot(page, "listing-desktop", "#listing-US-earbuds")
+    page.set_viewport_size(PHONE)
+    shoot(page, "listing-phone", "#listing-US-earbuds")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_out(page)
+
+    log_in(page, "funnel-teacher@example.edu")
+    process(page, str(game_id), "Round 1")
+    page.goto(game_url + "/lab/search-terms")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Search terms")
+    shoot(page, "report-staff")
+    log_out(page)
+
+    log_in(page, "funnel-s1")
+    page.goto(game_url + "/lab")
+    page.get_by_role("link", name="Search terms").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Search terms")
+    expect(page.locator("nav.subnav a[aria-current=page]").last).to_have_text("Round 1")
+    expect(page.locator("#offers h2")).to_contain_text("Funnel by offer and search term")
+    expect(page.locator("#research h2")).to_contain_text("Market research")
+    shoot(page, "report-desktop")
+    page.set_viewport_size(PHONE)
+    shoot(page, "report-phone")
