@@ -14,6 +14,7 @@ from simshop.db import db
 from simshop.models import Game, Round, RoundResult, Team
 from simshop.services import exports, search_report
 from simshop.services.analysis import published_rounds
+from simshop.services.games import game_scenario
 from tests.services.test_analysis import build_world
 
 pytestmark = pytest.mark.both_backends
@@ -46,10 +47,17 @@ def funnel_row(term: str, scale: int, **extra) -> dict:
     return row
 
 
+def head_term(game: Game) -> str:
+    """The first search term of the scenario's earbuds (a real term, so the decision form's
+    campaign table shows its row); the second term of the rows is one the scenario lacks."""
+    return game_scenario(game).product("earbuds").terms()[0].id
+
+
 def add_funnel(session, game: Game, alpha: Team, beta: Team) -> None:
     """Alpha and Beta get funnel rows (Beta's are ten times Alpha's) in every published
-    round; Alpha played a listing and a campaign on ``wireless-earbuds``; each round
-    publishes research on two terms."""
+    round; Alpha played a listing and a campaign on the product's head term (its first in
+    the scenario); each round publishes research on two terms."""
+    head = head_term(game)
     for rnd in published_rounds(session, game):
         n = rnd.number
         for team, scale in ((alpha, n), (beta, 10 * n)):
@@ -59,7 +67,7 @@ def add_funnel(session, game: Game, alpha: Team, beta: Team) -> None:
                 )
             )
             rows = [
-                funnel_row("wireless-earbuds", scale),
+                funnel_row(head, scale),
                 funnel_row(
                     "earbuds-for-running",
                     scale,
@@ -82,7 +90,7 @@ def add_funnel(session, game: Game, alpha: Team, beta: Team) -> None:
                 "market": "US",
                 "product": "earbuds",
                 "score": 60 + n,
-                "relevance": {"wireless-earbuds": 0.9},
+                "relevance": {head: 0.9},
                 "reasons": [{"code": "few_images", "params": {"images": 2, "expected": 7}}],
             }
             rr.result = {**rr.result, "search": rows, "listings": [listing]}
@@ -99,9 +107,7 @@ def add_funnel(session, game: Game, alpha: Team, beta: Team) -> None:
                         "images": 2,
                         "enhanced": False,
                     },
-                    "campaigns": {
-                        "wireless-earbuds": {"bid_local": 0.9, "daily_budget_local": 20.0}
-                    },
+                    "campaigns": {head: {"bid_local": 0.9, "daily_budget_local": 20.0}},
                 }
                 rr.decisions_used = {**sheet, "offers": offers}
         stats = {m: dict(ps) for m, ps in (rnd.market_stats or {}).items()}
@@ -109,7 +115,7 @@ def add_funnel(session, game: Game, alpha: Team, beta: Team) -> None:
         stats["US"]["earbuds"] = {
             **stats["US"].get("earbuds", {}),
             "search_terms": {
-                "wireless-earbuds": {"searches": 12000 * n, "avg_cpc_local": 0.8},
+                head: {"searches": 12000 * n, "avg_cpc_local": 0.8},
                 "earbuds-for-running": {"searches": 900, "avg_cpc_local": None},
             },
         }
@@ -152,7 +158,7 @@ def test_a_team_reads_only_its_own_rows(session, world):
     [offer] = report.offers
     latest = offer.for_round(report.chosen)
     assert [(r.term, r.impressions, r.clicks) for r in latest] == [
-        ("wireless-earbuds", 2000, 8),
+        (head_term(world.game), 2000, 8),
         ("earbuds-for-running", 0, 0),
     ]
 
@@ -191,14 +197,17 @@ def test_an_unknown_round_falls_back_to_the_latest(session, world):
 def test_research_is_the_published_search_volume_per_round(session, world):
     report = search_report.search_report(session, world.game, team=world.alpha, staff=False)
     research = report.research_for("US", "earbuds")
-    assert [(t.round.number, t.term, t.searches) for t in research] == [
-        (1, "earbuds-for-running", 900),
-        (1, "wireless-earbuds", 12000),
-        (2, "earbuds-for-running", 900),
-        (2, "wireless-earbuds", 24000),
-    ]
-    assert research[1].band == (10_000, 100_000)
-    assert research[0].band == (100, 1_000)
+    head = head_term(world.game)
+    found = {(t.round.number, t.term): t for t in research}
+    assert {key: t.searches for key, t in found.items()} == {
+        (1, "earbuds-for-running"): 900,
+        (1, head): 12000,
+        (2, "earbuds-for-running"): 900,
+        (2, head): 24000,
+    }
+    assert [t.round.number for t in research] == [1, 1, 2, 2]
+    assert found[(1, head)].band == (10_000, 100_000)
+    assert found[(1, "earbuds-for-running")].band == (100, 1_000)
 
 
 @pytest.mark.parametrize(
@@ -212,10 +221,11 @@ def test_volume_bands_hold_their_lower_bound(searches, band):
 def test_the_decision_context_is_last_rounds_rows_and_latest_research(session, world):
     context = search_report.decision_context(session, world.game, world.alpha)
     assert context.last_round.number == 2
-    row = context.result("US", "earbuds", "wireless-earbuds")
+    head = head_term(world.game)
+    row = context.result("US", "earbuds", head)
     assert (row.impressions, row.ad_spend_local) == (2000, 3.0)
     assert context.listings[("US", "earbuds")]["score"] == 62
-    assert context.volume("US", "earbuds", "wireless-earbuds").searches == 24000
+    assert context.volume("US", "earbuds", head).searches == 24000
     assert context.result("US", "earbuds", "no-such-term") is None
 
 
@@ -223,11 +233,11 @@ def test_exports_hold_the_funnel_the_research_and_the_listing_text_exactly(sessi
     tables = {t.name: t for t in exports.team_export(session, world.game, world.alpha)}
     terms = tables["search_terms"].rows
     assert {r["team_id"] for r in terms} == {world.alpha.id}
-    first = terms[0]
-    assert (first["round_number"], first["term"], first["currency"]) == (
+    first = next(r for r in terms if r["term"] == head_term(world.game))
+    assert (first["round_number"], first["currency"], first["term_text"]) == (
         1,
-        "wireless-earbuds",
         "USD",
+        game_scenario(world.game).product("earbuds").terms()[0].text,
     )
     assert first["ctr"] == pytest.approx(0.004) and first["acos"] == pytest.approx(0.25)
     assert len(tables["search_research"].rows) == 4

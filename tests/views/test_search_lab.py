@@ -9,7 +9,9 @@ import io
 import pytest
 
 from simshop.db import db
-from tests.reliability.gamekit import make_user
+from simshop.models import Game
+from simshop.services import schedule as schedule_service
+from tests.reliability.gamekit import make_user, round_no
 from tests.services.test_search_report import EVIL_TITLE, build_search_world
 
 pytestmark = pytest.mark.both_backends
@@ -110,3 +112,26 @@ def test_staff_download_every_teams_funnel(client, auth, world):
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     teams = {r[rows[0].index("team_id")] for r in rows[1:]}
     assert teams == {str(world["alpha"]), str(world["beta"])}
+
+
+def test_the_campaign_table_shows_last_rounds_results_and_the_volume_band(app, client, auth, world):
+    with app.app_context():
+        game = db.session.get(Game, world["game"])
+        schedule_service.open_round(db.session, game, round_no(db.session, game, 3))
+    auth.login("s001")
+    html = client.get(f"/games/{world['game']}/decisions").get_data(as_text=True)
+    table = html.split('id="campaigns-US-earbuds"', 1)[1].split("</table>", 1)[0]
+    head_row = table.split("<tbody>", 1)[1].split("</tr>", 1)[0]
+    assert "10,000–100,000" in head_row  # 24,000 searches in round 2's research
+    assert ">0.80<" in head_row  # the market's average cost per click
+    assert ">2,000<" in head_row and ">8<" in head_row  # impressions and clicks
+    assert ">3.00<" in head_row and "25.0%" in head_row  # ad spend and ACoS
+    assert "Last round's listing score: 62.0" in html
+
+
+def test_the_what_if_form_holds_the_listing_played_escaped(client, auth, world):
+    auth.login("s001")
+    html = client.get(f"/games/{world['game']}/lab/whatif/2").get_data(as_text=True)
+    assert 'name="offers.US.earbuds.listing.title"' in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>alert(1)</script>" not in html
