@@ -8,14 +8,18 @@ Markets and products are in scenario order, teams sorted by id.
 from __future__ import annotations
 
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from simshop.engine.accounting import PNL_COST_LINES
 from simshop.engine.conditions import RoundConditions
 from simshop.engine.scenario import Scenario
+from simshop.engine.sheet import Offer
 from simshop.engine.state import GameState, InTransit
+
+if TYPE_CHECKING:
+    from simshop.engine.search import SearchRound
 
 
 class RoundBook:
@@ -58,6 +62,12 @@ class RoundBook:
         self.delivery_days = np.zeros(self.shape)
         self.adstock = np.zeros(self.shape)
         self.ad_scale = np.ones(self.shape)
+        self.search_offers: dict[tuple[int, int], dict[int, Offer]] = {}
+        """Offers with a listing or a campaign, by (market, product) index and team index."""
+        self.enhanced_paid: list[list[list[str]]] = [[] for _ in range(T)]
+        """[market, product] whose enhanced content each team paid for this round."""
+        self.search: SearchRound | None = None
+        """The round's search pages and funnel statistics (None before trading)."""
 
     def _load_state(self, M: int, P: int, T: int) -> None:
         mc, pids = self.mcodes, self.pids

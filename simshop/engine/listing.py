@@ -146,12 +146,23 @@ def _term_relevance(words: list[str], fields: dict[str, _Field]) -> tuple[float,
     return total / len(words), worst
 
 
-def _vocabulary(product: Product) -> set[str]:
+_VOCABULARY: dict[int, tuple[Product, frozenset[str]]] = {}
+
+
+def _vocabulary(product: Product) -> frozenset[str]:
+    """The stems of a product's name and terms (cached per product object)."""
+    hit = _VOCABULARY.get(id(product))
+    if hit is not None and hit[0] is product:
+        return hit[1]
+    if len(_VOCABULARY) > 512:
+        _VOCABULARY.clear()
     vocab = {_stem(w) for w in _words(product.name)}
     for t in product.terms():
         for text in (t.text, *t.local.values()):
             vocab |= {_stem(w) for w in _words(text)}
-    return vocab
+    frozen = frozenset(vocab)
+    _VOCABULARY[id(product)] = (product, frozen)
+    return frozen
 
 
 def score_listing(
@@ -220,7 +231,7 @@ def _relevance_of(
     only in a foreign-language market)."""
     if not foreign:
         return _term_relevance(_words(term.text), fields)
-    local = term.local.get(market_code)
+    local = next((text for code, text in term.local.items() if code == market_code), None)
     rel_local, where = _term_relevance(_words(local), fields) if local else (0.0, "")
     rel_en, _ = _term_relevance(_words(term.text), fields)
     rel_en *= 1.0 - english_penalty

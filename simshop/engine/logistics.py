@@ -129,7 +129,8 @@ def search_budget_cny(scenario: Scenario, cond: RoundConditions, sheet: Decision
     for code, offers in sheet.offers.items():
         budgets = 0.0
         for offer in offers.values():
-            budgets += sum(c.daily_budget_local for c in offer.campaigns.values())
+            if offer.campaigns:
+                budgets += sum(c.daily_budget_local for c in offer.campaigns.values())
             if offer.auto_campaign is not None:
                 budgets += offer.auto_campaign.daily_budget_local
         if budgets > 0 and code in cond.markets:
@@ -143,7 +144,8 @@ def listing_content_cny(scenario: Scenario, sheet: DecisionSheet, team: TeamStat
     total = 0.0
     for code, offers in sheet.offers.items():
         for pid, offer in offers.items():
-            if offer.listing is not None and offer.listing.enhanced and (code, pid) not in paid:
+            listing = offer.listing
+            if listing is not None and listing.enhanced and (code, pid) not in paid:
                 total += scenario.market(code).search.enhanced_content_cny
     return total
 

@@ -37,12 +37,15 @@ from simshop.engine.logistics import (
     customs_value_cny,
     freight_cny_per_unit,
     landing_duty_cny,
+    search_budget_cny,
     upfront_spend_cny,
 )
 from simshop.engine.report import settle_round, settle_totals
 from simshop.engine.results import RoundOutcome
 from simshop.engine.scenario import Scenario
+from simshop.engine.search import SearchRound
 from simshop.engine.seeds import RoundStreams
+from simshop.engine.sheet import Campaign, Offer
 from simshop.engine.state import GameState, InTransit, TeamState
 
 # --------------------------------------------------------------------------- decisions
@@ -77,18 +80,27 @@ def _fit_cash(
     if spend <= funds + 0.005:
         return sheet
     ads = sum(o.ad_budget_cny for by_product in sheet.offers.values() for o in by_product.values())
-    discretionary = ads + sum(sheet.quality_investment_cny.values())
+    campaigns = search_budget_cny(book.scenario, book.cond, sheet)
+    discretionary = ads + campaigns + sum(sheet.quality_investment_cny.values())
     allowed = max(funds - (spend - discretionary), 0.0)
     factor = min(allowed / discretionary, 1.0) if discretionary > 0 else 0.0
 
     def down(amount: float) -> float:
         return math.floor(amount * factor * 100) / 100
 
+    def budget_down(campaign: Campaign) -> Campaign:
+        return campaign.model_copy(update={"daily_budget_local": down(campaign.daily_budget_local)})
+
+    def scaled(offer: Offer) -> Offer:
+        update: dict[str, Any] = {"ad_budget_cny": down(offer.ad_budget_cny)}
+        if offer.campaigns:
+            update["campaigns"] = {k: budget_down(c) for k, c in offer.campaigns.items()}
+        if offer.auto_campaign is not None:
+            update["auto_campaign"] = budget_down(offer.auto_campaign)
+        return offer.model_copy(update=update)
+
     offers = {
-        code: {
-            pid: offer.model_copy(update={"ad_budget_cny": down(offer.ad_budget_cny)})
-            for pid, offer in by_product.items()
-        }
+        code: {pid: scaled(offer) for pid, offer in by_product.items()}
         for code, by_product in sheet.offers.items()
     }
     quality = {pid: down(v) for pid, v in sheet.quality_investment_cny.items()}
@@ -125,6 +137,8 @@ def _apply_decisions(
             for pid, offer in offers.items():
                 p = book.p_index[pid]
                 book.ad[m, p, t] = offer.ad_budget_cny
+                if offer.listing is not None or offer.campaigns or offer.auto_campaign:
+                    _apply_listing(book, m, p, t, offer)
                 if offer.listed and offer.price_local > 0:
                     book.listed[m, p, t] = True
                     book.price[m, p, t] = offer.price_local
@@ -141,6 +155,20 @@ def _apply_decisions(
         _ship(book, t, sheet, log)
     book.lines["advertising_cny"] += book.ad.sum(axis=(0, 1))
     _enforce_rules(book, cond, log)
+
+
+def _apply_listing(book: RoundBook, m: int, p: int, t: int, offer: Offer) -> None:
+    """Keep an offer's listing and campaigns for the search; pay its enhanced content the
+    first round it is on (once per offer, :attr:`TeamState.enhanced_content`)."""
+    book.search_offers.setdefault((m, p), {})[t] = offer
+    if offer.listing is None or not offer.listing.enhanced:
+        return
+    key = [book.mcodes[m], book.pids[p]]
+    if key in book.teams[t].enhanced_content or key in book.enhanced_paid[t]:
+        return
+    book.enhanced_paid[t].append(key)
+    cost = book.scenario.markets[m].search.enhanced_content_cny
+    book.lines["listing_content_cny"][t] += cost
 
 
 def _ship(book: RoundBook, t: int, sheet: DecisionSheet, log: list[dict[str, Any]]) -> None:
@@ -329,6 +357,7 @@ class _MarketModel:
         self.offer_parcel = [
             [book.parcel[m, p, self.offer_idx[m][p]] for p in range(P)] for m in range(M)
         ]
+        book.search = SearchRound(book, self.streams, self.offer_u, book.search_offers)
 
     def run(self) -> None:
         self.env.run()
@@ -351,9 +380,13 @@ class _MarketModel:
             shoppers = int(rng.poisson(self.base_shoppers[m, p] * self.shock[m, p]))
             parcel = self.offer_parcel[m][p]
             stock = np.where(parcel, book.china[p, idx], book.wh[m, p, idx])
-            picks, sold, first = allocate_customers(
-                rng, shoppers, self.offer_u[m][p], self.lam, self.outside_utility, stock
-            )
+            search = book.search
+            if search is not None and (m, p) in search.pages:
+                picks, sold, first = search.trade(m, p, day, shoppers, stock, fx)
+            else:
+                picks, sold, first = allocate_customers(
+                    rng, shoppers, self.offer_u[m][p], self.lam, self.outside_utility, stock
+                )
             book.shoppers[m, p] += shoppers
             book.first_inside[m, p] += first
             book.picks[m, p, idx] += picks
@@ -520,4 +553,6 @@ def _trade_round(
     streams = RoundStreams(game_seed, round_no if stream_round is None else stream_round)
     model = _MarketModel(book, streams, log)
     model.run()
+    if book.search is not None:
+        book.lines["search_ads_cny"] += book.search.spend_cny()
     return book, streams, sheets, log

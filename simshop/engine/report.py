@@ -19,6 +19,7 @@ from simshop.engine.decisions import DecisionSheet
 from simshop.engine.logistics import freight_cny_per_unit
 from simshop.engine.results import RoundOutcome, TeamRoundResult
 from simshop.engine.scenario import DutyRefund, Scenario
+from simshop.engine.search import STATS
 from simshop.engine.seeds import RoundStreams
 from simshop.engine.state import GameState, TeamState
 
@@ -295,6 +296,24 @@ def _market_stats(book: RoundBook, money: dict[str, np.ndarray]) -> dict[str, di
     return stats
 
 
+def _search_stats(book: RoundBook, stats: dict[str, dict[str, Any]]) -> None:
+    """Market research of the searched products: per term, searches and the average cost
+    per sponsored click (local currency; None without sponsored clicks)."""
+    search = book.search
+    if search is None:
+        return
+    for (m, p), page in sorted(search.pages.items()):
+        spend = page.acc[STATS.index("ad_spend_local")].sum(axis=1)
+        clicks = page.acc[STATS.index("ad_clicks")].sum(axis=1)
+        stats[book.mcodes[m]][book.pids[p]]["search_terms"] = {
+            term: {
+                "searches": int(search.searches[m, p, k]),
+                "avg_cpc_local": round(float(spend[k] / clicks[k]), 2) if clicks[k] else None,
+            }
+            for k, term in enumerate(page.term_ids)
+        }
+
+
 def _accounts(
     book: RoundBook, streams: RoundStreams, log: list[dict[str, Any]]
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -352,9 +371,9 @@ def settle_round(
         states[tid] = view.next_state(t, sheets[t])
         states[tid].duty_paid = [*book.teams[t].duty_paid, *duty_records[t]]
     state = GameState(round_no=book.cond.round_no, teams=states)
-    return RoundOutcome(
-        book.cond.round_no, teams, _market_stats(book, money), log, state, book.cond
-    )
+    markets = _market_stats(book, money)
+    _search_stats(book, markets)
+    return RoundOutcome(book.cond.round_no, teams, markets, log, state, book.cond)
 
 
 class _TeamView:
@@ -404,6 +423,7 @@ class _TeamView:
         held = (book.wh > 0) | (transit > 0)
         held_by_market = cast(np.ndarray, held.any(axis=1))
         self.holds: list[list[bool]] = held_by_market.T.tolist()
+        self.recent_sales = _recent_sales(book)
 
     def offers(self, t: int) -> list[dict[str, Any]]:
         book = self.book
@@ -431,6 +451,8 @@ class _TeamView:
             arrivals=book.arrivals[t],
             messages=book.messages[t],
             offers=lambda: self.offers(t),
+            search=lambda: _search_rows(book, t),
+            listings=lambda: _listing_rows(book, t),
         )
 
     def next_state(self, t: int, sheet: DecisionSheet) -> TeamState:
@@ -473,4 +495,92 @@ class _TeamView:
                 ),
             },
             last_decisions=sheet,
+            enhanced_content=[*old.enhanced_content, *book.enhanced_paid[t]],
+            recent_sales=self.recent_sales[t],
         )
+
+
+def _recent_sales(book: RoundBook) -> list[dict[str, dict[str, list[int]]]]:
+    """Per team, the units sold on the round's last days by searched offer (market ->
+    product -> the last 7 days, oldest first), offers that sold nothing left out."""
+    out: list[dict[str, dict[str, list[int]]]] = [{} for _ in book.team_ids]
+    search = book.search
+    if search is None:
+        return out
+    for (m, p), page in sorted(search.pages.items()):
+        code, pid = book.mcodes[m], book.pids[p]
+        rings = page.ring.T.astype(np.int64)
+        keep = np.flatnonzero(rings.sum(axis=1) > 0)
+        for j, ring in zip(keep.tolist(), rings[keep].tolist(), strict=True):
+            out[int(page.idx[j])].setdefault(code, {})[pid] = ring
+    return out
+
+
+def _search_rows(book: RoundBook, t: int) -> list[dict[str, Any]]:
+    """One team's search funnel (see :attr:`TeamRoundResult.search`)."""
+    search = book.search
+    if search is None:
+        return []
+    rows = []
+    for (m, p), page in sorted(search.pages.items()):
+        j = int(np.searchsorted(page.idx, t))
+        if j >= page.idx.size or page.idx[j] != t:
+            continue
+        cols = page.acc[:, :, j].T.tolist()
+        for k, term in enumerate(page.term_ids):
+            if not page.eligible[k, j]:
+                continue
+            v = dict(zip(STATS, cols[k], strict=True))
+            searches = int(search.searches[m, p, k])
+            rows.append(
+                {
+                    "market": book.mcodes[m],
+                    "product": book.pids[p],
+                    "term": term,
+                    "impressions": int(v["impressions"]),
+                    "clicks": int(v["clicks"]),
+                    "orders": int(v["orders"]),
+                    "ad_impressions": int(v["ad_impressions"]),
+                    "ad_clicks": int(v["ad_clicks"]),
+                    "ad_orders": int(v["ad_orders"]),
+                    "ad_spend_local": round(v["ad_spend_local"], 2),
+                    "ad_spend_cny": round(v["ad_spend_cny"], 2),
+                    "ad_sales_local": round(v["ad_sales_local"], 2),
+                    "ad_sales_cny": round(v["ad_sales_cny"], 2),
+                    "avg_cpc_local": (
+                        round(v["ad_spend_local"] / v["ad_clicks"], 2) if v["ad_clicks"] else None
+                    ),
+                    "avg_organic_position": (
+                        round(v["position_sum"] / v["organic_impressions"], 2)
+                        if v["organic_impressions"]
+                        else None
+                    ),
+                    "top_of_search_share": round(v["top"] / searches, 4) if searches else 0.0,
+                }
+            )
+    rows.sort(key=lambda r: (r["market"], r["product"], r["term"]))
+    return rows
+
+
+def _listing_rows(book: RoundBook, t: int) -> list[dict[str, Any]]:
+    """One team's listing scores, per listed offer of a searched product."""
+    search = book.search
+    if search is None:
+        return []
+    rows = []
+    for (m, p), page in sorted(search.pages.items()):
+        j = int(np.searchsorted(page.idx, t))
+        if j >= page.idx.size or page.idx[j] != t:
+            continue
+        score = page.scores[j]
+        rows.append(
+            {
+                "market": book.mcodes[m],
+                "product": book.pids[p],
+                "score": score.score,
+                "relevance": dict(sorted(score.relevance.items())),
+                "reasons": [dict(r) for r in score.reasons],
+            }
+        )
+    rows.sort(key=lambda r: (r["market"], r["product"]))
+    return rows

@@ -298,7 +298,7 @@ class SearchTerm(StrictModel):
 
     def text_for(self, market: str) -> str:
         """The term in ``market``'s listing language (its ``local`` text, else English)."""
-        return self.local.get(market, self.text)
+        return next((text for code, text in self.local.items() if code == market), self.text)
 
 
 class Product(StrictModel):
