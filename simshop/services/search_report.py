@@ -71,6 +71,12 @@ def search_terms_of(scenario: Scenario, product_id: str) -> list[SearchTerm]:
     return product.terms() if product is not None else []
 
 
+def term_rank(scenario: Scenario, product_id: str, term_id: str) -> tuple[int, str]:
+    """Where a term sits in its product's scenario order (unknown terms last, by id)."""
+    ids = [t.id for t in search_terms_of(scenario, product_id)]
+    return (ids.index(term_id) if term_id in ids else len(ids), term_id)
+
+
 # --------------------------------------------------------------------------- rows
 
 
@@ -255,6 +261,8 @@ def search_report(
     scenario = game_scenario(game)
     markets = [m.code for m in scenario.markets]
     products = [p.id for p in scenario.products]
+    for offer in offers.values():
+        offer.rows.sort(key=lambda r: (r.round.number, term_rank(scenario, r.product, r.term)))
 
     def order(o: OfferTerms) -> tuple[int, int, int]:
         return (
@@ -267,7 +275,15 @@ def search_report(
         rounds=rounds,
         chosen=chosen,
         offers=sorted(offers.values(), key=order),
-        market_terms=market_terms(rounds),
+        market_terms=sorted(
+            market_terms(rounds),
+            key=lambda t: (
+                t.round.number,
+                t.market,
+                t.product,
+                term_rank(scenario, t.product, t.term),
+            ),
+        ),
         staff=staff,
     )
 

@@ -131,6 +131,11 @@ def test_a_student_writes_a_listing_bids_and_reads_the_search_report(page, live_
     expect(page.locator("nav.subnav a[aria-current=page]").last).to_have_text("Round 1")
     expect(page.locator("#offers h2")).to_contain_text("Funnel by offer and search term")
     expect(page.locator("#research h2")).to_contain_text("Market research")
+    offer = page.locator("section.search-offer").first
+    expect(offer).to_contain_text("wireless earbuds")
+    expect(offer).to_contain_text("earbuds for running")
+    expect(offer.locator("svg")).to_have_count(2)
+    expect(page.locator("#research-US-earbuds tbody tr")).to_have_count(2)
     shoot(page, "report-desktop")
     page.set_viewport_size(PHONE)
     shoot(page, "report-phone")
