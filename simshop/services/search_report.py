@@ -41,7 +41,9 @@ VOLUME_BANDS: tuple[tuple[int, int | None], ...] = (
     (100, 1_000),
     (1_000, 10_000),
     (10_000, 100_000),
-    (100_000, None),
+    (100_000, 1_000_000),
+    (1_000_000, 10_000_000),
+    (10_000_000, None),
 )
 """Search-volume bands of the keyword picker (searches per round, lower bound inclusive):
 a team sees the order of magnitude the market research published, not a false precision."""

@@ -14,7 +14,7 @@ from simshop.services import scenarios as scenarios_service
 from simshop.services import schedule as schedule_service
 from simshop.services.games import DRAFT_PREFIX
 from tests.browser.conftest import ARTIFACTS, PHONE
-from tests.browser.test_game_flow import log_in, log_out, process
+from tests.browser.test_game_flow import log_in, log_out, open_round, process
 from tests.reliability.gamekit import SCENARIOS_DIR, enrol, make_game, make_user, round_no
 
 SEARCH_TERMS = """
@@ -119,6 +119,7 @@ def test_a_student_writes_a_listing_bids_and_reads_the_search_report(page, live_
 
     log_in(page, "funnel-teacher@example.edu")
     process(page, str(game_id), "Round 1")
+    open_round(page, str(game_id), "Round 2")
     page.goto(game_url + "/lab/search-terms")
     expect(page.get_by_role("heading", level=1)).to_have_text("Search terms")
     shoot(page, "report-staff")
@@ -139,3 +140,16 @@ def test_a_student_writes_a_listing_bids_and_reads_the_search_report(page, live_
     shoot(page, "report-desktop")
     page.set_viewport_size(PHONE)
     shoot(page, "report-phone")
+
+    # Round 2's form: the campaign table has round 1's results beside the bids.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(game_url + "/decisions")
+    campaigns = page.locator("#campaigns-US-earbuds")
+    expect(campaigns.locator("thead")).to_contain_text("Last round")
+    head = campaigns.locator("tbody tr").first
+    expect(head).to_contain_text("wireless earbuds")
+    expect(head.locator("td").nth(4)).to_have_text(re.compile(r"^\d{1,3}(,\d{3})*$"))
+    expect(page.locator("#d-offers-US-earbuds-campaigns-wireless-earbuds-bid_local")).to_have_value(
+        "0.9"
+    )
+    shoot(page, "campaigns-round-2", "#campaigns-US-earbuds")

@@ -212,7 +212,14 @@ def test_research_is_the_published_search_volume_per_round(session, world):
 
 @pytest.mark.parametrize(
     ("searches", "band"),
-    [(0, (0, 100)), (99, (0, 100)), (100, (100, 1000)), (10**6, (100_000, None)), (None, None)],
+    [
+        (0, (0, 100)),
+        (99, (0, 100)),
+        (100, (100, 1000)),
+        (270_566, (100_000, 1_000_000)),
+        (10**8, (10_000_000, None)),
+        (None, None),
+    ],
 )
 def test_volume_bands_hold_their_lower_bound(searches, band):
     assert search_report.volume_band(searches) == band
