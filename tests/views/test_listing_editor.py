@@ -37,6 +37,7 @@ def game_ids(app):
         teacher = make_user(db.session, "teacher@example.edu", "instructor")
         game = make_game(db.session, teacher, bot_count=0, scored_rounds=2)
         enrol(db.session, game, make_user(db.session, "s001", name="Ann"), "Alpha")
+        enrol(db.session, game, make_user(db.session, "s002", name="Bo"), "Alpha")
         schedule_service.open_round(db.session, game, round_no(db.session, game, 1))
         terms = [t.id for t in game_scenario(game).product("earbuds").terms()]
         return {"game": game.id, "terms": terms}
@@ -182,3 +183,18 @@ def test_the_default_listing_is_scored_for_a_listed_offer(app, game_ids):
     save(client, game_ids["game"], tutorial_form())
     html = client.get(f"/games/{game_ids['game']}/decisions").get_data(as_text=True)
     assert "You wrote no listing: shoppers see the product&#39;s name only." in html
+
+
+def test_a_teammates_newer_listing_is_named_on_the_conflict_page(app, game_ids):
+    ann, bo = login(app, "s001"), login(app, "s002")
+    url = f"/games/{game_ids['game']}/decisions"
+    bo_page = bo.get(url).get_data(as_text=True)
+    assert save(ann, game_ids["game"], listing_form()).status_code == 302
+    version = re.search(r'name="version" value="(\d*)"', bo_page).group(1)
+    mine = listing_form(**{f"{BASE}.listing.title": "Bo's <title>"})
+    refused = bo.post(url, data={"csrf_token": csrf_from(bo_page), "version": version, **mine})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert "United States · Wireless earbuds · Title" in html
+    assert "Bo&#39;s &lt;title&gt;" in html
+    assert stored_offer(app)["listing"]["title"] == TITLE
