@@ -89,6 +89,7 @@ def test_a_student_writes_a_listing_bids_and_reads_the_search_report(page, live_
     title.fill("Bluetooth 5.3")
     listing.get_by_role("button", name="Add to title").first.click()
     expect(title).to_have_value("Bluetooth 5.3 wireless earbuds")
+    expect(listing.locator(".listing-count").first).to_have_text("30 / 200")
     listing.locator("#d-offers-US-earbuds-listing-bullets-0").fill("30 h battery <b>life</b>")
     listing.locator("#d-offers-US-earbuds-listing-bullets-1").fill("Great earbuds for running")
     listing.locator("#d-offers-US-earbuds-listing-description").fill("Line one\nLine two")

@@ -18,3 +18,25 @@
     });
   });
 })();
+
+// A character count under each listing text ("123 / 200"), marked when over the limit the
+// engine checks on saving (the same count: characters, line breaks as one).
+(function () {
+  "use strict";
+  var fields = document.querySelectorAll(".listing-text[data-limit]");
+  Array.prototype.forEach.call(fields, function (field) {
+    var limit = parseInt(field.getAttribute("data-limit"), 10);
+    if (!limit) { return; }
+    var count = document.createElement("span");
+    count.className = "listing-count muted";
+    count.setAttribute("aria-live", "polite");
+    field.insertAdjacentElement("afterend", count);
+    function update() {
+      var length = Array.from(field.value.replace(/\r\n/g, "\n")).length;
+      count.textContent = length + " / " + limit;
+      count.classList.toggle("listing-count--over", length > limit);
+    }
+    field.addEventListener("input", update);
+    update();
+  });
+})();
