@@ -135,3 +135,21 @@ def test_the_what_if_form_holds_the_listing_played_escaped(client, auth, world):
     assert 'name="offers.US.earbuds.listing.title"' in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script>alert(1)</script>" not in html
+
+
+def test_staff_can_look_at_one_team_with_its_charts(client, auth, world):
+    auth.login("teacher@example.edu")
+    html = page(client, world, f"?team={world['beta']}").get_data(as_text=True)
+    assert f'id="offer-{world["beta"]}-US-earbuds"' in html
+    assert f'id="offer-{world["alpha"]}-US-earbuds"' not in html
+    assert html.count("<svg") >= 3
+    assert page(client, world, "?team=999999").status_code == 404
+    assert page(client, world, "?team=abc").status_code == 404
+
+
+def test_a_student_cannot_pick_another_team(client, auth, world):
+    auth.login("s001")
+    html = page(client, world, f"?team={world['beta']}").get_data(as_text=True)
+    assert f'id="offer-{world["alpha"]}-US-earbuds"' in html
+    assert f'id="offer-{world["beta"]}-US-earbuds"' not in html
+    assert 'id="team-filter"' not in html
