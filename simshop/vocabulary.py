@@ -47,6 +47,7 @@ METRIC_NAMES = {
     "rating": _l("Rating"),
     "roi": _l("Return on investment (ROI)"),
     "tacos": _l("Ad efficiency (TACoS, lower is better)"),
+    "listing_quality": _l("Listing quality"),
 }
 """A metric's name, as a scoring weight is labelled in forms."""
 
@@ -57,6 +58,7 @@ METRIC_LABELS = {
     "rating": _l("Rating"),
     "roi": _l("Return on investment (ROI)"),
     "tacos": _l("TACoS (ad spend ÷ revenue, lower is better)"),
+    "listing_quality": _l("Listing quality (mean listing score, 0–100)"),
 }
 """A metric as a column of the standings (what the value is, with its unit)."""
 
@@ -67,6 +69,7 @@ METRIC_SHORT_LABELS = {
     "rating": _l("Rating"),
     "roi": _l("ROI"),
     "tacos": _l("TACoS"),
+    "listing_quality": _l("Listing score"),
 }
 
 METRIC_RULES = {
@@ -81,6 +84,11 @@ METRIC_RULES = {
     "tacos": _l(
         "advertising spent so far divided by all revenue so far (organic sales included), "
         "capped at 1; lower is better, and a team with no revenue gets the cap"
+    ),
+    "listing_quality": _l(
+        "the listing score (0–100: search terms in the title, bullet points, images, "
+        "description, no keyword stuffing) of the team's listed products, averaged over "
+        "them and over the rounds played; the decision page shows each score's reasons"
     ),
 }
 

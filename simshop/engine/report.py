@@ -424,6 +424,7 @@ class _TeamView:
         held_by_market = cast(np.ndarray, held.any(axis=1))
         self.holds: list[list[bool]] = held_by_market.T.tolist()
         self.recent_sales = _recent_sales(book)
+        self.listing_means = _listing_means(book)
 
     def offers(self, t: int) -> list[dict[str, Any]]:
         book = self.book
@@ -493,6 +494,7 @@ class _TeamView:
                     + lines["search_ads_cny"][t],
                     2,
                 ),
+                **_listing_cumulative(cum, self.listing_means[t]),
             },
             last_decisions=sheet,
             enhanced_content=[*old.enhanced_content, *book.enhanced_paid[t]],
@@ -560,6 +562,32 @@ def _search_rows(book: RoundBook, t: int) -> list[dict[str, Any]]:
             )
     rows.sort(key=lambda r: (r["market"], r["product"], r["term"]))
     return rows
+
+
+def _listing_means(book: RoundBook) -> list[float | None]:
+    """Per team: the mean listing score (0..100) of its listed offers of searched products
+    this round (the default page's score where it wrote no listing); None without any."""
+    teams = book.sold.shape[2]
+    if book.search is None:
+        return [None] * teams
+    total = np.zeros(teams)
+    count = np.zeros(teams)
+    for page in book.search.pages.values():
+        np.add.at(total, page.idx, [s.score for s in page.scores])
+        np.add.at(count, page.idx, 1)
+    return [float(total[t] / count[t]) if count[t] else None for t in range(teams)]
+
+
+def _listing_cumulative(cum: dict[str, float], mean: float | None) -> dict[str, float]:
+    """The running sum of a team's per-round mean listing scores and the number of rounds
+    it had listings in (the scorecard's ``listing_quality`` is their ratio); absent until a
+    round has listings, so states of games without search do not change."""
+    if mean is None and "listing_rounds" not in cum:
+        return {}
+    return {
+        "listing_score_sum": round(cum.get("listing_score_sum", 0.0) + (mean or 0.0), 4),
+        "listing_rounds": cum.get("listing_rounds", 0.0) + (1.0 if mean is not None else 0.0),
+    }
 
 
 def _listing_rows(book: RoundBook, t: int) -> list[dict[str, Any]]:

@@ -435,6 +435,8 @@ class Scoring(StrictModel):
     roi: Weight = 0.15
     tacos: Weight = 0.0
     """Ad efficiency (TACoS, lower is better); optional, off unless a game weighs it."""
+    listing_quality: Weight = 0.0
+    """Contest points for listing quality (the mean listing score); optional."""
 
     @model_validator(mode="after")
     def _some_weight(self) -> Scoring:

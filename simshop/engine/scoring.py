@@ -12,7 +12,7 @@ from simshop.engine.state import GameState
 METRICS: tuple[str, ...] = tuple(Scoring.model_fields)
 """The scorecard's metrics: the weights a scenario's ``[scoring]`` table has, in order."""
 
-OPTIONAL_METRICS: frozenset[str] = frozenset({"tacos"})
+OPTIONAL_METRICS: frozenset[str] = frozenset({"tacos", "listing_quality"})
 """Metrics a game weighs only when its instructor asks: at weight 0 boards leave them out."""
 
 LOWER_IS_BETTER: frozenset[str] = frozenset({"tacos"})
@@ -21,6 +21,13 @@ LOWER_IS_BETTER: frozenset[str] = frozenset({"tacos"})
 TACOS_CAP = 1.0
 """TACoS is capped here: ad spend at or above total revenue is as bad as it gets, and a team
 with no revenue gets the cap (no sales, no ad efficiency to show)."""
+
+
+def listing_quality(cumulative: Mapping[str, float]) -> float:
+    """The mean of a team's per-round mean listing scores (0..100); 0 before any round with
+    listings."""
+    rounds = cumulative.get("listing_rounds", 0.0)
+    return round(cumulative.get("listing_score_sum", 0.0) / rounds, 4) if rounds else 0.0
 
 
 def tacos(advertising_cny: float, revenue_cny: float) -> float:
@@ -43,6 +50,9 @@ def team_metrics(scenario: Scenario, state: GameState) -> list[dict[str, Any]]:
       stays defined before anything is spent)
     - ``tacos``: cumulative advertising (display ads and sponsored search clicks) /
       cumulative revenue (:func:`tacos`; lower is better)
+    - ``listing_quality``: the mean over the rounds with listings of the team's mean listing
+      score (0..100, :func:`simshop.engine.listing.score_listing`, as the round scored it);
+      0 before any
     """
     total_units = sum(t.cumulative.get("units_sold", 0.0) for t in state.teams.values())
     start = scenario.economy.starting_cash_cny
@@ -68,6 +78,7 @@ def team_metrics(scenario: Scenario, state: GameState) -> list[dict[str, Any]]:
                     team.cumulative.get("advertising_cny", 0.0),
                     team.cumulative.get("revenue_cny", 0.0),
                 ),
+                "listing_quality": listing_quality(team.cumulative),
             }
         )
     return rows
