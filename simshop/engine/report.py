@@ -573,8 +573,9 @@ def _listing_means(book: RoundBook) -> list[float | None]:
     total = np.zeros(teams)
     count = np.zeros(teams)
     for page in book.search.pages.values():
-        np.add.at(total, page.idx, [s.score for s in page.scores])
-        np.add.at(count, page.idx, 1)
+        scores = np.fromiter((s.score for s in page.scores), float, len(page.scores))
+        total += np.bincount(page.idx, weights=scores, minlength=teams)
+        count += np.bincount(page.idx, minlength=teams)
     return [float(total[t] / count[t]) if count[t] else None for t in range(teams)]
 
 
