@@ -129,8 +129,11 @@ class Lane(StrictModel):
 
 
 DEFAULT_ATTENTION_DECAY = 0.35
-"""Attention of page position ``i`` (1-based, sponsored slots first) when a market gives no
-``attention`` list: ``1 / (1 + DEFAULT_ATTENTION_DECAY * (i - 1))`` (Est.: position decay)."""
+"""Attention of organic position ``i`` (1-based) when a market gives no ``attention`` list:
+``1 / (1 + DEFAULT_ATTENTION_DECAY * (i - 1))`` (Est.: position decay)."""
+DEFAULT_SPONSORED_ATTENTION = 0.6
+"""Sponsored slot ``i`` gets this share of organic position ``i``'s attention by default
+(Est.: shoppers skip ads; Amazon's ad click rate, 0.36 %, is below organic results')."""
 
 
 class SearchSettings(StrictModel):
@@ -146,7 +149,8 @@ class SearchSettings(StrictModel):
         default_factory=list, max_length=80
     )
     """Attention by page position, sponsored slots first; empty: the default decay
-    (:data:`DEFAULT_ATTENTION_DECAY`). If given, one weight per slot."""
+    (:data:`DEFAULT_ATTENTION_DECAY`, :data:`DEFAULT_SPONSORED_ATTENTION`). If given, one
+    weight per slot."""
     listing_language: Annotated[str, Field(pattern=r"^[a-z]{2}$")] = "en"
     """The language listings are written in (``en``, ``ja``, ``ru``...): terms match their
     ``local`` text for this market, or the English text at ``english_penalty``."""
@@ -197,8 +201,12 @@ class SearchSettings(StrictModel):
         """Attention by page position, sponsored slots first."""
         if self.attention:
             return list(self.attention)
-        slots = self.organic_slots + self.sponsored_slots
-        return [1.0 / (1.0 + DEFAULT_ATTENTION_DECAY * i) for i in range(slots)]
+        sponsored = [
+            DEFAULT_SPONSORED_ATTENTION / (1.0 + DEFAULT_ATTENTION_DECAY * i)
+            for i in range(self.sponsored_slots)
+        ]
+        organic = [1.0 / (1.0 + DEFAULT_ATTENTION_DECAY * i) for i in range(self.organic_slots)]
+        return sponsored + organic
 
 
 class Market(StrictModel):

@@ -29,9 +29,9 @@ Each day, for a searched market and product:
    (:func:`simshop.engine.demand.weighted_choice_probabilities`; an offer shown twice adds
    its attentions) and the listing's completeness (``completeness_beta``). An order through
    an offer's sponsored slot (share: its sponsored attention over its total) is an ad
-   order. Clicks that do not buy: Binomial(searches, ``browse_click_rate`` x the page's
-   filled attention share), split over the page's slots by attention x the offer's click
-   appeal (relevance x eCTR). Every order is a click too.
+   order. Clicks that do not buy: Binomial(searches, ``browse_click_rate``) on a page with
+   any offer, split over the page's slots by attention x the offer's click appeal
+   (relevance x eCTR / ``expected_ctr``). Every order is a click too.
 5. A sponsored click costs its price; a campaign pays for at most what its remaining daily
    budget covers (whole clicks): clicks drawn beyond that count as organic (the budget ran
    out while the term's shoppers came), and a campaign whose budget cannot pay a click at
@@ -189,7 +189,6 @@ class _Page:
     """(K, 1) row numbers (fancy indexing)."""
     attention: np.ndarray
     """(L,) attention by page position."""
-    total_attention: float
     ad_slot: np.ndarray
     """(L,) True for the sponsored positions."""
     click_weight: np.ndarray
@@ -401,7 +400,6 @@ class SearchRound:
             split_p=split_p / split_p.sum(),
             rows=np.arange(K)[:, None],
             attention=attention,
-            total_attention=float(attention.sum()),
             ad_slot=np.arange(L) < S,
             click_weight=appeal[None, :] * rel,
             no_winners=np.full((K, S), -1),
@@ -463,13 +461,9 @@ class SearchRound:
             sold = np.bincount(safe[valid], weights=orders[valid], minlength=n).astype(np.int64)
         stock -= sold
         # clicks that do not buy, split over the page's slots by attention and appeal
-        fill = att.sum(axis=1) / page.total_attention
         slot_w = att * page.click_weight[rows, safe]
         total_w = slot_w.sum(axis=1)
-        browsing = crng.binomial(
-            np.where(total_w > 0, searches, 0),
-            np.minimum(settings.browse_click_rate * fill, 1.0),
-        )
+        browsing = crng.binomial(np.where(total_w > 0, searches, 0), settings.browse_click_rate)
         slot_w[total_w <= 0, 0] = 1.0
         slot_w /= slot_w.sum(axis=1, keepdims=True)
         clicks = orders + crng.multinomial(browsing, slot_w)
