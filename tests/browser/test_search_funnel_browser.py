@@ -10,41 +10,10 @@ import re
 from playwright.sync_api import expect
 
 from simshop.db import db
-from simshop.services import scenarios as scenarios_service
 from simshop.services import schedule as schedule_service
-from simshop.services.games import DRAFT_PREFIX
 from tests.browser.conftest import ARTIFACTS, PHONE
 from tests.browser.test_game_flow import log_in, log_out, open_round, process
-from tests.reliability.gamekit import SCENARIOS_DIR, enrol, make_game, make_user, round_no
-
-SEARCH_TERMS = """
-[[products.search_terms]]
-id = "wireless-earbuds"
-text = "wireless earbuds"
-text_zh = "无线耳机"
-share = 0.5
-intent = "generic"
-min_cpc_usd = 0.3
-
-[[products.search_terms]]
-id = "earbuds-for-running"
-text = "earbuds for running"
-text_zh = "跑步耳机"
-share = 0.2
-intent = "long_tail"
-min_cpc_usd = 0.2
-"""
-
-
-def scenario_with_terms() -> str:
-    """The tutorial with two search terms on its earbuds."""
-    text = (SCENARIOS_DIR / "tutorial.toml").read_text(encoding="utf-8")
-    anchor = 'id = "toy-blocks"'
-    head, tail = text.split(anchor, 1)
-    head = head.rstrip()
-    assert head.endswith("[[products]]")
-    head = head.removesuffix("[[products]]")
-    return head + SEARCH_TERMS + "\n[[products]]\n" + anchor + tail
+from tests.reliability.gamekit import enrol, make_game, make_user, round_no
 
 
 def build_game(app) -> int:
@@ -52,10 +21,7 @@ def build_game(app) -> int:
         session = db.session
         teacher = make_user(session, "funnel-teacher@example.edu", "instructor", "Funnel Teacher")
         student = make_user(session, "funnel-s1", name="Funnel Student")
-        draft = scenarios_service.copy_scenario(session, teacher, scenario_with_terms())
-        game = make_game(
-            session, teacher, scenario_file=f"{DRAFT_PREFIX}{draft.id}", scored_rounds=2
-        )
+        game = make_game(session, teacher, scored_rounds=2)  # the tutorial's search terms
         enrol(session, game, student, "Funnel team")
         schedule_service.open_round(session, game, round_no(session, game, 1))
         return game.id
@@ -137,7 +103,7 @@ def test_a_student_writes_a_listing_bids_and_reads_the_search_report(page, live_
     expect(offer).to_contain_text("wireless earbuds")
     expect(offer).to_contain_text("earbuds for running")
     expect(offer.locator("svg")).to_have_count(2)
-    expect(page.locator("#research-US-earbuds tbody tr")).to_have_count(2)
+    expect(page.locator("#research-US-earbuds tbody tr")).to_have_count(4)  # 4 terms, 1 round
     shoot(page, "report-desktop")
     page.set_viewport_size(PHONE)
     shoot(page, "report-phone")

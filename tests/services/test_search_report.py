@@ -123,11 +123,17 @@ def add_funnel(session, game: Game, alpha: Team, beta: Team) -> None:
     session.commit()
 
 
+def bot_ids(session, game: Game) -> set[int]:
+    """The game's bot teams: the engine writes their funnel rows (they list and bid)."""
+    return set(session.scalars(select(Team.id).where(Team.game_id == game.id, Team.is_bot)))
+
+
 def build_search_world(app):
     with app.app_context():
         w = build_world(db.session, rounds=2)
         add_funnel(db.session, w.game, w.alpha, w.beta)
-        return {name: obj.id for name, obj in vars(w).items()}
+        ids = {name: obj.id for name, obj in vars(w).items()}
+        return {**ids, "bots": sorted(bot_ids(db.session, w.game))}
 
 
 @pytest.fixture
@@ -166,7 +172,7 @@ def test_a_team_reads_only_its_own_rows(session, world):
 def test_staff_read_every_teams_rows(session, world):
     report = search_report.search_report(session, world.game, team=None, staff=True)
     teams = {o.team_id for o in report.offers}
-    assert teams == {world.alpha.id, world.beta.id}
+    assert teams == {world.alpha.id, world.beta.id} | bot_ids(session, world.game)
 
 
 def test_a_student_report_needs_a_team(session, world):
@@ -247,7 +253,10 @@ def test_exports_hold_the_funnel_the_research_and_the_listing_text_exactly(sessi
         game_scenario(world.game).product("earbuds").terms()[0].text,
     )
     assert first["ctr"] == pytest.approx(0.004) and first["acos"] == pytest.approx(0.25)
-    assert len(tables["search_research"].rows) == 4
+    research = tables["search_research"].rows
+    us_earbuds = [r for r in research if (r["market"], r["product"]) == ("US", "earbuds")]
+    assert len(us_earbuds) == 4  # two terms in each of two rounds
+    assert {r["market"] for r in research} == {"US", "EU"}  # every market's research
     [listing, _second] = tables["listings"].rows
     assert listing["title"] == EVIL_TITLE
     assert listing["description"] == DESCRIPTION
@@ -261,7 +270,8 @@ def test_exports_hold_the_funnel_the_research_and_the_listing_text_exactly(sessi
 
 def test_the_game_export_holds_every_teams_funnel(session, world):
     tables = {t.name: t for t in exports.game_export(session, world.game)}
-    assert {r["team_id"] for r in tables["search_terms"].rows} == {world.alpha.id, world.beta.id}
+    teams = {r["team_id"] for r in tables["search_terms"].rows}
+    assert teams == {world.alpha.id, world.beta.id} | bot_ids(session, world.game)
 
 
 def test_listing_text_is_neutralised_in_csv(session, world):

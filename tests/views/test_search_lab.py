@@ -111,7 +111,7 @@ def test_staff_download_every_teams_funnel(client, auth, world):
     data = client.get(f"/games/{world['game']}/lab/game-export/search_terms.csv").data
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     teams = {r[rows[0].index("team_id")] for r in rows[1:]}
-    assert teams == {str(world["alpha"]), str(world["beta"])}
+    assert teams == {str(t) for t in (world["alpha"], world["beta"], *world["bots"])}
 
 
 def test_the_campaign_table_shows_last_rounds_results_and_the_volume_band(app, client, auth, world):
