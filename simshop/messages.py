@@ -54,6 +54,12 @@ DECISION_MESSAGES = {
         "(cash plus borrowing)."
     ),
     "below_min_price": _l("The price is below the market's minimum price."),
+    "amount_too_large_local": _l("At most %(max)s %(currency)s."),
+    "text_too_long": _l("At most %(max)s characters (%(length)s given)."),
+    "invalid_text": _l("The text contains a control character."),
+    "too_many_bullets": _l("At most %(max)s bullet points."),
+    "images_out_of_range": _l("Between 0 and %(max)s images."),
+    "unknown_search_term": _l("“%(term)s” is not a search term of this product."),
 }
 
 
@@ -126,6 +132,12 @@ PROBLEM_MESSAGES: dict[str, Any] = {
         "A parcel cannot hold more tariff categories (%(categories)s) than items (%(items)s)."
     ),
     "duplicate_market": _l("Market %(market)s is already in this scenario."),
+    "search_shares_over_one": _l("The search terms' shares add up to %(total)s, more than 1."),
+    "duplicate_search_term": _l("The search term id “%(term)s” is used twice."),
+    "attention_length": _l(
+        "Give one attention weight per slot: %(slots)s (%(sponsored)s sponsored + "
+        "%(organic)s organic), not %(given)s."
+    ),
     "currency_fx_mismatch": _l("%(currency)s is already priced at %(fx)s CN¥ in another market."),
     "duplicate_product": _l("The product id “%(product)s” is already used."),
     "duplicate_tariff": _l(
