@@ -59,6 +59,7 @@ DECISION_MESSAGES = {
     "invalid_text": _l("Remove the control characters from this text."),
     "too_many_bullets": _l("At most %(max)s bullet points."),
     "images_out_of_range": _l("Enter 0 to %(max)s images."),
+    "amount_too_large_local": _l("At most %(max)s %(currency)s."),
     "unknown_search_term": _l("“%(term)s” is not a search term of this product."),
 }
 
@@ -168,6 +169,12 @@ PROBLEM_MESSAGES: dict[str, Any] = {
         "A parcel cannot hold more tariff categories (%(categories)s) than items (%(items)s)."
     ),
     "duplicate_market": _l("Market %(market)s is already in this scenario."),
+    "search_shares_over_one": _l("The search terms' shares add up to %(total)s, more than 1."),
+    "duplicate_search_term": _l("The search term id “%(term)s” is used twice."),
+    "attention_length": _l(
+        "Give one attention weight per slot: %(slots)s (%(sponsored)s sponsored + "
+        "%(organic)s organic), not %(given)s."
+    ),
     "currency_fx_mismatch": _l("%(currency)s is already priced at %(fx)s CN¥ in another market."),
     "duplicate_product": _l("The product id “%(product)s” is already used."),
     "duplicate_tariff": _l(

@@ -392,13 +392,14 @@ class _Checker:
                         amount=amount,
                     )
                 elif amount * scale > self.limits.max_money_cny:
+                    currency = self.scenario.market(code).currency
                     self.add(
                         (*cloc, name),
-                        "amount_too_large",
-                        f"at most {self.limits.max_money_cny / scale:.2f} "
-                        f"{self.scenario.market(code).currency}",
+                        "amount_too_large_local",
+                        f"at most {self.limits.max_money_cny / scale:.2f} {currency}",
                         amount=amount,
                         max=round(self.limits.max_money_cny / scale, 2),
+                        currency=currency,
                     )
 
     def check_money_limit(self, loc: tuple[str | int, ...], amount: float) -> None:

@@ -68,10 +68,10 @@ NONE = -1.0
 
 def min_cpc_local(scenario: Scenario, market_code: str, min_cpc_usd: float) -> float:
     """A term's minimum cost per click in the market's currency (the game's starting rate),
-    rounded up to the cent."""
+    rounded up to the cent; never below one cent (no click is free)."""
     market = scenario.market(market_code)
     local = min_cpc_usd * scenario.model.reference_cny_per_usd / market.fx_cny_per_local
-    return math.ceil(round(local * 100, 6)) / 100
+    return max(math.ceil(round(local * 100, 6)) / 100, 0.01)
 
 
 def gsp_prices(
@@ -361,7 +361,7 @@ class SearchRound:
         quality = rel * ectr[None, :]
         reserve = np.array([min_cpc_local(sc, code, t.min_cpc_usd) for t in terms])
         # in the auction: eligible, bidding at least the minimum CPC, a budget for one click
-        bidder = eligible & (bid >= reserve[:, None]) & (bid > 0) & (budget >= bid)
+        bidder = eligible & (quality > 0) & (bid >= reserve[:, None]) & (budget >= bid)
         rank = np.where(bidder, bid * quality, NONE)
         ring = np.zeros((VELOCITY_DAYS, n))
         for j, t in enumerate(idx.tolist()):

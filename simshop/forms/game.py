@@ -601,9 +601,7 @@ class DecisionForm:
         """Put each engine issue on the field its ``loc`` points at (``keep_typing_errors``:
         a field that could not be read keeps only that message)."""
         for issue in issues:
-            text = listings.issue_message(
-                self, issue.loc, issue.code, issue.params
-            ) or decision_message(issue.code, issue.params)
+            text = decision_message(issue.code, issue.params)
             target = self._field_for(issue.loc)
             if target is None:
                 self.form_errors.append(text)

@@ -31,8 +31,7 @@ from simshop.engine.sheet import (
     Listing,
     Offer,
 )
-from simshop.messages import DECISION_MESSAGES, listing_reason, message_for
-from simshop.numbers import money
+from simshop.messages import listing_reason
 
 if TYPE_CHECKING:
     from simshop.forms.game import DecisionField, DecisionForm
@@ -177,17 +176,6 @@ def field_for(form: DecisionForm, loc: tuple) -> DecisionField | None:
             return form.fields.get(names[index])
         return form.fields.get(f"{base}.listing.bullets.0")
     return form.fields.get(".".join(str(part) for part in loc))
-
-
-def issue_message(form: DecisionForm, loc: tuple, code: str, params: dict[str, Any]) -> str | None:
-    """Campaign amounts are in the market's currency, not yuan: their limit is shown with
-    the market's sign (None: the issue is not about a campaign amount)."""
-    if len(loc) < 5 or loc[0] != "offers" or loc[3] not in ("campaigns", "auto_campaign"):
-        return None
-    if code != "amount_too_large" or not isinstance(params.get("max"), int | float):
-        return None
-    currency = form.scenario.market(str(loc[1])).currency
-    return message_for(DECISION_MESSAGES, code, {**params, "max": money(params["max"], currency)})
 
 
 # --------------------------------------------------------------------------- score
