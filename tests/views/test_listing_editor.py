@@ -198,3 +198,16 @@ def test_a_teammates_newer_listing_is_named_on_the_conflict_page(app, game_ids):
     assert "United States · Wireless earbuds · Title" in html
     assert "Bo&#39;s &lt;title&gt;" in html
     assert stored_offer(app)["listing"]["title"] == TITLE
+
+
+def test_a_bid_beyond_the_limit_names_the_markets_currency(app, game_ids):
+    client = login(app, "s001")
+    term = game_ids["terms"][0]
+    form = listing_form(**{f"{BASE}.campaigns.{term}.bid_local": "1000000000"})
+    response = save(client, game_ids["game"], form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    errors = re.search(
+        rf'id="d-offers-US-earbuds-campaigns-{term}-bid_local-errors">(.*?)</ul>', html, re.S
+    )
+    assert errors and re.search(r"At most [\d,.]+ USD\.", errors.group(1))
