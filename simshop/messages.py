@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from simshop.errors import CodedError
 from simshop.numbers import money, percent
@@ -108,15 +109,28 @@ LISTING_REASON_MESSAGES = {
 }
 
 
-def listing_reason(reason: dict[str, Any]) -> str:
+def listing_reason(reason: dict[str, Any]) -> Markup:
     """One reason of a listing's score in the page's language (word lists joined, the
-    English penalty as a percentage)."""
+    English penalty as a percentage). Search terms and title words stay as the shopper types
+    them, so they are marked ``translate="no"``; everything else is escaped."""
     params = dict(reason.get("params") or {})
     if isinstance(params.get("words"), list):
-        params["words"] = ", ".join(str(w) for w in params["words"])
+        params["words"] = Markup(", ").join(_as_typed(w) for w in params["words"])
+    if "term" in params:
+        params["term"] = _as_typed(params["term"])
     if isinstance(params.get("penalty"), int | float):
         params["penalty"] = percent(params["penalty"], 0)
-    return message_for(LISTING_REASON_MESSAGES, str(reason.get("code", "")), params)
+    template = Markup.escape(str(LISTING_REASON_MESSAGES.get(str(reason.get("code")), "")))
+    if not template:
+        return Markup.escape(str(GENERIC_MESSAGE))
+    try:
+        return template % params
+    except (KeyError, TypeError, ValueError):
+        return template
+
+
+def _as_typed(text: Any) -> Markup:
+    return Markup('<span translate="no">{}</span>').format(text)
 
 
 # --------------------------------------------------------------------------- scenarios
