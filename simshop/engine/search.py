@@ -499,7 +499,8 @@ def _prices(page: _Page, ranked: np.ndarray, slots: int) -> tuple[np.ndarray, np
     own = safe[:, :slots]
     nxt = rank[:, 1 : slots + 1]
     reserve = page.reserve[:, None]
-    raw = np.where(nxt > NONE, np.round(nxt / page.quality[rows, own] + 0.01, 2), reserve)
+    quality = np.where(winners >= 0, page.quality[rows, own], 1.0)  # empty slots: no price
+    raw = np.where(nxt > NONE, np.round(nxt / quality + 0.01, 2), reserve)
     prices = np.minimum(page.bid[rows, own], np.maximum(raw, reserve))
     return winners, np.where(winners >= 0, prices, 0.0)
 
