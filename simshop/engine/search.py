@@ -328,9 +328,8 @@ class SearchRound:
         # offers grouped by their listing's score and by their campaigns (teams often write
         # the same ones), so the arrays are filled once per group
         listing_groups: dict[int, tuple[ListingScore, list[int]]] = {}
-        campaign_groups: dict[
-            tuple[tuple[tuple[str, Campaign], ...], Campaign | None], list[int]
-        ] = {}
+        # keyed by the campaign objects' identities (alive with the sheets this round)
+        campaign_groups: dict[tuple[int, ...], tuple[Offer, list[int]]] = {}
         for t, offer in offers.items():
             j = col.get(t)
             if j is None:
@@ -340,13 +339,19 @@ class SearchRound:
                 listing_groups.setdefault(id(score), (score, []))[1].append(j)
                 scores[j] = score
             if offer.campaigns or offer.auto_campaign is not None:
-                key = (tuple(offer.campaigns.items()), offer.auto_campaign)
-                campaign_groups.setdefault(key, []).append(j)
+                key = (id(offer.auto_campaign), *map(id, offer.campaigns.values()))
+                group = campaign_groups.get(key)
+                if group is not None and group[0].campaigns.keys() != offer.campaigns.keys():
+                    key = (*key, id(offer))  # the same objects under other terms: its own
+                    group = None
+                if group is None:
+                    group = campaign_groups[key] = (offer, [])
+                group[1].append(j)
         for score, cols in listing_groups.values():
             rel[:, cols] = np.array([score.relevance[i] for i in term_ids])[:, None]
             completeness[cols] = score.completeness
-        for (campaigns, auto), cols in campaign_groups.items():
-            bids, budgets = _campaigns(dict(campaigns), auto, term_ids, shares)
+        for first, cols in campaign_groups.values():
+            bids, budgets = _campaigns(first.campaigns, first.auto_campaign, term_ids, shares)
             bid[:, cols] = np.array(bids)[:, None]
             budget[:, cols] = np.array(budgets)[:, None]
         rating, reviews = book.rating[m, p, idx], book.reviews[m, p, idx]
@@ -499,7 +504,8 @@ def _prices(page: _Page, ranked: np.ndarray, slots: int) -> tuple[np.ndarray, np
     own = safe[:, :slots]
     nxt = rank[:, 1 : slots + 1]
     reserve = page.reserve[:, None]
-    raw = np.where(nxt > NONE, np.round(nxt / page.quality[rows, own] + 0.01, 2), reserve)
+    quality = np.where(winners >= 0, page.quality[rows, own], 1.0)  # empty slots: no price
+    raw = np.where(nxt > NONE, np.round(nxt / quality + 0.01, 2), reserve)
     prices = np.minimum(page.bid[rows, own], np.maximum(raw, reserve))
     return winners, np.where(winners >= 0, prices, 0.0)
 
@@ -517,9 +523,8 @@ def _choose(
     row, vectorised; an empty page sends everyone to the outside option)."""
     z = utility / lam
     seen = att > 0
-    top = np.where(seen, z, -np.inf).max(axis=1, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)
-    w = np.where(seen, att * np.exp(np.minimum(z - top, 0.0)), 0.0)
+    top = np.where(seen, z, -1e300).max(axis=1, keepdims=True)
+    w = att * np.exp(np.minimum(z - top, 0.0))  # 0 where att is 0
     total = w.sum(axis=1)
     weight = att.sum(axis=1)
     ok = total > 0
@@ -586,15 +591,15 @@ def _top_rows(score: np.ndarray, count: int) -> np.ndarray:
     rows, n = score.shape
     if count <= 0:
         return np.zeros((rows, 0), dtype=np.int64)
+    r = np.arange(rows)[:, None]
     if n > count:
         part = np.argpartition(-score, count - 1, axis=1)[:, :count]
     else:
         part = np.broadcast_to(np.arange(n), (rows, n))
-    vals = np.take_along_axis(score, part, axis=1)
+    vals = score[r, part]
     order = np.argsort(-vals, axis=1, kind="stable")
-    part = np.take_along_axis(part, order, axis=1)
-    vals = np.take_along_axis(vals, order, axis=1)
-    out = np.where(np.isfinite(vals), part, -1)
+    part, vals = part[r, order], vals[r, order]
+    out = np.where(vals > -np.inf, part, -1)
     if out.shape[1] < count:
         out = np.concatenate([out, np.full((rows, count - out.shape[1]), -1)], axis=1)
     return out

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from engine_helpers import stocked_state
+from engine_helpers import play, stocked_state
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from search_helpers import search_scenario
 
 from simshop.engine.decisions import DecisionErrors, DecisionSheet, carry_over, validate_decisions
 from simshop.engine.sheet import BULLET_MAX, DESCRIPTION_MAX, IMAGES_MAX, TITLE_MAX
+from simshop.engine.state import GameState
 
 SC = search_scenario()
 LOC = ("offers", "US", "gadget")
@@ -154,3 +155,22 @@ def test_any_listing_and_campaign_is_accepted_or_refused_with_its_code(
     elif bid * 7.0 > 100 * (100_000 + 50_000):  # MONEY_HEADROOM x (cash + credit line)
         expected.add("amount_too_large_local")
     assert codes == expected
+
+
+def test_a_carried_over_campaign_beyond_the_cash_is_scaled_down_with_other_spending():
+    team = stocked_state(SC, ["a"], warehouse=100).teams["a"]
+    campaign = {"bid_local": 1.0, "daily_budget_local": 400.0}  # 84,000 CNY over the round
+    raw = {
+        "offers": {
+            "US": {"gadget": {"price_local": 30.0, "campaigns": {"bluetooth-earbuds": campaign}}}
+        }
+    }
+    sheet = validate_decisions(SC, team, raw)
+    team.cash_cny = 42_000.0
+    team.last_decisions = sheet
+    result = play(SC, GameState(round_no=0, teams={"a": team}), {}, validate=False)
+    (event,) = [e for e in result.events if e["kind"] == "carried_spending_scaled"]
+    assert event["requested_cny"] == 84000.0 and event["allowed_cny"] <= 42000.0
+    played = result.state.teams["a"].last_decisions.offers["US"]["gadget"]
+    assert played.campaigns["bluetooth-earbuds"].daily_budget_local == 200.0
+    assert result.teams["a"].pnl["search_ads_cny"] <= 42000.0
