@@ -2,6 +2,11 @@
 
 The scenario is built in code: 8 markets x 5 products x 30 days, every team entered and
 listed everywhere with stock in every overseas warehouse and one shipment landing mid-round.
+``--search`` rows (issue 15): the same round with 4 search terms per product, every team
+writing a listing (one of four variants) and bidding on two terms (a third of them also with
+an automatic campaign), so every product in every market is searched. The table prints the
+round without terms and with them, each size in its own process.
+
 Each size runs in a fresh subprocess (so peak RSS is that size's alone); the child prints
 JSON with the time of ``simulate_round`` (best of 3) and its peak RSS from
 ``resource.getrusage`` (the whole process: Python, NumPy, SimPy, the state and the result).
@@ -11,6 +16,7 @@ JSON with the time of ``simulate_round`` (best of 3) and its peak RSS from
 
 from __future__ import annotations
 
+import functools
 import json
 import resource
 import subprocess
@@ -25,7 +31,26 @@ MARKETS = ("US", "EU", "UK", "JP", "RU", "SEA", "ME", "LATAM")
 CURRENCIES = ("USD", "EUR", "GBP", "JPY", "RUB", "THB", "AED", "MXN")
 
 
-def bench_scenario():
+TERMS = 4
+
+
+def bench_terms(j: int) -> list[dict[str, object]]:
+    """4 search terms of product ``j`` (shares 0.4, 0.25, 0.15, 0.1)."""
+    words = [f"product {j}", f"best product {j}", f"product {j} gift", f"cheap product {j} set"]
+    shares = (0.4, 0.25, 0.15, 0.1)
+    return [
+        {
+            "id": f"t{i}",
+            "text": words[i],
+            "share": shares[i],
+            "intent": "generic" if i < 2 else "long_tail",
+            "min_cpc_usd": 0.2,
+        }
+        for i in range(TERMS)
+    ]
+
+
+def bench_scenario(search: bool = False):
     from simshop.engine.scenario import parse_scenario_dict
 
     markets = [
@@ -53,6 +78,7 @@ def bench_scenario():
             "unit_cost_cny": 20.0 + j,
             "weight_kg": 0.3,
             "reference_price_usd": 15.0 + 5 * j,
+            **({"search_terms": bench_terms(j)} if search else {}),
         }
         for j in range(5)
     ]
@@ -68,11 +94,41 @@ def bench_scenario():
     )
 
 
-def bench_inputs(n_teams: int):
+@functools.cache
+def bench_listing(k: int, j: int):
+    """One of 24 listing variants of product ``j`` (immutable, so shared by the teams that
+    write the same one, as a service parsing identical sheets could)."""
+    from simshop.engine.sheet import Listing
+
+    titles = [
+        f"Product {j} best gift set",
+        f"Best product {j}",
+        f"Cheap product {j} set gift",
+        f"Product {j}",
+    ]
+    return Listing(
+        title=titles[k % 4], bullets=["Good"] * (k % 6), images=k % 8, description="Fine"
+    )
+
+
+@functools.cache
+def bench_campaigns(k: int, fx: float):
+    from simshop.engine.sheet import Campaign
+
+    bid = round((0.3 + 0.02 * (k % 40)) * 7.1 / fx, 2)
+    budget = round(20 * 7.1 / fx, 2)
+    campaigns = {
+        f"t{(k + i) % TERMS}": Campaign(bid_local=bid, daily_budget_local=budget) for i in range(2)
+    }
+    auto = Campaign(bid_local=bid, daily_budget_local=budget) if k % 3 == 0 else None
+    return campaigns, auto
+
+
+def bench_inputs(n_teams: int, search: bool = False):
     from simshop.engine.decisions import DecisionSheet, Offer, Shipment
     from simshop.engine.state import initial_state
 
-    sc = bench_scenario()
+    sc = bench_scenario(search)
     state = initial_state(sc, [f"team{i:04d}" for i in range(n_teams)])
     decisions = {}
     for k, (tid, team) in enumerate(state.teams.items()):
@@ -88,8 +144,9 @@ def bench_inputs(n_teams: int):
                         2,
                     ),
                     ad_budget_cny=1000.0 * (k % 3),
+                    **_search_offer(search, k, j, m.fx_cny_per_local),
                 )
-                for p in sc.products
+                for j, p in enumerate(sc.products)
             }
             for m in sc.markets
         }
@@ -100,12 +157,21 @@ def bench_inputs(n_teams: int):
     return sc, state, decisions
 
 
-def child(n_teams: int) -> None:
+def _search_offer(search: bool, k: int, j: int, fx: float) -> dict[str, object]:
+    if not search:
+        return {}
+    campaigns, auto = bench_campaigns(k % 120, fx)
+    return {"listing": bench_listing(k % 24, j), "campaigns": campaigns, "auto_campaign": auto}
+
+
+def child(n_teams: int, search: bool = False) -> None:
     from simshop.engine.market import simulate_round
 
-    sc, state, decisions = bench_inputs(n_teams)
+    sc, state, decisions = bench_inputs(n_teams, search)
     best = float("inf")
+    result = None
     for _ in range(3):
+        result = None  # one round's results alive at a time: the peak is one round's
         t0 = time.perf_counter()
         result = simulate_round(sc, state, decisions, game_seed=1)
         best = min(best, time.perf_counter() - t0)
@@ -119,23 +185,26 @@ def child(n_teams: int) -> None:
 
 
 def main(sizes: tuple[int, ...]) -> None:
-    print(f"{'teams':>6} {'round s':>9} {'ms/team':>9} {'peak RSS MB':>12} {'units sold':>11}")
+    print(
+        f"{'teams':>6} {'terms':>6} {'round s':>9} {'ms/team':>9} {'peak RSS MB':>12} "
+        f"{'units sold':>11}"
+    )
     for n in sizes:
-        proc = subprocess.run(
-            [sys.executable, __file__, "--child", str(n)], capture_output=True, text=True
-        )
-        if proc.returncode:
-            raise SystemExit(proc.stderr)
-        out = proc.stdout
-        r = json.loads(out.strip().splitlines()[-1])
-        print(
-            f"{n:>6} {r['seconds']:>9.3f} {1000 * r['seconds'] / n:>9.3f} "
-            f"{r['peak_rss_mb']:>12.1f} {r['units_sold']:>11}"
-        )
+        for search in (False, True):
+            args = [sys.executable, __file__, "--child", str(n)] + (["--search"] if search else [])
+            proc = subprocess.run(args, capture_output=True, text=True)
+            if proc.returncode:
+                raise SystemExit(proc.stderr)
+            out = proc.stdout
+            r = json.loads(out.strip().splitlines()[-1])
+            print(
+                f"{n:>6} {TERMS if search else 0:>6} {r['seconds']:>9.3f} "
+                f"{1000 * r['seconds'] / n:>9.3f} {r['peak_rss_mb']:>12.1f} {r['units_sold']:>11}"
+            )
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--child":
-        child(int(sys.argv[2]))
+    if len(sys.argv) >= 3 and sys.argv[1] == "--child":
+        child(int(sys.argv[2]), "--search" in sys.argv[3:])
     else:
         main(tuple(int(a) for a in sys.argv[1:]) or SIZES)

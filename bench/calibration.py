@@ -224,6 +224,133 @@ def table(params: ModelParams | None = None) -> list[Row]:
     return rows
 
 
+# --------------------------------------------------------------------------- search (issue 15)
+
+MEDIAN_CPC_USD = 0.98
+"""Amazon's median cost per click (domain.md §4 [S94][S95])."""
+SEARCH_SELLERS = 10
+SEARCH_SEEDS = (1, 2, 3)
+
+
+def search_scenario():
+    """One US market, one product (wireless earbuds at $29.99) with four search terms, the
+    default search settings."""
+    from simshop.engine.scenario import parse_scenario_dict
+
+    terms = [
+        ("wireless-earbuds", "wireless earbuds", 0.40, "generic", 0.35),
+        ("bluetooth-earbuds", "bluetooth earbuds", 0.20, "generic", 0.30),
+        ("noise-cancelling-earbuds", "noise cancelling earbuds", 0.12, "long_tail", 0.25),
+        ("earbuds-for-running", "earbuds for running", 0.08, "long_tail", 0.20),
+    ]
+    return parse_scenario_dict(
+        {
+            "meta": {"id": "search-calibration", "title": "Search calibration"},
+            "calendar": {"rounds": 2, "days_per_round": 30},
+            "economy": {"starting_cash_cny": 1e7},
+            "markets": [
+                {
+                    "code": "US",
+                    "name": "United States",
+                    "currency": "USD",
+                    "fx_cny_per_local": 7.107,
+                    "size": 100.0,
+                    "platform_fee": 0.15,
+                    "lanes": [{"mode": "sea", "lead_days": 25, "cost_cny_per_kg": 3.6}],
+                }
+            ],
+            "products": [
+                {
+                    "id": "earbuds",
+                    "name": "Wireless earbuds",
+                    "category": "electronics",
+                    "unit_cost_cny": 45.0,
+                    "weight_kg": 0.15,
+                    "reference_price_usd": 29.99,
+                    "search_terms": [
+                        {"id": i, "text": t, "share": s, "intent": k, "min_cpc_usd": c}
+                        for i, t, s, k, c in terms
+                    ],
+                }
+            ],
+        }
+    )
+
+
+def search_funnel(bid_usd: float = MEDIAN_CPC_USD) -> dict[str, float]:
+    """A simulated round (seeds :data:`SEARCH_SEEDS`, summed): :data:`SEARCH_SELLERS`
+    identical sellers at the reference price, each with the bots' listing
+    (:func:`simshop.engine.bots.bot_listing`) and ample stock; half of them run a sensible
+    campaign: ``bid_usd`` on the two head terms, a daily budget of 100 bids."""
+    from simshop.engine.bots import bot_listing
+    from simshop.engine.market import simulate_round
+    from simshop.engine.sheet import Campaign, DecisionSheet, Offer
+    from simshop.engine.state import initial_state
+
+    sc = search_scenario()
+    product, market = sc.products[0], sc.markets[0]
+    listing = bot_listing(product, market)
+    ids = [f"s{i:02d}" for i in range(SEARCH_SELLERS)]
+    head = ("wireless-earbuds", "bluetooth-earbuds")
+    total: dict[str, float] = {}
+    for seed in SEARCH_SEEDS:
+        state = initial_state(sc, ids)
+        sheets = {}
+        for i, tid in enumerate(ids):
+            team = state.teams[tid]
+            team.entered_markets = ["US"]
+            team.warehouse_stock["US"]["earbuds"] = 100_000
+            campaigns = (
+                {t: Campaign(bid_local=bid_usd, daily_budget_local=100 * bid_usd) for t in head}
+                if i % 2 == 0
+                else {}
+            )
+            offer = Offer(price_local=29.99, listing=listing, campaigns=campaigns)
+            sheets[tid] = DecisionSheet(offers={"US": {"earbuds": offer}})
+        result = simulate_round(sc, state, sheets, seed)
+        for tid in ids:
+            for row in result.teams[tid].search:
+                for key, value in row.items():
+                    if isinstance(value, int | float) and not isinstance(value, bool):
+                        total[key] = total.get(key, 0.0) + float(value)
+    return total
+
+
+def search_table() -> list[Row]:
+    """The funnel of :func:`search_funnel` against domain.md §4 (Amazon: click-through
+    0.36 %, conversion ~10 %, CPC median $0.98, ACoS ~30 %, launch 50-80 %)."""
+    f = search_funnel()
+    src = "domain.md §4 [S94–S96]"
+    return [
+        Row(
+            "click-through rate, all slots (%)", 0.3, 0.5, 100 * f["clicks"] / f["impressions"], src
+        ),
+        Row(
+            "click-through rate, sponsored slots (%)",
+            0.2,
+            0.6,
+            100 * f["ad_clicks"] / f["ad_impressions"],
+            src,
+        ),
+        Row("conversion, all clicks (%)", 8, 15, 100 * f["orders"] / f["clicks"], src),
+        Row("conversion, sponsored clicks (%)", 8, 20, 100 * f["ad_orders"] / f["ad_clicks"], src),
+        Row(
+            "average CPC / median $0.98, bid at the median",
+            0.5,
+            1.05,
+            f["ad_spend_local"] / f["ad_clicks"] / MEDIAN_CPC_USD,
+            src,
+        ),
+        Row(
+            "ACoS of a campaign bidding the median CPC (%)",
+            20,
+            50,
+            100 * f["ad_spend_local"] / f["ad_sales_local"],
+            src,
+        ),
+    ]
+
+
 def markdown(rows: list[Row]) -> str:
     def bound(x: float | None) -> str:
         return "" if x is None else f"{x:g}"
@@ -240,4 +367,7 @@ def markdown(rows: list[Row]) -> str:
 if __name__ == "__main__":
     rows = table()
     print(markdown(rows))
-    raise SystemExit(0 if all(r.ok for r in rows) else 1)
+    print()
+    search = search_table()
+    print(markdown(search))
+    raise SystemExit(0 if all(r.ok for r in rows + search) else 1)

@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from simshop.errors import CodedError
-from simshop.numbers import money
+from simshop.numbers import money, percent
 from simshop.security import PasswordProblem
 
 GENERIC_MESSAGE = _l("This value is not accepted.")
@@ -67,6 +68,13 @@ DECISION_MESSAGES = {
     "unknown_category": _l("No product has the category %(category)s."),
     "budget_too_small": _l("A study costs at least %(min)s."),
     "duplicate_study": _l("A study of %(category)s in %(market)s is already ordered."),
+    # listings and search campaigns (issue 15)
+    "text_too_long": _l("At most %(max)s characters (this has %(length)s)."),
+    "invalid_text": _l("Remove the control characters from this text."),
+    "too_many_bullets": _l("At most %(max)s bullet points."),
+    "images_out_of_range": _l("Enter 0 to %(max)s images."),
+    "amount_too_large_local": _l("At most %(max)s %(currency)s."),
+    "unknown_search_term": _l("“%(term)s” is not a search term of this product."),
 }
 
 
@@ -88,6 +96,55 @@ def decision_message(code: str, params: dict[str, Any] | None = None) -> str:
         if isinstance(shown.get(key), int | float):
             shown[key] = money(shown[key], "CNY")
     return message_for(DECISION_MESSAGES, code, shown)
+
+
+# The reasons of a listing's score (:data:`simshop.engine.listing.REASON_CODES`).
+LISTING_REASON_MESSAGES = {
+    "default_listing": _l("You wrote no listing: shoppers see the product's name only."),
+    "title_missing_term": _l("The title lacks the search term “%(term)s”."),
+    "term_in_bullets_only": _l(
+        "“%(term)s” is only in the bullet points; in the title it counts more."
+    ),
+    "term_in_description_only": _l(
+        "“%(term)s” is only in the description; in the title or bullet points it counts more."
+    ),
+    "term_in_english_only": _l(
+        "“%(term)s” matches in English only: %(penalty)s less relevance in this market."
+    ),
+    "bullets_used": _l("%(used)s of %(of)s bullet points used."),
+    "images": _l("%(have)s images; shoppers expect %(expected)s."),
+    "no_description": _l("No description."),
+    "enhanced_content": _l("No enhanced content."),
+    "title_too_long": _l(
+        "The title has %(length)s characters: over %(max)s reads as keyword stuffing."
+    ),
+    "repeated_words": _l("Words repeated in the title (keyword stuffing): %(words)s."),
+    "unrelated_words": _l("Words of other products in the title (keyword stuffing): %(words)s."),
+}
+
+
+def listing_reason(reason: dict[str, Any]) -> Markup:
+    """One reason of a listing's score in the page's language (word lists joined, the
+    English penalty as a percentage). Search terms and title words stay as the shopper types
+    them, so they are marked ``translate="no"``; everything else is escaped."""
+    params = dict(reason.get("params") or {})
+    if isinstance(params.get("words"), list):
+        params["words"] = Markup(", ").join(_as_typed(w) for w in params["words"])
+    if "term" in params:
+        params["term"] = _as_typed(params["term"])
+    if isinstance(params.get("penalty"), int | float):
+        params["penalty"] = percent(params["penalty"], 0)
+    template = Markup.escape(str(LISTING_REASON_MESSAGES.get(str(reason.get("code")), "")))
+    if not template:
+        return Markup.escape(str(GENERIC_MESSAGE))
+    try:
+        return template % params
+    except (KeyError, TypeError, ValueError):
+        return template
+
+
+def _as_typed(text: Any) -> Markup:
+    return Markup('<span translate="no">{}</span>').format(text)
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -140,6 +197,12 @@ PROBLEM_MESSAGES: dict[str, Any] = {
         "A parcel cannot hold more tariff categories (%(categories)s) than items (%(items)s)."
     ),
     "duplicate_market": _l("Market %(market)s is already in this scenario."),
+    "search_shares_over_one": _l("The search terms' shares add up to %(total)s, more than 1."),
+    "duplicate_search_term": _l("The search term id “%(term)s” is used twice."),
+    "attention_length": _l(
+        "Give one attention weight per slot: %(slots)s (%(sponsored)s sponsored + "
+        "%(organic)s organic), not %(given)s."
+    ),
     "currency_fx_mismatch": _l("%(currency)s is already priced at %(fx)s CN¥ in another market."),
     "duplicate_product": _l("The product id “%(product)s” is already used."),
     "duplicate_tariff": _l(

@@ -31,6 +31,8 @@ PNL_LINE_LABELS = {
     "fulfilment_cny": _l("Fulfilment fees"),
     "storage_cny": _l("Storage fees"),
     "advertising_cny": _l("Advertising"),
+    "search_ads_cny": _l("Sponsored search ads"),
+    "listing_content_cny": _l("Listing content"),
     "entry_fees_cny": _l("Market entry"),
     "quality_investment_cny": _l("Quality investment"),
     "interest_cny": _l("Interest"),
@@ -48,6 +50,8 @@ METRIC_NAMES = {
     "market_share": _l("Market share"),
     "rating": _l("Rating"),
     "roi": _l("Return on investment (ROI)"),
+    "tacos": _l("Ad efficiency (TACoS, lower is better)"),
+    "listing_quality": _l("Listing quality"),
 }
 """A metric's name, as a scoring weight is labelled in forms."""
 
@@ -57,6 +61,8 @@ METRIC_LABELS = {
     "market_share": _l("Market share"),
     "rating": _l("Rating"),
     "roi": _l("Return on investment (ROI)"),
+    "tacos": _l("TACoS (ad spend ÷ revenue, lower is better)"),
+    "listing_quality": _l("Listing quality (mean listing score, 0–100)"),
 }
 """A metric as a column of the standings (what the value is, with its unit)."""
 
@@ -66,6 +72,8 @@ METRIC_SHORT_LABELS = {
     "market_share": _l("Market share"),
     "rating": _l("Rating"),
     "roi": _l("ROI"),
+    "tacos": _l("TACoS"),
+    "listing_quality": _l("Listing score"),
 }
 
 METRIC_RULES = {
@@ -77,6 +85,15 @@ METRIC_RULES = {
         "number of reviews"
     ),
     "roi": _l("cumulative profit divided by the starting cash every team received"),
+    "tacos": _l(
+        "advertising spent so far divided by all revenue so far (organic sales included), "
+        "capped at 1; lower is better, and a team with no revenue gets the cap"
+    ),
+    "listing_quality": _l(
+        "the listing score (0–100: search terms in the title, bullet points, images, "
+        "description, no keyword stuffing) of the team's listed products, averaged over "
+        "them and over the rounds played; the decision page shows each score's reasons"
+    ),
 }
 
 BOT_STRATEGY_LABELS = {

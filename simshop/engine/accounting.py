@@ -34,11 +34,15 @@ PNL_COST_LINES = (
     "fulfilment_cny",
     "storage_cny",
     "advertising_cny",
+    "search_ads_cny",
+    "listing_content_cny",
     "entry_fees_cny",
     "quality_investment_cny",
     "interest_cny",
 )
-"""The P&L cost lines, in the order reports show them."""
+"""The P&L cost lines, in the order reports show them. ``search_ads_cny``: sponsored clicks
+on search terms (each click at its day's rate); ``listing_content_cny``: enhanced listing
+content, once per offer (issue 15)."""
 
 CASH_COST_LINES = tuple(line for line in PNL_COST_LINES if line != "cogs_cny")
 

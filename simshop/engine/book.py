@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from itertools import chain
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from simshop.engine.accounting import PNL_COST_LINES, SOURCING_COST_LINES
 from simshop.engine.conditions import RoundConditions
 from simshop.engine.scenario import Scenario, has_sourcing
+from simshop.engine.sheet import Offer
 from simshop.engine.state import GameState, InProduction, InTransit
+
+if TYPE_CHECKING:
+    from simshop.engine.search import SearchRound
 
 
 class RoundBook:
@@ -68,6 +72,12 @@ class RoundBook:
         compliance (set by the market), else None."""
         self.base_shoppers = np.zeros((M, P))
         """Expected shoppers per day at the round's season (set by the market model)."""
+        self.search_offers: dict[tuple[int, int], dict[int, Offer]] = {}
+        """Offers with a listing or a campaign, by (market, product) index and team index."""
+        self.enhanced_paid: list[list[list[str]]] = [[] for _ in range(T)]
+        """[market, product] whose enhanced content each team paid for this round."""
+        self.search: SearchRound | None = None
+        """The round's search pages and funnel statistics (None before trading)."""
         self._init_sourcing(scenario, T, P)
 
     def _init_sourcing(self, scenario: Scenario, T: int, P: int) -> None:

@@ -34,8 +34,9 @@ import numpy as np
 from simshop.engine.accounting import DUTY_REFUND_LINE
 from simshop.engine.catalogue import product_season
 from simshop.engine.conditions import MarketConditions, RoundConditions, conditions_for_round
-from simshop.engine.decisions import DecisionSheet, Offer, Shipment
+from simshop.engine.decisions import Campaign, DecisionSheet, Listing, Offer, Shipment
 from simshop.engine.demand import inside_share, offer_utility, reference_price_local
+from simshop.engine.listing import EXPECTED_IMAGES, TITLE_SOFT_MAX
 from simshop.engine.logistics import (
     chosen_supplier,
     freight_cny_per_unit,
@@ -45,14 +46,9 @@ from simshop.engine.logistics import (
     upfront_spend_cny,
 )
 from simshop.engine.research import settings as research_settings
-from simshop.engine.scenario import (
-    DemandShock,
-    Market,
-    Product,
-    Scenario,
-    Supplier,
-)
-from simshop.engine.sheet import StockMode, StudyOrder
+from simshop.engine.scenario import DemandShock, Market, Product, Scenario, Supplier
+from simshop.engine.search import min_cpc_local
+from simshop.engine.sheet import BULLETS_MAX, StockMode, StudyOrder
 from simshop.engine.state import TeamState
 
 
@@ -96,6 +92,14 @@ class Strategy:
     """None: buy every compliance requirement the listings need. A number: buy one only
     when the chance of being found this round (sweeps included) is at least this."""
 
+    bid_multiple = 0.7
+    """Sponsored bid per click as a multiple of expected margin per unit x conversion
+    (issue 15: the break-even bid is margin x conversion; bidding 70 % of it aims at an ad
+    cost of sale of at most 70 % of the margin)."""
+    campaign_terms = 2
+    """Sponsored campaigns on the product's head terms (highest shares)."""
+    enhanced_content = False
+
     def decide(self, view: TeamView) -> DecisionSheet:
         sc, team, cond = view.scenario, view.team, view.conditions
         rng = team_rng(team.team_id, view.round_no)
@@ -120,6 +124,7 @@ class Strategy:
                     ad_budget_cny=round(self.ad_share * revenue_cny, 2),
                 )
                 plans.append((code, product, expected))
+        self.add_search(view, offers, {(c, p.id): e for c, p, e in plans})
         shipments = self.shipments(view, plans)
         sheet = DecisionSheet(
             enter_markets=enter,
@@ -217,6 +222,41 @@ class Strategy:
             return product
         cost = self.choose_supplier(product).tiers[0].unit_cost_cny
         return product.model_copy(update={"unit_cost_cny": cost})
+
+    def add_search(
+        self,
+        view: TeamView,
+        offers: dict[str, dict[str, Offer]],
+        expected: dict[tuple[str, str], float],
+    ) -> None:
+        """Write a listing and sponsored campaigns for every offer of a product with search
+        terms (in place): the title carries the head terms' words in the market's listing
+        language, five bullets, seven images; campaigns on the ``campaign_terms`` head terms
+        bid ``bid_multiple`` x margin per unit x expected conversion, with a daily budget
+        for the clicks of the term's share of the expected units."""
+        sc, cond = view.scenario, view.conditions
+        for code, by_product in offers.items():
+            market = sc.market(code)
+            for pid, offer in list(by_product.items()):
+                product = sc.product(pid)
+                if not product.search_terms:
+                    continue
+                listing = bot_listing(product, market, self.enhanced_content)
+                margin = offer.price_local * (1.0 - 1.0 / self.markup)
+                bid = round(self.bid_multiple * margin * EXPECTED_CONVERSION, 2)
+                units_day = expected.get((code, pid), 0.0) / max(cond.days, 1)
+                campaigns = {}
+                head = sorted(product.search_terms, key=lambda t: -t.share)
+                for term in head[: self.campaign_terms]:
+                    if bid < min_cpc_local(sc, code, term.min_cpc_usd):
+                        continue
+                    clicks = max(units_day * term.share * AD_ORDER_SHARE / EXPECTED_CONVERSION, 1.0)
+                    campaigns[term.id] = Campaign(
+                        bid_local=bid, daily_budget_local=round(max(bid * clicks, bid), 2)
+                    )
+                by_product[pid] = offer.model_copy(
+                    update={"listing": listing, "campaigns": campaigns}
+                )
 
     def demand_boost(self, view: TeamView, code: str, product: Product) -> float:
         """Multiplier on the expected units the stock plan and ad budget cover (1 = none)."""
@@ -544,13 +584,19 @@ def _scaled(
                 qty = int(sheet.factory_orders.get(product.id, 0) * factor)
                 if qty > 0:
                     orders[product.id] = qty
-    offers = {
-        code: {
-            pid: o.model_copy(update={"ad_budget_cny": round(o.ad_budget_cny * factor, 2)})
-            for pid, o in ps.items()
+
+    def scaled(o: Offer) -> Offer:
+        campaigns = {
+            k: c.model_copy(
+                update={"daily_budget_local": math.floor(c.daily_budget_local * factor * 100) / 100}
+            )
+            for k, c in o.campaigns.items()
         }
-        for code, ps in sheet.offers.items()
-    }
+        return o.model_copy(
+            update={"ad_budget_cny": round(o.ad_budget_cny * factor, 2), "campaigns": campaigns}
+        )
+
+    offers = {code: {pid: scaled(o) for pid, o in ps.items()} for code, ps in sheet.offers.items()}
     return sheet.model_copy(
         update={
             "shipments": ships,
@@ -583,6 +629,8 @@ class Discounter(Strategy):
     markup = 1.2
     ad_share = 0.02
     cover_rounds = 1.6
+    bid_multiple = 0.5
+    campaign_terms = 1
 
 
 class Premium(Strategy):
@@ -594,6 +642,9 @@ class Premium(Strategy):
     ad_share = 0.12
     quality_budget_cny = 15000.0
     cover_rounds = 1.0
+    bid_multiple = 0.9
+    campaign_terms = 3
+    enhanced_content = True
 
 
 class ParcelSeller(Strategy):
@@ -617,6 +668,7 @@ class ParcelSeller(Strategy):
         enter = self.markets_to_enter(view)
         offers: dict[str, dict[str, Offer]] = {}
         needed: dict[str, float] = {}
+        plans: dict[tuple[str, str], float] = {}
         for market in sc.markets:
             code = market.code
             if code not in team.entered_markets and code not in enter:
@@ -636,6 +688,8 @@ class ParcelSeller(Strategy):
                     ad_budget_cny=round(self.ad_share * revenue_cny, 2),
                 )
                 needed[product.id] = needed.get(product.id, 0.0) + expected * self.cover_rounds
+                plans[(code, product.id)] = expected
+        self.add_search(view, offers, plans)
         orders = {
             pid: math.ceil(q - team.china_stock.get(pid, 0))
             for pid, q in needed.items()
@@ -663,6 +717,35 @@ class ParcelSeller(Strategy):
         if mc.min_price_local is not None:
             price = max(price, mc.min_price_local * 1.01)
         return round(price, 2)
+
+
+EXPECTED_CONVERSION = 0.10
+"""Share of clicks that buy, as the bots expect it (Amazon ~10 %: domain.md §4 [S94-S96])."""
+AD_ORDER_SHARE = 0.5
+"""Share of a term's expected orders the bots budget to buy through the sponsored slot."""
+
+
+def bot_listing(product: Product, market: Market, enhanced: bool = False) -> Listing:
+    """A bot's listing: the head terms' words (in the market's listing language) in the
+    title, each word once; one bullet per term (the product's name in the last), seven
+    images and a description."""
+    terms = sorted(product.search_terms, key=lambda t: -t.share)
+    foreign = market.search.listing_language != "en"
+    texts = [t.text_for(market.code) if foreign else t.text for t in terms]
+    words: list[str] = []
+    for text in texts[:3]:
+        for word in text.split():
+            if word.casefold() not in {w.casefold() for w in words}:
+                words.append(word)
+    title = " ".join(words)[:TITLE_SOFT_MAX]
+    bullets = [*texts, product.name][:BULLETS_MAX]
+    return Listing(
+        title=title,
+        bullets=bullets,
+        description=f"{product.name}: " + ", ".join(texts),
+        images=EXPECTED_IMAGES,
+        enhanced=enhanced,
+    )
 
 
 def _parcel_open(mc: MarketConditions) -> bool:

@@ -33,9 +33,16 @@ from simshop.engine.logistics import upfront_spend_cny
 from simshop.engine.research import settings as research_settings
 from simshop.engine.scenario import Scenario, has_sourcing
 from simshop.engine.sheet import (
+    BULLET_MAX,
+    BULLETS_MAX,
     CHANNELS,
+    DESCRIPTION_MAX,
+    IMAGES_MAX,
     STOCK_MODES,
+    TITLE_MAX,
+    Campaign,
     DecisionSheet,
+    Listing,
     Offer,
     SampleOrder,
     Shipment,
@@ -52,6 +59,8 @@ __all__ = [
     "DecisionErrors",
     "DecisionIssue",
     "DecisionSheet",
+    "Campaign",
+    "Listing",
     "Offer",
     "SampleOrder",
     "Shipment",
@@ -279,7 +288,10 @@ class _Checker:
         for code, offers in self.sheet.offers.items():
             if not self.known_market(("offers", code), code):
                 continue
-            active = any(o.listed or o.ad_budget_cny > 0 for o in offers.values())
+            active = any(
+                o.listed or o.ad_budget_cny > 0 or o.campaigns or o.auto_campaign is not None
+                for o in offers.values()
+            )
             if active and code not in self.entered:
                 self.add(
                     ("offers", code),
@@ -321,6 +333,9 @@ class _Checker:
             )
         else:
             self.check_money_limit((*loc, "ad_budget_cny"), offer.ad_budget_cny)
+        if offer.listing is not None:
+            self.check_listing((*loc, "listing"), offer.listing)
+        self.check_campaigns(loc, code, str(loc[-1]), offer)
         if offer.channel == "parcel" and self.cond.markets[code].lane("parcel") is None:
             self.add(
                 (*loc, "channel"),
@@ -328,6 +343,86 @@ class _Checker:
                 f"market {code} has no parcel lane for direct shipping",
                 market=code,
             )
+
+    def check_text(self, loc: tuple[str | int, ...], text: str, limit: int) -> None:
+        if len(text) > limit:
+            self.add(
+                loc,
+                "text_too_long",
+                f"at most {limit} characters ({len(text)} given)",
+                length=len(text),
+                max=limit,
+            )
+        if any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
+            self.add(loc, "invalid_text", "the text contains a control character")
+
+    def check_listing(self, loc: tuple[str | int, ...], listing: Listing) -> None:
+        """Lengths of the listing's texts, the number of bullets and images."""
+        self.check_text((*loc, "title"), listing.title, TITLE_MAX)
+        if len(listing.bullets) > BULLETS_MAX:
+            self.add(
+                (*loc, "bullets"),
+                "too_many_bullets",
+                f"at most {BULLETS_MAX} bullet points ({len(listing.bullets)} given)",
+                count=len(listing.bullets),
+                max=BULLETS_MAX,
+            )
+        for i, bullet in enumerate(listing.bullets[:BULLETS_MAX]):
+            self.check_text((*loc, "bullets", i), bullet, BULLET_MAX)
+        self.check_text((*loc, "description"), listing.description, DESCRIPTION_MAX)
+        if not 0 <= listing.images <= IMAGES_MAX:
+            self.add(
+                (*loc, "images"),
+                "images_out_of_range",
+                f"between 0 and {IMAGES_MAX} images",
+                images=listing.images,
+                max=IMAGES_MAX,
+            )
+
+    def check_campaigns(
+        self, loc: tuple[str | int, ...], code: str, pid: str, offer: Offer
+    ) -> None:
+        """Campaigns name the product's search terms; bids and budgets are amounts of
+        money (not negative, bounded like every amount: a bid, and a daily budget over the
+        round's days, at most the money limit in CNY)."""
+        terms = [t.id for t in self.scenario.product(pid).terms()]
+        fx = float(max(self.cond.markets[code].fx_cny_per_local))
+        campaigns: list[tuple[tuple[str | int, ...], Campaign]] = []
+        for term, campaign in offer.campaigns.items():
+            if term not in terms:
+                self.add(
+                    (*loc, "campaigns", term),
+                    "unknown_search_term",
+                    f"'{term}' is not a search term of {pid}",
+                    term=term,
+                    choices=terms,
+                )
+                continue
+            campaigns.append(((*loc, "campaigns", term), campaign))
+        if offer.auto_campaign is not None:
+            campaigns.append(((*loc, "auto_campaign"), offer.auto_campaign))
+        for cloc, campaign in campaigns:
+            for name, amount, scale in (
+                ("bid_local", campaign.bid_local, fx),
+                ("daily_budget_local", campaign.daily_budget_local, fx * self.cond.days),
+            ):
+                if not amount >= 0:
+                    self.add(
+                        (*cloc, name),
+                        "negative_amount",
+                        "a bid or budget cannot be negative",
+                        amount=amount,
+                    )
+                elif amount * scale > self.limits.max_money_cny:
+                    currency = self.scenario.market(code).currency
+                    self.add(
+                        (*cloc, name),
+                        "amount_too_large_local",
+                        f"at most {self.limits.max_money_cny / scale:.2f} {currency}",
+                        amount=amount,
+                        max=round(self.limits.max_money_cny / scale, 2),
+                        currency=currency,
+                    )
 
     def check_money_limit(self, loc: tuple[str | int, ...], amount: float) -> None:
         if abs(amount) > self.limits.max_money_cny:

@@ -132,6 +132,24 @@ def choice_probabilities(
     return inside * w / total, 1.0 - inside
 
 
+def weighted_choice_probabilities(
+    utilities: np.ndarray, weights: np.ndarray, lam: float, outside_utility: float
+) -> tuple[np.ndarray, float]:
+    """The nested logit of a search page: offer j seen with attention ``weights[j]`` > 0.
+
+    Within the nest P(j | nest) is proportional to ``a_j exp(v_j / lam)``, and the inclusive
+    value is the attention-weighted mean ``lam * ln(sum a_j exp(v_j/lam) / sum a_j)``: the
+    crowding correction with attention as the count, so N identical offers still give the
+    nest the value of one, whatever the page's positions."""
+    z = np.asarray(utilities, dtype=float) / lam
+    top = float(z.max())
+    w = weights * np.exp(z - top)
+    total = float(w.sum())
+    inclusive = lam * (top + math.log(total / float(weights.sum())))
+    inside = nest_share(inclusive, outside_utility)
+    return inside * w / total, 1.0 - inside
+
+
 def inside_share(utilities: np.ndarray, lam: float, outside_utility: float) -> float:
     """Expected share of shoppers buying any offer of the nest (no stockouts)."""
     return nest_share(nest_value(utilities, lam), outside_utility)
@@ -145,20 +163,34 @@ def allocate_customers(
     outside_utility: float,
     stock: np.ndarray,
     first_choice: tuple[np.ndarray, float, np.ndarray] | None = None,
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Split ``shoppers`` over the offers of one nest (``utilities``) and the outside option.
 
     Returns (picks, sold, first_choice_inside): ``picks`` counts every time an offer was
     chosen (first choice or after a stockout elsewhere), ``sold <= stock`` the units sold,
     so ``picks - sold`` are customers lost to the offer's stockout. ``first_choice``:
-    :func:`first_choice` of ``utilities``, when the caller keeps it for the round (the same
-    numbers, computed once)."""
+    :func:`first_choice_of` of ``utilities``, when the caller keeps it for the round (the
+    same numbers, computed once; only without ``weights``). ``weights``: the attention each
+    offer got on a search page (:func:`weighted_choice_probabilities`); ``None``: every
+    offer seen alike (:func:`choice_probabilities`)."""
     n = len(utilities)
     if shoppers <= 0 or n == 0:
         return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64), 0
-    if first_choice is None:
-        first_choice = first_choice_of(utilities, lam, outside_utility)
-    probs, outside, pvals = first_choice
+
+    def probabilities(rows: np.ndarray | None) -> tuple[np.ndarray, float]:
+        u = utilities if rows is None else utilities[rows]
+        if weights is None:
+            return choice_probabilities(u, lam, outside_utility)
+        return weighted_choice_probabilities(
+            u, weights if rows is None else weights[rows], lam, outside_utility
+        )
+
+    if first_choice is None or weights is not None:
+        probs, outside = probabilities(None)
+        pvals = _pvals(probs, outside)
+    else:
+        probs, outside, pvals = first_choice
     draw = rng.multinomial(shoppers, pvals)
     first_inside = int(shoppers - draw[-1])
     chosen = draw[:-1]
@@ -182,7 +214,7 @@ def allocate_customers(
         gone = float(probs[~still].sum())
         prev_inside = 1.0 - outside
         active = active[still]
-        probs, outside = choice_probabilities(utilities[active], lam, outside_utility)
+        probs, outside = probabilities(active)
         # Customers who chose the nest leave only as far as the nest lost appeal: of the
         # choosers of the sold-out offers, (P(nest) - P'(nest)) / P(sold-out offers) leave.
         leave = min(max((prev_inside - (1.0 - outside)) / gone, 0.0), 1.0) if gone > 0 else 0.0

@@ -145,6 +145,9 @@ def _mix_sheet(base: DecisionSheet, prices: DecisionSheet, ads: DecisionSheet) -
             price_local=p.price_local if p is not None else 0.0,
             channel=p.channel if p is not None else "warehouse",
             ad_budget_cny=a.ad_budget_cny if a is not None else 0.0,
+            listing=p.listing if p is not None else None,
+            campaigns=a.campaigns if a is not None else {},
+            auto_campaign=a.auto_campaign if a is not None else None,
         )
         offers.setdefault(code, {})[pid] = offer
     return base.model_copy(update={"offers": offers})
@@ -152,7 +155,7 @@ def _mix_sheet(base: DecisionSheet, prices: DecisionSheet, ads: DecisionSheet) -
 
 def _price_part(sheet: DecisionSheet) -> list[tuple[Any, ...]]:
     return [
-        (code, pid, o.listed, o.price_local, o.channel)
+        (code, pid, o.listed, o.price_local, o.channel, o.listing)
         for code, by in sorted(sheet.offers.items())
         for pid, o in sorted(by.items())
     ]
@@ -160,10 +163,10 @@ def _price_part(sheet: DecisionSheet) -> list[tuple[Any, ...]]:
 
 def _ad_part(sheet: DecisionSheet) -> list[tuple[Any, ...]]:
     return [
-        (code, pid, o.ad_budget_cny)
+        (code, pid, o.ad_budget_cny, sorted(o.campaigns.items()), o.auto_campaign)
         for code, by in sorted(sheet.offers.items())
         for pid, o in sorted(by.items())
-        if o.ad_budget_cny
+        if o.ad_budget_cny or o.campaigns or o.auto_campaign is not None
     ]
 
 

@@ -140,21 +140,56 @@ SPENDING_LINES = (
     "factory_orders_cny",
     "freight_cny",
     "advertising_cny",
+    "search_ads_cny",
+    "listing_content_cny",
     "quality_investment_cny",
     "repayment_cny",
 )
 """The lines of a sheet's start-of-round spending, in the order they are added up."""
 
 
+def search_budget_cny(scenario: Scenario, cond: RoundConditions, sheet: DecisionSheet) -> float:
+    """The most a sheet's sponsored campaigns can spend this round (CNY): every daily budget
+    (term campaigns and automatic ones) x the round's days, at the round's highest rate."""
+    total = 0.0
+    for code, offers in sheet.offers.items():
+        budgets = 0.0
+        for offer in offers.values():
+            if offer.campaigns:
+                budgets += sum(c.daily_budget_local for c in offer.campaigns.values())
+            if offer.auto_campaign is not None:
+                budgets += offer.auto_campaign.daily_budget_local
+        if budgets > 0 and code in cond.markets:
+            total += budgets * cond.days * float(max(cond.markets[code].fx_cny_per_local))
+    return total
+
+
+def listing_content_cny(scenario: Scenario, sheet: DecisionSheet, team: TeamState | None) -> float:
+    """Enhanced content switched on for offers that have not paid for it yet (CNY)."""
+    paid = set() if team is None else {(m, p) for m, p in team.enhanced_content}
+    total = 0.0
+    for code, offers in sheet.offers.items():
+        for pid, offer in offers.items():
+            listing = offer.listing
+            if listing is not None and listing.enhanced and (code, pid) not in paid:
+                total += scenario.market(code).search.enhanced_content_cny
+    return total
+
+
 def upfront_spend_items(
-    scenario: Scenario, cond: RoundConditions, sheet: DecisionSheet
+    scenario: Scenario,
+    cond: RoundConditions,
+    sheet: DecisionSheet,
+    team: TeamState | None = None,
 ) -> list[tuple[str, float]]:
     """A sheet's start-of-round spending as (line, CNY) items in the order
     :func:`upfront_spend_cny` adds them: entry fees, factory orders, the freight of each
-    shipment (one item per shipment on an existing lane), advertising, quality investment
-    and repayment; then sample orders and studies (``samples_cny``, ``research_cny``) when
-    the sheet has any. Lines are :data:`SPENDING_LINES`; a factory order of a product with
-    suppliers counts its deposit only (the balance is paid on delivery)."""
+    shipment (one item per shipment on an existing lane), advertising, the sponsored
+    campaigns' budgets (:func:`search_budget_cny`), enhanced listing content not yet paid by
+    ``team`` (:func:`listing_content_cny`), quality investment and repayment; then sample
+    orders and studies (``samples_cny``, ``research_cny``) when the sheet has any. Lines are
+    :data:`SPENDING_LINES`; a factory order of a product with suppliers counts its deposit
+    only (the balance is paid on delivery)."""
     items = [
         (
             "entry_fees_cny",
@@ -183,6 +218,8 @@ def upfront_spend_items(
             sum(o.ad_budget_cny for offers in sheet.offers.values() for o in offers.values()),
         )
     )
+    items.append(("search_ads_cny", search_budget_cny(scenario, cond, sheet)))
+    items.append(("listing_content_cny", listing_content_cny(scenario, sheet, team)))
     items.append(("quality_investment_cny", sum(sheet.quality_investment_cny.values())))
     items.append(("repayment_cny", max(0.0, -sheet.borrow_cny)))
     if sheet.certificates:
@@ -214,9 +251,10 @@ def upfront_spend_cny(
     scenario: Scenario, cond: RoundConditions, team: TeamState, sheet: DecisionSheet
 ) -> float:
     """Cash a sheet spends at the start of the round: entry fees, factory orders, freight of
-    shipments, advertising, quality investment and repayment (CNY); the sum of
+    shipments, advertising, search campaign budgets, listing content, quality investment
+    and repayment (CNY); the sum of
     :func:`upfront_spend_items`, added in their order."""
     total = 0.0
-    for _line, amount in upfront_spend_items(scenario, cond, sheet):
+    for _line, amount in upfront_spend_items(scenario, cond, sheet, team):
         total += amount
     return total

@@ -41,12 +41,15 @@ from simshop.engine.logistics import (
     customs_value_cny,
     freight_cny_per_unit,
     landing_duty_cny,
+    search_budget_cny,
     upfront_spend_cny,
 )
 from simshop.engine.report import settle_round, settle_totals
 from simshop.engine.results import RoundOutcome
 from simshop.engine.scenario import Scenario
+from simshop.engine.search import SearchRound
 from simshop.engine.seeds import RoundStreams
+from simshop.engine.sheet import Campaign, Offer
 from simshop.engine.state import GameState, InTransit, TeamState
 
 # --------------------------------------------------------------------------- decisions
@@ -81,18 +84,27 @@ def _fit_cash(
     if spend <= funds + 0.005:
         return sheet
     ads = sum(o.ad_budget_cny for by_product in sheet.offers.values() for o in by_product.values())
-    discretionary = ads + sum(sheet.quality_investment_cny.values())
+    campaigns = search_budget_cny(book.scenario, book.cond, sheet)
+    discretionary = ads + campaigns + sum(sheet.quality_investment_cny.values())
     allowed = max(funds - (spend - discretionary), 0.0)
     factor = min(allowed / discretionary, 1.0) if discretionary > 0 else 0.0
 
     def down(amount: float) -> float:
         return math.floor(amount * factor * 100) / 100
 
+    def budget_down(campaign: Campaign) -> Campaign:
+        return campaign.model_copy(update={"daily_budget_local": down(campaign.daily_budget_local)})
+
+    def scaled(offer: Offer) -> Offer:
+        update: dict[str, Any] = {"ad_budget_cny": down(offer.ad_budget_cny)}
+        if offer.campaigns:
+            update["campaigns"] = {k: budget_down(c) for k, c in offer.campaigns.items()}
+        if offer.auto_campaign is not None:
+            update["auto_campaign"] = budget_down(offer.auto_campaign)
+        return offer.model_copy(update=update)
+
     offers = {
-        code: {
-            pid: offer.model_copy(update={"ad_budget_cny": down(offer.ad_budget_cny)})
-            for pid, offer in by_product.items()
-        }
+        code: {pid: scaled(offer) for pid, offer in by_product.items()}
         for code, by_product in sheet.offers.items()
     }
     quality = {pid: down(v) for pid, v in sheet.quality_investment_cny.items()}
@@ -132,6 +144,8 @@ def _apply_decisions(
             for pid, offer in offers.items():
                 p = book.p_index[pid]
                 book.ad[m, p, t] = offer.ad_budget_cny
+                if offer.listing is not None or offer.campaigns or offer.auto_campaign:
+                    _apply_listing(book, m, p, t, offer)
                 if offer.listed and offer.price_local > 0:
                     book.listed[m, p, t] = True
                     book.price[m, p, t] = offer.price_local
@@ -159,6 +173,20 @@ def _apply_decisions(
     if book.compliance is not None:
         book.compliance.charge_fees()
     _enforce_rules(book, cond, log)
+
+
+def _apply_listing(book: RoundBook, m: int, p: int, t: int, offer: Offer) -> None:
+    """Keep an offer's listing and campaigns for the search; pay its enhanced content the
+    first round it is on (once per offer, :attr:`TeamState.enhanced_content`)."""
+    book.search_offers.setdefault((m, p), {})[t] = offer
+    if offer.listing is None or not offer.listing.enhanced:
+        return
+    key = [book.mcodes[m], book.pids[p]]
+    if key in book.teams[t].enhanced_content or key in book.enhanced_paid[t]:
+        return
+    book.enhanced_paid[t].append(key)
+    cost = book.scenario.markets[m].search.enhanced_content_cny
+    book.lines["listing_content_cny"][t] += cost
 
 
 def _ship(book: RoundBook, t: int, sheet: DecisionSheet, log: list[dict[str, Any]]) -> None:
@@ -308,15 +336,25 @@ class _MarketModel:
 
     def is_live(self, m: int, p: int, t: int) -> bool:
         """True while team ``t``'s offer of product ``p`` in market ``m`` still trades."""
-        return bool((self.offer_idx[m][p] == t).any())
+        return bool((self.offer_idx[m][p] == t).any()) and t not in self.hidden.get((m, p), ())
 
     def withdraw(self, m: int, p: int, t: int) -> None:
         """Take an offer off the market for the rest of the round (a compliance or IP
-        delisting): shoppers no longer see it; it still counts as listed this round."""
+        delisting): shoppers no longer see it; it still counts as listed this round. On a
+        searched market and product the offer stays in its page's columns with no stock;
+        elsewhere it leaves the nest (the tallies so far are written to the book first)."""
+        search = self.book.search
+        if search is not None and (m, p) in search.pages:
+            self.hidden.setdefault((m, p), set()).add(t)
+            return
         keep = self.offer_idx[m][p] != t
+        if keep.all():
+            return
+        self._flush(m, p)
         self.offer_idx[m][p] = self.offer_idx[m][p][keep]
         self.offer_u[m][p] = self.offer_u[m][p][keep]
         self.offer_parcel[m][p] = self.offer_parcel[m][p][keep]
+        self._prepare_trading(m, p)
 
     def stream(self, m: int, p: int, component: str) -> np.random.Generator:
         """The random stream of market ``m``, product ``p`` and ``component`` this round."""
@@ -376,37 +414,54 @@ class _MarketModel:
         self.offer_parcel = [
             [book.parcel[m, p, self.offer_idx[m][p]] for p in range(P)] for m in range(M)
         ]
-        self._prepare_trading()
+        book.search = SearchRound(book, self.streams, self.offer_u, book.search_offers)
+        self.hidden: dict[tuple[int, int], set[int]] = {}
+        """Offers withdrawn on a searched market and product (their pages keep the offer's
+        column; it shows no stock from then on)."""
+        M, P = len(self.offer_idx), len(self.offer_idx[0]) if self.offer_idx else 0
+        self.any_parcel = [[False] * P for _ in range(M)]
+        self.tally: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [
+            [(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))] * P for _ in range(M)
+        ]
+        self.first_choice: list[list[tuple[np.ndarray, float, np.ndarray] | None]] = [
+            [None] * P for _ in range(M)
+        ]
+        for m in range(M):
+            for p in range(P):
+                self._prepare_trading(m, p)
 
-    def _prepare_trading(self) -> None:
-        """Per market and product, fixed for the round: whether any offer ships by parcel,
-        the shoppers' first choice (computed once instead of daily), and the tallies of the
-        listed offers' picks, units sold and units sold x fx (written into the book when the
-        round has run)."""
-        self.any_parcel = [[bool(x.any()) for x in row] for row in self.offer_parcel]
-        self.tally = [
-            [
-                (np.zeros(i.size, np.int64), np.zeros(i.size, np.int64), np.zeros(i.size))
-                for i in row
-            ]
-            for row in self.offer_idx
-        ]
-        self.first_choice = [
-            [first_choice_of(u, self.lam, self.outside_utility) if u.size else None for u in row]
-            for row in self.offer_u
-        ]
+    def _prepare_trading(self, m: int, p: int) -> None:
+        """Per market and product, fixed until an offer is withdrawn: whether any offer ships
+        by parcel, the shoppers' first choice (computed once instead of daily), and the
+        tallies of the listed offers' picks, units sold and units sold x fx (written into the
+        book by :meth:`_flush`)."""
+        idx, u = self.offer_idx[m][p], self.offer_u[m][p]
+        self.any_parcel[m][p] = bool(self.offer_parcel[m][p].any())
+        self.tally[m][p] = (
+            np.zeros(idx.size, np.int64),
+            np.zeros(idx.size, np.int64),
+            np.zeros(idx.size),
+        )
+        self.first_choice[m][p] = (
+            first_choice_of(u, self.lam, self.outside_utility) if u.size else None
+        )
+
+    def _flush(self, m: int, p: int) -> None:
+        """Write the tallies of market ``m`` and product ``p`` into the book and zero them."""
+        idx = self.offer_idx[m][p]
+        if idx.size:
+            picks, sold, sold_fx = self.tally[m][p]
+            self.book.picks[m, p, idx] += picks
+            self.book.sold[m, p, idx] += sold
+            self.book.sold_fx[m, p, idx] += sold_fx
+            picks[:], sold[:], sold_fx[:] = 0, 0, 0.0
 
     def run(self) -> None:
         self.env.run()
         # the round's picks and sales, kept per listed offer while trading, into the book
-        book = self.book
         for m, row in enumerate(self.offer_idx):
-            for p, idx in enumerate(row):
-                if idx.size:
-                    picks, sold, sold_fx = self.tally[m][p]
-                    book.picks[m, p, idx] += picks
-                    book.sold[m, p, idx] += sold
-                    book.sold_fx[m, p, idx] += sold_fx
+            for p in range(len(row)):
+                self._flush(m, p)
 
     def market_days(self, m: int) -> Generator[Any, Any, None]:
         """Trade in market ``m`` once a day, after the day's arrivals and switches."""
@@ -431,15 +486,22 @@ class _MarketModel:
                 if any_parcel
                 else book.wh[m, p, idx]
             )
-            picks, sold, first = allocate_customers(
-                rng,
-                shoppers,
-                self.offer_u[m][p],
-                self.lam,
-                self.outside_utility,
-                stock,
-                self.first_choice[m][p],
-            )
+            search = book.search
+            if search is not None and (m, p) in search.pages:
+                hidden = self.hidden.get((m, p))
+                if hidden:
+                    stock = np.where(np.isin(idx, sorted(hidden)), 0, stock)
+                picks, sold, first = search.trade(m, p, day, shoppers, stock, fx)
+            else:
+                picks, sold, first = allocate_customers(
+                    rng,
+                    shoppers,
+                    self.offer_u[m][p],
+                    self.lam,
+                    self.outside_utility,
+                    stock,
+                    self.first_choice[m][p],
+                )
             book.shoppers[m, p] += shoppers
             book.first_inside[m, p] += first
             tally_picks, tally_sold, tally_fx = self.tally[m][p]
@@ -622,4 +684,6 @@ def _trade_round(
     streams = RoundStreams(game_seed, round_no if stream_round is None else stream_round)
     model = _MarketModel(book, streams, log)
     model.run()
+    if book.search is not None:
+        book.lines["search_ads_cny"] += book.search.spend_cny()
     return book, streams, sheets, log

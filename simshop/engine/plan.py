@@ -320,7 +320,7 @@ def _cash_plan(
     scenario: Scenario, cond: RoundConditions, team: TeamState, sheet: DecisionSheet
 ) -> CashPlan:
     lines = dict.fromkeys(SPENDING_LINES, 0.0)
-    for line, amount in upfront_spend_items(scenario, cond, sheet):
+    for line, amount in upfront_spend_items(scenario, cond, sheet, team):
         lines[line] = lines.get(line, 0.0) + amount
     total = upfront_spend_cny(scenario, cond, team, sheet)
     borrow = max(sheet.borrow_cny, 0.0)

@@ -26,6 +26,7 @@ from simshop.engine.decisions import DecisionSheet
 from simshop.engine.logistics import freight_cny_per_unit
 from simshop.engine.results import RoundOutcome, TeamRoundResult
 from simshop.engine.scenario import DutyRefund, Scenario
+from simshop.engine.search import STATS
 from simshop.engine.seeds import RoundStreams
 from simshop.engine.state import GameState, TeamState
 
@@ -336,6 +337,24 @@ def _market_stats(book: RoundBook, money: dict[str, np.ndarray]) -> dict[str, di
     return stats
 
 
+def _search_stats(book: RoundBook, stats: dict[str, dict[str, Any]]) -> None:
+    """Market research of the searched products: per term, searches and the average cost
+    per sponsored click (local currency; None without sponsored clicks)."""
+    search = book.search
+    if search is None:
+        return
+    for (m, p), page in sorted(search.pages.items()):
+        spend = page.acc[STATS.index("ad_spend_local")].sum(axis=1)
+        clicks = page.acc[STATS.index("ad_clicks")].sum(axis=1)
+        stats[book.mcodes[m]][book.pids[p]]["search_terms"] = {
+            term: {
+                "searches": int(search.searches[m, p, k]),
+                "avg_cpc_local": round(float(spend[k] / clicks[k]), 2) if clicks[k] else None,
+            }
+            for k, term in enumerate(page.term_ids)
+        }
+
+
 def _accounts(
     book: RoundBook, streams: RoundStreams, log: list[dict[str, Any]]
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -451,9 +470,9 @@ def settle_round(
             states[tid].certificates = dict(sorted(book.compliance.certificates[t].items()))
             states[tid].frozen_cash = book.compliance.frozen_after(t)
     state = GameState(round_no=book.cond.round_no, teams=states)
-    return RoundOutcome(
-        book.cond.round_no, teams, _market_stats(book, money), log, state, book.cond
-    )
+    markets = _market_stats(book, money)
+    _search_stats(book, markets)
+    return RoundOutcome(book.cond.round_no, teams, markets, log, state, book.cond)
 
 
 def _changes(
@@ -526,6 +545,8 @@ class _TeamView:
         self.by_market = by_market
         self._market_lines: dict[str, list[list[float]]] | None = None
         self._unallocated: dict[str, list[float]] | None = None
+        self.recent_sales = _recent_sales(book)
+        self.listing_means = _listing_means(book)
 
     @property
     def unallocated_lists(self) -> dict[str, list[float]]:
@@ -580,6 +601,8 @@ class _TeamView:
             ),
             samples=book.samples[t],
             products=(lambda: self.products(t)) if book.sourcing else None,
+            search=lambda: _search_rows(book, t),
+            listings=lambda: _listing_rows(book, t),
         )
 
     def research(self, t: int) -> list[dict[str, Any]]:
@@ -658,9 +681,131 @@ class _TeamView:
                 "revenue_cny": round(cum.get("revenue_cny", 0.0) + lines["revenue_cny"][t], 2),
                 "spend_cny": round(cum.get("spend_cny", 0.0) + spend, 2),
                 "units_sold": cum.get("units_sold", 0.0) + self.sold_total[t],
+                "advertising_cny": round(
+                    cum.get("advertising_cny", 0.0)
+                    + lines["advertising_cny"][t]
+                    + lines["search_ads_cny"][t],
+                    2,
+                ),
+                **_listing_cumulative(cum, self.listing_means[t]),
             },
             last_decisions=sheet,
             in_production=book.production_next[t],
             stock_cost_cny=stock_cost,
             stock_mix=stock_mix,
+            enhanced_content=[*old.enhanced_content, *book.enhanced_paid[t]],
+            recent_sales=self.recent_sales[t],
         )
+
+
+def _recent_sales(book: RoundBook) -> list[dict[str, dict[str, list[int]]]]:
+    """Per team, the units sold on the round's last days by searched offer (market ->
+    product -> the last 7 days, oldest first), offers that sold nothing left out."""
+    out: list[dict[str, dict[str, list[int]]]] = [{} for _ in book.team_ids]
+    search = book.search
+    if search is None:
+        return out
+    for (m, p), page in sorted(search.pages.items()):
+        code, pid = book.mcodes[m], book.pids[p]
+        rings = page.ring.T.astype(np.int64)
+        keep = np.flatnonzero(rings.sum(axis=1) > 0)
+        for j, ring in zip(keep.tolist(), rings[keep].tolist(), strict=True):
+            out[int(page.idx[j])].setdefault(code, {})[pid] = ring
+    return out
+
+
+def _search_rows(book: RoundBook, t: int) -> list[dict[str, Any]]:
+    """One team's search funnel (see :attr:`TeamRoundResult.search`)."""
+    search = book.search
+    if search is None:
+        return []
+    rows = []
+    for (m, p), page in sorted(search.pages.items()):
+        j = int(np.searchsorted(page.idx, t))
+        if j >= page.idx.size or page.idx[j] != t:
+            continue
+        cols = page.acc[:, :, j].T.tolist()
+        for k, term in enumerate(page.term_ids):
+            if not page.eligible[k, j]:
+                continue
+            v = dict(zip(STATS, cols[k], strict=True))
+            searches = int(search.searches[m, p, k])
+            rows.append(
+                {
+                    "market": book.mcodes[m],
+                    "product": book.pids[p],
+                    "term": term,
+                    "impressions": int(v["impressions"]),
+                    "clicks": int(v["clicks"]),
+                    "orders": int(v["orders"]),
+                    "ad_impressions": int(v["ad_impressions"]),
+                    "ad_clicks": int(v["ad_clicks"]),
+                    "ad_orders": int(v["ad_orders"]),
+                    "ad_spend_local": round(v["ad_spend_local"], 2),
+                    "ad_spend_cny": round(v["ad_spend_cny"], 2),
+                    "ad_sales_local": round(v["ad_sales_local"], 2),
+                    "ad_sales_cny": round(v["ad_sales_cny"], 2),
+                    "avg_cpc_local": (
+                        round(v["ad_spend_local"] / v["ad_clicks"], 2) if v["ad_clicks"] else None
+                    ),
+                    "avg_organic_position": (
+                        round(v["position_sum"] / v["organic_impressions"], 2)
+                        if v["organic_impressions"]
+                        else None
+                    ),
+                    "top_of_search_share": round(v["top"] / searches, 4) if searches else 0.0,
+                }
+            )
+    rows.sort(key=lambda r: (r["market"], r["product"], r["term"]))
+    return rows
+
+
+def _listing_means(book: RoundBook) -> list[float | None]:
+    """Per team: the mean listing score (0..100) of its listed offers of searched products
+    this round (the default page's score where it wrote no listing); None without any."""
+    teams = book.sold.shape[2]
+    if book.search is None:
+        return [None] * teams
+    total = np.zeros(teams)
+    count = np.zeros(teams)
+    for page in book.search.pages.values():
+        scores = np.fromiter((s.score for s in page.scores), float, len(page.scores))
+        total += np.bincount(page.idx, weights=scores, minlength=teams)
+        count += np.bincount(page.idx, minlength=teams)
+    return [float(total[t] / count[t]) if count[t] else None for t in range(teams)]
+
+
+def _listing_cumulative(cum: dict[str, float], mean: float | None) -> dict[str, float]:
+    """The running sum of a team's per-round mean listing scores and the number of rounds
+    it had listings in (the scorecard's ``listing_quality`` is their ratio); absent until a
+    round has listings, so states of games without search do not change."""
+    if mean is None and "listing_rounds" not in cum:
+        return {}
+    return {
+        "listing_score_sum": round(cum.get("listing_score_sum", 0.0) + (mean or 0.0), 4),
+        "listing_rounds": cum.get("listing_rounds", 0.0) + (1.0 if mean is not None else 0.0),
+    }
+
+
+def _listing_rows(book: RoundBook, t: int) -> list[dict[str, Any]]:
+    """One team's listing scores, per listed offer of a searched product."""
+    search = book.search
+    if search is None:
+        return []
+    rows = []
+    for (m, p), page in sorted(search.pages.items()):
+        j = int(np.searchsorted(page.idx, t))
+        if j >= page.idx.size or page.idx[j] != t:
+            continue
+        score = page.scores[j]
+        rows.append(
+            {
+                "market": book.mcodes[m],
+                "product": book.pids[p],
+                "score": score.score,
+                "relevance": dict(sorted(score.relevance.items())),
+                "reasons": [dict(r) for r in score.reasons],
+            }
+        )
+    rows.sort(key=lambda r: (r["market"], r["product"]))
+    return rows

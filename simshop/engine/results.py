@@ -35,6 +35,8 @@ class TeamRoundResult:
         research: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]] | None = None,
         samples: list[dict[str, Any]] | None = None,
         products: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]] | None = None,
+        search: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]] | None = None,
+        listings: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]] | None = None,
     ):
         self.team_id, self.round_no = team_id, round_no
         self._pnl_by_market = pnl_by_market or {}
@@ -50,6 +52,8 @@ class TeamRoundResult:
         self.samples: list[dict[str, Any]] = samples or []
         """The samples this team bought: each supplier's true quality and defect rate."""
         self._products = products or []
+        self._search = search if search is not None else []
+        self._listings = listings if listings is not None else []
 
     @property
     def compliance(self) -> list[dict[str, Any]]:
@@ -73,6 +77,26 @@ class TeamRoundResult:
         if callable(self._products):
             self._products = self._products()
         return self._products
+
+    @property
+    def search(self) -> list[dict[str, Any]]:
+        """The search funnel: one row per (market, product, term) the team's offer was
+        eligible for (relevance at the threshold or above), sorted by market, product, term:
+        ``market, product, term, impressions, clicks, orders, ad_impressions, ad_clicks,
+        ad_orders, ad_spend_local, ad_spend_cny, ad_sales_local, ad_sales_cny,
+        avg_cpc_local`` (None without ad clicks), ``avg_organic_position`` (None if never
+        shown organically), ``top_of_search_share``. Empty in rounds without search."""
+        if callable(self._search):
+            self._search = self._search()
+        return self._search
+
+    @property
+    def listings(self) -> list[dict[str, Any]]:
+        """One row per listed offer in rounds with search: ``market, product, score``
+        (0..100), ``relevance`` ({term: 0..1}), ``reasons`` ([{"code", "params"}])."""
+        if callable(self._listings):
+            self._listings = self._listings()
+        return self._listings
 
     @property
     def offers(self) -> list[dict[str, Any]]:
@@ -101,6 +125,7 @@ class TeamRoundResult:
             "arrivals": [dict(sorted(a.items())) for a in self.arrivals],
             "cash": dict(sorted(self.cash.items())),
             "china_stock": dict(sorted(self.china_stock.items())),
+            "listings": [dict(sorted(r.items())) for r in self.listings],
             "messages": [dict(sorted(m.items())) for m in self.messages],
             "offers": [dict(sorted(o.items())) for o in self.offers],
             "pnl": dict(sorted(self.pnl.items())),
@@ -109,6 +134,7 @@ class TeamRoundResult:
             },
             "pnl_unallocated": dict(sorted(self.pnl_unallocated.items())),
             "round_no": self.round_no,
+            "search": [dict(sorted(r.items())) for r in self.search],
             "team_id": self.team_id,
         }
         if self.sourcing:
@@ -128,7 +154,8 @@ class RoundOutcome:
     round_no: int
     teams: dict[str, TeamRoundResult]
     markets: dict[str, dict[str, dict[str, Any]]]
-    """market -> product -> research statistics (published to every team)."""
+    """market -> product -> research statistics (published to every team); in rounds with
+    search also ``search_terms``: {term: {"searches": int, "avg_cpc_local": float|None}}."""
     events: list[dict[str, Any]]
     state: GameState
     conditions: RoundConditions = field(repr=False, default=None)  # type: ignore[assignment]

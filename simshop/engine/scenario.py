@@ -42,6 +42,8 @@ LANE_MODES = ("sea", "rail", "air", "parcel")
 order directly from China (no overseas stock, slower delivery, low-value-parcel rules)."""
 
 ANY_CATEGORY = "*"
+GENERIC_TERM_ID = "generic"
+"""Id of the one term a product without ``search_terms`` is searched by (its name)."""
 MAX_SCORING_WEIGHT = 1000.0
 """Scoring weights are relative; this bound keeps weighted scores finite."""
 MAX_SCENARIO_BYTES = 1_000_000
@@ -127,6 +129,87 @@ class Lane(StrictModel):
     cost_cny_per_kg: Annotated[float, Field(ge=0.0, le=10000.0)]
 
 
+DEFAULT_ATTENTION_DECAY = 0.35
+"""Attention of organic position ``i`` (1-based) when a market gives no ``attention`` list:
+``1 / (1 + DEFAULT_ATTENTION_DECAY * (i - 1))`` (Est.: position decay)."""
+DEFAULT_SPONSORED_ATTENTION = 0.6
+"""Sponsored slot ``i`` gets this share of organic position ``i``'s attention by default
+(Est.: shoppers skip ads; Amazon's ad click rate, 0.36 %, is below organic results')."""
+
+
+class SearchSettings(StrictModel):
+    """How shoppers search in a market (issue 15; operator-craft.md §4.1, domain.md §4).
+
+    Page one shows ``sponsored_slots`` sponsored offers (top of search) followed by
+    ``organic_slots`` organic ones; ``attention`` weighs each position (sponsored first).
+    """
+
+    organic_slots: Annotated[int, Field(ge=1, le=60)] = 12
+    sponsored_slots: Annotated[int, Field(ge=0, le=20)] = 4
+    attention: list[Annotated[float, Field(gt=0.0, le=1.0)]] = Field(
+        default_factory=list, max_length=80
+    )
+    """Attention by page position, sponsored slots first; empty: the default decay
+    (:data:`DEFAULT_ATTENTION_DECAY`, :data:`DEFAULT_SPONSORED_ATTENTION`). If given, one
+    weight per slot."""
+    listing_language: Annotated[str, Field(pattern=r"^[a-z]{2}$")] = "en"
+    """The language listings are written in (``en``, ``ja``, ``ru``...): terms match their
+    ``local`` text for this market, or the English text at ``english_penalty``."""
+    english_penalty: Fraction = 0.0
+    """Share of relevance lost when a listing matches a term in English only, in a market
+    whose listing language is not English."""
+    relevance_threshold: Fraction = 0.2
+    """An offer is shown for a term only with at least this relevance (op-craft §4.1)."""
+    searches_per_shopper: Annotated[float, Field(ge=1.0, le=1000.0)] = 20.0
+    """Searches (page views) per shopper of the demand model: the browsing that never buys
+    is in the searches too (calibrated: click rate ~0.36 %, docs/engine.md)."""
+    browse_click_rate: Fraction = 0.045
+    """Clicks that do not buy, per search (calibrated: conversion ~10 %)."""
+    expected_ctr: Annotated[float, Field(gt=0.0, le=1.0)] = 0.0036
+    """Expected click rate of a typical offer in the ad rank (bid x relevance x eCTR);
+    an offer's own eCTR scales it by its listing's completeness and rating."""
+    velocity_weight: Annotated[float, Field(ge=0.0, le=100.0)] = 1.0
+    """Organic rank: weight of ln(1 + units sold in the last 7 days)."""
+    rating_weight: Annotated[float, Field(ge=0.0, le=100.0)] = 1.0
+    """Organic rank: weight of the rating term (as in the demand model)."""
+    relevance_weight: Annotated[float, Field(ge=0.0, le=100.0)] = 2.0
+    """Organic rank: weight of the offer's relevance to the term."""
+    completeness_beta: Annotated[float, Field(ge=0.0, le=5.0)] = 0.3
+    """Utility of a complete listing (bullets, images, description, enhanced content)
+    relative to a half-complete one, for shoppers who search."""
+    enhanced_content_cny: Annotated[float, Field(ge=0.0, le=1e6)] = 1500.0
+    """One-off cost of enhanced content per offer (design work, Est.)."""
+
+    @model_validator(mode="after")
+    def _attention_per_slot(self) -> SearchSettings:
+        slots = self.organic_slots + self.sponsored_slots
+        if self.attention and len(self.attention) != slots:
+            raise PydanticCustomError(
+                "attention_length",
+                "attention needs one weight per slot ({slots}: {sponsored} sponsored + "
+                "{organic} organic), got {given}",
+                {
+                    "slots": slots,
+                    "sponsored": self.sponsored_slots,
+                    "organic": self.organic_slots,
+                    "given": len(self.attention),
+                    "field": "attention",
+                },
+            )
+        return self
+
+    def attention_weights(self) -> list[float]:
+        """Attention by page position, sponsored slots first."""
+        if self.attention:
+            return list(self.attention)
+        sponsored = [
+            DEFAULT_SPONSORED_ATTENTION / (1.0 + DEFAULT_ATTENTION_DECAY * i)
+            for i in range(self.sponsored_slots)
+        ]
+        organic = [1.0 / (1.0 + DEFAULT_ATTENTION_DECAY * i) for i in range(self.organic_slots)]
+        return sponsored + organic
+
+
 class Market(StrictModel):
     code: MarketCode
     name: Annotated[str, Field(min_length=1, max_length=60)]
@@ -172,6 +255,8 @@ class Market(StrictModel):
     """Cap of that administration fee per unit, in USD (Amazon: $5), converted at the
     model's ``reference_cny_per_usd``."""
     lanes: Annotated[list[Lane], Field(min_length=1, max_length=4)]
+    search: SearchSettings = Field(default_factory=SearchSettings)
+    """Search page, auction and listing language (issue 15)."""
 
     @field_validator("lanes")
     @classmethod
@@ -299,6 +384,33 @@ class Supplier(StrictModel):
         return cost
 
 
+SearchIntent = Literal["generic", "long_tail", "brand"]
+
+
+class SearchTerm(StrictModel):
+    """A search term shoppers use for a product (issue 15)."""
+
+    id: Identifier
+    text: Annotated[str, Field(min_length=1, max_length=80)]
+    """The term in English."""
+    text_zh: Annotated[str, Field(max_length=80)] = ""
+    local: dict[MarketCode, Annotated[str, Field(min_length=1, max_length=80)]] = Field(
+        default_factory=dict
+    )
+    """The term in a market's listing language, by market code (Japan, Russia)."""
+    share: Fraction
+    """Share of the product's shoppers who search with this term (a product's shares sum
+    to at most 1; the rest browse the category and see every offer)."""
+    intent: SearchIntent = "generic"
+    min_cpc_usd: Annotated[float, Field(ge=0.0, le=100.0)] = 0.1
+    """The lowest bid that enters the auction and the lowest price of a click (USD,
+    converted at the model's ``reference_cny_per_usd`` and the market's starting rate)."""
+
+    def text_for(self, market: str) -> str:
+        """The term in ``market``'s listing language (its ``local`` text, else English)."""
+        return next((text for code, text in self.local.items() if code == market), self.text)
+
+
 class Product(StrictModel):
     id: Identifier
     name: Annotated[str, Field(min_length=1, max_length=60)]
@@ -394,6 +506,45 @@ class Product(StrictModel):
         if rng is None:
             return float(self.demand_weight)
         return float((rng[0] * rng[1]) ** 0.5)
+
+    search_terms: Annotated[list[SearchTerm], Field(max_length=8)] = Field(default_factory=list)
+    """What shoppers type to find the product (issue 15); none: one generic term, the
+    product's name, with share 1 (:meth:`terms`)."""
+
+    @field_validator("search_terms")
+    @classmethod
+    def _terms_add_up(cls, terms: list[SearchTerm]) -> list[SearchTerm]:
+        ids = [t.id for t in terms]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise PydanticCustomError(
+                "duplicate_search_term",
+                "search term id '{term}' is used twice",
+                {"term": dupes[0]},
+            )
+        total = sum(t.share for t in terms)
+        if total > 1.0 + 1e-9:
+            raise PydanticCustomError(
+                "search_shares_over_one",
+                "the search terms' shares add up to {total}, more than 1",
+                {"total": round(total, 6)},
+            )
+        return terms
+
+    def terms(self) -> list[SearchTerm]:
+        """The product's search terms; without any, one generic term: its name, share 1."""
+        if self.search_terms:
+            return list(self.search_terms)
+        return [
+            SearchTerm(
+                id=GENERIC_TERM_ID,
+                text=self.name,
+                text_zh=self.name_zh,
+                share=1.0,
+                intent="generic",
+                min_cpc_usd=0.1,
+            )
+        ]
 
 
 class Requirement(StrictModel):
@@ -513,6 +664,10 @@ class Scoring(StrictModel):
     market_share: Weight = 0.15
     rating: Weight = 0.15
     roi: Weight = 0.15
+    tacos: Weight = 0.0
+    """Ad efficiency (TACoS, lower is better); optional, off unless a game weighs it."""
+    listing_quality: Weight = 0.0
+    """Contest points for listing quality (the mean listing score); optional."""
 
     @model_validator(mode="after")
     def _some_weight(self) -> Scoring:

@@ -12,6 +12,31 @@ from simshop.engine.state import GameState
 METRICS: tuple[str, ...] = tuple(Scoring.model_fields)
 """The scorecard's metrics: the weights a scenario's ``[scoring]`` table has, in order."""
 
+OPTIONAL_METRICS: frozenset[str] = frozenset({"tacos", "listing_quality"})
+"""Metrics a game weighs only when its instructor asks: at weight 0 boards leave them out."""
+
+LOWER_IS_BETTER: frozenset[str] = frozenset({"tacos"})
+"""Metrics where a smaller raw value is better: :func:`standings` normalises them inverted."""
+
+TACOS_CAP = 1.0
+"""TACoS is capped here: ad spend at or above total revenue is as bad as it gets, and a team
+with no revenue gets the cap (no sales, no ad efficiency to show)."""
+
+
+def listing_quality(cumulative: Mapping[str, float]) -> float:
+    """The mean of a team's per-round mean listing scores (0..100); 0 before any round with
+    listings."""
+    rounds = cumulative.get("listing_rounds", 0.0)
+    return round(cumulative.get("listing_score_sum", 0.0) / rounds, 4) if rounds else 0.0
+
+
+def tacos(advertising_cny: float, revenue_cny: float) -> float:
+    """Total advertising cost of sales: ad spend / total revenue (organic sales included),
+    in 0..:data:`TACOS_CAP`."""
+    if revenue_cny <= 0:
+        return TACOS_CAP
+    return min(max(advertising_cny, 0.0) / revenue_cny, TACOS_CAP)
+
 
 def team_metrics(scenario: Scenario, state: GameState) -> list[dict[str, Any]]:
     """Scorecard rows from a game state, one per team (sorted by id):
@@ -23,6 +48,11 @@ def team_metrics(scenario: Scenario, state: GameState) -> list[dict[str, Any]]:
       (the model's initial rating while it has no reviews)
     - ``roi``: cumulative profit / starting cash (a fixed base every team shares, so ROI
       stays defined before anything is spent)
+    - ``tacos``: cumulative advertising (display ads and sponsored search clicks) /
+      cumulative revenue (:func:`tacos`; lower is better)
+    - ``listing_quality``: the mean over the rounds with listings of the team's mean listing
+      score (0..100, :func:`simshop.engine.listing.score_listing`, as the round scored it);
+      0 before any
     """
     total_units = sum(t.cumulative.get("units_sold", 0.0) for t in state.teams.values())
     start = scenario.economy.starting_cash_cny
@@ -44,6 +74,11 @@ def team_metrics(scenario: Scenario, state: GameState) -> list[dict[str, Any]]:
                 "market_share": units / total_units if total_units else 0.0,
                 "rating": weighted / reviews if reviews else scenario.model.initial_rating,
                 "roi": profit / start,
+                "tacos": tacos(
+                    team.cumulative.get("advertising_cny", 0.0),
+                    team.cumulative.get("revenue_cny", 0.0),
+                ),
+                "listing_quality": listing_quality(team.cumulative),
             }
         )
     return rows
@@ -59,7 +94,8 @@ def standings(
     ``Scenario.scoring.as_dict()``); weights are used as given, not re-normalised.
 
     Normalisation: per metric, min-max across the teams in the table,
-    ``(x - min) / (max - min)`` in 0..1; if every team has the same value, each gets 1.
+    ``(x - min) / (max - min)`` in 0..1, inverted (``(max - x) / (max - min)``) for the
+    metrics in :data:`LOWER_IS_BETTER`; if every team has the same value, each gets 1.
     Score = sum of weight x normalised value, rounded to 6 decimals.
 
     Order and tie-break: higher score first; equal scores by higher raw ``profit`` (if the
@@ -79,7 +115,12 @@ def standings(
         norm = {}
         for m in names:
             span = highs[m] - lows[m]
-            norm[m] = 1.0 if span <= 0 else (float(r[m]) - lows[m]) / span
+            if span <= 0:
+                norm[m] = 1.0
+            elif m in LOWER_IS_BETTER:
+                norm[m] = (highs[m] - float(r[m])) / span
+            else:
+                norm[m] = (float(r[m]) - lows[m]) / span
         score = round(sum(float(weights[m]) * norm[m] for m in names), 6)
         table.append(
             {

@@ -15,11 +15,45 @@ CHANNELS = ("warehouse", "parcel")
 STOCK_MODES = ("sea", "rail", "air")
 StockMode = Literal["sea", "rail", "air"]
 
+TITLE_MAX = 200
+"""Longest listing title (characters); Amazon's general limit is 200."""
+BULLET_MAX = 300
+"""Longest bullet point (characters)."""
+BULLETS_MAX = 5
+"""Most bullet points a listing holds."""
+DESCRIPTION_MAX = 2000
+"""Longest product description (characters)."""
+IMAGES_MAX = 9
+"""Most images a listing holds."""
+
 
 class _Strict(BaseModel):
     # ``allow_inf_nan=False``: JSON's ``NaN``/``Infinity`` (which Python's json accepts) are
     # shape errors, so no non-finite number ever reaches the engine.
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Listing(_Strict):
+    """The product page a team writes for one offer, in the market's listing language
+    (:attr:`simshop.engine.scenario.SearchSettings.listing_language`). Scored by
+    :func:`simshop.engine.listing.score_listing`. Lengths are checked by
+    :func:`simshop.engine.decisions.validate_decisions` (``TITLE_MAX`` and friends)."""
+
+    title: str = ""
+    bullets: list[str] = Field(default_factory=list)
+    description: str = ""
+    images: int = 0
+    enhanced: bool = False
+    """Enhanced content (A+ style): a one-off cost per offer
+    (``SearchSettings.enhanced_content_cny``), paid the first round it is on."""
+
+
+class Campaign(_Strict):
+    """A sponsored-products campaign: the most the team pays per click and its daily
+    budget, both in the market's currency."""
+
+    bid_local: float
+    daily_budget_local: float
 
 
 class Offer(_Strict):
@@ -29,6 +63,14 @@ class Offer(_Strict):
     price_local: float = 0.0
     ad_budget_cny: float = 0.0
     channel: Literal["warehouse", "parcel"] = "warehouse"
+    listing: Listing | None = None
+    """The team's listing; ``None``: the platform's default page (the product's name as
+    title, nothing else)."""
+    campaigns: dict[str, Campaign] = Field(default_factory=dict)
+    """Sponsored campaigns by search-term id (the product's ``search_terms``)."""
+    auto_campaign: Campaign | None = None
+    """An automatic campaign bidding on every term of the product without a campaign of
+    its own; its daily budget is shared by those terms."""
 
 
 class Shipment(_Strict):
@@ -86,11 +128,25 @@ class DecisionSheet(_Strict):
         for key in SOURCING_KEYS:
             if not data[key]:
                 del data[key]
+        for by_product in data["offers"].values():
+            for offer in by_product.values():
+                _drop_unset_search_keys(offer)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DecisionSheet:
         return cls.model_validate(data)
+
+
+_SEARCH_KEYS = ("listing", "campaigns", "auto_campaign")
+
+
+def _drop_unset_search_keys(offer: dict[str, Any]) -> None:
+    """An offer without a listing or campaigns is written as before they existed, so sheets
+    (and everything that stores them) of games without search decisions do not change."""
+    for key in _SEARCH_KEYS:
+        if not offer.get(key):
+            offer.pop(key, None)
 
 
 def sort_keys(value: Any) -> Any:

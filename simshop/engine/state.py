@@ -92,6 +92,13 @@ class TeamState:
     stock_mix: dict[str, dict[str, float]] = field(default_factory=dict)
     """product -> supplier -> share of the units held that came from it (products with
     suppliers); left out when empty."""
+    enhanced_content: list[list[str]] = field(default_factory=list)
+    """[market, product] of the offers whose enhanced listing content is paid for (once per
+    offer). Left out of :meth:`to_dict` when empty."""
+    recent_sales: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    """market -> product -> units sold on each of the last 7 days (oldest first): the sales
+    velocity of the organic search rank, kept across rounds. Only for offers that were in
+    search; left out of :meth:`to_dict` when empty."""
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -125,6 +132,10 @@ class TeamState:
             data["stock_cost_cny"] = self.stock_cost_cny
         if self.stock_mix:
             data["stock_mix"] = self.stock_mix
+        if self.enhanced_content:
+            data["enhanced_content"] = sorted(list(x) for x in self.enhanced_content)
+        if self.recent_sales:
+            data["recent_sales"] = self.recent_sales
         out: dict[str, Any] = _sorted_copy(data)
         return out
 

@@ -42,10 +42,10 @@ from simshop.engine.decisions import (
     validate_decisions,
 )
 from simshop.engine.scenario import MAX_SCORING_WEIGHT, Scenario
-from simshop.engine.scoring import METRICS
+from simshop.engine.scoring import METRICS, OPTIONAL_METRICS
 from simshop.engine.state import TeamState
 from simshop.forms import compliance as compliance_form
-from simshop.forms import sourcing
+from simshop.forms import listings, sourcing
 from simshop.forms.base import NUL_FIELD_MESSAGE, AppForm, nul_fields
 from simshop.forms.fields import DecimalField, WholeNumberField
 from simshop.messages import GAME_MESSAGES, decision_message, message_for
@@ -240,6 +240,18 @@ add_metric_fields(
     lambda label: DecimalField(label, validators=WEIGHT_RULES),
     prefix="weight_",
 )
+for _metric in sorted(OPTIONAL_METRICS):
+    # An optional metric left empty weighs 0 (a form without the field still creates games).
+    setattr(
+        CreateGameForm,
+        f"weight_{_metric}",
+        DecimalField(
+            METRIC_NAMES[_metric],
+            validators=[Optional(), *WEIGHT_RULES[1:]],
+            default=0,
+            description=_l("Optional: 0 leaves it off the leaderboard."),
+        ),
+    )
 
 
 class BriefingSizesForm(AppForm):
@@ -316,6 +328,8 @@ class DecisionField:
     key: str = ""
     choices: list[tuple[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    term: str | None = None
+    """The search term of a campaign field (forms/listings.py)."""
 
     @property
     def id(self) -> str:
@@ -339,6 +353,7 @@ class DecisionForm:
         self._leave: list[str] = []
         self._sample_fields: list[str] = []
         self._study_fields: list[str] = []
+        self.bullet_fields: dict[tuple[str, str], list[str]] = {}
 
     # ---- building
 
@@ -362,6 +377,7 @@ class DecisionForm:
                 values[f"{base}.price_local"] = offer.price_local if offer else None
                 values[f"{base}.ad_budget_cny"] = offer.ad_budget_cny if offer else None
                 values[f"{base}.channel"] = offer.channel if offer else "warehouse"
+                listings.sheet_values(values, base, offer)
                 for mode in STOCK_MODES:
                     values[f"ship.{m.code}.{p.id}.{mode}"] = shipped.get((m.code, p.id, mode))
         for p in scenario.products:
@@ -382,6 +398,8 @@ class DecisionForm:
         for f in form.fields.values():
             if f.kind == "checkbox":
                 f.value = data.get(f.name) in ("y", "on", "1", "true")
+            elif f.kind in listings.TEXT_KINDS:
+                f.value = listings.read_text(data.get(f.name, ""))
             elif f.kind == "select":
                 raw = data.get(f.name, "")
                 f.value = raw if raw in [c[0] for c in f.choices] else f.choices[0][0]
@@ -417,6 +435,9 @@ class DecisionForm:
         for m in sc.markets:
             for p in sc.products:
                 self._add_offer(v, m, p.id)
+        for m in sc.markets:
+            for p in sc.products:
+                listings.add_fields(self, DecisionField, v, m, p)
         self._add_stock(v)
         sourcing.add_fields(self, v)
         for p in sc.products:
@@ -497,6 +518,12 @@ class DecisionForm:
         """The products whose offer, stock and quality fields the page shows."""
         return sourcing.shown_products(self)
 
+    listing_limits = listings.LIMITS
+
+    def listing_score(self, market: str, product: str) -> listings.ShownScore | None:
+        """The score of the offer's listing as the form holds it (forms/listings.py)."""
+        return listings.score_of(self, market, product)
+
     def section(self, name: str) -> list[DecisionField]:
         return [f for f in self.fields.values() if f.section == name]
 
@@ -538,13 +565,15 @@ class DecisionForm:
                 listed = bool(f[f"{base}.listed"].value)
                 price = f[f"{base}.price_local"].value
                 ad = f[f"{base}.ad_budget_cny"].value
-                if not listed and price is None and ad is None:
+                extras, self.bullet_fields[(m.code, p.id)] = listings.offer_extras(f, base, p)
+                if not listed and price is None and ad is None and not extras:
                     continue
                 raw["offers"].setdefault(m.code, {})[p.id] = {
                     "listed": listed,
                     "price_local": float(price or 0.0),
                     "ad_budget_cny": float(ad or 0.0),
                     "channel": f[f"{base}.channel"].value,
+                    **extras,
                 }
         for p in sc.products:
             qty = f[f"factory_orders.{p.id}"].value
@@ -616,6 +645,8 @@ class DecisionForm:
                 return self.fields.get(f"market.{codes[index]}")
             return None
         if head == "offers":
+            if (found := listings.field_for(self, loc)) is not None:
+                return found
             if len(loc) >= 4:
                 return self.fields.get(f"offers.{loc[1]}.{loc[2]}.{loc[3]}")
             if len(loc) >= 2:

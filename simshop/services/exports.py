@@ -32,7 +32,7 @@ from simshop.engine.accounting import PNL_LINES
 from simshop.engine.conditions import conditions_for_round
 from simshop.engine.explain import CAUSES
 from simshop.models import Game, Round, RoundExplanation, RoundResult, Team, TeamExplanation
-from simshop.services import analysis, product_report, research
+from simshop.services import analysis, product_report, research, search_report
 from simshop.services.cells import FORMULA_PREFIXES, neutralise  # noqa: F401 (re-exported)
 from simshop.services.compliance_report import INCIDENT_COLUMNS, incident_values
 from simshop.services.games import game_scenario
@@ -70,6 +70,29 @@ OFFER_KEYS = [
     "delivery_days",
 ]
 PRICE_KEYS = ["min", "q1", "median", "q3", "max", "mean"]
+TERM_RESULT_KEYS = [
+    "bid_local",
+    "daily_budget_local",
+    "impressions",
+    "clicks",
+    "ctr",
+    "orders",
+    "ad_impressions",
+    "ad_clicks",
+    "ad_orders",
+    "avg_cpc_local",
+    "ad_spend_local",
+    "ad_spend_cny",
+    "ad_sales_local",
+    "ad_sales_cny",
+    "acos",
+    "avg_organic_position",
+    "top_of_search_share",
+]
+"""Columns of ``search_terms`` read from :class:`search_report.TermResult` (ctr and acos
+derived there)."""
+LISTING_BULLETS = 5
+"""Bullet columns of the ``listings`` table (the sheet allows at most five)."""
 
 TABLES: dict[str, list[str]] = {
     "results": ROUND_KEYS
@@ -139,6 +162,17 @@ TABLES: dict[str, list[str]] = {
     + product_report.PRODUCT_KEYS,
     # The team's bought studies and samples (services/research.py).
     "studies": ROUND_KEYS + ["team_id", "team_name"] + research.STUDY_COLUMNS,
+    # The search funnel (services/search_report.py): per offer and search term, the public
+    # research per market and term, and the listings the teams wrote (user text).
+    "search_terms": ROUND_KEYS
+    + ["team_id", "team_name", "market", "product", "currency", "term", "term_text"]
+    + TERM_RESULT_KEYS,
+    "search_research": ROUND_KEYS
+    + ["market", "product", "currency", "term", "term_text", "searches", "avg_cpc_local"],
+    "listings": ROUND_KEYS
+    + ["team_id", "team_name", "market", "product", "title"]
+    + [f"bullet_{i}" for i in range(1, LISTING_BULLETS + 1)]
+    + ["description", "images", "enhanced", "score", "reasons"],
     # The instructor's round debrief (services/debrief.py), staff only.
     "debrief": [
         "round_number",
@@ -429,16 +463,100 @@ def _condition_rows(base: dict[str, Any], market: str, mc: Any) -> list[dict[str
     ]
 
 
+def search_tables(session: Session, game: Game, team_ids: list[int] | None) -> list[Table]:
+    """The search funnel of ``team_ids`` (None: every team), the public search-term
+    research, and the listings the teams played (their text exactly as written)."""
+    scenario = game_scenario(game)
+    currency = {m.code: m.currency for m in scenario.markets}
+
+    def text(product: str, term: str) -> str:
+        found = [t for t in search_report.search_terms_of(scenario, product) if t.id == term]
+        return found[0].text if found else term
+
+    terms = []
+    for r in search_report.term_results(session, game, team_ids):
+        terms.append(
+            {
+                **_round_cols(r.round),
+                "team_id": r.team_id,
+                "team_name": r.team_name,
+                "market": r.market,
+                "product": r.product,
+                "currency": currency.get(r.market),
+                "term": r.term,
+                "term_text": text(r.product, r.term),
+                **{k: getattr(r, k) for k in TERM_RESULT_KEYS},
+            }
+        )
+    research = [
+        {
+            **_round_cols(t.round),
+            "market": t.market,
+            "product": t.product,
+            "currency": currency.get(t.market),
+            "term": t.term,
+            "term_text": text(t.product, t.term),
+            "searches": t.searches,
+            "avg_cpc_local": t.avg_cpc_local,
+        }
+        for t in search_report.market_terms(analysis.published_rounds(session, game))
+    ]
+    return [
+        Table("search_terms", TABLES["search_terms"], terms),
+        Table("search_research", TABLES["search_research"], research),
+        Table("listings", TABLES["listings"], _listing_rows(session, game, team_ids)),
+    ]
+
+
+def _listing_rows(session: Session, game: Game, team_ids: list[int] | None) -> list[dict]:
+    rows = []
+    for rnd, rr, team in _team_results(session, game, team_ids):
+        scores = {(x["market"], x["product"]): x for x in (rr.result or {}).get("listings") or []}
+        for market, products in sorted((rr.decisions_used.get("offers") or {}).items()):
+            for product, offer in sorted(products.items()):
+                listing = offer.get("listing")
+                if not listing:
+                    continue
+                bullets = list(listing.get("bullets") or [])
+                scored = scores.get((market, product)) or {}
+                rows.append(
+                    {
+                        **_round_cols(rnd),
+                        "team_id": team.id,
+                        "team_name": team.name,
+                        "market": market,
+                        "product": product,
+                        "title": listing.get("title", ""),
+                        **{
+                            f"bullet_{i}": bullets[i - 1] if i <= len(bullets) else None
+                            for i in range(1, LISTING_BULLETS + 1)
+                        },
+                        "description": listing.get("description", ""),
+                        "images": listing.get("images"),
+                        "enhanced": listing.get("enhanced"),
+                        "score": scored.get("score"),
+                        "reasons": " ".join(x["code"] for x in scored.get("reasons") or []),
+                    }
+                )
+    return rows
+
+
 def team_export(session: Session, game: Game, team: Team) -> list[Table]:
     """What a team may download: its own results and decisions, and its market research."""
-    return team_tables(session, game, [team.id]) + research_tables(
-        session, game, team.id, staff=False
+    return (
+        team_tables(session, game, [team.id])
+        + research_tables(session, game, team.id, staff=False)
+        + search_tables(session, game, [team.id])
     )
 
 
 def game_export(session: Session, game: Game) -> list[Table]:
     """Everything for the game's staff: every team, real names, every event."""
-    return team_tables(session, game, None) + research_tables(session, game, None, staff=True)
+    return (
+        team_tables(session, game, None)
+        + research_tables(session, game, None, staff=True)
+        + search_tables(session, game, None)
+    )
 
 
 # --------------------------------------------------------------------------- writing

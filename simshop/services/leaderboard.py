@@ -25,7 +25,7 @@ import cachetools
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from simshop.engine.scoring import METRICS
+from simshop.engine.scoring import METRICS, OPTIONAL_METRICS
 from simshop.models import (
     Game,
     Player,
@@ -141,10 +141,13 @@ class Leaderboard:
 
     @property
     def metrics(self) -> list[str]:
-        """Scorecard metrics in display order (those the game weighs, even at 0)."""
-        return [m for m in METRICS if m in self.weights] + [
-            m for m in self.weights if m not in METRICS
-        ]
+        """Scorecard metrics in display order (those the game weighs, even at 0, but an
+        optional metric only when it has weight)."""
+        return [
+            m
+            for m in METRICS
+            if m in self.weights and (m not in OPTIONAL_METRICS or self.weights[m] > 0)
+        ] + [m for m in self.weights if m not in METRICS]
 
     @property
     def weight_total(self) -> float:

@@ -37,6 +37,7 @@ from simshop.services import (
     explanations,
     exports,
     product_report,
+    search_report,
     whatif,
 )
 from simshop.services import games as games_service
@@ -61,6 +62,9 @@ TEAM_TABLES = (
     "conditions",
     "events",
     "compliance",
+    "search_terms",
+    "search_research",
+    "listings",
 )
 
 
@@ -159,6 +163,34 @@ def research(game_id: int):
         abort(404)
     return render_template(
         "lab/research.html", game=scope.game, team=scope.team, scenario=scenario, r=data
+    )
+
+
+@bp.get("/search-terms")
+def search_terms(game_id: int):
+    """The search funnel per offer and term (the student's own team; staff: every team)
+    and the public research per market and term."""
+    scope = scope_for(game_id, need_team=False)
+    number = parse_id(request.args.get("round"))
+    shown = scope.team
+    if scope.staff and request.args.get("team"):  # staff may look at one team
+        chosen = parse_id(request.args.get("team"))
+        if chosen is None:
+            abort(404)
+        shown = team_of(scope.game, chosen)
+    report = search_report.search_report(
+        db.session, scope.game, team=shown, staff=scope.staff, round_number=number
+    )
+    return render_template(
+        "lab/search_terms.html",
+        game=scope.game,
+        team=scope.team,
+        staff=scope.staff,
+        shown_team=shown,
+        teams=teams_service.teams_with_members(db.session, scope.game) if scope.staff else [],
+        scenario=games_service.game_scenario(scope.game),
+        report=report,
+        term_of=search_report.search_terms_of,
     )
 
 

@@ -49,7 +49,7 @@ from simshop.models.user import utcnow
 from simshop.numbers import money, number
 from simshop.services import briefing as briefing_service
 from simshop.services import decisions as decisions_service
-from simshop.services import explanations, round_state
+from simshop.services import explanations, round_state, search_report
 from simshop.services import forecasts as forecasts_service
 from simshop.services import games as games_service
 from simshop.services import plan as plan_service
@@ -307,6 +307,7 @@ def _decisions_page(
         sourcing=sourcing.page_view(
             form, research_service.revealed_samples(db.session, game, team)
         ),
+        search=search_report.decision_context(db.session, game, team),
     ), status
 
 

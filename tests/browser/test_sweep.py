@@ -54,6 +54,7 @@ ALLOWED_LATIN = {
     "SimShop",
     "Listing",
     "ACoS",
+    "TACoS",  # total ACoS, kept Latin like ACoS (the scorecard metric)
     "Temu",
     "Shein",
     "TikTok",

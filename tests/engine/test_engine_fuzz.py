@@ -32,6 +32,8 @@ from simshop.engine.scenario import (
     ModelParams,
     Product,
     Scoring,
+    SearchSettings,
+    SearchTerm,
     Tariff,
     parse_scenario_dict,
 )
@@ -121,6 +123,36 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
             )
         )
     )
+    shares = [draw(st.floats(0.0, 1.0)) for _ in range(draw(st.integers(0, 4)))]
+    total = max(1.0, sum(shares))
+    data["products"][0]["search_terms"] = [
+        {
+            "id": f"term-{i}",
+            "text": draw(st.sampled_from(["gadget", "cheap gadget", "gadget gift", "thing"])),
+            "share": share / total,
+            "intent": draw(st.sampled_from(["generic", "long_tail", "brand"])),
+            "min_cpc_usd": draw(in_bounds(SearchTerm, "min_cpc_usd")),
+        }
+        for i, share in enumerate(shares)
+    ]
+    search = draw(
+        fields(
+            SearchSettings,
+            "english_penalty",
+            "relevance_threshold",
+            "searches_per_shopper",
+            "browse_click_rate",
+            "expected_ctr",
+            "velocity_weight",
+            "rating_weight",
+            "relevance_weight",
+            "completeness_beta",
+            "enhanced_content_cny",
+        )
+    )
+    search["organic_slots"] = draw(int_in_bounds(SearchSettings, "organic_slots"))
+    search["sponsored_slots"] = draw(int_in_bounds(SearchSettings, "sponsored_slots"))
+    market["search"] = search
     data["tariffs"][0]["rate"] = draw(in_bounds(Tariff, "rate"))
     data["model"] = draw(fields(ModelParams, *ModelParams.model_fields))
     data["scoring"] = draw(fields(Scoring, *Scoring.model_fields))
@@ -163,9 +195,12 @@ def games(draw: st.DrawFn):
         low, high = limits.prices[("US", "gadget")]
         spread = draw(st.floats(0.0, 1.0))
         price = min(max(low * (high / low) ** spread, low), high)
-        shares = [draw(st.floats(0.0, 1.0)) for _ in range(4)]
+        shares = [draw(st.floats(0.0, 1.0)) for _ in range(5)]
         scale = 0.99 / max(1.0, sum(shares))
-        ad, order, shipped, quality = (s * scale * cash for s in shares)
+        ad, order, shipped, quality, search = (s * scale * cash for s in shares)
+        content = scenario.markets[0].search.enhanced_content_cny
+        enhanced = draw(st.booleans()) and content <= quality
+        quality -= content if enhanced else 0.0
         mode = draw(st.sampled_from(["sea", "air"]))
         freight = product.weight_kg * cond.markets["US"].lane(mode).cost_cny_per_kg
         ship_qty = min(team.china_stock["gadget"], limits.max_units["gadget"])
@@ -179,6 +214,13 @@ def games(draw: st.DrawFn):
                         "price_local": price,
                         "ad_budget_cny": min(ad, limits.max_money_cny),
                         "channel": draw(st.sampled_from(["warehouse", "parcel"])),
+                        "listing": {
+                            "title": draw(st.sampled_from(["", "Gadget", "cheap gadget gift"])),
+                            "bullets": ["point"] * draw(st.integers(0, 5)),
+                            "images": draw(st.integers(0, 9)),
+                            "enhanced": enhanced,
+                        },
+                        **campaigns(draw, scenario, cond, search, limits.max_money_cny),
                     }
                 }
             },
@@ -196,6 +238,31 @@ def games(draw: st.DrawFn):
         assert upfront_spend_cny(scenario, cond, team, sheet) <= cash + sheet.borrow_cny + 0.01
         sheets[tid] = sheet
     return scenario, state, sheets
+
+
+def campaigns(draw: st.DrawFn, scenario, cond, budget_cny: float, max_cny: float):
+    """Campaigns on the product's terms and maybe an automatic one, their daily budgets
+    together within ``budget_cny`` over the round (at its highest rate)."""
+    terms = [t.id for t in scenario.products[0].terms()]
+    chosen = draw(st.lists(st.sampled_from(terms), unique=True))
+    auto = draw(st.booleans())
+    count = len(chosen) + auto
+    if count == 0:
+        return {}
+    fx = float(max(cond.markets["US"].fx_cny_per_local))
+    daily = min(budget_cny, max_cny) / (count * cond.days * fx)
+    daily = math.floor(daily * 100) / 100
+
+    def campaign():
+        return {
+            "bid_local": min(draw(st.floats(0.0, 1.0)) * daily, daily),
+            "daily_budget_local": daily,
+        }
+
+    out: dict[str, Any] = {"campaigns": {t: campaign() for t in chosen}}
+    if auto:
+        out["auto_campaign"] = campaign()
+    return out
 
 
 def finite_numbers(value: Any, path: str = "") -> list[str]:

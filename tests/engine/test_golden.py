@@ -118,6 +118,8 @@ def test_pnl_without_sales_to_the_cent():
         "fulfilment_cny": 0.0,
         "storage_cny": 250.0,
         "advertising_cny": 200.0,
+        "search_ads_cny": 0.0,
+        "listing_content_cny": 0.0,
         "entry_fees_cny": 1000.0,
         "quality_investment_cny": 500.0,
         "interest_cny": 400.0,

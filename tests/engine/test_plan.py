@@ -167,6 +167,8 @@ def test_the_cash_plan_lists_every_spending_line_and_what_is_left():
         "factory_orders_cny": 1000.0,
         "freight_cny": 200.0,
         "advertising_cny": 500.0,
+        "search_ads_cny": 0.0,
+        "listing_content_cny": 0.0,
         "quality_investment_cny": 300.0,
         "repayment_cny": 0.0,
     }

@@ -264,6 +264,41 @@ CASES = [
         72,
         "at least one scoring weight",
     ),
+    (
+        "search_shares_over_one.toml",
+        "search_shares_over_one",
+        "products[1].search_terms",
+        59,
+        "shares add up to 1.2, more than 1",
+    ),
+    (
+        "duplicate_search_term.toml",
+        "duplicate_search_term",
+        "products[1].search_terms",
+        59,
+        "'blocks' is used twice",
+    ),
+    (
+        "bad_search_intent.toml",
+        "literal_error",
+        "products[1].search_terms[0].intent",
+        63,
+        "'generic', 'long_tail' or 'brand'",
+    ),
+    (
+        "negative_min_cpc.toml",
+        "greater_than_equal",
+        "products[1].search_terms[0].min_cpc_usd",
+        64,
+        "greater than or equal to 0",
+    ),
+    (
+        "attention_length.toml",
+        "attention_length",
+        "markets[1].search.attention",
+        46,
+        "one weight per slot (5: 2 sponsored + 3 organic), got 2",
+    ),
 ]
 
 

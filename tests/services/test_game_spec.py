@@ -36,6 +36,8 @@ def test_a_good_spec_takes_the_scenarios_values_for_what_it_leaves_out(tutorial)
         "market_share": 0.15,
         "rating": 0.15,
         "roi": 0.15,
+        "tacos": 0.0,
+        "listing_quality": 0.0,
     }
 
 

@@ -90,6 +90,8 @@ POLICY = {
     "lab.research": "player",
     "lab.dashboard": "player",
     "lab.whatif_round": "player",
+    # the search-term report: a student's own team; the game's staff see every team
+    "lab.search_terms": "player",
     "lab.export_csv": "player",
     "lab.export_xlsx": "player",
     "lab.studies": "player",

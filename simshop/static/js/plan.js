@@ -1,7 +1,7 @@
 // The live plan of the decision form: as the student types, the form's values are sent to
 // the plan endpoint (GET, never writes) and the panel it renders (the same template
 // partial the page shows without JavaScript) replaces the one on the page.
-// The CSRF token and the version stay out of the query string.
+// The CSRF token and the version stay out of the query string, and so do listing texts.
 (function () {
   "use strict";
   var form = document.getElementById("decision-form");
@@ -15,6 +15,9 @@
     var params = new URLSearchParams();
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || el.name === "csrf_token" || el.name === "version" || el.disabled) { return; }
+      // Listing texts do not change the plan's money and would make the URL too long;
+      // an empty value means the same as no value to the plan endpoint.
+      if (el.hasAttribute("data-plan-skip") || el.value === "") { return; }
       if ((el.type === "checkbox" || el.type === "radio") && !el.checked) { return; }
       if (el.type === "submit" || el.type === "button") { return; }
       params.append(el.name, el.value);

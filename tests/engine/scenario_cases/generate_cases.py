@@ -98,6 +98,36 @@ def ev(kind="news", id="extra", round=3, extra=""):
     return BASE + EVENT.format(kind=kind, id=id, round=round, extra=extra)
 
 
+TERMS = """reference_price_usd = 24.99
+
+[[products.search_terms]]
+id = "blocks"
+text = "building blocks"
+share = {share0}
+intent = "{intent}"
+min_cpc_usd = {cpc}
+
+[[products.search_terms]]
+id = "{id1}"
+text = "blocks for kids"
+share = 0.5
+"""
+
+
+def terms(share0=0.4, intent="generic", cpc=0.3, id1="blocks-kids"):
+    text = TERMS.format(share0=share0, intent=intent, cpc=cpc, id1=id1)
+    return rep("reference_price_usd = 24.99\n", text)
+
+
+SEARCH = """cost_cny_per_kg = 4.3
+
+[markets.search]
+sponsored_slots = 2
+organic_slots = 3
+attention = [1.0, 0.5]
+"""
+
+
 CASES = {
     "syntax_error.toml": rep("size = 64.0", "size = 64.0.0"),
     "syntax_unclosed_table.toml": rep("[calendar]", "[calendar"),
@@ -201,6 +231,11 @@ CASES = {
         "parcel_category_duty",
         extra='market = "EU"\nduty_per_category_local = -3.0\nmax_value_local = 150.0\n',
     ),
+    "search_shares_over_one.toml": terms(share0=0.7),
+    "duplicate_search_term.toml": terms(id1="blocks"),
+    "bad_search_intent.toml": terms(intent="promo"),
+    "negative_min_cpc.toml": terms(cpc=-0.1),
+    "attention_length.toml": rep("cost_cny_per_kg = 4.3\n", SEARCH),
 }
 
 for name, text in CASES.items():
