@@ -102,6 +102,9 @@ class StudyOrder(_Strict):
 SOURCING_KEYS = ("suppliers", "samples", "research")
 """Sheet keys of catalogue scenarios, left out of :meth:`DecisionSheet.to_dict` when empty
 (so sheets of other scenarios keep their bytes)."""
+OPTIONAL_KEYS = (*SOURCING_KEYS, "certificates")
+"""Every sheet key left out of :meth:`DecisionSheet.to_dict` when empty: the sourcing keys
+and the compliance certificates."""
 
 
 class DecisionSheet(_Strict):
@@ -123,9 +126,9 @@ class DecisionSheet(_Strict):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe, keys sorted (dicts nested in the sheet are sorted too); the sourcing
-        keys (:data:`SOURCING_KEYS`) only when not empty."""
+        and certificate keys (:data:`OPTIONAL_KEYS`) only when not empty."""
         data: dict[str, Any] = sort_keys(self.model_dump(mode="json"))
-        for key in SOURCING_KEYS:
+        for key in OPTIONAL_KEYS:
             if not data[key]:
                 del data[key]
         for by_product in data["offers"].values():

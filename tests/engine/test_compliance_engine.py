@@ -289,9 +289,10 @@ def test_bots_buy_the_certificates_their_listings_need():
     first = record["rounds"][0]["decisions"]
     for tid, sheet in first.items():
         listed = any(o["listed"] for o in sheet["offers"].get("US", {}).values())
-        assert sheet["certificates"] == (["ce"] if listed else []), tid
+        assert sheet.get("certificates", []) == (["ce"] if listed else []), tid
     second = record["rounds"][1]["decisions"]
-    assert all(sheet["certificates"] == [] for sheet in second.values())
+    # nothing left to buy: the key is left out of an empty sheet's dict
+    assert all("certificates" not in sheet for sheet in second.values())
 
 
 def test_explanations_still_add_up_with_compliance():
