@@ -197,13 +197,9 @@ class UnchangedPolls:
         if not isinstance(data, dict):
             return None
         user_token = data.get("_user_id")
-        if (
-            not isinstance(user_token, str)
-            or data.get("_flashes")
-            or not data.get("_permanent")
-            or data.get("_id") != _client_identifier(environ)
-        ):
+        if not isinstance(user_token, str) or data.get("_flashes") or not data.get("_permanent"):
             return None
+        modified = self._protect(data, environ)
         locale = data.get(LOCALE_SESSION_KEY) or cookies.get(self.locale_cookie)
         if locale not in SUPPORTED_LOCALES:
             accepted = parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)
@@ -218,9 +214,23 @@ class UnchangedPolls:
             etag = seen.etag if version is not None and version == seen.results_version else None
         if etag is None:
             return None
-        refresh = self.config.get("SESSION_REFRESH_EACH_REQUEST", True)
+        refresh = modified or self.config.get("SESSION_REFRESH_EACH_REQUEST", True)
         cookie = [("Set-Cookie", self._refreshed(interface, serializer, data))] if refresh else []
         return etag, _VARY[page], cookie
+
+    def _protect(self, data: dict[str, Any], environ: dict[str, Any]) -> bool:
+        """Flask-Login's session protection for a permanent session (basic and strong modes
+        alike): a session used from another address or browser than it was created in is
+        marked non-fresh. Returns whether ``data`` changed."""
+        from simshop.extensions import login_manager
+
+        mode = self.config.get("SESSION_PROTECTION", login_manager.session_protection)
+        if mode not in ("basic", "strong") or data.get("_id") == _client_identifier(environ):
+            return False
+        if data.get("_fresh") is False:
+            return False
+        data["_fresh"] = False
+        return True
 
     def _session_tools(self) -> tuple[Any, Any]:
         if self._sessions is None:

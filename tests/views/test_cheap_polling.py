@@ -292,12 +292,26 @@ def test_a_forged_or_foreign_session_goes_to_flask(app, client, auth, game_id, s
     forged = app.test_client()
     forged.set_cookie("simshop_session", cookie[:-2] + ("AA" if cookie[-2:] != "AA" else "BB"))
     assert forged.get(url, headers=etag).status_code == 302  # bad signature: not logged in
-    # The same cookie from another browser (user agent): Flask-Login marks it non-fresh.
+
+
+def test_a_session_from_another_browser_is_marked_non_fresh_as_flask_login_does(
+    app, client, auth, game_id, sql
+):
+    url, first = signed_in_poll(app, client, auth, game_id, "projector/state")
+    etag = {"If-None-Match": first.headers["ETag"]}
+    assert client.get(url, headers=etag).status_code == 304
     seen, state = sql
     state["on"] = True
     other = client.get(url, headers={**etag, "User-Agent": "another browser"})
     state["on"] = False
-    assert other.status_code == 304 and seen != []  # Flask answered (it loaded the user)
+    assert other.status_code == 304 and seen == []
+    with client.session_transaction() as sess:
+        assert sess["_fresh"] is False and sess["_user_id"]
+    app.config["PROJECTOR_RECHECK_SECONDS"] = 0  # Flask itself: the same answer
+    again = client.get(url, headers={**etag, "User-Agent": "a third browser"})
+    assert again.status_code == 304
+    with client.session_transaction() as sess:
+        assert sess["_fresh"] is False and sess["_user_id"]
 
 
 def test_a_reader_is_remembered_per_user_and_game(app, client, auth, game_id):
