@@ -70,6 +70,12 @@ class _Reader:
 
 _lock = threading.Lock()
 _readers: cachetools.LRUCache[tuple[str, int, str, str], _Reader] = cachetools.LRUCache(8192)
+# Session cookies whose signature was verified: raw value -> (session, signing time).
+_cookies: cachetools.LRUCache[str, tuple[dict[str, Any], int]] = cachetools.LRUCache(4096)
+# The refreshed Set-Cookie header per (cookie, marked non-fresh): (second, header).
+_refreshed_cookies: cachetools.LRUCache[tuple[str, bool], tuple[int, str]] = cachetools.LRUCache(
+    4096
+)
 
 
 def remember_reader(
@@ -113,6 +119,8 @@ def forget_user(user_id: int) -> None:
 def forget_readers() -> None:
     with _lock:
         _readers.clear()
+        _cookies.clear()
+        _refreshed_cookies.clear()
 
 
 def _client_identifier(environ: dict[str, Any]) -> str:
@@ -186,15 +194,8 @@ class UnchangedPolls:
         raw = cookies.get(self.session_cookie)
         if not raw:
             return None
-        interface, serializer = self._session_tools()
-        if serializer is None:
-            return None
-        lifetime = self.flask_app.permanent_session_lifetime
-        try:
-            data = serializer.loads(raw, max_age=int(lifetime.total_seconds()))
-        except BadSignature:
-            return None
-        if not isinstance(data, dict):
+        data = self._session_data(raw)
+        if data is None:
             return None
         user_token = data.get("_user_id")
         if not isinstance(user_token, str) or data.get("_flashes") or not data.get("_permanent"):
@@ -215,8 +216,34 @@ class UnchangedPolls:
         if etag is None:
             return None
         refresh = modified or self.config.get("SESSION_REFRESH_EACH_REQUEST", True)
-        cookie = [("Set-Cookie", self._refreshed(interface, serializer, data))] if refresh else []
+        cookie = [("Set-Cookie", self._refreshed(raw, data, modified))] if refresh else []
         return etag, _VARY[page], cookie
+
+    def _session_data(self, raw: str) -> dict[str, Any] | None:
+        """The session in cookie ``raw`` (a copy), if its signature is valid and it is not
+        older than the session lifetime: what Flask's ``open_session`` accepts. A verified
+        cookie is remembered with its signing time, so its signature is checked once."""
+        max_age = int(self.flask_app.permanent_session_lifetime.total_seconds())
+        with _lock:
+            seen = _cookies.get(raw)
+        if seen is None:
+            _interface, serializer = self._session_tools()
+            if serializer is None:
+                return None
+            try:
+                data, signed = serializer.loads(raw, max_age=max_age, return_timestamp=True)
+            except BadSignature:
+                return None
+            if not isinstance(data, dict):
+                return None
+            seen = (data, int(signed.timestamp()))
+            with _lock:
+                _cookies[raw] = seen
+        data, signed_at = seen
+        age = int(time.time()) - signed_at  # itsdangerous's rule, in whole seconds
+        if age < 0 or age > max_age:
+            return None
+        return dict(data)
 
     def _protect(self, data: dict[str, Any], environ: dict[str, Any]) -> bool:
         """Flask-Login's session protection for a permanent session (basic and strong modes
@@ -238,9 +265,22 @@ class UnchangedPolls:
             self._sessions = (interface, interface.get_signing_serializer(self.flask_app))
         return self._sessions
 
-    def _refreshed(self, interface: Any, serializer: Any, data: dict[str, Any]) -> str:
-        """The Set-Cookie header Flask sends for an unmodified permanent session (a new
-        signature time and expiry: SESSION_REFRESH_EACH_REQUEST)."""
+    def _refreshed(self, raw: str, data: dict[str, Any], modified: bool) -> str:
+        """The Set-Cookie header Flask sends for a permanent session (a new signature time
+        and expiry: SESSION_REFRESH_EACH_REQUEST). Both have a resolution of one second, so
+        the header is built once per cookie and second."""
+        second = int(time.time())
+        with _lock:
+            built = _refreshed_cookies.get((raw, modified))
+        if built is not None and built[0] == second:
+            return built[1]
+        header = self._set_cookie(data)
+        with _lock:
+            _refreshed_cookies[(raw, modified)] = (second, header)
+        return header
+
+    def _set_cookie(self, data: dict[str, Any]) -> str:
+        interface, serializer = self._session_tools()
         app = self.flask_app
         return dump_cookie(
             interface.get_cookie_name(app),

@@ -331,3 +331,18 @@ def test_a_flashed_message_is_shown_not_answered_from_memory(app, client, auth, 
         sess["_flashes"] = [("info", "Hello there")]
     shown = client.get(url, headers=etag)
     assert shown.status_code == 200 and "Hello there" in shown.get_data(as_text=True)
+
+
+def test_an_expired_session_cookie_goes_to_flask(app, client, auth, game_id, monkeypatch):
+    url, first = signed_in_poll(app, client, auth, game_id, "projector/state")
+    etag = {"If-None-Match": first.headers["ETag"]}
+    assert client.get(url, headers=etag).status_code == 304  # the cookie is remembered now
+    cookie = client.get_cookie("simshop_session").value
+    replay = app.test_client()
+    replay.set_cookie("simshop_session", cookie)
+    assert replay.get(url, headers=etag).status_code == 304
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    later = polls.time.time() + lifetime + 5  # patches time.time for Flask too
+    monkeypatch.setattr(polls.time, "time", lambda: later)
+    expired = replay.get(url, headers=etag)
+    assert expired.status_code == 302 and "/login" in expired.headers["Location"]
