@@ -30,11 +30,24 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("tests/reliability/", "processes"),
 )
 
+# Modules whose tests compare a shipped scenario's game with and without one event against
+# a baseline game cached per worker (functools.cache, per scenario): the tests of one
+# scenario form one unit, so its baseline is played once, not on both workers. The scenario
+# is the test id's parameter up to the first ":" (``[festivals:ru-11-11]``, ``[festivals]``).
+PER_SCENARIO = (
+    "tests/engine/test_bots_events.py::",
+    "tests/engine/test_scenario_library.py::",
+)
+
 
 def group_of(nodeid: str) -> str | None:
     for prefix, group in GROUPS:
         if nodeid.startswith(prefix):
             return group
+    for prefix in PER_SCENARIO:
+        if nodeid.startswith(prefix) and nodeid.endswith("]") and "[" in nodeid:
+            scenario = nodeid[nodeid.index("[") + 1 : -1].split(":", 1)[0]
+            return f"{prefix}{scenario}"
     return None
 
 
