@@ -14,11 +14,11 @@ from tests.scheduling import group_of
         ("tests/browser/test_game_flow.py::test_a_class_plays_two_rounds", "browser"),
         (
             "tests/reliability/test_two_hosts.py::test_a_session[postgresql]",
-            "processes:test_two_hosts.py",
+            "processes",
         ),
         (
             "tests/reliability/test_tick_fleet.py::test_workers_share[sqlite]",
-            "processes:test_tick_fleet.py",
+            "processes",
         ),
         (
             "tests/engine/test_bots_events.py::test_the_event_moves_a_bot[festivals:ru-11-11]",
