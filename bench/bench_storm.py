@@ -10,7 +10,9 @@ storm). Each student's save is sent at a moment drawn uniformly from the 10 s wi
 (fixed seed), on its own connection, by 4 client processes.
 
 Reports: stored (decision rows afterwards), lost (sent minus stored: must be 0), 5xx (must
-be 0), other statuses, latency p50/p95/max, and when the last save was answered. The
+be 0), other statuses, latency p50/p95/max, when the last save was answered, and the CPU
+time per save of the app server (gunicorn and its workers) and of PostgreSQL: latencies
+depend on what else the machine runs, CPU per save much less. The
 baseline of the same run is the smallest storm (200). Asserts nothing.
 
     .venv/bin/python bench/bench_storm.py [--quick] [--sqlite-only]
@@ -219,7 +221,29 @@ def stored(url: str, round_id: int) -> int:
         engine.dispose()
 
 
-def run(label: str, url: str, students: int, workers: int, tmp: str) -> None:
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int | None) -> float:
+    """CPU seconds (user + system) of a process and its descendants, living or reaped
+    (/proc; 0 where unreadable): what a storm costs the server, whatever else the machine
+    runs at the same time."""
+    if pid is None:
+        return 0.0
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            children = [int(c) for c in handle.read().split()]
+    except OSError:
+        return 0.0
+    own = sum(int(x) for x in fields[11:15]) / _TICKS  # utime, stime, cutime, cstime
+    return own + sum(tree_cpu_seconds(child) for child in children)
+
+
+def run(
+    label: str, url: str, students: int, workers: int, tmp: str, database_pid: int | None = None
+) -> None:
     t0 = time.perf_counter()
     game_id, round_id, credentials = build_class(url, students)
     setup_s = time.perf_counter() - t0
@@ -228,7 +252,10 @@ def run(label: str, url: str, students: int, workers: int, tmp: str) -> None:
         "bench_storm:wsgi_app()", env={"BENCH_DB_URL": url}, log_path=log_path, workers=workers
     )
     try:
+        app_cpu, db_cpu = tree_cpu_seconds(server.pid), tree_cpu_seconds(database_pid)
         results = storm(base, game_id, credentials)
+        app_cpu = tree_cpu_seconds(server.pid) - app_cpu
+        db_cpu = tree_cpu_seconds(database_pid) - db_cpu
     finally:
         httpload.stop(server)
     statuses: dict[int, int] = {}
@@ -243,7 +270,9 @@ def run(label: str, url: str, students: int, workers: int, tmp: str) -> None:
         f"lost {students - rows:>3}  5xx {sum(n for s, n in statuses.items() if s >= 500):>3}  "
         f"p50 {statistics.median(ms):>7.0f} ms  p95 {httpload.percentile(ms, 95):>7.0f} ms  "
         f"max {ms[-1]:>7.0f} ms  last answer at {last:5.1f} s  statuses {statuses}  "
-        f"(setup {setup_s:.0f} s{'; database is locked in log' if 'locked' in log else ''})",
+        f"CPU per save: app {1000 * app_cpu / students:.1f} ms"
+        + (f", database {1000 * db_cpu / students:.1f} ms  " if database_pid else "  ")
+        + f"(setup {setup_s:.0f} s{'; database is locked in log' if 'locked' in log else ''})",
         flush=True,
     )
 
@@ -265,10 +294,12 @@ def main() -> int:
         cluster = PostgresCluster(bindir)
         cluster.start()
         try:
+            pid_file = cluster.data / "postmaster.pid"
+            postmaster = int(pid_file.read_text().split()[0]) if pid_file.exists() else None
             for n in sizes:
                 name = f"storm_{n}"
                 cluster.execute(f"CREATE DATABASE {name}")
-                run("postgresql", cluster.url(name), n, 4, tmp)
+                run("postgresql", cluster.url(name), n, 4, tmp, postmaster)
         finally:
             cluster.stop()
     return 0

@@ -53,6 +53,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from simshop.services import live, projector
 
     projector.forget_all()
+    from simshop.views import polls
+
+    polls.forget_readers()
     live.configure(
         ttl_seconds=float(app.config["RESULTS_VERSION_TTL"]),
         redis_url=app.config.get("REDIS_URL"),
@@ -109,6 +112,7 @@ def _wrap_wsgi(app: Flask) -> None:
 
     app.wsgi_app = UnchangedPolls(  # type: ignore[method-assign]
         app.wsgi_app,
+        flask_app=app,
         session_cookie=app.config["SESSION_COOKIE_NAME"],
         locale_cookie=app.config["LOCALE_COOKIE_NAME"],
         max_rows=int(app.config["PROJECTOR_MAX_ROWS"]),

@@ -27,6 +27,14 @@ class Defaults:
     # Filled in by create_app: sqlite:///<instance>/simshop.sqlite unless DATABASE_URL is set.
     SQLALCHEMY_DATABASE_URI: str | None = None
 
+    # argon2id for passwords, at the OWASP minimum (m=19 MiB, t=2, p=1; simshop/security.py).
+    # Hashes made with other parameters are upgraded at the next successful login.
+    PASSWORD_HASH_PARAMETERS: dict[str, int] = {
+        "time_cost": 2,
+        "memory_cost": 19456,
+        "parallelism": 1,
+    }
+
     # Cookies: not readable from JS, not sent on cross-site subrequests.
     SESSION_COOKIE_NAME = "simshop_session"
     SESSION_COOKIE_HTTPONLY = True

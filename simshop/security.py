@@ -1,7 +1,9 @@
 """Password hashing, the password policy and HTTP security headers.
 
 Hashing uses argon2id at the OWASP minimum (m=19 MiB, t=2, p=1): about 17 ms per verify on
-two cores, so a class of 200 logging in together stays responsive.
+two cores, so a class of 200 logging in together stays responsive. The parameters are the
+app's ``PASSWORD_HASH_PARAMETERS`` (those defaults; the test suite alone sets cheaper ones,
+and a hash made with other parameters is upgraded at the next successful login).
 The password policy follows OWASP ASVS 5.0 (6.2.x): at least 8 characters, at most 128,
 not one of the commonest passwords, no composition rules, no truncation.
 """
@@ -10,18 +12,42 @@ from __future__ import annotations
 
 import functools
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import Flask, Response, g, has_request_context
+from flask import Flask, Response, current_app, g, has_app_context, has_request_context
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
 
-password_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+# argon2id at the OWASP minimum; config.Defaults.PASSWORD_HASH_PARAMETERS names the same.
+DEFAULT_HASH_PARAMETERS = {"time_cost": 2, "memory_cost": 19456, "parallelism": 1}
+_HASHER_KEY = "simshop.password_hasher"
+
+
+@functools.cache
+def _hasher(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+
+
+def hasher_for(parameters: Mapping[str, int]) -> PasswordHasher:
+    """The argon2id hasher with these ``time_cost``, ``memory_cost`` (KiB), ``parallelism``."""
+    return _hasher(
+        int(parameters["time_cost"]), int(parameters["memory_cost"]), int(parameters["parallelism"])
+    )
+
+
+def password_hasher() -> PasswordHasher:
+    """The current app's hasher (``PASSWORD_HASH_PARAMETERS``); outside an app, the default."""
+    if has_app_context():
+        hasher = current_app.extensions.get(_HASHER_KEY)
+        if hasher is not None:
+            return hasher
+    return hasher_for(DEFAULT_HASH_PARAMETERS)
+
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -68,28 +94,29 @@ class PasswordProblem(StrEnum):
 
 
 def hash_password(password: str) -> str:
-    return password_hasher.hash(password)
+    return password_hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    """Check with the parameters stored in the hash itself (any argon2 variant)."""
     try:
-        return password_hasher.verify(password_hash, password)
+        return password_hasher().verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
 def password_needs_rehash(password_hash: str) -> bool:
-    return password_hasher.check_needs_rehash(password_hash)
+    return password_hasher().check_needs_rehash(password_hash)
 
 
 @functools.cache
-def _dummy_hash() -> str:
-    return hash_password(secrets.token_hex(16))
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    return hasher.hash(secrets.token_hex(16))
 
 
 def burn_verify_time(password: str) -> None:
     """Spend as long as a real verify, so unknown logins cannot be told apart by timing."""
-    verify_password(_dummy_hash(), password)
+    verify_password(_dummy_hash(password_hasher()), password)
 
 
 @functools.cache
@@ -138,4 +165,5 @@ def set_security_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    app.extensions[_HASHER_KEY] = hasher_for(app.config["PASSWORD_HASH_PARAMETERS"])
     app.after_request(set_security_headers)

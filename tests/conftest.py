@@ -41,6 +41,11 @@ use_memory_tmpdir()
 memoize_url_builders()
 
 DEFAULT_PASSWORD = "plum orchard seventeen"
+# Test apps hash passwords with argon2id at the library's minimum cost (8 KiB, one pass):
+# the suite logs in about 500 times, at ~17 ms of CPU each with the production parameters.
+# Still a real argon2id hash, verified and upgraded by the production code paths;
+# tests/services/test_password_hashing.py pins the production defaults.
+TEST_HASH_PARAMETERS = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 
 CSRF_INPUT_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -58,6 +63,7 @@ def make_test_config(database: str, **overrides: object) -> dict[str, object]:
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         "SQLALCHEMY_DATABASE_URI": database_uri(database),
+        "PASSWORD_HASH_PARAMETERS": TEST_HASH_PARAMETERS,
     }
     config.update(overrides)
     return config

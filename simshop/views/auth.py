@@ -26,7 +26,7 @@ from simshop.messages import LOGIN_MESSAGES, PASSWORD_MESSAGES
 from simshop.models import User
 from simshop.security import burn_verify_time
 from simshop.services import accounts
-from simshop.views import safe_next_url
+from simshop.views import polls, safe_next_url
 
 bp = Blueprint("auth", __name__)
 
@@ -183,6 +183,7 @@ def login():
 @login_required
 def logout():
     accounts.logout_everywhere(db.session, current_user.id)
+    polls.forget_user(current_user.id)
     end_session()
     flash(_("You have been logged out."), "info")
     return redirect(url_for("auth.login"))
@@ -205,6 +206,7 @@ def change_password():
         except accounts.WeakPasswordError as exc:
             form.new_password.errors.append(PASSWORD_MESSAGES[exc.problem])
         else:
+            polls.forget_user(user.id)
             start_session(user)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.dashboard"))

@@ -41,9 +41,10 @@ from simshop.forms.game import ActionForm
 from simshop.models import Game
 from simshop.services import bundles as bundles_service
 from simshop.services import leaderboard as leaderboard_service
-from simshop.services import lifecycle
+from simshop.services import lifecycle, live
 from simshop.services import projector as projector_service
 from simshop.services.leaderboard import LRUCache
+from simshop.views import polls
 from simshop.views.access import Need, game_for, membership_for
 from simshop.views.lab import rival_label
 
@@ -112,6 +113,8 @@ def show(game_id: int):
         own_team = leaderboard_service.player_team_id(db.session, game, current_user)
     etag = _page_etag(game, access, own_team, number)
     headers = {"ETag": f'"{etag}"', "Cache-Control": "no-cache, private", "Vary": "Cookie"}
+    if number is None and not request.query_string:
+        _remember_reader(game, polls.LEADERBOARD, etag=etag)
     if request.if_none_match.contains(etag) and not session.get("_flashes"):
         return Response(status=304, headers=headers)  # nothing published since: no standings
     try:
@@ -137,6 +140,27 @@ def show(game_id: int):
         own_team=own_team,
     )
     return Response(page, mimetype="text/html", headers=headers)
+
+
+def _remember_reader(game: Game, page: str, *, etag: str | None = None) -> None:
+    """This session passed the login and membership checks for ``page`` of ``game``: let
+    the poll middleware answer its unchanged polls for the recheck time (views/polls.py).
+    The leaderboard's ETag is kept with the results version it was computed from, and
+    only while that is the version the worker's cache holds."""
+    version = None
+    if etag is not None:
+        version = live.results_version(db.session, game.id)
+        if version != game.results_version:
+            return
+    polls.remember_reader(
+        session.get("_user_id"),
+        game.id,
+        page,
+        locale_code(),
+        seconds=_recheck_seconds(),
+        etag=etag,
+        results_version=version,
+    )
 
 
 # --------------------------------------------------------------------------- projector
@@ -260,7 +284,10 @@ def projector(game_id: int):
 @login_required
 def projector_state(game_id: int):
     found = membership_for(game_id, Need.VIEWER)
-    return _not_modified(found.game.id) or _state_response(found.game)
+    response = _not_modified(found.game.id) or _state_response(found.game)
+    if not request.query_string:
+        _remember_reader(found.game, polls.PROJECTOR)
+    return response
 
 
 @limiter.request_filter

@@ -256,7 +256,9 @@ def decisions(game_id: int):
         form, expected, status, conflict, theirs = _save_decisions(scenario, state, team, rnd)
         if status == 302:
             flash(_("Decisions saved. You can change them until the round closes."), "success")
-            return redirect(url_for("student.decisions", game_id=game.id))
+            # game_id, not game.id: the commit expired the game, and reading its id would
+            # load the whole row (scenario text included) again, one more query per save.
+            return redirect(url_for("student.decisions", game_id=game_id))
         saved = decisions_service.saved_decision(db.session, rnd, team)
         # Saving again after a conflict is a deliberate overwrite of the version just shown.
         version = saved.save_count if conflict is not None and saved else expected

@@ -5,6 +5,7 @@ subprocesses and a gunicorn server with 4 workers on a free loopback port."""
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -82,6 +83,19 @@ def live_db(tmp_path, new_database) -> Iterator[LiveDatabase]:
 
 
 def free_port() -> int:
+    """A free loopback port. Under pytest-xdist each of the first four workers draws from
+    its own range below the kernel's ephemeral ports (32768 and up), so servers started by
+    tests on two workers at once never race for the same port."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw") and worker[2:].isdigit() and int(worker[2:]) < 4:
+        first = 20000 + 3000 * int(worker[2:])
+        for port in random.sample(range(first, first + 3000), 3000):
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from simshop.models import Game, Player, Round, Team, User
-from simshop.security import hash_password
+from simshop.security import password_hasher
 from simshop.services import games as games_service
 from simshop.services import teams as teams_service
 
@@ -22,10 +22,16 @@ SCENARIOS_DIR = ROOT / "scenarios"
 PASSWORD = "plum orchard seventeen"
 
 
-@functools.cache
 def password_hash(password: str = PASSWORD) -> str:
-    """One argon2 hash reused for every generated user (hashing costs ~17 ms each)."""
-    return hash_password(password)
+    """One argon2 hash per password and parameters, reused for every generated user (hashing
+    costs ~17 ms each with the production parameters): the current app's parameters (the
+    tests' cheap ones in test apps), else the production defaults."""
+    return _hash(password, password_hasher())
+
+
+@functools.cache
+def _hash(password: str, hasher: Any) -> str:
+    return hasher.hash(password)
 
 
 def make_user(session: Session, login: str, role: str = "student", name: str | None = None) -> User:

@@ -5,7 +5,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from simshop.models import Role, User
-from simshop.security import PasswordProblem, verify_password
+from simshop.security import DEFAULT_HASH_PARAMETERS, PasswordProblem, verify_password
 from simshop.services import accounts
 
 pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
@@ -93,6 +93,8 @@ def test_authenticate_refuses_disabled_accounts(session):
     assert accounts.authenticate(session, "s004", STRONG) is None
 
 
+# The production parameters, not the test suite's cheap ones (tests/conftest.py).
+@pytest.mark.parametrize("app_config", [{"PASSWORD_HASH_PARAMETERS": DEFAULT_HASH_PARAMETERS}])
 def test_authenticate_upgrades_hashes_made_with_older_parameters(session):
     user = accounts.register_student(session, login="s005", display_name="A", password=STRONG)
     old_hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)

@@ -13,13 +13,14 @@ from sqlalchemy import event
 
 from simshop.db import db
 from simshop.models import Game, User
+from simshop.services import accounts, live
 from simshop.services import decisions as decisions_service
 from simshop.services import games as games_service
-from simshop.services import live
 from simshop.services import projector as projector_service
 from simshop.services import rounds as rounds_service
 from simshop.services import schedule as schedule_service
 from simshop.services import teams as teams_service
+from simshop.views import polls
 from tests.reliability.gamekit import enrol, make_game, make_user, round_no, team_named
 from tests.reliability.gamekit import tutorial_decisions as sheet
 
@@ -219,3 +220,129 @@ def test_each_reader_gets_its_own_leaderboard_validator(app, client, auth, game_
     auth.login("teacher@example.edu")
     staff = client.get(f"/games/{game_id}/leaderboard", headers={"If-None-Match": alpha})
     assert staff.status_code == 200 and staff.headers["ETag"] != alpha
+
+
+# --------------------------------------------------------------- signed-in polls (middleware)
+
+
+def signed_in_poll(app, client, auth, game_id, page, login="s001"):
+    """Log in, fetch ``page`` once through Flask; returns (url, first response)."""
+    auth.login(login)
+    url = f"/games/{game_id}/{page}"
+    first = client.get(url)
+    assert first.status_code == 200
+    return url, first
+
+
+@pytest.mark.parametrize("page", ["projector/state", "leaderboard"])
+def test_an_unchanged_signed_in_poll_runs_no_sql(app, client, auth, game_id, sql, page):
+    url, first = signed_in_poll(app, client, auth, game_id, page)
+    flask_answer = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert flask_answer.status_code == 304  # Flask answered this one: it remembers the reader
+    seen, state = sql
+    state["on"] = True
+    again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    state["on"] = False
+    assert again.status_code == 304 and again.data == b""
+    assert seen == []
+    assert again.headers["ETag"] == first.headers["ETag"]
+    for name, value in flask_answer.headers.items():
+        if name != "Set-Cookie":
+            assert again.headers[name] == value, name
+    # The session cookie is refreshed as Flask does for a permanent session, and still works.
+    refreshed = again.headers["Set-Cookie"]
+    for attribute in ("Expires=", "HttpOnly", "Path=/", "SameSite=Lax"):
+        assert attribute in refreshed and attribute in flask_answer.headers["Set-Cookie"]
+    assert client.get(f"/games/{game_id}").status_code == 200
+
+
+def test_logging_out_stops_the_signed_in_304_at_once(app, client, auth, game_id):
+    url, first = signed_in_poll(app, client, auth, game_id, "projector/state")
+    etag = {"If-None-Match": first.headers["ETag"]}
+    assert client.get(url, headers=etag).status_code == 304
+    cookie = client.get_cookie("simshop_session").value
+    auth.logout()
+    replay = app.test_client()
+    replay.set_cookie("simshop_session", cookie)
+    answer = replay.get(url, headers=etag)
+    assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+
+
+def test_a_logout_elsewhere_stops_the_signed_in_304_within_the_recheck(
+    app, client, auth, game_id, monkeypatch
+):
+    """Another worker or host ends the session (the session version in the database): this
+    worker answers from memory only until its recheck time has passed, then asks Flask."""
+    url, first = signed_in_poll(app, client, auth, game_id, "leaderboard")
+    etag = {"If-None-Match": first.headers["ETag"]}
+    with app.app_context():
+        user_id = db.session.query(User).filter_by(login="s001").one().id
+        accounts.logout_everywhere(db.session, user_id)
+    assert client.get(url, headers=etag).status_code == 304  # remembered, not yet rechecked
+    later = polls.time.monotonic() + app.config["PROJECTOR_RECHECK_SECONDS"] + 1
+    monkeypatch.setattr(polls.time, "monotonic", lambda: later)
+    answer = client.get(url, headers=etag)
+    assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+
+
+def test_a_forged_or_foreign_session_goes_to_flask(app, client, auth, game_id, sql):
+    url, first = signed_in_poll(app, client, auth, game_id, "projector/state")
+    etag = {"If-None-Match": first.headers["ETag"]}
+    cookie = client.get_cookie("simshop_session").value
+    forged = app.test_client()
+    forged.set_cookie("simshop_session", cookie[:-2] + ("AA" if cookie[-2:] != "AA" else "BB"))
+    assert forged.get(url, headers=etag).status_code == 302  # bad signature: not logged in
+
+
+def test_a_session_from_another_browser_is_marked_non_fresh_as_flask_login_does(
+    app, client, auth, game_id, sql
+):
+    url, first = signed_in_poll(app, client, auth, game_id, "projector/state")
+    etag = {"If-None-Match": first.headers["ETag"]}
+    assert client.get(url, headers=etag).status_code == 304
+    seen, state = sql
+    state["on"] = True
+    other = client.get(url, headers={**etag, "User-Agent": "another browser"})
+    state["on"] = False
+    assert other.status_code == 304 and seen == []
+    with client.session_transaction() as sess:
+        assert sess["_fresh"] is False and sess["_user_id"]
+    app.config["PROJECTOR_RECHECK_SECONDS"] = 0  # Flask itself: the same answer
+    again = client.get(url, headers={**etag, "User-Agent": "a third browser"})
+    assert again.status_code == 304
+    with client.session_transaction() as sess:
+        assert sess["_fresh"] is False and sess["_user_id"]
+
+
+def test_a_reader_is_remembered_per_user_and_game(app, client, auth, game_id):
+    url, first = signed_in_poll(app, client, auth, game_id, "leaderboard")
+    auth.logout()
+    with app.app_context():
+        make_user(db.session, "s099")  # not in the game
+    auth.login("s099")
+    assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 404
+
+
+def test_a_flashed_message_is_shown_not_answered_from_memory(app, client, auth, game_id):
+    url, first = signed_in_poll(app, client, auth, game_id, "leaderboard")
+    etag = {"If-None-Match": first.headers["ETag"]}
+    assert client.get(url, headers=etag).status_code == 304
+    with client.session_transaction() as sess:
+        sess["_flashes"] = [("info", "Hello there")]
+    shown = client.get(url, headers=etag)
+    assert shown.status_code == 200 and "Hello there" in shown.get_data(as_text=True)
+
+
+def test_an_expired_session_cookie_goes_to_flask(app, client, auth, game_id, monkeypatch):
+    url, first = signed_in_poll(app, client, auth, game_id, "projector/state")
+    etag = {"If-None-Match": first.headers["ETag"]}
+    assert client.get(url, headers=etag).status_code == 304  # the cookie is remembered now
+    cookie = client.get_cookie("simshop_session").value
+    replay = app.test_client()
+    replay.set_cookie("simshop_session", cookie)
+    assert replay.get(url, headers=etag).status_code == 304
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    later = polls.time.time() + lifetime + 5  # patches time.time for Flask too
+    monkeypatch.setattr(polls.time, "time", lambda: later)
+    expired = replay.get(url, headers=etag)
+    assert expired.status_code == 302 and "/login" in expired.headers["Location"]
