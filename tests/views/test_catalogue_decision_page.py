@@ -259,9 +259,10 @@ def test_a_what_if_with_the_played_decisions_replays_the_same_profit(app, game_i
         r'<select[^>]*name="([^"]+)"[^>]*>.*?<option value="([^"]*)" selected', html, re.S
     )
     form = {**dict(fields), **dict(selects), **dict.fromkeys(checked, "y")}
-    for name in [n for n in form if n.endswith(".listed") or n.startswith("market.")]:
+    # a browser sends only the ticked checkboxes (listed, markets, enhanced listing content…)
+    for name in re.findall(r'<input type="checkbox" name="([^"]+)"', html):
         if name not in checked:
-            del form[name]
+            form.pop(name, None)
     response = client.post(url, data=form)
     page = response.get_data(as_text=True)
     assert response.status_code == 200
