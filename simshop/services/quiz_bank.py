@@ -110,6 +110,13 @@ def _shipped_landed(result: Result, market: str | None, product: str | None) -> 
     return float(row["cost_cny"]) / float(row["units"])
 
 
+def _search_acos(result: Result) -> float | None:
+    rows = result.get("search") or []
+    spend = sum(float(row.get("ad_spend_cny", 0.0) or 0.0) for row in rows)
+    sales = sum(float(row.get("ad_sales_cny", 0.0) or 0.0) for row in rows)
+    return _ratio_pct(spend, sales)
+
+
 def _market_profit(result: Result, market: str | None) -> float | None:
     markets = result.get("pnl_by_market")
     if not isinstance(markets, dict):
@@ -125,12 +132,16 @@ METRICS: dict[str, Metric] = {
         False,
         lambda r, m, p: _ratio_pct(_pnl(r, "profit_cny"), _pnl(r, "revenue_cny")),
     ),
-    # Advertising spend over all revenue (strictly "total ACoS": the results do not split
-    # sales into ad-attributed and organic ones).
-    "acos_pct": Metric(
+    # Sponsored search: ad spend over the sales the ads brought (the search funnel's rows;
+    # none without ad sales, e.g. results stored before the funnel existed).
+    "acos_pct": Metric(False, False, lambda r, m, p: _search_acos(r)),
+    # All advertising (display budgets and sponsored search) over all revenue: TACoS.
+    "tacos_pct": Metric(
         False,
         False,
-        lambda r, m, p: _ratio_pct(_pnl(r, "advertising_cny"), _pnl(r, "revenue_cny")),
+        lambda r, m, p: _ratio_pct(
+            _pnl(r, "advertising_cny") + _pnl(r, "search_ads_cny"), _pnl(r, "revenue_cny")
+        ),
     ),
     "ad_share_of_costs_pct": Metric(
         False,

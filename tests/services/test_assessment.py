@@ -110,31 +110,31 @@ def true_value(session, team, rnd, qid):
 
 def test_creating_a_quiz_refuses_unknown_questions_and_a_backwards_window(session, world):
     with pytest.raises(quizzes.QuizError) as caught:
-        make_quiz(session, world, ["own-acos", "no-such-question"])
+        make_quiz(session, world, ["own-tacos", "no-such-question"])
     assert (caught.value.code, caught.value.field, caught.value.params) == (
         "question_unknown",
         "question_ids",
         {"ids": ["no-such-question"]},
     )
     with pytest.raises(quizzes.QuizError) as caught:
-        make_quiz(session, world, ["own-acos"], opens=60, closes=30)
+        make_quiz(session, world, ["own-tacos"], opens=60, closes=30)
     assert (caught.value.code, caught.value.field) == ("window_order", "closes_at")
     assert quizzes.quizzes_of(session, world.game) == []
 
 
 def test_parametric_answers_come_from_each_teams_own_result(session, world):
-    quiz = make_quiz(session, world, ["own-acos", "own-revenue"])
-    alpha_acos = true_value(session, world.alpha, world.first, "own-acos")
-    beta_acos = true_value(session, world.beta, world.first, "own-acos")
+    quiz = make_quiz(session, world, ["own-tacos", "own-revenue"])
+    alpha_tacos = true_value(session, world.alpha, world.first, "own-tacos")
+    beta_tacos = true_value(session, world.beta, world.first, "own-tacos")
     alpha_revenue = true_value(session, world.alpha, world.first, "own-revenue")
-    assert alpha_acos != beta_acos and alpha_acos > 0 and beta_acos > 0
+    assert alpha_tacos != beta_tacos and alpha_tacos > 0 and beta_tacos > 0
 
     right = quizzes.submit(
         session,
         quiz,
         world.players["alice"],
         world.alice,
-        {"own-acos": alpha_acos, "own-revenue": alpha_revenue},
+        {"own-tacos": alpha_tacos, "own-revenue": alpha_revenue},
         BANK,
     )
     assert (right.earned, right.possible, right.score) == (2.0, 2.0, 100.0)
@@ -144,11 +144,11 @@ def test_parametric_answers_come_from_each_teams_own_result(session, world):
         quiz,
         world.players["bob"],
         world.bob,
-        {"own-acos": alpha_acos, "own-revenue": alpha_revenue},
+        {"own-tacos": alpha_tacos, "own-revenue": alpha_revenue},
         BANK,
     )
     assert (shared.earned, shared.score) == (0.0, 0.0)
-    assert shared.marks["own-acos"]["correct"] == beta_acos
+    assert shared.marks["own-tacos"]["correct"] == beta_tacos
 
 
 def test_the_parametric_tolerance_is_relative_with_an_absolute_floor(session, world):

@@ -35,11 +35,11 @@ def shipped():
 def test_the_shipped_bank_has_at_least_60_questions_on_every_topic():
     bank = shipped()
     topics = Counter(q.topic for q in bank.questions.values())
-    assert len(bank.questions) == 86
+    assert len(bank.questions) == 87
     assert set(topics) == set(TOPICS)
     assert min(topics[t] for t in TOPICS if t != "results") >= 7
     kinds = Counter(q.kind for q in bank.questions.values())
-    assert kinds == {"single": 38, "numeric": 32, "parametric": 11, "multiple": 5}
+    assert kinds == {"single": 38, "numeric": 32, "parametric": 12, "multiple": 5}
 
 
 def test_every_question_cites_a_source_defined_in_docs_sources():
@@ -118,7 +118,7 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path):
 def test_quiz_check_prints_a_summary_of_the_shipped_bank(runner):
     result = runner.invoke(quiz_cli, ["check"])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0] == "OK: 86 questions in 5 files"
+    assert result.output.splitlines()[0] == "OK: 87 questions in 5 files"
 
 
 def test_quiz_check_exits_2_and_names_file_question_and_field(runner):
@@ -142,7 +142,31 @@ RESULT = {
         "cogs_cny": 9000.0,
         "freight_cny": 1500.0,
         "duty_cny": 500.0,
+        "search_ads_cny": 2000.0,
     },
+    "search": [
+        {
+            "market": "US",
+            "product": "earbuds",
+            "term": "a",
+            "ad_spend_cny": 600.0,
+            "ad_sales_cny": 2400.0,
+        },
+        {
+            "market": "US",
+            "product": "earbuds",
+            "term": "b",
+            "ad_spend_cny": 400.0,
+            "ad_sales_cny": 1600.0,
+        },
+        {
+            "market": "EU",
+            "product": "earbuds",
+            "term": "a",
+            "ad_spend_cny": 0.0,
+            "ad_sales_cny": 0.0,
+        },
+    ],
     "offers": [
         {"market": "US", "product": "earbuds", "units_sold": 60, "revenue_cny": 12000.0},
         {"market": "US", "product": "leash", "units_sold": 40, "revenue_cny": 3000.0},
@@ -181,7 +205,10 @@ def parametric(metric: str, **extra) -> Question:
         ("revenue_cny", {}, (None, None, 20000.0)),
         ("profit_cny", {}, (None, None, 3000.0)),
         ("net_margin_pct", {}, (None, None, 15.0)),
-        ("acos_pct", {}, (None, None, 20.0)),
+        # sponsored search: (600 + 400) / (2,400 + 1,600)
+        ("acos_pct", {}, (None, None, 25.0)),
+        # all advertising: (4,000 + 2,000) / 20,000
+        ("tacos_pct", {}, (None, None, 30.0)),
         ("ad_share_of_costs_pct", {}, (None, None, 23.53)),
         ("landed_cost_per_unit_cny", {}, (None, None, 55.0)),
         # US and EU both sold 100 units: the tie goes to the smaller code, EU.
@@ -203,7 +230,8 @@ def test_a_metric_is_computed_from_the_stored_result(metric, extra, expected):
 
 def test_a_metric_without_a_denominator_has_no_value():
     empty = {"pnl": {"revenue_cny": 0.0, "advertising_cny": 500.0}, "offers": []}
-    assert evaluate(parametric("acos_pct"), empty).value is None
+    assert evaluate(parametric("acos_pct"), empty).value is None  # no ad sales
+    assert evaluate(parametric("tacos_pct"), empty).value is None  # no revenue
     assert evaluate(parametric("units_sold_market", market="auto"), empty).value is None
     assert evaluate(parametric("revenue_cny"), None).value is None
     # a result stored before profit per market existed

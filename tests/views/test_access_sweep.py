@@ -283,7 +283,7 @@ def make_quiz(session, teacher, game, rnd) -> int:
     spec = quizzes_service.QuizSpec(
         rnd.id,
         "Quiz",
-        ["own-acos", "fob-risk-transfer"],
+        ["own-tacos", "fob-risk-transfer"],
         now - timedelta(hours=1),
         now + timedelta(hours=1),
     )

@@ -36,7 +36,7 @@ from tests.reliability.gamekit import (
 pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
 
 BANK = shipped_bank(Path(__file__).resolve().parents[2] / "questions")
-QUESTIONS = ["own-acos", "own-units-market", "fob-risk-transfer", "eu-duty-on-cif"]
+QUESTIONS = ["own-tacos", "own-units-market", "fob-risk-transfer", "eu-duty-on-cif"]
 
 
 def play(session, game, number, sheets):
@@ -82,7 +82,7 @@ def ids(app):
             "game": game.id,
             "quiz": quiz.id,
             "round": first.id,
-            "acos": evaluate(BANK.questions["own-acos"], result).value,
+            "acos": evaluate(BANK.questions["own-tacos"], result).value,
             "units": evaluate(BANK.questions["own-units-market"], result).value,
         }
 
@@ -116,7 +116,7 @@ def count(app, model) -> int:
 
 def right_answers(ids) -> dict[str, str]:
     return {
-        "q-own-acos": f"{ids['acos']}",
+        "q-own-tacos": f"{ids['acos']}",
         "q-own-units-market": f"{ids['units']:g}",
         "q-fob-risk-transfer": "0",
         "q-eu-duty-on-cif": "46.4",
@@ -147,14 +147,14 @@ def test_no_correct_value_appears_before_the_submission_is_final(app, client, id
     login(client, "s001")
     secrets = value_forms(ids["acos"]) + ["46.4", "46.40"]
     page = client.get(quiz_url(ids)).get_data(as_text=True)
-    assert 'name="q-own-acos"' in page
+    assert 'name="q-own-tacos"' in page
     assert not [s for s in secrets if s in page]
     wrong = {**right_answers(ids), "q-eu-duty-on-cif": "abc"}
     refused = post(client, quiz_url(ids), wrong)
     assert refused.status_code == 422
     body = refused.get_data(as_text=True)
     assert not [s for s in value_forms(ids["acos"]) if s in body.replace(str(ids["acos"]), "")]
-    answers = {**right_answers(ids), "q-own-acos": "0.01", "q-eu-duty-on-cif": "40"}
+    answers = {**right_answers(ids), "q-own-tacos": "0.01", "q-eu-duty-on-cif": "40"}
     submitted = post(client, quiz_url(ids), answers)
     assert submitted.status_code == 302
     after = client.get(quiz_url(ids)).get_data(as_text=True)
@@ -212,7 +212,7 @@ def test_a_student_never_sees_another_students_answers_or_grade(app, client, ids
     client.post("/logout", data={"csrf_token": csrf_from(client.get("/dashboard").text)})
     login(client, "s002")
     page = client.get(quiz_url(ids)).get_data(as_text=True)
-    assert "Your score" not in page and 'name="q-own-acos"' in page
+    assert "Your score" not in page and 'name="q-own-tacos"' in page
     assert client.get(f"/instructor/games/{ids['game']}/quizzes/{ids['quiz']}").status_code == 403
     assert client.get(f"/instructor/games/{ids['game']}/gradebook.csv").status_code == 403
     assert "not published grades yet" in client.get(f"/games/{ids['game']}/grade").text
