@@ -44,6 +44,7 @@ from simshop.engine.scenario import (
     DutyRefund,
     EventBase,
     ExchangeRateMove,
+    LaneMode,
     Market,
     MarketRule,
     ParcelCategoryDuty,
@@ -212,16 +213,7 @@ def _market_conditions(
     market = scenario.market(code)
     days = scenario.calendar.days_per_round
     mine = [e for e in effective if code in e.referenced_markets()]
-    de_min = (market.de_minimis_local, market.parcel_duty_rate, market.parcel_duty_per_item_local)
-    min_price, cap, closed = None, None, []
-    for e in mine:
-        if isinstance(e, DeMinimisChange):
-            de_min = (e.threshold_local, e.parcel_duty_rate, e.parcel_duty_per_item_local)
-        elif isinstance(e, MarketRule):
-            min_price = e.min_price_local if e.min_price_local is not None else min_price
-            cap = e.listing_cap if e.listing_cap is not None else cap
-            if e.channel_closed is not None and e.channel_closed not in closed:
-                closed.append(e.channel_closed)
+    de_min, min_price, cap, closed = _market_rules(market, mine)
     fulfilment, storage = _warehouse_fees(market, round_no, mine)
     category_duty = next((e for e in reversed(mine) if isinstance(e, ParcelCategoryDuty)), None)
     return MarketConditions(
@@ -241,17 +233,7 @@ def _market_conditions(
         closed_channels=tuple(sorted(closed)),
         listing_cap=cap,
         customs_basis=market.customs_basis,
-        demand_windows=tuple(
-            DemandWindow(
-                e.id,
-                tuple(e.categories),
-                e.multiplier,
-                e.first_day,
-                e.last_day if e.last_day is not None else days,
-            )
-            for e in mine
-            if isinstance(e, DemandShock) and e.round == round_no
-        ),
+        demand_windows=_demand_windows(mine, round_no, days),
         fulfilment_cny_per_unit=fulfilment,
         storage_cny_per_unit_day=storage,
         parcel_category_duty_local=category_duty.duty_per_item_local if category_duty else 0.0,
@@ -269,6 +251,40 @@ def _market_conditions(
             for e in mine
             if isinstance(e, ComplianceSweep) and e.active_in(round_no)
         ),
+    )
+
+
+def _market_rules(
+    market: Market, mine: Sequence[EventBase]
+) -> tuple[tuple[float, float, float], float | None, int | None, list[LaneMode]]:
+    """The de minimis terms, minimum price, listing cap and closed channels ``mine`` set."""
+    de_min = (market.de_minimis_local, market.parcel_duty_rate, market.parcel_duty_per_item_local)
+    min_price, cap, closed = None, None, []
+    for e in mine:
+        if isinstance(e, DeMinimisChange):
+            de_min = (e.threshold_local, e.parcel_duty_rate, e.parcel_duty_per_item_local)
+        elif isinstance(e, MarketRule):
+            min_price = e.min_price_local if e.min_price_local is not None else min_price
+            cap = e.listing_cap if e.listing_cap is not None else cap
+            if e.channel_closed is not None and e.channel_closed not in closed:
+                closed.append(e.channel_closed)
+    return de_min, min_price, cap, closed
+
+
+def _demand_windows(
+    mine: Sequence[EventBase], round_no: int, days: int
+) -> tuple[DemandWindow, ...]:
+    """The demand shocks of ``mine`` that fall in ``round_no``, as demand windows."""
+    return tuple(
+        DemandWindow(
+            e.id,
+            tuple(e.categories),
+            e.multiplier,
+            e.first_day,
+            e.last_day if e.last_day is not None else days,
+        )
+        for e in mine
+        if isinstance(e, DemandShock) and e.round == round_no
     )
 
 

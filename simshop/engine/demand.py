@@ -42,6 +42,7 @@ any random-utility model), the rest split by the within-nest probabilities.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -196,6 +197,20 @@ def allocate_customers(
     chosen = draw[:-1]
     if (chosen <= stock).all():  # nobody met a sold-out offer: every pick is a sale
         return chosen, chosen.copy(), first_inside
+    picks, sold = _serve_with_stockouts(rng, chosen, stock, probs, outside, probabilities)
+    return picks, sold, first_inside
+
+
+def _serve_with_stockouts(
+    rng: np.random.Generator,
+    chosen: np.ndarray,
+    stock: np.ndarray,
+    probs: np.ndarray,
+    outside: float,
+    probabilities: Callable[[np.ndarray | None], tuple[np.ndarray, float]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """(picks, sold) when some first choices exceed ``stock``: re-route the overflow."""
+    n = len(chosen)
     picks = np.zeros(n, dtype=np.int64)
     sold = np.zeros(n, dtype=np.int64)
     left = stock.astype(np.int64, copy=True)
@@ -221,7 +236,7 @@ def allocate_customers(
         within = probs / probs.sum()
         chosen = np.zeros(n, dtype=np.int64)
         chosen[active] = rng.multinomial(overflow, _pvals(within * (1.0 - leave), leave))[:-1]
-    return picks, sold, first_inside
+    return picks, sold
 
 
 def first_choice_of(

@@ -222,6 +222,13 @@ def upfront_spend_items(
     items.append(("listing_content_cny", listing_content_cny(scenario, sheet, team)))
     items.append(("quality_investment_cny", sum(sheet.quality_investment_cny.values())))
     items.append(("repayment_cny", max(0.0, -sheet.borrow_cny)))
+    items += _optional_spend_items(scenario, sheet)
+    return items
+
+
+def _optional_spend_items(scenario: Scenario, sheet: DecisionSheet) -> list[tuple[str, float]]:
+    """The certificates, samples and research items, each only when the sheet has any."""
+    items: list[tuple[str, float]] = []
     if sheet.certificates:
         # compliance certificates (an item only when some are bought)
         rules = {r.id: r for r in scenario.requirements()}

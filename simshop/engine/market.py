@@ -360,7 +360,10 @@ class _MarketModel:
         """The random stream of market ``m``, product ``p`` and ``component`` this round."""
         return self.streams(self.book.mcodes[m], self.book.pids[p], component)
 
-    def _prepare_offers(self, sc: Scenario, cond: RoundConditions) -> None:
+    def _prepare_shoppers(
+        self, sc: Scenario, cond: RoundConditions
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Set the base shoppers per market and product; (alpha, reference price, days)."""
         book, params = self.book, sc.model
         M, P, T = book.shape
         self.base_shoppers = np.zeros((M, P))
@@ -386,6 +389,12 @@ class _MarketModel:
                 if product.ip_risk is not None:
                     self.base_shoppers[m, p] *= product.ip_risk.demand_boost
         book.base_shoppers = self.base_shoppers
+        return alpha, ref_local, days
+
+    def _prepare_offers(self, sc: Scenario, cond: RoundConditions) -> None:
+        book, params = self.book, sc.model
+        M, P, T = book.shape
+        alpha, ref_local, days = self._prepare_shoppers(sc, cond)
         n_listed = np.maximum(book.listed.sum(axis=2, keepdims=True), 1)
         ref_cny = ref_local * np.array([m.fx_cny_per_local for m in sc.markets])[:, None, None]
         ad_scale = ad_scale_cny(

@@ -1337,6 +1337,16 @@ def _check_compliance(
     """Requirements (``[[compliance]]`` and ``new_requirement`` events) with one id each,
     known markets and categories, starting within the calendar; sweeps that can find
     something (a requirement of their market and categories)."""
+    out = _duplicate_requirements(compliance, events)
+    out += _check_requirements(compliance, names, calendar)
+    out += _check_sweeps(compliance, events, known_requirement_markets)
+    return out
+
+
+def _duplicate_requirements(
+    compliance: Sequence[tuple[int, Requirement]], events: Sequence[tuple[int, EventBase]]
+) -> list[CrossProblem]:
+    """A problem for each requirement id used again (``[[compliance]]``, then events)."""
     ids: list[tuple[tuple[str | int, ...], str]] = [
         (("compliance", i, "id"), r.id) for i, r in compliance
     ]
@@ -1354,6 +1364,14 @@ def _check_compliance(
                 )
             )
         seen.add(rid)
+    return out
+
+
+def _check_requirements(
+    compliance: Sequence[tuple[int, Requirement]], names: _Names, calendar: Calendar | None
+) -> list[CrossProblem]:
+    """Known markets and categories, and a start within the calendar, of ``[[compliance]]``."""
+    out: list[CrossProblem] = []
     for i, r in compliance:
         if r.market not in names.codes:
             out.append(_unknown_market(("compliance", i, "market"), r.market, names.codes))
@@ -1371,6 +1389,16 @@ def _check_compliance(
                     {"round": r.start_round, "rounds": calendar.rounds},
                 )
             )
+    return out
+
+
+def _check_sweeps(
+    compliance: Sequence[tuple[int, Requirement]],
+    events: Sequence[tuple[int, EventBase]],
+    known_requirement_markets: set[str],
+) -> list[CrossProblem]:
+    """A problem for each sweep no requirement of its market and categories backs."""
+    out: list[CrossProblem] = []
     rules = [r for _, r in compliance] + [
         e.requirement() for _, e in events if isinstance(e, NewRequirement)
     ]

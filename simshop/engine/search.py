@@ -53,10 +53,12 @@ import numpy as np
 
 from simshop.engine.demand import LN6, allocate_customers
 from simshop.engine.listing import ListingScore, score_listing
-from simshop.engine.scenario import Product, Scenario, SearchSettings
+from simshop.engine.scenario import Product, Scenario, SearchSettings, SearchTerm
 from simshop.engine.sheet import Campaign, Listing, Offer
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from simshop.engine.book import RoundBook
     from simshop.engine.seeds import RoundStreams
 
@@ -296,90 +298,22 @@ class SearchRound:
         offers: dict[int, Offer],
         srng: np.random.Generator,
     ) -> _Page:
-        book, sc = self.book, self.book.scenario
-        code = book.mcodes[m]
-        settings = sc.market(code).search
+        """The page of one searched market and product, with its offers' static search data."""
+        code = self.book.mcodes[m]
+        settings = self.book.scenario.market(code).search
         terms = product.terms()
-        K, n = len(terms), idx.size
-        col = {int(t): j for j, t in enumerate(idx.tolist())}
-        cache: dict[tuple[object, ...] | None, ListingScore] = {}
-        by_object: dict[int, tuple[Listing, ListingScore]] = {}
-
-        def scored(listing: Listing | None) -> ListingScore:
-            if listing is not None:
-                hit = by_object.get(id(listing))
-                if hit is not None:
-                    return hit[1]
-            key = _listing_key(listing)
-            if key not in cache:
-                cache[key] = score_listing(sc, code, product.id, listing)
-            if listing is not None:
-                by_object[id(listing)] = (listing, cache[key])
-            return cache[key]
-
-        default = scored(None)
         term_ids = [t.id for t in terms]
         shares = np.array([t.share for t in terms])
-        rel = np.tile(np.array([default.relevance[i] for i in term_ids])[:, None], (1, n))
-        completeness = np.full(n, default.completeness)
-        scores = [default] * n
-        bid = np.zeros((K, n))
-        budget = np.zeros((K, n))
-        # offers grouped by their listing's score and by their campaigns (teams often write
-        # the same ones), so the arrays are filled once per group
-        listing_groups: dict[int, tuple[ListingScore, list[int]]] = {}
-        # keyed by the campaign objects' identities (alive with the sheets this round)
-        campaign_groups: dict[tuple[int, ...], tuple[Offer, list[int]]] = {}
-        for t, offer in offers.items():
-            j = col.get(t)
-            if j is None:
-                continue
-            if offer.listing is not None:
-                score = scored(offer.listing)
-                listing_groups.setdefault(id(score), (score, []))[1].append(j)
-                scores[j] = score
-            if offer.campaigns or offer.auto_campaign is not None:
-                key = (id(offer.auto_campaign), *map(id, offer.campaigns.values()))
-                group = campaign_groups.get(key)
-                if group is not None and group[0].campaigns.keys() != offer.campaigns.keys():
-                    key = (*key, id(offer))  # the same objects under other terms: its own
-                    group = None
-                if group is None:
-                    group = campaign_groups[key] = (offer, [])
-                group[1].append(j)
-        for score, cols in listing_groups.values():
-            rel[:, cols] = np.array([score.relevance[i] for i in term_ids])[:, None]
-            completeness[cols] = score.completeness
-        for first, cols in campaign_groups.values():
-            bids, budgets = _campaigns(first.campaigns, first.auto_campaign, term_ids, shares)
-            bid[:, cols] = np.array(bids)[:, None]
-            budget[:, cols] = np.array(budgets)[:, None]
-        rating, reviews = book.rating[m, p, idx], book.reviews[m, p, idx]
-        rating_term = np.minimum(rating - 4.0, 0.5) * np.log1p(np.maximum(reviews, 0)) / LN6
-        eligible = rel >= settings.relevance_threshold
-        org_static = np.where(
-            eligible,
-            settings.rating_weight * rating_term + settings.relevance_weight * rel,
-            -np.inf,
+        rel, completeness, scores, bid, budget = self._offer_arrays(
+            code, product, idx, offers, term_ids, shares
         )
-        ectr = effective_ctr(settings, completeness, rating)
-        quality = rel * ectr[None, :]
-        reserve = np.array([min_cpc_local(sc, code, t.min_cpc_usd) for t in terms])
-        # in the auction: eligible, bidding at least the minimum CPC, a budget for one click
-        bidder = eligible & (quality > 0) & (bid >= reserve[:, None]) & (budget >= bid)
-        rank = np.where(bidder, bid * quality, NONE)
-        ring = np.zeros((VELOCITY_DAYS, n))
-        for j, t in enumerate(idx.tolist()):
-            past = book.teams[t].recent_sales.get(code, {}).get(product.id)
-            if past:
-                ring[-len(past) :, j] = past[-VELOCITY_DAYS:]
-        utility = browse_u + settings.completeness_beta * (completeness - 0.5)
+        reserve, eligible, org_static, quality, bidder, rank, appeal = self._term_ranks(
+            m, p, idx, terms, rel, completeness, bid, budget
+        )
+        ring = self._sales_ring(code, product.id, idx)
         # the round's random order of equal offers (drawn first, whatever the decisions)
-        tiebreak = srng.random(n)
-        attention = np.array(settings.attention_weights())
-        L = attention.size
-        S = settings.sponsored_slots
-        appeal = np.maximum(ectr / settings.expected_ctr, 1e-9)
+        tiebreak = srng.random(idx.size)
+        attention, ad_slot, no_winners, no_prices, no_organic_prices = _slots(settings, len(terms))
         split_p = np.append(shares, max(0.0, 1.0 - float(shares.sum())))
         return _Page(
             m=m,
@@ -396,24 +330,93 @@ class SearchRound:
             bid=bid,
             budget=budget,
             bidding=bool(bidder.any()),
-            utility=utility,
+            utility=browse_u + settings.completeness_beta * (completeness - 0.5),
             browse_utility=browse_u,
             ring=ring,
             velocity=ring.sum(axis=0),
             org_key=org_static + 1e-9 * tiebreak,
             ad_key=np.where(rank > NONE, rank + 1e-15 * tiebreak, -np.inf),
             split_p=split_p / split_p.sum(),
-            rows=np.arange(K)[:, None],
+            rows=np.arange(len(terms))[:, None],
             attention=attention,
-            ad_slot=np.arange(L) < S,
+            ad_slot=ad_slot,
             click_weight=appeal[None, :] * rel,
-            no_winners=np.full((K, S), -1),
-            no_prices=np.zeros((K, S)),
-            no_organic_prices=np.zeros((K, L - S)),
+            no_winners=no_winners,
+            no_prices=no_prices,
+            no_organic_prices=no_organic_prices,
             scores=scores,
-            price_local=book.price[m, p, idx],
-            acc=np.zeros((len(STATS), K, n)),
+            price_local=self.book.price[m, p, idx],
+            acc=np.zeros((len(STATS), len(terms), idx.size)),
         )
+
+    def _offer_arrays(
+        self,
+        code: str,
+        product: Product,
+        idx: np.ndarray,
+        offers: dict[int, Offer],
+        term_ids: list[str],
+        shares: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, list[ListingScore], np.ndarray, np.ndarray]:
+        """Relevance, completeness, listing score, bid and daily budget of each listed offer."""
+        K, n = len(term_ids), idx.size
+        scored = _listing_scorer(self.book.scenario, code, product.id)
+        default = scored(None)
+        rel = np.tile(np.array([default.relevance[i] for i in term_ids])[:, None], (1, n))
+        completeness = np.full(n, default.completeness)
+        scores = [default] * n
+        bid = np.zeros((K, n))
+        budget = np.zeros((K, n))
+        listing_groups, campaign_groups = _group_offers(offers, idx, scored, scores)
+        for score, cols in listing_groups.values():
+            rel[:, cols] = np.array([score.relevance[i] for i in term_ids])[:, None]
+            completeness[cols] = score.completeness
+        for first, cols in campaign_groups.values():
+            bids, budgets = _campaigns(first.campaigns, first.auto_campaign, term_ids, shares)
+            bid[:, cols] = np.array(bids)[:, None]
+            budget[:, cols] = np.array(budgets)[:, None]
+        return rel, completeness, scores, bid, budget
+
+    def _term_ranks(
+        self,
+        m: int,
+        p: int,
+        idx: np.ndarray,
+        terms: list[SearchTerm],
+        rel: np.ndarray,
+        completeness: np.ndarray,
+        bid: np.ndarray,
+        budget: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Minimum CPCs, eligibility, organic scores, quality, bidders, ad ranks, click appeal."""
+        book, sc = self.book, self.book.scenario
+        code = book.mcodes[m]
+        settings = sc.market(code).search
+        rating, reviews = book.rating[m, p, idx], book.reviews[m, p, idx]
+        rating_term = np.minimum(rating - 4.0, 0.5) * np.log1p(np.maximum(reviews, 0)) / LN6
+        eligible = rel >= settings.relevance_threshold
+        org_static = np.where(
+            eligible,
+            settings.rating_weight * rating_term + settings.relevance_weight * rel,
+            -np.inf,
+        )
+        ectr = effective_ctr(settings, completeness, rating)
+        quality = rel * ectr[None, :]
+        reserve = np.array([min_cpc_local(sc, code, t.min_cpc_usd) for t in terms])
+        # in the auction: eligible, bidding at least the minimum CPC, a budget for one click
+        bidder = eligible & (quality > 0) & (bid >= reserve[:, None]) & (budget >= bid)
+        rank = np.where(bidder, bid * quality, NONE)
+        appeal = np.maximum(ectr / settings.expected_ctr, 1e-9)
+        return reserve, eligible, org_static, quality, bidder, rank, appeal
+
+    def _sales_ring(self, code: str, product_id: str, idx: np.ndarray) -> np.ndarray:
+        """Units each listed offer sold on the past VELOCITY_DAYS days, oldest first."""
+        ring = np.zeros((VELOCITY_DAYS, idx.size))
+        for j, t in enumerate(idx.tolist()):
+            past = self.book.teams[t].recent_sales.get(code, {}).get(product_id)
+            if past:
+                ring[-len(past) :, j] = past[-VELOCITY_DAYS:]
+        return ring
 
     # ------------------------------------------------------------------ a day
 
@@ -435,25 +438,7 @@ class SearchRound:
         split = srng.multinomial(shoppers, page.split_p)
         searches = split[:K] + srng.poisson(split[:K] * (settings.searches_per_shopper - 1.0))
         self.searches[m, p, :K] += searches
-        rows = page.rows
-        n_sponsored = settings.sponsored_slots
-        in_stock = stock > 0
-        velocity = settings.velocity_weight * np.log1p(page.velocity)
-        organic = _top_rows(
-            np.where(in_stock, page.org_key + velocity, -np.inf), settings.organic_slots
-        )
-        if page.bidding and n_sponsored > 0:
-            ranked = _top_rows(np.where(in_stock, page.ad_key, -np.inf), n_sponsored + 1)
-            winners, prices = _prices(page, ranked, n_sponsored)
-        else:
-            winners, prices = page.no_winners, page.no_prices
-        # the page: sponsored slots first, then organic, empty slots moved to the end
-        both = np.concatenate([winners, organic], axis=1)
-        order = np.argsort(both < 0, axis=1, kind="stable")
-        cols = both[rows, order]
-        valid = cols >= 0
-        is_ad = page.ad_slot[order] & valid
-        slot_price = np.concatenate([prices, page.no_organic_prices], axis=1)[rows, order]
+        cols, valid, is_ad, slot_price = _lay_out(page, settings, stock)
         att = np.where(valid, page.attention, 0.0)
         safe = np.where(valid, cols, 0)
         orders = _choose(crng, split[:K], page.utility[safe], att, lam, outside)
@@ -465,18 +450,9 @@ class SearchRound:
             )
             sold = np.bincount(safe[valid], weights=orders[valid], minlength=n).astype(np.int64)
         stock -= sold
-        # clicks that do not buy, split over the page's slots by attention and appeal
-        slot_w = att * page.click_weight[rows, safe]
-        total_w = slot_w.sum(axis=1)
-        browsing = crng.binomial(np.where(total_w > 0, searches, 0), settings.browse_click_rate)
-        slot_w[total_w <= 0, 0] = 1.0
-        slot_w /= slot_w.sum(axis=1, keepdims=True)
-        clicks = orders + crng.multinomial(browsing, slot_w)
-        # sponsored clicks are paid while the term's daily budget lasts
-        affordable = np.floor(page.budget[rows, safe] / np.where(is_ad, slot_price, 1.0) + 1e-9)
-        charged = np.where(is_ad, np.minimum(clicks, affordable), 0)
-        spend = charged * slot_price
-        paid = np.minimum(orders, charged)
+        clicks, charged, spend, paid = _clicks(
+            crng, page, settings, searches, orders, att, safe, is_ad, slot_price
+        )
         page.log.append((cols, is_ad, clicks, orders, charged, paid, spend, searches, fx))
         # the browsing shoppers see every listed offer, as without search
         rest = int(split[K])
@@ -492,6 +468,127 @@ class SearchRound:
         page.ring[:-1] = page.ring[1:]
         page.ring[-1] = sold
         return picks, sold, first
+
+
+def _listing_scorer(
+    sc: Scenario, code: str, product_id: str
+) -> Callable[[Listing | None], ListingScore]:
+    """:func:`score_listing` for one market and product, memoised by listing and content."""
+    cache: dict[tuple[object, ...] | None, ListingScore] = {}
+    by_object: dict[int, tuple[Listing, ListingScore]] = {}
+
+    def scored(listing: Listing | None) -> ListingScore:
+        if listing is not None:
+            hit = by_object.get(id(listing))
+            if hit is not None:
+                return hit[1]
+        key = _listing_key(listing)
+        if key not in cache:
+            cache[key] = score_listing(sc, code, product_id, listing)
+        if listing is not None:
+            by_object[id(listing)] = (listing, cache[key])
+        return cache[key]
+
+    return scored
+
+
+def _group_offers(
+    offers: dict[int, Offer],
+    idx: np.ndarray,
+    scored: Callable[[Listing | None], ListingScore],
+    scores: list[ListingScore],
+) -> tuple[
+    dict[int, tuple[ListingScore, list[int]]], dict[tuple[int, ...], tuple[Offer, list[int]]]
+]:
+    """The listed offers' columns by listing score and by campaigns (``scores`` filled in)."""
+    col = {int(t): j for j, t in enumerate(idx.tolist())}
+    # offers grouped by their listing's score and by their campaigns (teams often write
+    # the same ones), so the arrays are filled once per group
+    listing_groups: dict[int, tuple[ListingScore, list[int]]] = {}
+    # keyed by the campaign objects' identities (alive with the sheets this round)
+    campaign_groups: dict[tuple[int, ...], tuple[Offer, list[int]]] = {}
+    for t, offer in offers.items():
+        j = col.get(t)
+        if j is None:
+            continue
+        if offer.listing is not None:
+            score = scored(offer.listing)
+            listing_groups.setdefault(id(score), (score, []))[1].append(j)
+            scores[j] = score
+        if offer.campaigns or offer.auto_campaign is not None:
+            key = (id(offer.auto_campaign), *map(id, offer.campaigns.values()))
+            group = campaign_groups.get(key)
+            if group is not None and group[0].campaigns.keys() != offer.campaigns.keys():
+                key = (*key, id(offer))  # the same objects under other terms: its own
+                group = None
+            if group is None:
+                group = campaign_groups[key] = (offer, [])
+            group[1].append(j)
+    return listing_groups, campaign_groups
+
+
+def _slots(
+    settings: SearchSettings, K: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Attention and sponsored flag per page position, and K terms' empty auction results."""
+    attention = np.array(settings.attention_weights())
+    L = attention.size
+    S = settings.sponsored_slots
+    return attention, np.arange(L) < S, np.full((K, S), -1), np.zeros((K, S)), np.zeros((K, L - S))
+
+
+def _lay_out(
+    page: _Page, settings: SearchSettings, stock: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every term's page of the day: offer per slot (-1: empty), filled, sponsored, price."""
+    rows = page.rows
+    n_sponsored = settings.sponsored_slots
+    in_stock = stock > 0
+    velocity = settings.velocity_weight * np.log1p(page.velocity)
+    organic = _top_rows(
+        np.where(in_stock, page.org_key + velocity, -np.inf), settings.organic_slots
+    )
+    if page.bidding and n_sponsored > 0:
+        ranked = _top_rows(np.where(in_stock, page.ad_key, -np.inf), n_sponsored + 1)
+        winners, prices = _prices(page, ranked, n_sponsored)
+    else:
+        winners, prices = page.no_winners, page.no_prices
+    # the page: sponsored slots first, then organic, empty slots moved to the end
+    both = np.concatenate([winners, organic], axis=1)
+    order = np.argsort(both < 0, axis=1, kind="stable")
+    cols = both[rows, order]
+    valid = cols >= 0
+    is_ad = page.ad_slot[order] & valid
+    slot_price = np.concatenate([prices, page.no_organic_prices], axis=1)[rows, order]
+    return cols, valid, is_ad, slot_price
+
+
+def _clicks(
+    rng: np.random.Generator,
+    page: _Page,
+    settings: SearchSettings,
+    searches: np.ndarray,
+    orders: np.ndarray,
+    att: np.ndarray,
+    safe: np.ndarray,
+    is_ad: np.ndarray,
+    slot_price: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(Clicks, charged clicks, spend, paid orders) per slot of every term's page."""
+    rows = page.rows
+    # clicks that do not buy, split over the page's slots by attention and appeal
+    slot_w = att * page.click_weight[rows, safe]
+    total_w = slot_w.sum(axis=1)
+    browsing = rng.binomial(np.where(total_w > 0, searches, 0), settings.browse_click_rate)
+    slot_w[total_w <= 0, 0] = 1.0
+    slot_w /= slot_w.sum(axis=1, keepdims=True)
+    clicks = orders + rng.multinomial(browsing, slot_w)
+    # sponsored clicks are paid while the term's daily budget lasts
+    affordable = np.floor(page.budget[rows, safe] / np.where(is_ad, slot_price, 1.0) + 1e-9)
+    charged = np.where(is_ad, np.minimum(clicks, affordable), 0)
+    spend = charged * slot_price
+    paid = np.minimum(orders, charged)
+    return clicks, charged, spend, paid
 
 
 def _prices(page: _Page, ranked: np.ndarray, slots: int) -> tuple[np.ndarray, np.ndarray]:

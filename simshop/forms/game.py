@@ -559,22 +559,7 @@ class DecisionForm:
                 else:
                     self._enter.append(m.code)
         raw["enter_markets"], raw["leave_markets"] = list(self._enter), list(self._leave)
-        for m in sc.markets:
-            for p in sc.products:
-                base = f"offers.{m.code}.{p.id}"
-                listed = bool(f[f"{base}.listed"].value)
-                price = f[f"{base}.price_local"].value
-                ad = f[f"{base}.ad_budget_cny"].value
-                extras, self.bullet_fields[(m.code, p.id)] = listings.offer_extras(f, base, p)
-                if not listed and price is None and ad is None and not extras:
-                    continue
-                raw["offers"].setdefault(m.code, {})[p.id] = {
-                    "listed": listed,
-                    "price_local": float(price or 0.0),
-                    "ad_budget_cny": float(ad or 0.0),
-                    "channel": f[f"{base}.channel"].value,
-                    **extras,
-                }
+        self._add_offers(raw, f)
         for p in sc.products:
             qty = f[f"factory_orders.{p.id}"].value
             if qty:
@@ -601,6 +586,26 @@ class DecisionForm:
             raw["certificates"] = certificates
         sourcing.add_to_raw(self, raw, f)
         return raw
+
+    def _add_offers(self, raw: dict[str, Any], f: dict[str, DecisionField]) -> None:
+        """Add each market's offers to the raw dict (an offer with nothing set is left out)."""
+        sc = self.scenario
+        for m in sc.markets:
+            for p in sc.products:
+                base = f"offers.{m.code}.{p.id}"
+                listed = bool(f[f"{base}.listed"].value)
+                price = f[f"{base}.price_local"].value
+                ad = f[f"{base}.ad_budget_cny"].value
+                extras, self.bullet_fields[(m.code, p.id)] = listings.offer_extras(f, base, p)
+                if not listed and price is None and ad is None and not extras:
+                    continue
+                raw["offers"].setdefault(m.code, {})[p.id] = {
+                    "listed": listed,
+                    "price_local": float(price or 0.0),
+                    "ad_budget_cny": float(ad or 0.0),
+                    "channel": f[f"{base}.channel"].value,
+                    **extras,
+                }
 
     def check(self) -> None:
         """Run the engine's rules now, on every field that parsed, so one submit shows every

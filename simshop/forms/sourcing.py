@@ -130,67 +130,80 @@ def sheet_values(scenario: Scenario, team: TeamState, sheet: DecisionSheet) -> d
 def add_fields(form: DecisionForm, v: Callable[..., Any]) -> None:
     """Add the sourcing and research fields to ``form`` (``v(name, default)`` gives the
     shown value)."""
-    from simshop.forms.game import DecisionField
-
     sc = form.scenario
     form._sample_fields, form._study_fields = [], []
     if has_catalogue(sc):
-        for p in sc.products:
-            name = f"carry.{p.id}"
-            form._add(
-                DecisionField(
-                    name, "checkbox", v(name, False), SECTION_SOURCING, product=p.id, key="carry"
-                )
+        _add_catalogue_fields(form, v)
+    if research_enabled(sc):
+        _add_research_fields(form, v)
+
+
+def _add_catalogue_fields(form: DecisionForm, v: Callable[..., Any]) -> None:
+    """Add each product's carry box, supplier choice and sample boxes to ``form``."""
+    from simshop.forms.game import DecisionField
+
+    for p in form.scenario.products:
+        name = f"carry.{p.id}"
+        form._add(
+            DecisionField(
+                name, "checkbox", v(name, False), SECTION_SOURCING, product=p.id, key="carry"
             )
-            offered = suppliers_of(p)
-            if not offered:
-                continue
-            name = f"suppliers.{p.id}"
-            choices = [(s.id, supplier_label(s)) for s in offered]
+        )
+        offered = suppliers_of(p)
+        if not offered:
+            continue
+        name = f"suppliers.{p.id}"
+        choices = [(s.id, supplier_label(s)) for s in offered]
+        form._add(
+            DecisionField(
+                name,
+                "select",
+                v(name, offered[0].id),
+                SECTION_SOURCING,
+                product=p.id,
+                key="supplier",
+                choices=choices,
+            )
+        )
+        for s in offered:
+            name = f"samples.{p.id}.{s.id}"
             form._add(
                 DecisionField(
                     name,
-                    "select",
-                    v(name, offered[0].id),
+                    "checkbox",
+                    v(name, False),
                     SECTION_SOURCING,
                     product=p.id,
-                    key="supplier",
-                    choices=choices,
+                    key="sample",
                 )
             )
-            for s in offered:
-                name = f"samples.{p.id}.{s.id}"
-                form._add(
-                    DecisionField(
-                        name,
-                        "checkbox",
-                        v(name, False),
-                        SECTION_SOURCING,
-                        product=p.id,
-                        key="sample",
-                    )
+
+
+def _add_research_fields(form: DecisionForm, v: Callable[..., Any]) -> None:
+    """Add the market, category and budget fields of every study slot to ``form``."""
+    from simshop.forms.game import DecisionField
+
+    sc = form.scenario
+    markets = [("", "—")] + [(m.code, localized_name(m)) for m in sc.markets]
+    cats = [("", "—")] + [(c, category_name(sc, c) or c) for c in categories(sc)]
+    for i in range(STUDY_SLOTS):
+        base = f"research.{i}"
+        for key, kind, choices in (
+            ("market", "select", markets),
+            ("category", "select", cats),
+            ("budget_cny", "number", []),
+        ):
+            name = f"{base}.{key}"
+            form._add(
+                DecisionField(
+                    name,
+                    kind,
+                    v(name, "" if kind == "select" else None),
+                    SECTION_RESEARCH,
+                    key=f"study_{key}",
+                    choices=list(choices),
                 )
-    if research_enabled(sc):
-        markets = [("", "—")] + [(m.code, localized_name(m)) for m in sc.markets]
-        cats = [("", "—")] + [(c, category_name(sc, c) or c) for c in categories(sc)]
-        for i in range(STUDY_SLOTS):
-            base = f"research.{i}"
-            for key, kind, choices in (
-                ("market", "select", markets),
-                ("category", "select", cats),
-                ("budget_cny", "number", []),
-            ):
-                name = f"{base}.{key}"
-                form._add(
-                    DecisionField(
-                        name,
-                        kind,
-                        v(name, "" if kind == "select" else None),
-                        SECTION_RESEARCH,
-                        key=f"study_{key}",
-                        choices=list(choices),
-                    )
-                )
+            )
 
 
 ASSORTMENT_MARKER = "assortment"
@@ -224,62 +237,73 @@ def add_to_raw(form: DecisionForm, raw: dict[str, Any], f: dict[str, Any]) -> No
     sc = form.scenario
     form._sample_fields, form._study_fields = [], []
     if assortment_applies(form):
-        carried = {p.id for p in sc.products if f[f"carry.{p.id}"].value}
-        for market in list(raw["offers"]):
-            kept = {p: o for p, o in raw["offers"][market].items() if p in carried}
-            if kept:
-                raw["offers"][market] = kept
-            else:
-                del raw["offers"][market]
-        for key in ("factory_orders", "quality_investment_cny"):
-            raw[key] = {p: q for p, q in raw[key].items() if p in carried}
-        kept_ships, kept_names = [], []
-        for ship, name in zip(raw["shipments"], form._shipment_fields, strict=True):
-            if ship["product"] in carried:
-                kept_ships.append(ship)
-                kept_names.append(name)
-        raw["shipments"], form._shipment_fields = kept_ships, kept_names
-        suppliers = {
-            p.id: f[f"suppliers.{p.id}"].value
-            for p in sc.products
-            if p.id in carried and f"suppliers.{p.id}" in f
-        }
-        if suppliers:
-            raw["suppliers"] = suppliers
-        samples = []
-        for name, fld in f.items():
-            if name.startswith("samples.") and fld.value:
-                _, product, supplier = name.split(".", 2)
-                samples.append({"product": product, "supplier": supplier})
-                form._sample_fields.append(name)
-        if samples:
-            raw["samples"] = samples
+        _apply_assortment(form, raw, f)
     _check_listing_caps(form, raw)
     if research_enabled(sc):
-        studies = []
-        for i in range(STUDY_SLOTS):
-            base = f"research.{i}"
-            market, category = f[f"{base}.market"].value, f[f"{base}.category"].value
-            budget = f[f"{base}.budget_cny"].value
-            if not market and not category and budget is None:
-                continue
-            for key, value, text in (
-                ("market", market, _l("Choose the market to study.")),
-                ("category", category, _l("Choose the product category to study.")),
-            ):
-                fld = f[f"{base}.{key}"]
-                if not value and str(text) not in form.fields[fld.name].errors:
-                    form.fields[fld.name].errors.append(str(text))
-            studies.append(
-                {
-                    "market": market or "",
-                    "category": category or "",
-                    "budget_cny": float(budget or 0.0),
-                }
-            )
-            form._study_fields.append(base)
-        if studies:
-            raw["research"] = studies
+        _add_research(form, raw, f)
+
+
+def _apply_assortment(form: DecisionForm, raw: dict[str, Any], f: dict[str, Any]) -> None:
+    """Drop what the team does not carry from ``raw``; add its suppliers and samples."""
+    sc = form.scenario
+    carried = {p.id for p in sc.products if f[f"carry.{p.id}"].value}
+    for market in list(raw["offers"]):
+        kept = {p: o for p, o in raw["offers"][market].items() if p in carried}
+        if kept:
+            raw["offers"][market] = kept
+        else:
+            del raw["offers"][market]
+    for key in ("factory_orders", "quality_investment_cny"):
+        raw[key] = {p: q for p, q in raw[key].items() if p in carried}
+    kept_ships, kept_names = [], []
+    for ship, name in zip(raw["shipments"], form._shipment_fields, strict=True):
+        if ship["product"] in carried:
+            kept_ships.append(ship)
+            kept_names.append(name)
+    raw["shipments"], form._shipment_fields = kept_ships, kept_names
+    suppliers = {
+        p.id: f[f"suppliers.{p.id}"].value
+        for p in sc.products
+        if p.id in carried and f"suppliers.{p.id}" in f
+    }
+    if suppliers:
+        raw["suppliers"] = suppliers
+    samples = []
+    for name, fld in f.items():
+        if name.startswith("samples.") and fld.value:
+            _, product, supplier = name.split(".", 2)
+            samples.append({"product": product, "supplier": supplier})
+            form._sample_fields.append(name)
+    if samples:
+        raw["samples"] = samples
+
+
+def _add_research(form: DecisionForm, raw: dict[str, Any], f: dict[str, Any]) -> None:
+    """Add the filled study slots to ``raw``, marking a missing market or category."""
+    studies = []
+    for i in range(STUDY_SLOTS):
+        base = f"research.{i}"
+        market, category = f[f"{base}.market"].value, f[f"{base}.category"].value
+        budget = f[f"{base}.budget_cny"].value
+        if not market and not category and budget is None:
+            continue
+        for key, value, text in (
+            ("market", market, _l("Choose the market to study.")),
+            ("category", category, _l("Choose the product category to study.")),
+        ):
+            fld = f[f"{base}.{key}"]
+            if not value and str(text) not in form.fields[fld.name].errors:
+                form.fields[fld.name].errors.append(str(text))
+        studies.append(
+            {
+                "market": market or "",
+                "category": category or "",
+                "budget_cny": float(budget or 0.0),
+            }
+        )
+        form._study_fields.append(base)
+    if studies:
+        raw["research"] = studies
 
 
 def _check_listing_caps(form: DecisionForm, raw: dict[str, Any]) -> None:
