@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -54,7 +54,9 @@ class FramedSessionInterface(SecureCookieSessionInterface):
 
     @staticmethod
     def _framed() -> bool:
-        return bool(request.is_secure and session.get(FRAME_KEY))
+        # outside a request (the poll middleware builds cookies before Flask) never framed:
+        # the middleware leaves framed sessions to Flask
+        return has_request_context() and bool(request.is_secure and session.get(FRAME_KEY))
 
     def get_cookie_samesite(self, app: Flask) -> str | None:
         return "None" if self._framed() else super().get_cookie_samesite(app)

@@ -49,6 +49,7 @@ from simshop.i18n import SUPPORTED_LOCALES, locale_from_accept_language
 from simshop.security import SECURITY_HEADERS
 from simshop.services import live
 from simshop.services import projector as projector_service
+from simshop.views.lti_frame import FRAME_KEY
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -200,6 +201,8 @@ class UnchangedPolls:
         user_token = data.get("_user_id")
         if not isinstance(user_token, str) or data.get("_flashes") or not data.get("_permanent"):
             return None
+        if data.get(FRAME_KEY):
+            return None  # a framed LTI session's cookie attributes depend on the request: Flask
         modified = self._protect(data, environ)
         locale = data.get(LOCALE_SESSION_KEY) or cookies.get(self.locale_cookie)
         if locale not in SUPPORTED_LOCALES:
