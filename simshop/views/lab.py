@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Blueprint, abort, render_template, request, send_file
 from flask_babel import gettext as _
@@ -244,16 +245,23 @@ def team_studies(game_id: int, team_id: int):
     return render_studies(scope_for(game_id, team_id))
 
 
-def render_products(scope: Scope):
-    assert scope.team is not None
+def render_team_page(scope: Scope, template: str, **context: Any):
+    """A page about one team (its products, its compliance): the game, the team, whether
+    staff look, the game's scenario and the page's own ``context``."""
     return render_template(
-        "lab/products.html",
+        template,
         game=scope.game,
         team=scope.team,
         staff=scope.staff,
         scenario=games_service.game_scenario(scope.game),
-        report=product_report.team_product_report(db.session, scope.game, scope.team),
+        **context,
     )
+
+
+def render_products(scope: Scope):
+    assert scope.team is not None
+    report = product_report.team_product_report(db.session, scope.game, scope.team)
+    return render_team_page(scope, "lab/products.html", report=report)
 
 
 @bp.get("/products")
@@ -268,14 +276,8 @@ def team_products(game_id: int, team_id: int):
 
 def render_compliance(scope: Scope):
     assert scope.team is not None
-    return render_template(
-        "lab/compliance.html",
-        game=scope.game,
-        team=scope.team,
-        staff=scope.staff,
-        scenario=games_service.game_scenario(scope.game),
-        c=compliance_report.team_compliance(db.session, scope.game, scope.team),
-    )
+    c = compliance_report.team_compliance(db.session, scope.game, scope.team)
+    return render_team_page(scope, "lab/compliance.html", c=c)
 
 
 @bp.get("/compliance")
