@@ -82,6 +82,10 @@ OPTIONAL_COST_LINES = (*SOURCING_COST_LINES, *COMPLIANCE_LINES)
 ALL_COST_LINES = (*PNL_COST_LINES, *OPTIONAL_COST_LINES)
 """Every cost line a result may carry: profit = income - the ones it has."""
 
+ALL_CASH_COST_LINES = (*CASH_COST_LINES, *OPTIONAL_COST_LINES)
+"""Every cost line paid in cash this round (all but the cost of goods sold, whose cash went
+out as purchases), present or not."""
+
 INCOME_LINES = ("revenue_cny", DUTY_REFUND_LINE)
 """The P&L lines that add to profit; every line of :data:`ALL_COST_LINES` subtracts."""
 

@@ -13,11 +13,7 @@ import numpy as np
 
 from simshop.engine import accounting, research, sourcing
 from simshop.engine.accounting import (
-    CASH_COST_LINES,
-    COMPLIANCE_LINES,
     DUTY_REFUND_LINE,
-    PNL_COST_LINES,
-    SOURCING_COST_LINES,
     cents,
 )
 from simshop.engine.book import RoundBook
@@ -229,8 +225,7 @@ def _cash_and_debt(book: RoundBook, lines: dict[str, np.ndarray]) -> dict[str, n
     debt_mid = book.debt_start + borrowed - repaid
     lines["interest_cny"] = cents(rate * debt_mid)
     purchases = cents(book.purchases + book.deposits + book.balances)
-    outflows = sum(lines[k] for k in _cash_lines(book)) + purchases + repaid
-    outflows = outflows + sum(lines.get(k, 0.0) for k in COMPLIANCE_LINES)
+    outflows = sum(lines.get(k, 0.0) for k in accounting.ALL_CASH_COST_LINES) + purchases + repaid
     income = lines["revenue_cny"] + lines.get(DUTY_REFUND_LINE, 0.0)
     # cash frozen by IP claims comes back (an inflow) and is frozen (an outflow)
     none = np.zeros(len(book.team_ids))
@@ -263,14 +258,6 @@ def _cash_and_debt(book: RoundBook, lines: dict[str, np.ndarray]) -> dict[str, n
         cash["frozen_cny"] = frozen
         cash["released_cny"] = released
     return cash
-
-
-def _cash_lines(book: RoundBook) -> tuple[str, ...]:
-    return (*CASH_COST_LINES, *SOURCING_COST_LINES) if book.sourcing else CASH_COST_LINES
-
-
-def _cost_lines(book: RoundBook) -> tuple[str, ...]:
-    return (*PNL_COST_LINES, *SOURCING_COST_LINES) if book.sourcing else PNL_COST_LINES
 
 
 def _ratings(book: RoundBook) -> tuple[np.ndarray, np.ndarray]:
@@ -364,8 +351,7 @@ def _accounts(
     if has_duty_refunds(book.scenario):
         lines[DUTY_REFUND_LINE] = _duty_refunds(book, log)
     cash = _cash_and_debt(book, lines)
-    costs = cast(np.ndarray, sum(lines[k] for k in _cost_lines(book)))
-    costs = costs + sum(lines.get(k, 0.0) for k in COMPLIANCE_LINES)
+    costs = cast(np.ndarray, sum(lines.get(k, 0.0) for k in accounting.ALL_COST_LINES))
     lines["total_costs_cny"] = cents(costs)
     lines["profit_cny"] = cents(lines["revenue_cny"] + lines.get(DUTY_REFUND_LINE, 0.0) - costs)
     return money, lines, cash

@@ -1018,6 +1018,10 @@ class ComplianceSweep(EventBase):
         return ANY_CATEGORY in self.categories or category in self.categories
 
 
+_OWN_KEYS = ("id", "start_round")
+"""The fields of a :class:`Requirement` a ``new_requirement`` event takes from itself."""
+
+
 class NewRequirement(EventBase):
     """A requirement that starts in the event's ``round`` (a new law, a platform rule),
     announced ahead. Its ``id`` is the requirement's id (what a team buys); the other
@@ -1053,21 +1057,10 @@ class NewRequirement(EventBase):
         return self
 
     def requirement(self) -> Requirement:
-        """The requirement this event starts."""
-        return Requirement(
-            id=self.id,
-            name=self.name,
-            name_zh=self.name_zh,
-            market=self.market,
-            categories=list(self.categories),
-            cost_cny=self.cost_cny,
-            rounds_to_obtain=self.rounds_to_obtain,
-            yearly_fee_cny=self.yearly_fee_cny,
-            detection_per_round=self.detection_per_round,
-            fine_cny=self.fine_cny,
-            removal_cny_per_unit=self.removal_cny_per_unit,
-            start_round=self.round,
-        )
+        """The requirement this event starts: its terms are the event's fields of the same
+        names, its id the event's and its start round the event's round."""
+        terms = {k: getattr(self, k) for k in Requirement.model_fields if k not in _OWN_KEYS}
+        return Requirement(id=self.id, start_round=self.round, **terms)
 
 
 Event = Annotated[
