@@ -225,6 +225,7 @@ def register_platform(session: Session, **fields: Any) -> LtiPlatform:
     local trials)."""
     values = _platform_values(**fields)
     _refuse_duplicate(session, values)
+    platform_keys.forget(values["jwks_url"])  # a new registration starts from fresh keys
     platform = LtiPlatform(**values)
     session.add(platform)
     session.flush()
@@ -485,6 +486,8 @@ def _verified_claims(id_token: str, platform: LtiPlatform) -> dict[str, Any]:
         except InvalidKeyIdError:
             continue
         except BadSignatureError:
+            if not refresh:  # the platform may have rotated a key under the same kid
+                continue
             raise LtiError("token_signature") from None
         except (JoseError, ValueError):
             raise LtiError("token_malformed") from None

@@ -179,6 +179,7 @@ def test_an_instructor_who_is_not_staff_is_refused_and_can_then_be_added(
 ):
     response, _form = launch(client, platform, "teacher-1")
     assert response.status_code == 400
+    assert "not an instructor of this game" in page_text(response), page_text(response)
     with app.app_context():
         account = db.session.scalar(select(LtiAccount))
         login = account.user.login
@@ -219,6 +220,18 @@ def test_a_forged_token_is_refused(app, client, platform, game):
     forger = RSAKey.generate_key(2048, parameters={"kid": "platform-key-1"}, private=True)
     response = direct_launch(client, platform, "learner-1", key=forger)
     refused(app, response, "signature does not match the platform's keys: it was forged or altered")
+
+
+def test_a_key_rotated_under_the_same_kid_is_fetched_again(app, client, platform, game):
+    """The tool caches a platform's keys; a platform that replaces its key but keeps the
+    kid (or a new platform at an address an old one used) must not be refused as forged."""
+    launch(client, platform, "learner-1")  # the old key is now cached
+    platform.key = RSAKey.generate_key(
+        2048, parameters={"kid": "platform-key-1", "alg": "RS256"}, private=True
+    )
+    response, _form = launch(client, platform, "learner-1")
+    assert response.status_code == 302, page_text(response)
+    assert response.headers["Location"] == f"/games/{game}"
 
 
 def test_a_token_signed_with_an_unpublished_key_is_refused(app, client, platform, game):
