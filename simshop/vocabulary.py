@@ -38,6 +38,7 @@ PNL_LINE_LABELS = {
     "interest_cny": _l("Interest"),
     "compliance_cny": _l("Compliance (certificates and fees)"),
     "compliance_penalties_cny": _l("Compliance penalties (fines and removals)"),
+    "stock_written_off_cny": _l("Stock written off (destroyed)"),
     "samples_cny": _l("Samples"),
     "research_cny": _l("Market research"),
     "total_costs_cny": _l("Total costs"),

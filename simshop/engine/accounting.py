@@ -15,7 +15,9 @@ Hence ``cash_end = cash_start + inflows - outflows`` exactly, with
 inflows = sales revenue + duty refunds + borrowing + overdraft and
 outflows = every cash cost line (all P&L costs except cost of goods) + factory purchases +
 repayment. Profit uses the cost of goods *sold* (units sold x unit cost) instead of purchases:
-unsold stock is inventory.
+unsold stock is inventory. Stock destroyed by a compliance finding leaves the inventory at its
+cost (``stock_written_off_cny``): a cost in the P&L, no cash (the goods were paid for when
+they were bought).
 """
 
 from __future__ import annotations
@@ -45,17 +47,25 @@ on search terms (each click at its day's rate); ``listing_content_cny``: enhance
 content, once per offer (issue 15)."""
 
 CASH_COST_LINES = tuple(line for line in PNL_COST_LINES if line != "cogs_cny")
+"""The P&L cost lines of every scenario paid in cash (all but the cost of goods sold)."""
 
 DUTY_REFUND_LINE = "duty_refund_cny"
 """Duty paid back (a ``duty_refund`` event): income beside revenue, in scenarios that have
 such an event. Then profit = revenue + refunds of duty - costs, and the refund is a cash
 inflow."""
 
-COMPLIANCE_LINES = ("compliance_cny", "compliance_penalties_cny")
+WRITE_OFF_LINE = "stock_written_off_cny"
+"""The cost of stock destroyed this round (units x the stock's unit cost, the inventory's cost
+basis: ``unit_cost_cny``, or the weighted average cost of a product with suppliers). Not
+paid in cash: the goods were paid for when bought (IAS 2.34: the carrying amount of
+inventories lost is an expense of the period of the loss)."""
+
+COMPLIANCE_LINES = ("compliance_cny", "compliance_penalties_cny", WRITE_OFF_LINE)
 """Compliance costs, in scenarios with compliance requirements or look-alike products
 (:meth:`simshop.engine.scenario.Scenario.has_compliance`): ``compliance_cny`` the
 certificates bought and their fees, ``compliance_penalties_cny`` the fines and the removal
-fees of stranded stock. Both are cash cost lines."""
+fees of stranded stock (both paid in cash), :data:`WRITE_OFF_LINE` the cost of the stranded
+stock destroyed (not cash)."""
 SOURCING_COST_LINES = ("samples_cny", "research_cny")
 """Cost lines of scenarios with a catalogue, suppliers or studies
 (:func:`simshop.engine.scenario.has_sourcing`) only: sample orders and market studies, paid
@@ -82,9 +92,13 @@ OPTIONAL_COST_LINES = (*SOURCING_COST_LINES, *COMPLIANCE_LINES)
 ALL_COST_LINES = (*PNL_COST_LINES, *OPTIONAL_COST_LINES)
 """Every cost line a result may carry: profit = income - the ones it has."""
 
-ALL_CASH_COST_LINES = (*CASH_COST_LINES, *OPTIONAL_COST_LINES)
-"""Every cost line paid in cash this round (all but the cost of goods sold, whose cash went
-out as purchases), present or not."""
+NON_CASH_COST_LINES = ("cogs_cny", WRITE_OFF_LINE)
+"""Cost lines whose cash went out earlier, as purchases: the goods sold and the goods
+destroyed leave the inventory at their cost."""
+
+ALL_CASH_COST_LINES = tuple(line for line in ALL_COST_LINES if line not in NON_CASH_COST_LINES)
+"""Every cost line paid in cash this round (all but :data:`NON_CASH_COST_LINES`), present or
+not."""
 
 INCOME_LINES = ("revenue_cny", DUTY_REFUND_LINE)
 """The P&L lines that add to profit; every line of :data:`ALL_COST_LINES` subtracts."""

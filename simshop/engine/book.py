@@ -145,6 +145,13 @@ class RoundBook:
         self.debt_start = np.array([t.debt_cny for t in teams], dtype=float)
         self.entered = [set(t.entered_markets) for t in teams]
 
+    def stock_unit_cost(self, p: int, t: int) -> float:
+        """The cost basis of one unit of team ``t``'s stock of product ``p`` this round (CNY):
+        the product's ``unit_cost_cny``, or for a product with suppliers the stock's weighted
+        average cost (:func:`simshop.engine.sourcing.settle_profiles`)."""
+        cost = self.unit_cost
+        return float(cost[p, t] if cost.shape[1] > 1 else cost[p, 0])
+
     def book_to_market(self, line: str, m: int, t: int, amount_cny: float) -> None:
         """Record that ``amount_cny`` of team ``t``'s P&L ``line`` (already added to
         :attr:`lines`) belongs to market index ``m``."""

@@ -15,8 +15,11 @@ without requirements or look-alike products plays exactly as before (no lines, n
   ``detection_per_round`` times the sweeps running for the category), on a day drawn
   uniformly from the round's days; found means delisted for the rest of the round (from that
   day's trading on), its overseas-warehouse stock stranded (``removal_cny_per_unit`` a unit,
-  the stock destroyed) and ``fine_cny`` (P&L ``compliance_penalties_cny``). Only the first
-  incident of a listing counts: a delisted listing is not live.
+  the stock destroyed) and ``fine_cny`` (P&L ``compliance_penalties_cny``, cash). The
+  destroyed units leave the inventory at their cost (the stock's unit cost, see
+  :meth:`RoundBook.stock_unit_cost`): P&L ``stock_written_off_cny``, not cash. All three are
+  booked to the market. Only the first incident of a listing counts: a delisted listing is
+  not live.
 - **IP claims.** Every live listing of a product with ``ip_risk`` gets a claim with
   probability ``claim_per_round`` on a uniform day: delisted for the rest of the round, and
   ``freeze_share`` of the team's cash at the end of the round frozen for ``freeze_rounds``
@@ -37,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from simshop.engine.accounting import cents
+from simshop.engine.accounting import WRITE_OFF_LINE, cents
 from simshop.engine.book import RoundBook
 from simshop.engine.conditions import RequirementInForce
 from simshop.engine.scenario import Requirement, Scenario
@@ -105,6 +108,7 @@ class ComplianceWatch:
         T = len(book.team_ids)
         book.lines.setdefault(COMPLIANCE_LINE, np.zeros(T))
         book.lines.setdefault(PENALTIES_LINE, np.zeros(T))
+        book.lines.setdefault(WRITE_OFF_LINE, np.zeros(T))
         self.certificates = [dict(team.certificates) for team in book.teams]
         self.rows: list[list[dict[str, Any]]] = [[] for _ in range(T)]
         self.claims: list[list[tuple[int, float, int]]] = [[] for _ in range(T)]
@@ -194,26 +198,21 @@ class ComplianceWatch:
         units = 0 if book.parcel[i.m, i.p, i.t] else int(book.wh[i.m, i.p, i.t])
         book.wh[i.m, i.p, i.t] -= units
         removal = round(units * rule.removal_cny_per_unit, 2)
-        book.lines[PENALTIES_LINE][i.t] += removal + rule.fine_cny
+        written_off = round(units * book.stock_unit_cost(i.p, i.t), 2)
+        for line, amount in (
+            (PENALTIES_LINE, removal + rule.fine_cny),
+            (WRITE_OFF_LINE, written_off),
+        ):
+            book.lines[line][i.t] += amount
+            book.book_to_market(line, i.m, i.t, amount)
         where = {"market": book.mcodes[i.m], "product": book.pids[i.p], "requirement": rule.id}
+        row = {**where, "day": i.day, "units_stranded": units}
         self.rows[i.t].append(
-            {
-                **where,
-                "day": i.day,
-                "kind": "delisted",
-                "units_stranded": units,
-                "cost_cny": removal,
-            }
+            {**row, "kind": "delisted", "cost_cny": removal, "written_off_cny": written_off}
         )
         if rule.fine_cny > 0:
             self.rows[i.t].append(
-                {
-                    **where,
-                    "day": i.day,
-                    "kind": "fine",
-                    "units_stranded": 0,
-                    "cost_cny": rule.fine_cny,
-                }
+                {**row, "kind": "fine", "units_stranded": 0, "cost_cny": rule.fine_cny}
             )
         entry = {
             **where,
@@ -222,6 +221,7 @@ class ComplianceWatch:
             "team": book.team_ids[i.t],
             "units_stranded": units,
             "removal_cny": removal,
+            "written_off_cny": written_off,
             "fine_cny": rule.fine_cny,
         }
         log.append(entry)

@@ -21,12 +21,21 @@ def freight_cny_per_unit(product: Product, lane: LaneConditions) -> float:
     return product.weight_kg * lane.cost_cny_per_kg
 
 
-def customs_value_cny(product: Product, lane: LaneConditions | None, basis: str = "CIF") -> float:
-    """Customs value of one unit (CNY): the unit cost on a "FOB" basis, plus the
-    international freight per unit on a "CIF" basis."""
+def customs_value_cny(
+    product: Product,
+    lane: LaneConditions | None,
+    basis: str = "CIF",
+    unit_cost_cny: float | None = None,
+) -> float:
+    """Customs value of one unit (CNY): the price paid for the goods on a "FOB" basis, plus
+    the international freight per unit on a "CIF" basis. The price paid is
+    ``unit_cost_cny`` when given (goods bought from a supplier: the stock's cost, see
+    :func:`simshop.engine.sourcing.declare_customs_values`), else the product's
+    ``unit_cost_cny``."""
+    price = product.unit_cost_cny if unit_cost_cny is None else unit_cost_cny
     if basis == "FOB" or lane is None:
-        return product.unit_cost_cny
-    return product.unit_cost_cny + freight_cny_per_unit(product, lane)
+        return price
+    return price + freight_cny_per_unit(product, lane)
 
 
 def duty_cny_per_unit(product: Product, market: MarketConditions, customs_value: float) -> float:

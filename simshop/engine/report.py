@@ -121,7 +121,9 @@ def _parcel_costs(
                 + mc.parcel_duty_per_item_local * sold_fx
             )
         else:
-            value = product.unit_cost_cny + cif_freight
+            # goods bought from suppliers are declared at the stock's cost (transaction value)
+            price = book.unit_cost[p] if product.suppliers else product.unit_cost_cny
+            value = price + cif_freight
             duty = units * mc.tariff_rate(product.category) * value
         duty = np.where(exempt, 0.0, duty)
         if mc.parcel_category_duty_local > 0:
@@ -131,7 +133,8 @@ def _parcel_costs(
             duty = np.where(value_local <= mc.parcel_category_max_local, flat, duty)
         out["parcel_duty"][m, p] = duty
         book.duty_paid[m, p] += duty
-        book.duty_basis[m, p] += units * (product.unit_cost_cny + cif_freight)
+        price = book.unit_cost[p] if product.suppliers else product.unit_cost_cny
+        book.duty_basis[m, p] += units * (price + cif_freight)
 
 
 def _team_lines(book: RoundBook, money: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -17,6 +17,10 @@ true quality and defect rate (:func:`simshop.engine.catalogue.supplier_truth`) s
 of the team's offers (``quality + (stock quality - base quality)``) and its defects (returned
 on top of ordinary returns; each point of defect rate lowers the rating buyers give by 4
 points of a star: 5 % defects cost 0.2 stars).
+
+Goods bought from a supplier are declared to customs at the price paid for them: the
+round's average cost of the stock they are shipped from (the transaction value of the WTO
+Customs Valuation Agreement, Art. 1; see :func:`declare_customs_values`).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import numpy as np
 
 from simshop.engine.book import RoundBook
 from simshop.engine.catalogue import supplier_truth
-from simshop.engine.logistics import arrival, chosen_supplier, order_terms
+from simshop.engine.logistics import arrival, chosen_supplier, customs_value_cny, order_terms
 from simshop.engine.scenario import Product
 from simshop.engine.sheet import DecisionSheet
 from simshop.engine.state import InProduction
@@ -168,6 +172,38 @@ def settle_profiles(book: RoundBook) -> None:
             t: {sid: round(v, 6) for sid, v in zip(ids, column, strict=True) if v > 0}
             for t, column in zip(teams, mix[:, teams].T.tolist(), strict=True)
         }
+    declare_customs_values(book)
+
+
+def declare_customs_values(book: RoundBook) -> None:
+    """The customs value of this round's shipments of products with suppliers: the price
+    paid for the goods, i.e. the stock's unit cost this round (:attr:`RoundBook.unit_cost`,
+    the periodic weighted average of :func:`settle_profiles`), plus the freight per unit on
+    a CIF market. Shipments of other products keep the product's ``unit_cost_cny``.
+
+    Transaction value, WTO Agreement on Customs Valuation Art. 1: "the price actually paid or
+    payable for the goods when sold for export to the country of importation"; a seller
+    shipping its own stock to an overseas warehouse declares the price it paid its supplier
+    (the sale for export). Called once the stock's cost is known (after the round's orders)."""
+    cond, sc = book.cond, book.scenario
+    shipped = [
+        (t, s) for day in book.landing.values() for t, s in day if s.shipped_round == cond.round_no
+    ]
+    shipped += [
+        (t, s)
+        for t, batch in enumerate(book.transit_next)
+        for s in batch
+        if s.shipped_round == cond.round_no
+    ]
+    for t, s in shipped:
+        p = book.p_index[s.product]
+        product = sc.products[p]
+        if not product.suppliers:
+            continue
+        mc = cond.markets[s.market]
+        s.customs_value_cny_per_unit = customs_value_cny(
+            product, mc.lane(s.mode), mc.customs_basis, book.stock_unit_cost(p, t)
+        )
 
 
 def next_stock(book: RoundBook, t: int) -> tuple[dict[str, float], dict[str, dict[str, float]]]:

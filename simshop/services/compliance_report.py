@@ -26,15 +26,18 @@ INCIDENT_COLUMNS = (
     "kind",
     "units_stranded",
     "cost_cny",
+    "written_off_cny",
     "frozen_cny",
 )
 """The columns of one incident (exports and the lab), after the round's and team's."""
 
 
 def incident_values(row: dict[str, Any]) -> dict[str, Any]:
-    """One stored incident as the export's columns (``frozen_cny`` 0 unless a claim)."""
+    """One stored incident as the export's columns (``frozen_cny`` 0 unless a claim,
+    ``written_off_cny`` 0 unless stock was destroyed)."""
     values = {k: row.get(k) for k in INCIDENT_COLUMNS}
     values["frozen_cny"] = row.get("frozen_cny", 0.0)
+    values["written_off_cny"] = row.get("written_off_cny", 0.0)
     return values
 
 
@@ -49,12 +52,14 @@ class Incident:
     units_stranded: int
     cost_cny: float
     frozen_cny: float
+    written_off_cny: float = 0.0
+    """The cost of the stock destroyed (CNY; not cash: the goods were paid for earlier)."""
 
 
 @dataclass
 class RoundCompliance:
-    """One round's compliance money (CNY): certificates and fees, penalties, frozen and
-    released cash, and the number of incidents."""
+    """One round's compliance money (CNY): certificates and fees, penalties, stock written
+    off, frozen and released cash, and the number of incidents."""
 
     round: Round
     compliance_cny: float
@@ -62,6 +67,7 @@ class RoundCompliance:
     frozen_cny: float
     released_cny: float
     incidents: int
+    written_off_cny: float = 0.0
 
 
 @dataclass
@@ -82,7 +88,14 @@ class ComplianceReport:
 
     @property
     def total_cost_cny(self) -> float:
-        return round(sum(r.compliance_cny + r.penalties_cny for r in self.rounds), 2)
+        """Certificates, fees and penalties (cash) and the stock written off (CNY)."""
+        return round(
+            sum(r.compliance_cny + r.penalties_cny + r.written_off_cny for r in self.rounds), 2
+        )
+
+    @property
+    def total_written_off_cny(self) -> float:
+        return round(sum(r.written_off_cny for r in self.rounds), 2)
 
     @property
     def total_penalties_cny(self) -> float:
@@ -112,6 +125,7 @@ def team_compliance(session: Session, game: Game, team: Team) -> ComplianceRepor
                     int(row.get("units_stranded", 0)),
                     float(row.get("cost_cny", 0.0)),
                     float(row.get("frozen_cny", 0.0)),
+                    float(row.get("written_off_cny", 0.0)),
                 )
             )
         pnl, cash = result.get("pnl") or {}, result.get("cash") or {}
@@ -123,6 +137,7 @@ def team_compliance(session: Session, game: Game, team: Team) -> ComplianceRepor
                 float(cash.get("frozen_cny", 0.0)),
                 float(cash.get("released_cny", 0.0)),
                 len(rows),
+                float(pnl.get(COMPLIANCE_LINES[2], 0.0)),
             )
         )
     for kind in INCIDENT_KINDS:
