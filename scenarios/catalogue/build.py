@@ -4,7 +4,9 @@
     .venv/bin/python scenarios/catalogue/build.py
 
 - ``scenarios/product-selection.toml``: the selection challenge (34 products, US, EU, UK,
-  Japan, at most 5 listings per market);
+  Japan, at most 5 listings per market), with the certificates each market asks of
+  electronics and toys (CE, WEEE, GPSR and packaging in the EU, FCC and CPC in the US, UKCA,
+  PSE);
 - ``scenarios/factory-to-shelf.toml``: the same catalogue in the US and the EU through the
   peak season, where supplier lead times and deposits decide who has stock in December.
 
@@ -622,10 +624,10 @@ SELECTION_HEAD = '''# Choosing what to sell: a 34-product catalogue in four mark
 id = "product-selection"
 title = "Choosing what to sell: the product-selection challenge"
 title_zh = "选品挑战：从 34 种商品中做出选择"
-description = """A catalogue of 34 products in eight categories, four markets (the US, the EU, the UK and Japan) and a limit of five live listings per market. How many shoppers each product has in each market is drawn anew for every game from wide ranges, so last term's winners are no guide: teams buy market studies (their noise falls with the money spent), sample suppliers to learn their true quality and defect rate, and choose which products to list where. Suppliers differ in price tiers and minimum order quantities, production lead times and payment terms (deposit on order, balance on delivery). Studies also show the demand nobody served after each round."""
-description_zh = """目录中有 8 个品类共 34 种商品，4 个市场（美国、欧盟、英国、日本），每个市场最多同时上架 5 种商品。每种商品在各市场的顾客人数在每局游戏中都从很宽的范围内重新抽取，上一届的爆款不能照搬：各队购买市场调研（花钱越多噪声越小），向供应商订购样品以了解其真实质量和次品率，并决定在哪里上架哪些商品。供应商的阶梯价格和最小起订量、生产周期、付款条件（下单付定金、交货付尾款）各不相同。每轮结束后，调研还会显示无人满足的需求。"""
-briefing = """It is April 2026. Your team has 800,000 CNY and a seller account in four markets. The catalogue lists 34 products; you may keep at most five live in each market. Nobody knows yet which products sell where: buy studies before you commit, order samples before you trust a supplier, and mind minimum order quantities and production lead times."""
-briefing_zh = """现在是 2026 年 4 月。你的团队有 80 万元资金和四个市场的卖家账户。目录中有 34 种商品，每个市场最多同时上架 5 种。没有人知道哪些商品在哪里好卖：下决心之前先买调研，信任供应商之前先订样品，并留意最小起订量和生产周期。"""
+description = """A catalogue of 34 products in eight categories, four markets (the US, the EU, the UK and Japan) and a limit of five live listings per market. How many shoppers each product has in each market is drawn anew for every game from wide ranges, so last term's winners are no guide: teams buy market studies (their noise falls with the money spent), sample suppliers to learn their true quality and defect rate, and choose which products to list where. Suppliers differ in price tiers and minimum order quantities, production lead times and payment terms (deposit on order, balance on delivery). Studies also show the demand nobody served after each round. Each market also asks for its own certificates (CE, WEEE/EPR and an EU responsible person in the EU, the EU packaging rules from August 2026, FCC and the Children's Product Certificate in the US, UKCA in the UK, PSE in Japan): electronics and toys cost more to sell than they seem, and a listing without its certificate may be found, delisted and its stock destroyed."""
+description_zh = """目录中有 8 个品类共 34 种商品，4 个市场（美国、欧盟、英国、日本），每个市场最多同时上架 5 种商品。每种商品在各市场的顾客人数在每局游戏中都从很宽的范围内重新抽取，上一届的爆款不能照搬：各队购买市场调研（花钱越多噪声越小），向供应商订购样品以了解其真实质量和次品率，并决定在哪里上架哪些商品。供应商的阶梯价格和最小起订量、生产周期、付款条件（下单付定金、交货付尾款）各不相同。每轮结束后，调研还会显示无人满足的需求。每个市场还要求各自的认证（欧盟的 CE、WEEE/EPR 和欧盟负责人，2026 年 8 月起的欧盟包装规则，美国的 FCC 和儿童产品证书，英国的 UKCA，日本的 PSE）：电子产品和玩具的实际销售成本比看上去高，缺少认证的 Listing 可能被查到、下架，库存被销毁。"""
+briefing = """It is April 2026. Your team has 800,000 CNY and a seller account in four markets. The catalogue lists 34 products; you may keep at most five live in each market. Nobody knows yet which products sell where: buy studies before you commit, order samples before you trust a supplier, and mind minimum order quantities and production lead times. Count the certificates in: the decision page lists what each market asks of each category, what it costs and how long it takes."""
+briefing_zh = """现在是 2026 年 4 月。你的团队有 80 万元资金和四个市场的卖家账户。目录中有 34 种商品，每个市场最多同时上架 5 种。没有人知道哪些商品在哪里好卖：下决心之前先买调研，信任供应商之前先订样品，并留意最小起订量和生产周期。别忘了认证成本：决策页列出了每个市场对各品类的认证要求、费用和办理时间。"""
 author = "SimShop library"
 
 [calendar]
@@ -672,7 +674,173 @@ china_storage_cny_per_unit_round = 0.2  # Est.: domestic warehouse space is chea
 '''
 
 
-def scenario(head: str, markets: list[str], cap: int) -> str:
+# Certificates per market and category (product-selection only): the rules in force in April
+# 2026 for the catalogue's categories, with the costs and chances of eu-compliance-2025.toml.
+# (market, id, name, name_zh, categories, cost, rounds, yearly fee, detection, fine, start
+# round, source of the rule)
+REQUIREMENTS = [
+    (
+        "EU",
+        "eu-ce",
+        "CE marking and declaration of conformity",
+        "CE 认证与符合性声明",
+        ["electronics", "toys"],
+        18000.0,
+        1,
+        2400.0,
+        0.08,
+        20000.0,
+        1,
+        "radio equipment, EMC, low voltage; toy safety [C5]",
+    ),
+    (
+        "EU",
+        "eu-weee",
+        "WEEE/EPR producer registration",
+        "WEEE/EPR 生产者注册",
+        ["electronics"],
+        6000.0,
+        1,
+        4800.0,
+        0.1,
+        0.0,
+        1,
+        "electrical and electronic equipment [C4]; Amazon suspends EPR-non-compliant items [F19]",
+    ),
+    (
+        "EU",
+        "eu-gpsr",
+        "GPSR responsible person in the EU",
+        "GPSR 欧盟负责人",
+        ["*"],
+        4000.0,
+        1,
+        6000.0,
+        0.15,
+        0.0,
+        1,
+        "every consumer product sold online since 13 Dec 2024 [C1][F19]",
+    ),
+    (
+        "EU",
+        "eu-packaging",
+        "EU packaging compliance (PPWR)",
+        "欧盟包装合规（PPWR）",
+        ["*"],
+        5000.0,
+        1,
+        3000.0,
+        0.1,
+        0.0,
+        5,
+        "all packaging from 12 Aug 2026 = round 5 [C3][F19]",
+    ),
+    (
+        "US",
+        "us-fcc",
+        "FCC equipment authorization",
+        "FCC 认证",
+        ["electronics"],
+        25000.0,
+        2,
+        0.0,
+        0.06,
+        15000.0,
+        1,
+        "radio devices (Bluetooth, Wi-Fi) [C7]",
+    ),
+    (
+        "US",
+        "us-cpc",
+        "Children's Product Certificate (CPC)",
+        "儿童产品证书（CPC）",
+        ["toys"],
+        8000.0,
+        1,
+        3600.0,
+        0.12,
+        10000.0,
+        1,
+        "toys for children 12 and under [C6]",
+    ),
+    (
+        "UK",
+        "uk-ukca",
+        "UKCA marking",
+        "UKCA 认证",
+        ["electronics", "toys"],
+        9000.0,
+        1,
+        1200.0,
+        0.06,
+        10000.0,
+        1,
+        "UKCA or CE for electronics and toys in Great Britain [C8]",
+    ),
+    (
+        "JP",
+        "jp-pse",
+        "PSE mark",
+        "PSE 认证",
+        ["electronics"],
+        12000.0,
+        1,
+        1200.0,
+        0.1,
+        8000.0,
+        1,
+        "electrical products [C9]",
+    ),
+]
+REQUIREMENT_SOURCES = {
+    "cost": "Est.: a small seller's outlay for tests, registration or a service (as eu-compliance-2025)",
+    "rounds": "Est.: weeks of testing or registration",
+    "fee": "Est.: yearly renewal, representative or scheme fees",
+    "detection": "Est.: chance a live listing without it is found in a month",
+    "fine": "Est.: a fine or marketplace penalty (0: delisting only)",
+    "removal": "a removal or disposal order about $1 a unit [C10]",
+}
+
+
+def compliance(markets: list[str]) -> str:
+    out = (
+        "\n# ---------------------------------------------------------------------------- compliance\n"
+        "# Category-level rules: every product of a covered category needs the certificate in\n"
+        "# that market (the catalogue does not tell battery or radio products apart). A round\n"
+        "# is a month: yearly fees are charged 1/12 a round.\n"
+    )
+    src = REQUIREMENT_SOURCES
+    for (
+        market,
+        rid,
+        name,
+        name_zh,
+        cats,
+        cost,
+        rounds,
+        fee,
+        detect,
+        fine,
+        start,
+        why,
+    ) in REQUIREMENTS:
+        if market not in markets:
+            continue
+        out += f'\n[[compliance]]\nid = "{rid}"\nname = "{name}"\nname_zh = "{name_zh}"\n'
+        out += f'market = "{market}"\n'
+        out += line("categories", "[" + ", ".join(f'"{c}"' for c in cats) + "]", why)
+        out += line("cost_cny", fmt(cost), src["cost"])
+        out += line("rounds_to_obtain", str(rounds), src["rounds"])
+        out += line("yearly_fee_cny", fmt(fee), src["fee"])
+        out += line("detection_per_round", fmt(detect), src["detection"])
+        out += line("fine_cny", fmt(fine), src["fine"])
+        out += line("removal_cny_per_unit", "7.0", src["removal"])
+        if start > 1:
+            out += line("start_round", str(start), why)
+    return out
+
+
+def scenario(head: str, markets: list[str], cap: int, *, certificates: bool = False) -> str:
     text = head
     for code in markets:
         text += market_block(MARKET_FILES[code], code)
@@ -685,6 +853,8 @@ def scenario(head: str, markets: list[str], cap: int) -> str:
     )
     text += tariffs(markets)
     text += categories()
+    if certificates:
+        text += compliance(markets)
     text += RESEARCH
     text += BOTS
     text += (
@@ -696,7 +866,8 @@ def scenario(head: str, markets: list[str], cap: int) -> str:
 
 def main() -> None:
     (LIBRARY / "product-selection.toml").write_text(
-        scenario(SELECTION_HEAD, ["US", "EU", "UK", "JP"], 5), encoding="utf-8"
+        scenario(SELECTION_HEAD, ["US", "EU", "UK", "JP"], 5, certificates=True),
+        encoding="utf-8",
     )
     (LIBRARY / "factory-to-shelf.toml").write_text(
         scenario(FACTORY_HEAD, ["US", "EU"], 6), encoding="utf-8"
