@@ -55,6 +55,8 @@ COMPLIANCE_LINE = "compliance_cny"
 PENALTIES_LINE = "compliance_penalties_cny"
 INCIDENT_KINDS = ("delisted", "fine", "ip_claim")
 """The kinds of rows in ``TeamRoundResult.compliance``."""
+FINDING_KINDS = ("delisted", "ip_claim")
+"""The rows that count as one incident each (a ``fine`` row goes with its delisting)."""
 
 
 def requirement_by_id(scenario: Scenario) -> dict[str, Requirement]:

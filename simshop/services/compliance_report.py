@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from simshop.engine.accounting import COMPLIANCE_LINES
-from simshop.engine.compliance import INCIDENT_KINDS
+from simshop.engine.compliance import FINDING_KINDS, INCIDENT_KINDS
 from simshop.engine.scenario import Requirement
 from simshop.models import Game, Round, Team
 from simshop.services import analysis
@@ -94,6 +94,11 @@ class ComplianceReport:
         )
 
     @property
+    def incident_count(self) -> int:
+        """Listings found and IP claims (a fine is part of its finding)."""
+        return sum(1 for i in self.incidents if i.kind in FINDING_KINDS)
+
+    @property
     def total_written_off_cny(self) -> float:
         return round(sum(r.written_off_cny for r in self.rounds), 2)
 
@@ -136,7 +141,7 @@ def team_compliance(session: Session, game: Game, team: Team) -> ComplianceRepor
                 float(pnl.get(COMPLIANCE_LINES[1], 0.0)),
                 float(cash.get("frozen_cny", 0.0)),
                 float(cash.get("released_cny", 0.0)),
-                len(rows),
+                sum(1 for row in rows if row["kind"] in FINDING_KINDS),
                 float(pnl.get(COMPLIANCE_LINES[2], 0.0)),
             )
         )

@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from simshop.engine.accounting import WRITE_OFF_LINE
+from simshop.engine.compliance import FINDING_KINDS
 from simshop.engine.scenario import Scenario
 from simshop.models import Game, Round, RoundResult, RoundStatus, Team
 from simshop.services.exports import TABLES, Table
@@ -60,6 +62,7 @@ class DebriefRow:
     compliance_incidents: int = 0
     """Compliance incidents of the round (scenarios with compliance)."""
     compliance_penalties_cny: float = 0.0
+    """Fines and removal fees, and the stock written off (CNY)."""
 
     @property
     def rank_change(self) -> int | None:
@@ -240,8 +243,12 @@ def _debrief_row(
         lanes=_lanes(r, rr.decisions_used),
         markets=sorted({o["market"] for o in offers if o.get("listed")}),
         cash_end_cny=r.get("cash", {}).get("end_cny", 0.0),
-        compliance_incidents=len(r.get("compliance") or []),
-        compliance_penalties_cny=pnl.get("compliance_penalties_cny", 0.0),
+        compliance_incidents=sum(
+            1 for row in r.get("compliance") or [] if row.get("kind") in FINDING_KINDS
+        ),
+        compliance_penalties_cny=round(
+            pnl.get("compliance_penalties_cny", 0.0) + pnl.get(WRITE_OFF_LINE, 0.0), 2
+        ),
     )
     row.reasons = _reasons(row)
     return row

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from simshop.engine.compliance import FINDING_KINDS
 from simshop.models import Game, Round, Team
 from simshop.services import analysis
 from simshop.services.games import game_scenario
@@ -39,6 +40,10 @@ class ProductRow:
     """None on a row summed over every market."""
     carried: bool = True
     """False on a row of a product the team only studied (no offer): only the estimate."""
+    incidents: int = 0
+    """Compliance incidents of the offer (listings found without a certificate, IP claims)."""
+    compliance_cost_cny: float = 0.0
+    """What they cost: removal fees, fines and the stock written off (CNY)."""
 
     @property
     def margin_share(self) -> float | None:
@@ -53,9 +58,22 @@ def _float(value: Any) -> float | None:
     return None
 
 
+def _incidents(result: dict[str, Any]) -> dict[tuple[str, str], tuple[int, float]]:
+    """(market, product) -> (compliance incidents, their cost in CNY) of one result."""
+    out: dict[tuple[str, str], tuple[int, float]] = {}
+    for row in result.get("compliance") or []:
+        key = (str(row.get("market")), str(row.get("product")))
+        count, cost = out.get(key, (0, 0.0))
+        count += 1 if row.get("kind") in FINDING_KINDS else 0
+        cost += float(row.get("cost_cny") or 0.0) + float(row.get("written_off_cny") or 0.0)
+        out[key] = (count, round(cost, 2))
+    return out
+
+
 def offer_rows(rnd: Round, result: dict[str, Any]) -> list[ProductRow]:
     """One round's rows per market and product of one team's result (market, product order)."""
     unserved = unserved_by_offer(result)
+    incidents = _incidents(result)
     listed = result.get("products")
     if listed is None:
         listed = [
@@ -68,18 +86,23 @@ def offer_rows(rnd: Round, result: dict[str, Any]) -> list[ProductRow]:
             }
             for o in result.get("offers", [])
         ]
-    rows = [
-        ProductRow(
-            round=rnd,
-            product=str(row.get("product")),
-            revenue_cny=_float(row.get("revenue_cny")) or 0.0,
-            margin_cny=_float(row.get("margin_cny")),
-            units_sold=int(row.get("units_sold") or 0),
-            unserved_units=unserved.pop((row.get("market"), row.get("product")), None),
-            market=str(row.get("market")),
+    rows = []
+    for row in listed:
+        key = (str(row.get("market")), str(row.get("product")))
+        count, cost = incidents.get(key, (0, 0.0))
+        rows.append(
+            ProductRow(
+                round=rnd,
+                product=key[1],
+                revenue_cny=_float(row.get("revenue_cny")) or 0.0,
+                margin_cny=_float(row.get("margin_cny")),
+                units_sold=int(row.get("units_sold") or 0),
+                unserved_units=unserved.pop((row.get("market"), row.get("product")), None),
+                market=key[0],
+                incidents=count,
+                compliance_cost_cny=cost,
+            )
         )
-        for row in listed
-    ]
     # studied products the team did not sell: only the estimate
     rows += [
         ProductRow(rnd, product, 0.0, None, 0, units, market, carried=False)
@@ -99,6 +122,8 @@ def _summed(rnd: Round, product: str, rows: list[ProductRow]) -> ProductRow:
         units_sold=sum(r.units_sold for r in rows),
         unserved_units=sum(unserved) if unserved else None,
         carried=any(r.carried for r in rows),
+        incidents=sum(r.incidents for r in rows),
+        compliance_cost_cny=round(sum(r.compliance_cost_cny for r in rows), 2),
     )
 
 

@@ -3,8 +3,9 @@
 team reads its research and per-product report. Screenshots at desktop and phone width go
 to test-artifacts/ (looked at by whoever changes these pages).
 
-Certificates (issue 16, compliance) are bought on a page of their own that this branch does
-not have; this flow does not buy any.
+This flow buys no certificates (its scenario has no compliance rules); buying them, and the
+incidents of an uncertified listing in the per-product report, are in
+test_certificates_browser.py.
 """
 
 from __future__ import annotations
