@@ -5,7 +5,9 @@ sales). Every number comes from the functions the simulation itself charges with
 (:mod:`simshop.engine.logistics`, :mod:`simshop.engine.accounting`), so the plan shows what
 the round will charge and deliver:
 
-- **landed cost** per unit (CNY) = unit cost + freight + duty. Stock: by the lane the sheet
+- **landed cost** per unit (CNY) = unit cost + freight + duty; the unit cost of a product
+  with suppliers is the stock's average cost the round will compute
+  (:func:`stock_cost_estimate`), also its customs value. Stock: by the lane the sheet
   ships that offer's stock by this round (the largest shipment; else the lane of the stock
   last sent on its way; else the market's first open stock lane, sea before rail before air),
   duty at this round's tariff stack on the market's customs value. Parcels: parcel freight
@@ -37,6 +39,7 @@ from simshop.engine.conditions import MarketConditions, RoundConditions
 from simshop.engine.logistics import (
     SPENDING_LINES,
     arrival,
+    chosen_supplier,
     customs_value_cny,
     freight_cny_per_unit,
     landing_duty_cny,
@@ -200,17 +203,51 @@ def _stock_this_round(
     return stock + sum(q for m, p, q in arrivals if (m, p) == (code, pid))
 
 
+def stock_cost_estimate(
+    product: Product, team: TeamState, sheet: DecisionSheet, cond: RoundConditions
+) -> float:
+    """The unit cost (CNY) the round will give the team's stock of ``product``: its
+    ``unit_cost_cny``, or for a product with suppliers the weighted average the round computes
+    (:func:`simshop.engine.sourcing.settle_profiles`) over the units held at the start (at
+    their cost) and the batches reaching China this round: those ordered earlier and this
+    sheet's order when its supplier delivers within the round. It is also what customs is
+    told the goods cost (:func:`simshop.engine.sourcing.declare_customs_values`). A team with
+    no such stock gets the price of the sheet's order, else the product's ``unit_cost_cny``."""
+    if not product.suppliers:
+        return product.unit_cost_cny
+    pid = product.id
+    held = team.china_stock.get(pid, 0) + sum(
+        by_product.get(pid, 0) for by_product in team.warehouse_stock.values()
+    )
+    held += sum(s.quantity for s in team.in_transit if s.product == pid)
+    units, value = float(held), held * team.stock_cost_cny.get(pid, product.unit_cost_cny)
+    for batch in team.in_production:
+        if batch.product == pid and batch.arrive_round == cond.round_no:
+            units += batch.quantity
+            value += batch.quantity * batch.unit_cost_cny
+    quantity = sheet.factory_orders.get(pid, 0)
+    supplier = chosen_supplier(product, sheet) if quantity > 0 else None
+    if supplier is not None and arrival(cond.round_no, cond.days, supplier.lead_days)[0] == (
+        cond.round_no
+    ):
+        units += quantity
+        value += quantity * supplier.unit_cost_cny(quantity)
+    if units > 0:
+        return value / units
+    return supplier.unit_cost_cny(quantity) if supplier is not None else product.unit_cost_cny
+
+
 def _offer_plan(
-    scenario: Scenario,
     mc: MarketConditions,
     code: str,
-    pid: str,
+    product: Product,
     offer: Offer,
     mode: str,
     stock: int,
     last_sold: int | None,
 ) -> OfferPlan:
-    product = scenario.product(pid)
+    """One offer's plan; ``product`` carries the unit cost its stock will have this round."""
+    pid = product.id
     fx = mc.fx_cny_per_local[0]
     price_cny = offer.price_local * fx
     if offer.channel == "parcel":
@@ -368,7 +405,11 @@ def plan_round(
         if mode is None or (mode == "parcel" and mc.lane("parcel") is None):
             continue
         stock = _stock_this_round(code, pid, offer.channel, team, sheet, arriving)
-        plan = _offer_plan(scenario, mc, code, pid, offer, mode, stock, last_sales.get((code, pid)))
+        product = scenario.product(pid)
+        cost = stock_cost_estimate(product, team, sheet, cond)
+        if cost != product.unit_cost_cny:
+            product = product.model_copy(update={"unit_cost_cny": cost})
+        plan = _offer_plan(mc, code, product, offer, mode, stock, last_sales.get((code, pid)))
         offers.append(plan)
         warnings.extend(_offer_warnings(plan))
     for s in shipments:

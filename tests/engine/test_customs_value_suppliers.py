@@ -85,3 +85,26 @@ def test_products_without_suppliers_are_still_declared_at_their_unit_cost():
     state = stocked_state(sc, ["a"], china=500)
     team = play(sc, state, {"a": {"shipments": [SEA]}}).teams["a"]
     assert team.pnl["duty_cny"] == pytest.approx(500 * (10.0 + 1.0) * 0.25, abs=0.005)
+
+
+def test_the_plan_prices_supplier_goods_at_the_cost_and_customs_value_the_round_uses():
+    """The plan's unit cost and duty of a supplier product are the round's own: 500 units at
+    the 12 CNY tier (reference cost 10), declared at 12 + 1 CNY sea freight."""
+    from simshop.engine.conditions import conditions_for_round
+    from simshop.engine.decisions import validate_decisions
+    from simshop.engine.plan import plan_round
+
+    sc = world()
+    state = stocked_state(sc, ["a"])
+    offer = {"listed": True, "price_local": 12.0, "channel": "warehouse"}
+    raw = {"offers": {"US": {"gadget": offer}}, "factory_orders": {"gadget": 500}}
+    raw["shipments"] = [SEA]
+    sheet = validate_decisions(sc, state.teams["a"], raw)
+    plan = plan_round(sc, conditions_for_round(sc, 1), state.teams["a"], sheet)
+    (row,) = plan.offers
+    assert row.unit_cost_cny == 12.0
+    assert row.duty_cny == pytest.approx(13.0 * 0.25)
+    team = play(sc, state, {"a": raw}).teams["a"]
+    sold = team.offers[0]["units_sold"]
+    assert team.pnl["cogs_cny"] == pytest.approx(sold * row.unit_cost_cny, abs=0.005)
+    assert team.pnl["duty_cny"] == pytest.approx(500 * row.duty_cny, abs=0.005)
