@@ -106,3 +106,20 @@ def test_stock_from_suppliers_is_written_off_at_its_average_cost_and_the_value_b
     bought = 5000 * 11.5 + team.cash["purchases_cny"]
     accounted = team.pnl["cogs_cny"] + team.pnl[WRITE_OFF_LINE] + held * average
     assert accounted == pytest.approx(bought, abs=0.02)
+
+
+def test_every_line_of_a_found_team_still_adds_up_over_its_markets_to_the_fen():
+    data = tiny_dict(compliance=[CE])
+    data["markets"].append({**data["markets"][0], "code": "EU", "currency": "EUR"})
+    sc = parse_scenario_dict(data)
+    state = stocked_state(sc, ["a", "b"], warehouse=3000, markets=("US", "EU"))
+    sheet = listing(12.0).to_dict()
+    sheet["offers"]["EU"] = sheet["offers"]["US"]
+    result = play(sc, state, {"a": sheet, "b": sheet}, seed=5)
+    for team in result.teams.values():
+        assert team.pnl[WRITE_OFF_LINE] > 0
+        for line, amount in team.pnl.items():
+            parts = [row[line] for row in team.pnl_by_market.values()]
+            parts.append(team.pnl_unallocated[line])
+            assert round(sum(parts) * 100) == round(amount * 100), line
+        assert team.pnl_by_market["EU"][WRITE_OFF_LINE] == 0.0
