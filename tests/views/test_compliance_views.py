@@ -318,3 +318,33 @@ def test_the_compliance_section_reads_in_chinese(app):
     assert "办理中" in section.group(0) and "第 3 回合办妥" in section.group(0)
     lab = client.get(f"/games/{ids['game']}/lab/compliance", headers=headers).get_data(as_text=True)
     assert "自第 3 回合起持有" in lab
+
+
+def test_the_lab_tab_and_its_export_show_the_stock_written_off(app):
+    ids = build(app, played=1)
+    with app.app_context():
+        rr = db.session.scalar(select(RoundResult).where(RoundResult.team_id == ids["alpha"]))
+        row = {
+            "market": "US",
+            "product": "earbuds",
+            "requirement": "us-fcc",
+            "day": 4,
+            "kind": "delisted",
+            "units_stranded": 120,
+            "cost_cny": 840.0,
+            "written_off_cny": 5400.0,
+        }
+        pnl = {**rr.result["pnl"], "stock_written_off_cny": 5400.0}
+        rr.result = {**rr.result, "compliance": [row], "pnl": pnl}
+        db.session.commit()
+    client = login(app, "s001")
+    html = client.get(f"/games/{ids['game']}/lab/compliance").get_data(as_text=True)
+    assert re.search(r'id="written-off-total">CN¥5,400<', html)
+    incidents = re.search(r'id="incidents".*?</section>', html, flags=re.S).group(0)
+    assert "Stock written off (CN¥)" in incidents and "CN¥5,400" in incidents
+    results = client.get(f"/games/{ids['game']}/results/1").get_data(as_text=True)
+    assert "Stock written off (destroyed)" in results
+    csv_text = client.get(f"/games/{ids['game']}/lab/export/compliance.csv").get_data(as_text=True)
+    header, first = csv_text.lstrip("\ufeff").splitlines()[:2]
+    values = dict(zip(header.split(","), first.split(","), strict=True))
+    assert (values["cost_cny"], values["written_off_cny"]) == ("840.0", "5400.0")
