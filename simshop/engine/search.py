@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from simshop.engine.demand import LN6, allocate_customers
+from simshop.engine.demand import LN6, allocate_customers, first_choice_of
 from simshop.engine.listing import ListingScore, score_listing
 from simshop.engine.scenario import Product, Scenario, SearchSettings, SearchTerm
 from simshop.engine.sheet import Campaign, Listing, Offer
@@ -203,8 +203,17 @@ class _Page:
     price_local: np.ndarray
     acc: np.ndarray
     """(len(STATS), K, n) the round's funnel statistics (filled by :meth:`finish`)."""
+    settings: SearchSettings
+    browse_first: tuple[np.ndarray, float, np.ndarray]
+    """The browsing shoppers' first choice (:func:`simshop.engine.demand.first_choice_of`)."""
+    bidders: np.ndarray
+    """The offers in some term's auction."""
     log: list[tuple[Any, ...]] = field(default_factory=list)
     """One entry per day: the pages of every term (see :meth:`SearchRound.trade`)."""
+    auction: tuple[bytes, np.ndarray, np.ndarray] | None = None
+    """The last auction: (which bidders were in stock, winners, prices)."""
+    layout: tuple[bytes, _Layout] | None = None
+    """The last day's pages: (their slots and prices, the :class:`_Layout`)."""
 
     def finish(self) -> None:
         """Add the day logs up into :attr:`acc` (one pass at the end of the round)."""
@@ -263,6 +272,9 @@ class SearchRound:
         self.pages: dict[tuple[int, int], _Page] = {}
         self.search_rng: dict[tuple[int, int], np.random.Generator] = {}
         self.choice_rng: dict[tuple[int, int], np.random.Generator] = {}
+        self.lam, self.outside = sc.model.nest_lambda, sc.model.outside_utility
+        self.recent: dict[tuple[str, str], dict[int, list[int]]] | None = None
+        """Past sales by (market, product) and team (:func:`_recent_by_offer`)."""
         for m, market in enumerate(sc.markets):
             for p, product in enumerate(sc.products):
                 idx = np.flatnonzero(book.listed[m, p])
@@ -347,6 +359,9 @@ class SearchRound:
             scores=scores,
             price_local=self.book.price[m, p, idx],
             acc=np.zeros((len(STATS), len(terms), idx.size)),
+            settings=settings,
+            browse_first=first_choice_of(browse_u, self.lam, self.outside),
+            bidders=np.flatnonzero(bidder.any(axis=0)),
         )
 
     def _offer_arrays(
@@ -358,23 +373,36 @@ class SearchRound:
         term_ids: list[str],
         shares: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, list[ListingScore], np.ndarray, np.ndarray]:
-        """Relevance, completeness, listing score, bid and daily budget of each listed offer."""
-        K, n = len(term_ids), idx.size
+        """Relevance, completeness, listing score, bid and daily budget of each listed offer.
+
+        Teams often share listing and campaign objects (bots, copied sheets): each distinct
+        listing is scored once and each distinct set of campaigns read once
+        (:func:`_distinct`), then every column is filled in one step."""
+        n = idx.size
         scored = _listing_scorer(self.book.scenario, code, product.id)
-        default = scored(None)
-        rel = np.tile(np.array([default.relevance[i] for i in term_ids])[:, None], (1, n))
-        completeness = np.full(n, default.completeness)
-        scores = [default] * n
-        bid = np.zeros((K, n))
-        budget = np.zeros((K, n))
-        listing_groups, campaign_groups = _group_offers(offers, idx, scored, scores)
-        for score, cols in listing_groups.values():
-            rel[:, cols] = np.array([score.relevance[i] for i in term_ids])[:, None]
-            completeness[cols] = score.completeness
-        for first, cols in campaign_groups.values():
-            bids, budgets = _campaigns(first.campaigns, first.auto_campaign, term_ids, shares)
-            bid[:, cols] = np.array(bids)[:, None]
-            budget[:, cols] = np.array(budgets)[:, None]
+        kept, cols = _listed_offers(offers, idx)
+        listings = [o.listing for o in kept]
+        firsts, groups = _distinct([id(x) for x in listings])
+        # the group of each column; -1 (the last row below): the default listing
+        column = np.full(n, -1, dtype=np.int64)
+        column[cols] = groups
+        group_scores = [scored(listings[i]) for i in firsts] + [scored(None)]
+        rel = np.array([[s.relevance[i] for i in term_ids] for s in group_scores]).T[:, column]
+        completeness = np.array([s.completeness for s in group_scores])[column]
+        scores = [group_scores[g] for g in column.tolist()]
+        # keyed by the campaign objects' identities (alive with the sheets this round; a
+        # validated sheet holds its own dict of them) and the terms they bid on
+        firsts, groups = _distinct(
+            [(id(o.auto_campaign), *o.campaigns, *map(id, o.campaigns.values())) for o in kept]
+        )
+        column[:] = -1
+        column[cols] = groups
+        per_group = [
+            _campaigns(kept[i].campaigns, kept[i].auto_campaign, term_ids, shares) for i in firsts
+        ]
+        per_group.append(([0.0] * len(term_ids), [0.0] * len(term_ids)))
+        bid = np.array([b for b, _ in per_group]).T[:, column]
+        budget = np.array([b for _, b in per_group]).T[:, column]
         return rel, completeness, scores, bid, budget
 
     def _term_ranks(
@@ -412,8 +440,13 @@ class SearchRound:
     def _sales_ring(self, code: str, product_id: str, idx: np.ndarray) -> np.ndarray:
         """Units each listed offer sold on the past VELOCITY_DAYS days, oldest first."""
         ring = np.zeros((VELOCITY_DAYS, idx.size))
+        if self.recent is None:
+            self.recent = _recent_by_offer(self.book)
+        past_sales = self.recent.get((code, product_id))
+        if not past_sales:
+            return ring
         for j, t in enumerate(idx.tolist()):
-            past = self.book.teams[t].recent_sales.get(code, {}).get(product_id)
+            past = past_sales.get(t)
             if past:
                 ring[-len(past) :, j] = past[-VELOCITY_DAYS:]
         return ring
@@ -428,37 +461,34 @@ class SearchRound:
         :func:`simshop.engine.demand.allocate_customers`. ``stock`` is updated in place.
 
         Every term's page is one row of (K, L) matrices (L = sponsored + organic slots):
-        the offer in each slot (-1: empty), its attention, whether it is sponsored."""
+        the offer in each slot (-1: empty), its attention, whether it is sponsored
+        (:class:`_Layout`, kept from day to day while it does not change)."""
         page = self.pages[(m, p)]
-        sc = self.book.scenario
-        settings = sc.markets[m].search
-        lam, outside = sc.model.nest_lambda, sc.model.outside_utility
+        settings = page.settings
+        lam, outside = self.lam, self.outside
         srng, crng = self.search_rng[(m, p)], self.choice_rng[(m, p)]
         K, n = len(page.term_ids), page.idx.size
         split = srng.multinomial(shoppers, page.split_p)
-        searches = split[:K] + srng.poisson(split[:K] * (settings.searches_per_shopper - 1.0))
+        wanting = split[:K]
+        searches = wanting + _poisson_each(srng, wanting * (settings.searches_per_shopper - 1.0))
         self.searches[m, p, :K] += searches
-        cols, valid, is_ad, slot_price = _lay_out(page, settings, stock)
-        att = np.where(valid, page.attention, 0.0)
-        safe = np.where(valid, cols, 0)
-        orders = _choose(crng, split[:K], page.utility[safe], att, lam, outside)
-        sold = np.bincount(safe[valid], weights=orders[valid], minlength=n).astype(np.int64)
+        lay = _lay_out(page, settings, stock, lam, outside)
+        orders = _multinomial_rows(crng, wanting, lay.pvals)[:, :-1]
+        sold = np.bincount(lay.shown, weights=orders[lay.valid], minlength=n).astype(np.int64)
         picks, first = sold.copy(), int(orders.sum())
         if (sold > stock).any():
             orders, picks, first = _choose_in_stock(
-                crng, split[:K], page.utility, cols, att, lam, outside, stock
+                crng, wanting, page.utility, lay.cols, lay.att, lam, outside, stock
             )
-            sold = np.bincount(safe[valid], weights=orders[valid], minlength=n).astype(np.int64)
+            sold = np.bincount(lay.shown, weights=orders[lay.valid], minlength=n).astype(np.int64)
         stock -= sold
-        clicks, charged, spend, paid = _clicks(
-            crng, page, settings, searches, orders, att, safe, is_ad, slot_price
-        )
-        page.log.append((cols, is_ad, clicks, orders, charged, paid, spend, searches, fx))
+        clicks, charged, spend, paid = _clicks(crng, lay, settings, searches, orders)
+        page.log.append((lay.cols, lay.is_ad, clicks, orders, charged, paid, spend, searches, fx))
         # the browsing shoppers see every listed offer, as without search
         rest = int(split[K])
         if rest > 0:
             b_picks, b_sold, b_first = allocate_customers(
-                crng, rest, page.browse_utility, lam, outside, stock
+                crng, rest, page.browse_utility, lam, outside, stock, page.browse_first
             )
             stock -= b_sold
             picks += b_picks
@@ -492,39 +522,37 @@ def _listing_scorer(
     return scored
 
 
-def _group_offers(
-    offers: dict[int, Offer],
-    idx: np.ndarray,
-    scored: Callable[[Listing | None], ListingScore],
-    scores: list[ListingScore],
-) -> tuple[
-    dict[int, tuple[ListingScore, list[int]]], dict[tuple[int, ...], tuple[Offer, list[int]]]
-]:
-    """The listed offers' columns by listing score and by campaigns (``scores`` filled in)."""
-    col = {int(t): j for j, t in enumerate(idx.tolist())}
-    # offers grouped by their listing's score and by their campaigns (teams often write
-    # the same ones), so the arrays are filled once per group
-    listing_groups: dict[int, tuple[ListingScore, list[int]]] = {}
-    # keyed by the campaign objects' identities (alive with the sheets this round)
-    campaign_groups: dict[tuple[int, ...], tuple[Offer, list[int]]] = {}
-    for t, offer in offers.items():
-        j = col.get(t)
-        if j is None:
-            continue
-        if offer.listing is not None:
-            score = scored(offer.listing)
-            listing_groups.setdefault(id(score), (score, []))[1].append(j)
-            scores[j] = score
-        if offer.campaigns or offer.auto_campaign is not None:
-            key = (id(offer.auto_campaign), *map(id, offer.campaigns.values()))
-            group = campaign_groups.get(key)
-            if group is not None and group[0].campaigns.keys() != offer.campaigns.keys():
-                key = (*key, id(offer))  # the same objects under other terms: its own
-                group = None
-            if group is None:
-                group = campaign_groups[key] = (offer, [])
-            group[1].append(j)
-    return listing_groups, campaign_groups
+def _recent_by_offer(book: RoundBook) -> dict[tuple[str, str], dict[int, list[int]]]:
+    """The teams' recent sales (:attr:`TeamState.recent_sales`) by (market, product) and team
+    index: one pass over what the teams sold instead of a look-up per listed offer."""
+    out: dict[tuple[str, str], dict[int, list[int]]] = {}
+    for t, team in enumerate(book.teams):
+        for code, by_product in team.recent_sales.items():
+            for pid, past in by_product.items():
+                out.setdefault((code, pid), {})[t] = past
+    return out
+
+
+def _listed_offers(offers: dict[int, Offer], idx: np.ndarray) -> tuple[list[Offer], np.ndarray]:
+    """The offers (by team index) of the listed teams ``idx``, and their columns."""
+    teams = np.fromiter(offers, np.int64, len(offers))
+    cols = np.searchsorted(idx, teams)
+    listed = cols < idx.size
+    listed[listed] = idx[cols[listed]] == teams[listed]
+    values = list(offers.values())
+    if listed.all():
+        return values, cols
+    return [values[i] for i in np.flatnonzero(listed).tolist()], cols[listed]
+
+
+def _distinct(keys: list[Any]) -> tuple[list[int], np.ndarray]:
+    """(The position of the first of each distinct key, each key's group number)."""
+    first: dict[Any, int] = {}
+    group = [first.setdefault(key, len(first)) for key in keys]
+    starts = [0] * len(first)
+    for pos in range(len(group) - 1, -1, -1):
+        starts[group[pos]] = pos
+    return starts, np.array(group, dtype=np.int64)
 
 
 def _slots(
@@ -537,58 +565,144 @@ def _slots(
     return attention, np.arange(L) < S, np.full((K, S), -1), np.zeros((K, S)), np.zeros((K, L - S))
 
 
+@dataclass
+class _Layout:
+    """Every term's page of one day (K rows of L positions) and what follows from it alone;
+    kept from day to day while the page does not change (:func:`_lay_out`)."""
+
+    cols: np.ndarray
+    """(K, L) the offer in each slot, -1: empty (empty slots at the end)."""
+    valid: np.ndarray
+    is_ad: np.ndarray
+    slot_price: np.ndarray
+    """(K, L) the price of a click in each sponsored slot (0 elsewhere)."""
+    att: np.ndarray
+    """(K, L) attention of each filled slot (0: empty)."""
+    safe: np.ndarray
+    shown: np.ndarray
+    """The offer of each filled slot (``safe[valid]``, row by row)."""
+    pvals: np.ndarray
+    """(K, L + 1) a term's shopper's choice: each slot, then the outside option."""
+    clickable: np.ndarray
+    """(K,) True where a page has an offer to click."""
+    click_p: np.ndarray
+    """(K, L) how the clicks that do not buy split over the slots."""
+    affordable: np.ndarray
+    """(K, L) clicks the campaign of each sponsored slot can pay in a day."""
+
+
 def _lay_out(
-    page: _Page, settings: SearchSettings, stock: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every term's page of the day: offer per slot (-1: empty), filled, sponsored, price."""
-    rows = page.rows
-    n_sponsored = settings.sponsored_slots
+    page: _Page, settings: SearchSettings, stock: np.ndarray, lam: float, outside: float
+) -> _Layout:
+    """Every term's page of the day: the organic slots by today's score, the sponsored ones
+    by the auction (:func:`_auction`); the day before's :class:`_Layout` when they match."""
     in_stock = stock > 0
     velocity = settings.velocity_weight * np.log1p(page.velocity)
     organic = _top_rows(
         np.where(in_stock, page.org_key + velocity, -np.inf), settings.organic_slots
     )
-    if page.bidding and n_sponsored > 0:
-        ranked = _top_rows(np.where(in_stock, page.ad_key, -np.inf), n_sponsored + 1)
-        winners, prices = _prices(page, ranked, n_sponsored)
-    else:
-        winners, prices = page.no_winners, page.no_prices
-    # the page: sponsored slots first, then organic, empty slots moved to the end
+    winners, prices = _auction(page, settings, in_stock)
+    key = winners.tobytes() + prices.tobytes() + organic.tobytes()
+    if page.layout is not None and page.layout[0] == key:
+        return page.layout[1]
+    layout = _new_layout(page, winners, prices, organic, lam, outside)
+    page.layout = (key, layout)
+    return layout
+
+
+def _auction(
+    page: _Page, settings: SearchSettings, in_stock: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Winners and prices of every term's sponsored slots; recomputed only when an offer in
+    some auction came into or went out of stock."""
+    n_sponsored = settings.sponsored_slots
+    if not page.bidding or n_sponsored <= 0:
+        return page.no_winners, page.no_prices
+    key = in_stock[page.bidders].tobytes()
+    if page.auction is not None and page.auction[0] == key:
+        return page.auction[1], page.auction[2]
+    ranked = _top_rows(np.where(in_stock, page.ad_key, -np.inf), n_sponsored + 1)
+    winners, prices = _prices(page, ranked, n_sponsored)
+    page.auction = (key, winners, prices)
+    return winners, prices
+
+
+def _new_layout(
+    page: _Page,
+    winners: np.ndarray,
+    prices: np.ndarray,
+    organic: np.ndarray,
+    lam: float,
+    outside: float,
+) -> _Layout:
+    """The page: sponsored slots first, then organic, empty slots moved to the end."""
+    rows = page.rows
     both = np.concatenate([winners, organic], axis=1)
     order = np.argsort(both < 0, axis=1, kind="stable")
     cols = both[rows, order]
     valid = cols >= 0
     is_ad = page.ad_slot[order] & valid
     slot_price = np.concatenate([prices, page.no_organic_prices], axis=1)[rows, order]
-    return cols, valid, is_ad, slot_price
+    att = np.where(valid, page.attention, 0.0)
+    safe = np.where(valid, cols, 0)
+    # clicks that do not buy split over the page's slots by attention and appeal
+    click_p = att * page.click_weight[rows, safe]
+    total_w = click_p.sum(axis=1)
+    clickable = total_w > 0
+    click_p[~clickable, 0] = 1.0
+    click_p /= click_p.sum(axis=1, keepdims=True)
+    return _Layout(
+        cols=cols,
+        valid=valid,
+        is_ad=is_ad,
+        slot_price=slot_price,
+        att=att,
+        safe=safe,
+        shown=safe[valid],
+        pvals=_choice_pvals(page.utility[safe], att, lam, outside),
+        clickable=clickable,
+        click_p=click_p,
+        affordable=np.floor(page.budget[rows, safe] / np.where(is_ad, slot_price, 1.0) + 1e-9),
+    )
 
 
 def _clicks(
     rng: np.random.Generator,
-    page: _Page,
+    lay: _Layout,
     settings: SearchSettings,
     searches: np.ndarray,
     orders: np.ndarray,
-    att: np.ndarray,
-    safe: np.ndarray,
-    is_ad: np.ndarray,
-    slot_price: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(Clicks, charged clicks, spend, paid orders) per slot of every term's page."""
-    rows = page.rows
-    # clicks that do not buy, split over the page's slots by attention and appeal
-    slot_w = att * page.click_weight[rows, safe]
-    total_w = slot_w.sum(axis=1)
-    browsing = rng.binomial(np.where(total_w > 0, searches, 0), settings.browse_click_rate)
-    slot_w[total_w <= 0, 0] = 1.0
-    slot_w /= slot_w.sum(axis=1, keepdims=True)
-    clicks = orders + rng.multinomial(browsing, slot_w)
+    browsing = _binomial_each(rng, np.where(lay.clickable, searches, 0), settings.browse_click_rate)
+    clicks = orders + _multinomial_rows(rng, browsing, lay.click_p)
     # sponsored clicks are paid while the term's daily budget lasts
-    affordable = np.floor(page.budget[rows, safe] / np.where(is_ad, slot_price, 1.0) + 1e-9)
-    charged = np.where(is_ad, np.minimum(clicks, affordable), 0)
-    spend = charged * slot_price
+    charged = np.where(lay.is_ad, np.minimum(clicks, lay.affordable), 0)
+    spend = charged * lay.slot_price
     paid = np.minimum(orders, charged)
     return clicks, charged, spend, paid
+
+
+def _multinomial_rows(
+    rng: np.random.Generator, counts: np.ndarray, pvals: np.ndarray
+) -> np.ndarray:
+    """``rng.multinomial(counts, pvals)`` row by row: the same draws (a row without trials
+    draws nothing), without NumPy's broadcasting cost on a handful of rows."""
+    out = np.zeros(pvals.shape, dtype=np.int64)
+    for k, count in enumerate(counts.tolist()):
+        if count > 0:
+            out[k] = rng.multinomial(count, pvals[k])
+    return out
+
+
+def _poisson_each(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:
+    """``rng.poisson(lam)`` element by element (the same draws; a zero mean draws nothing)."""
+    return np.array([rng.poisson(x) if x > 0 else 0 for x in lam.tolist()], dtype=np.int64)
+
+
+def _binomial_each(rng: np.random.Generator, trials: np.ndarray, p: float) -> np.ndarray:
+    """``rng.binomial(trials, p)`` element by element (the same draws; no trials, no draw)."""
+    return np.array([rng.binomial(k, p) if k > 0 else 0 for k in trials.tolist()], dtype=np.int64)
 
 
 def _prices(page: _Page, ranked: np.ndarray, slots: int) -> tuple[np.ndarray, np.ndarray]:
@@ -607,15 +721,8 @@ def _prices(page: _Page, ranked: np.ndarray, slots: int) -> tuple[np.ndarray, np
     return winners, np.where(winners >= 0, prices, 0.0)
 
 
-def _choose(
-    rng: np.random.Generator,
-    shoppers: np.ndarray,
-    utility: np.ndarray,
-    att: np.ndarray,
-    lam: float,
-    outside: float,
-) -> np.ndarray:
-    """Orders per slot of every term's page: the term's shoppers choose among the slots with
+def _choice_pvals(utility: np.ndarray, att: np.ndarray, lam: float, outside: float) -> np.ndarray:
+    """Per term, a shopper's choice over the slots of its page, then the outside option:
     the nested logit weighted by attention (:func:`weighted_choice_probabilities`, row by
     row, vectorised; an empty page sends everyone to the outside option)."""
     z = utility / lam
@@ -632,8 +739,7 @@ def _choose(
     pvals[:, -1] = 1.0 - inside
     np.maximum(pvals, 0.0, out=pvals)
     pvals /= pvals.sum(axis=1, keepdims=True)
-    draw: np.ndarray = rng.multinomial(shoppers, pvals)
-    return draw[:, :-1]
+    return pvals
 
 
 def _choose_in_stock(
@@ -691,11 +797,12 @@ def _top_rows(score: np.ndarray, count: int) -> np.ndarray:
     r = np.arange(rows)[:, None]
     if n > count:
         part = np.argpartition(-score, count - 1, axis=1)[:, :count]
-    else:
-        part = np.broadcast_to(np.arange(n), (rows, n))
-    vals = score[r, part]
-    order = np.argsort(-vals, axis=1, kind="stable")
-    part, vals = part[r, order], vals[r, order]
+        vals = score[r, part]
+        order = np.argsort(-vals, axis=1, kind="stable")
+        part, vals = part[r, order], vals[r, order]
+    else:  # every column: the same as above with ``part`` = 0..n-1
+        part = np.argsort(-score, axis=1, kind="stable")
+        vals = score[r, part]
     out = np.where(vals > -np.inf, part, -1)
     if out.shape[1] < count:
         out = np.concatenate([out, np.full((rows, count - out.shape[1]), -1)], axis=1)
