@@ -255,7 +255,9 @@ class _Page:
 
 class SearchRound:
     """The search side of one round: the prepared pages (one per searched market and
-    product) with their funnel statistics per (term, offer), and the searches per term."""
+    product) with their funnel statistics per (term, offer), and the searches per term.
+    It keeps no reference to the book (the book keeps it as ``book.search``): a played
+    round holds no reference cycle and is freed as soon as its results are."""
 
     def __init__(
         self,
@@ -264,8 +266,8 @@ class SearchRound:
         offer_u: list[list[np.ndarray]],
         search_offers: dict[tuple[int, int], dict[int, Offer]],
     ) -> None:
-        self.book = book
         sc = book.scenario
+        self.teams = len(book.team_ids)
         M, P, _ = book.shape
         self.K = max(len(p.terms()) for p in sc.products)
         self.searches = np.zeros((M, P, self.K), dtype=np.int64)
@@ -285,14 +287,14 @@ class SearchRound:
                 srng = streams(market.code, product.id, "search")
                 self.search_rng[(m, p)] = srng
                 self.pages[(m, p)] = self._prepare(
-                    m, p, product, idx, offer_u[m][p], search_offers.get((m, p), {}), srng
+                    book, m, p, product, idx, offer_u[m][p], search_offers.get((m, p), {}), srng
                 )
                 self.choice_rng[(m, p)] = streams(market.code, product.id, "search_choice")
 
     def spend_cny(self) -> np.ndarray:
         """Sponsored clicks paid per team this round (CNY, each click at its day's rate);
         closes the round's statistics (:meth:`_Page.finish`)."""
-        out = np.zeros(len(self.book.team_ids))
+        out = np.zeros(self.teams)
         for page in self.pages.values():
             page.finish()
             out[page.idx] += page.acc[_S["ad_spend_cny"]].sum(axis=0)
@@ -302,6 +304,7 @@ class SearchRound:
 
     def _prepare(
         self,
+        book: RoundBook,
         m: int,
         p: int,
         product: Product,
@@ -311,18 +314,18 @@ class SearchRound:
         srng: np.random.Generator,
     ) -> _Page:
         """The page of one searched market and product, with its offers' static search data."""
-        code = self.book.mcodes[m]
-        settings = self.book.scenario.market(code).search
+        code = book.mcodes[m]
+        settings = book.scenario.market(code).search
         terms = product.terms()
         term_ids = [t.id for t in terms]
         shares = np.array([t.share for t in terms])
         rel, completeness, scores, bid, budget = self._offer_arrays(
-            code, product, idx, offers, term_ids, shares
+            book, code, product, idx, offers, term_ids, shares
         )
         reserve, eligible, org_static, quality, bidder, rank, appeal = self._term_ranks(
-            m, p, idx, terms, rel, completeness, bid, budget
+            book, m, p, idx, terms, rel, completeness, bid, budget
         )
-        ring = self._sales_ring(code, product.id, idx)
+        ring = self._sales_ring(book, code, product.id, idx)
         # the round's random order of equal offers (drawn first, whatever the decisions)
         tiebreak = srng.random(idx.size)
         attention, ad_slot, no_winners, no_prices, no_organic_prices = _slots(settings, len(terms))
@@ -357,7 +360,7 @@ class SearchRound:
             no_prices=no_prices,
             no_organic_prices=no_organic_prices,
             scores=scores,
-            price_local=self.book.price[m, p, idx],
+            price_local=book.price[m, p, idx],
             acc=np.zeros((len(STATS), len(terms), idx.size)),
             settings=settings,
             browse_first=first_choice_of(browse_u, self.lam, self.outside),
@@ -366,6 +369,7 @@ class SearchRound:
 
     def _offer_arrays(
         self,
+        book: RoundBook,
         code: str,
         product: Product,
         idx: np.ndarray,
@@ -379,7 +383,7 @@ class SearchRound:
         listing is scored once and each distinct set of campaigns read once
         (:func:`_distinct`), then every column is filled in one step."""
         n = idx.size
-        scored = _listing_scorer(self.book.scenario, code, product.id)
+        scored = _listing_scorer(book.scenario, code, product.id)
         kept, cols = _listed_offers(offers, idx)
         listings = [o.listing for o in kept]
         firsts, groups = _distinct([id(x) for x in listings])
@@ -407,6 +411,7 @@ class SearchRound:
 
     def _term_ranks(
         self,
+        book: RoundBook,
         m: int,
         p: int,
         idx: np.ndarray,
@@ -417,7 +422,7 @@ class SearchRound:
         budget: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Minimum CPCs, eligibility, organic scores, quality, bidders, ad ranks, click appeal."""
-        book, sc = self.book, self.book.scenario
+        sc = book.scenario
         code = book.mcodes[m]
         settings = sc.market(code).search
         rating, reviews = book.rating[m, p, idx], book.reviews[m, p, idx]
@@ -437,11 +442,13 @@ class SearchRound:
         appeal = np.maximum(ectr / settings.expected_ctr, 1e-9)
         return reserve, eligible, org_static, quality, bidder, rank, appeal
 
-    def _sales_ring(self, code: str, product_id: str, idx: np.ndarray) -> np.ndarray:
+    def _sales_ring(
+        self, book: RoundBook, code: str, product_id: str, idx: np.ndarray
+    ) -> np.ndarray:
         """Units each listed offer sold on the past VELOCITY_DAYS days, oldest first."""
         ring = np.zeros((VELOCITY_DAYS, idx.size))
         if self.recent is None:
-            self.recent = _recent_by_offer(self.book)
+            self.recent = _recent_by_offer(book)
         past_sales = self.recent.get((code, product_id))
         if not past_sales:
             return ring
