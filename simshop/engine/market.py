@@ -483,29 +483,38 @@ class _MarketModel:
             self.book.stock_days[m] += self.book.wh[m]
 
     def trade(self, m: int, day: int) -> None:
+        """One day of market ``m``: every listed product's shoppers and stock first, the
+        searched products' pages laid out together, then each product trades (each
+        product's draws come from its own streams, in the same order as one by one)."""
         book, fx = self.book, self.fx[m, day - 1]
+        search = book.search
+        today = []
         for p in range(len(book.pids)):
             idx = self.offer_idx[m][p]
             if idx.size == 0:
                 continue
-            rng = self.demand_rng[m][p]
-            shoppers = int(rng.poisson(self.base_shoppers[m, p] * self.shock[m, p]))
-            parcel = self.offer_parcel[m][p]
-            any_parcel = self.any_parcel[m][p]
+            shoppers = int(
+                self.demand_rng[m][p].poisson(self.base_shoppers[m, p] * self.shock[m, p])
+            )
             stock = (
-                np.where(parcel, book.china[p, idx], book.wh[m, p, idx])
-                if any_parcel
+                np.where(self.offer_parcel[m][p], book.china[p, idx], book.wh[m, p, idx])
+                if self.any_parcel[m][p]
                 else book.wh[m, p, idx]
             )
-            search = book.search
-            if search is not None and (m, p) in search.pages:
-                hidden = self.hidden.get((m, p))
-                if hidden:
-                    stock = np.where(np.isin(idx, sorted(hidden)), 0, stock)
+            searched = search is not None and (m, p) in search.pages
+            hidden = self.hidden.get((m, p)) if searched else None
+            if hidden:
+                stock = np.where(np.isin(idx, sorted(hidden)), 0, stock)
+            today.append((p, shoppers, stock, searched))
+        if search is not None and m in search.stacks:
+            search.lay_out(m, {p: stock for p, _, stock, searched in today if searched})
+        for p, shoppers, stock, searched in today:
+            if searched:
+                assert search is not None
                 picks, sold, first = search.trade(m, p, day, shoppers, stock, fx)
             else:
                 picks, sold, first = allocate_customers(
-                    rng,
+                    self.demand_rng[m][p],
                     shoppers,
                     self.offer_u[m][p],
                     self.lam,
@@ -513,17 +522,32 @@ class _MarketModel:
                     stock,
                     self.first_choice[m][p],
                 )
-            book.shoppers[m, p] += shoppers
-            book.first_inside[m, p] += first
-            tally_picks, tally_sold, tally_fx = self.tally[m][p]
-            tally_picks += picks  # in place: the arrays of self.tally
-            tally_sold += sold
-            tally_fx += sold * fx
-            if any_parcel:
-                book.wh[m, p, idx] -= np.where(parcel, 0, sold)
-                book.china[p, idx] -= np.where(parcel, sold, 0)
-            else:
-                book.wh[m, p, idx] -= sold
+            self._book_sales(m, p, shoppers, first, picks, sold, fx)
+
+    def _book_sales(
+        self,
+        m: int,
+        p: int,
+        shoppers: int,
+        first: int,
+        picks: np.ndarray,
+        sold: np.ndarray,
+        fx: float,
+    ) -> None:
+        """A product's day into the round's tallies and the stock."""
+        book, idx = self.book, self.offer_idx[m][p]
+        book.shoppers[m, p] += shoppers
+        book.first_inside[m, p] += first
+        tally_picks, tally_sold, tally_fx = self.tally[m][p]
+        tally_picks += picks  # in place: the arrays of self.tally
+        tally_sold += sold
+        tally_fx += sold * fx
+        if self.any_parcel[m][p]:
+            parcel = self.offer_parcel[m][p]
+            book.wh[m, p, idx] -= np.where(parcel, 0, sold)
+            book.china[p, idx] -= np.where(parcel, sold, 0)
+        else:
+            book.wh[m, p, idx] -= sold
 
     def land(self, day: int, batch: list[tuple[int, InTransit]]) -> Generator[Any, Any, None]:
         """A batch of shipments landing on ``day``: stock in, duty paid, arrivals logged."""

@@ -212,8 +212,8 @@ class _Page:
     """One entry per day: the pages of every term (see :meth:`SearchRound.trade`)."""
     auction: tuple[bytes, np.ndarray, np.ndarray] | None = None
     """The last auction: (which bidders were in stock, winners, prices)."""
-    layout: tuple[bytes, _Layout] | None = None
-    """The last day's pages: (their slots and prices, the :class:`_Layout`)."""
+    today: _Layout | None = None
+    """The day's pages (:meth:`SearchRound.lay_out`)."""
 
     def finish(self) -> None:
         """Add the day logs up into :attr:`acc` (one pass at the end of the round)."""
@@ -290,6 +290,11 @@ class SearchRound:
                     book, m, p, product, idx, offer_u[m][p], search_offers.get((m, p), {}), srng
                 )
                 self.choice_rng[(m, p)] = streams(market.code, product.id, "search_choice")
+        self.stacks = {
+            m: _Stack.of([page for (pm, _), page in sorted(self.pages.items()) if pm == m])
+            for m in {m for m, _ in self.pages}
+        }
+        """The searched pages of each market, laid out together each day."""
 
     def spend_cny(self) -> np.ndarray:
         """Sponsored clicks paid per team this round (CNY, each click at its day's rate);
@@ -460,6 +465,37 @@ class SearchRound:
 
     # ------------------------------------------------------------------ a day
 
+    def lay_out(self, m: int, stocks: dict[int, np.ndarray]) -> None:
+        """Lay out the day's pages of market ``m``'s searched products (``stocks``: the
+        stock of each one's listed offers, by product index) before any of them trades: each
+        page's slots come from its own offers, then every page's :class:`_Layout` is computed
+        in one pass over all the market's terms (:func:`_stack_layouts`)."""
+        stack = self.stacks[m]
+        in_stock = np.concatenate([stocks[page.p] for page in stack.pages]) > 0
+        settings = stack.pages[0].settings
+        velocity = settings.velocity_weight * np.log1p(stack.velocity)
+        if stack.offer is not None:  # every page has room for all its offers: one sort
+            score = np.where(
+                stack.real & in_stock[stack.offer], stack.org_key + velocity[stack.offer], -np.inf
+            )
+            organic = [_top_rows(score, settings.organic_slots)]
+        else:
+            organic = [
+                _top_rows(
+                    np.where(in_stock[a:b], page.org_key + velocity[a:b], -np.inf),
+                    settings.organic_slots,
+                )
+                for page, (a, b) in zip(stack.pages, stack.offers, strict=True)
+            ]
+        key = in_stock.tobytes()
+        if stack.ads is None or stack.ads[0] != key:
+            ads = [
+                _auction(page, settings, in_stock[a:b])
+                for page, (a, b) in zip(stack.pages, stack.offers, strict=True)
+            ]
+            stack.ads = (key, ads)
+        _stack_layouts(stack, stack.ads[1], organic, self.lam, self.outside)
+
     def trade(
         self, m: int, p: int, day: int, shoppers: int, stock: np.ndarray, fx: float
     ) -> tuple[np.ndarray, np.ndarray, int]:
@@ -469,7 +505,7 @@ class SearchRound:
 
         Every term's page is one row of (K, L) matrices (L = sponsored + organic slots):
         the offer in each slot (-1: empty), its attention, whether it is sponsored
-        (:class:`_Layout`, kept from day to day while it does not change)."""
+        (:class:`_Layout`, laid out by :meth:`lay_out` for the market's pages at once)."""
         page = self.pages[(m, p)]
         settings = page.settings
         lam, outside = self.lam, self.outside
@@ -479,7 +515,8 @@ class SearchRound:
         wanting = split[:K]
         searches = wanting + _poisson_each(srng, wanting * (settings.searches_per_shopper - 1.0))
         self.searches[m, p, :K] += searches
-        lay = _lay_out(page, settings, stock, lam, outside)
+        lay = page.today
+        assert lay is not None, "lay_out(m, ...) comes first each day"
         orders = _multinomial_rows(crng, wanting, lay.pvals)[:, :-1]
         sold = np.bincount(lay.shown, weights=orders[lay.valid], minlength=n).astype(np.int64)
         picks, first = sold.copy(), int(orders.sum())
@@ -574,8 +611,8 @@ def _slots(
 
 @dataclass
 class _Layout:
-    """Every term's page of one day (K rows of L positions) and what follows from it alone;
-    kept from day to day while the page does not change (:func:`_lay_out`)."""
+    """Every term's page of one day (K rows of L positions) and what follows from it alone
+    (:func:`_stack_layouts`)."""
 
     cols: np.ndarray
     """(K, L) the offer in each slot, -1: empty (empty slots at the end)."""
@@ -585,7 +622,6 @@ class _Layout:
     """(K, L) the price of a click in each sponsored slot (0 elsewhere)."""
     att: np.ndarray
     """(K, L) attention of each filled slot (0: empty)."""
-    safe: np.ndarray
     shown: np.ndarray
     """The offer of each filled slot (``safe[valid]``, row by row)."""
     pvals: np.ndarray
@@ -598,30 +634,11 @@ class _Layout:
     """(K, L) clicks the campaign of each sponsored slot can pay in a day."""
 
 
-def _lay_out(
-    page: _Page, settings: SearchSettings, stock: np.ndarray, lam: float, outside: float
-) -> _Layout:
-    """Every term's page of the day: the organic slots by today's score, the sponsored ones
-    by the auction (:func:`_auction`); the day before's :class:`_Layout` when they match."""
-    in_stock = stock > 0
-    velocity = settings.velocity_weight * np.log1p(page.velocity)
-    organic = _top_rows(
-        np.where(in_stock, page.org_key + velocity, -np.inf), settings.organic_slots
-    )
-    winners, prices = _auction(page, settings, in_stock)
-    key = winners.tobytes() + prices.tobytes() + organic.tobytes()
-    if page.layout is not None and page.layout[0] == key:
-        return page.layout[1]
-    layout = _new_layout(page, winners, prices, organic, lam, outside)
-    page.layout = (key, layout)
-    return layout
-
-
 def _auction(
     page: _Page, settings: SearchSettings, in_stock: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Winners and prices of every term's sponsored slots; recomputed only when an offer in
-    some auction came into or went out of stock."""
+    the page's auctions came into or went out of stock."""
     n_sponsored = settings.sponsored_slots
     if not page.bidding or n_sponsored <= 0:
         return page.no_winners, page.no_prices
@@ -634,43 +651,123 @@ def _auction(
     return winners, prices
 
 
-def _new_layout(
-    page: _Page,
-    winners: np.ndarray,
-    prices: np.ndarray,
-    organic: np.ndarray,
+@dataclass
+class _Stack:
+    """The searched pages of one market, their terms' rows one under the other (every page
+    of a market has the same slots), with the static arrays the day's layout reads."""
+
+    pages: list[_Page]
+    bounds: list[tuple[int, int]]
+    """Each page's rows."""
+    rows: np.ndarray
+    attention: np.ndarray
+    ad_slot: np.ndarray
+    no_organic_prices: np.ndarray
+    utility: np.ndarray
+    """Every page's offers' utilities, page after page."""
+    u_base: np.ndarray
+    """(R, 1) where each row's page starts in :attr:`utility`."""
+    click_weight: np.ndarray
+    budget: np.ndarray
+    """Every page's (K, n) click weights and budgets, flattened page after page."""
+    c_base: np.ndarray
+    """(R, 1) where each row (term of a page, first offer) starts in :attr:`click_weight`."""
+    offers: list[tuple[int, int]]
+    """Each page's offers in the stacked offer arrays."""
+    velocity: np.ndarray
+    """Every page's offers' recent sales (each page's :attr:`_Page.velocity` is a view)."""
+    org_key: np.ndarray
+    """(R, widest page) every term's organic keys, padded."""
+    real: np.ndarray
+    """(R, widest page) True where a column is one of the row's page's offers."""
+    offer: np.ndarray | None
+    """(R, widest page) the stacked offer of each column (0 in the padding); None when some
+    page has more offers than organic slots (then each page is ranked alone)."""
+    ads: tuple[bytes, list[tuple[np.ndarray, np.ndarray]]] | None = None
+    """The last auctions: (which offers were in stock, each page's winners and prices)."""
+
+    @classmethod
+    def of(cls, pages: list[_Page]) -> _Stack:
+        sizes = [len(page.term_ids) for page in pages]
+        ends = np.cumsum(sizes).tolist()
+        u_sizes = [page.idx.size for page in pages]
+        u_starts = np.cumsum([0, *u_sizes])[:-1]
+        c_starts = np.cumsum([0, *(k * n for k, n in zip(sizes, u_sizes, strict=True))])[:-1]
+        u_base = np.repeat(u_starts, sizes)
+        velocity = np.concatenate([page.velocity for page in pages])
+        for page, a, n in zip(pages, u_starts.tolist(), u_sizes, strict=True):
+            page.velocity = velocity[a : a + n]
+        width = max(u_sizes)
+        real = np.repeat(np.array([np.arange(width) < n for n in u_sizes]), sizes, axis=0)
+        org_key = np.full(real.shape, -np.inf)
+        org_key[real] = np.concatenate([page.org_key.ravel() for page in pages])
+        small = width <= pages[0].settings.organic_slots
+        c_base = np.concatenate(
+            [c + n * np.arange(k) for c, n, k in zip(c_starts, u_sizes, sizes, strict=True)]
+        )
+        return cls(
+            pages=pages,
+            bounds=list(zip([0, *ends[:-1]], ends, strict=True)),
+            rows=np.arange(sum(sizes))[:, None],
+            attention=pages[0].attention,
+            ad_slot=pages[0].ad_slot,
+            no_organic_prices=np.concatenate([page.no_organic_prices for page in pages]),
+            utility=np.concatenate([page.utility for page in pages]),
+            u_base=u_base[:, None],
+            click_weight=np.concatenate([page.click_weight.ravel() for page in pages]),
+            budget=np.concatenate([page.budget.ravel() for page in pages]),
+            c_base=c_base[:, None],
+            offers=[(a, a + n) for a, n in zip(u_starts.tolist(), u_sizes, strict=True)],
+            velocity=velocity,
+            org_key=org_key,
+            real=real,
+            offer=np.where(real, u_base[:, None] + np.arange(width), 0) if small else None,
+        )
+
+
+def _stack_layouts(
+    stack: _Stack,
+    ads: list[tuple[np.ndarray, np.ndarray]],
+    organic: list[np.ndarray],
     lam: float,
     outside: float,
-) -> _Layout:
-    """The page: sponsored slots first, then organic, empty slots moved to the end."""
-    rows = page.rows
-    both = np.concatenate([winners, organic], axis=1)
+) -> None:
+    """Every page of the market from its (winners, prices) and the organic slots of every
+    row: sponsored slots first, then organic, empty slots moved to the end; all rows at once,
+    each row's numbers exactly as if its page were laid out alone."""
+    rows = stack.rows
+    winners = np.concatenate([w for w, _ in ads])
+    both = np.concatenate([winners, np.concatenate(organic)], axis=1)
     order = np.argsort(both < 0, axis=1, kind="stable")
     cols = both[rows, order]
     valid = cols >= 0
-    is_ad = page.ad_slot[order] & valid
-    slot_price = np.concatenate([prices, page.no_organic_prices], axis=1)[rows, order]
-    att = np.where(valid, page.attention, 0.0)
+    is_ad = stack.ad_slot[order] & valid
+    prices = np.concatenate([pr for _, pr in ads])
+    slot_price = np.concatenate([prices, stack.no_organic_prices], axis=1)[rows, order]
+    att = np.where(valid, stack.attention, 0.0)
     safe = np.where(valid, cols, 0)
+    cell = stack.c_base + safe
     # clicks that do not buy split over the page's slots by attention and appeal
-    click_p = att * page.click_weight[rows, safe]
-    total_w = click_p.sum(axis=1)
-    clickable = total_w > 0
+    click_p = att * stack.click_weight[cell]
+    clickable = click_p.sum(axis=1) > 0
     click_p[~clickable, 0] = 1.0
     click_p /= click_p.sum(axis=1, keepdims=True)
-    return _Layout(
-        cols=cols,
-        valid=valid,
-        is_ad=is_ad,
-        slot_price=slot_price,
-        att=att,
-        safe=safe,
-        shown=safe[valid],
-        pvals=_choice_pvals(page.utility[safe], att, lam, outside),
-        clickable=clickable,
-        click_p=click_p,
-        affordable=np.floor(page.budget[rows, safe] / np.where(is_ad, slot_price, 1.0) + 1e-9),
-    )
+    pvals = _choice_pvals(stack.utility[stack.u_base + safe], att, lam, outside)
+    affordable = np.floor(stack.budget[cell] / np.where(is_ad, slot_price, 1.0) + 1e-9)
+    for page, (r0, r1) in zip(stack.pages, stack.bounds, strict=True):
+        shown = valid[r0:r1]
+        page.today = _Layout(
+            cols=cols[r0:r1],
+            valid=shown,
+            is_ad=is_ad[r0:r1],
+            slot_price=slot_price[r0:r1],
+            att=att[r0:r1],
+            shown=safe[r0:r1][shown],
+            pvals=pvals[r0:r1],
+            clickable=clickable[r0:r1],
+            click_p=click_p[r0:r1],
+            affordable=affordable[r0:r1],
+        )
 
 
 def _clicks(
