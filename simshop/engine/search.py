@@ -876,17 +876,17 @@ def _choose_in_stock(
         left[offers] -= sold
         picks[offers] += k_picks
         first += k_first
-        # share each offer's units among its slots (sponsored first) by attention
-        slot_att = att[k][valid]
-        units_left, att_left = sold.astype(np.int64), weight.copy()
-        units = np.zeros(inv.size, dtype=np.int64)
-        for i, o in enumerate(inv.tolist()):
-            a = float(slot_att[i])
+        # share each offer's units among its slots (sponsored first) by attention (Python
+        # numbers: the same doubles as NumPy's, without its cost per element)
+        units_left, att_left = sold.tolist(), weight.tolist()
+        units = []
+        for a, o in zip(att[k][valid].tolist(), inv.tolist(), strict=True):
             if att_left[o] <= a * (1 + 1e-12):
-                units[i] = units_left[o]
+                unit = units_left[o]
             else:
-                units[i] = rng.binomial(int(units_left[o]), a / att_left[o])
-            units_left[o] -= units[i]
+                unit = int(rng.binomial(units_left[o], a / att_left[o]))
+            units.append(unit)
+            units_left[o] -= unit
             att_left[o] -= a
         orders[k, np.flatnonzero(valid)] = units
     return orders, picks, first
