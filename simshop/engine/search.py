@@ -173,12 +173,13 @@ class _Page:
     budget: np.ndarray
     """(K, n) daily budget of each term's campaign (an automatic campaign's budget spread
     over its terms by their shares)."""
-    bidding: bool
+    bidding: bool = field(init=False)
+    """True when some offer is in some term's auction (from :attr:`bidders`)."""
     utility: np.ndarray
     browse_utility: np.ndarray
     ring: np.ndarray
     """(VELOCITY_DAYS, n) units sold on the past days, oldest first."""
-    velocity: np.ndarray
+    velocity: np.ndarray = field(init=False)
     """(n,) units sold over the last VELOCITY_DAYS days (the ring's sum)."""
     org_key: np.ndarray
     """(K, n) organic score without velocity, plus the round's tie-break (-inf: not
@@ -187,7 +188,7 @@ class _Page:
     """(K, n) ad rank plus the round's tie-break (-inf: not in the auction)."""
     split_p: np.ndarray
     """(K + 1,) the shares of the terms and of browsing."""
-    rows: np.ndarray
+    rows: np.ndarray = field(init=False)
     """(K, 1) row numbers (fancy indexing)."""
     attention: np.ndarray
     """(L,) attention by page position."""
@@ -214,6 +215,11 @@ class _Page:
     """The last auction: (which bidders were in stock, winners, prices)."""
     today: _Layout | None = None
     """The day's pages (:meth:`SearchRound.lay_out`)."""
+
+    def __post_init__(self) -> None:
+        self.bidding = bool(self.bidders.size)
+        self.velocity = self.ring.sum(axis=0)
+        self.rows = np.arange(len(self.term_ids))[:, None]
 
     def finish(self) -> None:
         """Add the day logs up into :attr:`acc` (one pass at the end of the round)."""
@@ -330,7 +336,6 @@ class SearchRound:
         reserve, eligible, org_static, quality, bidder, rank, appeal = self._term_ranks(
             book, m, p, idx, terms, rel, completeness, bid, budget
         )
-        ring = self._sales_ring(book, code, product.id, idx)
         # the round's random order of equal offers (drawn first, whatever the decisions)
         tiebreak = srng.random(idx.size)
         attention, ad_slot, no_winners, no_prices, no_organic_prices = _slots(settings, len(terms))
@@ -349,15 +354,12 @@ class SearchRound:
             quality=quality,
             bid=bid,
             budget=budget,
-            bidding=bool(bidder.any()),
             utility=browse_u + settings.completeness_beta * (completeness - 0.5),
             browse_utility=browse_u,
-            ring=ring,
-            velocity=ring.sum(axis=0),
+            ring=self._sales_ring(book, code, product.id, idx),
             org_key=org_static + 1e-9 * tiebreak,
             ad_key=np.where(rank > NONE, rank + 1e-15 * tiebreak, -np.inf),
             split_p=split_p / split_p.sum(),
-            rows=np.arange(len(terms))[:, None],
             attention=attention,
             ad_slot=ad_slot,
             click_weight=appeal[None, :] * rel,
@@ -479,14 +481,16 @@ class SearchRound:
                 stack.real & in_stock[stack.offer], stack.org_key + velocity[stack.offer], -np.inf
             )
             organic = [_top_rows(score, settings.organic_slots)]
-        else:
-            organic = [
-                _top_rows(
-                    np.where(in_stock[a:b], page.org_key + velocity[a:b], -np.inf),
-                    settings.organic_slots,
+        else:  # pages with as many offers ranked together (no padding: the same selection)
+            ranked: dict[int, np.ndarray] = {}
+            for members, org_key, offer in stack.wide:
+                score = np.where(in_stock[offer], org_key + velocity[offer], -np.inf)
+                rows = np.cumsum([0, *(len(stack.pages[i].term_ids) for i in members)])
+                top = _top_rows(score, settings.organic_slots)
+                ranked.update(
+                    (i, top[a:b]) for i, a, b in zip(members, rows[:-1], rows[1:], strict=True)
                 )
-                for page, (a, b) in zip(stack.pages, stack.offers, strict=True)
-            ]
+            organic = [ranked[i] for i in range(len(stack.pages))]
         key = in_stock.tobytes()
         if stack.ads is None or stack.ads[0] != key:
             ads = [
@@ -682,7 +686,10 @@ class _Stack:
     """(R, widest page) True where a column is one of the row's page's offers."""
     offer: np.ndarray | None
     """(R, widest page) the stacked offer of each column (0 in the padding); None when some
-    page has more offers than organic slots (then each page is ranked alone)."""
+    page has more offers than organic slots (then :attr:`wide` ranks them)."""
+    wide: list[tuple[list[int], np.ndarray, np.ndarray]]
+    """Pages with the same number of offers: (their indices, their rows' organic keys,
+    the stacked offer of each column)."""
     ads: tuple[bytes, list[tuple[np.ndarray, np.ndarray]]] | None = None
     """The last auctions: (which offers were in stock, each page's winners and prices)."""
 
@@ -722,7 +729,27 @@ class _Stack:
             org_key=org_key,
             real=real,
             offer=np.where(real, u_base[:, None] + np.arange(width), 0) if small else None,
+            wide=[] if small else _same_width(pages, u_starts.tolist()),
         )
+
+
+def _same_width(
+    pages: list[_Page], starts: list[int]
+) -> list[tuple[list[int], np.ndarray, np.ndarray]]:
+    """:attr:`_Stack.wide`: the pages grouped by their number of offers."""
+    groups: dict[int, list[int]] = {}
+    for i, page in enumerate(pages):
+        groups.setdefault(page.idx.size, []).append(i)
+    return [
+        (
+            members,
+            np.concatenate([pages[i].org_key for i in members]),
+            np.concatenate(
+                [np.tile(starts[i] + np.arange(n), (len(pages[i].term_ids), 1)) for i in members]
+            ),
+        )
+        for n, members in groups.items()
+    ]
 
 
 def _stack_layouts(
