@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from simshop.engine.scenario import Product, Scenario, SearchTerm
@@ -110,18 +111,27 @@ def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+# Scoring reads the same few texts over and over (a listing in every market, the terms of
+# every product): words, stems and fields are pure functions of their text, kept in small
+# caches.
+
+
+@lru_cache(maxsize=8192)
 def _stem(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not _CJK.search(word) else word
 
 
-def _words(text: str) -> list[str]:
-    return _WORD.findall(_norm(text))
+@lru_cache(maxsize=2048)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(_norm(text)))
 
 
 class _Field:
+    """A listing field's normalised text and word stems (read only; see :func:`_field`)."""
+
     def __init__(self, text: str) -> None:
         self.text = _norm(text)
-        self.stems = {_stem(w) for w in _words(text)}
+        self.stems = frozenset(_stem(w) for w in _words(text))
 
     def has(self, word: str) -> bool:
         if _CJK.search(word):
@@ -129,7 +139,12 @@ class _Field:
         return _stem(word) in self.stems
 
 
-def _term_relevance(words: list[str], fields: dict[str, _Field]) -> tuple[float, str]:
+@lru_cache(maxsize=1024)
+def _field(text: str) -> _Field:
+    return _Field(text)
+
+
+def _term_relevance(words: tuple[str, ...], fields: dict[str, _Field]) -> tuple[float, str]:
     """(relevance 0..1, the best field all the words were found in or "")."""
     if not words:
         return 0.0, ""
@@ -177,9 +192,9 @@ def score_listing(
         listing = default_listing(product)
         reasons.append({"code": "default_listing", "params": {}})
     fields = {
-        "title": _Field(listing.title),
-        "bullets": _Field("\n".join(listing.bullets)),
-        "description": _Field(listing.description),
+        "title": _field(listing.title),
+        "bullets": _field("\n".join(listing.bullets)),
+        "description": _field(listing.description),
     }
     stuffing = _stuffing(scenario, product, listing, reasons)
     factor = STUFFING_FACTOR**stuffing

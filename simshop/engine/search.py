@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from simshop.engine.demand import LN6, allocate_customers
+from simshop.engine.demand import LN6, allocate_customers, first_choice_of
 from simshop.engine.listing import ListingScore, score_listing
 from simshop.engine.scenario import Product, Scenario, SearchSettings, SearchTerm
 from simshop.engine.sheet import Campaign, Listing, Offer
@@ -173,12 +173,13 @@ class _Page:
     budget: np.ndarray
     """(K, n) daily budget of each term's campaign (an automatic campaign's budget spread
     over its terms by their shares)."""
-    bidding: bool
+    bidding: bool = field(init=False)
+    """True when some offer is in some term's auction (from :attr:`bidders`)."""
     utility: np.ndarray
     browse_utility: np.ndarray
     ring: np.ndarray
     """(VELOCITY_DAYS, n) units sold on the past days, oldest first."""
-    velocity: np.ndarray
+    velocity: np.ndarray = field(init=False)
     """(n,) units sold over the last VELOCITY_DAYS days (the ring's sum)."""
     org_key: np.ndarray
     """(K, n) organic score without velocity, plus the round's tie-break (-inf: not
@@ -187,7 +188,7 @@ class _Page:
     """(K, n) ad rank plus the round's tie-break (-inf: not in the auction)."""
     split_p: np.ndarray
     """(K + 1,) the shares of the terms and of browsing."""
-    rows: np.ndarray
+    rows: np.ndarray = field(init=False)
     """(K, 1) row numbers (fancy indexing)."""
     attention: np.ndarray
     """(L,) attention by page position."""
@@ -203,8 +204,22 @@ class _Page:
     price_local: np.ndarray
     acc: np.ndarray
     """(len(STATS), K, n) the round's funnel statistics (filled by :meth:`finish`)."""
+    settings: SearchSettings
+    browse_first: tuple[np.ndarray, float, np.ndarray]
+    """The browsing shoppers' first choice (:func:`simshop.engine.demand.first_choice_of`)."""
+    bidders: np.ndarray
+    """The offers in some term's auction."""
     log: list[tuple[Any, ...]] = field(default_factory=list)
     """One entry per day: the pages of every term (see :meth:`SearchRound.trade`)."""
+    auction: tuple[bytes, np.ndarray, np.ndarray] | None = None
+    """The last auction: (which bidders were in stock, winners, prices)."""
+    today: _Layout | None = None
+    """The day's pages (:meth:`SearchRound.lay_out`)."""
+
+    def __post_init__(self) -> None:
+        self.bidding = bool(self.bidders.size)
+        self.velocity = self.ring.sum(axis=0)
+        self.rows = np.arange(len(self.term_ids))[:, None]
 
     def finish(self) -> None:
         """Add the day logs up into :attr:`acc` (one pass at the end of the round)."""
@@ -246,7 +261,9 @@ class _Page:
 
 class SearchRound:
     """The search side of one round: the prepared pages (one per searched market and
-    product) with their funnel statistics per (term, offer), and the searches per term."""
+    product) with their funnel statistics per (term, offer), and the searches per term.
+    It keeps no reference to the book (the book keeps it as ``book.search``): a played
+    round holds no reference cycle and is freed as soon as its results are."""
 
     def __init__(
         self,
@@ -255,14 +272,17 @@ class SearchRound:
         offer_u: list[list[np.ndarray]],
         search_offers: dict[tuple[int, int], dict[int, Offer]],
     ) -> None:
-        self.book = book
         sc = book.scenario
+        self.teams = len(book.team_ids)
         M, P, _ = book.shape
         self.K = max(len(p.terms()) for p in sc.products)
         self.searches = np.zeros((M, P, self.K), dtype=np.int64)
         self.pages: dict[tuple[int, int], _Page] = {}
         self.search_rng: dict[tuple[int, int], np.random.Generator] = {}
         self.choice_rng: dict[tuple[int, int], np.random.Generator] = {}
+        self.lam, self.outside = sc.model.nest_lambda, sc.model.outside_utility
+        self.recent: dict[tuple[str, str], dict[int, list[int]]] | None = None
+        """Past sales by (market, product) and team (:func:`_recent_by_offer`)."""
         for m, market in enumerate(sc.markets):
             for p, product in enumerate(sc.products):
                 idx = np.flatnonzero(book.listed[m, p])
@@ -273,14 +293,19 @@ class SearchRound:
                 srng = streams(market.code, product.id, "search")
                 self.search_rng[(m, p)] = srng
                 self.pages[(m, p)] = self._prepare(
-                    m, p, product, idx, offer_u[m][p], search_offers.get((m, p), {}), srng
+                    book, m, p, product, idx, offer_u[m][p], search_offers.get((m, p), {}), srng
                 )
                 self.choice_rng[(m, p)] = streams(market.code, product.id, "search_choice")
+        self.stacks = {
+            m: _Stack.of([page for (pm, _), page in sorted(self.pages.items()) if pm == m])
+            for m in {m for m, _ in self.pages}
+        }
+        """The searched pages of each market, laid out together each day."""
 
     def spend_cny(self) -> np.ndarray:
         """Sponsored clicks paid per team this round (CNY, each click at its day's rate);
         closes the round's statistics (:meth:`_Page.finish`)."""
-        out = np.zeros(len(self.book.team_ids))
+        out = np.zeros(self.teams)
         for page in self.pages.values():
             page.finish()
             out[page.idx] += page.acc[_S["ad_spend_cny"]].sum(axis=0)
@@ -290,6 +315,7 @@ class SearchRound:
 
     def _prepare(
         self,
+        book: RoundBook,
         m: int,
         p: int,
         product: Product,
@@ -299,18 +325,17 @@ class SearchRound:
         srng: np.random.Generator,
     ) -> _Page:
         """The page of one searched market and product, with its offers' static search data."""
-        code = self.book.mcodes[m]
-        settings = self.book.scenario.market(code).search
+        code = book.mcodes[m]
+        settings = book.scenario.market(code).search
         terms = product.terms()
         term_ids = [t.id for t in terms]
         shares = np.array([t.share for t in terms])
         rel, completeness, scores, bid, budget = self._offer_arrays(
-            code, product, idx, offers, term_ids, shares
+            book, code, product, idx, offers, term_ids, shares
         )
         reserve, eligible, org_static, quality, bidder, rank, appeal = self._term_ranks(
-            m, p, idx, terms, rel, completeness, bid, budget
+            book, m, p, idx, terms, rel, completeness, bid, budget
         )
-        ring = self._sales_ring(code, product.id, idx)
         # the round's random order of equal offers (drawn first, whatever the decisions)
         tiebreak = srng.random(idx.size)
         attention, ad_slot, no_winners, no_prices, no_organic_prices = _slots(settings, len(terms))
@@ -329,15 +354,12 @@ class SearchRound:
             quality=quality,
             bid=bid,
             budget=budget,
-            bidding=bool(bidder.any()),
             utility=browse_u + settings.completeness_beta * (completeness - 0.5),
             browse_utility=browse_u,
-            ring=ring,
-            velocity=ring.sum(axis=0),
+            ring=self._sales_ring(book, code, product.id, idx),
             org_key=org_static + 1e-9 * tiebreak,
             ad_key=np.where(rank > NONE, rank + 1e-15 * tiebreak, -np.inf),
             split_p=split_p / split_p.sum(),
-            rows=np.arange(len(terms))[:, None],
             attention=attention,
             ad_slot=ad_slot,
             click_weight=appeal[None, :] * rel,
@@ -345,12 +367,16 @@ class SearchRound:
             no_prices=no_prices,
             no_organic_prices=no_organic_prices,
             scores=scores,
-            price_local=self.book.price[m, p, idx],
+            price_local=book.price[m, p, idx],
             acc=np.zeros((len(STATS), len(terms), idx.size)),
+            settings=settings,
+            browse_first=first_choice_of(browse_u, self.lam, self.outside),
+            bidders=np.flatnonzero(bidder.any(axis=0)),
         )
 
     def _offer_arrays(
         self,
+        book: RoundBook,
         code: str,
         product: Product,
         idx: np.ndarray,
@@ -358,27 +384,41 @@ class SearchRound:
         term_ids: list[str],
         shares: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, list[ListingScore], np.ndarray, np.ndarray]:
-        """Relevance, completeness, listing score, bid and daily budget of each listed offer."""
-        K, n = len(term_ids), idx.size
-        scored = _listing_scorer(self.book.scenario, code, product.id)
-        default = scored(None)
-        rel = np.tile(np.array([default.relevance[i] for i in term_ids])[:, None], (1, n))
-        completeness = np.full(n, default.completeness)
-        scores = [default] * n
-        bid = np.zeros((K, n))
-        budget = np.zeros((K, n))
-        listing_groups, campaign_groups = _group_offers(offers, idx, scored, scores)
-        for score, cols in listing_groups.values():
-            rel[:, cols] = np.array([score.relevance[i] for i in term_ids])[:, None]
-            completeness[cols] = score.completeness
-        for first, cols in campaign_groups.values():
-            bids, budgets = _campaigns(first.campaigns, first.auto_campaign, term_ids, shares)
-            bid[:, cols] = np.array(bids)[:, None]
-            budget[:, cols] = np.array(budgets)[:, None]
+        """Relevance, completeness, listing score, bid and daily budget of each listed offer.
+
+        Teams often share listing and campaign objects (bots, copied sheets): each distinct
+        listing is scored once and each distinct set of campaigns read once
+        (:func:`_distinct`), then every column is filled in one step."""
+        n = idx.size
+        scored = _listing_scorer(book.scenario, code, product.id)
+        kept, cols = _listed_offers(offers, idx)
+        listings = [o.listing for o in kept]
+        firsts, groups = _distinct([id(x) for x in listings])
+        # the group of each column; -1 (the last row below): the default listing
+        column = np.full(n, -1, dtype=np.int64)
+        column[cols] = groups
+        group_scores = [scored(listings[i]) for i in firsts] + [scored(None)]
+        rel = np.array([[s.relevance[i] for i in term_ids] for s in group_scores]).T[:, column]
+        completeness = np.array([s.completeness for s in group_scores])[column]
+        scores = [group_scores[g] for g in column.tolist()]
+        # keyed by the campaign objects' identities (alive with the sheets this round; a
+        # validated sheet holds its own dict of them) and the terms they bid on
+        firsts, groups = _distinct(
+            [(id(o.auto_campaign), *o.campaigns, *map(id, o.campaigns.values())) for o in kept]
+        )
+        column[:] = -1
+        column[cols] = groups
+        per_group = [
+            _campaigns(kept[i].campaigns, kept[i].auto_campaign, term_ids, shares) for i in firsts
+        ]
+        per_group.append(([0.0] * len(term_ids), [0.0] * len(term_ids)))
+        bid = np.array([b for b, _ in per_group]).T[:, column]
+        budget = np.array([b for _, b in per_group]).T[:, column]
         return rel, completeness, scores, bid, budget
 
     def _term_ranks(
         self,
+        book: RoundBook,
         m: int,
         p: int,
         idx: np.ndarray,
@@ -389,7 +429,7 @@ class SearchRound:
         budget: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Minimum CPCs, eligibility, organic scores, quality, bidders, ad ranks, click appeal."""
-        book, sc = self.book, self.book.scenario
+        sc = book.scenario
         code = book.mcodes[m]
         settings = sc.market(code).search
         rating, reviews = book.rating[m, p, idx], book.reviews[m, p, idx]
@@ -409,16 +449,56 @@ class SearchRound:
         appeal = np.maximum(ectr / settings.expected_ctr, 1e-9)
         return reserve, eligible, org_static, quality, bidder, rank, appeal
 
-    def _sales_ring(self, code: str, product_id: str, idx: np.ndarray) -> np.ndarray:
+    def _sales_ring(
+        self, book: RoundBook, code: str, product_id: str, idx: np.ndarray
+    ) -> np.ndarray:
         """Units each listed offer sold on the past VELOCITY_DAYS days, oldest first."""
         ring = np.zeros((VELOCITY_DAYS, idx.size))
+        if self.recent is None:
+            self.recent = _recent_by_offer(book)
+        past_sales = self.recent.get((code, product_id))
+        if not past_sales:
+            return ring
         for j, t in enumerate(idx.tolist()):
-            past = self.book.teams[t].recent_sales.get(code, {}).get(product_id)
+            past = past_sales.get(t)
             if past:
                 ring[-len(past) :, j] = past[-VELOCITY_DAYS:]
         return ring
 
     # ------------------------------------------------------------------ a day
+
+    def lay_out(self, m: int, stocks: dict[int, np.ndarray]) -> None:
+        """Lay out the day's pages of market ``m``'s searched products (``stocks``: the
+        stock of each one's listed offers, by product index) before any of them trades: each
+        page's slots come from its own offers, then every page's :class:`_Layout` is computed
+        in one pass over all the market's terms (:func:`_stack_layouts`)."""
+        stack = self.stacks[m]
+        in_stock = np.concatenate([stocks[page.p] for page in stack.pages]) > 0
+        settings = stack.pages[0].settings
+        velocity = settings.velocity_weight * np.log1p(stack.velocity)
+        if stack.offer is not None:  # every page has room for all its offers: one sort
+            score = np.where(
+                stack.real & in_stock[stack.offer], stack.org_key + velocity[stack.offer], -np.inf
+            )
+            organic = [_top_rows(score, settings.organic_slots)]
+        else:  # pages with as many offers ranked together (no padding: the same selection)
+            ranked: dict[int, np.ndarray] = {}
+            for members, org_key, offer in stack.wide:
+                score = np.where(in_stock[offer], org_key + velocity[offer], -np.inf)
+                rows = np.cumsum([0, *(len(stack.pages[i].term_ids) for i in members)])
+                top = _top_rows(score, settings.organic_slots)
+                ranked.update(
+                    (i, top[a:b]) for i, a, b in zip(members, rows[:-1], rows[1:], strict=True)
+                )
+            organic = [ranked[i] for i in range(len(stack.pages))]
+        key = in_stock.tobytes()
+        if stack.ads is None or stack.ads[0] != key:
+            ads = [
+                _auction(page, settings, in_stock[a:b])
+                for page, (a, b) in zip(stack.pages, stack.offers, strict=True)
+            ]
+            stack.ads = (key, ads)
+        _stack_layouts(stack, stack.ads[1], organic, self.lam, self.outside)
 
     def trade(
         self, m: int, p: int, day: int, shoppers: int, stock: np.ndarray, fx: float
@@ -428,37 +508,35 @@ class SearchRound:
         :func:`simshop.engine.demand.allocate_customers`. ``stock`` is updated in place.
 
         Every term's page is one row of (K, L) matrices (L = sponsored + organic slots):
-        the offer in each slot (-1: empty), its attention, whether it is sponsored."""
+        the offer in each slot (-1: empty), its attention, whether it is sponsored
+        (:class:`_Layout`, laid out by :meth:`lay_out` for the market's pages at once)."""
         page = self.pages[(m, p)]
-        sc = self.book.scenario
-        settings = sc.markets[m].search
-        lam, outside = sc.model.nest_lambda, sc.model.outside_utility
+        settings = page.settings
+        lam, outside = self.lam, self.outside
         srng, crng = self.search_rng[(m, p)], self.choice_rng[(m, p)]
         K, n = len(page.term_ids), page.idx.size
         split = srng.multinomial(shoppers, page.split_p)
-        searches = split[:K] + srng.poisson(split[:K] * (settings.searches_per_shopper - 1.0))
+        wanting = split[:K]
+        searches = wanting + _poisson_each(srng, wanting * (settings.searches_per_shopper - 1.0))
         self.searches[m, p, :K] += searches
-        cols, valid, is_ad, slot_price = _lay_out(page, settings, stock)
-        att = np.where(valid, page.attention, 0.0)
-        safe = np.where(valid, cols, 0)
-        orders = _choose(crng, split[:K], page.utility[safe], att, lam, outside)
-        sold = np.bincount(safe[valid], weights=orders[valid], minlength=n).astype(np.int64)
+        lay = page.today
+        assert lay is not None, "lay_out(m, ...) comes first each day"
+        orders = _multinomial_rows(crng, wanting, lay.pvals)[:, :-1]
+        sold = np.bincount(lay.shown, weights=orders[lay.valid], minlength=n).astype(np.int64)
         picks, first = sold.copy(), int(orders.sum())
         if (sold > stock).any():
             orders, picks, first = _choose_in_stock(
-                crng, split[:K], page.utility, cols, att, lam, outside, stock
+                crng, wanting, page.utility, lay.cols, lay.att, lam, outside, stock
             )
-            sold = np.bincount(safe[valid], weights=orders[valid], minlength=n).astype(np.int64)
+            sold = np.bincount(lay.shown, weights=orders[lay.valid], minlength=n).astype(np.int64)
         stock -= sold
-        clicks, charged, spend, paid = _clicks(
-            crng, page, settings, searches, orders, att, safe, is_ad, slot_price
-        )
-        page.log.append((cols, is_ad, clicks, orders, charged, paid, spend, searches, fx))
+        clicks, charged, spend, paid = _clicks(crng, lay, settings, searches, orders)
+        page.log.append((lay.cols, lay.is_ad, clicks, orders, charged, paid, spend, searches, fx))
         # the browsing shoppers see every listed offer, as without search
         rest = int(split[K])
         if rest > 0:
             b_picks, b_sold, b_first = allocate_customers(
-                crng, rest, page.browse_utility, lam, outside, stock
+                crng, rest, page.browse_utility, lam, outside, stock, page.browse_first
             )
             stock -= b_sold
             picks += b_picks
@@ -492,39 +570,37 @@ def _listing_scorer(
     return scored
 
 
-def _group_offers(
-    offers: dict[int, Offer],
-    idx: np.ndarray,
-    scored: Callable[[Listing | None], ListingScore],
-    scores: list[ListingScore],
-) -> tuple[
-    dict[int, tuple[ListingScore, list[int]]], dict[tuple[int, ...], tuple[Offer, list[int]]]
-]:
-    """The listed offers' columns by listing score and by campaigns (``scores`` filled in)."""
-    col = {int(t): j for j, t in enumerate(idx.tolist())}
-    # offers grouped by their listing's score and by their campaigns (teams often write
-    # the same ones), so the arrays are filled once per group
-    listing_groups: dict[int, tuple[ListingScore, list[int]]] = {}
-    # keyed by the campaign objects' identities (alive with the sheets this round)
-    campaign_groups: dict[tuple[int, ...], tuple[Offer, list[int]]] = {}
-    for t, offer in offers.items():
-        j = col.get(t)
-        if j is None:
-            continue
-        if offer.listing is not None:
-            score = scored(offer.listing)
-            listing_groups.setdefault(id(score), (score, []))[1].append(j)
-            scores[j] = score
-        if offer.campaigns or offer.auto_campaign is not None:
-            key = (id(offer.auto_campaign), *map(id, offer.campaigns.values()))
-            group = campaign_groups.get(key)
-            if group is not None and group[0].campaigns.keys() != offer.campaigns.keys():
-                key = (*key, id(offer))  # the same objects under other terms: its own
-                group = None
-            if group is None:
-                group = campaign_groups[key] = (offer, [])
-            group[1].append(j)
-    return listing_groups, campaign_groups
+def _recent_by_offer(book: RoundBook) -> dict[tuple[str, str], dict[int, list[int]]]:
+    """The teams' recent sales (:attr:`TeamState.recent_sales`) by (market, product) and team
+    index: one pass over what the teams sold instead of a look-up per listed offer."""
+    out: dict[tuple[str, str], dict[int, list[int]]] = {}
+    for t, team in enumerate(book.teams):
+        for code, by_product in team.recent_sales.items():
+            for pid, past in by_product.items():
+                out.setdefault((code, pid), {})[t] = past
+    return out
+
+
+def _listed_offers(offers: dict[int, Offer], idx: np.ndarray) -> tuple[list[Offer], np.ndarray]:
+    """The offers (by team index) of the listed teams ``idx``, and their columns."""
+    teams = np.fromiter(offers, np.int64, len(offers))
+    cols = np.searchsorted(idx, teams)
+    listed = cols < idx.size
+    listed[listed] = idx[cols[listed]] == teams[listed]
+    values = list(offers.values())
+    if listed.all():
+        return values, cols
+    return [values[i] for i in np.flatnonzero(listed).tolist()], cols[listed]
+
+
+def _distinct(keys: list[Any]) -> tuple[list[int], np.ndarray]:
+    """(The position of the first of each distinct key, each key's group number)."""
+    first: dict[Any, int] = {}
+    group = [first.setdefault(key, len(first)) for key in keys]
+    starts = [0] * len(first)
+    for pos in range(len(group) - 1, -1, -1):
+        starts[group[pos]] = pos
+    return starts, np.array(group, dtype=np.int64)
 
 
 def _slots(
@@ -537,58 +613,227 @@ def _slots(
     return attention, np.arange(L) < S, np.full((K, S), -1), np.zeros((K, S)), np.zeros((K, L - S))
 
 
-def _lay_out(
-    page: _Page, settings: SearchSettings, stock: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every term's page of the day: offer per slot (-1: empty), filled, sponsored, price."""
-    rows = page.rows
+@dataclass
+class _Layout:
+    """Every term's page of one day (K rows of L positions) and what follows from it alone
+    (:func:`_stack_layouts`)."""
+
+    cols: np.ndarray
+    """(K, L) the offer in each slot, -1: empty (empty slots at the end)."""
+    valid: np.ndarray
+    is_ad: np.ndarray
+    slot_price: np.ndarray
+    """(K, L) the price of a click in each sponsored slot (0 elsewhere)."""
+    att: np.ndarray
+    """(K, L) attention of each filled slot (0: empty)."""
+    shown: np.ndarray
+    """The offer of each filled slot (``safe[valid]``, row by row)."""
+    pvals: np.ndarray
+    """(K, L + 1) a term's shopper's choice: each slot, then the outside option."""
+    clickable: np.ndarray
+    """(K,) True where a page has an offer to click."""
+    click_p: np.ndarray
+    """(K, L) how the clicks that do not buy split over the slots."""
+    affordable: np.ndarray
+    """(K, L) clicks the campaign of each sponsored slot can pay in a day."""
+
+
+def _auction(
+    page: _Page, settings: SearchSettings, in_stock: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Winners and prices of every term's sponsored slots; recomputed only when an offer in
+    the page's auctions came into or went out of stock."""
     n_sponsored = settings.sponsored_slots
-    in_stock = stock > 0
-    velocity = settings.velocity_weight * np.log1p(page.velocity)
-    organic = _top_rows(
-        np.where(in_stock, page.org_key + velocity, -np.inf), settings.organic_slots
-    )
-    if page.bidding and n_sponsored > 0:
-        ranked = _top_rows(np.where(in_stock, page.ad_key, -np.inf), n_sponsored + 1)
-        winners, prices = _prices(page, ranked, n_sponsored)
-    else:
-        winners, prices = page.no_winners, page.no_prices
-    # the page: sponsored slots first, then organic, empty slots moved to the end
-    both = np.concatenate([winners, organic], axis=1)
+    if not page.bidding or n_sponsored <= 0:
+        return page.no_winners, page.no_prices
+    key = in_stock[page.bidders].tobytes()
+    if page.auction is not None and page.auction[0] == key:
+        return page.auction[1], page.auction[2]
+    ranked = _top_rows(np.where(in_stock, page.ad_key, -np.inf), n_sponsored + 1)
+    winners, prices = _prices(page, ranked, n_sponsored)
+    page.auction = (key, winners, prices)
+    return winners, prices
+
+
+@dataclass
+class _Stack:
+    """The searched pages of one market, their terms' rows one under the other (every page
+    of a market has the same slots), with the static arrays the day's layout reads."""
+
+    pages: list[_Page]
+    bounds: list[tuple[int, int]]
+    """Each page's rows."""
+    rows: np.ndarray
+    attention: np.ndarray
+    ad_slot: np.ndarray
+    no_organic_prices: np.ndarray
+    utility: np.ndarray
+    """Every page's offers' utilities, page after page."""
+    u_base: np.ndarray
+    """(R, 1) where each row's page starts in :attr:`utility`."""
+    click_weight: np.ndarray
+    budget: np.ndarray
+    """Every page's (K, n) click weights and budgets, flattened page after page."""
+    c_base: np.ndarray
+    """(R, 1) where each row (term of a page, first offer) starts in :attr:`click_weight`."""
+    offers: list[tuple[int, int]]
+    """Each page's offers in the stacked offer arrays."""
+    velocity: np.ndarray
+    """Every page's offers' recent sales (each page's :attr:`_Page.velocity` is a view)."""
+    org_key: np.ndarray
+    """(R, widest page) every term's organic keys, padded."""
+    real: np.ndarray
+    """(R, widest page) True where a column is one of the row's page's offers."""
+    offer: np.ndarray | None
+    """(R, widest page) the stacked offer of each column (0 in the padding); None when some
+    page has more offers than organic slots (then :attr:`wide` ranks them)."""
+    wide: list[tuple[list[int], np.ndarray, np.ndarray]]
+    """Pages with the same number of offers: (their indices, their rows' organic keys,
+    the stacked offer of each column)."""
+    ads: tuple[bytes, list[tuple[np.ndarray, np.ndarray]]] | None = None
+    """The last auctions: (which offers were in stock, each page's winners and prices)."""
+
+    @classmethod
+    def of(cls, pages: list[_Page]) -> _Stack:
+        sizes = [len(page.term_ids) for page in pages]
+        ends = np.cumsum(sizes).tolist()
+        u_sizes = [page.idx.size for page in pages]
+        u_starts = np.cumsum([0, *u_sizes])[:-1]
+        c_starts = np.cumsum([0, *(k * n for k, n in zip(sizes, u_sizes, strict=True))])[:-1]
+        u_base = np.repeat(u_starts, sizes)
+        velocity = np.concatenate([page.velocity for page in pages])
+        for page, a, n in zip(pages, u_starts.tolist(), u_sizes, strict=True):
+            page.velocity = velocity[a : a + n]
+        width = max(u_sizes)
+        real = np.repeat(np.array([np.arange(width) < n for n in u_sizes]), sizes, axis=0)
+        org_key = np.full(real.shape, -np.inf)
+        org_key[real] = np.concatenate([page.org_key.ravel() for page in pages])
+        small = width <= pages[0].settings.organic_slots
+        c_base = np.concatenate(
+            [c + n * np.arange(k) for c, n, k in zip(c_starts, u_sizes, sizes, strict=True)]
+        )
+        return cls(
+            pages=pages,
+            bounds=list(zip([0, *ends[:-1]], ends, strict=True)),
+            rows=np.arange(sum(sizes))[:, None],
+            attention=pages[0].attention,
+            ad_slot=pages[0].ad_slot,
+            no_organic_prices=np.concatenate([page.no_organic_prices for page in pages]),
+            utility=np.concatenate([page.utility for page in pages]),
+            u_base=u_base[:, None],
+            click_weight=np.concatenate([page.click_weight.ravel() for page in pages]),
+            budget=np.concatenate([page.budget.ravel() for page in pages]),
+            c_base=c_base[:, None],
+            offers=[(a, a + n) for a, n in zip(u_starts.tolist(), u_sizes, strict=True)],
+            velocity=velocity,
+            org_key=org_key,
+            real=real,
+            offer=np.where(real, u_base[:, None] + np.arange(width), 0) if small else None,
+            wide=[] if small else _same_width(pages, u_starts.tolist()),
+        )
+
+
+def _same_width(
+    pages: list[_Page], starts: list[int]
+) -> list[tuple[list[int], np.ndarray, np.ndarray]]:
+    """:attr:`_Stack.wide`: the pages grouped by their number of offers."""
+    groups: dict[int, list[int]] = {}
+    for i, page in enumerate(pages):
+        groups.setdefault(page.idx.size, []).append(i)
+    return [
+        (
+            members,
+            np.concatenate([pages[i].org_key for i in members]),
+            np.concatenate(
+                [np.tile(starts[i] + np.arange(n), (len(pages[i].term_ids), 1)) for i in members]
+            ),
+        )
+        for n, members in groups.items()
+    ]
+
+
+def _stack_layouts(
+    stack: _Stack,
+    ads: list[tuple[np.ndarray, np.ndarray]],
+    organic: list[np.ndarray],
+    lam: float,
+    outside: float,
+) -> None:
+    """Every page of the market from its (winners, prices) and the organic slots of every
+    row: sponsored slots first, then organic, empty slots moved to the end; all rows at once,
+    each row's numbers exactly as if its page were laid out alone."""
+    rows = stack.rows
+    winners = np.concatenate([w for w, _ in ads])
+    both = np.concatenate([winners, np.concatenate(organic)], axis=1)
     order = np.argsort(both < 0, axis=1, kind="stable")
     cols = both[rows, order]
     valid = cols >= 0
-    is_ad = page.ad_slot[order] & valid
-    slot_price = np.concatenate([prices, page.no_organic_prices], axis=1)[rows, order]
-    return cols, valid, is_ad, slot_price
+    is_ad = stack.ad_slot[order] & valid
+    prices = np.concatenate([pr for _, pr in ads])
+    slot_price = np.concatenate([prices, stack.no_organic_prices], axis=1)[rows, order]
+    att = np.where(valid, stack.attention, 0.0)
+    safe = np.where(valid, cols, 0)
+    cell = stack.c_base + safe
+    # clicks that do not buy split over the page's slots by attention and appeal
+    click_p = att * stack.click_weight[cell]
+    clickable = click_p.sum(axis=1) > 0
+    click_p[~clickable, 0] = 1.0
+    click_p /= click_p.sum(axis=1, keepdims=True)
+    pvals = _choice_pvals(stack.utility[stack.u_base + safe], att, lam, outside)
+    affordable = np.floor(stack.budget[cell] / np.where(is_ad, slot_price, 1.0) + 1e-9)
+    for page, (r0, r1) in zip(stack.pages, stack.bounds, strict=True):
+        shown = valid[r0:r1]
+        page.today = _Layout(
+            cols=cols[r0:r1],
+            valid=shown,
+            is_ad=is_ad[r0:r1],
+            slot_price=slot_price[r0:r1],
+            att=att[r0:r1],
+            shown=safe[r0:r1][shown],
+            pvals=pvals[r0:r1],
+            clickable=clickable[r0:r1],
+            click_p=click_p[r0:r1],
+            affordable=affordable[r0:r1],
+        )
 
 
 def _clicks(
     rng: np.random.Generator,
-    page: _Page,
+    lay: _Layout,
     settings: SearchSettings,
     searches: np.ndarray,
     orders: np.ndarray,
-    att: np.ndarray,
-    safe: np.ndarray,
-    is_ad: np.ndarray,
-    slot_price: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(Clicks, charged clicks, spend, paid orders) per slot of every term's page."""
-    rows = page.rows
-    # clicks that do not buy, split over the page's slots by attention and appeal
-    slot_w = att * page.click_weight[rows, safe]
-    total_w = slot_w.sum(axis=1)
-    browsing = rng.binomial(np.where(total_w > 0, searches, 0), settings.browse_click_rate)
-    slot_w[total_w <= 0, 0] = 1.0
-    slot_w /= slot_w.sum(axis=1, keepdims=True)
-    clicks = orders + rng.multinomial(browsing, slot_w)
+    browsing = _binomial_each(rng, np.where(lay.clickable, searches, 0), settings.browse_click_rate)
+    clicks = orders + _multinomial_rows(rng, browsing, lay.click_p)
     # sponsored clicks are paid while the term's daily budget lasts
-    affordable = np.floor(page.budget[rows, safe] / np.where(is_ad, slot_price, 1.0) + 1e-9)
-    charged = np.where(is_ad, np.minimum(clicks, affordable), 0)
-    spend = charged * slot_price
+    charged = np.where(lay.is_ad, np.minimum(clicks, lay.affordable), 0)
+    spend = charged * lay.slot_price
     paid = np.minimum(orders, charged)
     return clicks, charged, spend, paid
+
+
+def _multinomial_rows(
+    rng: np.random.Generator, counts: np.ndarray, pvals: np.ndarray
+) -> np.ndarray:
+    """``rng.multinomial(counts, pvals)`` row by row: the same draws (a row without trials
+    draws nothing), without NumPy's broadcasting cost on a handful of rows."""
+    out = np.zeros(pvals.shape, dtype=np.int64)
+    for k, count in enumerate(counts.tolist()):
+        if count > 0:
+            out[k] = rng.multinomial(count, pvals[k])
+    return out
+
+
+def _poisson_each(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:
+    """``rng.poisson(lam)`` element by element (the same draws; a zero mean draws nothing)."""
+    return np.array([rng.poisson(x) if x > 0 else 0 for x in lam.tolist()], dtype=np.int64)
+
+
+def _binomial_each(rng: np.random.Generator, trials: np.ndarray, p: float) -> np.ndarray:
+    """``rng.binomial(trials, p)`` element by element (the same draws; no trials, no draw)."""
+    return np.array([rng.binomial(k, p) if k > 0 else 0 for k in trials.tolist()], dtype=np.int64)
 
 
 def _prices(page: _Page, ranked: np.ndarray, slots: int) -> tuple[np.ndarray, np.ndarray]:
@@ -607,15 +852,8 @@ def _prices(page: _Page, ranked: np.ndarray, slots: int) -> tuple[np.ndarray, np
     return winners, np.where(winners >= 0, prices, 0.0)
 
 
-def _choose(
-    rng: np.random.Generator,
-    shoppers: np.ndarray,
-    utility: np.ndarray,
-    att: np.ndarray,
-    lam: float,
-    outside: float,
-) -> np.ndarray:
-    """Orders per slot of every term's page: the term's shoppers choose among the slots with
+def _choice_pvals(utility: np.ndarray, att: np.ndarray, lam: float, outside: float) -> np.ndarray:
+    """Per term, a shopper's choice over the slots of its page, then the outside option:
     the nested logit weighted by attention (:func:`weighted_choice_probabilities`, row by
     row, vectorised; an empty page sends everyone to the outside option)."""
     z = utility / lam
@@ -632,8 +870,7 @@ def _choose(
     pvals[:, -1] = 1.0 - inside
     np.maximum(pvals, 0.0, out=pvals)
     pvals /= pvals.sum(axis=1, keepdims=True)
-    draw: np.ndarray = rng.multinomial(shoppers, pvals)
-    return draw[:, :-1]
+    return pvals
 
 
 def _choose_in_stock(
@@ -666,17 +903,17 @@ def _choose_in_stock(
         left[offers] -= sold
         picks[offers] += k_picks
         first += k_first
-        # share each offer's units among its slots (sponsored first) by attention
-        slot_att = att[k][valid]
-        units_left, att_left = sold.astype(np.int64), weight.copy()
-        units = np.zeros(inv.size, dtype=np.int64)
-        for i, o in enumerate(inv.tolist()):
-            a = float(slot_att[i])
+        # share each offer's units among its slots (sponsored first) by attention (Python
+        # numbers: the same doubles as NumPy's, without its cost per element)
+        units_left, att_left = sold.tolist(), weight.tolist()
+        units = []
+        for a, o in zip(att[k][valid].tolist(), inv.tolist(), strict=True):
             if att_left[o] <= a * (1 + 1e-12):
-                units[i] = units_left[o]
+                unit = units_left[o]
             else:
-                units[i] = rng.binomial(int(units_left[o]), a / att_left[o])
-            units_left[o] -= units[i]
+                unit = int(rng.binomial(units_left[o], a / att_left[o]))
+            units.append(unit)
+            units_left[o] -= unit
             att_left[o] -= a
         orders[k, np.flatnonzero(valid)] = units
     return orders, picks, first
@@ -691,11 +928,12 @@ def _top_rows(score: np.ndarray, count: int) -> np.ndarray:
     r = np.arange(rows)[:, None]
     if n > count:
         part = np.argpartition(-score, count - 1, axis=1)[:, :count]
-    else:
-        part = np.broadcast_to(np.arange(n), (rows, n))
-    vals = score[r, part]
-    order = np.argsort(-vals, axis=1, kind="stable")
-    part, vals = part[r, order], vals[r, order]
+        vals = score[r, part]
+        order = np.argsort(-vals, axis=1, kind="stable")
+        part, vals = part[r, order], vals[r, order]
+    else:  # every column: the same as above with ``part`` = 0..n-1
+        part = np.argsort(-score, axis=1, kind="stable")
+        vals = score[r, part]
     out = np.where(vals > -np.inf, part, -1)
     if out.shape[1] < count:
         out = np.concatenate([out, np.full((rows, count - out.shape[1]), -1)], axis=1)
