@@ -395,6 +395,7 @@ class DecisionForm:
         form = cls(scenario, team)
         form._build(None)
         sourcing.read_request(form, data)
+        nul = nul_fields()
         for f in form.fields.values():
             if f.kind == "checkbox":
                 f.value = data.get(f.name) in ("y", "on", "1", "true")
@@ -405,7 +406,7 @@ class DecisionForm:
                 f.value = raw if raw in [c[0] for c in f.choices] else f.choices[0][0]
             else:
                 f.value = form._parse_number(f, data.get(f.name, ""))
-            if f.name in nul_fields():
+            if f.name in nul:
                 f.errors = [NUL_FIELD_MESSAGE]
         return form
 

@@ -433,10 +433,12 @@ def _save_decisions(scenario, state, team, rnd):
     if not ActionForm().validate_on_submit():
         abort(400)
     form = DecisionForm.from_request(scenario, state, request.form)
-    form.check()
     expected = _posted_version()
     if form.has_errors:
+        form.check()  # the rules' messages too, on the fields that could be read
         return form, expected, 422, None, None
+    # Every field could be read: the service checks the rules (once) and raises their
+    # messages, which land on the fields below.
     try:
         decisions_service.submit_decision(
             db.session, current_user, team, rnd, form.raw(), expected_version=expected
