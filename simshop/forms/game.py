@@ -396,6 +396,9 @@ class DecisionForm:
         form._build(None)
         sourcing.read_request(form, data)
         nul = nul_fields()
+        # A plain dictionary of the first values: MultiDict.get raises (and catches) an
+        # exception for every absent field, and most fields of a sheet are absent.
+        data = data.to_dict() if hasattr(data, "to_dict") else dict(data)
         for f in form.fields.values():
             if f.kind == "checkbox":
                 f.value = data.get(f.name) in ("y", "on", "1", "true")
@@ -411,6 +414,8 @@ class DecisionForm:
         return form
 
     def _parse_number(self, f: DecisionField, raw: str) -> Any:
+        if not raw:
+            return None  # most fields of a sheet are left empty: skip the parser
         try:
             number = parse_number(raw, integer=f.kind == "int")
         except NumberInputError as exc:
