@@ -10,7 +10,7 @@ many explanations were computed but not stored (wasted work: a worker logs each 
 SQLite always; PostgreSQL too when its server binaries are installed (a throwaway cluster,
 tests/pg.py). The baseline of the same run is 1 worker. Asserts nothing.
 
-    .venv/bin/python bench/bench_tick_fleet.py [--quick] [--sqlite-only]
+    .venv/bin/python bench/bench_tick_fleet.py [--quick] [--sqlite-only | --postgresql-only]
 """
 
 from __future__ import annotations
@@ -150,14 +150,15 @@ def main() -> int:
     teams = 10
     print(f"{games} games x {teams} teams, round 1 of every game due at once")
     with tempfile.TemporaryDirectory(prefix="bench-fleet-") as tmp:
-        template = os.path.join(tmp, "template.sqlite")
-        t0 = time.perf_counter()
-        build(f"sqlite:///{template}", games, teams)
-        print(f"setup {time.perf_counter() - t0:.0f} s", flush=True)
-        for workers in (1, 2, 4):
-            path = os.path.join(tmp, f"fleet-{workers}.sqlite")
-            shutil.copyfile(template, path)
-            run("sqlite", f"sqlite:///{path}", games, workers)
+        if "--postgresql-only" not in sys.argv:
+            template = os.path.join(tmp, "template.sqlite")
+            t0 = time.perf_counter()
+            build(f"sqlite:///{template}", games, teams)
+            print(f"setup {time.perf_counter() - t0:.0f} s", flush=True)
+            for workers in (1, 2, 4):
+                path = os.path.join(tmp, f"fleet-{workers}.sqlite")
+                shutil.copyfile(template, path)
+                run("sqlite", f"sqlite:///{path}", games, workers)
         if "--sqlite-only" in sys.argv:
             return 0
         from tests.pg import PostgresCluster, find_bindir
