@@ -16,7 +16,7 @@ generator (the client processes, on the same cores): latencies depend on what el
 machine runs, CPU per save much less. The
 baseline of the same run is the smallest storm (200). Asserts nothing.
 
-    .venv/bin/python bench/bench_storm.py [--quick] [--sqlite-only]
+    .venv/bin/python bench/bench_storm.py [--quick] [--sqlite-only | --postgresql-only]
 """
 
 from __future__ import annotations
@@ -284,7 +284,7 @@ def main() -> int:
     sizes = [200] if "--quick" in sys.argv else [200, 1000, 2000]
     print(f"each student saves once at a moment drawn from a {WINDOW_S:.0f} s window")
     with tempfile.TemporaryDirectory(prefix="bench-storm-") as tmp:
-        for n in sizes:
+        for n in [] if "--postgresql-only" in sys.argv else sizes:
             run("sqlite", f"sqlite:///{tmp}/storm-{n}.sqlite", n, 2, tmp)
         if "--sqlite-only" in sys.argv:
             return 0
