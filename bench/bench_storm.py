@@ -11,11 +11,12 @@ storm). Each student's save is sent at a moment drawn uniformly from the 10 s wi
 
 Reports: stored (decision rows afterwards), lost (sent minus stored: must be 0), 5xx (must
 be 0), other statuses, latency p50/p95/max, when the last save was answered, and the CPU
-time per save of the app server (gunicorn and its workers) and of PostgreSQL: latencies
-depend on what else the machine runs, CPU per save much less. The
+time per save of the app server (gunicorn and its workers), of PostgreSQL and of the load
+generator (the client processes, on the same cores): latencies depend on what else the
+machine runs, CPU per save much less. The
 baseline of the same run is the smallest storm (200). Asserts nothing.
 
-    .venv/bin/python bench/bench_storm.py [--quick] [--sqlite-only]
+    .venv/bin/python bench/bench_storm.py [--quick] [--sqlite-only | --postgresql-only]
 """
 
 from __future__ import annotations
@@ -192,7 +193,8 @@ def _client(args):
         t.start()
     for t in threads:
         t.join()
-    return results
+    times = os.times()
+    return results, times.user + times.system
 
 
 def storm(base: str, game_id: int, credentials, seed: int = 18):
@@ -204,8 +206,8 @@ def storm(base: str, game_id: int, credentials, seed: int = 18):
     path = f"/games/{game_id}/decisions"
     args = [(host, int(port), path, "simshop_session", chunk, start_at) for chunk in chunks]
     with multiprocessing.get_context("fork").Pool(CLIENT_PROCESSES) as pool:
-        results = [r for part in pool.map(_client, args) for r in part]
-    return results
+        parts = pool.map(_client, args)
+    return [r for part, _ in parts for r in part], sum(cpu for _, cpu in parts)
 
 
 def stored(url: str, round_id: int) -> int:
@@ -253,7 +255,7 @@ def run(
     )
     try:
         app_cpu, db_cpu = tree_cpu_seconds(server.pid), tree_cpu_seconds(database_pid)
-        results = storm(base, game_id, credentials)
+        results, client_cpu = storm(base, game_id, credentials)
         app_cpu = tree_cpu_seconds(server.pid) - app_cpu
         db_cpu = tree_cpu_seconds(database_pid) - db_cpu
     finally:
@@ -271,7 +273,8 @@ def run(
         f"p50 {statistics.median(ms):>7.0f} ms  p95 {httpload.percentile(ms, 95):>7.0f} ms  "
         f"max {ms[-1]:>7.0f} ms  last answer at {last:5.1f} s  statuses {statuses}  "
         f"CPU per save: app {1000 * app_cpu / students:.1f} ms"
-        + (f", database {1000 * db_cpu / students:.1f} ms  " if database_pid else "  ")
+        + (f", database {1000 * db_cpu / students:.1f} ms" if database_pid else "")
+        + f", load generator {1000 * client_cpu / students:.1f} ms  "
         + f"(setup {setup_s:.0f} s{'; database is locked in log' if 'locked' in log else ''})",
         flush=True,
     )
@@ -281,7 +284,7 @@ def main() -> int:
     sizes = [200] if "--quick" in sys.argv else [200, 1000, 2000]
     print(f"each student saves once at a moment drawn from a {WINDOW_S:.0f} s window")
     with tempfile.TemporaryDirectory(prefix="bench-storm-") as tmp:
-        for n in sizes:
+        for n in [] if "--postgresql-only" in sys.argv else sizes:
             run("sqlite", f"sqlite:///{tmp}/storm-{n}.sqlite", n, 2, tmp)
         if "--sqlite-only" in sys.argv:
             return 0

@@ -2,12 +2,15 @@
 round 1 closes at the same moment, processed by 1, 2 and 4 long-lived tick workers
 (``flask --app simshop tick --loop``) started side by side (issue 18, point 5).
 
-Reports the time from starting the workers to the last round published, rounds per second,
-and how many times each round was claimed (exactly once each expected: ``process_count``).
+Reports the time from starting the workers to the last round published and to the last
+round explained (every worker explains what it publishes, and ``tick`` explains what is
+left), rounds per second, how many times each round was claimed (exactly once each
+expected: ``process_count``), how many explanations each round has stored (one), and how
+many explanations were computed but not stored (wasted work: a worker logs each one).
 SQLite always; PostgreSQL too when its server binaries are installed (a throwaway cluster,
 tests/pg.py). The baseline of the same run is 1 worker. Asserts nothing.
 
-    .venv/bin/python bench/bench_tick_fleet.py [--quick] [--sqlite-only]
+    .venv/bin/python bench/bench_tick_fleet.py [--quick] [--sqlite-only | --postgresql-only]
 """
 
 from __future__ import annotations
@@ -68,7 +71,8 @@ def build(url: str, games: int, teams: int) -> None:
         db.engine.dispose()
 
 
-def counts(url: str) -> tuple[int, dict[int, int]]:
+def counts(url: str) -> tuple[int, dict[int, int], int]:
+    """Rounds published, rounds by times claimed, rounds explained (round 1 of each game)."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
@@ -85,9 +89,15 @@ def counts(url: str) -> tuple[int, dict[int, int]]:
                     )
                 ).all()
             )
+            explained = conn.execute(
+                text(
+                    "SELECT count(*) FROM round_explanations e JOIN rounds r "
+                    "ON r.id = e.round_id WHERE r.number = 1"
+                )
+            ).scalar_one()
     finally:
         engine.dispose()
-    return published, claims
+    return published, claims, explained
 
 
 def run(label: str, url: str, games: int, workers: int) -> None:
@@ -100,10 +110,14 @@ def run(label: str, url: str, games: int, workers: int) -> None:
         )
         for _ in range(workers)
     ]
+    published_s = None
     try:
         while True:
-            published, claims = counts(url)
-            if published >= games or time.perf_counter() - started > 900:
+            published, _claims, explained = counts(url)
+            now = time.perf_counter() - started
+            if published >= games and published_s is None:
+                published_s = now
+            if explained >= games or now > 900:
                 break
             time.sleep(0.2)
         elapsed = time.perf_counter() - started
@@ -118,11 +132,14 @@ def run(label: str, url: str, games: int, workers: int) -> None:
                 proc.kill()
                 _out, err = proc.communicate()
             errors += err.decode(errors="replace")
-    published, claims = counts(url)
+    published, claims, explained = counts(url)
+    published_s = published_s if published_s is not None else elapsed
     print(
         f"{label:<10} {workers} worker(s): {published}/{games} rounds published in "
-        f"{elapsed:6.1f} s ({published / elapsed:5.1f} rounds/s; includes worker start-up)  "
-        f"claims per round {dict(sorted(claims.items()))}"
+        f"{published_s:6.1f} s ({published / published_s:5.1f} rounds/s; includes worker "
+        f"start-up), {explained}/{games} explained in {elapsed:6.1f} s  "
+        f"claims per round {dict(sorted(claims.items()))}  explanations computed but not "
+        f"stored {errors.count('explanation computed but not stored')}"
         + ("  TRACEBACK in a worker" if "Traceback" in errors else ""),
         flush=True,
     )
@@ -133,14 +150,15 @@ def main() -> int:
     teams = 10
     print(f"{games} games x {teams} teams, round 1 of every game due at once")
     with tempfile.TemporaryDirectory(prefix="bench-fleet-") as tmp:
-        template = os.path.join(tmp, "template.sqlite")
-        t0 = time.perf_counter()
-        build(f"sqlite:///{template}", games, teams)
-        print(f"setup {time.perf_counter() - t0:.0f} s", flush=True)
-        for workers in (1, 2, 4):
-            path = os.path.join(tmp, f"fleet-{workers}.sqlite")
-            shutil.copyfile(template, path)
-            run("sqlite", f"sqlite:///{path}", games, workers)
+        if "--postgresql-only" not in sys.argv:
+            template = os.path.join(tmp, "template.sqlite")
+            t0 = time.perf_counter()
+            build(f"sqlite:///{template}", games, teams)
+            print(f"setup {time.perf_counter() - t0:.0f} s", flush=True)
+            for workers in (1, 2, 4):
+                path = os.path.join(tmp, f"fleet-{workers}.sqlite")
+                shutil.copyfile(template, path)
+                run("sqlite", f"sqlite:///{path}", games, workers)
         if "--sqlite-only" in sys.argv:
             return 0
         from tests.pg import PostgresCluster, find_bindir

@@ -395,6 +395,10 @@ class DecisionForm:
         form = cls(scenario, team)
         form._build(None)
         sourcing.read_request(form, data)
+        nul = nul_fields()
+        # A plain dictionary of the first values: MultiDict.get raises (and catches) an
+        # exception for every absent field, and most fields of a sheet are absent.
+        data = data.to_dict() if hasattr(data, "to_dict") else dict(data)
         for f in form.fields.values():
             if f.kind == "checkbox":
                 f.value = data.get(f.name) in ("y", "on", "1", "true")
@@ -405,11 +409,13 @@ class DecisionForm:
                 f.value = raw if raw in [c[0] for c in f.choices] else f.choices[0][0]
             else:
                 f.value = form._parse_number(f, data.get(f.name, ""))
-            if f.name in nul_fields():
+            if f.name in nul:
                 f.errors = [NUL_FIELD_MESSAGE]
         return form
 
     def _parse_number(self, f: DecisionField, raw: str) -> Any:
+        if not raw:
+            return None  # most fields of a sheet are left empty: skip the parser
         try:
             number = parse_number(raw, integer=f.kind == "int")
         except NumberInputError as exc:

@@ -257,6 +257,11 @@ class Round(db.Model):
     failure: Mapped[str | None] = mapped_column(Text)
     """Why the last processing failed (shown to the instructor; cleared on retry)."""
 
+    # The claim on computing the published round's explanation (see
+    # services/explanations.py: claim_explanation).
+    explain_owner: Mapped[str | None] = mapped_column(String(64))
+    explain_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
     # Written in the publishing transaction.
     seed: Mapped[int | None] = mapped_column(BigInteger)
     market_stats: Mapped[Any | None] = mapped_column(JSON)

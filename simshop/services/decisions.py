@@ -2,12 +2,13 @@
 
 Decisions are accepted only while their round is open, checked *in the same statement* that
 writes them (``INSERT ... SELECT ... WHERE EXISTS (open round) ON CONFLICT DO UPDATE``; the
-round row is share-locked on PostgreSQL, and SQLite runs every transaction under
-``BEGIN IMMEDIATE``). UNIQUE(round_id, team_id): the last save wins.
+round row is share-locked on PostgreSQL, and SQLite runs every write transaction
+under ``BEGIN IMMEDIATE``). UNIQUE(round_id, team_id): the last save wins.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -52,14 +53,6 @@ class SavedDecision:
     sheet: DecisionSheet
 
 
-def _upsert(session: Session) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert
-
-
 def submit_decision(
     session: Session,
     user: User,
@@ -89,8 +82,9 @@ def submit_decision(
     scenario = game_scenario(game)
     state = team_state_before(session, game, rnd, team, scenario)
     round_id, team_id, user_id = rnd.id, team.id, user.id
-    # End the read transaction before validating: on SQLite it holds the write lock.
-    end_read(session)
+    # The reads above ran in a read transaction that takes no lock (SQLite: deferred, ended
+    # by the unit of work before it begins IMMEDIATE); PostgreSQL keeps it and its
+    # connection for the write: no second checkout of the pool, no second ping.
     sheet = validate_decisions(scenario, state, raw)
     try:
         with transaction(session):
@@ -122,24 +116,62 @@ def _save(
     expected_version: int | None = None,
 ) -> datetime:
     """Upsert the sheet if the round is still open at this instant; returns the save time."""
-    session.execute(select(Round.id).where(Round.id == round_id))  # BEGIN (IMMEDIATE)
-    # The transaction began with the reads above (BEGIN IMMEDIATE on SQLite), so this
-    # timestamp is taken while no close can commit.
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        # BEGIN IMMEDIATE now, so the timestamp below is taken while no close can commit.
+        # (PostgreSQL: the share lock the upsert takes on the round row does that job.)
+        session.execute(select(Round.id).where(Round.id == round_id))
     now = utcnow()
+    params = {
+        "round_id": round_id,
+        "team_id": team_id,
+        "payload": sheet.to_dict(),
+        "user_id": user_id,
+        "now": now,
+    }
+    if expected_version is not None:
+        params["expected"] = expected_version
+    # Core execution (the connection's): the ORM would take a parameter dictionary with an
+    # INSERT for a bulk insert of objects.
+    result = session.connection().execute(
+        _upsert_statement(dialect, expected_version is not None), params
+    )
+    if rowcount(result) != 1:
+        raise RoundNotOpenError()
+    return now
+
+
+@functools.cache
+def _upsert_statement(dialect: str, versioned: bool) -> Any:
+    """``INSERT ... SELECT ... WHERE the round is open ON CONFLICT DO UPDATE``, with bound
+    parameters (``round_id``, ``team_id``, ``payload``, ``user_id``, ``now``, and
+    ``expected`` when ``versioned``: the write happens only over that ``save_count``).
+    Built once per dialect: building it (the ``excluded`` alias above all) cost more CPU
+    than running it."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
     still_open = (
         select(Round.id)
         .where(
-            Round.id == round_id,
+            Round.id == bindparam("round_id"),
             Round.status == OPEN,
-            or_(Round.deadline.is_(None), Round.deadline > now),
+            or_(Round.deadline.is_(None), Round.deadline > bindparam("now")),
         )
         .with_for_update(read=True)
         .exists()
     )
-    payload = sheet.to_dict()
-    stmt = _upsert(session)(Decision).from_select(
-        ["round_id", "team_id", "payload", "saved_by_id", "saved_at", "save_count"],
-        _decision_select(round_id, team_id, payload, user_id, now).where(still_open),
+    row = select(
+        bindparam("round_id", type_=Decision.round_id.type),
+        bindparam("team_id", type_=Decision.team_id.type),
+        bindparam("payload", type_=Decision.payload.type),
+        bindparam("user_id", type_=Decision.saved_by_id.type),
+        bindparam("now", type_=Decision.saved_at.type),
+        literal(1, Decision.save_count.type),
+    ).where(still_open)
+    stmt = dialect_insert(Decision).from_select(
+        ["round_id", "team_id", "payload", "saved_by_id", "saved_at", "save_count"], row
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=["round_id", "team_id"],
@@ -149,26 +181,12 @@ def _save(
             "saved_at": stmt.excluded.saved_at,
             "save_count": Decision.save_count + 1,
         },
-        where=(Decision.save_count == expected_version) if expected_version is not None else None,
+        where=(Decision.save_count == bindparam("expected")) if versioned else None,
     )
     # psycopg 3 reports no rowcount for an INSERT without RETURNING once SQLAlchemy has
     # closed the cursor (-1: "nothing written"); preserve_rowcount keeps the real count
     # (sqlalchemy/sqlalchemy#10696, #10974). pysqlite reports it either way.
-    stmt = stmt.execution_options(preserve_rowcount=True)
-    if rowcount(session.execute(stmt)) != 1:
-        raise RoundNotOpenError()
-    return now
-
-
-def _decision_select(round_id: int, team_id: int, payload: dict, user_id: int, now: datetime):
-    return select(
-        literal(round_id, Decision.round_id.type),
-        literal(team_id, Decision.team_id.type),
-        bindparam("payload", payload, type_=Decision.payload.type),
-        literal(user_id, Decision.saved_by_id.type),
-        literal(now, Decision.saved_at.type),
-        literal(1, Decision.save_count.type),
-    )
+    return stmt.execution_options(preserve_rowcount=True)
 
 
 def saved_decision(session: Session, rnd: Round, team: Team) -> Decision | None:

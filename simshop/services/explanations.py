@@ -6,6 +6,15 @@ published (and visible) first; until the explanation is stored, pages say it is 
 computed. ``tick`` explains any published round still without one (a crashed processor, or
 rounds published before explanations existed). Pages never compute one.
 
+Several workers (the processor that just published, and every ``tick --loop``) never compute
+the same round's explanation at once: a worker first **claims** it, like a round's processing
+lease (``UPDATE rounds SET explain_owner=:w, explain_until=:t WHERE id=:r AND published AND
+not explained AND (no claim or an expired one)``, one statement); ``tick`` picks the next
+claimable round with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite: ``BEGIN IMMEDIATE``
+and the lease rule). Storing is fenced by the claim: a worker whose claim expired and was
+taken over stores nothing. A worker that dies leaves the claim to expire; ``tick`` then
+explains the round.
+
 The inputs come from stored results only: the state before each round (the end state of the
 round before it, or a team's fresh state), the sheet each team played
 (``RoundResult.decisions_used``), the scenario snapshot and the seed. The baseline of a
@@ -17,9 +26,10 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,14 +47,16 @@ from simshop.models import (
     Team,
     TeamExplanation,
 )
+from simshop.models.user import utcnow
 from simshop.services.games import game_scenario
 from simshop.services.lifecycle import PUBLISHED
 from simshop.services.round_state import fresh_team_state, state_source_round
-from simshop.services.uow import end_read, transaction
+from simshop.services.uow import end_read, transaction, unit_of_work
 
 log = logging.getLogger(__name__)
 
 NO_ACTION, PREVIOUS = "no_action", "previous"
+EXPLAIN_LEASE_SECONDS = 300
 
 
 @dataclass
@@ -122,15 +134,90 @@ def compute(inputs: ExplainInputs) -> tuple[explain.RoundExplanation, dict[str, 
     return result, context
 
 
+def _explainable(now: datetime) -> Any:
+    """Published rounds without a stored explanation that no worker holds a live claim on."""
+    return and_(
+        Round.status == PUBLISHED,
+        ~exists().where(RoundExplanation.round_id == Round.id),
+        or_(Round.explain_until.is_(None), Round.explain_until < now),
+    )
+
+
+def _take(session: Session, round_id: int, worker: str, now: datetime, lease_s: float) -> bool:
+    result = session.execute(
+        update(Round)
+        .where(Round.id == round_id, _explainable(now))
+        .values(explain_owner=worker, explain_until=now + timedelta(seconds=lease_s))
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0) == 1
+
+
+@unit_of_work
+def claim_explanation(
+    session: Session,
+    round_id: int,
+    worker: str,
+    *,
+    lease_seconds: float = EXPLAIN_LEASE_SECONDS,
+    now: datetime | None = None,
+) -> bool:
+    """Take the published round's explanation for ``worker`` (False: already explained, not
+    published, or another worker's claim is live)."""
+    return _take(session, round_id, worker, now or utcnow(), lease_seconds)
+
+
+@unit_of_work
+def claim_next_explanation(
+    session: Session,
+    worker: str,
+    *,
+    lease_seconds: float = EXPLAIN_LEASE_SECONDS,
+    now: datetime | None = None,
+) -> int | None:
+    """Claim the next round to explain (oldest game first); None when there is none. On
+    PostgreSQL a round another worker is claiming at this moment is passed over (``SKIP
+    LOCKED``), not waited for."""
+    now = now or utcnow()
+    candidate = session.scalar(
+        select(Round.id)
+        .where(_explainable(now))
+        .order_by(Round.game_id, Round.number)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    if candidate is None or not _take(session, candidate, worker, now, lease_seconds):
+        return None
+    return candidate
+
+
+@unit_of_work
+def release_explanation(session: Session, round_id: int, worker: str) -> bool:
+    """Give the claim up (after a failure: the next ``tick`` tries again at once)."""
+    return _release(session, round_id, worker)
+
+
+def _release(session: Session, round_id: int, worker: str) -> bool:
+    result = session.execute(
+        update(Round)
+        .where(Round.id == round_id, Round.explain_owner == worker)
+        .values(explain_owner=None, explain_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0) == 1
+
+
 def store(
     session: Session,
     inputs: ExplainInputs,
     result: explain.RoundExplanation,
     context: dict[str, Any],
     elapsed_ms: int,
+    worker: str,
 ) -> bool:
-    """Write the explanation in one transaction; False if it was already stored (another
-    worker got there first) or the round is no longer published (taken back meanwhile)."""
+    """Write the explanation in one transaction, fenced by ``worker``'s claim (released in
+    the same transaction); False if the claim was taken over, the round is no longer
+    published (taken back meanwhile) or its explanation is already stored."""
     try:
         with transaction(session):
             still = session.scalar(
@@ -139,7 +226,7 @@ def store(
             done = session.scalar(
                 select(exists().where(RoundExplanation.round_id == inputs.round_id))
             )
-            if not still or done:
+            if not still or done or not _release(session, inputs.round_id, worker):
                 return False
             session.add(
                 RoundExplanation(
@@ -168,53 +255,57 @@ def store(
     return True
 
 
-def explain_published_round(session: Session, round_id: int) -> int | None:
-    """Compute and store a published round's explanation; returns the milliseconds it took,
-    or None when there was nothing to do (already stored, or not published)."""
-    rnd = session.get(Round, round_id)
-    if rnd is None or rnd.status != PUBLISHED or _stored(session, round_id):
-        end_read(session)
+def explain_published_round(
+    session: Session, round_id: int, worker: str, *, claimed: bool = False
+) -> int | None:
+    """Claim (unless ``claimed``), compute and store a published round's explanation;
+    returns the milliseconds it took, or None when there was nothing to do (already stored,
+    not published, or another worker holds the claim).
+
+    When it raises, a claim this call took is given up (the next ``tick`` tries again); one
+    it was handed (``claimed``: ``tick``'s own) is kept until it expires, so ``tick`` goes on
+    to the other rounds instead of claiming this one again."""
+    if not claimed and not claim_explanation(session, round_id, worker):
         return None
-    inputs = load_inputs(session, round_id)
-    end_read(session)  # the replays hold no lock
-    started = time.perf_counter()
-    result, context = compute(inputs)
+    try:
+        inputs = load_inputs(session, round_id)
+        end_read(session)  # the replays hold no lock
+        started = time.perf_counter()
+        result, context = compute(inputs)
+    except Exception:
+        end_read(session)
+        if not claimed:
+            release_explanation(session, round_id, worker)
+        raise
     elapsed_ms = int((time.perf_counter() - started) * 1000)
-    return elapsed_ms if store(session, inputs, result, context, elapsed_ms) else None
+    if store(session, inputs, result, context, elapsed_ms, worker):
+        return elapsed_ms
+    # Wasted work (the claim expired and was taken over, or the round was taken back).
+    log.warning("round %s: explanation computed but not stored", round_id)
+    return None
 
 
 def _stored(session: Session, round_id: int) -> bool:
     return bool(session.scalar(select(exists().where(RoundExplanation.round_id == round_id))))
 
 
-def pending_rounds(session: Session) -> list[int]:
-    """Published rounds without a stored explanation, oldest first."""
-    ids = list(
-        session.scalars(
-            select(Round.id)
-            .where(
-                Round.status == PUBLISHED,
-                ~exists().where(RoundExplanation.round_id == Round.id),
-            )
-            .order_by(Round.game_id, Round.number)
-        )
-    )
-    end_read(session)
-    return ids
-
-
-def explain_pending(session: Session) -> list[int]:
-    """What ``tick`` runs: explain every published round still without an explanation.
-    One round's failure is logged and never stops the others."""
-    done = []
-    for round_id in pending_rounds(session):
+def explain_pending(session: Session, worker: str) -> list[int]:
+    """What ``tick`` runs: explain every published round still without an explanation that
+    no other worker is explaining, claiming them one at a time. One round's failure is
+    logged and never stops the others."""
+    done: list[int] = []
+    tried: set[int] = set()
+    while True:
+        round_id = claim_next_explanation(session, worker)
+        if round_id is None or round_id in tried:
+            return done
+        tried.add(round_id)
         try:
-            if explain_published_round(session, round_id) is not None:
+            if explain_published_round(session, round_id, worker, claimed=True) is not None:
                 done.append(round_id)
         except Exception:
             log.exception("explaining round %s failed", round_id)
             end_read(session)
-    return done
 
 
 def forget(session: Session, round_id: int) -> None:

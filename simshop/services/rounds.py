@@ -339,6 +339,8 @@ def publish_round(
             published_at=now,
             lease_owner=None,
             lease_until=None,
+            explain_owner=None,  # a claim left from an earlier publication
+            explain_until=None,
             market_stats=computed.market_stats,
             events=computed.events,
             standings=computed.standings,
@@ -459,7 +461,7 @@ def process_claimed_round(
     t_publish = time.perf_counter()
     if explain and (explain_max_teams is None or len(computed.rows) <= explain_max_teams):
         try:
-            explanations.explain_published_round(session, round_id)
+            explanations.explain_published_round(session, round_id, worker)
         except Exception:
             log.exception("explaining round %s failed; tick will try again", round_id)
             end_read(session)

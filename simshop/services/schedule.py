@@ -335,5 +335,5 @@ def tick(
         else:
             report.failed.append(round_id)
     report.opened = open_next_rounds(session)
-    report.explained = explanations.explain_pending(session)
+    report.explained = explanations.explain_pending(session, worker_id())
     return report
