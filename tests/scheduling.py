@@ -9,7 +9,8 @@ per-worker fixtures, so all their tests go to one worker, as one unit of work:
 - ``tests/reliability`` (``processes``): gunicorn fleets and ``flask`` subprocesses, one
   storm at a time;
 - the tests of one shipped scenario in ``tests/engine/test_bots_events.py`` and
-  ``tests/engine/test_scenario_library.py``: its baseline game is cached per worker.
+  ``tests/engine/test_scenario_library.py``: its baseline game is cached per worker;
+- the tests of one backend in a module whose seeded world is costly to build (PER_BACKEND).
 
 Groups start first, largest first, and the one-test units fill the gaps.
 
@@ -46,10 +47,34 @@ PER_SCENARIO = (
 )
 
 
+# Modules whose tests start from a copy of an expensive seeded world (``seeded_app`` in
+# tests/conftest.py: built once per worker and backend, 10-40 s each): the tests of one
+# module and backend form one unit, so each world is built once per backend, not on both
+# workers. Modules with cheap worlds stay spread out.
+PER_BACKEND = (
+    "tests/services/test_analysis.py::",
+    "tests/services/test_briefing_plan_services.py::",
+    "tests/services/test_bundles.py::",
+    "tests/services/test_exports.py::",
+    "tests/services/test_search_report.py::",
+    "tests/views/test_lab.py::",
+    "tests/views/test_search_lab.py::",
+)
+
+
+def backend_of(nodeid: str) -> str:
+    """``postgresql`` when the test id's parameters name it, else ``sqlite``."""
+    params = nodeid[nodeid.index("[") + 1 : -1] if nodeid.endswith("]") else ""
+    return "postgresql" if "postgresql" in params.split("-") else "sqlite"
+
+
 def group_of(nodeid: str) -> str | None:
     for prefix, group in GROUPS:
         if nodeid.startswith(prefix):
             return group
+    for prefix in PER_BACKEND:
+        if nodeid.startswith(prefix):
+            return f"{prefix}{backend_of(nodeid)}"
     for prefix in PER_SCENARIO:
         if nodeid.startswith(prefix) and nodeid.endswith("]") and "[" in nodeid:
             scenario = nodeid[nodeid.index("[") + 1 : -1].split(":", 1)[0]

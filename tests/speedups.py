@@ -55,7 +55,7 @@ def memoize_url_builders() -> None:
             self.rule,
             tuple(self._trace),
             tuple(sorted((name, repr(value)) for name, value in (self.defaults or {}).items())),
-            tuple(sorted((name, type(c), repr(vars(c))) for name, c in self._converters.items())),
+            tuple(sorted((name, type(c), _settings(c)) for name, c in self._converters.items())),
             append_unknown,
         )
         builder = builders.get(key)
@@ -65,6 +65,12 @@ def memoize_url_builders() -> None:
 
     compile_builder.memoized = True  # type: ignore[attr-defined]
     Rule._compile_builder = compile_builder  # type: ignore[method-assign]
+
+
+def _settings(converter: Any) -> str:
+    """A converter's own settings (``min``, ``regex``...), without its ``map``: the map's
+    repr pretty-prints every rule, which made each key cost as much as the whole map."""
+    return repr(sorted((k, repr(v)) for k, v in vars(converter).items() if k != "map"))
 
 
 class SharedBytecodeCache(jinja2.BytecodeCache):

@@ -33,7 +33,20 @@ from tests.scheduling import group_of
             "tests/engine/test_scenario_library.py::red-sea",
         ),
         ("tests/engine/test_bots_events.py::test_the_list_covers_the_library", None),
-        ("tests/views/test_lab.py::test_x[sqlite]", None),
+        ("tests/views/test_lab.py::test_x[/dashboard]", "tests/views/test_lab.py::sqlite"),
+        (
+            "tests/services/test_analysis.py::test_x[postgresql]",
+            "tests/services/test_analysis.py::postgresql",
+        ),
+        (
+            "tests/views/test_search_lab.py::test_x[postgresql-zh-CN-\u641c\u7d22]",
+            "tests/views/test_search_lab.py::postgresql",
+        ),
+        (
+            "tests/services/test_bundles.py::test_x[sqlite]",
+            "tests/services/test_bundles.py::sqlite",
+        ),
+        ("tests/views/test_access_sweep.py::test_x[sqlite]", None),
     ],
 )
 def test_tests_sharing_a_cached_world_or_servers_share_a_worker(nodeid, group):

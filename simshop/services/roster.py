@@ -367,44 +367,15 @@ def _write_roster(
     issued: dict[str, tuple[str, str]],
     created_by: User,
 ) -> RosterImport:
+    """A few statements per table, not a few per row: 2,000 rows took ~8,000 queries and
+    4,000 flushes (tens of seconds) one row at a time."""
     issues = _check_against_game(session, game, rows)
     if issues:
         raise RosterInvalid(issues)
     report = RosterImport()
-    teams = {t.name_key: t for t in session.scalars(select(Team).where(Team.game_id == game.id))}
-    for r in rows:
-        user = session.scalar(select(User).where(User.login == r.student_number))
-        if user is None:
-            password, password_hash = issued[r.student_number]
-            user = User(
-                login=r.student_number,
-                display_name=r.name,
-                student_number=r.student_number,
-                role=Role.STUDENT.value,
-                password_hash=password_hash,
-                must_change_password=True,
-            )
-            session.add(user)
-            session.flush()
-            report.created.append((r.student_number, r.name, password))
-        else:
-            report.enrolled.append(r.student_number)
-        player = session.scalar(
-            select(Player).where(Player.game_id == game.id, Player.user_id == user.id)
-        )
-        if player is None:
-            player = Player(game_id=game.id, user_id=user.id)
-            session.add(player)
-        if r.team and player.team_id is None:
-            team = teams.get(team_name_key(r.team))
-            if team is None:
-                team = Team(game_id=game.id, name=r.team, member_count=0)
-                session.add(team)
-                session.flush()
-                teams[team.name_key] = team
-                report.teams_created.append(r.team)
-            team.member_count = team.member_count + 1
-            player.team_id = team.id
+    users = _accounts(session, rows, issued, report)
+    players = _enrolments(session, game, [users[r.student_number] for r in rows])
+    _seat(session, game, [(r.team, players[users[r.student_number].id]) for r in rows], report)
     if report.created:
         token = secrets.token_urlsafe(24)
         session.add(
@@ -419,6 +390,70 @@ def _write_roster(
         report.download_token = token
     session.execute(delete(IssuedCredentials).where(IssuedCredentials.expires_at < utcnow()))
     return report
+
+
+def _accounts(
+    session: Session,
+    rows: list[RosterRow],
+    issued: dict[str, tuple[str, str]],
+    report: RosterImport,
+) -> dict[str, User]:
+    """Each row's account by student number: the existing one, else a new one (in row
+    order)."""
+    numbers = [r.student_number for r in rows]
+    users = {u.login: u for u in session.scalars(select(User).where(User.login.in_(numbers)))}
+    for r in rows:
+        if r.student_number in users:
+            report.enrolled.append(r.student_number)
+            continue
+        password, password_hash = issued[r.student_number]
+        users[r.student_number] = User(
+            login=r.student_number,
+            display_name=r.name,
+            student_number=r.student_number,
+            role=Role.STUDENT.value,
+            password_hash=password_hash,
+            must_change_password=True,
+        )
+        session.add(users[r.student_number])
+        report.created.append((r.student_number, r.name, password))
+    session.flush()
+    return users
+
+
+def _enrolments(session: Session, game: Game, users: list[User]) -> dict[int, Player]:
+    """Each account's player in the game (user id -> Player): the existing one, else new."""
+    ids = [u.id for u in users]
+    players = {
+        p.user_id: p
+        for p in session.scalars(
+            select(Player).where(Player.game_id == game.id, Player.user_id.in_(ids))
+        )
+    }
+    for user_id in ids:
+        if user_id not in players:
+            players[user_id] = Player(game_id=game.id, user_id=user_id)
+            session.add(players[user_id])
+    return players
+
+
+def _seat(
+    session: Session, game: Game, seats: list[tuple[str, Player]], report: RosterImport
+) -> None:
+    """Put each player without a team in the row's team, created on first mention."""
+    teams = {t.name_key: t for t in session.scalars(select(Team).where(Team.game_id == game.id))}
+    seats = [(name, player) for name, player in seats if name and player.team_id is None]
+    for name, _player in seats:
+        if team_name_key(name) not in teams:
+            team = Team(game_id=game.id, name=name, member_count=0)
+            session.add(team)
+            teams[team.name_key] = team
+            report.teams_created.append(name)
+    session.flush()
+    for name, player in seats:
+        team = teams[team_name_key(name)]
+        team.member_count = team.member_count + 1
+        player.team_id = team.id
 
 
 @unit_of_work

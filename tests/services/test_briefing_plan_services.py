@@ -3,10 +3,13 @@ last round's sales; nothing written by a plan."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from sqlalchemy import func, select
 
-from simshop.models import Decision
+from simshop.db import db
+from simshop.models import Decision, Game, Team
 from simshop.services import briefing as briefing_service
 from simshop.services import plan as plan_service
 from simshop.services import round_state
@@ -16,9 +19,29 @@ from tests.services.test_analysis import build_world
 pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
 
 
+def build_world_ids(app) -> dict[str, int]:
+    with app.app_context():
+        world = build_world(db.session, rounds=2, bots=1)
+        return {"game": world.game.id, "alpha": world.alpha.id}
+
+
 @pytest.fixture
-def world(session):
-    return build_world(session, rounds=2, bots=1)
+def seeded(seeded_app):
+    """Every test starts from a fresh copy of one world (tests/conftest.py, seeded_app)."""
+    return seeded_app("briefing-plan-world", build_world_ids)
+
+
+@pytest.fixture
+def app(seeded):
+    return seeded[0]
+
+
+@pytest.fixture
+def world(session, seeded):
+    ids = seeded[1]
+    return SimpleNamespace(
+        game=session.get(Game, ids["game"]), alpha=session.get(Team, ids["alpha"])
+    )
 
 
 def test_the_briefing_is_for_the_current_round_with_only_the_news_out_by_then(session, world):

@@ -195,7 +195,23 @@ DENIED = (403, 404)
 
 
 @pytest.fixture
-def world(app):
+def seeded(seeded_app):
+    """Every test starts from a fresh copy of one world, built once per worker and backend
+    (tests/conftest.py, seeded_app)."""
+    return seeded_app("access-sweep-world", build_world)
+
+
+@pytest.fixture
+def app(seeded):
+    return seeded[0]
+
+
+@pytest.fixture
+def world(seeded):
+    return seeded[1]
+
+
+def build_world(app) -> dict:
     """Two games of two instructors, each with one student team and a published round."""
     with app.app_context():
         session = db.session
@@ -511,14 +527,20 @@ SAMPLED = ("item-03", "fast")
 
 
 @pytest.fixture
-def catalogue_world(app, tmp_path):
+def catalogue_app(app_factory):
+    """An app of its own, without the sweep's world."""
+    return app_factory()
+
+
+@pytest.fixture
+def catalogue_world(catalogue_app, tmp_path):
     """One catalogue game, two student teams and two bots: Buyers bought a sample of
     SAMPLED and a study, Lookers bought nothing; round 1 is published."""
     from simshop.services import decisions as decisions_service
     from simshop.services import games as games_service
     from tests.catalogue_kit import FILE_NAME, catalogue_dir
 
-    with app.app_context():
+    with catalogue_app.app_context():
         session = db.session
         teacher = make_user(session, "teacher-c@example.edu", "instructor")
         spec = games_service.GameSpec(
@@ -612,8 +634,10 @@ def exact_forms(hidden: dict[str, list[str]]) -> dict[str, list[str]]:
     }
 
 
-def test_no_route_shows_a_hidden_draw_a_visitor_did_not_buy(app, client, catalogue_world):
+def test_no_route_shows_a_hidden_draw_a_visitor_did_not_buy(catalogue_app, catalogue_world):
     from tests.catalogue_kit import hidden_values
+
+    app, client = catalogue_app, catalogue_app.test_client()
 
     hidden = hidden_values(catalogue_world["scenario"], catalogue_world["seed"])
     assert len(hidden) == 30 * 2 + 30 * 2 * 2  # demand per market, two truths per supplier

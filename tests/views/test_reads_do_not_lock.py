@@ -24,7 +24,11 @@ from simshop.models.user import utcnow
 from simshop.services import schedule as schedule_service
 from tests.reliability.gamekit import round_no
 from tests.views.test_access_sweep import POLICY, login, routes, url_for_rule
-from tests.views.test_access_sweep import world as world  # noqa: PLC0414 (the fixture)
+
+# The sweep's fixtures: its seeded two-games world and the app on a copy of it.
+from tests.views.test_access_sweep import app as app  # noqa: PLC0414
+from tests.views.test_access_sweep import seeded as seeded  # noqa: PLC0414
+from tests.views.test_access_sweep import world as world  # noqa: PLC0414
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "BEGIN IMMEDIATE")
 VISITORS = {
