@@ -3,6 +3,7 @@ says so, conditions of played rounds only, and only announced news."""
 
 from __future__ import annotations
 
+import inspect
 from types import SimpleNamespace
 
 import pytest
@@ -63,16 +64,29 @@ def build_world(session, *, show_rival_names=False, rounds=2, practice_rounds=0,
     return SimpleNamespace(game=game, teacher=teacher, alice=alice, bob=bob, alpha=alpha, beta=beta)
 
 
-def build_world_ids(app):
+def build_world_ids(app, **options):
+    """``build_world(**options)`` in ``app``'s database; the ids of what it made."""
     with app.app_context():
-        w = build_world(db.session)
+        w = build_world(db.session, **options)
         return {name: obj.id for name, obj in vars(w).items()}
+
+
+def world_key(**options) -> str:
+    """The ``seeded_app`` key of ``build_world(**options)``'s world: the same for the same
+    effective options, so modules on one worker share each world (tests/scheduling.py)."""
+    given = {**inspect.signature(build_world).parameters, **options}
+    effective = {
+        name: value.default if isinstance(value, inspect.Parameter) else value
+        for name, value in given.items()
+        if name != "session"
+    }
+    return "analysis-world" + "".join(f"-{k}={v}" for k, v in sorted(effective.items()))
 
 
 @pytest.fixture
 def seeded(seeded_app):
     """Every test starts from a fresh copy of one world (tests/conftest.py, seeded_app)."""
-    return seeded_app("analysis-world", build_world_ids)
+    return seeded_app(world_key(), build_world_ids)
 
 
 @pytest.fixture

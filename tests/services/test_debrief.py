@@ -6,13 +6,12 @@ import pytest
 
 from simshop.services import debrief, exports
 from tests.reliability.gamekit import round_no
-from tests.services.test_analysis import build_world
 
 pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
 
 
-def test_the_first_round_has_no_movers_and_every_team_a_row(session):
-    w = build_world(session, rounds=1)
+def test_the_first_round_has_no_movers_and_every_team_a_row(played_world):
+    session, w = played_world(rounds=1)
     report = debrief.round_debrief(session, w.game, round_no(session, w.game, 1))
     assert report.previous is None
     assert report.rank_movers == [] and report.profit_movers == []
@@ -20,8 +19,8 @@ def test_the_first_round_has_no_movers_and_every_team_a_row(session):
     assert [r.rank for r in report.rows] == sorted(r.rank for r in report.rows)
 
 
-def test_movers_compare_with_the_previous_round_and_name_reasons(session):
-    w = build_world(session, rounds=2)
+def test_movers_compare_with_the_previous_round_and_name_reasons(played_world):
+    session, w = played_world(rounds=2)
     rnd = round_no(session, w.game, 2)
     report = debrief.round_debrief(session, w.game, rnd)
     assert report.previous is not None and report.previous.number == 1
@@ -34,8 +33,8 @@ def test_movers_compare_with_the_previous_round_and_name_reasons(session):
     assert any(e["kind"] == "event_effective" for e in report.events)  # the tariff doubling
 
 
-def test_the_debrief_table_has_the_documented_columns(session):
-    w = build_world(session, rounds=2)
+def test_the_debrief_table_has_the_documented_columns(played_world):
+    session, w = played_world(rounds=2)
     table = debrief.debrief_table(
         debrief.round_debrief(session, w.game, round_no(session, w.game, 2))
     )

@@ -11,7 +11,6 @@ from simshop.engine.decisions import DecisionErrors
 from simshop.models import Decision, Round, RoundResult
 from simshop.services import round_state, whatif
 from tests.reliability.gamekit import round_no
-from tests.services.test_analysis import build_world
 
 pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
 
@@ -39,8 +38,8 @@ def snapshot(session):
 
 
 @pytest.mark.parametrize("practice_rounds", [0, 1])
-def test_unchanged_decisions_reproduce_every_published_round_exactly(session, practice_rounds):
-    w = build_world(session, rounds=3, practice_rounds=practice_rounds)
+def test_unchanged_decisions_reproduce_every_published_round_exactly(played_world, practice_rounds):
+    session, w = played_world(rounds=3, practice_rounds=practice_rounds)
     for rnd in round_state.published_rounds(session, w.game):
         replay = whatif.load_replay(session, w.game, rnd)
         again = whatif.replay_results(replay)
@@ -55,8 +54,8 @@ def test_unchanged_decisions_reproduce_every_published_round_exactly(session, pr
         assert again["market_stats"] == rnd.market_stats
 
 
-def test_a_replay_of_the_played_sheet_changes_nothing(session):
-    w = build_world(session, rounds=2)
+def test_a_replay_of_the_played_sheet_changes_nothing(played_world):
+    session, w = played_world(rounds=2)
     rnd = round_no(session, w.game, 2)
     outcome = whatif.run_whatif(whatif.load_replay(session, w.game, rnd), w.alpha)
     assert outcome.whatif == outcome.actual
@@ -64,8 +63,8 @@ def test_a_replay_of_the_played_sheet_changes_nothing(session):
     assert outcome.profit_delta == 0
 
 
-def test_a_lower_price_is_replayed_with_rivals_frozen_and_nothing_saved(session):
-    w = build_world(session, rounds=2)
+def test_a_lower_price_is_replayed_with_rivals_frozen_and_nothing_saved(played_world):
+    session, w = played_world(rounds=2)
     rnd = round_no(session, w.game, 2)
     before = snapshot(session)
     replay = whatif.load_replay(session, w.game, rnd)
@@ -87,8 +86,8 @@ def test_a_lower_price_is_replayed_with_rivals_frozen_and_nothing_saved(session)
     assert snapshot(session) == before
 
 
-def test_an_invalid_sheet_is_refused(session):
-    w = build_world(session, rounds=1)
+def test_an_invalid_sheet_is_refused(played_world):
+    session, w = played_world(rounds=1)
     replay = whatif.load_replay(session, w.game, round_no(session, w.game, 1))
     sheet = whatif.played_sheet(replay, w.alpha).to_dict()
     sheet["offers"]["US"]["earbuds"]["price_local"] = -5.0
@@ -96,7 +95,7 @@ def test_an_invalid_sheet_is_refused(session):
         whatif.run_whatif(replay, w.alpha, sheet)
 
 
-def test_only_published_rounds_can_be_replayed(session):
-    w = build_world(session, rounds=1)
+def test_only_published_rounds_can_be_replayed(played_world):
+    session, w = played_world(rounds=1)
     with pytest.raises(Exception, match="round_not_published"):
         whatif.load_replay(session, w.game, round_no(session, w.game, 2))
