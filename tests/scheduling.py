@@ -10,7 +10,8 @@ per-worker fixtures, so all their tests go to one worker, as one unit of work:
   storm at a time;
 - the tests of one shipped scenario in ``tests/engine/test_bots_events.py`` and
   ``tests/engine/test_scenario_library.py``: its baseline game is cached per worker;
-- the tests of one backend in a module whose seeded world is costly to build (PER_BACKEND).
+- the tests of one backend in a module whose seeded world is costly to build (PER_BACKEND),
+  or in the modules that share seeded worlds (SHARED_WORLDS).
 
 Groups start first, largest first, and the one-test units fill the gaps.
 
@@ -52,13 +53,28 @@ PER_SCENARIO = (
 # module and backend form one unit, so each world is built once per backend, not on both
 # workers. Modules with cheap worlds stay spread out.
 PER_BACKEND = (
-    "tests/services/test_analysis.py::",
     "tests/services/test_briefing_plan_services.py::",
     "tests/services/test_bundles.py::",
     "tests/services/test_exports.py::",
     "tests/services/test_search_report.py::",
     "tests/views/test_lab.py::",
     "tests/views/test_search_lab.py::",
+)
+
+
+# Modules that start from copies of the same seeded worlds (``played_world`` in
+# tests/services/conftest.py: test_analysis's ``build_world`` played once per worker, backend
+# and options, 2-6 s each): their tests of one backend form one unit, so each world is
+# played once per backend for all of them.
+SHARED_WORLDS = (
+    (
+        "played-worlds",
+        (
+            "tests/services/test_analysis.py::",
+            "tests/services/test_debrief.py::",
+            "tests/services/test_whatif.py::",
+        ),
+    ),
 )
 
 
@@ -72,6 +88,9 @@ def group_of(nodeid: str) -> str | None:
     for prefix, group in GROUPS:
         if nodeid.startswith(prefix):
             return group
+    for name, prefixes in SHARED_WORLDS:
+        if nodeid.startswith(prefixes):
+            return f"{name}::{backend_of(nodeid)}"
     for prefix in PER_BACKEND:
         if nodeid.startswith(prefix):
             return f"{prefix}{backend_of(nodeid)}"

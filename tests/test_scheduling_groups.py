@@ -36,8 +36,16 @@ from tests.scheduling import group_of
         ("tests/views/test_lab.py::test_x[/dashboard]", "tests/views/test_lab.py::sqlite"),
         (
             "tests/services/test_analysis.py::test_x[postgresql]",
-            "tests/services/test_analysis.py::postgresql",
+            "played-worlds::postgresql",
         ),
+        ("tests/services/test_analysis.py::test_x[sqlite]", "played-worlds::sqlite"),
+        (
+            "tests/services/test_whatif.py::test_unchanged_decisions[postgresql-1]",
+            "played-worlds::postgresql",
+        ),
+        ("tests/services/test_whatif.py::test_x[sqlite-0]", "played-worlds::sqlite"),
+        ("tests/services/test_debrief.py::test_x[sqlite]", "played-worlds::sqlite"),
+        ("tests/services/test_debrief.py::test_x[postgresql]", "played-worlds::postgresql"),
         (
             "tests/views/test_search_lab.py::test_x[postgresql-zh-CN-\u641c\u7d22]",
             "tests/views/test_search_lab.py::postgresql",
