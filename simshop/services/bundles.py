@@ -50,7 +50,7 @@ from simshop.models.game import as_utc
 from simshop.models.user import utcnow
 from simshop.services import competitions as competitions_service
 from simshop.services.analysis import team_labels
-from simshop.services.rounds import engine_seed
+from simshop.services.round_compute import engine_seed
 
 SIGNING_KEY_FILENAME = "bundle_signing_key.pem"
 

@@ -22,7 +22,7 @@ from simshop.engine.accounting import WRITE_OFF_LINE
 from simshop.engine.compliance import FINDING_KINDS
 from simshop.engine.scenario import Scenario
 from simshop.models import Game, Round, RoundResult, RoundStatus, Team
-from simshop.services.exports import TABLES, Table
+from simshop.services.export_tables import TABLES, Table
 from simshop.services.games import game_scenario
 from simshop.services.product_report import RoundProduct, round_products
 

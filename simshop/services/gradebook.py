@@ -37,7 +37,7 @@ from simshop.models import Game, Player, Round, RoundResult, RoundStatus, Team, 
 from simshop.models.assessment import GradeSettings, PublishedGrade
 from simshop.models.user import utcnow
 from simshop.services import forecasts, memos, peer, quizzes
-from simshop.services.exports import Table
+from simshop.services.export_tables import Table
 from simshop.services.uow import unit_of_work
 
 Component = Callable[[Session, Game], dict[int, float | None]]

@@ -39,7 +39,7 @@ from simshop.models import (
     User,
 )
 from simshop.models.user import utcnow
-from simshop.services.exports import Table, to_csv
+from simshop.services.export_tables import Table, to_csv
 from simshop.services.teamwork import AssessmentError, settings_for
 from simshop.services.uow import unit_of_work
 

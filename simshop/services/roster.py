@@ -1,10 +1,11 @@
 """Roster import: a CSV of students (name, student number, team) becomes accounts, game
 enrolments and teams, all at once or not at all.
 
-Every problem is reported by row and column before anything is written. New accounts get a
-random initial password that must be changed at first login (ASVS 6.4.1); the passwords are
-returned once, and kept for one download as CSV (only the download token's SHA-256 is
-stored, the row is deleted on download and expires after :data:`CREDENTIALS_TTL`).
+Every problem is reported by row and column before anything is written (reading and checking
+the file: :mod:`simshop.services.roster_parse`). New accounts get a random initial password
+that must be changed at first login (ASVS 6.4.1); the passwords are returned once, and kept
+for one download as CSV (only the download token's SHA-256 is stored, the row is deleted on
+download and expires after :data:`CREDENTIALS_TTL`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import csv
 import hashlib
 import io
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -34,48 +35,24 @@ from simshop.models import (
 from simshop.models.game import as_utc, team_name_key
 from simshop.models.user import utcnow
 from simshop.security import generate_password, hash_password
-from simshop.services.accounts import DISPLAY_NAME_MAX_LENGTH, STUDENT_NUMBER_RE
 from simshop.services.cells import neutralise
-from simshop.services.teams import TEAM_NAME_MAX_LENGTH
+from simshop.services.roster_parse import (  # noqa: F401 (re-exported)
+    HEADER_ALIASES,
+    MAX_ROWS,
+    RosterInvalid,
+    RosterIssue,
+    RosterRow,
+    _check_against_game,
+    parse_roster,
+)
 from simshop.services.uow import end_read, transaction, unit_of_work
 
-MAX_ROWS = 2000
 INLINE_ROWS = 100
 """Imports of up to this many rows run in the request (about 2 s of password hashing);
 larger ones become a :class:`RosterJob` that ``flask --app simshop tick`` runs while the
 instructor watches its progress page (2,000 rows hash for ~35 s: past a worker's 30 s)."""
 PROGRESS_EVERY = 50
 CREDENTIALS_TTL = timedelta(minutes=30)
-# Header names accepted for each column (lower-cased), English and Chinese.
-HEADER_ALIASES = {
-    "name": {"name", "姓名", "display_name"},
-    "student_number": {"student_number", "student number", "student_no", "学号", "login"},
-    "team": {"team", "团队", "小组", "team_name"},
-}
-
-
-@dataclass(frozen=True)
-class RosterIssue:
-    """``row`` is the line number in the file (the header is row 1; 0: the whole file)."""
-
-    row: int
-    column: str | None
-    code: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-class RosterInvalid(Exception):
-    def __init__(self, issues: list[RosterIssue]) -> None:
-        super().__init__(f"{len(issues)} problems in the roster")
-        self.issues = issues
-
-
-@dataclass(frozen=True)
-class RosterRow:
-    row: int
-    name: str
-    student_number: str
-    team: str
 
 
 @dataclass
@@ -86,144 +63,6 @@ class RosterImport:
     """Student numbers of existing accounts enrolled in the game."""
     teams_created: list[str] = field(default_factory=list)
     download_token: str | None = None
-
-
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise RosterInvalid([RosterIssue(0, None, "not_utf8", {"offset": exc.start})]) from None
-
-
-def parse_roster(data: bytes) -> list[RosterRow]:
-    """Parse and check the file's shape and each value. Raises :class:`RosterInvalid`."""
-    reader = csv.reader(io.StringIO(_decode(data), newline=""))
-    index = _column_index(reader)
-    issues: list[RosterIssue] = []
-    rows: list[RosterRow] = []
-    first_seen: dict[str, int] = {}
-    try:
-        for line_no, values in enumerate(reader, start=2):
-            if not any(v.strip() for v in values):
-                continue
-            if len(rows) >= MAX_ROWS:
-                issues.append(RosterIssue(line_no, None, "too_many_rows", {"max": MAX_ROWS}))
-                break
-            row = _row(line_no, values, index)
-            row_issues = _row_issues(row, first_seen)
-            issues += row_issues
-            if not any(i.code == "nul_character" for i in row_issues):
-                rows.append(row)
-    except csv.Error:
-        issues.append(RosterIssue(reader.line_num, None, "bad_csv"))
-    if not rows and not issues:
-        issues.append(RosterIssue(0, None, "no_rows"))
-    if issues:
-        raise RosterInvalid(issues)
-    return rows
-
-
-def _column_index(reader: Iterator[list[str]]) -> dict[str, int]:
-    """Column -> position, from the header line (English or Chinese names, any case)."""
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise RosterInvalid([RosterIssue(0, None, "empty_file")]) from None
-    except csv.Error:
-        raise RosterInvalid([RosterIssue(1, None, "bad_csv")]) from None
-    index: dict[str, int] = {}
-    for i, raw in enumerate(header):
-        key = raw.strip().lower()
-        for column, names in HEADER_ALIASES.items():
-            if key in names and column not in index:
-                index[column] = i
-    missing = [c for c in ("name", "student_number") if c not in index]
-    if missing:
-        raise RosterInvalid([RosterIssue(1, c, "missing_column") for c in missing])
-    return index
-
-
-def _row(line_no: int, values: list[str], index: dict[str, int]) -> RosterRow:
-    """One line's values, spaces tidied and the student number lower-cased."""
-
-    def cell(column: str) -> str:
-        i = index.get(column)
-        return values[i].strip() if i is not None and i < len(values) else ""
-
-    name = " ".join(cell("name").split())
-    team = " ".join(cell("team").split())
-    return RosterRow(line_no, name, cell("student_number").lower(), team)
-
-
-def _row_issues(row: RosterRow, first_seen: dict[str, int]) -> list[RosterIssue]:
-    """What is wrong with one row (a NUL character: only that); records a new student
-    number in ``first_seen`` (number -> its first line)."""
-    line_no, name, number, team = row.row, row.name, row.student_number, row.team
-    nul = [c for c, v in (("name", name), ("team", team)) if "\x00" in v]
-    if nul:
-        return [RosterIssue(line_no, column, "nul_character") for column in nul]
-    issues = []
-    if not name:
-        issues.append(RosterIssue(line_no, "name", "required"))
-    elif len(name) > DISPLAY_NAME_MAX_LENGTH:
-        issues.append(RosterIssue(line_no, "name", "too_long", {"max": DISPLAY_NAME_MAX_LENGTH}))
-    if not number:
-        issues.append(RosterIssue(line_no, "student_number", "required"))
-    elif not STUDENT_NUMBER_RE.match(number):
-        issues.append(
-            RosterIssue(line_no, "student_number", "student_number_invalid", {"value": number})
-        )
-    elif number in first_seen:
-        issues.append(
-            RosterIssue(line_no, "student_number", "repeated", {"first_row": first_seen[number]})
-        )
-    else:
-        first_seen[number] = line_no
-    if len(team) > TEAM_NAME_MAX_LENGTH:
-        issues.append(RosterIssue(line_no, "team", "too_long", {"max": TEAM_NAME_MAX_LENGTH}))
-    return issues
-
-
-def _check_against_game(session: Session, game: Game, rows: list[RosterRow]) -> list[RosterIssue]:
-    issues = []
-    numbers = [r.student_number for r in rows]
-    users = {u.login: u for u in session.scalars(select(User).where(User.login.in_(numbers)))}
-    players = {
-        p.user_id: p
-        for p in session.scalars(
-            select(Player).where(
-                Player.game_id == game.id, Player.user_id.in_([u.id for u in users.values()])
-            )
-        )
-    }
-    teams = {t.name_key: t for t in session.scalars(select(Team).where(Team.game_id == game.id))}
-    team_names = {t.id: t.name for t in teams.values()}
-    seats = {t.name_key: t.member_count for t in teams.values()}
-    for r in rows:
-        user = users.get(r.student_number)
-        if user is not None and user.role != Role.STUDENT.value:
-            issues.append(RosterIssue(r.row, "student_number", "not_a_student"))
-            continue
-        player = players.get(user.id) if user is not None else None
-        if player is not None and player.team_id is not None:
-            current = team_names.get(player.team_id, "")
-            if r.team and team_name_key(current) != team_name_key(r.team):
-                issues.append(RosterIssue(r.row, "team", "already_in_team", {"team": current}))
-            continue
-        if r.team:
-            key = team_name_key(r.team)
-            team = teams.get(key)
-            if team is not None and team.is_bot:
-                issues.append(RosterIssue(r.row, "team", "bot_team", {"team": r.team}))
-                continue
-            seats[key] = seats.get(key, 0) + 1
-            if seats[key] > game.team_max_size:
-                issues.append(
-                    RosterIssue(
-                        r.row, "team", "team_full", {"team": r.team, "max": game.team_max_size}
-                    )
-                )
-    return issues
 
 
 def credentials_csv(created: list[tuple[str, str, str]]) -> str:

@@ -30,8 +30,8 @@ from simshop.engine.scenario import Scenario
 from simshop.engine.state import GameState, TeamState
 from simshop.models import Game, Round, RoundResult, RoundStatus, Team
 from simshop.services.games import GameError, game_scenario
+from simshop.services.round_compute import engine_seed
 from simshop.services.round_state import fresh_team_state, state_source_round
-from simshop.services.rounds import engine_seed
 from simshop.services.uow import end_read
 
 
