@@ -7,6 +7,7 @@ only the final conversion to per-team dictionaries loops over teams.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, cast
 
 import numpy as np
@@ -22,7 +23,7 @@ from simshop.engine.decisions import DecisionSheet
 from simshop.engine.logistics import freight_cny_per_unit
 from simshop.engine.results import RoundOutcome, TeamRoundResult
 from simshop.engine.scenario import DutyRefund, Scenario
-from simshop.engine.search import STATS
+from simshop.engine.search import STATS, SearchRound
 from simshop.engine.seeds import RoundStreams
 from simshop.engine.state import GameState, TeamState
 
@@ -703,16 +704,22 @@ def _recent_sales(book: RoundBook) -> list[dict[str, dict[str, list[int]]]]:
     return out
 
 
+def _team_pages(search: SearchRound, t: int) -> Iterator[tuple[int, int, Any, int]]:
+    """The searched pages (in market, product order) where team ``t`` has an offer:
+    ``(market index, product index, page, the team's column on the page)``."""
+    for (m, p), page in sorted(search.pages.items()):
+        j = int(np.searchsorted(page.idx, t))
+        if j < page.idx.size and page.idx[j] == t:
+            yield m, p, page, j
+
+
 def _search_rows(book: RoundBook, t: int) -> list[dict[str, Any]]:
     """One team's search funnel (see :attr:`TeamRoundResult.search`)."""
     search = book.search
     if search is None:
         return []
     rows = []
-    for (m, p), page in sorted(search.pages.items()):
-        j = int(np.searchsorted(page.idx, t))
-        if j >= page.idx.size or page.idx[j] != t:
-            continue
+    for m, p, page, j in _team_pages(search, t):
         cols = page.acc[:, :, j].T.tolist()
         for k, term in enumerate(page.term_ids):
             if not page.eligible[k, j]:
@@ -782,10 +789,7 @@ def _listing_rows(book: RoundBook, t: int) -> list[dict[str, Any]]:
     if search is None:
         return []
     rows = []
-    for (m, p), page in sorted(search.pages.items()):
-        j = int(np.searchsorted(page.idx, t))
-        if j >= page.idx.size or page.idx[j] != t:
-            continue
+    for m, p, page, j in _team_pages(search, t):
         score = page.scores[j]
         rows.append(
             {

@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from simshop.engine.scoring import GameAtRound, combined_standings, entry_key
-from simshop.engine.state import GameState, TeamState
+from simshop.engine.state import GameState
 from simshop.errors import CodedError
 from simshop.models import (
     Competition,
@@ -44,7 +44,6 @@ from simshop.models import (
     Game,
     GameStatus,
     Round,
-    RoundResult,
     RoundStatus,
     Team,
     User,
@@ -53,6 +52,7 @@ from simshop.services.analysis import english_rival, team_labels
 from simshop.services.games import game_scenario
 from simshop.services.leaderboard import LRUCache
 from simshop.services.membership import member_of_any, membership, staff_game, staff_games_query
+from simshop.services.round_state import end_states
 from simshop.services.uow import unit_of_work
 
 TITLE_MAX_LENGTH = 120
@@ -269,12 +269,7 @@ def game_at_round(session: Session, game: Game, scenario_round: int) -> GameAtRo
     )
     if rnd is None:
         return None
-    teams = {
-        str(team_id): TeamState.from_dict(end_state)
-        for team_id, end_state in session.execute(
-            select(RoundResult.team_id, RoundResult.end_state).where(RoundResult.round_id == rnd.id)
-        )
-    }
+    teams = end_states(session, rnd)
     names: dict[str, str] = {}
     bots: set[str] = set()
     for team_id, name, is_bot in session.execute(

@@ -38,7 +38,7 @@ from simshop.engine.conditions import conditions_for_round
 from simshop.engine.scenario import Scenario
 from simshop.engine.seeds import phase_seed
 from simshop.engine.sheet import DecisionSheet
-from simshop.engine.state import GameState, TeamState
+from simshop.engine.state import GameState
 from simshop.models import (
     Game,
     Round,
@@ -50,7 +50,7 @@ from simshop.models import (
 from simshop.models.user import utcnow
 from simshop.services.games import game_scenario
 from simshop.services.lifecycle import PUBLISHED
-from simshop.services.round_state import fresh_team_state, state_source_round
+from simshop.services.round_state import end_states, fresh_team_state, state_source_round
 from simshop.services.uow import end_read, transaction, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -73,15 +73,7 @@ def _side(
     session: Session, scenario: Scenario, rnd: Round, team_ids: list[str]
 ) -> explain.RoundSide:
     """Round ``rnd``'s inputs for ``team_ids``, from stored results."""
-    source = state_source_round(session, rnd)
-    states: dict[str, TeamState] = {}
-    if source is not None:
-        for team_id, end_state in session.execute(
-            select(RoundResult.team_id, RoundResult.end_state).where(
-                RoundResult.round_id == source.id
-            )
-        ):
-            states[str(team_id)] = TeamState.from_dict(end_state)
+    states = end_states(session, state_source_round(session, rnd))
     sheets = {
         str(team_id): DecisionSheet.from_dict(used)
         for team_id, used in session.execute(

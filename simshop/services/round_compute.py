@@ -17,11 +17,16 @@ from sqlalchemy.orm import Session
 from simshop.engine.headless import json_safe
 from simshop.engine.round_step import phase_seed, play_round
 from simshop.engine.scenario import Scenario
-from simshop.engine.state import GameState, TeamState
+from simshop.engine.state import GameState
 from simshop.models import Decision, Game, Round, RoundResult, Team
 from simshop.services.games import game_scenario
 from simshop.services.lifecycle import PUBLISHED
-from simshop.services.round_state import fresh_team_state, participants, state_source_round
+from simshop.services.round_state import (
+    end_states,
+    fresh_team_state,
+    participants,
+    state_source_round,
+)
 
 
 def engine_seed(game: Game, rnd: Round) -> int:
@@ -93,14 +98,7 @@ def _state_before(
 ) -> GameState:
     """Every participant's state before ``rnd``: its end state in ``prev`` (the round the
     state carries over from), or a fresh one for a team new since."""
-    states: dict[str, TeamState] = {}
-    if prev is not None:
-        for team_id, end_state in session.execute(
-            select(RoundResult.team_id, RoundResult.end_state).where(
-                RoundResult.round_id == prev.id
-            )
-        ):
-            states[str(team_id)] = TeamState.from_dict(end_state)
+    states = end_states(session, prev)
     for team in teams:
         if team.engine_id not in states:
             states[team.engine_id] = fresh_team_state(scenario, team.engine_id, rnd)

@@ -59,6 +59,19 @@ def state_source_round(session: Session, rnd: Round) -> Round | None:
     return prev
 
 
+def end_states(session: Session, rnd: Round | None) -> dict[str, TeamState]:
+    """Every team's state at the end of ``rnd`` (published results), by team id; nothing
+    for no round."""
+    if rnd is None:
+        return {}
+    return {
+        str(team_id): TeamState.from_dict(end_state)
+        for team_id, end_state in session.execute(
+            select(RoundResult.team_id, RoundResult.end_state).where(RoundResult.round_id == rnd.id)
+        )
+    }
+
+
 def fresh_team_state(scenario: Scenario, team_id: str, rnd: Round) -> TeamState:
     team = initial_team_state(scenario, team_id)
     team.round_no = rnd.scenario_round - 1

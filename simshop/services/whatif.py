@@ -31,7 +31,7 @@ from simshop.engine.state import GameState, TeamState
 from simshop.models import Game, Round, RoundResult, RoundStatus, Team
 from simshop.services.games import GameError, game_scenario
 from simshop.services.round_compute import engine_seed
-from simshop.services.round_state import fresh_team_state, state_source_round
+from simshop.services.round_state import end_states, fresh_team_state, state_source_round
 from simshop.services.uow import end_read
 
 
@@ -86,24 +86,14 @@ def load_replay(session: Session, game: Game, rnd: Round) -> Replay:
     rows = session.scalars(
         select(RoundResult).where(RoundResult.round_id == rnd.id).order_by(RoundResult.team_id)
     ).all()
-    prev = state_source_round(session, rnd)
-    before: dict[str, dict[str, Any]] = {}
-    if prev is not None:
-        before = {
-            str(team_id): end_state
-            for team_id, end_state in session.execute(
-                select(RoundResult.team_id, RoundResult.end_state).where(
-                    RoundResult.round_id == prev.id
-                )
-            )
-        }
+    before = end_states(session, state_source_round(session, rnd))
     states: dict[str, TeamState] = {}
     sheets: dict[str, DecisionSheet] = {}
     published: dict[str, dict[str, Any]] = {}
     for row in rows:
         tid = str(row.team_id)
         if tid in before:
-            states[tid] = TeamState.from_dict(before[tid])
+            states[tid] = before[tid]
         else:
             states[tid] = fresh_team_state(scenario, tid, rnd)
         sheets[tid] = DecisionSheet.from_dict(row.decisions_used)

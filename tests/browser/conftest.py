@@ -24,6 +24,7 @@ from werkzeug.serving import make_server
 
 from simshop import create_app
 from simshop.db import db, init_db
+from tests.reliability.gamekit import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -157,3 +158,12 @@ def page(browser, live_server, viewport, page_problems, request):
         context.close()
     assert page_problems.blocked_requests == [], "the page tried to reach the network"
     assert page_problems.console_errors == [], "the page logged errors to the console"
+
+
+def log_in(page, login: str) -> None:
+    """Sign in through the login form (the gamekit's password) and land on the dashboard."""
+    page.goto("/login")
+    page.get_by_label("Student number or email").fill(login)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/dashboard")

@@ -16,9 +16,9 @@ from simshop.db import db
 from simshop.services import games as games_service
 from simshop.services import schedule as schedule_service
 from simshop.services.scenario_toml import dumps
-from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE
+from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, log_in
 from tests.catalogue_kit import catalogue_toml
-from tests.reliability.gamekit import PASSWORD, enrol, make_user, round_no
+from tests.reliability.gamekit import enrol, make_user, round_no
 
 FILE_NAME = "certified-catalogue.toml"
 RULES = [
@@ -75,14 +75,6 @@ def certified_game(live_server, tmp_path_factory):
         game_id = game.id
         s.remove()
     return game_id
-
-
-def log_in(page, login):
-    page.goto("/login")
-    page.get_by_label("Student number or email").fill(login)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard")
 
 
 def shoot(page, name, section=None):

@@ -9,8 +9,8 @@ from simshop.db import db
 from simshop.services import decisions as decisions_service
 from simshop.services import rounds as rounds_service
 from simshop.services import schedule as schedule_service
+from tests.browser.conftest import log_in
 from tests.reliability.gamekit import (
-    PASSWORD,
     enrol,
     make_game,
     make_user,
@@ -44,14 +44,6 @@ def lab_game(live_server):
         game_id = game.id
         s.remove()
     return game_id
-
-
-def log_in(page, login):
-    page.goto("/login")
-    page.get_by_label("Student number or email").fill(login)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard")
 
 
 def chart_sizes(page):

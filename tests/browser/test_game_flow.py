@@ -8,15 +8,8 @@ import re
 from playwright.sync_api import expect
 
 from simshop.db import db
-from tests.reliability.gamekit import PASSWORD, make_user
-
-
-def log_in(page, login: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Student number or email").fill(login)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard")
+from tests.browser.conftest import log_in
+from tests.reliability.gamekit import make_user
 
 
 def log_out(page) -> None:

@@ -8,8 +8,8 @@ import pytest
 
 from simshop.db import db
 from simshop.services import schedule as schedule_service
-from tests.browser.conftest import PHONE
-from tests.reliability.gamekit import PASSWORD, enrol, make_game, make_user, round_no
+from tests.browser.conftest import PHONE, log_in
+from tests.reliability.gamekit import enrol, make_game, make_user, round_no
 
 COVERED_JS = """
 (el) => {
@@ -38,14 +38,6 @@ def decisions_url(live_server, request):
         enrol(db.session, game, make_user(db.session, login), f"Team {login}")
         schedule_service.open_round(db.session, game, round_no(db.session, game, 1))
         return login, f"/games/{game.id}/decisions"
-
-
-def log_in(page, login):
-    page.goto("/login")
-    page.get_by_label("Student number or email").fill(login)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard")
 
 
 def test_the_decision_form_fits_a_phone_and_every_field_can_be_tapped(page, decisions_url):

@@ -16,9 +16,9 @@ from playwright.sync_api import expect
 from simshop.db import db
 from simshop.services import games as games_service
 from simshop.services import schedule as schedule_service
-from tests.browser.conftest import ARTIFACTS, PHONE
+from tests.browser.conftest import ARTIFACTS, PHONE, log_in
 from tests.catalogue_kit import FILE_NAME, catalogue_dir
-from tests.reliability.gamekit import PASSWORD, enrol, make_user, round_no
+from tests.reliability.gamekit import enrol, make_user, round_no
 
 
 @pytest.fixture(scope="module")
@@ -42,14 +42,6 @@ def catalogue_game(live_server, tmp_path_factory):
         game_id = game.id
         s.remove()
     return game_id
-
-
-def log_in(page, login):
-    page.goto("/login")
-    page.get_by_label("Student number or email").fill(login)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard")
 
 
 def shoot(page, name):

@@ -9,7 +9,8 @@ from playwright.sync_api import expect
 
 from simshop.db import db
 from simshop.engine.scenario_errors import load_scenario_bytes
-from tests.reliability.gamekit import PASSWORD, make_user
+from tests.browser.conftest import log_in
+from tests.reliability.gamekit import make_user
 
 SERIAL = itertools.count(1)
 
@@ -21,14 +22,6 @@ def instructor(live_server):
     with live_server.app.app_context():
         make_user(db.session, login, "instructor", "Ada Author")
     return login
-
-
-def log_in(page, login: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Student number or email").fill(login)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard")
 
 
 def test_copy_add_a_tariff_event_preview_and_download(page, instructor, tmp_path):
