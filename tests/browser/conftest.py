@@ -70,6 +70,29 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+def static_read_whole(app):
+    """Serve ``/static/`` responses as one buffered body, their file closed before sending.
+
+    Werkzeug's development server closes a response only after draining the socket; when
+    the browser has already dropped the connection (it often abandons a stylesheet it has
+    cached), that read raises ``ConnectionResetError`` first, the file Flask opened for
+    ``send_file`` is never closed, and its ``ResourceWarning`` at garbage collection fails
+    whichever test runs then (warnings are errors here). Buffering the few small static
+    files leaves werkzeug a list to send, with nothing to leak."""
+
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        if not environ.get("PATH_INFO", "").startswith("/static/"):
+            return body
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     database = tmp_path_factory.mktemp("live") / "simshop.sqlite"
@@ -81,7 +104,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     )
     with app.app_context():
         init_db()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, static_read_whole(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:

@@ -12,12 +12,13 @@ test on any of:
 - two overlapping text labels in one SVG chart;
 - on Chinese pages, a Latin-script word of four or more letters outside ``ALLOWED_LATIN``
   (proper names and codes that stay in Latin letters in Chinese practice);
-- a console error or an uncaught script error;
-- a document slower than ``SLOW_MS`` by navigation timing (a functional ceiling for a
-  class on a school server, not a benchmark: ``responseEnd - startTime`` of the page).
+- a console error or an uncaught script error.
 
-Every page's screenshot goes to test-artifacts/sweep/ (a CI artifact). All problems of a
-role, locale and size are reported together.
+Every page's screenshot goes to test-artifacts/sweep/ (a CI artifact), with its load time
+by navigation timing (``responseEnd - startTime``) in ``timings.tsv`` of the folder, slowest
+first. The time is reported, never asserted: tests do not judge wall-clock time (a 2-core
+CI machine running two test workers took 1.15 s for a page that takes 0.1 s alone);
+``bench/`` measures speed. All problems of a role, locale and size are reported together.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ from tests.reliability.gamekit import PASSWORD, make_user
 
 SWEEP_DIR = ARTIFACTS / "sweep"
 MAX_PAGES = 45
-SLOW_MS = 1000
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 
@@ -260,10 +260,11 @@ PAGE_CHECKS_JS = f"""
 
 
 def page_problems(
-    page, url: str, chinese: bool, names: set[str], errors: list[str]
+    page, url: str, chinese: bool, names: set[str], errors: list[str], timings: dict[str, float]
 ) -> Iterator[str]:
     """Load ``url`` in ``page`` and report what is wrong with it. ``errors``: the page's
-    console and script errors, collected by listeners the caller installed (emptied here)."""
+    console and script errors, collected by listeners the caller installed (emptied here);
+    ``timings`` receives the page's load time in milliseconds."""
     errors.clear()
     try:
         response = page.goto(url)
@@ -283,8 +284,7 @@ def page_problems(
         words = sorted(set(LATIN_WORD.findall(checks["text"])) - ALLOWED_LATIN - names)
         if words:
             yield f"Latin words on a Chinese page: {', '.join(words[:12])}"
-    if checks["elapsed"] > SLOW_MS:
-        yield f"slow: {checks['elapsed']:.0f} ms"
+    timings[urlsplit(url).path] = checks["elapsed"]
     for error in errors:
         yield f"console: {error}"
 
@@ -312,13 +312,18 @@ def test_every_reachable_page_is_sound(
     # tab per page cost a renderer start each, about a quarter of the sweep's time.
     page = context.new_page()
     errors: list[str] = []
+    timings: dict[str, float] = {}
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
         for url in urls:
-            for problem in page_problems(page, url, chinese, demo_names, errors):
+            for problem in page_problems(page, url, chinese, demo_names, errors, timings):
                 problems.append(f"{urlsplit(url).path}: {problem}")
             page.screenshot(path=str(Path(folder) / f"{slug(url)}.png"))
     finally:
         context.close()
+        slowest = sorted(timings.items(), key=lambda item: -item[1])
+        (folder / "timings.tsv").write_text(
+            "".join(f"{ms:.0f}\t{path}\n" for path, ms in slowest), encoding="utf-8"
+        )
     assert problems == [], "\n".join(problems)
