@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
