@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from simshop.engine.bots import STRATEGIES
 from simshop.engine.results import RoundOutcome
-from simshop.engine.round_step import HumanDecisionError, play_round
+from simshop.engine.round_step import HumanDecisionError, PlayedRound, play_round
 from simshop.engine.scenario import Scenario, parse_scenario_text
 from simshop.engine.state import GameState, initial_state
 
-__all__ = ["FLOAT_DIGITS", "HumanDecisionError", "bot_seats", "json_safe", "play_game"]
+__all__ = [
+    "FLOAT_DIGITS",
+    "GameRounds",
+    "HumanDecisionError",
+    "bot_seats",
+    "json_safe",
+    "play_game",
+]
 
 FLOAT_DIGITS = 6
 
@@ -76,43 +83,74 @@ def play_game(
         sc = parse_scenario_text(scenario)
     else:
         text, sc = None, scenario
-    n_rounds = sc.calendar.rounds if rounds is None else min(rounds, sc.calendar.rounds)
-    seats = bot_seats(sc, bots)
-    humans = {tid: dict(plan) for tid, plan in (human_teams or {}).items()}
-    clash = sorted(set(seats) & set(humans))
-    if clash:
-        raise ValueError(f"team ids used by both bots and given decisions: {clash}")
-    state = initial_state(sc, [*seats, *humans])
-    history: list[dict[str, Any]] = []
-    own: dict[str, list[dict[str, Any]]] = {tid: [] for tid in state.teams}
+    game = GameRounds(sc, seed=seed, rounds=rounds, bots=bots, human_teams=human_teams)
     record_rounds = []
-    for round_no in range(1, n_rounds + 1):
-        played = play_round(
-            sc,
-            state,
-            seed=seed,
-            team_sheets=_given_sheets(humans, round_no),
-            bot_strategies=seats,
-            market_history=history,
-            own_results=own,
-            strict=True,
-        )
-        result, table = played.outcome, played.standings
-        state = result.state
-        history.append(result.markets)
-        for tid, team_result in result.teams.items():
-            own[tid].append(team_result.to_dict())
+    for played in game:
         if on_round is not None:
-            on_round(result, table)
+            on_round(played.outcome, played.standings)
         record_rounds.append(
             {
-                "round_no": round_no,
-                "decisions": {tid: played.sheets[tid].to_dict() for tid in sorted(state.teams)},
-                "result": result.to_dict(),
-                "standings": table,
+                "round_no": played.outcome.round_no,
+                "decisions": {tid: played.sheets[tid].to_dict() for tid in sorted(played.sheets)},
+                "result": played.outcome.to_dict(),
+                "standings": played.standings,
             }
         )
-    return _game_record(sc, text, seed, n_rounds, seats, state, record_rounds)
+    return _game_record(sc, text, seed, game.rounds, game.seats, game.state, record_rounds)
+
+
+class GameRounds:
+    """A headless game played one round at a time: iterate to get each round's
+    :class:`~simshop.engine.round_step.PlayedRound`, in order, up to ``rounds``.
+
+    The same rounds, bytes for bytes, as :func:`play_game` (which iterates one); a caller
+    that needs only the first rounds of a game (a test comparing two games up to the round
+    where they part) stops iterating there and pays for no more. ``state`` is the state
+    after the last round played."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        seed: int,
+        rounds: int | None = None,
+        bots: int | list[str] | None = None,
+        human_teams: Mapping[str, Mapping[int | str, dict[str, Any]]] | None = None,
+    ) -> None:
+        self.scenario, self.seed = scenario, seed
+        self.rounds = (
+            scenario.calendar.rounds if rounds is None else min(rounds, scenario.calendar.rounds)
+        )
+        self.seats = bot_seats(scenario, bots)
+        self._humans = {tid: dict(plan) for tid, plan in (human_teams or {}).items()}
+        clash = sorted(set(self.seats) & set(self._humans))
+        if clash:
+            raise ValueError(f"team ids used by both bots and given decisions: {clash}")
+        self.state: GameState = initial_state(scenario, [*self.seats, *self._humans])
+        self._history: list[dict[str, Any]] = []
+        self._own: dict[str, list[dict[str, Any]]] = {tid: [] for tid in self.state.teams}
+
+    def __iter__(self) -> Iterator[PlayedRound]:
+        while self.state.round_no < self.rounds:
+            yield self._play_next()
+
+    def _play_next(self) -> PlayedRound:
+        played = play_round(
+            self.scenario,
+            self.state,
+            seed=self.seed,
+            team_sheets=_given_sheets(self._humans, self.state.round_no + 1),
+            bot_strategies=self.seats,
+            market_history=self._history,
+            own_results=self._own,
+            strict=True,
+        )
+        result = played.outcome
+        self.state = result.state
+        self._history.append(result.markets)
+        for tid, team_result in result.teams.items():
+            self._own[tid].append(team_result.to_dict())
+        return played
 
 
 def _given_sheets(

@@ -7,7 +7,7 @@ import pytest
 
 from simshop.engine.bots import STRATEGIES, Strategy, TeamView
 from simshop.engine.decisions import DecisionSheet, empty_decisions
-from simshop.engine.headless import play_game
+from simshop.engine.headless import GameRounds, json_safe, play_game
 from simshop.engine.round_step import (
     BOT,
     CARRIED,
@@ -116,3 +116,30 @@ def test_standings_use_the_weights_given(tutorial):
     played = play_round(tutorial, state, seed=5, weights=only_rating)
 
     assert [sorted(row["metrics"]) for row in played.standings] == [["rating"], ["rating"]]
+
+
+def test_a_game_played_round_by_round_is_the_headless_game_and_may_stop_early(tutorial):
+    """GameRounds yields play_game's rounds, bytes for bytes (it is what play_game iterates),
+    carries a given team's plan over like it, and a caller may stop after any round."""
+    plan = {1: {"enter_markets": ["US"]}}
+    record = play_game(tutorial, seed=11, bots=["cost_plus", "discounter"], human_teams={"t": plan})
+    game = GameRounds(tutorial, seed=11, bots=["cost_plus", "discounter"], human_teams={"t": plan})
+    played = [
+        json_safe(
+            {
+                "round_no": p.outcome.round_no,
+                "decisions": {tid: sheet.to_dict() for tid, sheet in sorted(p.sheets.items())},
+                "result": p.outcome.to_dict(),
+                "standings": p.standings,
+            }
+        )
+        for p in game
+    ]
+    assert played == record["rounds"]
+    assert len(played) == tutorial.calendar.rounds >= 2
+    assert json_safe(game.state.to_dict()) == record["final_state"]
+
+    first_two = GameRounds(tutorial, seed=11, rounds=5, bots=["cost_plus", "discounter"])
+    rounds = iter(first_two)
+    next(rounds), next(rounds)
+    assert first_two.state.round_no == 2

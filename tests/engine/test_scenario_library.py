@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from simshop.engine.headless import play_game
+from simshop.engine.headless import GameRounds, play_game
 from simshop.engine.results import RoundOutcome
 from simshop.engine.scenario import Scenario
 from simshop.engine.scenario_errors import load_scenario_file
@@ -71,24 +71,59 @@ def parcel_seller_plan(market: str, price_local: float, rounds: int) -> dict[int
     return plan
 
 
-@functools.cache
-def played(stem: str, drop_event: str | None = None, parcel: tuple | None = None) -> Played:
-    """Play a shipped scenario (optionally without one event, optionally with a parcel seller
-    given as ``(market, price_local)``) and keep every round's result."""
+def scenario_data(stem: str, drop_event: str | None) -> Scenario:
+    """A shipped scenario, parsed, optionally without one event."""
     data = tomllib.loads((SCENARIOS_DIR / f"{stem}.toml").read_text(encoding="utf-8"))
     if drop_event is not None:
         before = len(data["events"])
         data["events"] = [e for e in data["events"] if e["id"] != drop_event]
         assert len(data["events"]) == before - 1, f"no event {drop_event!r} in {stem}"
-    scenario = Scenario.model_validate(data)
-    humans = None
-    if parcel is not None:
-        humans = {PARCEL_SELLER: parcel_seller_plan(*parcel, scenario.calendar.rounds)}
+    return Scenario.model_validate(data)
+
+
+def parcel_humans(scenario: Scenario, parcel: tuple | None) -> dict[str, dict[int, dict]] | None:
+    if parcel is None:
+        return None
+    return {PARCEL_SELLER: parcel_seller_plan(*parcel, scenario.calendar.rounds)}
+
+
+@functools.cache
+def played(stem: str) -> Played:
+    """Play a shipped scenario with its bots to the end and keep every round's result."""
+    scenario = scenario_data(stem, None)
     results: list[RoundOutcome] = []
-    record = play_game(
-        scenario, seed=SEED, human_teams=humans, on_round=lambda r, _table: results.append(r)
-    )
+    record = play_game(scenario, seed=SEED, on_round=lambda r, _table: results.append(r))
     return Played(scenario, record, tuple(results))
+
+
+class PlayedSoFar:
+    """A shipped scenario's game played only as far as a check reads it: ``round(n)`` plays
+    up to round ``n`` (the same rounds, bytes for bytes, as :func:`play_game`). A shock's
+    check reads a few rounds near its event, so the games it compares stop there."""
+
+    def __init__(self, scenario: Scenario, parcel: tuple | None) -> None:
+        self._rounds = iter(
+            GameRounds(scenario, seed=SEED, human_teams=parcel_humans(scenario, parcel))
+        )
+        self._outcomes: list[RoundOutcome] = []
+
+    def round(self, round_no: int) -> RoundOutcome:
+        while len(self._outcomes) < round_no:
+            self._outcomes.append(next(self._rounds).outcome)
+        return self._outcomes[round_no - 1]
+
+
+Game = Played | PlayedSoFar
+"""What a shock's check compares: both have ``round(n)``."""
+
+
+@functools.cache
+def played_so_far(stem: str, drop_event: str | None, parcel: tuple | None) -> Game:
+    """The game a shock compares (optionally without one event, optionally with a parcel
+    seller given as ``(market, price_local)``); the whole baseline game when it is that."""
+    if drop_event is None and parcel is None:
+        return played(stem)
+    return PlayedSoFar(scenario_data(stem, drop_event), parcel)
 
 
 # --------------------------------------------------------------------------- sanity
@@ -200,7 +235,7 @@ def cny_per_local_earned(result: RoundOutcome, market: str) -> float:
     return cny / local
 
 
-def check_reciprocal_tariff(with_: Played, without: Played) -> None:
+def check_reciprocal_tariff(with_: Game, without: Game) -> None:
     a, b = with_.round(3), without.round(3)
     for category, rate in a.conditions.markets["US"].tariffs.items():
         assert rate == pytest.approx(b.conditions.markets["US"].tariffs[category] + 1.25)
@@ -209,13 +244,13 @@ def check_reciprocal_tariff(with_: Played, without: Played) -> None:
         assert stats["price_local"]["median"] > b.markets["US"][product]["price_local"]["median"]
 
 
-def check_de_minimis_china(with_: Played, without: Played) -> None:
+def check_de_minimis_china(with_: Game, without: Game) -> None:
     assert without.round(4).teams[PARCEL_SELLER].pnl["duty_cny"] == 0.0
     assert with_.round(4).teams[PARCEL_SELLER].pnl["duty_cny"] > 0.0
     assert with_.round(3).teams[PARCEL_SELLER].pnl["duty_cny"] == 0.0  # not before its round
 
 
-def check_cape_routing(with_: Played, without: Played) -> None:
+def check_cape_routing(with_: Game, without: Game) -> None:
     for round_no in (3, 4, 5):
         for market in ("EU", "UK"):
             a = with_.round(round_no).conditions.markets[market].lanes["sea"]
@@ -224,7 +259,7 @@ def check_cape_routing(with_: Played, without: Played) -> None:
             assert a.cost_cny_per_kg == pytest.approx(b.cost_cny_per_kg * 2.15)
     assert total(with_.round(3), "freight_cny") > total(without.round(3), "freight_cny")
 
-    def mean_sea_arrival_day(game: Played) -> float:
+    def mean_sea_arrival_day(game: Game) -> float:
         days = [
             arrival["day"]
             for team in game.round(4).teams.values()
@@ -236,28 +271,28 @@ def check_cape_routing(with_: Played, without: Played) -> None:
     assert mean_sea_arrival_day(with_) > mean_sea_arrival_day(without)
 
 
-def check_transpacific(with_: Played, without: Played) -> None:
+def check_transpacific(with_: Game, without: Game) -> None:
     a = with_.round(3).conditions.markets["US"].lanes["sea"]
     b = without.round(3).conditions.markets["US"].lanes["sea"]
     assert (a.lead_days, a.cost_cny_per_kg) == (b.lead_days, pytest.approx(b.cost_cny_per_kg * 1.3))
     assert total(with_.round(3), "freight_cny") > total(without.round(3), "freight_cny")
 
 
-def check_more_shoppers(market: str, round_no: int) -> Callable[[Played, Played], None]:
-    def check(with_: Played, without: Played) -> None:
+def check_more_shoppers(market: str, round_no: int) -> Callable[[Game, Game], None]:
+    def check(with_: Game, without: Game) -> None:
         assert shoppers(with_.round(round_no), market) > shoppers(without.round(round_no), market)
 
     return check
 
 
-def check_fewer_shoppers(market: str, round_no: int) -> Callable[[Played, Played], None]:
-    def check(with_: Played, without: Played) -> None:
+def check_fewer_shoppers(market: str, round_no: int) -> Callable[[Game, Game], None]:
+    def check(with_: Game, without: Game) -> None:
         assert shoppers(with_.round(round_no), market) < shoppers(without.round(round_no), market)
 
     return check
 
 
-def check_euro_rally(with_: Played, without: Played) -> None:
+def check_euro_rally(with_: Game, without: Game) -> None:
     assert cny_per_local_earned(with_.round(2), "EU") == pytest.approx(
         cny_per_local_earned(without.round(2), "EU"), rel=1e-4
     )
@@ -267,19 +302,19 @@ def check_euro_rally(with_: Played, without: Played) -> None:
     assert a[-1] == pytest.approx(7.532 * 1.10)
 
 
-def check_rouble_slide(with_: Played, without: Played) -> None:
+def check_rouble_slide(with_: Game, without: Game) -> None:
     # The slide runs over rounds 5-7, so round 8 earns the full -15 %.
     fall = cny_per_local_earned(with_.round(8), "RU") / cny_per_local_earned(without.round(8), "RU")
     assert fall == pytest.approx(0.85, rel=1e-3)
 
-    def ru_revenue_cny(game: Played) -> float:
+    def ru_revenue_cny(game: Game) -> float:
         teams = game.round(8).teams.values()
         return sum(o["revenue_cny"] for t in teams for o in t.offers if o["market"] == "RU")
 
     assert ru_revenue_cny(with_) < ru_revenue_cny(without)
 
 
-def check_ozon_fee(with_: Played, without: Played) -> None:
+def check_ozon_fee(with_: Game, without: Game) -> None:
     a, b = with_.round(4), without.round(4)
     assert a.conditions.markets["RU"].platform_fee == pytest.approx(
         b.conditions.markets["RU"].platform_fee + 0.04
@@ -289,7 +324,7 @@ def check_ozon_fee(with_: Played, without: Played) -> None:
     assert share_a > share_b
 
 
-def check_sea_parcel_ban(with_: Played, without: Played) -> None:
+def check_sea_parcel_ban(with_: Game, without: Game) -> None:
     a = with_.round(3).teams[PARCEL_SELLER]
     b = without.round(3).teams[PARCEL_SELLER]
     assert b.pnl["revenue_cny"] > 0
@@ -297,7 +332,7 @@ def check_sea_parcel_ban(with_: Played, without: Played) -> None:
     assert any(m.get("reason") == "channel_closed" for m in a.messages)
 
 
-def check_mexico_courier_duty(with_: Played, without: Played) -> None:
+def check_mexico_courier_duty(with_: Game, without: Game) -> None:
     a = with_.round(4).teams[PARCEL_SELLER].pnl["duty_cny"]
     b = without.round(4).teams[PARCEL_SELLER].pnl["duty_cny"]
     assert a > b > 0
@@ -310,7 +345,7 @@ def check_tariff(market: str, round_no: int, points: float, categories: tuple[st
     """The event moves the market's tariff stack by ``points`` from its round, and the duty
     paid in that round the same way."""
 
-    def check(with_: Played, without: Played) -> None:
+    def check(with_: Game, without: Game) -> None:
         a = with_.round(round_no).conditions.markets[market].tariffs
         b = without.round(round_no).conditions.markets[market].tariffs
         for category in categories or tuple(a):
@@ -327,7 +362,7 @@ def check_tariff(market: str, round_no: int, points: float, categories: tuple[st
 
 
 def check_lane(markets: tuple[str, ...], rounds: tuple[int, ...], days: int, multiplier: float):
-    def check(with_: Played, without: Played) -> None:
+    def check(with_: Game, without: Game) -> None:
         for round_no in rounds:
             for market in markets:
                 a = with_.round(round_no).conditions.markets[market].lanes["sea"]
@@ -341,7 +376,7 @@ def check_lane(markets: tuple[str, ...], rounds: tuple[int, ...], days: int, mul
 
 
 def check_storage_multiplier(market: str, round_no: int, multiplier: float):
-    def check(with_: Played, without: Played) -> None:
+    def check(with_: Game, without: Game) -> None:
         a = with_.round(round_no).conditions.markets[market]
         b = without.round(round_no).conditions.markets[market]
         assert a.storage_cny_per_unit_day == pytest.approx(b.storage_cny_per_unit_day * multiplier)
@@ -352,7 +387,7 @@ def check_storage_multiplier(market: str, round_no: int, multiplier: float):
     return check
 
 
-def check_fba_fee_rise(with_: Played, without: Played) -> None:
+def check_fba_fee_rise(with_: Game, without: Game) -> None:
     """From round 2 every unit a US warehouse ships costs 23 + 1.78 CNY, to the cent."""
     fee = {"US": 23.0 + 1.78, "EU": 25.0}
     assert with_.round(1).conditions.markets["US"].fulfilment_cny_per_unit == 23.0
@@ -365,7 +400,7 @@ def check_fba_fee_rise(with_: Played, without: Played) -> None:
     assert total(with_.round(2), "fulfilment_cny") > total(without.round(2), "fulfilment_cny")
 
 
-def check_ieepa_refund(with_: Played, without: Played) -> None:
+def check_ieepa_refund(with_: Game, without: Game) -> None:
     """Round 6 pays back 20 % of the customs value duty was paid on in rounds 1-3 (at most
     the duty), to the cent, as income and cash; without the event nothing is paid back."""
     for team_id, team in with_.round(6).teams.items():
@@ -385,7 +420,7 @@ def check_ieepa_refund(with_: Played, without: Played) -> None:
 def check_parcel_category_duty(round_no: int, with_eur: float, without_eur: float):
     """A direct-parcel seller of earbuds to the EU pays the flat duty per item (EUR x fx)."""
 
-    def check(with_: Played, without: Played) -> None:
+    def check(with_: Game, without: Game) -> None:
         for game, eur in ((with_, with_eur), (without, without_eur)):
             result = game.round(round_no)
             seller = result.teams[PARCEL_SELLER]
@@ -443,7 +478,7 @@ SHOCKS = [
     ("stem", "event_id", "parcel", "check"), SHOCKS, ids=[f"{s}:{e}" for s, e, _, _ in SHOCKS]
 )
 def test_shock_moves_its_market(stem: str, event_id: str, parcel: tuple | None, check) -> None:
-    check(played(stem, parcel=parcel), played(stem, drop_event=event_id, parcel=parcel))
+    check(played_so_far(stem, None, parcel), played_so_far(stem, event_id, parcel))
 
 
 def test_every_shipped_scenario_loads_through_the_file_loader() -> None:
