@@ -8,6 +8,7 @@ receives is recorded.
 
 from __future__ import annotations
 
+import functools
 import html
 import secrets
 import threading
@@ -33,15 +34,23 @@ LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 
 
+@functools.cache
+def platform_key() -> RSAKey:
+    """The platforms' signing key, generated once per process: a 2,048-bit RSA key takes
+    0.05-0.5 s to generate, and a test that needs another key (a forger, a rotation) makes
+    its own."""
+    return RSAKey.generate_key(
+        2048, parameters={"kid": "platform-key-1", "alg": "RS256"}, private=True
+    )
+
+
 class TestPlatform:
     """Start with ``TestPlatform()``; ``close()`` stops the server."""
 
     __test__ = False  # not a test class for pytest
 
     def __init__(self, client_id: str = "simshop-tool", deployment_id: str = "deployment-1"):
-        self.key = RSAKey.generate_key(
-            2048, parameters={"kid": "platform-key-1", "alg": "RS256"}, private=True
-        )
+        self.key = platform_key()
         self.client_id = client_id
         self.deployment_id = deployment_id
         self.context_id = "course-101"
@@ -63,7 +72,10 @@ class TestPlatform:
         self.app = self._build_app()
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # Polled every 20 ms for shutdown (default 0.5 s: up to half a second per test).
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
 
     # ------------------------------------------------------------------ set-up helpers
