@@ -22,7 +22,8 @@ import requests
 from simshop.db import db
 from simshop.services import projector as projector_service
 from simshop.services import schedule as schedule_service
-from tests.reliability.conftest import Server, free_port
+from tests.pg import TEMPLATE_DB
+from tests.reliability.conftest import LiveDatabase, Server, free_port
 from tests.reliability.gamekit import (
     PASSWORD,
     csrf_from,
@@ -40,15 +41,15 @@ pytestmark = [
 POLL_SECONDS = 5  # the projector's interval (config PROJECTOR_POLL_SECONDS)
 
 
-@pytest.fixture
-def redis_url(tmp_path):
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.fail("redis-server is not installed (.ci/run installs Debian's redis-server)")
     port = free_port()
     proc = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        cwd=tmp_path,
+        cwd=tmp_path_factory.mktemp("redis"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -71,30 +72,52 @@ def redis_url(tmp_path):
     proc.wait(timeout=15)
 
 
-@pytest.fixture
-def hosts(live_db, redis_url, tmp_path):
-    """Game 1 (round 1 open, a projector link) and two servers (A, B)."""
-    with live_db.app.app_context():
+# One student per test, so that no test sees another's lockout or logout.
+STUDENTS = {
+    "continues": "s00001",
+    "locked": "s00002",
+    "logs-out": "s00003",
+}
+
+
+@pytest.fixture(scope="module")
+def fleet(pg_cluster, redis_url, tmp_path_factory):
+    """Game 1 (round 1 open, a projector link, a student per test) and two servers (A, B),
+    started once for the module: each test uses its own student, and only the publish test
+    publishes (its projector checks start from "nothing published")."""
+    folder = tmp_path_factory.mktemp("two-hosts")
+    database = pg_cluster.create_database(TEMPLATE_DB)
+    live = LiveDatabase(folder, pg_cluster.url(database), migrated=True)
+    with live.app.app_context():
         s = db.session
         teacher = make_user(s, "teacher@example.edu", "instructor")
         game = make_game(s, teacher, bot_count=2)
-        enrol(s, game, make_user(s, "s00001"), "Alpha")
+        for team, student in enumerate(STUDENTS.values()):
+            enrol(s, game, make_user(s, student), ("Alpha", "Beta", "Gamma")[team])
         first = round_no(s, game, 1)
         schedule_service.open_round(s, game, first)
         token = projector_service.rotate_projector_link(s, game, teacher).token
         ids = {"game": game.id, "round": first.id, "token": token}
-    live_db.dispose()
-    live_db.env["REDIS_URL"] = redis_url
+    live.dispose()
+    live.env["REDIS_URL"] = redis_url
     servers = []
     try:
         for name in ("a", "b"):
-            live_db.folder = tmp_path / name  # each server keeps its own log
-            live_db.folder.mkdir()
-            servers.append(Server(live_db, workers=2))
+            live.folder = folder / name  # each server keeps its own log
+            live.folder.mkdir()
+            servers.append(Server(live, workers=2))
         yield ids, servers[0].base, servers[1].base
     finally:
         for server in servers:
             server.stop()
+        live.dispose()
+        pg_cluster.drop_database(database)
+
+
+@pytest.fixture
+def hosts(fleet, backend):
+    assert backend == "postgresql"  # the module's parameter, kept in the tests' ids
+    return fleet
 
 
 def login(base: str, login: str, password: str = PASSWORD) -> requests.Response:
@@ -116,7 +139,7 @@ def cookies(http: requests.Session) -> dict[str, str]:
 
 def test_a_session_started_on_one_host_continues_on_the_other(hosts):
     ids, a, b = hosts
-    started = login(a, "s00001")
+    started = login(a, STUDENTS["continues"])
     assert started.status_code == 302
     page = requests.get(
         f"{b}/games/{ids['game']}", cookies=cookies(started.http), allow_redirects=False
@@ -126,10 +149,11 @@ def test_a_session_started_on_one_host_continues_on_the_other(hosts):
 
 def test_wrong_passwords_count_across_both_hosts(hosts):
     _ids, a, b = hosts
-    statuses = [login((a, b)[i % 2], "s00001", "wrong password").status_code for i in range(10)]
+    student = STUDENTS["locked"]
+    statuses = [login((a, b)[i % 2], student, "wrong password").status_code for i in range(10)]
     assert statuses == [200] * 10  # the form again, with an error
-    assert login(a, "s00001").status_code == 429  # the account is locked on A...
-    assert login(b, "s00001").status_code == 429  # ...and on B
+    assert login(a, student).status_code == 429  # the account is locked on A...
+    assert login(b, student).status_code == 429  # ...and on B
 
 
 def test_a_publish_through_one_host_reaches_a_projector_polling_the_other(hosts):
@@ -157,7 +181,7 @@ def test_a_publish_through_one_host_reaches_a_projector_polling_the_other(hosts)
 
 def test_logging_out_on_one_host_ends_the_session_on_both(hosts):
     ids, a, b = hosts
-    http = login(a, "s00001").http
+    http = login(a, STUDENTS["logs-out"]).http
     captured = cookies(http)
     home = f"/games/{ids['game']}"
     assert requests.get(b + home, cookies=captured, allow_redirects=False).status_code == 200
