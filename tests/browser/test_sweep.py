@@ -16,9 +16,9 @@ test on any of:
 
 Every page's screenshot goes to test-artifacts/sweep/ (a CI artifact), with its load time
 by navigation timing (``responseEnd - startTime``) in ``timings.tsv`` of the folder, slowest
-first. The time is reported, never asserted: tests do not judge wall-clock time (a 2-core
-CI machine running two test workers took 1.15 s for a page that takes 0.1 s alone);
-``bench/`` measures speed. All problems of a role, locale and size are reported together.
+first. The time is reported, never asserted: tests do not judge wall-clock time (on a
+2-core CI machine busy with two test workers, ``/dashboard`` once took 1.15 s; a local run
+of the suite took 0.04-0.5 s); ``bench/`` measures speed. All problems of a role, locale and size are reported together.
 """
 
 from __future__ import annotations
