@@ -18,7 +18,8 @@ Every page's screenshot goes to test-artifacts/sweep/ (a CI artifact), with its 
 by navigation timing (``responseEnd - startTime``) in ``timings.tsv`` of the folder, slowest
 first. The time is reported, never asserted: tests do not judge wall-clock time (on a
 2-core CI machine busy with two test workers, ``/dashboard`` once took 1.15 s; a local run
-of the suite took 0.04-0.5 s); ``bench/`` measures speed. All problems of a role, locale and size are reported together.
+of the suite took 0.04-0.5 s); ``bench/`` measures speed. All problems of a role, locale
+and size are reported together.
 """
 
 from __future__ import annotations
