@@ -117,16 +117,18 @@ def test_projector_shows_new_standings_within_one_poll_without_reloading(
     # publish at its commit (services/live.py), so at most the first poll started after it
     # is needed (an earlier poll still in flight may already bring the news: count 0).
     page.evaluate(
-        """(heading) => {
+        """([selector, news]) => {
           window.__polls = 0;
           const send = window.fetch;
           window.fetch = (...args) => { window.__polls += 1; return send(...args); };
+          const heading = document.querySelector(selector);
           new MutationObserver(() => {
-            if (window.__pollsAtUpdate === undefined) window.__pollsAtUpdate = window.__polls;
-          }).observe(document.querySelector(heading), {childList: true, characterData: true,
-                                                       subtree: true});
+            if (heading.textContent === news && window.__pollsAtUpdate === undefined) {
+              window.__pollsAtUpdate = window.__polls;
+            }
+          }).observe(heading, {childList: true, characterData: true, subtree: true});
         }""",
-        '[data-field="published-label"]',
+        ['[data-field="published-label"]', "Standings after Round 2"],
     )
     publish_round_2(live_server.app, game_id)
     page.evaluate("window.__polls = 0")
