@@ -60,6 +60,15 @@ OFFER_KEYS = [
     "delivery_days",
 ]
 PRICE_KEYS = ["min", "q1", "median", "q3", "max", "mean"]
+# A market's round statistics in the research table, in column order.
+RESEARCH_STATS = (
+    "shoppers",
+    "demand",
+    "units_sold",
+    "units_lost_stockout",
+    "offers_listed",
+    "revenue_cny",
+)
 TERM_RESULT_KEYS = [
     "bid_local",
     "daily_budget_local",
@@ -111,17 +120,7 @@ TABLES: dict[str, list[str]] = {
         "category",
     ],
     "research": ROUND_KEYS
-    + [
-        "market",
-        "product",
-        "currency",
-        "shoppers",
-        "demand",
-        "units_sold",
-        "units_lost_stockout",
-        "offers_listed",
-        "revenue_cny",
-    ]
+    + ["market", "product", "currency", *RESEARCH_STATS]
     + [f"price_{k}_local" for k in PRICE_KEYS],
     "shares": ROUND_KEYS + ["market", "product", "team_label", "is_own_team", "market_share"],
     "conditions": ROUND_KEYS

@@ -32,6 +32,7 @@ from simshop.services.export_tables import (  # noqa: F401 (re-exported)
     OFFER_KEYS,
     PNL_KEYS,
     PRICE_KEYS,
+    RESEARCH_STATS,
     TABLES,
     TERM_RESULT_KEYS,
     Table,
@@ -246,16 +247,6 @@ def research_tables(
         Table("conditions", TABLES["conditions"], conditions),
         Table("events", TABLES["events"], events),
     ]
-
-
-RESEARCH_STATS = (
-    "shoppers",
-    "demand",
-    "units_sold",
-    "units_lost_stockout",
-    "offers_listed",
-    "revenue_cny",
-)
 
 
 def _research_row(where: dict[str, Any], stats: dict[str, Any], currency: str) -> dict[str, Any]:
