@@ -6,12 +6,14 @@ Messages for the services' refusal codes live here too, so views stay thin.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -459,6 +461,11 @@ class DecisionForm:
         )
         compliance_form.add_certificate_fields(self, v)
 
+    @functools.cached_property
+    def _channel_choices(self) -> tuple[tuple[str, str], tuple[str, str]]:
+        """The sales channels of an offer, translated once per form (not per offer)."""
+        return ("warehouse", _("Overseas warehouse")), ("parcel", _("Direct parcel from China"))
+
     def _add_offer(self, v: Callable[..., Any], market: Any, product_id: str) -> None:
         """The pricing fields of one product in one market: listed, price, ads, channel."""
         base = f"offers.{market.code}.{product_id}"
@@ -471,9 +478,8 @@ class DecisionForm:
             self._add(
                 DecisionField(f"{base}.{key}", kind, v(f"{base}.{key}", default), key=key, **common)
             )
-        choices = [("warehouse", str(_l("Overseas warehouse")))]
-        if market.lane("parcel") is not None:
-            choices.append(("parcel", str(_l("Direct parcel from China"))))
+        warehouse, parcel = self._channel_choices
+        choices = [warehouse] + ([parcel] if market.lane("parcel") is not None else [])
         self._add(
             DecisionField(
                 f"{base}.channel",

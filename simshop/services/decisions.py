@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, literal, or_, select
 from sqlalchemy.orm import Session
 
 from simshop.engine.decisions import DecisionSheet, carry_over, validate_decisions
+from simshop.engine.state import TeamState
 from simshop.models import Decision, Game, Round, Team, User
 from simshop.models.game import as_utc
 from simshop.models.user import utcnow
@@ -61,6 +62,7 @@ def submit_decision(
     raw: dict[str, Any],
     *,
     expected_version: int | None = None,
+    state: TeamState | None = None,
 ) -> SavedDecision:
     """Validate ``raw`` against the scenario and the team's state and save it as the team's
     decision for ``rnd`` (replacing an earlier save).
@@ -69,6 +71,9 @@ def submit_decision(
     was saved then). When given, the write happens only if the stored version still is that
     one — checked by the writing statement itself, so two teammates saving at once cannot
     both win; ``None`` overwrites whatever is there.
+
+    ``state`` is the team's state before ``rnd`` when the caller has just read it in this
+    session (the decision page does, to build its form); otherwise it is read here.
 
     Raises :class:`DecisionErrors` (nothing saved), :class:`RoundNotOpenError` when the
     round is not open at the moment of writing, or :class:`DecisionConflictError` when a
@@ -80,7 +85,8 @@ def submit_decision(
         end_read(session)
         raise RoundNotOpenError()
     scenario = game_scenario(game)
-    state = team_state_before(session, game, rnd, team, scenario)
+    if state is None:
+        state = team_state_before(session, game, rnd, team, scenario)
     round_id, team_id, user_id = rnd.id, team.id, user.id
     # The reads above ran in a read transaction that takes no lock (SQLite: deferred, ended
     # by the unit of work before it begins IMMEDIATE); PostgreSQL keeps it and its

@@ -444,7 +444,7 @@ def _save_decisions(scenario, state, team, rnd):
     # their messages, which land on the fields below.
     try:
         decisions_service.submit_decision(
-            db.session, current_user, team, rnd, raw, expected_version=expected
+            db.session, current_user, team, rnd, raw, expected_version=expected, state=state
         )
     except DecisionErrors as exc:
         form.attach(exc.issues)

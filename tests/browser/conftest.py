@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from simshop import create_app
@@ -181,6 +182,24 @@ def page(browser, live_server, viewport, page_problems, request):
         context.close()
     assert page_problems.blocked_requests == [], "the page tried to reach the network"
     assert page_problems.console_errors == [], "the page logged errors to the console"
+
+
+PROCESS_TIMEOUT_MS = 120_000
+"""How long "Process now" may take before a test gives up: a hang guard, not a judgement.
+The round is explained in the same request (services/schedule.py, INLINE_EXPLAIN_TEAMS):
+3-6 s for a small game on an idle machine here, and more than the 10 s default on a 2-core
+CI machine that runs the other test worker and Chromium at the same time."""
+
+
+def process_round_now(page, game_id, round_label: str) -> None:
+    """The instructor's "Process now" on the round row named ``round_label``, from the game
+    page, waiting (up to :data:`PROCESS_TIMEOUT_MS`) for the page that says it is done."""
+    page.goto(f"/instructor/games/{game_id}")
+    row = page.locator("tr", has_text=round_label).first
+    row.get_by_role("button", name="Process now").click(timeout=PROCESS_TIMEOUT_MS)
+    expect(page.locator(".flash--success")).to_contain_text(
+        "Round processed and published", timeout=PROCESS_TIMEOUT_MS
+    )
 
 
 def log_in(page, login: str) -> None:

@@ -16,7 +16,7 @@ from simshop.db import db
 from simshop.services import games as games_service
 from simshop.services import schedule as schedule_service
 from simshop.services.scenario_toml import dumps
-from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, log_in
+from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, log_in, process_round_now
 from tests.catalogue_kit import catalogue_toml
 from tests.reliability.gamekit import enrol, make_user, round_no
 
@@ -137,9 +137,7 @@ def test_a_team_buys_a_certificate_lists_and_reads_its_incidents_per_product(
 
     # the instructor processes the round
     log_in(page, "cert-teacher@example.edu")
-    page.goto(f"/instructor/games/{certified_game}")
-    page.locator("tr", has_text="Round 1").first.get_by_role("button", name="Process now").click()
-    expect(page.locator(".flash--success")).to_contain_text("Round processed and published")
+    process_round_now(page, certified_game, "Round 1")
     page.get_by_role("button", name="Log out").click()
 
     # the team reads its per-product report: the certified toy has no incident

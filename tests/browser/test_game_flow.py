@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import expect
 
 from simshop.db import db
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, process_round_now
 from tests.reliability.gamekit import make_user
 
 
@@ -32,10 +32,7 @@ def decide(page, game_url: str, price: str, qty: str, first_round: bool) -> None
 
 
 def process(page, game_id: str, round_label: str) -> None:
-    page.goto(f"/instructor/games/{game_id}")
-    row = page.locator("tr", has_text=round_label).first
-    row.get_by_role("button", name="Process now").click()
-    expect(page.locator(".flash--success")).to_contain_text("Round processed and published")
+    process_round_now(page, game_id, round_label)
 
 
 def open_round(page, game_id: str, round_label: str) -> None:

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from simshop.db import db
 from simshop.services import games as games_service
 from simshop.services import schedule as schedule_service
-from tests.browser.conftest import ARTIFACTS, PHONE, log_in
+from tests.browser.conftest import ARTIFACTS, PHONE, log_in, process_round_now
 from tests.catalogue_kit import FILE_NAME, catalogue_dir
 from tests.reliability.gamekit import enrol, make_user, round_no
 
@@ -104,9 +104,7 @@ def test_a_team_researches_picks_lists_and_reads_its_product_report(
     # the instructor processes the round
     page.set_viewport_size({"width": 1280, "height": 800})
     log_in(page, "pick-teacher@example.edu")
-    page.goto(f"/instructor/games/{catalogue_game}")
-    page.locator("tr", has_text="Round 1").first.get_by_role("button", name="Process now").click()
-    expect(page.locator(".flash--success")).to_contain_text("Round processed and published")
+    process_round_now(page, catalogue_game, "Round 1")
     page.get_by_role("button", name="Log out").click()
 
     # the team reads its research and the per-product report
