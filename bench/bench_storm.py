@@ -73,9 +73,6 @@ def wsgi_app():
 def build_class(url: str, students: int) -> tuple[int, int, list[tuple[str, str]]]:
     """A game with ``students`` one-student teams and round 1 open. Returns the game id, the
     round id and each student's (session cookie, CSRF token)."""
-    from flask import g, session
-    from flask_login import login_user
-    from flask_wtf.csrf import generate_csrf
     from sqlalchemy import insert, select
 
     from simshop import create_app
@@ -85,6 +82,7 @@ def build_class(url: str, students: int) -> tuple[int, int, list[tuple[str, str]
     from simshop.services import games as games_service
     from simshop.services import schedule as schedule_service
     from simshop.services.teams import team_name_key
+    from tests.reliability.gamekit import signed_in
 
     app = create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
@@ -137,15 +135,8 @@ def build_class(url: str, students: int) -> tuple[int, int, list[tuple[str, str]
         first = s.scalar(select(Round).where(Round.game_id == game.id, Round.number == 1))
         schedule_service.open_round(s, game, first)
         game_id, round_id = game.id, first.id
-        serializer = app.session_interface.get_signing_serializer(app)
-        people = list(s.scalars(select(User).where(User.role == "student").order_by(User.login)))
-        credentials = []
-        for user in people:
-            with app.test_request_context("/"):
-                g.pop("csrf_token", None)  # g outlives the request here (the app context)
-                login_user(user)
-                token = generate_csrf()
-                credentials.append((serializer.dumps(dict(session)), token))
+        logins = list(s.scalars(select(User.login).where(User.role == "student")))
+        credentials = signed_in(app, sorted(logins))
         db.session.remove()
         db.engine.dispose()
     return game_id, round_id, credentials

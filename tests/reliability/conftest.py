@@ -22,11 +22,6 @@ from simshop.db import db, init_db
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SECRET = "reliability-test-secret-key-0123456789abcdef"
-# Concurrent logins while a test sets up its class. A login no longer holds the write lock
-# while argon2 checks the password (services/accounts.authenticate writes only to upgrade an
-# old hash), but each check costs about 17 ms of CPU: four at a time keeps set-up from
-# starving the other test worker. The storms test saving decisions, not logging in.
-LOGIN_THREADS = 4
 START_TIMEOUT_S = 120
 
 

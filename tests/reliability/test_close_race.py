@@ -14,9 +14,8 @@ from sqlalchemy import select
 from simshop.db import db
 from simshop.models import Decision, Round, Team
 from simshop.models.game import as_utc
-from tests.reliability.conftest import LOGIN_THREADS
-from tests.reliability.gamekit import csrf_from, tutorial_form
-from tests.reliability.test_submission_storm import build_class, logged_in
+from tests.reliability.gamekit import signed_in_http, tutorial_form
+from tests.reliability.test_submission_storm import build_class
 
 pytestmark = pytest.mark.both_backends  # every test runs on SQLite and PostgreSQL
 
@@ -30,12 +29,12 @@ def test_submissions_racing_the_close_land_before_it_or_get_409(live_db, gunicor
     url = f"{server.base}/games/{game_id}/decisions"
     close_url = f"{server.base}/instructor/games/{game_id}/rounds/{round_id}/close"
 
-    with ThreadPoolExecutor(max_workers=LOGIN_THREADS) as pool:  # set-up, not the race
-        sessions = list(pool.map(lambda i: logged_in(server.base, f"s{i:05d}"), range(STUDENTS)))
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        tokens = list(pool.map(lambda s: csrf_from(s.get(url, timeout=30).text), sessions))
-    teacher = logged_in(server.base, "teacher@example.edu")
-    teacher_token = csrf_from(teacher.get(f"{server.base}/instructor/games/{game_id}").text)
+    # Signed in already (gamekit.signed_in): the race is about saving and closing.
+    *students, (teacher, teacher_token) = signed_in_http(
+        live_db.app, [*(f"s{i:05d}" for i in range(STUDENTS)), "teacher@example.edu"]
+    )
+    sessions = [http for http, _ in students]
+    tokens = [token for _, token in students]
     for i, http in enumerate(sessions):  # half the class reads Chinese
         http.headers["Accept-Language"] = "zh-CN,zh;q=0.9" if i % 2 else "en-US"
 
