@@ -40,7 +40,7 @@ def lab_game(live_server):
                 sheet.pop("enter_markets")
             decisions_service.submit_decision(s, student, team, rnd, sheet)
             schedule_service.close_round(s, rnd)
-            rounds_service.process_round(s, rnd.id)
+            rounds_service.process_round(s, rnd.id, explain=False)
         game_id = game.id
         s.remove()
     return game_id

@@ -39,7 +39,11 @@ def play_rounds(session, game, student, team, count, *, price=34.99):
             sheet.pop("enter_markets")
         decisions_service.submit_decision(session, student, team, rnd, sheet)
         schedule_service.close_round(session, rnd)
-        assert rounds_service.process_round(session, rnd.id).published
+        # Not explained (explain=False, as when tick explains later): the worlds built here
+        # serve the analysis, what-if, export and lab tests, which never read explanations,
+        # and explaining cost about a sixth of the whole suite's time. Explanations have
+        # tests of their own (tests/services/test_explanation*.py, test_explained_views.py).
+        assert rounds_service.process_round(session, rnd.id, explain=False).published
         session.refresh(rnd)
 
 

@@ -45,7 +45,7 @@ def play_round(session, game, number, sheets):
     for student, team, sheet in sheets:
         decisions_service.submit_decision(session, student, team, rnd, sheet)
     schedule_service.close_round(session, rnd)
-    assert rounds_service.process_round(session, rnd.id).published
+    assert rounds_service.process_round(session, rnd.id, explain=False).published
     session.refresh(rnd)
     return rnd
 
@@ -340,7 +340,7 @@ def test_a_forecast_of_profit_per_market_is_saved_and_checked(session, world):
     )
     assert (saved.units, saved.profit_by_market, saved.profit_cny) == ({}, {"US": 1234.57}, None)
     schedule_service.close_round(session, second)
-    rounds_service.process_round(session, second.id)
+    rounds_service.process_round(session, second.id, explain=False)
     result = session.scalar(
         select(RoundResult.result).where(
             RoundResult.round_id == second.id, RoundResult.team_id == world.alpha.id
@@ -389,7 +389,7 @@ def test_forecast_scores_average_the_teams_accuracy_over_published_rounds(sessio
     schedule_service.open_round(session, world.game, second)
     forecasts.save_forecast(session, second, world.alpha, world.alice, ["US"], {"US": 300}, None)
     schedule_service.close_round(session, second)
-    rounds_service.process_round(session, second.id)
+    rounds_service.process_round(session, second.id, explain=False)
     result = session.scalar(
         select(RoundResult.result).where(
             RoundResult.round_id == second.id, RoundResult.team_id == world.alpha.id

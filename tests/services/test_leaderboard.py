@@ -54,7 +54,7 @@ def publish(session, game, number, decisions=()):
     for user, team, raw in decisions:
         decisions_service.submit_decision(session, user, team, rnd, raw)
     schedule_service.close_round(session, rnd)
-    assert rounds_service.process_round(session, rnd.id).published
+    assert rounds_service.process_round(session, rnd.id, explain=False).published
     session.refresh(rnd)
     return rnd
 
@@ -120,7 +120,7 @@ def test_projector_etag_changes_only_when_something_visible_changes(session, wor
     assert "price_local" not in saved.body.decode()  # who saved, never what
 
     schedule_service.close_round(session, rnd)
-    rounds_service.process_round(session, rnd.id)
+    rounds_service.process_round(session, rnd.id, explain=False)
     published = projector_service.projector_snapshot(
         session, world.game, locale="en", render=raw_state
     )

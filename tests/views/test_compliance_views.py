@@ -65,7 +65,7 @@ def build(app, *, played: int = 0):
             sheet = us_sheet(certificates=["us-fcc"] if n == 1 else (), enter=n == 1)
             decisions_service.submit_decision(db.session, alice, alpha, rnd, sheet)
             schedule_service.close_round(db.session, rnd)
-            assert rounds_service.process_round(db.session, rnd.id).published
+            assert rounds_service.process_round(db.session, rnd.id, explain=False).published
         schedule_service.open_round(db.session, game, round_no(db.session, game, played + 1))
         beta = team_named(db.session, game, "Beta")
         return {"game": game.id, "alpha": alpha.id, "beta": beta.id}
