@@ -234,6 +234,8 @@ class ProcessOutcome:
     elapsed_ms: int = 0
     teams: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    explained: bool = False
+    """Whether the round was explained in this step (False: ``tick`` will explain it)."""
 
 
 def process_round(
@@ -293,9 +295,11 @@ def process_claimed_round(
     t_compute = time.perf_counter()
     publish_round(session, round_id, worker, computed)
     t_publish = time.perf_counter()
+    explained = False
     if explain and (explain_max_teams is None or len(computed.rows) <= explain_max_teams):
         try:
-            explanations.explain_published_round(session, round_id, worker)
+            stored = explanations.explain_published_round(session, round_id, worker)
+            explained = stored is not None
         except Exception:
             log.exception("explaining round %s failed; tick will try again", round_id)
             end_read(session)
@@ -306,6 +310,7 @@ def process_claimed_round(
         published=True,
         elapsed_ms=int((t_publish - started) * 1000),
         teams=len(computed.rows),
+        explained=explained,
         timings={
             "claim_s": t_claim - started,
             "load_s": t_load - t_claim,

@@ -211,6 +211,15 @@ def round_action(game_id: int, round_id: int, action: str):
 def _flash_outcome(outcome, done: str) -> None:
     if outcome.published:
         flash(done, "success")
+        if not outcome.explained:
+            flash(
+                _(
+                    "The results are published. Their explanations are computed by the round "
+                    "clock (flask tick), not while you wait: this round is too large, or "
+                    "explaining it failed and will be tried again."
+                ),
+                "info",
+            )
     elif outcome.failed:
         flash(message_for(GAME_MESSAGES, "processing_failed", {"error": outcome.error}), "error")
     else:

@@ -186,7 +186,7 @@ def page(browser, live_server, viewport, page_problems, request):
 
 PROCESS_TIMEOUT_MS = 120_000
 """How long "Process now" may take before a test gives up: a hang guard, not a judgement.
-The round is explained in the same request (services/schedule.py, INLINE_EXPLAIN_TEAMS):
+The round is explained in the same request (services/schedule.py, inline_explain_teams):
 3-6 s for a small game on an idle machine here, and more than the 10 s default on a 2-core
 CI machine that runs the other test worker and Chromium at the same time."""
 

@@ -243,3 +243,44 @@ def test_staff_read_any_teams_season_review_from_the_data_lab(app, client, auth,
     auth.logout()
     auth.login("s001")
     assert client.get(f"/games/{game_id}/lab/teams/{team.id}/season").status_code == 403
+
+
+@pytest.mark.parametrize("budget, inline", [(60, True), (2, False)])
+def test_process_now_explains_while_the_instructor_waits_only_a_small_round(
+    app, client, auth, game_id, monkeypatch, budget, inline
+):
+    """Tutorial has 2 markets and this game 2 teams (Alpha and a bot): 4 team-markets. With
+    room for them the round is explained in the request; with a budget of 2 team-markets
+    (1 team) it is published at once, the instructor is told, and tick explains it."""
+    monkeypatch.setattr(schedule_service, "INLINE_EXPLAIN_TEAM_MARKETS", budget)
+    with app.app_context():
+        game = db.session.get(Game, game_id)
+        assert schedule_service.inline_explain_teams(game) == budget // 2
+        rnd = round_no(db.session, game, 1)
+        schedule_service.open_round(db.session, game, rnd)
+        round_id = rnd.id
+    auth.login("teacher@example.edu")
+    token = csrf_from(client.get(f"/instructor/games/{game_id}").get_data(as_text=True))
+    done = client.post(
+        f"/instructor/games/{game_id}/rounds/{round_id}/process",
+        data={"csrf_token": token},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Round processed and published" in done
+    told = "Their explanations are computed by the round clock (flask tick)" in done
+    with app.app_context():
+        stored = db.session.scalar(
+            select(RoundExplanation).where(RoundExplanation.round_id == round_id)
+        )
+        assert (stored is not None, told) == (inline, not inline)
+        if not inline:
+            assert schedule_service.tick(db.session).explained == [round_id]
+
+
+def test_the_inline_budget_divides_by_the_scenarios_markets(app):
+    with app.app_context():
+        teacher = make_user(db.session, "teacher@example.edu", "instructor")
+        festivals = make_game(db.session, teacher, scenario_file="festivals.toml")
+        tutorial = make_game(db.session, teacher)
+        assert schedule_service.inline_explain_teams(festivals) == 12  # 5 markets
+        assert schedule_service.inline_explain_teams(tutorial) == 30  # 2 markets
