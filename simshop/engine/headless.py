@@ -25,6 +25,7 @@ __all__ = [
     "bot_seats",
     "json_safe",
     "play_game",
+    "round_record",
 ]
 
 FLOAT_DIGITS = 6
@@ -88,15 +89,19 @@ def play_game(
     for played in game:
         if on_round is not None:
             on_round(played.outcome, played.standings)
-        record_rounds.append(
-            {
-                "round_no": played.outcome.round_no,
-                "decisions": {tid: played.sheets[tid].to_dict() for tid in sorted(played.sheets)},
-                "result": played.outcome.to_dict(),
-                "standings": played.standings,
-            }
-        )
+        record_rounds.append(round_record(played))
     return _game_record(sc, text, seed, game.rounds, game.seats, game.state, record_rounds)
+
+
+def round_record(played: PlayedRound) -> dict[str, Any]:
+    """One round of the game record (before :func:`json_safe`): its number, every team's
+    sheet, the result and the standings."""
+    return {
+        "round_no": played.outcome.round_no,
+        "decisions": {tid: played.sheets[tid].to_dict() for tid in sorted(played.sheets)},
+        "result": played.outcome.to_dict(),
+        "standings": played.standings,
+    }
 
 
 class GameRounds:

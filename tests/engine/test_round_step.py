@@ -7,7 +7,7 @@ import pytest
 
 from simshop.engine.bots import STRATEGIES, Strategy, TeamView
 from simshop.engine.decisions import DecisionSheet, empty_decisions
-from simshop.engine.headless import GameRounds, json_safe, play_game
+from simshop.engine.headless import GameRounds, json_safe, play_game, round_record
 from simshop.engine.round_step import (
     BOT,
     CARRIED,
@@ -124,17 +124,7 @@ def test_a_game_played_round_by_round_is_the_headless_game_and_may_stop_early(tu
     plan = {1: {"enter_markets": ["US"]}}
     record = play_game(tutorial, seed=11, bots=["cost_plus", "discounter"], human_teams={"t": plan})
     game = GameRounds(tutorial, seed=11, bots=["cost_plus", "discounter"], human_teams={"t": plan})
-    played = [
-        json_safe(
-            {
-                "round_no": p.outcome.round_no,
-                "decisions": {tid: sheet.to_dict() for tid, sheet in sorted(p.sheets.items())},
-                "result": p.outcome.to_dict(),
-                "standings": p.standings,
-            }
-        )
-        for p in game
-    ]
+    played = [json_safe(round_record(p)) for p in game]
     assert played == record["rounds"]
     assert len(played) == tutorial.calendar.rounds >= 2
     assert json_safe(game.state.to_dict()) == record["final_state"]

@@ -10,8 +10,13 @@ import functools
 from pathlib import Path
 from typing import Any
 
+from flask import g, session
+from flask_login import login_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from simshop.db import db
 from simshop.models import Game, Player, Round, Team, User
 from simshop.security import password_hasher
 from simshop.services import games as games_service
@@ -132,13 +137,6 @@ def signed_in(app: Any, logins: list[str]) -> list[tuple[str, str]]:
     For the storms, whose subject is saving, not logging in: 200 logins cost 200 argon2
     checks (about 17 ms of CPU each) and 200 page loads for the tokens. The login form has
     tests of its own (tests/views/test_auth_views.py, tests/browser/test_auth_flow.py)."""
-    from flask import g, session
-    from flask_login import login_user
-    from flask_wtf.csrf import generate_csrf
-    from sqlalchemy import select
-
-    from simshop.db import db
-
     serializer = app.session_interface.get_signing_serializer(app)
     credentials = []
     with app.app_context():
