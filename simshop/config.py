@@ -76,7 +76,9 @@ class Defaults:
     # shares the proxy's address.
     TRUSTED_PROXIES = 0
 
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
+    # A pooled PostgreSQL connection idle this long is pinged before use (simshop/db.py).
+    DB_PING_AFTER_IDLE_SECONDS = 2.0
 
     # The classroom projector polls its update endpoint this often (seconds; ETag/304 makes
     # an unchanged poll cheap) and shows at most this many teams.

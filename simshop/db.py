@@ -15,10 +15,18 @@ PostgreSQL sessions run in UTC (``SET TIME ZONE 'UTC'`` on connect): timestamps 
 as instants either way, but PostgreSQL hands them back in the session's time zone, which is
 the server's (often the school's, e.g. Asia/Shanghai). In UTC they read back like SQLite's,
 so exports, bundles and comparisons do not depend on where the server stands.
+
+A pooled PostgreSQL connection that sat idle for ``DB_PING_AFTER_IDLE_SECONDS`` is pinged
+before it is handed out (:func:`ping_idle_connections`), so a restarted database server
+costs no request an error. SQLAlchemy's ``pool_pre_ping`` would ping on *every* checkout:
+one more round trip per request, about 0.2 ms of the app's CPU on this machine, while a
+connection used a moment ago is alive.
 """
 
 from __future__ import annotations
 
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -26,7 +34,7 @@ from typing import Any
 
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import Engine, MetaData, event
+from sqlalchemy import Engine, MetaData, event, exc
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 # Named constraints make Alembic's batch mode (SQLite ALTER TABLE) and PostgreSQL agree.
@@ -137,6 +145,38 @@ def configure_postgresql(engine: Engine) -> None:
         event.listen(engine, "connect", _on_postgresql_connect)
 
 
+_CHECKED_IN_AT = "simshop_checked_in_at"
+_PINGING: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def ping_idle_connections(engine: Engine, after_seconds: float) -> None:
+    """Ping a pooled connection on checkout when it was last returned more than
+    ``after_seconds`` ago (no-op for SQLite, whose connections cannot drop). A failed ping
+    invalidates the pool and the checkout retries with a new connection, as
+    ``pool_pre_ping`` does; a connection returned more recently is handed out as it is."""
+    if engine.dialect.name == "sqlite" or engine in _PINGING:
+        return
+    _PINGING.add(engine)
+    dialect = engine.dialect
+
+    def ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_CHECKED_IN_AT)
+        if returned is None or time.monotonic() - returned < after_seconds:
+            return  # new (it has just answered), or used a moment ago
+        try:
+            dialect.do_ping(dbapi_conn)
+        except Exception as error:
+            raise exc.InvalidatePoolError(f"ping of an idle connection failed: {error}") from error
+
+    event.listen(engine, "checkin", _note_checkin)
+    event.listen(engine, "checkout", ping_if_idle)
+
+
+def _note_checkin(_dbapi_conn: Any, record: Any) -> None:
+    if record is not None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+
 def enable_wal(engine: Engine) -> str | None:
     """Switch an SQLite file database to WAL; the mode persists in the file.
 
@@ -162,6 +202,7 @@ def init_app(app: Flask) -> None:
         for engine in db.engines.values():
             configure_sqlite(engine)
             configure_postgresql(engine)
+            ping_idle_connections(engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
 
 
 def init_db() -> None:

@@ -232,20 +232,33 @@ def logout_everywhere(session: Session, user_id: int) -> None:
     )
 
 
+def parse_session_token(user_token: str) -> tuple[int, int] | None:
+    """``(user id, session version)`` from the ``"<id>:<session_version>"`` token stored in
+    a session cookie (None when malformed)."""
+    user_id_text, sep, version_text = user_token.partition(":")
+    user_id, version = parse_id(user_id_text), parse_id(version_text)
+    if not sep or user_id is None or version is None:
+        return None
+    return user_id, version
+
+
+def session_still_valid(user: User | None, version: int) -> bool:
+    """Whether a session of ``version`` still belongs to ``user``: the user exists, is
+    active, and has not logged out everywhere or changed their password since."""
+    return user is not None and user.is_active and user.session_version == version
+
+
 def load_user_for_session(session: Session, user_token: str) -> User | None:
     """Resolve the ``"<id>:<session_version>"`` token stored in a session cookie.
 
     Returns None when the token is malformed, the user is gone or disabled, or the session
     version no longer matches (the user logged out or changed their password since).
     """
-    user_id_text, sep, version_text = user_token.partition(":")
-    user_id, version = parse_id(user_id_text), parse_id(version_text)
-    if not sep or user_id is None or version is None:
+    parts = parse_session_token(user_token)
+    if parts is None:
         return None
-    user = session.get(User, user_id)
-    if user is None or not user.is_active or user.session_version != version:
-        return None
-    return user
+    user = session.get(User, parts[0])
+    return user if session_still_valid(user, parts[1]) else None
 
 
 def count_users(session: Session) -> int:

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import case
 
 from simshop.models.game import GameStatus, RoundStatus
 
@@ -161,6 +162,17 @@ def current_of(rounds: Sequence[R]) -> R | None:
         if rnd.status == SCHEDULED:
             return rnd
     return rounds[-1] if rounds else None
+
+
+def current_first(status: Any, number: Any) -> tuple[Any, Any]:
+    """:func:`current_of` as an SQL ``ORDER BY`` over a round table's ``status`` and
+    ``number`` columns: the first row is the current round (the same rule, for a query that
+    reads the current round with other things in one round trip; the two are tested to
+    agree)."""
+    ranks = {s: i for i, s in enumerate((*CURRENT_ORDER, SCHEDULED))}
+    rank = case(ranks, value=status, else_=len(ranks))
+    # Within a rank the lowest number first; among the rest (published, cancelled) the last.
+    return rank, case((status.in_(list(ranks)), number), else_=-number)
 
 
 # --------------------------------------------------------------------------- labels

@@ -6,14 +6,16 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
-from simshop.models import Game, GameStaff, Player, StaffRole, User
+from simshop.models import Game, GameStaff, Player, Round, StaffRole, User
+from simshop.services import lifecycle
 from simshop.services.games import GameError
 from simshop.services.uow import unit_of_work
 
@@ -61,6 +63,59 @@ def membership(session: Session, game_id: int, user: User) -> Membership | None:
         .options(joinedload(Player.team))  # every student page needs it: one query fewer
     ).first()
     return Membership(found[0], player=found[1]) if found is not None else None
+
+
+@dataclass(frozen=True)
+class GameVisit:
+    """Who visits a game's page and how they belong to it (:func:`user_with_membership`)."""
+
+    user: User
+    membership: Membership | None
+    current_round: Round | None
+    """The game's current round (:func:`simshop.services.lifecycle.current_of`) when the
+    user belongs to the game, else None."""
+
+
+@functools.cache
+def _visit_query() -> Select[Any]:
+    """The statement of :func:`user_with_membership`, built once: building it (two aliases
+    of the rounds table, their columns adapted) cost more CPU than running it."""
+    game_id = bindparam("game_id")
+    is_member = or_(GameStaff.id.is_not(None), Player.id.is_not(None))
+    current, candidate = aliased(Round), aliased(Round)
+    current_id = (
+        select(candidate.id)
+        .where(candidate.game_id == game_id)
+        .order_by(*lifecycle.current_first(candidate.status, candidate.number))
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        select(User, Game, GameStaff.role, Player, current)
+        .outerjoin(GameStaff, and_(GameStaff.user_id == User.id, GameStaff.game_id == game_id))
+        .outerjoin(Player, and_(Player.user_id == User.id, Player.game_id == game_id))
+        .outerjoin(Player.team)
+        .outerjoin(Game, and_(Game.id == game_id, is_member))
+        .outerjoin(current, and_(current.game_id == Game.id, current.id == current_id))
+        .where(User.id == bindparam("user_id"))
+        .options(contains_eager(Player.team))
+    )
+
+
+def user_with_membership(session: Session, user_id: int, game_id: int) -> GameVisit | None:
+    """The user with id ``user_id``, their :func:`membership` of game ``game_id`` (by the
+    same rule) and, when they belong to it, the game's current round: what a game's page
+    needs first, in one round trip instead of three. None when there is no such user."""
+    row = session.execute(_visit_query(), {"user_id": user_id, "game_id": game_id}).first()
+    if row is None:
+        return None
+    user, game, staff_role, player, rnd = row
+    found: Membership | None = None
+    if game is not None and user.is_instructor and staff_role is not None:
+        found = Membership(game, staff_role=staff_role)
+    elif game is not None and not user.is_instructor and player is not None:
+        found = Membership(game, player=player)
+    return GameVisit(user, found, rnd if found is not None else None)
 
 
 def member_of_any(session: Session, user: User | None, game_ids: Any) -> bool:

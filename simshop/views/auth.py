@@ -27,6 +27,7 @@ from simshop.models import User
 from simshop.security import burn_verify_time
 from simshop.services import accounts
 from simshop.views import polls, safe_next_url
+from simshop.views.access import load_session_user
 
 bp = Blueprint("auth", __name__)
 
@@ -34,12 +35,8 @@ bp = Blueprint("auth", __name__)
 PASSWORD_CHANGE_EXEMPT = {"auth.change_password", "auth.logout", "main.set_language", "static"}
 
 
-def load_user(user_token: str) -> User | None:
-    return accounts.load_user_for_session(db.session, user_token)
-
-
 def configure_login() -> None:
-    login_manager.user_loader(load_user)
+    login_manager.user_loader(load_session_user)
     login_manager.login_view = "auth.login"
     login_manager.login_message = N_("Please log in to see this page.")
     login_manager.login_message_category = "info"

@@ -59,7 +59,14 @@ from simshop.services import teams as teams_service
 from simshop.services.analysis import team_labels
 from simshop.services.games import GameError
 from simshop.views import form_text
-from simshop.views.access import Need, enrolment, membership_for, team_of
+from simshop.views.access import (
+    Need,
+    current_round,
+    enrolment,
+    forget_current_round,
+    membership_for,
+    team_of,
+)
 from simshop.views.auth import join_rate_key
 from simshop.views.explained import explanation_view, render_season
 from simshop.views.lab import rival_label
@@ -80,8 +87,12 @@ def close_due_rounds():
     # is refused past the deadline by the saving statement itself (one write fewer). A
     # page writes only when a round is overdue (the tick closes them too).
     game_id = (request.view_args or {}).get("game_id")
-    if game_id is not None and request.method == "GET":
-        schedule_service.close_due_rounds_of(db.session, game_id)
+    if (
+        game_id is not None
+        and request.method == "GET"
+        and schedule_service.close_due_rounds_of(db.session, game_id)
+    ):
+        forget_current_round()  # the round read with the user may have just closed
     return None
 
 
@@ -163,7 +174,7 @@ def home(game_id: int):
             action_form=ActionForm(),
         )
     team = player.team
-    current = round_state.current_round(db.session, game)
+    current = current_round(game)
     last = round_state.last_published(db.session, game)
     state = round_state.team_state_shown(db.session, game, current, team) if current else None
     last_result = round_state.team_result(db.session, last, team) if last else None
@@ -244,7 +255,7 @@ def decisions(game_id: int):
     if player.team is None:
         return redirect(url_for("student.home", game_id=game.id))
     team = player.team
-    rnd = round_state.current_round(db.session, game)
+    rnd = current_round(game)
     if rnd is None:
         abort(404)
     scenario = games_service.game_scenario(game)

@@ -1,4 +1,5 @@
-"""The round lifecycle table on plain objects: no app, no database."""
+"""The round lifecycle table on plain objects: no app, no database (an in-memory SQLite
+table for the SQL form of the current-round rule)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,21 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    delete,
+    insert,
+    select,
+)
 
+from simshop.models.game import RoundStatus
 from simshop.services import lifecycle
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -70,3 +85,28 @@ def test_every_state_has_a_label_and_every_instructor_action_a_button_text():
     assert set(lifecycle.STATUS_LABELS) >= {s.value for s in RoundStatus}
     assert set(lifecycle.STATUS_EXPLAINED) == {s.value for s in RoundStatus}
     assert set(lifecycle.INSTRUCTOR_ACTIONS) - {"deadline"} <= set(lifecycle.ACTION_LABELS)
+
+
+STATUSES = sorted(s.value for s in RoundStatus)
+_ENGINE = create_engine("sqlite://")
+_ROUNDS = Table("rounds", MetaData(), Column("number", Integer), Column("status", String(20)))
+_ROUNDS.metadata.create_all(_ENGINE)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(STATUSES), max_size=8))
+def test_the_sql_order_picks_the_round_current_of_picks(statuses):
+    """``current_first`` (the rule as an SQL ORDER BY, used where the current round is read
+    with the user in one query) agrees with ``current_of`` on every mix of states."""
+    rows = [{"number": n, "status": s} for n, s in enumerate(statuses, start=1)]
+    with _ENGINE.begin() as conn:
+        conn.execute(delete(_ROUNDS))
+        if rows:
+            conn.execute(insert(_ROUNDS), rows)
+        picked = conn.scalar(
+            select(_ROUNDS.c.number)
+            .order_by(*lifecycle.current_first(_ROUNDS.c.status, _ROUNDS.c.number))
+            .limit(1)
+        )
+    expected = lifecycle.current_of(game_with(*statuses).rounds)
+    assert picked == (expected.number if expected is not None else None)

@@ -541,3 +541,40 @@ def test_a_roster_of_2000_rows_answers_with_a_progress_page_then_the_tick_import
     assert "2000 accounts created" in html
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) >= 2000
+
+
+def test_a_save_reads_the_student_and_their_team_in_one_query(app, client, auth, game_ids):
+    """The user loader of a game's page also reads the user's membership of that game
+    (``access.load_session_user``): a save runs no query of its own for the player, the
+    team or the game, and the user's query is the one that reads them."""
+    from sqlalchemy import event
+
+    auth.login("s001")
+    url = f"/games/{game_ids['game']}/decisions"
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(_conn, _cursor, statement, _params, _context, _many):
+        seen.append(" ".join(statement.split()).lower())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.post(url, data={"csrf_token": token, **tutorial_form(price_us=29.5)})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 302
+    assert response.location.endswith(url)
+    reads = [s for s in seen if s.startswith("select")]
+    of_users = [s for s in reads if " from users" in s]
+    assert len(of_users) == 1
+    assert all(f"join {table} " in of_users[0] for table in ("players", "teams", "games"))
+    # No other statement reads a player, a team or the game.
+    others = [s for s in reads if s not in of_users]
+    assert not [s for s in others if " from players" in s or " from teams" in s]
+    assert not [s for s in others if " from games" in s or "join games" in s]
+    assert [s for s in seen if s.startswith("insert into decisions")]
+    with app.app_context():
+        saved = db.session.scalar(select(Decision))
+        assert saved.payload["offers"]["US"]["earbuds"]["price_local"] == 29.5
