@@ -6,7 +6,10 @@ Read-only helpers shared by processing (:mod:`simshop.services.rounds`), decisio
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+import functools
+from typing import Any
+
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from simshop.engine.scenario import Scenario
@@ -101,18 +104,34 @@ def team_state_shown(
 def team_state_before(
     session: Session, game: Game, rnd: Round, team: Team, scenario: Scenario | None = None
 ) -> TeamState:
-    """The team's state at the start of ``rnd`` (what its decisions are checked against)."""
-    scenario = scenario or game_scenario(game)
-    prev = state_source_round(session, rnd)
-    if prev is not None:
+    """The team's state at the start of ``rnd`` (what its decisions are checked against):
+    its end state in the round :func:`state_source_round` names, else a fresh one. One
+    query, and the previous round's row (its market statistics and standings) is not
+    loaded: every student page and save of a round after the first asks this."""
+    if rnd.number > 1:
         saved = session.scalar(
-            select(RoundResult.end_state).where(
-                RoundResult.round_id == prev.id, RoundResult.team_id == team.id
-            )
+            _end_state_before(rnd.is_practice),
+            {"game_id": rnd.game_id, "number": rnd.number - 1, "team_id": team.id},
         )
         if saved is not None:
             return TeamState.from_dict(saved)
-    return fresh_team_state(scenario, team.engine_id, rnd)
+    return fresh_team_state(scenario or game_scenario(game), team.engine_id, rnd)
+
+
+@functools.cache
+def _end_state_before(practice: bool) -> Select[tuple[Any]]:
+    """The team's end state in the game's round ``number`` (the one before), built once. A
+    scored round never starts from a practice round's end: everything starts afresh."""
+    stmt = (
+        select(RoundResult.end_state)
+        .join(Round, Round.id == RoundResult.round_id)
+        .where(
+            Round.game_id == bindparam("game_id"),
+            Round.number == bindparam("number"),
+            RoundResult.team_id == bindparam("team_id"),
+        )
+    )
+    return stmt if practice else stmt.where(Round.is_practice.is_(False))
 
 
 def participants(session: Session, game: Game, prev: Round | None) -> list[Team]:

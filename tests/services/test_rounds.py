@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 
 from simshop.engine.bots import STRATEGIES, Strategy
 from simshop.engine.decisions import DecisionErrors, DecisionSheet, empty_decisions
+from simshop.engine.state import TeamState
 from simshop.models import Decision, Round, RoundResult, Team
 from simshop.models.user import utcnow
 from simshop.services import decisions as decisions_service
@@ -254,6 +255,32 @@ def test_practice_rounds_are_played_then_the_state_is_reset(session):
     # the same sheet is valid again: entering the US is not "already entered"
     decisions_service.submit_decision(session, student, alpha, scored, tutorial_decisions())
     assert rounds_service.engine_seed(game, practice) != rounds_service.engine_seed(game, scored)
+
+
+def test_a_round_starts_from_the_end_of_the_one_before_within_practice_and_scored(session):
+    instructor = make_user(session, "teacher@example.edu", "instructor")
+    game = make_game(session, instructor, practice_rounds=2, scored_rounds=2)
+    student = make_user(session, "s001")
+    enrol(session, game, student, "Alpha")
+    alpha = team_named(session, game, "Alpha")
+    for number in (1, 2, 3):  # two practice rounds, then the first scored round
+        rnd = round_no(session, game, number)
+        schedule_service.open_round(session, game, rnd)
+        if number != 2:  # round 2 carries round 1's sheet over (the US is entered already)
+            decisions_service.submit_decision(session, student, alpha, rnd, tutorial_decisions())
+        play(session, game, rnd)
+        ended = session.scalar(
+            select(RoundResult.end_state).where(
+                RoundResult.round_id == rnd.id, RoundResult.team_id == alpha.id
+            )
+        )
+        after = round_no(session, game, number + 1)
+        state = round_state.team_state_before(session, game, after, alpha)
+        if number == 2:  # the last practice round: the scored rounds start afresh
+            assert (state.cash_cny, state.round_no, state.entered_markets) == (600000.0, 0, [])
+        else:
+            assert state.to_dict() == TeamState.from_dict(ended).to_dict()
+            assert state.round_no == 1 and state.entered_markets == ["US"]
 
 
 def test_tick_closes_due_rounds_processes_them_and_opens_the_next(session):
