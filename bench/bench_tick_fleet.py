@@ -7,6 +7,8 @@ round explained (every worker explains what it publishes, and ``tick`` explains 
 left), rounds per second, how many times each round was claimed (exactly once each
 expected: ``process_count``), how many explanations each round has stored (one), and how
 many explanations were computed but not stored (wasted work: a worker logs each one).
+The last fleet of each database has 4 workers of which 3 only publish (``--no-explain``):
+every round is published first, the fourth worker explains them.
 SQLite always; PostgreSQL too when its server binaries are installed (a throwaway cluster,
 tests/pg.py). The baseline of the same run is 1 worker. Asserts nothing.
 
@@ -28,6 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 SECRET = "bench-tick-fleet-secret-key-0123456789abcdef012345"
 BIN = Path(sys.executable).parent
+# (workers, of which publish only): every worker explains; then 4 where 3 only publish
+# (``tick --no-explain``) and one explains what they leave.
+FLEETS = ((1, 0), (2, 0), (4, 0), (4, 3))
 
 
 def build(url: str, games: int, teams: int) -> None:
@@ -100,15 +105,21 @@ def counts(url: str) -> tuple[int, dict[int, int], int]:
     return published, claims, explained
 
 
-def run(label: str, url: str, games: int, workers: int) -> None:
+def run(label: str, url: str, games: int, workers: int, publishers: int = 0) -> None:
+    """``workers`` tick workers, the first ``publishers`` of them with ``--no-explain`` (they
+    only publish; the others explain too, and explain what the publishers left)."""
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "PYTHONPATH": str(ROOT)}
     command = [str(BIN / "flask"), "--app", "simshop", "tick", "--loop", "--interval", "0.2"]
     started = time.perf_counter()
     procs = [
         subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            command + (["--no-explain"] if i < publishers else []),
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
-        for _ in range(workers)
+        for i in range(workers)
     ]
     published_s = None
     try:
@@ -134,8 +145,9 @@ def run(label: str, url: str, games: int, workers: int) -> None:
             errors += err.decode(errors="replace")
     published, claims, explained = counts(url)
     published_s = published_s if published_s is not None else elapsed
+    kind = f" ({publishers} of them --no-explain)" if publishers else ""
     print(
-        f"{label:<10} {workers} worker(s): {published}/{games} rounds published in "
+        f"{label:<10} {workers} worker(s){kind}: {published}/{games} rounds published in "
         f"{published_s:6.1f} s ({published / published_s:5.1f} rounds/s; includes worker "
         f"start-up), {explained}/{games} explained in {elapsed:6.1f} s  "
         f"claims per round {dict(sorted(claims.items()))}  explanations computed but not "
@@ -155,10 +167,10 @@ def main() -> int:
             t0 = time.perf_counter()
             build(f"sqlite:///{template}", games, teams)
             print(f"setup {time.perf_counter() - t0:.0f} s", flush=True)
-            for workers in (1, 2, 4):
-                path = os.path.join(tmp, f"fleet-{workers}.sqlite")
+            for workers, publishers in FLEETS:
+                path = os.path.join(tmp, f"fleet-{workers}-{publishers}.sqlite")
                 shutil.copyfile(template, path)
-                run("sqlite", f"sqlite:///{path}", games, workers)
+                run("sqlite", f"sqlite:///{path}", games, workers, publishers)
         if "--sqlite-only" in sys.argv:
             return 0
         from tests.pg import PostgresCluster, find_bindir
@@ -172,10 +184,10 @@ def main() -> int:
         try:
             cluster.execute("CREATE DATABASE fleet_template")
             build(cluster.url("fleet_template"), games, teams)
-            for workers in (1, 2, 4):
-                name = f"fleet_{workers}"
+            for workers, publishers in FLEETS:
+                name = f"fleet_{workers}_{publishers}"
                 cluster.execute(f"CREATE DATABASE {name} TEMPLATE fleet_template")
-                run("postgresql", cluster.url(name), games, workers)
+                run("postgresql", cluster.url(name), games, workers, publishers)
         finally:
             cluster.stop()
     return 0

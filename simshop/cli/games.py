@@ -39,6 +39,15 @@ _lease_option = click.option(
     help="How long a processor owns a round before another may take it over.",
 )
 
+_explain_option = click.option(
+    "--explain/--no-explain",
+    default=True,
+    show_default=True,
+    help="Explain published rounds (the students' 'why' pages). With --no-explain a "
+    "worker only publishes; a tick without it explains what is left, so when many games "
+    "are due at once, processing workers publish every round first.",
+)
+
 
 @click.command("tick")
 @_lease_option
@@ -50,8 +59,9 @@ _lease_option = click.option(
     show_default=True,
     help="With --loop: seconds between ticks that found nothing to do.",
 )
+@_explain_option
 @with_appcontext
-def tick_command(lease_seconds: float, loop: bool, interval: float) -> None:
+def tick_command(lease_seconds: float, loop: bool, interval: float, explain: bool) -> None:
     """Close due rounds, process closed ones, open the next ones, explain published rounds
     still without an explanation; run queued roster imports."""
     from simshop.services import roster as roster_service
@@ -62,7 +72,7 @@ def tick_command(lease_seconds: float, loop: bool, interval: float) -> None:
             signal.signal(sig, lambda *_: stop.set())
     while True:
         try:
-            report = schedule_service.tick(db.session, lease_seconds=lease_seconds)
+            report = schedule_service.tick(db.session, lease_seconds=lease_seconds, explain=explain)
             jobs = roster_service.run_roster_jobs(db.session)
         except Exception:
             if not loop:
@@ -96,10 +106,13 @@ def tick_command(lease_seconds: float, loop: bool, interval: float) -> None:
 @click.command("process-round")
 @click.argument("round_id", type=int)
 @_lease_option
+@_explain_option
 @with_appcontext
-def process_round_command(round_id: int, lease_seconds: float) -> None:
+def process_round_command(round_id: int, lease_seconds: float, explain: bool) -> None:
     """Process one closed round now (exit 1 if it is not processable)."""
-    outcome = rounds_service.process_round(db.session, round_id, lease_seconds=lease_seconds)
+    outcome = rounds_service.process_round(
+        db.session, round_id, lease_seconds=lease_seconds, explain=explain
+    )
     if not outcome.claimed:
         raise click.ClickException(
             f"round {round_id} is not closed, or another processor holds its lease"

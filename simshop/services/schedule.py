@@ -320,13 +320,16 @@ def tick(
     session: Session,
     *,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    explain: bool = True,
 ) -> TickReport:
     """What cron runs every minute (or ``tick --loop`` every few seconds): close due rounds,
     process closed ones (and ones whose processor died: expired leases), then open the next
     rounds of deadline-mode games, then explain published rounds still without an explanation
-    (normally none: processing explains right after publishing). Rounds are claimed one at a time
-    (:func:`~simshop.services.rounds.claim_next_round`), so several ticks running at once
-    share the work: each round is processed by exactly one of them.
+    (normally none: processing explains right after publishing). ``explain=False`` (``tick
+    --no-explain``) only publishes: a worker that leaves every explanation to the others.
+    Rounds are claimed one at a time (:func:`~simshop.services.rounds.claim_next_round`), so
+    several ticks running at once share the work: each round is processed by exactly one of
+    them.
 
     One round's failure never stops the others: a round whose processing raises is marked
     'failed' (see :func:`simshop.services.rounds.process_round`) and the tick goes on."""
@@ -340,7 +343,7 @@ def tick(
             break
         tried.add(round_id)
         try:
-            outcome = process_claimed_round(session, round_id, worker)
+            outcome = process_claimed_round(session, round_id, worker, explain=explain)
         except Exception:  # e.g. the database went away mid-publish: the lease expires
             log.exception("tick: processing round %s failed", round_id)
             end_read(session)
@@ -351,5 +354,6 @@ def tick(
         else:
             report.failed.append(round_id)
     report.opened = open_next_rounds(session)
-    report.explained = explanations.explain_pending(session, worker_id())
+    if explain:
+        report.explained = explanations.explain_pending(session, worker_id())
     return report

@@ -91,7 +91,9 @@ def published_count(live_db, round_ids) -> int:
 def test_workers_share_due_rounds_and_a_killed_one_loses_nothing(live_db, backend):
     round_ids = due_rounds(live_db)
     live_db.dispose()
-    loop = ("tick", "--loop", "--interval", "0.2", "--lease-seconds", LEASE_S)
+    # Publishing workers (--no-explain): the explanations are not what this test is about
+    # (tests/services/test_explanation_claims.py shares them between workers).
+    loop = ("tick", "--loop", "--interval", "0.2", "--lease-seconds", LEASE_S, "--no-explain")
     a = live_db.flask(*loop, pause_at="publish")
     b = None
     try:

@@ -148,3 +148,39 @@ def test_workers_explaining_at_once_compute_every_round_exactly_once(app, publis
     with app.app_context():
         assert stored(db.session) == {rid: (1, 2) for rid in published}
         assert explanations.explain_pending(db.session, "worker-late") == []
+
+
+def test_no_explain_workers_only_publish_and_a_plain_tick_explains_after(session, runner):
+    """``tick --no-explain`` and ``process-round --no-explain``: publishing workers that
+    leave every explanation to a tick without the flag (many games due at once)."""
+    teacher = make_user(session, "teacher@example.edu", "instructor")
+    closed = []
+    for i in range(3):
+        game = make_game(session, teacher, title=f"Game {i}", bot_count=2, seed=60 + i)
+        first = round_no(session, game, 1)
+        schedule_service.open_round(session, game, first)
+        schedule_service.close_round(session, first)
+        closed.append(first.id)
+    end_read(session)
+
+    def explained() -> int:
+        count = session.scalar(select(func.count(RoundExplanation.id)))
+        end_read(session)
+        return int(count or 0)
+
+    one = runner.invoke(args=["process-round", str(closed[0]), "--no-explain"])
+    assert one.exit_code == 0, one.output
+    assert "published" in one.output
+    rest = runner.invoke(args=["tick", "--no-explain"])
+    assert rest.exit_code == 0, rest.output
+    assert f"processed 2 {closed[1:]}" in rest.output
+    assert "explained []" in rest.output
+    assert explained() == 0
+    statuses = session.scalars(select(Round.status).where(Round.id.in_(closed))).all()
+    assert sorted(statuses) == ["published"] * 3
+    end_read(session)
+
+    plain = runner.invoke(args=["tick"])
+    assert plain.exit_code == 0, plain.output
+    assert f"explained {sorted(closed)}" in plain.output
+    assert explained() == 3
