@@ -235,12 +235,19 @@ def test_a_round_opens_only_after_the_previous_one_is_published(session, world):
     assert second.status == "open"
 
 
-def test_practice_rounds_are_played_then_the_state_is_reset(session):
+def one_team_game(session, *, practice_rounds: int, scored_rounds: int):
+    """A game with one student in team Alpha: (game, student, Alpha)."""
     instructor = make_user(session, "teacher@example.edu", "instructor")
-    game = make_game(session, instructor, practice_rounds=1, scored_rounds=2)
+    game = make_game(
+        session, instructor, practice_rounds=practice_rounds, scored_rounds=scored_rounds
+    )
     student = make_user(session, "s001")
     enrol(session, game, student, "Alpha")
-    alpha = team_named(session, game, "Alpha")
+    return game, student, team_named(session, game, "Alpha")
+
+
+def test_practice_rounds_are_played_then_the_state_is_reset(session):
+    game, student, alpha = one_team_game(session, practice_rounds=1, scored_rounds=2)
     practice = round_no(session, game, 1)
     schedule_service.open_round(session, game, practice)
     decisions_service.submit_decision(session, student, alpha, practice, tutorial_decisions())
@@ -258,11 +265,7 @@ def test_practice_rounds_are_played_then_the_state_is_reset(session):
 
 
 def test_a_round_starts_from_the_end_of_the_one_before_within_practice_and_scored(session):
-    instructor = make_user(session, "teacher@example.edu", "instructor")
-    game = make_game(session, instructor, practice_rounds=2, scored_rounds=2)
-    student = make_user(session, "s001")
-    enrol(session, game, student, "Alpha")
-    alpha = team_named(session, game, "Alpha")
+    game, student, alpha = one_team_game(session, practice_rounds=2, scored_rounds=2)
     for number in (1, 2, 3):  # two practice rounds, then the first scored round
         rnd = round_no(session, game, number)
         schedule_service.open_round(session, game, rnd)
