@@ -55,14 +55,26 @@ def membership(session: Session, game_id: int, user: User) -> Membership | None:
             .join(GameStaff, GameStaff.game_id == Game.id)
             .where(Game.id == game_id, GameStaff.user_id == user.id)
         ).first()
-        return Membership(row[0], staff_role=row[1]) if row is not None else None
+        return _belonging(user, *row, None) if row is not None else None
     found = session.execute(
         select(Game, Player)
         .join(Player, Player.game_id == Game.id)
         .where(Game.id == game_id, Player.user_id == user.id)
         .options(joinedload(Player.team))  # every student page needs it: one query fewer
     ).first()
-    return Membership(found[0], player=found[1]) if found is not None else None
+    return _belonging(user, found[0], None, found[1]) if found is not None else None
+
+
+def _belonging(
+    user: User, game: Game | None, staff_role: str | None, player: Player | None
+) -> Membership | None:
+    """The rule of :func:`membership` on the rows read: instructors belong to a game through
+    their ``GameStaff`` row (its role), students through their ``Player`` row."""
+    if game is None:
+        return None
+    if user.is_instructor:
+        return Membership(game, staff_role=staff_role) if staff_role is not None else None
+    return Membership(game, player=player) if player is not None else None
 
 
 @dataclass(frozen=True)
@@ -110,11 +122,7 @@ def user_with_membership(session: Session, user_id: int, game_id: int) -> GameVi
     if row is None:
         return None
     user, game, staff_role, player, rnd = row
-    found: Membership | None = None
-    if game is not None and user.is_instructor and staff_role is not None:
-        found = Membership(game, staff_role=staff_role)
-    elif game is not None and not user.is_instructor and player is not None:
-        found = Membership(game, player=player)
+    found = _belonging(user, game, staff_role, player)
     return GameVisit(user, found, rnd if found is not None else None)
 
 
