@@ -113,6 +113,10 @@ class Server:
                 "512",
                 "--timeout",
                 "60",
+                # The app is imported once and the workers forked from it (about 2.4 s of
+                # CPU each to import otherwise). It opens no database connection before
+                # the fork (tests/views/test_app_factory.py).
+                "--preload",
                 "simshop:create_app()",
             ],
             cwd=ROOT,

@@ -6,6 +6,7 @@ import os
 import stat
 
 import pytest
+from sqlalchemy import text
 
 from simshop import config, create_app
 
@@ -52,3 +53,22 @@ def test_defaults_are_safe(app):
     assert app.config["MAX_CONTENT_LENGTH"] == 2 * 1024 * 1024
     assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
     assert not app.debug
+
+
+@pytest.mark.both_backends
+def test_building_the_app_opens_no_database_connection(new_database, backend):
+    """gunicorn ``--preload`` (the reliability tests' servers) builds the app once and forks
+    the workers from it: a connection opened before the fork would be shared by every
+    worker. Building the app opens none: its pool holds no connection, in or out."""
+    from simshop.db import db
+
+    app = create_app(
+        {"SECRET_KEY": "f" * 64, "SQLALCHEMY_DATABASE_URI": new_database(), "TESTING": True}
+    )
+    with app.app_context():
+        pool = db.engine.pool
+        assert (pool.checkedin(), pool.checkedout()) == (0, 0)
+        db.session.execute(text("SELECT 1"))  # the control: a query does open one
+        db.session.remove()
+        assert pool.checkedin() == 1
+        db.engine.dispose()
