@@ -165,7 +165,6 @@ def _client(args):
     )
     selector = selectors.DefaultSelector()
     results = []
-    pending = 0
     next_job = 0
     give_up_at = start_at + WINDOW_S + 120.0
 
@@ -175,7 +174,7 @@ def _client(args):
         now = time.perf_counter()
         results.append((status, now - state["t0"], time.time() - start_at))
 
-    while next_job < len(requests) or pending:
+    while next_job < len(requests) or selector.get_map():
         now = time.time()
         while next_job < len(requests) and requests[next_job][0] <= now:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -183,7 +182,6 @@ def _client(args):
             state = {"t0": time.perf_counter(), "out": requests[next_job][1], "in": b""}
             sock.connect_ex((host, port))
             selector.register(sock, selectors.EVENT_WRITE, state)
-            pending += 1
             next_job += 1
         timeout = 0.05
         if next_job < len(requests):
@@ -204,7 +202,6 @@ def _client(args):
                 chunk = sock.recv(65536)
             except OSError:
                 finish(sock, state, 0)  # refused or reset: counted as not answered
-                pending -= 1
                 continue
             if chunk:
                 state["in"] += chunk
@@ -212,7 +209,6 @@ def _client(args):
             status_line = state["in"].split(b"\r\n", 1)[0].split()
             status = int(status_line[1]) if len(status_line) > 1 else 0
             finish(sock, state, status)
-            pending -= 1
     times = os.times()
     return results, times.user + times.system
 

@@ -54,12 +54,19 @@ def state_source_round(session: Session, rnd: Round) -> Round | None:
     """The round whose results hold the state before ``rnd`` (None: the initial state)."""
     if rnd.number == 1:
         return None
-    prev = session.scalar(
-        select(Round).where(Round.game_id == rnd.game_id, Round.number == rnd.number - 1)
-    )
-    if prev is None or (prev.is_practice and not rnd.is_practice):
-        return None  # after the practice rounds everything starts afresh
-    return prev
+    return session.scalar(select(Round).where(*_source_round(rnd.is_practice)), _source_of(rnd))
+
+
+def _source_round(practice: bool) -> list[Any]:
+    """The rule of :func:`state_source_round` on the rounds table, with the bound
+    parameters ``game_id`` and ``number`` (the round before): a practice round is the
+    source only of another practice round (after them everything starts afresh)."""
+    where = [Round.game_id == bindparam("game_id"), Round.number == bindparam("number")]
+    return where if practice else [*where, Round.is_practice.is_(False)]
+
+
+def _source_of(rnd: Round) -> dict[str, int]:
+    return {"game_id": rnd.game_id, "number": rnd.number - 1}
 
 
 def end_states(session: Session, rnd: Round | None) -> dict[str, TeamState]:
@@ -110,8 +117,7 @@ def team_state_before(
     loaded: every student page and save of a round after the first asks this."""
     if rnd.number > 1:
         saved = session.scalar(
-            _end_state_before(rnd.is_practice),
-            {"game_id": rnd.game_id, "number": rnd.number - 1, "team_id": team.id},
+            _end_state_before(rnd.is_practice), {**_source_of(rnd), "team_id": team.id}
         )
         if saved is not None:
             return TeamState.from_dict(saved)
@@ -120,18 +126,12 @@ def team_state_before(
 
 @functools.cache
 def _end_state_before(practice: bool) -> Select[tuple[Any]]:
-    """The team's end state in the game's round ``number`` (the one before), built once. A
-    scored round never starts from a practice round's end: everything starts afresh."""
-    stmt = (
+    """A team's end state in the round :func:`state_source_round` names, built once."""
+    return (
         select(RoundResult.end_state)
         .join(Round, Round.id == RoundResult.round_id)
-        .where(
-            Round.game_id == bindparam("game_id"),
-            Round.number == bindparam("number"),
-            RoundResult.team_id == bindparam("team_id"),
-        )
+        .where(*_source_round(practice), RoundResult.team_id == bindparam("team_id"))
     )
-    return stmt if practice else stmt.where(Round.is_practice.is_(False))
 
 
 def participants(session: Session, game: Game, prev: Round | None) -> list[Team]:
