@@ -3,9 +3,10 @@
 - ``live_server``: the app served by werkzeug in a thread on a free loopback port, with its
   own temporary database (one per test session; use unique logins in each test).
 - ``browser``: headless /usr/bin/chromium (never ``playwright install``).
-- ``page``: a fresh browser context and page per test. Requests to anything but loopback
-  are aborted and recorded, console errors are recorded, and both must stay empty. When a
-  test fails, a full-page screenshot goes to test-artifacts/.
+- ``page``: a fresh browser context and page per test; ``open_page()`` opens more, each in
+  a context of its own (several people at once). Requests to anything but loopback are
+  aborted and recorded, console errors are recorded, and both must stay empty. When a test
+  fails, a full-page screenshot of each page goes to test-artifacts/.
 """
 
 from __future__ import annotations
@@ -148,10 +149,12 @@ def page_problems() -> PageProblems:
 
 
 @pytest.fixture
-def page(browser, live_server, viewport, page_problems, request):
-    context = browser.new_context(
-        base_url=live_server.url, viewport=viewport, locale="en-US", service_workers="block"
-    )
+def open_page(browser, live_server, viewport, page_problems, request):
+    """Opens a page in a browser context of its own (its own cookies: one person each), as
+    many as a test needs. Requests to anything but loopback are aborted and recorded, console
+    errors are recorded, and both must stay empty on every page. When the test fails, each
+    page's full-page screenshot goes to test-artifacts/."""
+    contexts = []
 
     def only_loopback(route):
         url = route.request.url
@@ -161,27 +164,46 @@ def page(browser, live_server, viewport, page_problems, request):
             page_problems.blocked_requests.append(url)
             route.abort()
 
-    context.route("**/*", only_loopback)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.on(
-        "console",
-        lambda message: (
-            page_problems.console_errors.append(message.text) if message.type == "error" else None
-        ),
-    )
-    page.on("pageerror", lambda error: page_problems.console_errors.append(str(error)))
+    def opened():
+        context = browser.new_context(
+            base_url=live_server.url, viewport=viewport, locale="en-US", service_workers="block"
+        )
+        contexts.append(context)
+        context.route("**/*", only_loopback)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.on(
+            "console",
+            lambda message: (
+                page_problems.console_errors.append(message.text)
+                if message.type == "error"
+                else None
+            ),
+        )
+        page.on("pageerror", lambda error: page_problems.console_errors.append(str(error)))
+        return page
+
     try:
-        yield page
+        yield opened
     finally:
         report = getattr(request.node, "rep_call", None)
-        if report is not None and report.failed:
-            ARTIFACTS.mkdir(exist_ok=True)
-            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
-            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-        context.close()
+        for number, context in enumerate(contexts):
+            if report is not None and report.failed:
+                ARTIFACTS.mkdir(exist_ok=True)
+                name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
+                suffix = f"-{number}" if number else ""
+                context.pages[0].screenshot(
+                    path=str(ARTIFACTS / f"{name}{suffix}.png"), full_page=True
+                )
+            context.close()
     assert page_problems.blocked_requests == [], "the page tried to reach the network"
     assert page_problems.console_errors == [], "the page logged errors to the console"
+
+
+@pytest.fixture
+def page(open_page):
+    """One page in a fresh browser context (:func:`open_page`)."""
+    return open_page()
 
 
 PROCESS_TIMEOUT_MS = 120_000
@@ -209,3 +231,9 @@ def log_in(page, login: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/dashboard")
+
+
+def log_out(page) -> None:
+    """The header's "Log out" button, landing on the login page."""
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/login")

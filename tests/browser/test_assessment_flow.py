@@ -19,7 +19,8 @@ from simshop.services import gradebook
 from simshop.services import rounds as rounds_service
 from simshop.services import schedule as schedule_service
 from simshop.services.quiz_bank import evaluate, shipped_bank
-from tests.browser.test_game_flow import log_in, log_out, process
+from tests.browser.conftest import log_in, log_out
+from tests.browser.test_game_flow import process
 from tests.reliability.gamekit import (
     enrol,
     make_game,

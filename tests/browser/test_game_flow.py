@@ -12,11 +12,6 @@ from tests.browser.conftest import log_in, process_round_now
 from tests.reliability.gamekit import make_user
 
 
-def log_out(page) -> None:
-    page.get_by_role("button", name="Log out").click()
-    page.wait_for_url("**/login")
-
-
 def decide(page, game_url: str, price: str, qty: str, first_round: bool) -> None:
     page.goto(game_url + "/decisions")
     if first_round:
@@ -41,27 +36,29 @@ def open_round(page, game_id: str, round_label: str) -> None:
     expect(page.locator(".flash--success")).to_contain_text("Round opened.")
 
 
-def test_a_class_plays_two_rounds(page, live_server):
+def test_a_class_plays_two_rounds(open_page, live_server):
     with live_server.app.app_context():
         make_user(db.session, "flow-teacher@example.edu", "instructor", "Flow Teacher")
         make_user(db.session, "flow-s1", name="Flow Student One")
         make_user(db.session, "flow-s2", name="Flow Student Two")
-
-    log_in(page, "flow-teacher@example.edu")
-    page.get_by_role("link", name="Games").click()
-    page.get_by_role("link", name="New game").click()
-    page.get_by_label("Title").fill("Browser class")
-    page.get_by_label("Scored rounds").fill("2")
-    page.get_by_label("Bot teams").fill("1")
-    page.get_by_role("button", name="Create game").click()
-    expect(page.locator(".flash--success")).to_contain_text("Game created")
-    game_id = re.search(r"/instructor/games/(\d+)", page.url).group(1)
-    code = page.locator(".join-code").inner_text().strip()
-    open_round(page, game_id, "Round 1")
-    log_out(page)
+    # each person in a browser of their own, signed in once, as in a classroom
+    teacher = open_page()
+    log_in(teacher, "flow-teacher@example.edu")
+    teacher.get_by_role("link", name="Games").click()
+    teacher.get_by_role("link", name="New game").click()
+    teacher.get_by_label("Title").fill("Browser class")
+    teacher.get_by_label("Scored rounds").fill("2")
+    teacher.get_by_label("Bot teams").fill("1")
+    teacher.get_by_role("button", name="Create game").click()
+    expect(teacher.locator(".flash--success")).to_contain_text("Game created")
+    game_id = re.search(r"/instructor/games/(\d+)", teacher.url).group(1)
+    code = teacher.locator(".join-code").inner_text().strip()
+    open_round(teacher, game_id, "Round 1")
 
     game_url = f"/games/{game_id}"
+    students = {}
     for login, team, price in (("flow-s1", "Red", "29.99"), ("flow-s2", "Blue", "36.50")):
+        page = students[team] = open_page()
         log_in(page, login)
         page.get_by_role("link", name="My games").click()
         page.get_by_label("Join code").fill(code.lower())
@@ -71,31 +68,23 @@ def test_a_class_plays_two_rounds(page, live_server):
         expect(page.get_by_role("heading", level=1)).to_have_text(team)
         expect(page.locator(".countdown, .round-box")).to_contain_text("Round 1")
         decide(page, game_url, price, "600", first_round=True)
-        log_out(page)
 
-    log_in(page, "flow-teacher@example.edu")
-    process(page, game_id, "Round 1")
-    open_round(page, game_id, "Round 2")
-    log_out(page)
+    process(teacher, game_id, "Round 1")
+    open_round(teacher, game_id, "Round 2")
 
-    for login, price in (("flow-s1", "31"), ("flow-s2", "35")):
-        log_in(page, login)
+    for team, price in (("Red", "31"), ("Blue", "35")):
+        page = students[team]
         page.goto(game_url)
         expect(page.locator(".kpi__value").nth(2)).to_contain_text("/ 3")
         decide(page, game_url, price, "300", first_round=False)
-        log_out(page)
 
-    log_in(page, "flow-teacher@example.edu")
-    process(page, game_id, "Round 2")
-    expect(page.locator(".standings tbody tr")).to_have_count(3)
-    log_out(page)
+    process(teacher, game_id, "Round 2")
+    expect(teacher.locator(".standings tbody tr")).to_have_count(3)
 
-    for login, team in (("flow-s1", "Red"), ("flow-s2", "Blue")):
-        log_in(page, login)
+    for team, page in students.items():
         page.goto(game_url)
         page.get_by_role("link", name="Round 2").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("Results")
         expect(page.locator("#rank .kpi__value")).to_have_text(re.compile(r"^[123]\s*/ 3$"))
         expect(page.locator(".pnl")).to_contain_text("Net profit")
         expect(page.locator(".standings tr.is-self")).to_contain_text(team)
-        log_out(page)

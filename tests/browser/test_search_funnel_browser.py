@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 
 from simshop.db import db
 from simshop.services import schedule as schedule_service
-from tests.browser.conftest import ARTIFACTS, PHONE
-from tests.browser.test_game_flow import log_in, log_out, open_round, process
+from tests.browser.conftest import ARTIFACTS, PHONE, log_in, log_out
+from tests.browser.test_game_flow import open_round, process
 from tests.reliability.gamekit import enrol, make_game, make_user, round_no
 
 

@@ -10,8 +10,7 @@ from playwright.sync_api import expect
 from simshop.db import db
 from simshop.services import rounds as rounds_service
 from simshop.services import schedule as schedule_service
-from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_game_flow import log_in, log_out
+from tests.browser.conftest import ARTIFACTS, log_in, log_out
 from tests.reliability.gamekit import enrol, make_game, make_user, round_no
 
 STUDENTS = {"ann": "Ann", "ben": "Ben", "cai": "Cai", "dan": "Dan"}

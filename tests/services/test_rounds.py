@@ -58,8 +58,11 @@ def results_of(session, rnd):
 
 
 def play(session, game, rnd):
+    """Close and process ``rnd``, publishing it without explaining it: these tests are about
+    publishing (tests/views/test_explained_views.py and test_explanation_claims.py cover the
+    explanation that processing computes after publishing)."""
     schedule_service.close_round(session, rnd)
-    outcome = rounds_service.process_round(session, rnd.id)
+    outcome = rounds_service.process_round(session, rnd.id, explain=False)
     assert outcome.published
     session.refresh(rnd)
 
@@ -203,7 +206,7 @@ def test_reprocessing_gives_the_same_results_unless_decisions_change(session, wo
 
     schedule_service.unpublish_for_reprocessing(session, world.game, world.first)
     assert results_of(session, world.first) == []
-    rounds_service.process_round(session, world.first.id)
+    rounds_service.process_round(session, world.first.id, explain=False)
     session.refresh(world.first)
     assert results_of(session, world.first) == first_run
     assert world.first.standings == standings
