@@ -54,9 +54,13 @@ run: init-db
 # on one worker (xdist_group, --dist loadgroup). pytest-randomly shuffles the order and
 # prints the seed (repeat an order with -p randomly --randomly-seed=N; file order: -p no:randomly).
 # PYTEST_ARGS adds options: CI pins the shuffle's seed so a red run can be replayed exactly.
+# Bytecode is written (__pycache__/, gitignored) even where PYTHONDONTWRITEBYTECODE is set, as
+# on this project's machines: without it every worker and every server the tests start
+# compiles the app and rewrites the test modules' asserts again on each run (collecting the
+# suite: 11.6 s instead of 4.1 s per worker).
 PYTEST_ARGS ?=
 test: $(DEV_STAMP)
-	$(BIN)/pytest -n auto --dist loadgroup $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
@@ -91,3 +95,4 @@ translations: $(DEV_STAMP)
 
 clean:
 	rm -rf .pytest_cache .ruff_cache test-artifacts
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
