@@ -33,7 +33,12 @@ import numpy as np
 
 from simshop.engine.accounting import DUTY_REFUND_LINE
 from simshop.engine.catalogue import product_season
-from simshop.engine.conditions import MarketConditions, RoundConditions, conditions_for_round
+from simshop.engine.conditions import (
+    MarketConditions,
+    RoundConditions,
+    conditions_for_round,
+    round_news,
+)
 from simshop.engine.decisions import Campaign, DecisionSheet, Listing, Offer, Shipment
 from simshop.engine.demand import inside_share, offer_utility, reference_price_local
 from simshop.engine.listing import EXPECTED_IMAGES, TITLE_SOFT_MAX
@@ -836,7 +841,7 @@ def make_view(
 ) -> TeamView:
     """The view a team has before its next round (``team.round_no + 1``)."""
     round_no = team.round_no + 1
-    news = [n for r in range(1, round_no + 1) for n in conditions_for_round(scenario, r).news]
+    news = [n for r in range(1, round_no + 1) for n in round_news(scenario, r)]
     return TeamView(
         scenario,
         round_no,

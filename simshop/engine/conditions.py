@@ -185,7 +185,7 @@ def conditions_for_round(scenario: Scenario, round_no: int) -> RoundConditions:
     """The market conditions of ``round_no`` (1-based). Pure and deterministic."""
     if round_no < 1:
         raise ValueError(f"round_no must be >= 1, got {round_no}")
-    events = sorted(enumerate(scenario.events), key=lambda pair: (pair[1].round, pair[0]))
+    events = _by_round(scenario)
     effective = [e for _, e in events if e.round <= round_no]
     month = round_month(scenario, round_no)
     markets: dict[str, MarketConditions] = {
@@ -197,13 +197,32 @@ def conditions_for_round(scenario: Scenario, round_no: int) -> RoundConditions:
         for e in effective
         if e.round == round_no
     )
-    news = tuple(
+    return RoundConditions(
+        round_no,
+        month,
+        scenario.calendar.days_per_round,
+        markets,
+        took_effect,
+        _news(events, round_no),
+    )
+
+
+def round_news(scenario: Scenario, round_no: int) -> tuple[dict[str, Any], ...]:
+    """The news announced in ``round_no``: ``conditions_for_round(scenario, round_no).news``
+    without computing the markets' conditions (a bot reads every past round's news)."""
+    return _news(_by_round(scenario), round_no)
+
+
+def _by_round(scenario: Scenario) -> list[tuple[int, EventBase]]:
+    """The events with their file positions, by effective round, then file order."""
+    return sorted(enumerate(scenario.events), key=lambda pair: (pair[1].round, pair[0]))
+
+
+def _news(events: list[tuple[int, EventBase]], round_no: int) -> tuple[dict[str, Any], ...]:
+    return tuple(
         {"id": e.id, "kind": e.kind, "headline": e.headline, "effective_round": e.round}
         for _, e in events
         if e.announced_in == round_no
-    )
-    return RoundConditions(
-        round_no, month, scenario.calendar.days_per_round, markets, took_effect, news
     )
 
 

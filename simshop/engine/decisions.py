@@ -21,6 +21,7 @@ a stable machine ``code`` the web layer can translate, ``params`` and an English
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +70,9 @@ __all__ = [
     "empty_decisions",
     "validate_decisions",
 ]
+
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f]")
+"""A character below U+0020 other than tab (U+0009) and line feed (U+000A): not in a text."""
 
 
 PRICE_BAND = 100.0
@@ -353,7 +357,7 @@ class _Checker:
                 length=len(text),
                 max=limit,
             )
-        if any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
+        if _CONTROL_CHARACTER.search(text):
             self.add(loc, "invalid_text", "the text contains a control character")
 
     def check_listing(self, loc: tuple[str | int, ...], listing: Listing) -> None:

@@ -31,8 +31,25 @@ __all__ = [
 FLOAT_DIGITS = 6
 
 
+_AS_IS = frozenset({int, str, bool, type(None)})
+
+
 def json_safe(value: Any) -> Any:
     """Round floats to :data:`FLOAT_DIGITS` (non-finite floats become None), recursively."""
+    # The commonest types first, by exact type, and leaves kept without a call: a game
+    # record has about 100,000 values. Subclasses (NumPy floats) take the general path.
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is float:
+        return round(value, FLOAT_DIGITS) + 0.0 if math.isfinite(value) else None
+    if kind is dict:
+        return {
+            k if type(k) is str else str(k): v if type(v) in _AS_IS else json_safe(v)
+            for k, v in value.items()
+        }
+    if kind is list:
+        return [v if type(v) in _AS_IS else json_safe(v) for v in value]
     if isinstance(value, float):
         if not math.isfinite(value):
             return None
