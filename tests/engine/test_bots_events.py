@@ -9,14 +9,18 @@ are not listed.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import tomllib
 from pathlib import Path
 
 import pytest
 
+from simshop.engine.bots import make_view
+from simshop.engine.conditions import conditions_for_round, round_news
 from simshop.engine.headless import GameRounds, json_safe, play_game
 from simshop.engine.scenario import Scenario
+from simshop.engine.state import initial_state
 
 SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 BOTS = ["parcel_seller", "festival_stocker", "rival_watcher", "cost_plus"]
@@ -80,3 +84,30 @@ def test_a_headline_moves_no_bot(stem, event):
     every bot decides the same in every round. (Parametrised so that it shares the
     scenario's worker and baseline game, tests/scheduling.py.)"""
     assert _moved_bots(stem, event) == []
+
+
+SHIPPED = sorted(p.stem for p in SCENARIOS_DIR.glob("*.toml"))
+
+
+@pytest.mark.parametrize("stem", SHIPPED)
+def test_a_bot_sees_every_announced_headline_once_in_order(stem):
+    """A bot's view holds the news of every round up to its own: the events announced in
+    each round, by effective round then file order, each once. ``round_news`` reads them
+    without computing the markets' conditions; it answers what ``conditions_for_round``
+    carries."""
+    sc = _scenario(stem, None)
+    team = initial_state(sc, ["t"]).teams["t"]
+    seen: list[dict] = []
+    for round_no in range(1, sc.calendar.rounds + 1):
+        announced = [e for e in sc.events if e.announced_in == round_no]
+        expected = tuple(
+            {"id": e.id, "kind": e.kind, "headline": e.headline, "effective_round": e.round}
+            for e in sorted(announced, key=lambda e: e.round)  # stable: file order in a round
+        )
+        assert round_news(sc, round_no) == expected
+        assert conditions_for_round(sc, round_no).news == expected
+        seen += expected
+        view = make_view(sc, dataclasses.replace(team, round_no=round_no - 1), 1)
+        assert view.news == seen
+    in_game = [e.id for e in sc.events if e.announced_in <= sc.calendar.rounds]
+    assert sorted(n["id"] for n in seen) == sorted(in_game)
