@@ -133,3 +133,23 @@ def test_a_game_played_round_by_round_is_the_headless_game_and_may_stop_early(tu
     rounds = iter(first_two)
     next(rounds), next(rounds)
     assert first_two.state.round_no == 2
+
+
+def test_json_safe_rounds_floats_and_makes_every_container_plain():
+    """The game record's conversion, on the exact types it takes a fast path for and on the
+    subclasses and tuples that take the general one."""
+    value = {
+        "plain": [1, "x", True, None, 2.123456789, -1e-9, float("nan"), float("-inf")],
+        "numpy": [np.float64(0.1234567891), np.float64("nan"), (1.5, np.float64(2.0000004))],
+        3: {4: (7.25,), "nested": [{"deep": 1 / 3}]},
+        "empty": [(), {}],
+    }
+    safe = json_safe(value)
+    assert safe == {
+        "plain": [1, "x", True, None, 2.123457, 0.0, None, None],
+        "numpy": [0.123457, None, [1.5, 2.0]],
+        "3": {"4": [7.25], "nested": [{"deep": 0.333333}]},
+        "empty": [[], {}],
+    }
+    assert str(safe["plain"][5]) == "0.0"  # not -0.0
+    assert type(safe["numpy"][2]) is list and type(safe["3"]["4"]) is list
